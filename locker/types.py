@@ -1,0 +1,76 @@
+"""Identifiers and the enumerations shared by the whole domain."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NewType
+
+CompartmentId = NewType("CompartmentId", int)
+ParcelId = NewType("ParcelId", int)
+
+
+class SizeClass(StrEnum):
+    """Size class of a compartment or a parcel, smallest first."""
+
+    S = "S"
+    M = "M"
+    L = "L"
+    XL = "XL"
+
+    @property
+    def rank(self) -> int:
+        return _SIZE_ORDER.index(self)
+
+
+_SIZE_ORDER = [SizeClass.S, SizeClass.M, SizeClass.L, SizeClass.XL]
+
+
+class Occupancy(StrEnum):
+    """What a compartment holds."""
+
+    FREE = "free"
+    RESERVED = "reserved"  # held for a parcel that is on its way in
+    OCCUPIED = "occupied"  # a parcel is inside (stored or expired)
+
+
+class Condition(StrEnum):
+    """Whether a compartment may be used; independent of what it holds."""
+
+    OK = "ok"
+    OUT_OF_SERVICE = "out_of_service"  # staff took it out
+    FAULT = "fault"  # the hardware misbehaved
+
+
+class CompartmentState(StrEnum):
+    """The single state shown to people (design page): condition wins over occupancy."""
+
+    FREE = "free"
+    RESERVED = "reserved"
+    OCCUPIED = "occupied"
+    OUT_OF_SERVICE = "out_of_service"
+    FAULT = "fault"
+
+    @classmethod
+    def of(cls, occupancy: Occupancy, condition: Condition) -> CompartmentState:
+        if condition is not Condition.OK:
+            return cls(condition.value)
+        return cls(occupancy.value)
+
+
+class ParcelState(StrEnum):
+    ANNOUNCED = "announced"
+    RESERVED = "reserved"
+    STORED = "stored"
+    COLLECTED = "collected"
+    EXPIRED = "expired"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+class DoorPurpose(StrEnum):
+    """Why a door is being opened; recorded on every door intent."""
+
+    DEPOSIT = "deposit"
+    COLLECT = "collect"
+    TAKE_BACK = "take_back"
+    STAFF = "staff"
