@@ -4,7 +4,8 @@ The file has four kinds of table::
 
     [station]            name = "..."
     [[bus]]              id, port (a pyserial URL, or "sim"), baud, timeout_ms
-    [[board]]            bus, address, type ("cu16", "cu12", ...), pulse_ms, hook_polarity, ir_sensors
+    [[board]]            bus, address, type ("cu16", "cu12"), pulse_ms, hook_polarity,
+                         ir_sensors
     [[compartment]]      id, bus, board, lock, size, width_mm, height_mm, depth_mm,
                          column, row, accessible, cooled
 
@@ -167,7 +168,11 @@ _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
         "cooled": bool,
     },
 }
-_REQUIRED = {"bus": ("id", "port"), "board": ("address",), "compartment": ("id", "board", "lock", "size")}
+_REQUIRED = {
+    "bus": ("id", "port"),
+    "board": ("address",),
+    "compartment": ("id", "board", "lock", "size"),
+}
 
 
 class _Checker:
@@ -248,7 +253,9 @@ def _buses(check: _Checker, raw: Any) -> dict[str, Bus]:
     return buses
 
 
-def _default_bus(check: _Checker, table: str, i: int, entry: dict[str, Any], buses: dict[str, Bus]) -> str | None:
+def _default_bus(
+    check: _Checker, table: str, i: int, entry: dict[str, Any], buses: dict[str, Bus]
+) -> str | None:
     if "bus" in entry:
         if entry["bus"] not in buses:
             check.fail(table, i, "bus", f"unknown bus '{entry['bus']}'")
@@ -271,13 +278,17 @@ def _boards(check: _Checker, raw: Any, buses: dict[str, Bus]) -> dict[tuple[str,
             continue
         board = Board(**{**entry, "bus": bus, "line": check.lines.of("board", i)})
         if (bus, board.address) in boards:
-            check.fail("board", i, "address", f"board {board.address} on bus '{bus}' is defined twice")
+            check.fail(
+                "board", i, "address", f"board {board.address} on bus '{bus}' is defined twice"
+            )
         elif board.address < 0:
             check.fail("board", i, "address", "address must not be negative")
         elif not 0 <= board.pulse_ms <= 655_350:  # lock-protocol.md §1.1: 0–655350 ms
             check.fail("board", i, "pulse_ms", "pulse_ms must be within 0..655350")
         elif board.hook_polarity not in HOOK_POLARITIES:
-            check.fail("board", i, "hook_polarity", f"hook_polarity must be one of {HOOK_POLARITIES}")
+            check.fail(
+                "board", i, "hook_polarity", f"hook_polarity must be one of {HOOK_POLARITIES}"
+            )
         else:
             boards[(bus, board.address)] = board
     return boards
@@ -300,7 +311,9 @@ def _compartments(
         try:
             size = SizeClass(entry["size"])
         except ValueError:
-            check.fail("compartment", i, "size", f"size '{entry['size']}' is not one of S, M, L, XL")
+            check.fail(
+                "compartment", i, "size", f"size '{entry['size']}' is not one of S, M, L, XL"
+            )
             continue
         width, height, depth = DEFAULT_DIMENSIONS[size]
         spec = CompartmentSpec(
@@ -328,14 +341,18 @@ def _compartments(
             check.fail("compartment", i, "lock", "lock numbers start at 1")
         elif where in locks:
             check.fail(
-                "compartment", i, "lock",
+                "compartment",
+                i,
+                "lock",
                 f"lock {spec.lock} of board {spec.board} already drives compartment {locks[where]}",
             )
         elif min(spec.dimensions) <= 0:
             check.fail("compartment", i, None, "inner dimensions must be positive")
         elif (spec.column, spec.row) in places:
             check.fail(
-                "compartment", i, "row",
+                "compartment",
+                i,
+                "row",
                 f"column {spec.column}, row {spec.row} is already compartment "
                 f"{places[(spec.column, spec.row)]}",
             )

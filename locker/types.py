@@ -64,7 +64,6 @@ class ParcelState(StrEnum):
     COLLECTED = "collected"
     EXPIRED = "expired"
     RETURNED = "returned"
-    CANCELLED = "cancelled"
 
 
 class DoorPurpose(StrEnum):

@@ -1,0 +1,73 @@
+"""Errors of the domain; each carries a stable machine ``code`` for the API.
+
+::
+
+    DomainError
+     ├── NotFound                 parcel_not_found, compartment_not_found
+     ├── InvalidTransition        invalid_transition (the state machine forbids it)
+     ├── NoFreeCompartment        no_free_compartment
+     ├── CodeInvalid              code_invalid (unknown, used and expired look the same)
+     ├── TooManyAttempts          too_many_attempts (carries retry_after seconds)
+     ├── DoorBusy                 door_busy (another operation on that door is under way)
+     └── StationMisconfigured     station_misconfigured (layout and database disagree)
+
+A door that does not open is not an error: services return it as an outcome.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+    def __init__(self, what: str, ident: object) -> None:
+        super().__init__(f"{what} {ident} does not exist")
+        self.code = f"{what}_not_found"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    status = 409
+
+
+class NoFreeCompartment(DomainError):
+    code = "no_free_compartment"
+    status = 409
+
+
+class CodeInvalid(DomainError):
+    code = "code_invalid"
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("This code does not open any compartment. Check the code and try again.")
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, round(retry_after))
+        super().__init__(f"Too many wrong codes. Please wait {seconds} s before trying again.")
+        self.retry_after = seconds
+
+
+class DoorBusy(DomainError):
+    code = "door_busy"
+    status = 409
+
+
+class StationMisconfigured(DomainError):
+    code = "station_misconfigured"
+    status = 500

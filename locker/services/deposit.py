@@ -1,0 +1,246 @@
+"""Couriers bring parcels in: announce → reserve → deposit (door opens) → confirm_stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from locker.assignment import ParcelNeeds, choose
+from locker.audit import record
+from locker.codes import PickupCode, new_pin, new_qr_token
+from locker.errors import DomainError, InvalidTransition, NoFreeCompartment
+from locker.lifecycle import move
+from locker.locks import DoorOutcome
+from locker.services import doors
+from locker.services.doors import DoorResult
+from locker.station import Station, as_compartment_id, free_compartments, get_parcel
+from locker.tables import Parcel, PickupCodeRow
+from locker.types import DoorPurpose, ParcelState, SizeClass
+
+
+@dataclass(frozen=True)
+class ParcelInput:
+    carrier: str
+    tracking_number: str
+    recipient_name: str
+    recipient_phone: str | None = None
+    recipient_email: str | None = None
+    size: SizeClass | None = None
+    dimensions_mm: tuple[int, int, int] | None = None
+    needs_accessible: bool = False
+    needs_cooling: bool = False
+
+    def needs(self) -> ParcelNeeds:
+        return ParcelNeeds(
+            size=self.size,
+            dimensions_mm=self.dimensions_mm,
+            accessible=self.needs_accessible,
+            cooled=self.needs_cooling,
+        )
+
+
+@dataclass(frozen=True)
+class Reservation:
+    parcel_id: int
+    compartment_id: int
+    reserved_until: datetime
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A parcel now in its compartment, with its code in clear text (shown once)."""
+
+    parcel_id: int
+    compartment_id: int
+    deadline: datetime
+    code: PickupCode
+
+
+class DoorNotClosed(DomainError):
+    code = "door_not_closed"
+    status = 409
+
+
+class ParcelNotDetected(DomainError):
+    code = "parcel_not_detected"
+    status = 409
+
+
+def _needs_of(parcel: Parcel) -> ParcelNeeds:
+    dims = (parcel.width_mm, parcel.height_mm, parcel.depth_mm)
+    return ParcelNeeds(
+        size=parcel.size,
+        dimensions_mm=None if None in dims else (dims[0] or 0, dims[1] or 0, dims[2] or 0),
+        accessible=parcel.needs_accessible,
+        cooled=parcel.needs_cooling,
+    )
+
+
+def _new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
+    data.needs()  # validates size / dimensions
+    dims = data.dimensions_mm or (None, None, None)
+    parcel = Parcel(
+        state=ParcelState.ANNOUNCED,
+        carrier=data.carrier,
+        tracking_number=data.tracking_number,
+        recipient_name=data.recipient_name,
+        recipient_phone=data.recipient_phone,
+        recipient_email=data.recipient_email,
+        size=data.size,
+        width_mm=dims[0],
+        height_mm=dims[1],
+        depth_mm=dims[2],
+        needs_accessible=data.needs_accessible,
+        needs_cooling=data.needs_cooling,
+        courier=actor,
+        created_at=now,
+    )
+    session.add(parcel)
+    session.flush()
+    record(session, actor=actor, action="parcel.announced", now=now, parcel_id=parcel.id)
+    return parcel
+
+
+def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
+    """A carrier pre-registers a parcel; no compartment is held yet."""
+    with station.db.write() as session:
+        row = _new_parcel(session, parcel, actor=actor, now=station.now())
+        assert row.id is not None
+        return row.id
+
+
+def reserve(
+    station: Station, *, actor: str, parcel: ParcelInput | None = None, parcel_id: int | None = None
+) -> Reservation:
+    """Hold the best free compartment for a new or announced parcel."""
+    now = station.now()
+    with station.db.write() as session:
+        if parcel_id is not None:
+            row = get_parcel(session, parcel_id)
+        elif parcel is not None:
+            row = _new_parcel(session, parcel, actor=actor, now=now)
+        else:
+            raise ValueError("reserve needs a parcel or a parcel_id")
+        if row.state is not ParcelState.ANNOUNCED:
+            raise InvalidTransition(f"parcel {row.id} is {row.state}, not announced")
+        spec = choose(_needs_of(row), free_compartments(session, station.layout))
+        if spec is None:
+            raise NoFreeCompartment("no free compartment fits this parcel")
+        row.compartment_id = spec.id
+        row.reserved_until = now + station.policy.reservation_ttl
+        move(session, row, ParcelState.RESERVED, actor=actor, now=now)
+        assert row.id is not None
+        return Reservation(row.id, spec.id, row.reserved_until)
+
+
+def deposit(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
+    """Open the reserved compartment for the courier.
+
+    If it does not open, the compartment is put at fault and the reservation released,
+    so the courier can reserve again and get another compartment.
+    """
+    now = station.now()
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is not ParcelState.RESERVED or parcel.compartment_id is None:
+            raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not reserved")
+        cid = parcel.compartment_id
+        op_id = doors.begin(
+            session,
+            compartment_id=cid,
+            purpose=DoorPurpose.DEPOSIT,
+            actor=actor,
+            now=now,
+            parcel_ids=(parcel_id,),
+        )
+    outcome = doors.pulse(station, cid)
+    now = station.now()
+    with station.db.write() as session:
+        doors.finish(session, op_id, outcome, now=now)
+        parcel = get_parcel(session, parcel_id)
+        if outcome is DoorOutcome.OPENED:
+            parcel.door_opened_at = now
+            parcel.courier = actor
+            session.add(parcel)
+        else:
+            release_reservation(
+                session, parcel, actor="system", now=now, why="its door did not open"
+            )
+    return DoorResult(cid, outcome, (parcel_id,))
+
+
+def release_reservation(
+    session: Session, parcel: Parcel, *, actor: str, now: datetime, why: str
+) -> None:
+    move(session, parcel, ParcelState.ANNOUNCED, actor=actor, now=now, detail=why)
+    parcel.compartment_id = None
+    parcel.reserved_until = None
+    parcel.door_opened_at = None
+
+
+def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -> Stored:
+    """The courier closed the door: check it is latched and not empty, store, issue a code."""
+    with station.db.read() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is not ParcelState.RESERVED or parcel.door_opened_at is None:
+            raise InvalidTransition(f"parcel {parcel_id} was not deposited (state {parcel.state})")
+        assert parcel.compartment_id is not None
+        cid = parcel.compartment_id
+    reading = station.locks.read([as_compartment_id(cid)]).get(as_compartment_id(cid))
+    if reading is None or not reading.latched:
+        raise DoorNotClosed(f"compartment {cid} is not closed yet: push the door until it clicks")
+    if reading.occupied is False:
+        raise ParcelNotDetected(f"compartment {cid} looks empty: put the parcel in and close again")
+    now = station.now()
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is not ParcelState.RESERVED or parcel.compartment_id != cid:
+            raise InvalidTransition(f"parcel {parcel_id} changed while its door was read")
+        deadline = now + station.policy.pickup_period
+        code, row = _issue_code(session, station, now=now, expires_at=deadline)
+        parcel.code_id = row.id
+        parcel.stored_at = now
+        parcel.deadline = deadline
+        parcel.reserved_until = None
+        move(session, parcel, ParcelState.STORED, actor=actor, now=now)
+        return Stored(parcel_id, cid, deadline, code)
+
+
+def _issue_code(
+    session: Session, station: Station, *, now: datetime, expires_at: datetime
+) -> tuple[PickupCode, PickupCodeRow]:
+    """A fresh code whose PIN hash is unused (collisions are rare; draw again if one occurs)."""
+    while True:
+        code = PickupCode(new_pin(station.policy.pin_digits), new_qr_token())
+        pin_hash = station.hasher.pin(code.pin)
+        taken = session.exec(
+            select(PickupCodeRow.id).where(col(PickupCodeRow.pin_hash) == pin_hash)
+        ).first()
+        if taken is None:
+            row = PickupCodeRow(
+                pin_hash=pin_hash,
+                qr_hash=station.hasher.qr(code.qr_token),
+                created_at=now,
+                expires_at=expires_at,
+            )
+            session.add(row)
+            session.flush()
+            return code, row
+
+
+def release_expired_reservations(station: Station) -> list[int]:
+    """Give back compartments held for parcels whose courier never opened the door."""
+    now = station.now()
+    with station.db.write() as session:
+        due = session.exec(
+            select(Parcel).where(
+                Parcel.state == ParcelState.RESERVED,
+                col(Parcel.door_opened_at).is_(None),
+                col(Parcel.reserved_until) <= now,
+            )
+        ).all()
+        for parcel in due:
+            release_reservation(session, parcel, actor="system", now=now, why="reservation expired")
+        return [p.id for p in due if p.id is not None]

@@ -1,0 +1,102 @@
+"""The three steps of a door opening: intent, pulse, outcome."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from locker.audit import record
+from locker.errors import DoorBusy
+from locker.locks import DoorOutcome
+from locker.station import Station, as_compartment_id, busy_doors, set_condition
+from locker.tables import DoorOp
+from locker.types import Condition, DoorPurpose
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DoorResult:
+    """One door a service tried to open, and for which parcels."""
+
+    compartment_id: int
+    outcome: DoorOutcome
+    parcel_ids: tuple[int, ...] = ()
+
+    @property
+    def opened(self) -> bool:
+        return self.outcome is DoorOutcome.OPENED
+
+
+def begin(
+    session: Session,
+    *,
+    compartment_id: int,
+    purpose: DoorPurpose,
+    actor: str,
+    now: datetime,
+    parcel_ids: tuple[int, ...] = (),
+    reason: str = "",
+) -> int:
+    """Step 1: add the intent row (the caller commits it before the pulse)."""
+    if compartment_id in busy_doors(session):
+        raise DoorBusy(f"compartment {compartment_id} is already being opened")
+    op = DoorOp(
+        compartment_id=compartment_id,
+        purpose=purpose,
+        parcel_ids=",".join(str(p) for p in parcel_ids),
+        actor=actor,
+        reason=reason,
+        created_at=now,
+    )
+    session.add(op)
+    session.flush()
+    assert op.id is not None
+    return op.id
+
+
+def pulse(station: Station, compartment_id: int) -> DoorOutcome:
+    """Step 2: ask the hardware. ``Locks`` reports outcomes, but nothing may escape here."""
+    try:
+        return station.locks.open(as_compartment_id(compartment_id))
+    except Exception:
+        _LOGGER.exception(
+            "opening compartment %s raised; treating the door as unknown", compartment_id
+        )
+        return DoorOutcome.UNKNOWN
+
+
+def finish(
+    session: Session, op_id: int, outcome: DoorOutcome, *, now: datetime, note: str = ""
+) -> DoorOp:
+    """Step 3: record the outcome; a door that did not open puts its compartment at fault."""
+    op = session.get(DoorOp, op_id)
+    assert op is not None, f"door intent {op_id} vanished"
+    op.outcome = outcome.value
+    op.finished_at = now
+    session.add(op)
+    record(
+        session,
+        actor=op.actor,
+        action=f"door.{outcome.value}",
+        now=now,
+        compartment_id=op.compartment_id,
+        detail=f"{op.purpose.value}{': ' + op.reason if op.reason else ''}{note}",
+    )
+    if outcome is not DoorOutcome.OPENED:
+        set_condition(
+            session,
+            op.compartment_id,
+            Condition.FAULT,
+            actor="system",
+            now=now,
+            note=f"door did not open ({outcome.value}) for {op.purpose.value}",
+        )
+    return op
+
+
+def parcel_ids_of(op: DoorOp) -> tuple[int, ...]:
+    return tuple(int(p) for p in op.parcel_ids.split(",") if p)

@@ -1,0 +1,106 @@
+"""Customers collect: a PIN or a QR token opens every stored parcel it belongs to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from locker import attempts
+from locker.audit import record
+from locker.errors import CodeInvalid
+from locker.lifecycle import move
+from locker.locks import DoorOutcome
+from locker.services import doors
+from locker.services.doors import DoorResult
+from locker.station import Station, get_parcel
+from locker.tables import Parcel, PickupCodeRow
+from locker.types import DoorPurpose, ParcelState
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What a code opened: one result per compartment, in the order they were opened."""
+
+    doors: tuple[DoorResult, ...]
+
+    @property
+    def all_opened(self) -> bool:
+        return all(door.opened for door in self.doors)
+
+
+def collect(station: Station, *, code: str, terminal: str) -> Collection:
+    """Open the compartments of the parcels that ``code`` (PIN or QR token) belongs to.
+
+    Unknown, used and expired codes all raise :class:`CodeInvalid`, counted against the
+    terminal and the station (:mod:`locker.attempts`). A door that does not open leaves
+    its parcel stored and the code valid, so the customer can try again or call staff.
+    """
+    now = station.now()
+    actor = f"customer@{terminal}"
+    rejected = False
+    with station.db.write() as session:
+        attempts.check(session, station.policy.attempts, terminal, now)
+        row = session.exec(
+            select(PickupCodeRow).where(
+                or_(
+                    col(PickupCodeRow.pin_hash) == station.hasher.pin(code),
+                    col(PickupCodeRow.qr_hash) == station.hasher.qr(code),
+                )
+            )
+        ).first()
+        parcels = []
+        if row is not None and row.used_at is None and row.expires_at > now:
+            parcels = list(
+                session.exec(
+                    select(Parcel)
+                    .where(Parcel.code_id == row.id, Parcel.state == ParcelState.STORED)
+                    .order_by(col(Parcel.id))
+                ).all()
+            )
+        if not parcels:
+            attempts.failed(session, terminal, now)
+            record(session, actor=actor, action="code.rejected", now=now)
+            rejected = True
+        else:
+            attempts.succeeded(session, terminal)
+            ops = []
+            for parcel in parcels:
+                assert parcel.compartment_id is not None
+                assert parcel.id is not None
+                op_id = doors.begin(
+                    session,
+                    compartment_id=parcel.compartment_id,
+                    purpose=DoorPurpose.COLLECT,
+                    actor=actor,
+                    now=now,
+                    parcel_ids=(parcel.id,),
+                )
+                ops.append((op_id, parcel.compartment_id, parcel.id))
+    if rejected:
+        raise CodeInvalid()
+    results = []
+    for op_id, cid, pid in ops:
+        outcome = doors.pulse(station, cid)
+        now = station.now()
+        with station.db.write() as session:
+            doors.finish(session, op_id, outcome, now=now)
+            if outcome is DoorOutcome.OPENED:
+                hand_out(session, pid, actor=actor, now=now)
+        results.append(DoorResult(cid, outcome, (pid,)))
+    return Collection(tuple(results))
+
+
+def hand_out(session: Session, parcel_id: int, *, actor: str, now: datetime) -> None:
+    parcel = get_parcel(session, parcel_id)
+    move(session, parcel, ParcelState.COLLECTED, actor=actor, now=now)
+    parcel.finished_at = now
+    code_id = parcel.code_id
+    remaining = session.exec(
+        select(Parcel.id).where(Parcel.code_id == code_id, Parcel.state == ParcelState.STORED)
+    ).first()
+    code_row = session.get(PickupCodeRow, code_id) if code_id is not None else None
+    if code_row is not None and remaining is None:
+        code_row.used_at = now
+        session.add(code_row)

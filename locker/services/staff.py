@@ -1,0 +1,139 @@
+"""The shop's staff and the station's own housekeeping: doors, service, deadlines, returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from locker.errors import InvalidTransition
+from locker.lifecycle import move
+from locker.locks import DoorOutcome
+from locker.services import doors
+from locker.services.deposit import release_expired_reservations, release_reservation
+from locker.services.doors import DoorResult
+from locker.station import Station, compartment_row, get_parcel, set_condition
+from locker.tables import Parcel, PickupCodeRow
+from locker.types import Condition, DoorPurpose, ParcelState
+
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    expired_parcels: tuple[int, ...]
+    released_reservations: tuple[int, ...]
+
+
+def open_door(station: Station, *, actor: str, compartment_id: int, reason: str) -> DoorResult:
+    """Open any door for staff; the reason goes to the audit log. Parcels stay as they are."""
+    if not reason.strip():
+        raise InvalidTransition("say why the door is opened: the reason goes to the audit log")
+    now = station.now()
+    with station.db.write() as session:
+        compartment_row(session, compartment_id)
+        op_id = doors.begin(
+            session,
+            compartment_id=compartment_id,
+            purpose=DoorPurpose.STAFF,
+            actor=actor,
+            now=now,
+            reason=reason,
+        )
+    outcome = doors.pulse(station, compartment_id)
+    with station.db.write() as session:
+        doors.finish(session, op_id, outcome, now=station.now())
+    return DoorResult(compartment_id, outcome)
+
+
+def set_out_of_service(station: Station, *, actor: str, compartment_id: int, reason: str) -> None:
+    """Take a compartment out of service; a parcel not yet deposited there is sent elsewhere."""
+    now = station.now()
+    with station.db.write() as session:
+        set_condition(
+            session, compartment_id, Condition.OUT_OF_SERVICE, actor=actor, now=now, note=reason
+        )
+        waiting = session.exec(
+            select(Parcel).where(
+                Parcel.compartment_id == compartment_id,
+                Parcel.state == ParcelState.RESERVED,
+                col(Parcel.door_opened_at).is_(None),
+            )
+        ).all()
+        for parcel in waiting:
+            release_reservation(
+                session, parcel, actor=actor, now=now, why="compartment out of service"
+            )
+
+
+def clear_fault(station: Station, *, actor: str, compartment_id: int, note: str = "") -> None:
+    """Put a compartment at fault or out of service back into service."""
+    with station.db.write() as session:
+        row = compartment_row(session, compartment_id)
+        if row.condition is Condition.OK:
+            raise InvalidTransition(f"compartment {compartment_id} is already in service")
+        set_condition(
+            session, compartment_id, Condition.OK, actor=actor, now=station.now(), note=note
+        )
+
+
+def extend_deadline(station: Station, *, actor: str, parcel_id: int, until: datetime) -> None:
+    """Give the recipient until ``until``; an expired parcel becomes collectable again."""
+    now = station.now()
+    if until <= now:
+        raise InvalidTransition("the new deadline must lie in the future")
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is ParcelState.EXPIRED:
+            move(
+                session, parcel, ParcelState.STORED, actor=actor, now=now, detail=until.isoformat()
+            )
+        elif parcel.state is not ParcelState.STORED:
+            raise InvalidTransition(
+                f"parcel {parcel_id} is {parcel.state}; only stored or expired ones"
+            )
+        parcel.deadline = until
+        code = session.get(PickupCodeRow, parcel.code_id) if parcel.code_id else None
+        if code is not None and code.expires_at < until:
+            code.expires_at = until
+            session.add(code)
+        session.add(parcel)
+
+
+def expire(station: Station) -> ExpiryReport:
+    """Expire stored parcels past their deadline and reservations past their hold time."""
+    now = station.now()
+    with station.db.write() as session:
+        due = session.exec(
+            select(Parcel).where(Parcel.state == ParcelState.STORED, col(Parcel.deadline) <= now)
+        ).all()
+        for parcel in due:
+            move(session, parcel, ParcelState.EXPIRED, actor="system", now=now)
+        expired = tuple(p.id for p in due if p.id is not None)
+    return ExpiryReport(expired, tuple(release_expired_reservations(station)))
+
+
+def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
+    """A courier takes an expired parcel back: its door opens and the parcel is returned."""
+    now = station.now()
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is not ParcelState.EXPIRED or parcel.compartment_id is None:
+            raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not expired")
+        cid = parcel.compartment_id
+        op_id = doors.begin(
+            session,
+            compartment_id=cid,
+            purpose=DoorPurpose.TAKE_BACK,
+            actor=actor,
+            now=now,
+            parcel_ids=(parcel_id,),
+        )
+    outcome = doors.pulse(station, cid)
+    now = station.now()
+    with station.db.write() as session:
+        doors.finish(session, op_id, outcome, now=now)
+        if outcome is DoorOutcome.OPENED:
+            parcel = get_parcel(session, parcel_id)
+            move(session, parcel, ParcelState.RETURNED, actor=actor, now=now)
+            parcel.finished_at = now
+    return DoorResult(cid, outcome, (parcel_id,))

@@ -1,0 +1,147 @@
+"""The station as the services see it: layout, database, doors, code key, policy, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from locker.attempts import AttemptPolicy
+from locker.audit import record
+from locker.codes import DEFAULT_PIN_DIGITS, CodeHasher
+from locker.db import Database
+from locker.errors import NotFound, StationMisconfigured
+from locker.layout import CompartmentSpec, Layout
+from locker.locks import Locks
+from locker.tables import ACTIVE_PARCEL_STATES, Compartment, DoorOp, Parcel
+from locker.types import CompartmentId, CompartmentState, Condition, Occupancy, ParcelState
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Policy:
+    pin_digits: int = DEFAULT_PIN_DIGITS
+    reservation_ttl: timedelta = timedelta(minutes=15)
+    pickup_period: timedelta = timedelta(days=7)
+    attempts: AttemptPolicy = field(default_factory=AttemptPolicy)
+
+
+@dataclass
+class Station:
+    layout: Layout
+    db: Database
+    locks: Locks
+    hasher: CodeHasher
+    policy: Policy = field(default_factory=Policy)
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def sync_layout(station: Station) -> None:
+    """Make the compartment rows match the layout, refusing to drop one that holds a parcel."""
+    now = station.now()
+    wanted: set[int] = {spec.id for spec in station.layout.compartments}
+    with station.db.write() as session:
+        rows = {row.id: row for row in session.exec(select(Compartment)).all()}
+        held = occupancy_by_compartment(session)
+        problems = [
+            f"compartment {cid} holds parcel {held[cid][1]} but is missing from the layout"
+            for cid in rows
+            if cid not in wanted and cid in held and not rows[cid].retired
+        ]
+        if problems:
+            raise StationMisconfigured("; ".join(problems))
+        for cid in sorted(wanted - rows.keys()):
+            session.add(Compartment(id=cid))
+            record(session, actor="system", action="compartment.added", now=now, compartment_id=cid)
+        for cid, row in rows.items():
+            if row.retired == (cid in wanted):
+                row.retired = cid not in wanted
+                session.add(row)
+                action = "compartment.retired" if row.retired else "compartment.restored"
+                record(session, actor="system", action=action, now=now, compartment_id=cid)
+
+
+def occupancy_by_compartment(session: Session) -> dict[int, tuple[Occupancy, int]]:
+    """What each compartment holds: (reserved or occupied, parcel id); free ones are absent."""
+    query = select(Parcel.compartment_id, Parcel.state, Parcel.id).where(
+        col(Parcel.state).in_(ACTIVE_PARCEL_STATES), col(Parcel.compartment_id).is_not(None)
+    )
+    result: dict[int, tuple[Occupancy, int]] = {}
+    for cid, state, pid in session.exec(query).all():
+        assert cid is not None
+        assert pid is not None
+        kind = Occupancy.RESERVED if state == ParcelState.RESERVED else Occupancy.OCCUPIED
+        result[cid] = (kind, pid)
+    return result
+
+
+def compartment_row(session: Session, cid: int) -> Compartment:
+    row = session.get(Compartment, cid)
+    if row is None or row.retired:
+        raise NotFound("compartment", cid)
+    return row
+
+
+def compartment_state(session: Session, cid: int) -> CompartmentState:
+    row = compartment_row(session, cid)
+    held = occupancy_by_compartment(session).get(cid)
+    return CompartmentState.of(held[0] if held else Occupancy.FREE, row.condition)
+
+
+def free_compartments(session: Session, layout: Layout) -> list[CompartmentSpec]:
+    """Compartments in service that hold nothing and have no door operation under way."""
+    usable = set(
+        session.exec(
+            select(Compartment.id).where(
+                Compartment.condition == Condition.OK, col(Compartment.retired).is_(False)
+            )
+        ).all()
+    )
+    taken = occupancy_by_compartment(session).keys() | busy_doors(session)
+    return [spec for spec in layout.compartments if spec.id in usable and spec.id not in taken]
+
+
+def busy_doors(session: Session) -> set[int]:
+    """Compartments with a door intent still waiting for its outcome."""
+    query = select(DoorOp.compartment_id).where(col(DoorOp.outcome).is_(None))
+    return set(session.exec(query).all())
+
+
+def get_parcel(session: Session, parcel_id: int) -> Parcel:
+    parcel = session.get(Parcel, parcel_id)
+    if parcel is None:
+        raise NotFound("parcel", parcel_id)
+    return parcel
+
+
+def as_compartment_id(value: int) -> CompartmentId:
+    return CompartmentId(value)
+
+
+def set_condition(
+    session: Session, cid: int, condition: Condition, *, actor: str, now: datetime, note: str = ""
+) -> bool:
+    """Change a compartment's condition and audit it; False when it already was so."""
+    row = compartment_row(session, cid)
+    if row.condition == condition:
+        return False
+    row.condition = condition
+    row.note = note
+    session.add(row)
+    record(
+        session,
+        actor=actor,
+        action=f"compartment.{condition.value}",
+        now=now,
+        compartment_id=cid,
+        detail=note,
+    )
+    return True

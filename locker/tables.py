@@ -1,0 +1,150 @@
+"""Database rows (SQLModel). Rows never leave ``locker``: services return plain values.
+
+What a compartment holds is not stored on the compartment: it follows from the parcels
+that point at it, and a partial unique index lets at most one active parcel point at a
+compartment, so the database itself refuses to give one compartment to two parcels.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+from locker.types import Condition, DoorPurpose, ParcelState, SizeClass
+
+ACTIVE_PARCEL_STATES = (ParcelState.RESERVED, ParcelState.STORED, ParcelState.EXPIRED)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored naive (SQLite has no zones)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _enum(enum: type[StrEnum], default: Any = None, *, index: bool = False) -> Any:
+    """A column holding an enum's values (not its member names, SQLAlchemy's default)."""
+    column_type = sa.Enum(
+        enum,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        length=20,
+        validate_strings=True,
+    )
+    return Field(default=default, sa_type=column_type, nullable=False, index=index)
+
+
+def _when(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Compartment(SQLModel, table=True):
+    id: int = Field(primary_key=True)
+    condition: Condition = _enum(Condition, Condition.OK)
+    note: str = ""  # why it is out of service or at fault
+    retired: bool = False  # no longer in the layout; kept for the history
+
+
+class PickupCodeRow(SQLModel, table=True):
+    __tablename__ = "pickup_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pin_hash: str = Field(unique=True)
+    qr_hash: str = Field(unique=True)
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+    used_at: datetime | None = _when()
+
+
+class Parcel(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index(
+            "one_active_parcel_per_compartment",
+            "compartment_id",
+            unique=True,
+            sqlite_where=sa.text("state IN ('reserved', 'stored', 'expired')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: ParcelState = _enum(ParcelState, index=True)
+    carrier: str
+    tracking_number: str = Field(index=True)
+    recipient_name: str
+    recipient_phone: str | None = None
+    recipient_email: str | None = None
+    size: SizeClass | None = Field(
+        default=None,
+        sa_type=sa.Enum(
+            SizeClass, values_callable=lambda e: [m.value for m in e], native_enum=False, length=4
+        ),
+    )
+    width_mm: int | None = None
+    height_mm: int | None = None
+    depth_mm: int | None = None
+    needs_accessible: bool = False
+    needs_cooling: bool = False
+    compartment_id: int | None = Field(default=None, foreign_key="compartment.id")
+    code_id: int | None = Field(default=None, foreign_key="pickup_code.id", index=True)
+    courier: str | None = None
+    created_at: datetime = _when(nullable=False)
+    reserved_until: datetime | None = _when()
+    door_opened_at: datetime | None = _when()  # the courier's door opened; not stored yet
+    stored_at: datetime | None = _when()
+    deadline: datetime | None = _when(index=True)
+    finished_at: datetime | None = _when()  # collected, returned or released for good
+
+
+class DoorOp(SQLModel, table=True):
+    """A door opening: the intent is committed before the unlock, the outcome after."""
+
+    __tablename__ = "door_op"
+
+    id: int | None = Field(default=None, primary_key=True)
+    compartment_id: int = Field(foreign_key="compartment.id", index=True)
+    purpose: DoorPurpose = _enum(DoorPurpose)
+    parcel_ids: str = ""  # comma-separated: one code may open several parcels' doors
+    actor: str
+    reason: str = ""
+    created_at: datetime = _when(nullable=False)
+    outcome: str | None = Field(default=None, index=True)
+    finished_at: datetime | None = _when()
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(nullable=False, index=True)
+    actor: str
+    action: str = Field(index=True)
+    compartment_id: int | None = Field(default=None, index=True)
+    parcel_id: int | None = Field(default=None, index=True)
+    detail: str = ""
+
+
+class AttemptCounter(SQLModel, table=True):
+    """Wrong-code counters, per terminal and for the whole station."""
+
+    __tablename__ = "attempt_counter"
+
+    scope: str = Field(primary_key=True)
+    consecutive: int = 0
+    last_failure_at: datetime | None = _when()
+    window_start: datetime | None = _when()
+    window_failures: int = 0
