@@ -1,0 +1,50 @@
+"""Helpers shared by the tests (imported, unlike fixtures)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from locker.codes import CodeHasher
+from locker.db import Database
+from locker.layout import Layout
+from locker.locks import Locks
+from locker.station import Policy, Station, sync_layout
+
+KEY = b"k" * 32
+
+
+class FakeClock:
+    """A clock the test moves by hand (time is the one thing tests may fake)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def fresh_database(template: Path, directory: Path) -> Database:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "station.db"
+    shutil.copyfile(template, path)
+    return Database(path)
+
+
+def make_station(
+    db: Database, layout: Layout, locks: Locks, clock: FakeClock, policy: Policy | None = None
+) -> Station:
+    station = Station(
+        layout=layout,
+        db=db,
+        locks=locks,
+        hasher=CodeHasher(KEY),
+        policy=policy or Policy(),
+        clock=clock,
+    )
+    sync_layout(station)
+    return station
