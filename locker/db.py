@@ -44,10 +44,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only snapshot (WAL lets it run beside a writer)."""
+        """A read-only snapshot (WAL lets it run beside a writer).
+
+        Closing the session ends the transaction and detaches the rows it loaded, which
+        keep their values for the caller.
+        """
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
-            session.rollback()
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (``locker db upgrade``)."""

@@ -1,0 +1,90 @@
+"""The SQLite file: migrations match the models, crash-safe pragmas, data survives reopening."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import locker.tables  # noqa: F401  (the models under comparison)
+from locker.db import Database
+from locker.tables import Compartment, Parcel
+from locker.types import ParcelState
+from tests.support import FakeClock
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    db = Database(tmp_path / "station.db")
+    db.upgrade()
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    db.close()
+    assert diff == []
+
+
+def test_upgrade_is_idempotent_and_records_its_revision(tmp_path: Path) -> None:
+    db = Database(tmp_path / "station.db")
+    assert db.current_revision() is None
+    db.upgrade()
+    db.upgrade()
+    assert db.current_revision() == "0001"
+    db.close()
+
+
+def test_pragmas_for_crash_safety(tmp_path: Path) -> None:
+    db = Database(tmp_path / "station.db")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.close()
+
+
+def test_database_refuses_two_active_parcels_in_one_compartment(tmp_path: Path) -> None:
+    db = Database(tmp_path / "station.db")
+    db.upgrade()
+    now = FakeClock().now
+    with db.write() as session:
+        session.add(Compartment(id=1))
+    common = {"carrier": "x", "tracking_number": "t", "recipient_name": "r", "created_at": now}
+    with db.write() as session:
+        session.add(Parcel(state=ParcelState.STORED, compartment_id=1, **common))
+    with pytest.raises(sa.exc.IntegrityError), db.write() as session:
+        session.add(Parcel(state=ParcelState.RESERVED, compartment_id=1, **common))
+    with db.write() as session:  # a finished parcel may still name its old compartment
+        session.add(Parcel(state=ParcelState.COLLECTED, compartment_id=1, **common))
+    db.close()
+
+
+def test_committed_rows_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "station.db"
+    db = Database(path)
+    db.upgrade()
+    with db.write() as session:
+        session.add(Compartment(id=5, note="kept"))
+    db.close()
+    again = Database(path)
+    with again.read() as session:
+        row = session.get(Compartment, 5)
+        assert row is not None
+        assert row.note == "kept"
+    again.close()
+
+
+def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    db = Database(tmp_path / "station.db")
+    db.upgrade()
+    with pytest.raises(sa.exc.StatementError, match="naive"), db.write() as session:
+        session.add(
+            Parcel(
+                state=ParcelState.ANNOUNCED, carrier="x", tracking_number="t",
+                recipient_name="r", created_at=datetime(2026, 1, 1),  # noqa: DTZ001
+            )
+        )
+    db.close()
