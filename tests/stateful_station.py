@@ -1,0 +1,415 @@
+"""A hypothesis state machine over the whole station, for any ``Locks`` underneath.
+
+It drives the services the way couriers, customers, staff and the clock would, keeps a
+model of what should be true, and after every step checks the station against it:
+
+* no compartment holds two parcels;
+* every stored parcel is in exactly one compartment that is not free;
+* a door is pulsed only when a service meant to open it (a wrong, used or expired code
+  never opens one);
+* the audit log has exactly one ``parcel.*`` row per transition, in order;
+* nothing stored disappears across a restart (the database is closed and reopened).
+
+A :class:`Rig` supplies the doors: their ``Locks`` and the "hands" that close doors,
+put parcels in and take them out, jam a lock, and count pulses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from hypothesis import note
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlmodel import col, select
+
+from locker.assignment import ParcelNeeds, choose
+from locker.attempts import AttemptPolicy
+from locker.audit import entries
+from locker.codes import CodeHasher
+from locker.db import Database
+from locker.errors import CodeInvalid, NoFreeCompartment, TooManyAttempts
+from locker.layout import Layout
+from locker.locks import DoorOutcome, Locks
+from locker.services import deposit, pickup, staff
+from locker.station import Policy, Station, compartment_state, sync_layout
+from locker.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
+from locker.types import CompartmentState, Condition, ParcelState, SizeClass
+from tests.support import FakeClock
+
+P = ParcelState
+
+
+class Hands(Protocol):
+    def close(self, compartment: int) -> None: ...
+    def put(self, compartment: int) -> None: ...
+    def take(self, compartment: int) -> None: ...
+    def jam(self, compartment: int, jammed: bool = True) -> None: ...
+    def pulses(self, compartment: int) -> int: ...
+
+
+@dataclass
+class Rig:
+    layout: Layout
+    locks: Locks
+    hands: Hands
+    pulses_when_jammed: int = 1  # a driver may pulse once more after a fresh read
+    close: Callable[[], None] = lambda: None
+
+
+@dataclass
+class ModelParcel:
+    state: ParcelState
+    compartment: int | None
+    reserved_until: datetime | None
+    door_opened: bool = False
+    pin: str = ""
+    qr: str = ""
+    deadline: datetime | None = None
+    actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
+
+
+@cache
+def migrated_template() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="locker-template-")) / "station.db"
+    db = Database(path)
+    db.upgrade()
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path
+
+
+POLICY = Policy(attempts=AttemptPolicy(station_failures_per_hour=10_000))
+SIZES = st.sampled_from(list(SizeClass))
+
+
+class StationMachine(RuleBasedStateMachine):
+    make_rig: ClassVar[Callable[[], Rig]]
+    runs: ClassVar[dict[str, int]] = {"examples": 0, "checks": 0}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs["examples"] += 1
+        self.rig = self.make_rig()
+        self.dir = Path(tempfile.mkdtemp(prefix="locker-machine-"))
+        shutil.copyfile(migrated_template(), self.dir / "station.db")
+        self.clock = FakeClock()
+        self.station = self._open()
+        self.parcels: dict[int, ModelParcel] = {}
+        self.condition = {c.id: Condition.OK for c in self.rig.layout.compartments}
+        self.jammed: set[int] = set()
+        self.pulses = {c.id: 0 for c in self.rig.layout.compartments}
+        self.terminals = itertools.count()
+
+    def _open(self) -> Station:
+        station = Station(
+            layout=self.rig.layout,
+            db=Database(self.dir / "station.db"),
+            locks=self.rig.locks,
+            hasher=CodeHasher(b"machine-key-0123456789abcdef"),
+            policy=POLICY,
+            clock=self.clock,
+        )
+        sync_layout(station)
+        return station
+
+    def teardown(self) -> None:
+        self.station.db.close()
+        self.rig.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- helpers -----------------------------------------------------------------------
+    def _in(self, *states: ParcelState) -> list[int]:
+        return sorted(pid for pid, p in self.parcels.items() if p.state in states)
+
+    def _held(self) -> set[int]:
+        return {
+            p.compartment
+            for p in self.parcels.values()
+            if p.state in ACTIVE_PARCEL_STATES and p.compartment is not None
+        }
+
+    def _pulse(self, cid: int) -> DoorOutcome:
+        """What the model expects an opening of ``cid`` to do, counting its pulses."""
+        jammed = cid in self.jammed
+        self.pulses[cid] += self.rig.pulses_when_jammed if jammed else 1
+        if jammed:
+            self.condition[cid] = Condition.FAULT
+            return DoorOutcome.REFUSED
+        return DoorOutcome.OPENED
+
+    def _reserve(self, needs: ParcelNeeds, call: Callable[[], deposit.Reservation]) -> None:
+        held = self._held()
+        free = [
+            c
+            for c in self.rig.layout.compartments
+            if self.condition[c.id] is Condition.OK and c.id not in held
+        ]
+        expected = choose(needs, free)
+        try:
+            reservation = call()
+        except NoFreeCompartment:
+            assert expected is None, f"station said full, but {expected} was free"
+            return
+        assert expected is not None
+        assert reservation.compartment_id == expected.id
+        model = self.parcels.get(reservation.parcel_id)
+        if model is None:
+            self.parcels[reservation.parcel_id] = ModelParcel(
+                P.RESERVED, expected.id, reservation.reserved_until
+            )
+        else:
+            model.state, model.compartment = P.RESERVED, expected.id
+            model.reserved_until = reservation.reserved_until
+            model.actions.append("parcel.reserved")
+        note(f"parcel {reservation.parcel_id} reserved compartment {expected.id}")
+
+    def _release(self, pid: int) -> None:
+        model = self.parcels[pid]
+        model.state, model.compartment, model.door_opened = P.ANNOUNCED, None, False
+        model.actions.append("parcel.released")
+
+    # --- couriers ----------------------------------------------------------------------
+    @rule(size=SIZES, accessible=st.booleans())
+    def reserve_new(self, size: SizeClass, accessible: bool) -> None:
+        data = deposit.ParcelInput(
+            carrier="DHL",
+            tracking_number="T",
+            recipient_name="R",
+            size=size,
+            needs_accessible=accessible,
+        )
+        self._reserve(
+            data.needs(), lambda: deposit.reserve(self.station, actor="courier", parcel=data)
+        )
+
+    @precondition(lambda self: self._in(P.ANNOUNCED))
+    @rule(data=st.data())
+    def reserve_again(self, data: st.DataObject) -> None:
+        pid = data.draw(st.sampled_from(self._in(P.ANNOUNCED)))
+        with self.station.db.read() as session:
+            row = session.get(Parcel, pid)
+            assert row is not None
+            needs = ParcelNeeds(size=row.size, accessible=row.needs_accessible)
+        self._reserve(needs, lambda: deposit.reserve(self.station, actor="courier", parcel_id=pid))
+
+    def _waiting(self) -> list[int]:
+        return [p for p in self._in(P.RESERVED) if not self.parcels[p].door_opened]
+
+    @precondition(lambda self: self._waiting())
+    @rule(data=st.data())
+    def deposit(self, data: st.DataObject) -> None:
+        pid = data.draw(st.sampled_from(self._waiting()))
+        model = self.parcels[pid]
+        assert model.compartment is not None
+        expected = self._pulse(model.compartment)
+        result = deposit.deposit(self.station, actor="courier", parcel_id=pid)
+        assert result.outcome is expected
+        if expected is DoorOutcome.OPENED:
+            model.door_opened = True
+        else:
+            self._release(pid)
+
+    def _open_for_deposit(self) -> list[int]:
+        return [p for p in self._in(P.RESERVED) if self.parcels[p].door_opened]
+
+    @precondition(lambda self: self._open_for_deposit())
+    @rule(data=st.data())
+    def courier_puts_parcel_in_and_closes(self, data: st.DataObject) -> None:
+        pid = data.draw(st.sampled_from(self._open_for_deposit()))
+        model = self.parcels[pid]
+        assert model.compartment is not None
+        self.rig.hands.put(model.compartment)
+        self.rig.hands.close(model.compartment)
+        stored = deposit.confirm_stored(self.station, parcel_id=pid)
+        model.state, model.pin, model.qr = P.STORED, stored.code.pin, stored.code.qr_token
+        model.deadline = stored.deadline
+        model.actions.append("parcel.stored")
+
+    # --- customers ---------------------------------------------------------------------
+    @precondition(lambda self: self._in(P.STORED))
+    @rule(data=st.data(), by_qr=st.booleans())
+    def collect_with_the_right_code(self, data: st.DataObject, by_qr: bool) -> None:
+        pid = data.draw(st.sampled_from(self._in(P.STORED)))
+        model = self.parcels[pid]
+        assert model.compartment is not None
+        expected = self._pulse(model.compartment)
+        result = pickup.collect(
+            self.station,
+            code=model.qr if by_qr else model.pin,
+            terminal=f"kiosk-{next(self.terminals)}",
+        )
+        assert [(d.compartment_id, d.outcome) for d in result.doors] == [
+            (model.compartment, expected)
+        ]
+        if expected is DoorOutcome.OPENED:
+            model.state = P.COLLECTED
+            model.actions.append("parcel.collected")
+            self.rig.hands.take(model.compartment)
+            self.rig.hands.close(model.compartment)
+
+    @rule(code=st.one_of(st.text(alphabet="0123456789", min_size=1, max_size=12), st.text()))
+    def collect_with_a_wrong_code(self, code: str) -> None:
+        live = {p.pin for p in self.parcels.values()} | {p.qr for p in self.parcels.values()}
+        if code in live:
+            return
+        try:
+            pickup.collect(self.station, code=code, terminal="guesser")
+        except (CodeInvalid, TooManyAttempts):
+            pass
+        else:
+            raise AssertionError(f"code {code!r} opened something")
+
+    def _finished(self) -> list[int]:
+        return [p for p in self._in(P.COLLECTED, P.EXPIRED, P.RETURNED) if self.parcels[p].pin]
+
+    @precondition(lambda self: self._finished())
+    @rule(data=st.data())
+    def collect_with_a_spent_code(self, data: st.DataObject) -> None:
+        pid = data.draw(st.sampled_from(self._finished()))
+        try:
+            pickup.collect(
+                self.station, code=self.parcels[pid].pin, terminal=f"kiosk-{next(self.terminals)}"
+            )
+        except CodeInvalid:
+            return
+        raise AssertionError(f"the spent code of parcel {pid} was accepted")
+
+    # --- time --------------------------------------------------------------------------
+    @rule(hours=st.sampled_from([0.1, 0.5, 24, 24 * 8]))
+    def time_passes_and_expiry_runs(self, hours: float) -> None:
+        self.clock.advance(hours=hours)
+        now = self.clock.now
+        staff.expire(self.station)
+        for pid in self._in(P.STORED):
+            model = self.parcels[pid]
+            if model.deadline is not None and model.deadline <= now:
+                model.state = P.EXPIRED
+                model.actions.append("parcel.expired")
+        for pid in self._waiting():
+            until = self.parcels[pid].reserved_until
+            if until is not None and until <= now:
+                self._release(pid)
+
+    @precondition(lambda self: self._in(P.EXPIRED))
+    @rule(data=st.data())
+    def courier_takes_back(self, data: st.DataObject) -> None:
+        pid = data.draw(st.sampled_from(self._in(P.EXPIRED)))
+        model = self.parcels[pid]
+        assert model.compartment is not None
+        expected = self._pulse(model.compartment)
+        assert staff.take_back(self.station, actor="courier", parcel_id=pid).outcome is expected
+        if expected is DoorOutcome.OPENED:
+            model.state = P.RETURNED
+            model.actions.append("parcel.returned")
+            self.rig.hands.take(model.compartment)
+            self.rig.hands.close(model.compartment)
+
+    @precondition(lambda self: self._in(P.EXPIRED))
+    @rule(data=st.data())
+    def staff_extend_deadline(self, data: st.DataObject) -> None:
+        pid = data.draw(st.sampled_from(self._in(P.EXPIRED)))
+        until = self.clock.now + timedelta(days=3)
+        staff.extend_deadline(self.station, actor="staff", parcel_id=pid, until=until)
+        model = self.parcels[pid]
+        model.state, model.deadline = P.STORED, until
+        model.actions.append("parcel.extended")
+
+    # --- staff and hardware ------------------------------------------------------------
+    def _compartments(self) -> st.SearchStrategy[int]:
+        return st.sampled_from([c.id for c in self.rig.layout.compartments])
+
+    @rule(data=st.data())
+    def staff_opens_and_closes_a_door(self, data: st.DataObject) -> None:
+        cid = data.draw(self._compartments())
+        if any(self.parcels[p].compartment == cid for p in self._open_for_deposit()):
+            return  # a courier is at that door
+        expected = self._pulse(cid)
+        result = staff.open_door(self.station, actor="staff", compartment_id=cid, reason="check")
+        assert result.outcome is expected
+        self.rig.hands.close(cid)
+
+    @rule(data=st.data())
+    def staff_takes_out_of_service(self, data: st.DataObject) -> None:
+        cid = data.draw(self._compartments())
+        staff.set_out_of_service(self.station, actor="staff", compartment_id=cid, reason="test")
+        self.condition[cid] = Condition.OUT_OF_SERVICE
+        for pid in self._waiting():
+            if self.parcels[pid].compartment == cid:
+                self._release(pid)
+
+    @precondition(lambda self: any(c is not Condition.OK for c in self.condition.values()))
+    @rule(data=st.data())
+    def staff_clears_fault(self, data: st.DataObject) -> None:
+        broken = sorted(c for c, cond in self.condition.items() if cond is not Condition.OK)
+        cid = data.draw(st.sampled_from(broken))
+        staff.clear_fault(self.station, actor="staff", compartment_id=cid)
+        self.condition[cid] = Condition.OK
+
+    @rule(data=st.data(), jammed=st.booleans())
+    def a_lock_jams_or_is_repaired(self, data: st.DataObject, jammed: bool) -> None:
+        cid = data.draw(self._compartments())
+        self.rig.hands.jam(cid, jammed)
+        (self.jammed.add if jammed else self.jammed.discard)(cid)
+
+    @rule()
+    def restart(self) -> None:
+        self.station.db.close()
+        self.station = self._open()
+
+    # --- invariants --------------------------------------------------------------------
+    @invariant()
+    def database_agrees_with_the_model(self) -> None:
+        self.runs["checks"] += 1
+        with self.station.db.read() as session:
+            rows = {p.id: p for p in session.exec(select(Parcel)).all()}
+            assert set(rows) == set(self.parcels)
+            for pid, model in self.parcels.items():
+                row = rows[pid]
+                assert row.state is model.state, (pid, row.state, model.state)
+                if model.state in ACTIVE_PARCEL_STATES:
+                    assert row.compartment_id == model.compartment, pid
+            conditions = {c.id: c.condition for c in session.exec(select(Compartment)).all()}
+            assert conditions == self.condition
+
+    @invariant()
+    def no_compartment_holds_two_parcels(self) -> None:
+        with self.station.db.read() as session:
+            held = session.exec(
+                select(Parcel.compartment_id).where(col(Parcel.state).in_(ACTIVE_PARCEL_STATES))
+            ).all()
+        assert None not in held
+        assert len(held) == len(set(held))
+
+    @invariant()
+    def every_stored_parcel_is_in_one_taken_compartment(self) -> None:
+        with self.station.db.read() as session:
+            stored = session.exec(select(Parcel).where(Parcel.state == P.STORED)).all()
+            for parcel in stored:
+                assert parcel.compartment_id is not None
+                state = compartment_state(session, parcel.compartment_id)
+                assert state is not CompartmentState.FREE
+                assert state is not CompartmentState.RESERVED
+
+    @invariant()
+    def doors_pulse_only_when_meant_to(self) -> None:
+        for cid, expected in self.pulses.items():
+            assert self.rig.hands.pulses(cid) == expected, cid
+
+    @invariant()
+    def one_audit_row_per_transition(self) -> None:
+        with self.station.db.read() as session:
+            for pid, model in self.parcels.items():
+                logged = [
+                    e.action for e in entries(session, parcel_id=pid, action_prefix="parcel.")
+                ]
+                assert logged == model.actions, (pid, logged, model.actions)
