@@ -4,8 +4,6 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
 
 .PHONY: run test lint bench clean
 
@@ -23,7 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/locker serve --host $(HOST) --port $(PORT)
+	$(BIN)/locker serve --demo
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import typer
 
+import drivers.cli
+import sim.cli
+from api.serve import serve
 from locker.cli import db_app, layout_app
 
 app = typer.Typer(help="Open pickup station controller.", no_args_is_help=True)
+app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(layout_app, name="layout")
+app.add_typer(drivers.cli.app, name="hw")
+app.command("sim", help=sim.cli.sim.__doc__)(sim.cli.sim)

@@ -244,3 +244,26 @@ def release_expired_reservations(station: Station) -> list[int]:
         for parcel in due:
             release_reservation(session, parcel, actor="system", now=now, why="reservation expired")
         return [p.id for p in due if p.id is not None]
+
+
+def store_closed_deposits(station: Station) -> list[Stored]:
+    """Store every deposited parcel whose door is now seen latched (the door watcher's job)."""
+    with station.db.read() as session:
+        waiting = session.exec(
+            select(Parcel.id, Parcel.compartment_id).where(
+                Parcel.state == ParcelState.RESERVED, col(Parcel.door_opened_at).is_not(None)
+            )
+        ).all()
+    if not waiting:
+        return []
+    readings = station.locks.read([as_compartment_id(cid) for _, cid in waiting if cid])
+    stored = []
+    for pid, cid in waiting:
+        reading = readings.get(as_compartment_id(cid or 0))
+        if pid is None or reading is None or not reading.latched:
+            continue
+        try:
+            stored.append(confirm_stored(station, parcel_id=pid))
+        except (DoorNotClosed, ParcelNotDetected, InvalidTransition):
+            continue  # changed since the read, or the courier closed an empty door
+    return stored

@@ -12,13 +12,27 @@ from locker.types import CompartmentId, SizeClass
 
 
 def spec(
-    cid: int, size: SizeClass, *, accessible: bool = False, cooled: bool = False,
+    cid: int,
+    size: SizeClass,
+    *,
+    accessible: bool = False,
+    cooled: bool = False,
     dims: tuple[int, int, int] | None = None,
 ) -> CompartmentSpec:
     width, height, depth = dims or DEFAULT_DIMENSIONS[size]
     return CompartmentSpec(
-        id=CompartmentId(cid), bus="b", board=0, lock=cid, size=size, width_mm=width,
-        height_mm=height, depth_mm=depth, column=1, row=cid, accessible=accessible, cooled=cooled,
+        id=CompartmentId(cid),
+        bus="b",
+        board=0,
+        lock=cid,
+        size=size,
+        width_mm=width,
+        height_mm=height,
+        depth_mm=depth,
+        column=1,
+        row=cid,
+        accessible=accessible,
+        cooled=cooled,
     )
 
 

@@ -83,8 +83,11 @@ def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(sa.exc.StatementError, match="naive"), db.write() as session:
         session.add(
             Parcel(
-                state=ParcelState.ANNOUNCED, carrier="x", tracking_number="t",
-                recipient_name="r", created_at=datetime(2026, 1, 1),  # noqa: DTZ001
+                state=ParcelState.ANNOUNCED,
+                carrier="x",
+                tracking_number="t",
+                recipient_name="r",
+                created_at=datetime(2026, 1, 1),  # noqa: DTZ001
             )
         )
     db.close()

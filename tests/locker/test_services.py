@@ -34,7 +34,11 @@ COURIER = "courier:dhl-7"
 
 def parcel(size: SizeClass = SizeClass.M, **extra: object) -> ParcelInput:
     return ParcelInput(
-        carrier="DHL", tracking_number="JJD0001", recipient_name="Anna Berg", size=size, **extra  # type: ignore[arg-type]
+        carrier="DHL",
+        tracking_number="JJD0001",
+        recipient_name="Anna Berg",
+        size=size,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -76,7 +80,10 @@ def test_deposit_store_collect_with_pin(station: Station, locks: InMemoryLocks) 
     assert state_of(station, stored.parcel_id) is ParcelState.COLLECTED
     assert comp_state(station, cid) is CompartmentState.FREE
     assert actions(station, stored.parcel_id) == [
-        "parcel.announced", "parcel.reserved", "parcel.stored", "parcel.collected"
+        "parcel.announced",
+        "parcel.reserved",
+        "parcel.stored",
+        "parcel.collected",
     ]
 
 
@@ -257,7 +264,10 @@ def test_expiry_take_back_and_extension(
     assert set(report.expired_parcels) == {late.parcel_id, extended.parcel_id}
     assert comp_state(station, late.compartment_id) is CompartmentState.OCCUPIED
     staff.extend_deadline(
-        station, actor="staff:eva", parcel_id=extended.parcel_id, until=clock.now + timedelta(days=2)
+        station,
+        actor="staff:eva",
+        parcel_id=extended.parcel_id,
+        until=clock.now + timedelta(days=2),
     )
     assert pickup.collect(station, code=extended.code.pin, terminal="k").all_opened
     result = staff.take_back(station, actor=COURIER, parcel_id=late.parcel_id)
@@ -265,7 +275,9 @@ def test_expiry_take_back_and_extension(
     assert state_of(station, late.parcel_id) is ParcelState.RETURNED
     assert comp_state(station, late.compartment_id) is CompartmentState.FREE
     assert actions(station, extended.parcel_id)[-3:] == [
-        "parcel.expired", "parcel.extended", "parcel.collected"
+        "parcel.expired",
+        "parcel.extended",
+        "parcel.collected",
     ]
 
 
@@ -322,8 +334,12 @@ def leave_pending(station: Station, purpose: DoorPurpose, cid: int, pid: int) ->
     """What a crash between the intent commit and the outcome commit leaves behind."""
     with station.db.write() as session:
         doors.begin(
-            session, compartment_id=cid, purpose=purpose, actor="customer@kiosk",
-            now=station.now(), parcel_ids=(pid,),
+            session,
+            compartment_id=cid,
+            purpose=purpose,
+            actor="customer@kiosk",
+            now=station.now(),
+            parcel_ids=(pid,),
         )
 
 
@@ -404,7 +420,9 @@ def test_layout_cannot_drop_a_compartment_that_holds_a_parcel(
     with pytest.raises(StationMisconfigured, match=f"compartment {stored.compartment_id} holds"):
         sync_layout(station)
     empty = next(c.id for c in full.compartments if c.id != stored.compartment_id)
-    station.layout = replace(full, compartments=tuple(c for c in full.compartments if c.id != empty))
+    station.layout = replace(
+        full, compartments=tuple(c for c in full.compartments if c.id != empty)
+    )
     sync_layout(station)
     with station.db.read() as session, pytest.raises(Exception, match="does not exist"):
         compartment_state(session, empty)

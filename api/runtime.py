@@ -1,0 +1,44 @@
+"""A running station: layout, simulator (when asked for), real driver, database, reconcile.
+
+Used by ``locker serve`` and by end-to-end tests. The simulator is started only for buses
+whose layout port is ``"sim"`` (or for all with ``force_sim``); the driver then opens the
+simulator's pty exactly as it would open ``/dev/ttyUSB0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+from drivers.station_locks import SerialLocks
+from locker.layout import SIM_PORT
+from locker.services.reconcile import Settled, reconcile
+from locker.settings import Settings
+from locker.startup import open_station, station_layout
+from locker.station import Station
+from sim.station import SimStation
+
+
+@dataclass
+class Runtime:
+    station: Station
+    locks: SerialLocks
+    sim: SimStation | None
+    reconciled: list[Settled]
+
+
+@contextmanager
+def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[Runtime]:
+    """Start everything, settle interrupted door operations, and stop it all on exit."""
+    layout = station_layout(settings)
+    with ExitStack() as stack:
+        sim = None
+        ports: dict[str, str] = {}
+        if force_sim or any(bus.port == SIM_PORT for bus in layout.buses):
+            sim = SimStation(layout, every_bus=force_sim)
+            ports = stack.enter_context(sim.serve())
+        locks = stack.enter_context(SerialLocks(layout, ports))
+        station = open_station(settings, locks, layout)
+        stack.callback(station.db.close)
+        yield Runtime(station, locks, sim, reconcile(station))

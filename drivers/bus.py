@@ -1,0 +1,391 @@
+"""One RS485 line: one serial port, one request at a time, deadlines, retries, counters.
+
+``LockBus`` is the only place in ``drivers`` that touches pyserial. The port is opened
+with ``serial.serial_for_url``, so ``/dev/ttyUSB0``, a pty path and ``socket://host:port``
+(a Kerong BU gateway or the simulator, lock-protocol.md §8) are the same to it. Board
+types build frames and say which answers they accept; the bus moves the bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+from typing import Any, NoReturn, TypeVar
+
+import serial
+
+from drivers.errors import BadFrame, BoardRefused, NoAnswer, PortUnavailable
+from drivers.framing import DecoderStats, FrameRule, StreamDecoder
+
+_LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop bits per byte on the wire (§1.1, §1.11)
+DEFAULT_BAUD = 19200  # factory default of CU16 and CU12 (lock-protocol.md §1.1, §2)
+DEFAULT_TIMEOUT_S = 0.2  # answer deadline after the request's last byte; public code
+#                          uses 0.1-1 s (§8 "Timeouts"), the layout's timeout_ms overrides it
+DEFAULT_RETRIES = 2  # extra attempts for an idempotent read (§8 "Retries": 2-3)
+REOPEN_AFTER_S = 1.0  # a broken port is reopened at most this often
+
+# What a broken port raises: pyserial's own error, the OS's, and (POSIX) termios.error,
+# which tcflush raises on a pty whose other end has gone and which is no OSError.
+_PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError)
+try:
+    import termios
+except ImportError:  # pragma: no cover - Windows
+    pass
+else:
+    _PORT_ERRORS = (*_PORT_ERRORS, termios.error)
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)  # bad URL
+
+
+class _Problem(Enum):
+    """Why an attempt ended without a full answer."""
+
+    SILENCE = "silence"  # nothing (or nothing more) arrived: NoAnswer
+    BAD_BYTES = "bad_bytes"  # garbage, broken or foreign frames arrived: BadFrame
+
+
+@dataclass(frozen=True)
+class BusCounters:
+    """A snapshot of everything a bus counted, for the maintenance screen."""
+
+    requests: int = 0  # requests that expected an answer (retries not included)
+    commands: int = 0  # frames sent that expect no answer (CU16 unlock)
+    replies: int = 0  # valid frames that answered a request
+    timeouts: int = 0  # attempts that ended at the deadline without a full answer
+    retries: int = 0  # attempts sent again after a failed one
+    checksum_errors: int = 0  # frames whose checksum failed (dropped, never acted on)
+    bad_frames: int = 0  # STX that started no valid frame (ETX misplaced, unknown code)
+    unexpected_answers: int = 0  # valid frames from another board or for another command
+    dropped_bytes: int = 0  # bytes thrown away while resynchronising
+    resyncs: int = 0  # times the receiver lost frame sync
+    refusals: int = 0  # answers in which the board said no
+    port_errors: int = 0  # failures to open, read or write the port
+    reconnects: int = 0  # successful reopenings after a port error
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain mapping (for JSON)."""
+        return asdict(self)
+
+
+class LockBus:
+    """A serial line shared by lock boards (RS485 half duplex).
+
+    :param url: a pyserial port or URL: ``/dev/ttyUSB0``, ``/dev/pts/3``, ``socket://h:p``.
+    :param baudrate: line speed; 8N1 is fixed by the boards (§1.1).
+    :param timeout_s: how long to wait for an answer after the request has left.
+    :param retries: extra attempts for reads (never for commands such as unlock).
+    :param reopen_after_s: minimum time between attempts to reopen a broken port.
+
+    The port opens on first use, so a missing adapter does not stop a station from
+    starting; every request then raises :class:`PortUnavailable` until it is back.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        baudrate: int = DEFAULT_BAUD,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retries: int = DEFAULT_RETRIES,
+        reopen_after_s: float = REOPEN_AFTER_S,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if retries < 0:
+            raise ValueError("retries must not be negative")
+        self.url = url
+        self.baudrate = baudrate
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.reopen_after_s = reopen_after_s
+        self.byte_time_s = BITS_PER_BYTE / baudrate
+        self._port: Any = None  # serial.SerialBase once open (pyserial ships no types)
+        self._line = threading.Lock()  # one request on the wire at a time (half duplex)
+        self._count_lock = threading.Lock()
+        self._counts = {f.name: 0 for f in fields(BusCounters)}
+        self._next_open = 0.0
+        self._ever_opened = False
+        self._quiet_until = 0.0
+
+    def __repr__(self) -> str:
+        return f"<LockBus {self.url} @{self.baudrate}>"
+
+    def __enter__(self) -> LockBus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public API ---------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the port now instead of on first use. :raises PortUnavailable:"""
+        with self._line:
+            self._ensure_open()
+
+    def close(self) -> None:
+        """Close the port; a later request opens it again."""
+        with self._line:
+            self._drop_port()
+
+    @property
+    def is_open(self) -> bool:
+        return self._port is not None
+
+    def counters(self) -> BusCounters:
+        """A consistent snapshot of the counters."""
+        with self._count_lock:
+            return BusCounters(**self._counts)
+
+    def request(
+        self,
+        frame: bytes,
+        rule: FrameRule,
+        accept: Callable[[bytes], T | None],
+        *,
+        retries: int | None = None,
+        quiet_after_s: float = 0.0,
+    ) -> T:
+        """Send ``frame`` and return the first answer ``accept`` takes.
+
+        ``accept`` gets each checked frame and returns the decoded answer, or None for a
+        valid frame that does not answer this request (counted, ignored). It may raise
+        :class:`BoardRefused`. An attempt ends at its deadline; reads are retried up to
+        ``retries`` times (default: the bus's), ``retries=0`` for commands with effects.
+        ``quiet_after_s`` keeps the line silent afterwards (flash writes, §1.6.6).
+
+        Timing of one attempt at 19200 Bd (CU16 status read)::
+
+            host    flush input │ request 5 B │                         │ next request
+            line    ────────────┤▓▓▓▓▓▓▓▓▓▓▓▓▓├─── board ───┤▓▓▓▓ reply 9 B ▓▓▓▓├────────
+                                │ 5×10/baud   │ processing  │ 9×10/baud         │
+                                │  = 2.6 ms   │  (a few ms) │  = 4.7 ms         │
+            deadline            │             ├──────── timeout_s + reply wire time ───┤
+            retry (reads only)      if the deadline passes, or only bad frames came:
+                                    count, flush input, send again (at most ``retries``)
+
+        :raises NoAnswer: nothing valid came in any attempt.
+        :raises BadFrame: bytes came, but no valid answer (checksum, length, wrong answer).
+        :raises BoardRefused: the board answered "no".
+        :raises PortUnavailable: the port is missing or broke (it is reopened later).
+        """
+        found: list[T] = []
+
+        def take(raw: bytes) -> bool:
+            value = accept(raw)
+            if value is None:
+                return False
+            found.append(value)
+            return True
+
+        self._exchange(frame, rule, take, lambda: bool(found), rule.max_length,
+                       self.retries if retries is None else retries, quiet_after_s, True)
+        return found[0]
+
+    def gather(
+        self,
+        frame: bytes,
+        rule: FrameRule,
+        accept: Callable[[bytes], tuple[K, T] | None],
+        *,
+        expect: int,
+        reply_bytes: int,
+        retries: int | None = None,
+    ) -> dict[K, T]:
+        """Send a request many boards answer (a broadcast); collect answers by key.
+
+        Collects until ``expect`` distinct keys answered or the deadline (``timeout_s``
+        plus the wire time of ``expect × reply_bytes``). A missing answer leads to a
+        retry (answers already in are kept; a later one replaces an earlier one).
+        Returns what came, possibly nothing: a board that is silent is not an error here.
+
+        :raises BoardRefused: a board answered "no".
+        :raises PortUnavailable: the port is missing or broke.
+        """
+        found: dict[K, T] = {}
+
+        def take(raw: bytes) -> bool:
+            item = accept(raw)
+            if item is None:
+                return False
+            found[item[0]] = item[1]
+            return True
+
+        self._exchange(frame, rule, take, lambda: len(found) >= expect, expect * reply_bytes,
+                       self.retries if retries is None else retries, 0.0, False)
+        return found
+
+    def send(self, frame: bytes, *, quiet_after_s: float = 0.0) -> None:
+        """Send a frame that gets no answer (CU16 unlock, §1.6.1). Never retried.
+
+        Returns once the bytes have left the host (``flush`` waits for the UART).
+        :raises PortUnavailable: the port is missing or broke.
+        """
+        with self._line:
+            self._wait_quiet()
+            port = self._ensure_open()
+            self._count(commands=1)
+            try:
+                port.reset_input_buffer()
+                _LOGGER.debug("%s → %s (no answer expected)", self.url, frame.hex(" "))
+                port.write(frame)
+                port.flush()
+            except _PORT_ERRORS as exc:
+                self._port_failed(exc)
+            self._quiet_until = time.monotonic() + quiet_after_s
+
+    # -- internals ----------------------------------------------------------------
+
+    def _exchange(
+        self,
+        frame: bytes,
+        rule: FrameRule,
+        take: Callable[[bytes], bool],
+        done: Callable[[], bool],
+        reply_bytes: int,
+        retries: int,
+        quiet_after_s: float,
+        required: bool,
+    ) -> None:
+        problem: _Problem | BoardRefused = _Problem.SILENCE
+        with self._line:
+            self._wait_quiet()
+            self._count(requests=1)
+            try:
+                for attempt in range(retries + 1):
+                    if attempt:
+                        self._count(retries=1)
+                    port = self._ensure_open()
+                    problem = self._attempt(port, frame, rule, take, done, reply_bytes)
+                    if done():
+                        return
+                    if not isinstance(problem, BoardRefused):
+                        self._count(timeouts=1)
+                    _LOGGER.debug("%s: attempt %d for %s ended without a full answer",
+                                  self.url, attempt + 1, frame.hex(" "))
+            finally:
+                self._quiet_until = time.monotonic() + quiet_after_s
+        if isinstance(problem, BoardRefused):
+            raise problem
+        if required:
+            what = (f"no valid answer to {frame.hex(' ')} on {self.url} "
+                    f"after {retries + 1} attempt(s)")
+            raise BadFrame(what) if problem is _Problem.BAD_BYTES else NoAnswer(what)
+
+    def _attempt(
+        self,
+        port: Any,
+        frame: bytes,
+        rule: FrameRule,
+        take: Callable[[bytes], bool],
+        done: Callable[[], bool],
+        reply_bytes: int,
+    ) -> _Problem | BoardRefused:
+        """One try: flush, write, read until done or the deadline; say what went wrong."""
+        decoder = StreamDecoder(rule, max_buffer=4 * rule.max_length)
+        unexpected = False
+        try:
+            port.reset_input_buffer()
+            _LOGGER.debug("%s → %s", self.url, frame.hex(" "))
+            port.write(frame)
+            port.flush()
+            deadline = time.monotonic() + self.timeout_s + reply_bytes * self.byte_time_s
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                port.timeout = left
+                chunk = port.read(decoder.needed())
+                if not chunk:
+                    break
+                for raw in decoder.feed(chunk):
+                    try:
+                        accepted = take(raw)
+                    except BoardRefused as exc:
+                        self._count(refusals=1)
+                        _LOGGER.debug("%s ← %s refused: %s", self.url, raw.hex(" "), exc)
+                        if not exc.retriable:
+                            raise
+                        return exc  # the request was damaged on the way: try again now
+                    if accepted:
+                        self._count(replies=1)
+                        _LOGGER.debug("%s ← %s", self.url, raw.hex(" "))
+                    else:
+                        self._count(unexpected_answers=1)
+                        _LOGGER.debug("%s ← %s (not an answer to this request)",
+                                      self.url, raw.hex(" "))
+                        unexpected = True
+                    if done():
+                        break
+        except _PORT_ERRORS as exc:
+            self._port_failed(exc)
+        finally:
+            self._add_decoder(decoder.stats, decoder.pending())
+        stats = decoder.stats
+        if unexpected or stats.checksum_errors or stats.malformed or decoder.pending():
+            return _Problem.BAD_BYTES
+        return _Problem.SILENCE if not stats.dropped_bytes else _Problem.BAD_BYTES
+
+    def _add_decoder(self, stats: DecoderStats, pending: int) -> None:
+        if stats.dropped_bytes or stats.resyncs or pending:
+            _LOGGER.debug("%s: resync %d, dropped %d B, checksum errors %d, malformed %d, "
+                          "left %d B", self.url, stats.resyncs, stats.dropped_bytes,
+                          stats.checksum_errors, stats.malformed, pending)
+        self._count(
+            checksum_errors=stats.checksum_errors,
+            bad_frames=stats.malformed,
+            dropped_bytes=stats.dropped_bytes + pending,
+            resyncs=stats.resyncs,
+        )
+
+    def _wait_quiet(self) -> None:
+        pause = self._quiet_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+
+    def _ensure_open(self) -> Any:
+        if self._port is not None:
+            return self._port
+        now = time.monotonic()
+        if now < self._next_open:
+            raise PortUnavailable(f"{self.url} is unavailable (next attempt to open it soon)")
+        self._next_open = now + self.reopen_after_s
+        try:
+            port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=self.timeout_s)
+        except _OPEN_ERRORS as exc:
+            self._count(port_errors=1)
+            _LOGGER.warning("cannot open %s: %s", self.url, exc)
+            raise PortUnavailable(f"cannot open {self.url}: {exc}") from exc
+        if self._ever_opened:
+            self._count(reconnects=1)
+            _LOGGER.info("reopened %s", self.url)
+        self._ever_opened = True
+        self._port = port
+        return port
+
+    def _port_failed(self, exc: BaseException) -> NoReturn:
+        self._count(port_errors=1)
+        _LOGGER.warning("%s failed: %s", self.url, exc)
+        self._drop_port()
+        raise PortUnavailable(f"{self.url} failed: {exc}") from exc
+
+    def _drop_port(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                port.close()
+            except _PORT_ERRORS as exc:
+                _LOGGER.debug("closing %s: %s", self.url, exc)
+
+    def _count(self, **amounts: int) -> None:
+        with self._count_lock:
+            for name, amount in amounts.items():
+                self._counts[name] += amount

@@ -1,0 +1,192 @@
+"""``locker hw``: commissioning commands for an installer at the station.
+
+Output is meant for people *and* programs, so its shape is fixed:
+
+* ``status`` prints a header line ``board lock hook item`` and then one line per lock,
+  fields separated by one space: board address, lock number, ``engaged``/``released``,
+  ``present``/``empty``/``-`` (``-``: no IR strip).
+* ``open`` prints ``board lock hook pulses`` and one line: address, lock,
+  ``released``/``engaged``/``unknown`` (the hook after the pulse), pulses sent.
+* ``pulse`` prints ``board pulse_ms`` and one line.
+* Errors go to stderr as one line starting with ``error: ``.
+
+Exit status: 0 success; 1 no answer (port missing, board silent, only bad frames);
+3 the board answered but the lock stayed engaged or the board refused; 2 usage error.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, NoReturn
+
+import typer
+
+from drivers.board import POLARITIES, BoardBase, BoardStatus
+from drivers.bus import DEFAULT_BAUD, LockBus
+from drivers.errors import BoardRefused, BusError
+from drivers.registry import BOARD_TYPES, board_class
+
+EXIT_NO_ANSWER = 1
+EXIT_REFUSED = 3
+
+app = typer.Typer(
+    name="hw",
+    help="Talk to lock boards directly (commissioning). Exit status: 0 ok, 1 no answer, "
+    "2 usage error, 3 lock stayed engaged or board refused.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Port = Annotated[str, typer.Option("--port", help="Serial port or URL: /dev/ttyUSB0, socket://h:p")]
+BoardType = Annotated[str, typer.Option("--type", help=f"Board type: {', '.join(BOARD_TYPES)}")]
+Baud = Annotated[int, typer.Option("--baud", help="Line speed in baud")]
+TimeoutMs = Annotated[int, typer.Option("--timeout-ms", help="Answer deadline per request, ms")]
+Polarity = Annotated[
+    str, typer.Option("--hook-polarity", help=f"Meaning of a hook bit: {', '.join(POLARITIES)}")
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every frame to stderr")]
+
+
+def _fail(message: str, code: int = EXIT_NO_ANSWER) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _board(
+    port: str, board_type: str, address: int, baud: int, timeout_ms: int, polarity: str,
+    pulse_ms: int = 550,
+) -> BoardBase:
+    try:
+        cls = board_class(board_type)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="--type") from None
+    bus = LockBus(port, baudrate=baud, timeout_s=timeout_ms / 1000)
+    try:
+        return cls(bus, address, pulse_ms=pulse_ms, hook_polarity=polarity)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _logging(verbose: bool) -> None:
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+
+
+def _print_status(status: BoardStatus) -> None:
+    for number, state in enumerate(status.locks, start=1):
+        hook = "engaged" if state.hook_engaged else "released"
+        item = "-" if state.item_present is None else "present" if state.item_present else "empty"
+        typer.echo(f"{status.address} {number} {hook} {item}")
+
+
+@app.command()
+def status(
+    port: Port,
+    board: Annotated[
+        int | None, typer.Option("--board", help="Board address; omitted: every board that answers")
+    ] = None,
+    board_type: BoardType = "cu16",
+    baud: Baud = DEFAULT_BAUD,
+    timeout_ms: TimeoutMs = 300,
+    hook_polarity: Polarity = "engaged_high",
+    verbose: Verbose = False,
+) -> None:
+    """Print every lock's hook and item state: 'board lock hook item' lines.
+
+    hook is engaged or released; item is present, empty or - (no IR strip).
+    Without --board, one whole-bus read lists every board that answers.
+    """
+    _logging(verbose)
+    probe = _board(port, board_type, board if board is not None else 0, baud, timeout_ms,
+                   hook_polarity)
+    try:
+        probe.bus.open()
+        if board is not None:
+            statuses = [probe.status()]
+        else:
+            cls = type(probe)
+            candidates = [cls(probe.bus, a, hook_polarity=hook_polarity) for a in cls.ADDRESSES]
+            statuses = list(cls.read_bus(probe.bus, candidates).values())
+    except BusError as exc:
+        _fail(f"board {board} did not answer on {port}: {exc}")  # only with --board
+    finally:
+        probe.bus.close()
+    if not statuses:
+        _fail(f"no {board_type} board answered on {port}")
+    typer.echo("board lock hook item")
+    for found in sorted(statuses, key=lambda s: s.address):
+        _print_status(found)
+
+
+@app.command("open")
+def open_lock(
+    port: Port,
+    board: Annotated[int, typer.Option("--board", help="Board address")],
+    lock: Annotated[int, typer.Option("--lock", help="Lock number, from 1")],
+    pulse_ms: Annotated[
+        int, typer.Option("--pulse-ms", help="The board's pulse time: wait this long before "
+                                             "reading the hook (the board is not changed)")
+    ] = 550,
+    board_type: BoardType = "cu16",
+    baud: Baud = DEFAULT_BAUD,
+    timeout_ms: TimeoutMs = 300,
+    hook_polarity: Polarity = "engaged_high",
+    verbose: Verbose = False,
+) -> None:
+    """Open one lock and print what its hook read after the pulse: 'board lock hook pulses'.
+
+    hook is released (opened), engaged (exit 3) or unknown (read-back failed, exit 1).
+    A lock is pulsed a second time only if a fresh read showed it still engaged.
+    """
+    _logging(verbose)
+    driver = _board(port, board_type, board, baud, timeout_ms, hook_polarity, pulse_ms)
+    if not 1 <= lock <= driver.lock_count:
+        raise typer.BadParameter(f"locks are 1..{driver.lock_count}", param_hint="--lock")
+    try:
+        result = driver.unlock(lock)
+    except BoardRefused as exc:
+        _fail(f"board {board} refused to open lock {lock}: {exc}", EXIT_REFUSED)
+    except BusError as exc:
+        _fail(f"board {board} on {port}: unlock not sent: {exc}")
+    finally:
+        driver.bus.close()
+    hook = {True: "released", False: "engaged", None: "unknown"}[result.released]
+    typer.echo("board lock hook pulses")
+    typer.echo(f"{board} {lock} {hook} {result.pulses}")
+    if result.released is None:
+        _fail(f"board {board} did not answer the read-back after the pulse on {port}")
+    if not result.released:
+        _fail(f"lock {lock} of board {board} still reads engaged", EXIT_REFUSED)
+
+
+@app.command()
+def pulse(
+    port: Port,
+    board: Annotated[int, typer.Option("--board", help="Board address")],
+    set_ms: Annotated[
+        int | None, typer.Option("--set", help="Store this pulse time (ms) on the board")
+    ] = None,
+    board_type: BoardType = "cu16",
+    baud: Baud = DEFAULT_BAUD,
+    timeout_ms: TimeoutMs = 300,
+    verbose: Verbose = False,
+) -> None:
+    """Print (or, with --set, store) the board's unlock pulse time: 'board pulse_ms'."""
+    _logging(verbose)
+    driver = _board(port, board_type, board, baud, timeout_ms, "engaged_high")
+    try:
+        ms = driver.query_pulse() if set_ms is None else driver.set_pulse(set_ms)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from None
+    except BoardRefused as exc:
+        _fail(f"board {board} refused: {exc}", EXIT_REFUSED)
+    except BusError as exc:
+        _fail(f"board {board} did not answer on {port}: {exc}")
+    finally:
+        driver.bus.close()
+    typer.echo("board pulse_ms")
+    typer.echo(f"{board} {ms}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,54 @@
+"""Errors raised by the lock-board drivers, split by who failed.
+
+::
+
+    BusError                       anything that went wrong talking to a lock board
+     ├── PortUnavailable           the serial port could not be opened, or broke while in use
+     │                               (USB adapter unplugged, pty closed, TCP gateway gone)
+     ├── NoAnswer (TimeoutError)   nothing usable arrived before the deadline
+     │                               (board switched off, wrong address or baud, request garbled
+     │                               on the line: CU16 has no NAK, lock-protocol.md §1.6.7)
+     ├── BadFrame                  bytes arrived, but no frame that answers the request
+     │                               (checksum or length wrong, ETX misplaced, an answer from
+     │                               another board or to another command)
+     └── BoardRefused              the board answered and said no (CU12 ASK codes 0x11–0x14,
+                                     lock-protocol.md §2.1)
+
+``PortUnavailable``, ``NoAnswer`` and ``BadFrame`` are reported by the host side;
+``BoardRefused`` is reported by the board. None of them ever reaches ``locker``:
+:class:`drivers.station_locks.SerialLocks` turns each into a ``DoorOutcome``.
+"""
+
+from __future__ import annotations
+
+
+class BusError(Exception):
+    """Base class of every driver error."""
+
+
+class PortUnavailable(BusError):
+    """The serial port could not be opened or failed while in use; the bus reopens it later."""
+
+
+class NoAnswer(BusError, TimeoutError):
+    """No valid answer arrived before the request's deadline (after any retries)."""
+
+
+class BadFrame(BusError):
+    """Bytes arrived but none formed a valid answer to the request (after any retries)."""
+
+
+class BoardRefused(BusError):
+    """The board answered with a result code other than "ok".
+
+    :param code: the board's result code (CU12 ASK byte).
+    :param meaning: a short human text for the code.
+    :param retriable: True when the code says the request itself was damaged on the line
+        (CU12 ASK 0x14 "checksum error"): a read may be sent again, an unlock never is.
+    """
+
+    def __init__(self, code: int, meaning: str, *, retriable: bool = False) -> None:
+        super().__init__(f"board refused: {meaning} (code 0x{code:02X})")
+        self.code = code
+        self.meaning = meaning
+        self.retriable = retriable

@@ -1,0 +1,63 @@
+"""Board types by name, imported only when a layout uses them.
+
+A new board type is one module with a :class:`~drivers.board.BoardBase` subclass plus one
+line in :data:`BOARD_TYPES`; the name is what a layout's ``[[board]] type`` says.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from drivers.board import BoardBase
+from locker.layout import Layout, LayoutError
+
+# name → (module, class), imported lazily by board_class()
+BOARD_TYPES: dict[str, tuple[str, str]] = {
+    "cu16": ("drivers.kerong_cu16", "Cu16Board"),
+    "cu12": ("drivers.kerong_cu12", "Cu12Board"),
+}
+
+
+@cache
+def board_class(name: str) -> type[BoardBase]:
+    """The class of board type ``name``. :raises KeyError: for an unknown name."""
+    try:
+        module_name, class_name = BOARD_TYPES[name]
+    except KeyError:
+        raise KeyError(f"unknown board type {name!r} (known: {', '.join(BOARD_TYPES)})") from None
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, BoardBase)):
+        raise TypeError(f"{module_name}.{class_name} is not a BoardBase")
+    return cls
+
+
+def check_layout(layout: Layout) -> None:
+    """Check a layout against its board types; raise one error listing every problem.
+
+    Finds unknown board types, addresses the type cannot reach and lock numbers beyond
+    the board. :raises LayoutError: with ``file:line: text`` entries.
+    """
+    problems: list[str] = []
+    types: dict[tuple[str, int], type[BoardBase]] = {}
+    for board in layout.boards:
+        if board.type not in BOARD_TYPES:
+            known = ", ".join(BOARD_TYPES)
+            problems.append(layout.problem(board.line, f"unknown board type {board.type!r} "
+                                                       f"(known: {known})"))
+            continue
+        cls = board_class(board.type)
+        types[(board.bus, board.address)] = cls
+        if board.address not in cls.ADDRESSES:
+            span = f"{cls.ADDRESSES.start}..{cls.ADDRESSES.stop - 1}"
+            problems.append(layout.problem(
+                board.line, f"board address {board.address} is outside {span} "
+                            f"for a {cls.TYPE} board"))
+    for spec in layout.compartments:
+        found = types.get((spec.bus, spec.board))
+        if found is not None and not 1 <= spec.lock <= found.LOCKS:
+            problems.append(layout.problem(
+                spec.line, f"compartment {spec.id}: lock {spec.lock} is beyond the "
+                           f"{found.LOCKS} locks of a {found.TYPE} board"))
+    if problems:
+        raise LayoutError(problems)

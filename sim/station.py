@@ -1,0 +1,97 @@
+"""A whole simulated station: one :class:`SimBus` per layout bus, and hands by compartment.
+
+``locker serve`` with no hardware, the demo and the station-level tests use it: the
+layout says which boards sit on which bus; :class:`SimStation` builds those boards with
+the layout's pulse time, hook polarity and IR strips, serves each bus on a pty (the
+driver opens it like a real port), and lets a person's actions be played by compartment
+number: close a door, put a parcel in, take it out, jam a lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from locker.layout import SIM_PORT, Layout
+from sim.bus import BoardConfig, SimBus
+from sim.faults import Fault
+from sim.server import serve_pty, serve_tcp
+
+PROTOCOLS = {"cu16": "cu16", "cu12": "cu12"}  # layout board type -> simulator protocol
+
+
+class SimStation:
+    """Simulated buses for a layout: those whose port is ``"sim"``, or all when ``every_bus``."""
+
+    def __init__(
+        self, layout: Layout, *, every_bus: bool = False, processing_s: float | None = None
+    ) -> None:
+        self.layout = layout
+        self.buses: dict[str, SimBus] = {}
+        for spec in layout.buses:
+            if spec.port != SIM_PORT and not every_bus:
+                continue
+            boards = layout.boards_on(spec.id)
+            types = {b.type for b in boards}
+            if len(types) != 1 or next(iter(types)) not in PROTOCOLS:
+                raise ValueError(f"bus '{spec.id}': the simulator plays one of {list(PROTOCOLS)}")
+            extra = {} if processing_s is None else {"processing_s": processing_s}
+            self.buses[spec.id] = SimBus(
+                protocol=PROTOCOLS[next(iter(types))],
+                addresses=[b.address for b in boards],
+                baud=spec.baud,
+                boards={
+                    b.address: BoardConfig(
+                        pulse_ms=b.pulse_ms,
+                        hook_polarity="engaged_low"
+                        if b.hook_polarity == "engaged_low"
+                        else "engaged_high",
+                        ir_sensors=b.ir_sensors,
+                    )
+                    for b in boards
+                },
+                **extra,  # type: ignore[arg-type]
+            )
+
+    @contextmanager
+    def serve(self, transport: str = "pty") -> Iterator[dict[str, str]]:
+        """Serve every simulated bus; yields the port URL per bus id for ``SerialLocks``."""
+        with ExitStack() as stack:
+            ports = {
+                bus_id: stack.enter_context(serve_pty(bus) if transport == "pty" else serve_tcp(bus))
+                for bus_id, bus in self.buses.items()
+            }
+            yield ports
+
+    def _where(self, compartment: int) -> tuple[SimBus, int, int]:
+        spec = self.layout.compartment(compartment)  # type: ignore[arg-type]
+        return self.buses[spec.bus], spec.board, spec.lock
+
+    # -- hands ----------------------------------------------------------------------------
+    def close(self, compartment: int) -> None:
+        bus, board, lock = self._where(compartment)
+        bus.close_door(board, lock)
+
+    def put(self, compartment: int) -> None:
+        bus, board, lock = self._where(compartment)
+        bus.put_item(board, lock)
+
+    def take(self, compartment: int) -> None:
+        bus, board, lock = self._where(compartment)
+        bus.take_item(board, lock)
+
+    def jam(self, compartment: int, jammed: bool = True) -> None:
+        """A latch that will not release (or repaired again)."""
+        bus, board, lock = self._where(compartment)
+        if jammed:
+            bus.inject(Fault.STUCK_LATCH, board=board, lock=lock)
+        else:
+            bus.clear_faults(board=board, lock=lock)
+
+    def pulses(self, compartment: int) -> int:
+        bus, board, lock = self._where(compartment)
+        return bus.unlock_count(board, lock)
+
+    def is_open(self, compartment: int) -> bool:
+        bus, board, lock = self._where(compartment)
+        return bus.lock_state(board, lock).door_open
