@@ -23,7 +23,7 @@ import typer
 
 from drivers.board import POLARITIES, BoardBase, BoardStatus
 from drivers.bus import DEFAULT_BAUD, LockBus
-from drivers.errors import BoardRefused, BusError
+from drivers.errors import BoardRefused, BusError, PortUnavailable
 from drivers.registry import BOARD_TYPES, board_class
 
 EXIT_NO_ANSWER = 1
@@ -70,6 +70,8 @@ def _board(
 def _logging(verbose: bool) -> None:
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    else:  # the one-line error message says it all; keep driver warnings off stderr
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 def _print_status(status: BoardStatus) -> None:
@@ -107,6 +109,8 @@ def status(
             cls = type(probe)
             candidates = [cls(probe.bus, a, hook_polarity=hook_polarity) for a in cls.ADDRESSES]
             statuses = list(cls.read_bus(probe.bus, candidates).values())
+    except PortUnavailable as exc:
+        _fail(str(exc))
     except BusError as exc:
         _fail(f"board {board} did not answer on {port}: {exc}")  # only with --board
     finally:
@@ -146,6 +150,8 @@ def open_lock(
         result = driver.unlock(lock)
     except BoardRefused as exc:
         _fail(f"board {board} refused to open lock {lock}: {exc}", EXIT_REFUSED)
+    except PortUnavailable as exc:
+        _fail(str(exc))
     except BusError as exc:
         _fail(f"board {board} on {port}: unlock not sent: {exc}")
     finally:
@@ -180,6 +186,8 @@ def pulse(
         raise typer.BadParameter(str(exc), param_hint="--set") from None
     except BoardRefused as exc:
         _fail(f"board {board} refused: {exc}", EXIT_REFUSED)
+    except PortUnavailable as exc:
+        _fail(str(exc))
     except BusError as exc:
         _fail(f"board {board} did not answer on {port}: {exc}")
     finally:
