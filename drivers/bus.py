@@ -1,9 +1,10 @@
 """One RS485 line: one serial port, one request at a time, deadlines, retries, counters.
 
-``LockBus`` is the only place in ``drivers`` that touches pyserial. The port is opened
-with ``serial.serial_for_url``, so ``/dev/ttyUSB0``, a pty path and ``socket://host:port``
-(a Kerong BU gateway or the simulator, lock-protocol.md §8) are the same to it. Board
-types build frames and say which answers they accept; the bus moves the bytes.
+``LockBus`` (with its :class:`~drivers.port.Port`) is the only place in ``drivers`` that
+touches pyserial. The port is opened with ``serial.serial_for_url``, so ``/dev/ttyUSB0``, a
+pty path and ``socket://host:port`` (a Kerong BU gateway or the simulator, lock-protocol.md
+§8) are the same to it. Board types build frames and say which answers they accept; the
+bus moves the bytes, and counts every error (:class:`~drivers.counters.BusCounters`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import asdict, dataclass, fields
 from enum import Enum
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
-import serial
-
-from drivers.errors import BadFrame, BoardRefused, NoAnswer, PortUnavailable
+from drivers.counters import BusCounters, Tally
+from drivers.errors import BadFrame, BoardRefused, NoAnswer
 from drivers.framing import DecoderStats, FrameRule, StreamDecoder
+from drivers.port import PORT_ERRORS, Port
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,46 +33,12 @@ DEFAULT_TIMEOUT_S = 0.2  # answer deadline after the request's last byte; public
 DEFAULT_RETRIES = 2  # extra attempts for an idempotent read (§8 "Retries": 2-3)
 REOPEN_AFTER_S = 1.0  # a broken port is reopened at most this often
 
-# What a broken port raises: pyserial's own error, the OS's, and (POSIX) termios.error,
-# which tcflush raises on a pty whose other end has gone and which is no OSError.
-_PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError)
-try:
-    import termios
-except ImportError:  # pragma: no cover - Windows
-    pass
-else:
-    _PORT_ERRORS = (*_PORT_ERRORS, termios.error)
-_OPEN_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)  # bad URL
-
 
 class _Problem(Enum):
     """Why an attempt ended without a full answer."""
 
     SILENCE = "silence"  # nothing (or nothing more) arrived: NoAnswer
     BAD_BYTES = "bad_bytes"  # garbage, broken or foreign frames arrived: BadFrame
-
-
-@dataclass(frozen=True)
-class BusCounters:
-    """A snapshot of everything a bus counted, for the maintenance screen."""
-
-    requests: int = 0  # requests that expected an answer (retries not included)
-    commands: int = 0  # frames sent that expect no answer (CU16 unlock)
-    replies: int = 0  # valid frames that answered a request
-    timeouts: int = 0  # attempts that ended at the deadline without a full answer
-    retries: int = 0  # attempts sent again after a failed one
-    checksum_errors: int = 0  # frames whose checksum failed (dropped, never acted on)
-    bad_frames: int = 0  # STX that started no valid frame (ETX misplaced, unknown code)
-    unexpected_answers: int = 0  # valid frames from another board or for another command
-    dropped_bytes: int = 0  # bytes thrown away while resynchronising
-    resyncs: int = 0  # times the receiver lost frame sync
-    refusals: int = 0  # answers in which the board said no
-    port_errors: int = 0  # failures to open, read or write the port
-    reconnects: int = 0  # successful reopenings after a port error
-
-    def as_dict(self) -> dict[str, int]:
-        """The counters as a plain mapping (for JSON)."""
-        return asdict(self)
 
 
 class LockBus:
@@ -107,12 +73,10 @@ class LockBus:
         self.retries = retries
         self.reopen_after_s = reopen_after_s
         self.byte_time_s = BITS_PER_BYTE / baudrate
-        self._port: Any = None  # serial.SerialBase once open (pyserial ships no types)
+        self._tally = Tally()
+        self._port = Port(url, baudrate=baudrate, timeout_s=timeout_s,
+                          reopen_after_s=reopen_after_s, count=self._tally.add)
         self._line = threading.Lock()  # one request on the wire at a time (half duplex)
-        self._count_lock = threading.Lock()
-        self._counts = {f.name: 0 for f in fields(BusCounters)}
-        self._next_open = 0.0
-        self._ever_opened = False
         self._quiet_until = 0.0
 
     def __repr__(self) -> str:
@@ -129,21 +93,20 @@ class LockBus:
     def open(self) -> None:
         """Open the port now instead of on first use. :raises PortUnavailable:"""
         with self._line:
-            self._ensure_open()
+            self._port.get()
 
     def close(self) -> None:
         """Close the port; a later request opens it again."""
         with self._line:
-            self._drop_port()
+            self._port.close()
 
     @property
     def is_open(self) -> bool:
-        return self._port is not None
+        return self._port.is_open
 
     def counters(self) -> BusCounters:
         """A consistent snapshot of the counters."""
-        with self._count_lock:
-            return BusCounters(**self._counts)
+        return self._tally.snapshot()
 
     def request(
         self,
@@ -231,15 +194,15 @@ class LockBus:
         """
         with self._line:
             self._wait_quiet()
-            port = self._ensure_open()
+            port = self._port.get()
             self._count(commands=1)
             try:
                 port.reset_input_buffer()
                 _LOGGER.debug("%s → %s (no answer expected)", self.url, frame.hex(" "))
                 port.write(frame)
                 port.flush()
-            except _PORT_ERRORS as exc:
-                self._port_failed(exc)
+            except PORT_ERRORS as exc:
+                self._port.fail(exc)
             self._quiet_until = time.monotonic() + quiet_after_s
 
     # -- internals ----------------------------------------------------------------
@@ -263,7 +226,7 @@ class LockBus:
                 for attempt in range(retries + 1):
                     if attempt:
                         self._count(retries=1)
-                    port = self._ensure_open()
+                    port = self._port.get()
                     problem = self._attempt(port, frame, rule, take, done, reply_bytes)
                     if done():
                         return
@@ -325,8 +288,8 @@ class LockBus:
                         unexpected = True
                     if done():
                         break
-        except _PORT_ERRORS as exc:
-            self._port_failed(exc)
+        except PORT_ERRORS as exc:
+            self._port.fail(exc)
         finally:
             self._add_decoder(decoder.stats, decoder.pending())
         stats = decoder.stats
@@ -351,41 +314,5 @@ class LockBus:
         if pause > 0:
             time.sleep(pause)
 
-    def _ensure_open(self) -> Any:
-        if self._port is not None:
-            return self._port
-        now = time.monotonic()
-        if now < self._next_open:
-            raise PortUnavailable(f"{self.url} is unavailable (next attempt to open it soon)")
-        self._next_open = now + self.reopen_after_s
-        try:
-            port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=self.timeout_s)
-        except _OPEN_ERRORS as exc:
-            self._count(port_errors=1)
-            _LOGGER.warning("cannot open %s: %s", self.url, exc)
-            raise PortUnavailable(f"cannot open {self.url}: {exc}") from exc
-        if self._ever_opened:
-            self._count(reconnects=1)
-            _LOGGER.info("reopened %s", self.url)
-        self._ever_opened = True
-        self._port = port
-        return port
-
-    def _port_failed(self, exc: BaseException) -> NoReturn:
-        self._count(port_errors=1)
-        _LOGGER.warning("%s failed: %s", self.url, exc)
-        self._drop_port()
-        raise PortUnavailable(f"{self.url} failed: {exc}") from exc
-
-    def _drop_port(self) -> None:
-        port, self._port = self._port, None
-        if port is not None:
-            try:
-                port.close()
-            except _PORT_ERRORS as exc:
-                _LOGGER.debug("closing %s: %s", self.url, exc)
-
     def _count(self, **amounts: int) -> None:
-        with self._count_lock:
-            for name, amount in amounts.items():
-                self._counts[name] += amount
+        self._tally.add(**amounts)

@@ -21,7 +21,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from drivers.board import POLARITIES, BoardBase, BoardStatus
+from drivers.base import BoardBase
+from drivers.board import POLARITIES, BoardStatus
 from drivers.bus import DEFAULT_BAUD, LockBus
 from drivers.errors import BoardRefused, BusError, PortUnavailable
 from drivers.registry import BOARD_TYPES, board_class
@@ -95,8 +96,15 @@ def status(
 ) -> None:
     """Print every lock's hook and item state: 'board lock hook item' lines.
 
-    hook is engaged or released; item is present, empty or - (no IR strip).
+    Output: a header line 'board lock hook item', then one line per lock,
+    fields separated by one space: board address, lock number,
+    hook (engaged | released), item (present | empty | - for no IR strip).
+    Boards in address order, locks from 1.
+
     Without --board, one whole-bus read lists every board that answers.
+
+    Exit status: 0 ok; 1 no board answered or the port is unavailable
+    (one line on stderr, starting 'error: '); 2 usage error.
     """
     _logging(verbose)
     probe = _board(port, board_type, board if board is not None else 0, baud, timeout_ms,
@@ -139,8 +147,13 @@ def open_lock(
 ) -> None:
     """Open one lock and print what its hook read after the pulse: 'board lock hook pulses'.
 
-    hook is released (opened), engaged (exit 3) or unknown (read-back failed, exit 1).
-    A lock is pulsed a second time only if a fresh read showed it still engaged.
+    Output: the header 'board lock hook pulses' and one line: board address,
+    lock, hook after the pulse (released | engaged | unknown), pulses sent.
+    A second pulse is sent only when a fresh read showed the hook engaged.
+
+    Exit status: 0 released; 1 no answer (hook unknown, or nothing sent);
+    2 usage error; 3 still engaged or the board refused.
+    Errors: one line on stderr starting 'error: '.
     """
     _logging(verbose)
     driver = _board(port, board_type, board, baud, timeout_ms, hook_polarity, pulse_ms)
@@ -177,7 +190,11 @@ def pulse(
     timeout_ms: TimeoutMs = 300,
     verbose: Verbose = False,
 ) -> None:
-    """Print (or, with --set, store) the board's unlock pulse time: 'board pulse_ms'."""
+    """Print (or, with --set, store) the board's unlock pulse time: 'board pulse_ms'.
+
+    Output: the header 'board pulse_ms' and one line: address, pulse time in ms.
+    Exit status: 0 ok; 1 no answer; 2 usage error; 3 the board refused.
+    """
     _logging(verbose)
     driver = _board(port, board_type, board, baud, timeout_ms, "engaged_high")
     try:

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from drivers.board import BoardBase, RawStatus
+from drivers.base import BoardBase
+from drivers.board import RawStatus
 from drivers.bus import LockBus
 from drivers.errors import BadFrame, BoardRefused
 from drivers.framing import ETX, NOT_A_FRAME, STX, Verdict

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from drivers.board import BoardBase
+from drivers.base import BoardBase
 from locker.layout import Layout, LayoutError
 
 # name → (module, class), imported lazily by board_class()

@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from types import TracebackType
 
-from drivers.board import BoardBase, BoardStatus
-from drivers.bus import DEFAULT_RETRIES, BusCounters, LockBus
+from drivers.base import BoardBase
+from drivers.board import BoardStatus
+from drivers.bus import DEFAULT_RETRIES, LockBus
+from drivers.counters import BusCounters
 from drivers.errors import BoardRefused, BusError
 from drivers.registry import board_class, check_layout
 from locker.layout import SIM_PORT, CompartmentSpec, Layout, LayoutError

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from drivers.bus import BusCounters, LockBus
+from drivers.bus import LockBus
+from drivers.counters import BusCounters
 from drivers.errors import NoAnswer, PortUnavailable
 from sim.bus import SimBus
 from tests.drivers.conftest import serve

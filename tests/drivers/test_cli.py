@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
@@ -80,7 +81,8 @@ def test_a_silent_bus_exits_1_with_one_line(sim: Served, args: list[str]) -> Non
 def test_a_missing_port_exits_1_with_one_line() -> None:
     done = hw("status", "--port", "/dev/no-such-adapter", "--board", "0")
     assert done.returncode == 1
-    assert done.stderr.startswith("error: ") and "no-such-adapter" in done.stderr
+    assert done.stderr.startswith("error: ")
+    assert "no-such-adapter" in done.stderr
     assert len(done.stderr.splitlines()) == 1
 
 
@@ -92,8 +94,8 @@ def test_pulse_is_queried_and_set(sim: Served) -> None:
     assert sim.bus.board(1).pulse_ms == 700
 
 
-def test_cu12_boards_are_chosen_with_type(make_sim: object) -> None:
-    served = make_sim("cu12", (2,))  # type: ignore[operator]
+def test_cu12_boards_are_chosen_with_type(make_sim: Callable[..., Served]) -> None:
+    served = make_sim("cu12", (2,))
     done = hw("status", "--port", served.url, "--board", "2", "--type", "cu12", *FAST)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1] == "2 1 engaged -"

@@ -43,7 +43,8 @@ def test_unlock_sends_one_pulse_and_confirms_with_a_fresh_read(sim: Served, line
     result = cu16(line, 0).unlock(3)
     assert result.released is True
     assert result.pulses == 1
-    assert result.state is not None and not result.state.hook_engaged
+    assert result.state is not None
+    assert not result.state.hook_engaged
     assert sim.bus.unlock_count(0, 3) == 1
     assert sim.bus.lock_state(0, 3).door_open
     sent = commands(sim)

@@ -43,20 +43,20 @@ def assert_never_pulsed_twice_without_a_read(sim: Served, board: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fault", "options"),
+    ("fault", "delay_s"),
     [
-        (Fault.NO_ANSWER, {}),
-        (Fault.CORRUPT_BYTE, {}),
-        (Fault.TRUNCATED, {}),
-        (Fault.GONE, {}),
-        (Fault.LATE_ANSWER, {"delay_s": 0.12}),  # > one deadline (0.085 s)
+        (Fault.NO_ANSWER, 0.0),
+        (Fault.CORRUPT_BYTE, 0.0),
+        (Fault.TRUNCATED, 0.0),
+        (Fault.GONE, 0.0),
+        (Fault.LATE_ANSWER, 0.12),  # later than one attempt's deadline (0.085 s)
     ],
     ids=lambda v: v.name if isinstance(v, Fault) else "",
 )
 def test_a_read_hit_once_by_a_fault_is_retried_and_succeeds(
-    sim: Served, line: LockBus, fault: Fault, options: dict[str, float]
+    sim: Served, line: LockBus, fault: Fault, delay_s: float
 ) -> None:
-    sim.bus.inject(fault, board=0, count=1, **options)
+    sim.bus.inject(fault, board=0, count=1, delay_s=delay_s)
     status = cu16(line, 0).status()
     assert all(s.hook_engaged for s in status.locks)
     counters = line.counters()
@@ -166,7 +166,8 @@ def test_a_stuck_latch_gets_one_more_pulse_after_a_fresh_read(sim: Served, line:
     result = cu16(line, 0).unlock(6)
     assert result.released is False
     assert result.pulses == 2
-    assert result.state is not None and result.state.hook_engaged
+    assert result.state is not None
+    assert result.state.hook_engaged
     assert sim.bus.unlock_count(0, 6) == 2
     assert sequence(sim, 0) == ["unlock 6", "read", "unlock 6", "read"]
     assert_never_pulsed_twice_without_a_read(sim, 0)

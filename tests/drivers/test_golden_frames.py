@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from tests.drivers.golden import bit_numbers, golden_params, hex_bytes
 
 def cu16_request(row: dict[str, Any]) -> Cu16Request:
     board = row["address"]
-    build = {
+    build: dict[str, Callable[[], Cu16Request]] = {
         "status": lambda: Cu16Request.status(board),
         "unlock": lambda: Cu16Request.unlock(board, row["lock"]),
         "bus_status": Cu16Request.bus_status,
@@ -30,7 +31,7 @@ def cu16_request(row: dict[str, Any]) -> Cu16Request:
 
 def cu12_request(row: dict[str, Any]) -> Cu12Frame:
     board = row["address"]
-    build = {
+    build: dict[str, Callable[[], Cu12Frame]] = {
         "status": lambda: Cu12Frame.status(board),
         "bus_status": Cu12Frame.bus_status,
         "unlock": lambda: Cu12Frame.unlock(board, row["lock"]),

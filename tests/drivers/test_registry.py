@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from drivers.board import BoardBase
+from drivers.base import BoardBase
 from drivers.kerong_cu12 import Cu12Board
 from drivers.kerong_cu16 import Cu16Board
 from drivers.registry import BOARD_TYPES, board_class, check_layout

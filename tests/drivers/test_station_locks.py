@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from drivers.board import BoardBase
+from drivers.base import BoardBase
 from drivers.kerong_cu16 import CMD_BUS_STATUS, CMD_STATUS, Cu16Request
 from drivers.station_locks import SerialLocks
 from locker.layout import Layout, LayoutError, parse_layout

@@ -1,0 +1,238 @@
+"""The shared part of every board type: bookkeeping and the unlock procedure.
+
+A board type (one module, e.g. :mod:`drivers.kerong_cu16`) subclasses :class:`BoardBase`
+and fills in small private hooks that speak its protocol: ``_read_raw`` (one board's
+hook and IR bits), ``_pulse`` (send one unlock), ``_query_pulse``/``_set_pulse`` and,
+optionally, ``_read_bus_raw`` (one request answered by every board on the line).
+The public methods here do the rest: lock-number checks, hook polarity, IR presence, and
+the unlock procedure of lock-protocol.md §10, which never pulses a lock twice without a
+fresh reading in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from drivers.board import (
+    ENGAGED_HIGH,
+    POLARITIES,
+    BoardStatus,
+    LockState,
+    RawStatus,
+    UnlockResult,
+)
+from drivers.errors import BadFrame, BoardRefused, BusError, NoAnswer
+
+if TYPE_CHECKING:
+    from drivers.bus import LockBus
+    from locker.layout import Board
+
+_LOGGER = logging.getLogger(__name__)
+
+# Pulses at most per unlock: the second only after a fresh read showed the hook still
+# engaged (lock-protocol.md §8 "Retries", §10).
+MAX_PULSES = 2
+
+
+class BoardBase:
+    """Shared bookkeeping of a board type; subclasses speak the protocol.
+
+    :param bus: the line the board hangs on.
+    :param address: the board's address (checked against ``ADDRESSES``).
+    :param pulse_ms: the unlock pulse the board is set to; ``unlock`` waits this long
+        plus ``release_margin_s`` before reading the hook.
+    :param hook_polarity: ``"engaged_high"`` (bit 1 = engaged) or ``"engaged_low"``.
+    :param ir_sensors: whether IR item strips are fitted; without them ``item_present``
+        is None.
+    :param release_margin_s: extra wait after the pulse (processing, latch, door spring).
+    """
+
+    TYPE: ClassVar[str]  # the name in the layout's [[board]] type and in the registry
+    LOCKS: ClassVar[int]  # locks per board, numbered 1..LOCKS
+    ADDRESSES: ClassVar[range]  # board addresses the protocol can reach
+    HAS_IR: ClassVar[bool] = False  # the protocol reports IR item bits
+    HAS_BUS_READ: ClassVar[bool] = False  # one request reads every board on the bus
+    RELEASE_MARGIN_S: ClassVar[float] = 0.1  # default extra wait after the pulse
+
+    def __init__(
+        self,
+        bus: LockBus,
+        address: int,
+        *,
+        pulse_ms: int = 550,
+        hook_polarity: str = ENGAGED_HIGH,
+        ir_sensors: bool = True,
+        release_margin_s: float | None = None,
+    ) -> None:
+        if address not in self.ADDRESSES:
+            raise ValueError(f"{self.TYPE} address {address} is outside {self._range_text()}")
+        if hook_polarity not in POLARITIES:
+            raise ValueError(f"hook_polarity must be one of {POLARITIES}, not {hook_polarity!r}")
+        if pulse_ms < 0:
+            raise ValueError("pulse_ms must not be negative")
+        self.bus = bus
+        self._address = address
+        self.pulse_ms = pulse_ms
+        self.hook_polarity = hook_polarity
+        self.ir_sensors = ir_sensors and self.HAS_IR
+        self.release_margin_s = (
+            self.RELEASE_MARGIN_S if release_margin_s is None else release_margin_s
+        )
+        self._unlocking: Mapping[int, threading.Lock] = {
+            n: threading.Lock() for n in range(1, self.LOCKS + 1)
+        }
+
+    @classmethod
+    def from_layout(
+        cls, bus: LockBus, board: Board, *, release_margin_s: float | None = None
+    ) -> Self:
+        """Build the board a layout ``[[board]]`` entry describes."""
+        return cls(
+            bus,
+            board.address,
+            pulse_ms=board.pulse_ms,
+            hook_polarity=board.hook_polarity,
+            ir_sensors=board.ir_sensors,
+            release_margin_s=release_margin_s,
+        )
+
+    @classmethod
+    def _range_text(cls) -> str:
+        return f"{cls.ADDRESSES.start}..{cls.ADDRESSES.stop - 1}"
+
+    @property
+    def address(self) -> int:
+        return self._address
+
+    @property
+    def lock_count(self) -> int:
+        return self.LOCKS
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.address} on {self.bus.url}>"
+
+    # -- public API ---------------------------------------------------------------
+
+    def status(self) -> BoardStatus:
+        """Read every lock of the board in one exchange."""
+        return self.decode_status(self._read_raw())
+
+    def unlock(self, lock: int) -> UnlockResult:
+        """Pulse ``lock`` and report what a fresh read shows after the pulse.
+
+        Pulse, wait ``pulse_ms`` + margin, read the board. Released: done. Still
+        engaged: pulse once more and read again. Read-back failed: report
+        ``released=None`` and never pulse again. Serialised per lock, so two callers
+        cannot pulse the same lock at once.
+        """
+        self._check_lock(lock)
+        with self._unlocking[lock]:
+            return self._unlock_locked(lock)
+
+    def query_pulse(self) -> int:
+        """Ask the board for its pulse time (ms) and remember it for ``unlock``."""
+        self.pulse_ms = self._query_pulse()
+        return self.pulse_ms
+
+    def set_pulse(self, ms: int) -> int:
+        """Store a new pulse time (ms) on the board; return what the board reports."""
+        if ms < 0:
+            raise ValueError("pulse time must not be negative")
+        self.pulse_ms = self._set_pulse(ms)
+        return self.pulse_ms
+
+    def decode_status(self, raw: RawStatus) -> BoardStatus:
+        """Apply this board's hook polarity and IR presence to raw bits."""
+        high = self.hook_polarity == ENGAGED_HIGH
+        locks = []
+        for n in range(self.LOCKS):
+            bit = bool(raw.hooks >> n & 1)
+            item = None
+            if self.ir_sensors and raw.items is not None:
+                item = bool(raw.items >> n & 1)
+            locks.append(LockState(hook_engaged=bit == high, item_present=item))
+        return BoardStatus(self.address, tuple(locks))
+
+    @classmethod
+    def read_bus(cls, bus: LockBus, boards: Sequence[BoardBase]) -> dict[int, BoardStatus]:
+        """Read several boards of this type on one bus; boards that did not answer are missing.
+
+        Uses the protocol's whole-bus request where it has one, else one read per board.
+        """
+        wanted = {b.address: b for b in boards}
+        if cls.HAS_BUS_READ and len(wanted) > 1:
+            try:
+                raw = cls._read_bus_raw(bus, sorted(wanted))
+            except BusError as exc:
+                _LOGGER.warning("whole-bus read on %s failed: %s", bus.url, exc)
+                return {}
+            return {a: wanted[a].decode_status(r) for a, r in raw.items() if a in wanted}
+        result: dict[int, BoardStatus] = {}
+        for address, board in wanted.items():
+            try:
+                result[address] = board.status()
+            except BusError as exc:
+                _LOGGER.warning("board %d on %s: %s", address, bus.url, exc)
+        return result
+
+    # -- hooks a board type overrides ---------------------------------------------
+
+    def _read_raw(self) -> RawStatus:
+        raise NotImplementedError
+
+    def _pulse(self, lock: int) -> None:
+        raise NotImplementedError
+
+    def _query_pulse(self) -> int:
+        raise NotImplementedError
+
+    def _set_pulse(self, ms: int) -> int:
+        raise NotImplementedError
+
+    @classmethod
+    def _read_bus_raw(cls, bus: LockBus, addresses: Sequence[int]) -> dict[int, RawStatus]:
+        raise NotImplementedError
+
+    # -- internals ----------------------------------------------------------------
+
+    def _check_lock(self, lock: int) -> None:
+        if not 1 <= lock <= self.LOCKS:
+            raise ValueError(f"{self.TYPE} board has locks 1..{self.LOCKS}, not {lock}")
+
+    def _unlock_locked(self, lock: int) -> UnlockResult:
+        pulses = 0
+        state: LockState | None = None
+        while pulses < MAX_PULSES:
+            try:
+                self._pulse(lock)
+            except BoardRefused:
+                if pulses == 0:
+                    raise
+                break  # the board refused the second pulse: the last reading stands
+            except (NoAnswer, BadFrame) as exc:
+                # a board that acknowledges unlocks (CU12) may have pulsed anyway: read back
+                _LOGGER.warning("board %d lock %d: unlock not acknowledged: %s",
+                                self.address, lock, exc)
+            except BusError:
+                if pulses == 0:
+                    raise  # the frame did not leave: nothing happened
+                break
+            pulses += 1
+            time.sleep(self.pulse_ms / 1000 + self.release_margin_s)
+            try:
+                state = self.status().lock(lock)
+            except BusError as exc:
+                _LOGGER.warning("board %d lock %d: read-back after pulse %d failed: %s",
+                                self.address, lock, pulses, exc)
+                return UnlockResult(self.address, lock, None, pulses, None)
+            if not state.hook_engaged:
+                _LOGGER.info("board %d lock %d released after %d pulse(s)",
+                             self.address, lock, pulses)
+                return UnlockResult(self.address, lock, True, pulses, state)
+            _LOGGER.info("board %d lock %d still engaged after pulse %d",
+                         self.address, lock, pulses)
+        return UnlockResult(self.address, lock, False, pulses, state)
