@@ -87,7 +87,9 @@ def _demo(runtime: Runtime) -> None:
         typer.echo("--demo needs the simulator (use --sim or the demo layout)", err=True)
         return
     data = deposit.ParcelInput(
-        carrier="Demo Parcel Co", tracking_number="DEMO-0001", recipient_name="Alex Example",
+        carrier="Demo Parcel Co",
+        tracking_number="DEMO-0001",
+        recipient_name="Alex Example",
         size=SizeClass.M,
     )
     reservation = deposit.reserve(station, actor="courier:demo", parcel=data)

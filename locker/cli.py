@@ -40,7 +40,9 @@ def db_current() -> None:
 
 @layout_app.command("check")
 def layout_check(
-    path: Annotated[Path | None, typer.Argument(help="layout TOML; the demo layout if omitted")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="layout TOML; the demo layout if omitted")
+    ] = None,
 ) -> None:
     """Validate a layout file and summarise it; exit 1 listing every problem with its line."""
     try:

@@ -58,7 +58,9 @@ class SimStation:
         """Serve every simulated bus; yields the port URL per bus id for ``SerialLocks``."""
         with ExitStack() as stack:
             ports = {
-                bus_id: stack.enter_context(serve_pty(bus) if transport == "pty" else serve_tcp(bus))
+                bus_id: stack.enter_context(
+                    serve_pty(bus) if transport == "pty" else serve_tcp(bus)
+                )
                 for bus_id, bus in self.buses.items()
             }
             yield ports
