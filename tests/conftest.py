@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from locker.db import Database
 from locker.layout import demo_layout
 from locker.station import Station
 from locker.testing import InMemoryLocks
-from tests.support import FakeClock, fresh_database, make_station
+from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 settings.register_profile(
     "ci",
@@ -42,18 +41,6 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database file, copied by every test that needs a fresh one."""
-    path = tmp_path_factory.mktemp("template") / "station.db"
-    db = Database(path)
-    db.upgrade()
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -65,10 +52,8 @@ def locks() -> InMemoryLocks:
 
 
 @pytest.fixture
-def station(
-    migrated_template: Path, tmp_path: Path, locks: InMemoryLocks, clock: FakeClock
-) -> Iterator[Station]:
-    db = fresh_database(migrated_template, tmp_path)
+def station(tmp_path: Path, locks: InMemoryLocks, clock: FakeClock) -> Iterator[Station]:
+    db = fresh_database(migrated_template(), tmp_path)
     yield make_station(db, demo_layout(), locks, clock)
     db.close()
 

@@ -22,7 +22,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -43,7 +42,7 @@ from locker.services import deposit, pickup, staff
 from locker.station import Policy, Station, compartment_state, sync_layout
 from locker.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
 from locker.types import CompartmentState, Condition, ParcelState, SizeClass
-from tests.support import FakeClock
+from tests.support import FakeClock, migrated_template
 
 P = ParcelState
 
@@ -75,17 +74,6 @@ class ModelParcel:
     qr: str = ""
     deadline: datetime | None = None
     actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
-
-
-@cache
-def migrated_template() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="locker-template-")) / "station.db"
-    db = Database(path)
-    db.upgrade()
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
 
 
 POLICY = Policy(attempts=AttemptPolicy(station_failures_per_hour=10_000))

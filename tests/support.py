@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from locker.codes import CodeHasher
@@ -48,3 +51,17 @@ def make_station(
     )
     sync_layout(station)
     return station
+
+
+@cache
+def migrated_template() -> Path:
+    """One migrated database file per test run, copied wherever a fresh one is needed."""
+    folder = Path(tempfile.mkdtemp(prefix="locker-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "station.db"
+    db = Database(path)
+    db.upgrade()
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path

@@ -141,24 +141,14 @@ def deposit(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     If it does not open, the compartment is put at fault and the reservation released,
     so the courier can reserve again and get another compartment.
     """
-    now = station.now()
-    with station.db.write() as session:
+
+    def target(session: Session) -> doors.Target:
         parcel = get_parcel(session, parcel_id)
         if parcel.state is not ParcelState.RESERVED or parcel.compartment_id is None:
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not reserved")
-        cid = parcel.compartment_id
-        op_id = doors.begin(
-            session,
-            compartment_id=cid,
-            purpose=DoorPurpose.DEPOSIT,
-            actor=actor,
-            now=now,
-            parcel_ids=(parcel_id,),
-        )
-    outcome = doors.pulse(station, cid)
-    now = station.now()
-    with station.db.write() as session:
-        doors.finish(session, op_id, outcome, now=now)
+        return parcel.compartment_id, (parcel_id,)
+
+    def settle(session: Session, outcome: DoorOutcome, now: datetime) -> None:
         parcel = get_parcel(session, parcel_id)
         if outcome is DoorOutcome.OPENED:
             parcel.door_opened_at = now
@@ -168,7 +158,10 @@ def deposit(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
             release_reservation(
                 session, parcel, actor="system", now=now, why="its door did not open"
             )
-    return DoorResult(cid, outcome, (parcel_id,))
+
+    return doors.operate(
+        station, purpose=DoorPurpose.DEPOSIT, actor=actor, target=target, settle=settle
+    )
 
 
 def release_reservation(

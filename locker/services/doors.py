@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,6 +97,46 @@ def finish(
             note=f"door did not open ({outcome.value}) for {op.purpose.value}",
         )
     return op
+
+
+Target = tuple[int, tuple[int, ...]]  # the compartment to open, and for which parcels
+Settle = Callable[[Session, DoorOutcome, datetime], None]
+
+
+def operate(
+    station: Station,
+    *,
+    purpose: DoorPurpose,
+    actor: str,
+    target: Callable[[Session], Target],
+    settle: Settle | None = None,
+    reason: str = "",
+) -> DoorResult:
+    """One door opening in three steps.
+
+    ``target`` checks, inside the intent's transaction, that the opening is allowed and
+    names the compartment; ``settle`` applies, inside the outcome's transaction, what
+    the outcome means for the parcels (a door that did not open is already at fault).
+    """
+    now = station.now()
+    with station.db.write() as session:
+        compartment_id, parcel_ids = target(session)
+        op_id = begin(
+            session,
+            compartment_id=compartment_id,
+            purpose=purpose,
+            actor=actor,
+            now=now,
+            parcel_ids=parcel_ids,
+            reason=reason,
+        )
+    outcome = pulse(station, compartment_id)
+    now = station.now()
+    with station.db.write() as session:
+        finish(session, op_id, outcome, now=now)
+        if settle is not None:
+            settle(session, outcome, now)
+    return DoorResult(compartment_id, outcome, parcel_ids)
 
 
 def parcel_ids_of(op: DoorOp) -> tuple[int, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from locker.errors import InvalidTransition
 from locker.lifecycle import move
@@ -28,21 +28,14 @@ def open_door(station: Station, *, actor: str, compartment_id: int, reason: str)
     """Open any door for staff; the reason goes to the audit log. Parcels stay as they are."""
     if not reason.strip():
         raise InvalidTransition("say why the door is opened: the reason goes to the audit log")
-    now = station.now()
-    with station.db.write() as session:
+
+    def target(session: Session) -> doors.Target:
         compartment_row(session, compartment_id)
-        op_id = doors.begin(
-            session,
-            compartment_id=compartment_id,
-            purpose=DoorPurpose.STAFF,
-            actor=actor,
-            now=now,
-            reason=reason,
-        )
-    outcome = doors.pulse(station, compartment_id)
-    with station.db.write() as session:
-        doors.finish(session, op_id, outcome, now=station.now())
-    return DoorResult(compartment_id, outcome)
+        return compartment_id, ()
+
+    return doors.operate(
+        station, purpose=DoorPurpose.STAFF, actor=actor, target=target, reason=reason
+    )
 
 
 def set_out_of_service(station: Station, *, actor: str, compartment_id: int, reason: str) -> None:
@@ -114,26 +107,19 @@ def expire(station: Station) -> ExpiryReport:
 
 def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     """A courier takes an expired parcel back: its door opens and the parcel is returned."""
-    now = station.now()
-    with station.db.write() as session:
+
+    def target(session: Session) -> doors.Target:
         parcel = get_parcel(session, parcel_id)
         if parcel.state is not ParcelState.EXPIRED or parcel.compartment_id is None:
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not expired")
-        cid = parcel.compartment_id
-        op_id = doors.begin(
-            session,
-            compartment_id=cid,
-            purpose=DoorPurpose.TAKE_BACK,
-            actor=actor,
-            now=now,
-            parcel_ids=(parcel_id,),
-        )
-    outcome = doors.pulse(station, cid)
-    now = station.now()
-    with station.db.write() as session:
-        doors.finish(session, op_id, outcome, now=now)
+        return parcel.compartment_id, (parcel_id,)
+
+    def settle(session: Session, outcome: DoorOutcome, now: datetime) -> None:
         if outcome is DoorOutcome.OPENED:
             parcel = get_parcel(session, parcel_id)
             move(session, parcel, ParcelState.RETURNED, actor=actor, now=now)
             parcel.finished_at = now
-    return DoorResult(cid, outcome, (parcel_id,))
+
+    return doors.operate(
+        station, purpose=DoorPurpose.TAKE_BACK, actor=actor, target=target, settle=settle
+    )
