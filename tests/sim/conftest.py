@@ -6,16 +6,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
 import serial
-from sim_support import Host
 
 from sim.server import SimBus, serve_pty, serve_tcp
-
-Connect = Callable[[SimBus], Host]
+from tests.sim.sim_support import Connect, Host
 
 
 class _LogChecker(logging.Handler):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,17 @@ class Host:
         """Everything that arrives within ``seconds`` (b"" = the line stayed silent)."""
         self.port.timeout = seconds
         return bytes(self.port.read(4096))
+
+
+def feed_bus(bus: SimBus, data: bytes, at: float) -> list[bytes]:
+    """Decode ``data`` with the bus's own decoder and let the bus answer, in-process."""
+    decoder = bus.new_decoder()
+    answers: list[bytes] = []
+    for item in decoder.feed(data):
+        bus.record(item.frame, item.raw, at)
+        answers += [answer.data for answer in bus.respond(item.frame, at)]
+    bus.count_bad(decoder.bad_frames)
+    return answers
+
+
+Connect = Callable[[SimBus], Host]  # the ``connect`` fixture: serve a bus, get the host end

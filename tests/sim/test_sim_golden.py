@@ -11,11 +11,19 @@ from typing import Any
 
 import pytest
 import serial
-from sim_support import LOCKS, FakeClock, Host, Row, golden_boards, golden_bus, golden_params
-from sim_support import hexbytes as hx
 
 from sim import codec, codec_cu12
 from sim.server import SimBus, serve_pty
+from tests.sim.sim_support import (
+    LOCKS,
+    FakeClock,
+    Host,
+    Row,
+    golden_boards,
+    golden_bus,
+    golden_params,
+)
+from tests.sim.sim_support import hexbytes as hx
 
 GOLDEN = golden_params()
 CU16_REQUESTS = {
