@@ -104,7 +104,15 @@ class Cu16Request:
     def set_pulse(cls, board: int, ms: int) -> Cu16Request:
         if not 0 <= ms <= MAX_PULSE_MS:
             raise ValueError(f"pulse time must be within 0..{MAX_PULSE_MS} ms")
-        return cls(board << 4, CMD_PULSE, round(ms / PULSE_UNIT_MS).to_bytes(2, "big"))
+        units = round(ms / PULSE_UNIT_MS).to_bytes(2, "big")
+        if units[0] == ETX:
+            # `02 ADDR 37 03 T_lo 03 SUM` opens with a well-formed 5-byte frame: the board
+            # may take it for a pulse query, and one corrupted byte (0x37 -> 0x31) for an
+            # unlock with a valid checksum. Refuse the whole range rather than risk a door.
+            raise ValueError(
+                "pulse times of 7680..10230 ms cannot be sent safely to a CU16; choose another"
+            )
+        return cls(board << 4, CMD_PULSE, units)
 
     @classmethod
     def delayed_unlock(cls, board: int, seconds: int) -> Cu16Request:

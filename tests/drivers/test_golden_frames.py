@@ -135,3 +135,12 @@ def test_cu16_addresses_pack_board_and_lock() -> None:
 def test_codec_refuses_values_the_spec_does_not_allow(build: Any) -> None:
     with pytest.raises(ValueError, match=r"."):
         build()
+
+
+@pytest.mark.parametrize("ms", [7680, 8000, 10230])
+def test_pulse_times_whose_frame_could_pass_for_an_unlock_are_refused(ms: int) -> None:
+    """With 0x03 as the time's high byte, one corrupted byte makes a valid unlock frame."""
+    with pytest.raises(ValueError, match="cannot be sent safely"):
+        Cu16Request.set_pulse(0, ms)
+    assert Cu16Request.set_pulse(0, 7670).to_bytes()[3] == 0x02
+    assert Cu16Request.set_pulse(0, 10240).to_bytes()[3] == 0x04
