@@ -11,6 +11,7 @@ fresh reading in between.
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 import time
@@ -38,7 +39,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_PULSES = 2
 
 
-class BoardBase:
+class BoardBase(abc.ABC):
     """Shared bookkeeping of a board type; subclasses speak the protocol.
 
     :param bus: the line the board hangs on.
@@ -181,21 +182,26 @@ class BoardBase:
 
     # -- hooks a board type overrides ---------------------------------------------
 
+    @abc.abstractmethod
     def _read_raw(self) -> RawStatus:
-        raise NotImplementedError
+        """Read this board's hook and IR bits (may raise a BusError)."""
 
+    @abc.abstractmethod
     def _pulse(self, lock: int) -> None:
-        raise NotImplementedError
+        """Send the unlock for ``lock``; whatever answer the protocol has is checked here."""
 
+    @abc.abstractmethod
     def _query_pulse(self) -> int:
-        raise NotImplementedError
+        """The pulse time (ms) the board has stored."""
 
+    @abc.abstractmethod
     def _set_pulse(self, ms: int) -> int:
-        raise NotImplementedError
+        """Store a pulse time (ms); return what the board confirms."""
 
     @classmethod
+    @abc.abstractmethod
     def _read_bus_raw(cls, bus: LockBus, addresses: Sequence[int]) -> dict[int, RawStatus]:
-        raise NotImplementedError
+        """Read several boards of this type at once; used when ``HAS_BUS_READ``."""
 
     # -- internals ----------------------------------------------------------------
 
