@@ -9,6 +9,8 @@
      ├── CodeInvalid              code_invalid (unknown, used and expired look the same)
      ├── TooManyAttempts          too_many_attempts (carries retry_after seconds)
      ├── DoorBusy                 door_busy (another operation on that door is under way)
+     ├── DoorNotClosed            door_not_closed (a deposit's door is not latched yet)
+     ├── ParcelNotDetected        parcel_not_detected (the IR strip sees an empty compartment)
      └── StationMisconfigured     station_misconfigured (layout and database disagree)
 
 A door that does not open is not an error: services return it as an outcome.
@@ -65,6 +67,16 @@ class TooManyAttempts(DomainError):
 
 class DoorBusy(DomainError):
     code = "door_busy"
+    status = 409
+
+
+class DoorNotClosed(DomainError):
+    code = "door_not_closed"
+    status = 409
+
+
+class ParcelNotDetected(DomainError):
+    code = "parcel_not_detected"
     status = 409
 
 

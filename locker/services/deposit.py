@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from locker.assignment import ParcelNeeds, choose
 from locker.audit import record
 from locker.codes import PickupCode, new_pin, new_qr_token
-from locker.errors import DomainError, InvalidTransition, NoFreeCompartment
+from locker.errors import DoorNotClosed, InvalidTransition, NoFreeCompartment, ParcelNotDetected
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.services import doors
@@ -56,16 +56,6 @@ class Stored:
     compartment_id: int
     deadline: datetime
     code: PickupCode
-
-
-class DoorNotClosed(DomainError):
-    code = "door_not_closed"
-    status = 409
-
-
-class ParcelNotDetected(DomainError):
-    code = "parcel_not_detected"
-    status = 409
 
 
 def _needs_of(parcel: Parcel) -> ParcelNeeds:

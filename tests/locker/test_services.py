@@ -14,15 +14,17 @@ from locker.audit import entries
 from locker.errors import (
     CodeInvalid,
     DoorBusy,
+    DoorNotClosed,
     InvalidTransition,
     NoFreeCompartment,
+    ParcelNotDetected,
     StationMisconfigured,
     TooManyAttempts,
 )
 from locker.layout import demo_layout
 from locker.locks import DoorOutcome, DoorReading
 from locker.services import deposit, doors, pickup, reconcile, staff
-from locker.services.deposit import DoorNotClosed, ParcelInput, ParcelNotDetected, Stored
+from locker.services.deposit import ParcelInput, Stored
 from locker.station import Station, compartment_state, sync_layout
 from locker.tables import DoorOp, Parcel
 from locker.testing import InMemoryLocks
