@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer before giving up
@@ -68,6 +69,13 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
 
 
 def alembic_config() -> Config:

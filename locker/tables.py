@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
-from locker.types import Condition, DoorPurpose, ParcelState, SizeClass
+from locker.types import AlertKind, Condition, DoorPurpose, ParcelState, Role, SizeClass
 
 ACTIVE_PARCEL_STATES = (ParcelState.RESERVED, ParcelState.STORED, ParcelState.EXPIRED)
 
@@ -148,3 +148,63 @@ class AttemptCounter(SQLModel, table=True):
     last_failure_at: datetime | None = _when()
     window_start: datetime | None = _when()
     window_failures: int = 0
+
+
+class CodeParcel(SQLModel, table=True):
+    """Which stored parcels a pickup code opens: a recipient's newest code opens them all."""
+
+    __tablename__ = "code_parcel"
+
+    code_id: int = Field(foreign_key="pickup_code.id", primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", primary_key=True, index=True)
+
+
+class Account(SQLModel, table=True):
+    """A courier, staff member or admin; passwords only as argon2 hashes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: Role = _enum(Role)
+    carrier: str | None = None  # couriers: the carrier they work for
+    password_hash: str | None = None
+    must_change_password: bool = False
+    active: bool = True
+    created_at: datetime = _when(nullable=False)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token of an account, stored as a keyed hash."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    token_hash: str = Field(unique=True)
+    label: str = ""
+    created_at: datetime = _when(nullable=False)
+    last_used_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser: the cookie's id and its CSRF token, both as keyed hashes."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    session_hash: str = Field(unique=True)
+    csrf_hash: str
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    """A condition staff must see (a door left open, a door that would not open)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: AlertKind = _enum(AlertKind)
+    compartment_id: int | None = Field(default=None, foreign_key="compartment.id", index=True)
+    detail: str = ""
+    raised_at: datetime = _when(nullable=False)
+    cleared_at: datetime | None = _when(index=True)

@@ -73,3 +73,18 @@ class DoorPurpose(StrEnum):
     COLLECT = "collect"
     TAKE_BACK = "take_back"
     STAFF = "staff"
+
+
+class Role(StrEnum):
+    """Who an account belongs to (design page, Roles); customers have no account."""
+
+    COURIER = "courier"  # a carrier's account: deposits and takes back
+    STAFF = "staff"  # the shop: the maintenance screen
+    ADMIN = "admin"  # staff who also manage accounts
+
+
+class AlertKind(StrEnum):
+    """Something staff must look at."""
+
+    DOOR_LEFT_OPEN = "door_left_open"
+    DOOR_FAULT = "door_fault"

@@ -9,14 +9,15 @@ from sqlmodel import Session, col, select
 
 from locker.assignment import ParcelNeeds, choose
 from locker.audit import record
-from locker.codes import PickupCode, new_pin, new_qr_token
+from locker.codes import PickupCode
 from locker.errors import DoorNotClosed, InvalidTransition, NoFreeCompartment, ParcelNotDetected
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.services import doors
 from locker.services.doors import DoorResult
+from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import Station, as_compartment_id, free_compartments, get_parcel
-from locker.tables import Parcel, PickupCodeRow
+from locker.tables import Parcel
 from locker.types import DoorPurpose, ParcelState, SizeClass
 
 
@@ -56,6 +57,7 @@ class Stored:
     compartment_id: int
     deadline: datetime
     code: PickupCode
+    opens: tuple[int, ...] = ()  # every parcel the code opens (this one first)
 
 
 def _needs_of(parcel: Parcel) -> ParcelNeeds:
@@ -182,35 +184,13 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         if parcel.state is not ParcelState.RESERVED or parcel.compartment_id != cid:
             raise InvalidTransition(f"parcel {parcel_id} changed while its door was read")
         deadline = now + station.policy.pickup_period
-        code, row = _issue_code(session, station, now=now, expires_at=deadline)
-        parcel.code_id = row.id
         parcel.stored_at = now
         parcel.deadline = deadline
         parcel.reserved_until = None
         move(session, parcel, ParcelState.STORED, actor=actor, now=now)
-        return Stored(parcel_id, cid, deadline, code)
-
-
-def _issue_code(
-    session: Session, station: Station, *, now: datetime, expires_at: datetime
-) -> tuple[PickupCode, PickupCodeRow]:
-    """A fresh code whose PIN hash is unused (collisions are rare; draw again if one occurs)."""
-    while True:
-        code = PickupCode(new_pin(station.policy.pin_digits), new_qr_token())
-        pin_hash = station.hasher.pin(code.pin)
-        taken = session.exec(
-            select(PickupCodeRow.id).where(col(PickupCodeRow.pin_hash) == pin_hash)
-        ).first()
-        if taken is None:
-            row = PickupCodeRow(
-                pin_hash=pin_hash,
-                qr_hash=station.hasher.qr(code.qr_token),
-                created_at=now,
-                expires_at=expires_at,
-            )
-            session.add(row)
-            session.flush()
-            return code, row
+        together = [parcel, *waiting_for_same_recipient(session, parcel)]
+        code = issue_code(session, station, together, now=now)
+        return Stored(parcel_id, cid, deadline, code, tuple(p.id or 0 for p in together))
 
 
 def release_expired_reservations(station: Station) -> list[int]:

@@ -14,8 +14,9 @@ from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.services import doors
 from locker.services.doors import DoorResult
+from locker.services.issuing import parcels_opened_by, retire_spent_codes
 from locker.station import Station, get_parcel
-from locker.tables import Parcel, PickupCodeRow
+from locker.tables import PickupCodeRow
 from locker.types import DoorPurpose, ParcelState
 
 
@@ -51,14 +52,8 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
             )
         ).first()
         parcels = []
-        if row is not None and row.used_at is None and row.expires_at > now:
-            parcels = list(
-                session.exec(
-                    select(Parcel)
-                    .where(Parcel.code_id == row.id, Parcel.state == ParcelState.STORED)
-                    .order_by(col(Parcel.id))
-                ).all()
-            )
+        if row is not None and row.id is not None and row.used_at is None and row.expires_at > now:
+            parcels = parcels_opened_by(session, row.id, now=now)
         if not parcels:
             attempts.failed(session, terminal, now)
             record(session, actor=actor, action="code.rejected", now=now)
@@ -96,11 +91,4 @@ def hand_out(session: Session, parcel_id: int, *, actor: str, now: datetime) -> 
     parcel = get_parcel(session, parcel_id)
     move(session, parcel, ParcelState.COLLECTED, actor=actor, now=now)
     parcel.finished_at = now
-    code_id = parcel.code_id
-    remaining = session.exec(
-        select(Parcel.id).where(Parcel.code_id == code_id, Parcel.state == ParcelState.STORED)
-    ).first()
-    code_row = session.get(PickupCodeRow, code_id) if code_id is not None else None
-    if code_row is not None and remaining is None:
-        code_row.used_at = now
-        session.add(code_row)
+    retire_spent_codes(session, parcel_id, now=now)

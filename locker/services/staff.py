@@ -7,14 +7,16 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from locker.audit import record
 from locker.errors import InvalidTransition
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.services import doors
-from locker.services.deposit import release_expired_reservations, release_reservation
+from locker.services.deposit import Stored, release_expired_reservations, release_reservation
 from locker.services.doors import DoorResult
+from locker.services.issuing import extend_codes, issue_code, retire_spent_codes, unlink_codes
 from locker.station import Station, compartment_row, get_parcel, set_condition
-from locker.tables import Parcel, PickupCodeRow
+from locker.tables import Parcel
 from locker.types import Condition, DoorPurpose, ParcelState
 
 
@@ -85,10 +87,7 @@ def extend_deadline(station: Station, *, actor: str, parcel_id: int, until: date
                 f"parcel {parcel_id} is {parcel.state}; only stored or expired ones"
             )
         parcel.deadline = until
-        code = session.get(PickupCodeRow, parcel.code_id) if parcel.code_id else None
-        if code is not None and code.expires_at < until:
-            code.expires_at = until
-            session.add(code)
+        extend_codes(session, parcel_id, until)
         session.add(parcel)
 
 
@@ -119,7 +118,24 @@ def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
             parcel = get_parcel(session, parcel_id)
             move(session, parcel, ParcelState.RETURNED, actor=actor, now=now)
             parcel.finished_at = now
+            retire_spent_codes(session, parcel_id, now=now)
 
     return doors.operate(
         station, purpose=DoorPurpose.TAKE_BACK, actor=actor, target=target, settle=settle
     )
+
+
+def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
+    """A new code for a stored or expired parcel whose code was lost; the old ones stop
+    opening it. The new code is returned in clear text once, for the reprint."""
+    now = station.now()
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state not in (ParcelState.STORED, ParcelState.EXPIRED):
+            raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}; it has no live code")
+        assert parcel.compartment_id is not None
+        assert parcel.deadline is not None
+        unlink_codes(session, parcel_id, now=now)
+        code = issue_code(session, station, [parcel], now=now)
+        record(session, actor=actor, action="code.reissued", now=now, parcel_id=parcel_id)
+        return Stored(parcel_id, parcel.compartment_id, parcel.deadline, code, (parcel_id,))

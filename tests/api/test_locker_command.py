@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from locker.db import head_revision
+
 LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
 
 
@@ -47,8 +49,8 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert run("db", "current", cwd=tmp_path, env=env).stdout.strip() == "none"
     done = run("db", "upgrade", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("at revision 0001")
-    assert run("db", "current", cwd=tmp_path, env=env).stdout.strip() == "0001"
+    assert done.stdout.strip().endswith(f"at revision {head_revision()}")
+    assert run("db", "current", cwd=tmp_path, env=env).stdout.strip() == head_revision()
 
 
 def test_serve_demo_deposits_and_collects_through_the_simulator(tmp_path: Path) -> None:
