@@ -40,8 +40,16 @@ def _counter(session: Session, scope: str) -> AttemptCounter:
     return session.get(AttemptCounter, scope) or AttemptCounter(scope=scope)
 
 
-def check(session: Session, policy: AttemptPolicy, terminal: str, now: datetime) -> None:
-    """Raise :class:`TooManyAttempts` if this terminal or the station must wait."""
+def check(
+    session: Session,
+    policy: AttemptPolicy,
+    terminal: str,
+    now: datetime,
+    *,
+    station_wide: bool = True,
+) -> None:
+    """Raise :class:`TooManyAttempts` if this terminal (or, if ``station_wide``, the
+    station) must wait."""
     waits: list[float] = []
     mine = _counter(session, f"terminal:{terminal}")
     delay = policy.terminal_delay(mine.consecutive)
@@ -49,7 +57,8 @@ def check(session: Session, policy: AttemptPolicy, terminal: str, now: datetime)
         waits.append((mine.last_failure_at + timedelta(seconds=delay) - now).total_seconds())
     station = _counter(session, STATION_SCOPE)
     if (
-        station.window_start is not None
+        station_wide
+        and station.window_start is not None
         and now - station.window_start < WINDOW
         and station.window_failures >= policy.station_failures_per_hour
     ):
@@ -59,8 +68,9 @@ def check(session: Session, policy: AttemptPolicy, terminal: str, now: datetime)
         raise TooManyAttempts(longest)
 
 
-def failed(session: Session, terminal: str, now: datetime) -> None:
-    for scope in (f"terminal:{terminal}", STATION_SCOPE):
+def failed(session: Session, terminal: str, now: datetime, *, station_wide: bool = True) -> None:
+    scopes = (f"terminal:{terminal}", STATION_SCOPE) if station_wide else (f"terminal:{terminal}",)
+    for scope in scopes:
         counter = _counter(session, scope)
         counter.consecutive += 1
         counter.last_failure_at = now

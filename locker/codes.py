@@ -59,6 +59,12 @@ class CodeHasher:
     def qr(self, token: str) -> str:
         return self._digest(b"qr", token.strip())
 
+    def secret(self, domain: str, value: str) -> str:
+        """Keyed hash of another kind of secret (bearer tokens, session ids, CSRF tokens)."""
+        if domain in ("pin", "qr"):
+            raise ValueError("the pin and qr domains belong to pickup codes")
+        return self._digest(domain.encode(), value)
+
 
 def load_or_create_key(path: Path) -> bytes:
     """Read the station's code key, creating it (mode 0600) on first start.

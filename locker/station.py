@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from locker.alerts import clear_alerts, raise_alert
 from locker.attempts import AttemptPolicy
 from locker.audit import record
 from locker.codes import DEFAULT_PIN_DIGITS, CodeHasher
@@ -16,7 +17,14 @@ from locker.errors import NotFound, StationMisconfigured
 from locker.layout import CompartmentSpec, Layout
 from locker.locks import Locks
 from locker.tables import ACTIVE_PARCEL_STATES, Compartment, DoorOp, Parcel
-from locker.types import CompartmentId, CompartmentState, Condition, Occupancy, ParcelState
+from locker.types import (
+    AlertKind,
+    CompartmentId,
+    CompartmentState,
+    Condition,
+    Occupancy,
+    ParcelState,
+)
 
 
 def utcnow() -> datetime:
@@ -136,6 +144,10 @@ def set_condition(
     row.condition = condition
     row.note = note
     session.add(row)
+    if condition is Condition.FAULT:
+        raise_alert(session, AlertKind.DOOR_FAULT, compartment_id=cid, now=now, detail=note)
+    elif condition is Condition.OK:
+        clear_alerts(session, AlertKind.DOOR_FAULT, compartment_id=cid, now=now)
     record(
         session,
         actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,13 +13,13 @@ from locker.audit import record
 from locker.codes import PickupCode
 from locker.errors import DoorNotClosed, InvalidTransition, NoFreeCompartment, ParcelNotDetected
 from locker.lifecycle import move
-from locker.locks import DoorOutcome
+from locker.locks import DoorOutcome, DoorReading
 from locker.services import doors
 from locker.services.doors import DoorResult
 from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import Station, as_compartment_id, free_compartments, get_parcel
 from locker.tables import Parcel
-from locker.types import DoorPurpose, ParcelState, SizeClass
+from locker.types import CompartmentId, DoorPurpose, ParcelState, SizeClass
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,13 @@ def release_expired_reservations(station: Station) -> list[int]:
         return [p.id for p in due if p.id is not None]
 
 
-def store_closed_deposits(station: Station) -> list[Stored]:
-    """Store every deposited parcel whose door is now seen latched (the door watcher's job)."""
+def store_closed_deposits(
+    station: Station, readings: Mapping[CompartmentId, DoorReading] | None = None
+) -> list[Stored]:
+    """Store every deposited parcel whose door is now seen latched (the door watcher's job).
+
+    ``readings`` may come from a read of the whole station made just before.
+    """
     with station.db.read() as session:
         waiting = session.exec(
             select(Parcel.id, Parcel.compartment_id).where(
@@ -219,7 +225,8 @@ def store_closed_deposits(station: Station) -> list[Stored]:
         ).all()
     if not waiting:
         return []
-    readings = station.locks.read([as_compartment_id(cid) for _, cid in waiting if cid])
+    if readings is None:
+        readings = station.locks.read([as_compartment_id(cid) for _, cid in waiting if cid])
     stored = []
     for pid, cid in waiting:
         reading = readings.get(as_compartment_id(cid or 0))

@@ -1,0 +1,307 @@
+"""Accounts of couriers, staff and admins: passwords, bearer tokens and browser sessions.
+
+Passwords are kept only as argon2 hashes; bearer tokens, session ids and CSRF tokens are
+random (:mod:`secrets`) and kept only as keyed hashes, like pickup codes. Nothing ships
+with a default password: the first admin gets a one-time password, which must be
+replaced at the first sign-in. Wrong passwords are limited per account name with the
+same growing delays as wrong pickup codes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import col, select
+
+from locker import attempts
+from locker.attempts import AttemptPolicy
+from locker.audit import record
+from locker.errors import DomainError, InvalidTransition, NotFound
+from locker.station import Station
+from locker.tables import Account, ApiToken, StaffSession
+from locker.types import Role
+
+MIN_PASSWORD_LENGTH = 10
+LOGIN_POLICY = AttemptPolicy(free_failures=5, base_delay_s=30.0, max_delay_s=900.0)
+TOKEN_PREFIX = "lps_"  # noqa: S105 (a marker, not a secret): makes a leaked token easy to recognise in logs and scanners
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("a password nobody has")  # keeps unknown names as slow as known
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class PasswordChangeRequired(DomainError):
+    code = "password_change_required"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This password was for one sign-in only: send new_password to choose your own."
+        )
+
+
+class AccountExists(DomainError):
+    code = "account_exists"
+    status = 409
+
+
+class WeakPassword(DomainError):
+    code = "weak_password"
+    status = 422
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an active account, and how it proved it."""
+
+    account_id: int
+    name: str
+    role: Role
+    carrier: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"{self.role.value}:{self.name}"
+
+    def has(self, *roles: Role) -> bool:
+        """Admins may do everything staff may do."""
+        return self.role in roles or (self.role is Role.ADMIN and Role.STAFF in roles)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    principal: Principal
+    password: str | None  # the generated one-time password, shown once
+    token: str | None  # a courier's first bearer token, shown once
+
+
+@dataclass(frozen=True)
+class SessionKeys:
+    """A new browser session: the cookie value and the CSRF token, shown once."""
+
+    session_id: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def _principal(account: Account) -> Principal:
+    assert account.id is not None
+    return Principal(account.id, account.name, account.role, account.carrier)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_account(
+    station: Station,
+    *,
+    name: str,
+    role: Role,
+    actor: str,
+    carrier: str | None = None,
+    password: str | None = None,
+    with_token: bool = False,
+) -> NewAccount:
+    """Add an account. Without ``password`` a one-time password is generated."""
+    name = name.strip()
+    if not name:
+        raise InvalidTransition("an account needs a name")
+    if role is Role.COURIER and not (carrier and carrier.strip()):
+        raise InvalidTransition("a courier account needs the carrier it works for")
+    one_time = password is None
+    if password is None:
+        password = secrets.token_urlsafe(12)
+    else:
+        _check_password(password)
+    now = station.now()
+    with station.db.write() as session:
+        if session.exec(select(Account.id).where(Account.name == name)).first() is not None:
+            raise AccountExists(f"an account named {name!r} exists already")
+        account = Account(
+            name=name,
+            role=role,
+            carrier=carrier.strip() if carrier else None,
+            password_hash=_HASHER.hash(password),
+            must_change_password=one_time,
+            created_at=now,
+        )
+        session.add(account)
+        session.flush()
+        record(session, actor=actor, action="account.created", now=now, detail=f"{role}:{name}")
+        principal = _principal(account)
+    token = issue_token(station, principal, label="first token") if with_token else None
+    return NewAccount(principal, password if one_time else None, token)
+
+
+def ensure_admin(station: Station) -> str | None:
+    """On first start create the ``admin`` account; return its one-time password."""
+    with station.db.read() as session:
+        exists = session.exec(select(Account.id).where(Account.role == Role.ADMIN)).first()
+    if exists is not None:
+        return None
+    return create_account(station, name="admin", role=Role.ADMIN, actor="system").password
+
+
+def sign_in(
+    station: Station, *, name: str, password: str, new_password: str | None = None
+) -> Principal:
+    """Check a password (with growing delays after wrong ones); replace it if asked."""
+    now = station.now()
+    scope = f"login:{name}"
+    with station.db.write() as session:
+        attempts.check(session, LOGIN_POLICY, scope, now, station_wide=False)
+        account = session.exec(select(Account).where(Account.name == name)).first()
+        stored = account.password_hash if account and account.active else None
+        if not _verify(stored, password) or account is None:
+            attempts.failed(session, scope, now, station_wide=False)
+            record(session, actor=f"login:{name}", action="login.rejected", now=now)
+            failed = True
+        else:
+            failed = False
+            attempts.succeeded(session, scope)
+            if new_password is not None:
+                _check_password(new_password)
+                account.password_hash = _HASHER.hash(new_password)
+                account.must_change_password = False
+                record(session, actor=f"{account.role}:{name}", action="password.changed", now=now)
+            elif account.must_change_password:
+                raise PasswordChangeRequired()
+            elif _HASHER.check_needs_rehash(stored or ""):
+                account.password_hash = _HASHER.hash(password)
+            session.add(account)
+            principal = _principal(account)
+    if failed:  # raised after the commit, so the failure counts
+        raise NotAuthenticated("wrong name or password")
+    return principal
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(station: Station, principal: Principal, *, label: str = "") -> str:
+    """A new bearer token for the account, in clear text once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = station.now()
+    with station.db.write() as session:
+        session.add(
+            ApiToken(
+                account_id=principal.account_id,
+                token_hash=station.hasher.secret("token", token),
+                label=label,
+                created_at=now,
+            )
+        )
+        record(session, actor=principal.actor, action="token.issued", now=now, detail=label)
+    return token
+
+
+def principal_for_token(station: Station, token: str) -> Principal | None:
+    """The active account a bearer token belongs to, if the token is live."""
+    digest = station.hasher.secret("token", token)
+    with station.db.read() as session:
+        row = session.exec(
+            select(Account)
+            .join(ApiToken, col(ApiToken.account_id) == col(Account.id))
+            .where(ApiToken.token_hash == digest, col(ApiToken.revoked_at).is_(None))
+        ).first()
+        if row is None or not row.active or row.must_change_password:
+            return None
+        return _principal(row)
+
+
+def start_session(station: Station, principal: Principal, *, ttl: timedelta) -> SessionKeys:
+    session_id = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = station.now()
+    expires_at = now + ttl
+    with station.db.write() as session:
+        session.add(
+            StaffSession(
+                account_id=principal.account_id,
+                session_hash=station.hasher.secret("session", session_id),
+                csrf_hash=station.hasher.secret("csrf", csrf),
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        record(session, actor=principal.actor, action="session.started", now=now)
+    return SessionKeys(session_id, csrf, expires_at)
+
+
+def principal_for_session(
+    station: Station, session_id: str, *, csrf_token: str | None = None
+) -> tuple[Principal, bool] | None:
+    """The account of a live session, and whether ``csrf_token`` is the session's."""
+    digest = station.hasher.secret("session", session_id)
+    with station.db.read() as session:
+        found = session.exec(
+            select(Account, StaffSession)
+            .join(StaffSession, col(StaffSession.account_id) == col(Account.id))
+            .where(StaffSession.session_hash == digest)
+        ).first()
+    if found is None:
+        return None
+    account, row = found
+    if not account.active or row.expires_at <= station.now():
+        return None
+    csrf_ok = csrf_token is not None and secrets.compare_digest(
+        station.hasher.secret("csrf", csrf_token), row.csrf_hash
+    )
+    return _principal(account), csrf_ok
+
+
+def end_session(station: Station, session_id: str) -> None:
+    digest = station.hasher.secret("session", session_id)
+    with station.db.write() as session:
+        row = session.exec(select(StaffSession).where(StaffSession.session_hash == digest)).first()
+        if row is not None:
+            session.delete(row)
+
+
+def accounts(station: Station) -> list[tuple[Principal, bool]]:
+    """Every account, with whether it is active."""
+    with station.db.read() as session:
+        rows = session.exec(select(Account).order_by(col(Account.id))).all()
+        return [(_principal(row), row.active) for row in rows]
+
+
+def deactivate(station: Station, *, account_id: int, actor: str) -> None:
+    """Switch an account off: its tokens are revoked and its sessions ended at once."""
+    now = station.now()
+    with station.db.write() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise NotFound("account", account_id)
+        account.active = False
+        session.add(account)
+        for token in session.exec(
+            select(ApiToken).where(
+                ApiToken.account_id == account_id, col(ApiToken.revoked_at).is_(None)
+            )
+        ).all():
+            token.revoked_at = now
+            session.add(token)
+        for row in session.exec(
+            select(StaffSession).where(StaffSession.account_id == account_id)
+        ).all():
+            session.delete(row)
+        record(session, actor=actor, action="account.deactivated", now=now, detail=account.name)

@@ -1,0 +1,54 @@
+"""Alerts: conditions staff must look at, raised and cleared by the station itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from locker.audit import record
+from locker.tables import Alert
+from locker.types import AlertKind
+
+
+def raise_alert(
+    session: Session, kind: AlertKind, *, compartment_id: int | None, now: datetime, detail: str
+) -> bool:
+    """Open an alert unless the same one is open already; True when a new one was raised."""
+    query = select(Alert.id).where(Alert.kind == kind, col(Alert.cleared_at).is_(None))
+    if compartment_id is not None:
+        query = query.where(Alert.compartment_id == compartment_id)
+    if session.exec(query).first() is not None:
+        return False
+    session.add(Alert(kind=kind, compartment_id=compartment_id, detail=detail, raised_at=now))
+    record(
+        session,
+        actor="system",
+        action=f"alert.{kind.value}",
+        now=now,
+        compartment_id=compartment_id,
+        detail=detail,
+    )
+    return True
+
+
+def clear_alerts(session: Session, kind: AlertKind, *, compartment_id: int, now: datetime) -> int:
+    """Close the open alerts of this kind on a compartment; how many were open."""
+    rows = session.exec(
+        select(Alert).where(
+            Alert.kind == kind,
+            Alert.compartment_id == compartment_id,
+            col(Alert.cleared_at).is_(None),
+        )
+    ).all()
+    for row in rows:
+        row.cleared_at = now
+        session.add(row)
+    return len(rows)
+
+
+def open_alerts(session: Session) -> Sequence[Alert]:
+    return session.exec(
+        select(Alert).where(col(Alert.cleared_at).is_(None)).order_by(col(Alert.id))
+    ).all()
