@@ -1,30 +1,30 @@
-"""``locker serve``: run the station (until the HTTP API lands, on the console).
+"""``locker serve``: the station's HTTP service on real doors (or the simulator).
 
-It starts the simulator when the layout asks for it, opens the boards through the real
-driver, settles interrupted door operations, then watches the doors: a deposit whose door
-is seen closed becomes stored (its pickup code is printed), parcels past their deadline
-expire. ``--demo`` first plays one courier and one customer through the simulator.
+It starts the simulator for buses whose layout port is ``"sim"`` (all of them with
+``--sim``), opens every bus through the real driver, migrates the database, settles door
+operations a crash interrupted, and only then accepts requests. On first start it
+creates the ``admin`` account and prints its one-time password.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-import time
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
+import uvicorn
 
+from api.app import create_app, make_context
 from api.console import front
 from api.runtime import Runtime, running_station
+from locker import accounts
+from locker.errors import DomainError
 from locker.layout import LayoutError
-from locker.services import deposit, pickup, staff
 from locker.settings import Settings
-from locker.types import SizeClass
+from locker.types import Role
 
-EXPIRY_EVERY_S = 60.0
+DEMO_COURIER = "demo-courier"
+DEMO_CARRIER = "Demo Parcel Co"
 
 
 def serve(
@@ -35,39 +35,41 @@ def serve(
     force_sim: Annotated[
         bool, typer.Option("--sim", help="simulate every bus, whatever the layout says")
     ] = False,
+    host: Annotated[str | None, typer.Option(help="address to listen on [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on [8000]")] = None,
     demo: Annotated[
-        bool, typer.Option("--demo", help="play one deposit and one collection first")
+        bool,
+        typer.Option("--demo", help=f"print a fresh token of the courier {DEMO_COURIER!r}"),
     ] = False,
-    poll_s: Annotated[float, typer.Option(help="seconds between door reads")] = 0.5,
 ) -> None:
-    """Run the station: doors, database and background work, until Ctrl-C."""
+    """Run the station: doors, database, HTTP API and background jobs, until Ctrl-C."""
     overrides: dict[str, object] = {}
-    if layout is not None:
-        overrides["layout"] = layout
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
+    for key, value in (("layout", layout), ("data_dir", data_dir), ("host", host), ("port", port)):
+        if value is not None:
+            overrides[key] = value
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     try:
         with running_station(settings, force_sim=force_sim) as runtime:
-            _announce(runtime, settings)
-            if demo:
-                _demo(runtime)
-            _watch(runtime, stop, poll_s)
+            _announce(runtime, settings, demo=demo)
+            ctx = make_context(
+                runtime.station,
+                settings,
+                bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
+                sim_station=runtime.sim,
+            )
+            config = uvicorn.Config(
+                create_app(ctx), host=settings.host, port=settings.port, log_level="info"
+            )
+            uvicorn.Server(config).run()
     except LayoutError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     typer.echo("station stopped")
 
 
-def _announce(runtime: Runtime, settings: Settings) -> None:
+def _announce(runtime: Runtime, settings: Settings, *, demo: bool) -> None:
     station = runtime.station
+    typer.echo(f"station: {station.layout.name}, {len(station.layout.compartments)} compartments")
     typer.echo(f"database: {settings.database_path.resolve()}")
     for bus in station.layout.buses:
         where = "simulated" if runtime.sim and bus.id in runtime.sim.buses else bus.port
@@ -78,68 +80,36 @@ def _announce(runtime: Runtime, settings: Settings) -> None:
             f"{settled.compartment_id}: {settled.verdict}"
         )
     typer.echo(front(station))
-
-
-def _demo(runtime: Runtime) -> None:
-    """One round trip through the real driver: courier deposits, customer collects."""
-    station, sim = runtime.station, runtime.sim
-    if sim is None:
-        typer.echo("--demo needs the simulator (use --sim or the demo layout)", err=True)
-        return
-    data = deposit.ParcelInput(
-        carrier="Demo Parcel Co",
-        tracking_number="DEMO-0001",
-        recipient_name="Alex Example",
-        size=SizeClass.M,
-    )
-    reservation = deposit.reserve(station, actor="courier:demo", parcel=data)
-    cid = reservation.compartment_id
-    started = time.perf_counter()
-    result = deposit.deposit(station, actor="courier:demo", parcel_id=reservation.parcel_id)
-    took = (time.perf_counter() - started) * 1000
-    typer.echo(f"courier: compartment {cid} {result.outcome.value} ({took:.0f} ms incl. pulse)")
-    if not result.opened:
-        return
-    sim.put(cid)
-    sim.close(cid)
-    stored = deposit.store_closed_deposits(station)
-    for item in stored:
+    password = accounts.ensure_admin(station)
+    if password is not None:
         typer.echo(
-            f"stored: parcel {item.parcel_id} in compartment {item.compartment_id}, "
-            f"PIN {item.code.pin}, until {item.deadline:%Y-%m-%d %H:%M} UTC"
+            f'first start: sign in as "admin" with the one-time password {password} '
+            "(you choose your own at the first sign-in)"
         )
-    if not stored:
-        return
-    started = time.perf_counter()
-    collected = pickup.collect(station, code=stored[0].code.pin, terminal="demo-kiosk")
-    took = (time.perf_counter() - started) * 1000
-    for door in collected.doors:
-        typer.echo(
-            f"customer: PIN opened compartment {door.compartment_id}: {door.outcome.value} "
-            f"({took:.0f} ms incl. pulse)"
-        )
-    sim.take(cid)
-    sim.close(cid)
+    if demo:
+        typer.echo(f"demo courier token ({DEMO_CARRIER}): {_demo_token(runtime)}")
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"API docs: {base}/docs")
+    typer.echo(f"health: {base}/healthz   metrics: {base}/metrics")
+    if runtime.sim is not None:
+        typer.echo(f"simulated doors: {base}/api/v1/sim/doors")
 
 
-def _watch(runtime: Runtime, stop: threading.Event, poll_s: float) -> None:
+def _demo_token(runtime: Runtime) -> str:
     station = runtime.station
-    last_front = front(station)
-    typer.echo(last_front)
-    typer.echo("watching the doors; Ctrl-C stops")
-    next_expiry = 0.0
-    while not stop.wait(poll_s):
-        for item in deposit.store_closed_deposits(station):
-            typer.echo(
-                f"stored: parcel {item.parcel_id} in compartment {item.compartment_id}, "
-                f"PIN {item.code.pin}"
-            )
-        if time.monotonic() >= next_expiry:
-            report = staff.expire(station)
-            if report.expired_parcels or report.released_reservations:
-                typer.echo(f"expired: {report}")
-            next_expiry = time.monotonic() + EXPIRY_EVERY_S
-        current = front(station)
-        if current != last_front:
-            typer.echo(current)
-            last_front = current
+    for who, active in accounts.accounts(station):
+        if who.name == DEMO_COURIER and active:
+            return accounts.issue_token(station, who, label="demo")
+    try:
+        made = accounts.create_account(
+            station,
+            name=DEMO_COURIER,
+            role=Role.COURIER,
+            carrier=DEMO_CARRIER,
+            actor="system",
+            with_token=True,
+        )
+    except DomainError as exc:  # e.g. the name is taken by a switched-off account
+        return f"none ({exc.message})"
+    assert made.token is not None
+    return made.token

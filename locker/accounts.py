@@ -223,7 +223,7 @@ def principal_for_token(station: Station, token: str) -> Principal | None:
             .join(ApiToken, col(ApiToken.account_id) == col(Account.id))
             .where(ApiToken.token_hash == digest, col(ApiToken.revoked_at).is_(None))
         ).first()
-        if row is None or not row.active or row.must_change_password:
+        if row is None or not row.active:
             return None
         return _principal(row)
 
@@ -305,3 +305,22 @@ def deactivate(station: Station, *, account_id: int, actor: str) -> None:
         ).all():
             session.delete(row)
         record(session, actor=actor, action="account.deactivated", now=now, detail=account.name)
+
+
+def reset_password(station: Station, *, name: str, actor: str) -> str:
+    """A new one-time password for an account (its sessions end); returned once."""
+    password = secrets.token_urlsafe(12)
+    now = station.now()
+    with station.db.write() as session:
+        account = session.exec(select(Account).where(Account.name == name)).first()
+        if account is None:
+            raise NotFound("account", name)
+        account.password_hash = _HASHER.hash(password)
+        account.must_change_password = True
+        session.add(account)
+        for row in session.exec(
+            select(StaffSession).where(StaffSession.account_id == account.id)
+        ).all():
+            session.delete(row)
+        record(session, actor=actor, action="password.reset", now=now, detail=name)
+    return password

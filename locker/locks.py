@@ -50,3 +50,16 @@ class Locks(Protocol):
         A compartment whose board did not answer is missing from the result.
         """
         ...
+
+
+class NoDoors:
+    """Locks for tools that work on the database only (``locker staff add``): every
+    opening reports ``NO_ANSWER`` and every read sees nothing."""
+
+    def open(self, compartment: CompartmentId) -> DoorOutcome:
+        return DoorOutcome.NO_ANSWER
+
+    def read(
+        self, compartments: Collection[CompartmentId] | None = None
+    ) -> Mapping[CompartmentId, DoorReading]:
+        return {}

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     attempts_base_delay_s: float = Field(default=30, gt=0)
     attempts_max_delay_s: float = Field(default=3600, gt=0)
     attempts_station_per_hour: int = Field(default=60, ge=1)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    poll_s: float = Field(default=0.5, gt=0)  # door watcher: seconds between reads
+    door_left_open_s: float = Field(default=120, gt=0)  # alert after a door is open so long
+    expiry_every_s: float = Field(default=30, gt=0)  # how often deadlines are checked
+    session_hours: float = Field(default=12, gt=0)  # staff browser sessions
+    cookie_secure: bool = False  # set on a station served over https
+    code_handover_hours: float = Field(default=24, gt=0)  # see locker.handover
 
     @property
     def database_path(self) -> Path:

@@ -15,6 +15,7 @@ from contextlib import ExitStack, contextmanager
 from locker.layout import SIM_PORT, Layout
 from sim.bus import BoardConfig, SimBus
 from sim.faults import Fault
+from sim.model import LockState
 from sim.server import serve_pty, serve_tcp
 
 PROTOCOLS = {"cu16": "cu16", "cu12": "cu12"}  # layout board type -> simulator protocol
@@ -89,6 +90,26 @@ class SimStation:
             bus.inject(Fault.STUCK_LATCH, board=board, lock=lock)
         else:
             bus.clear_faults(board=board, lock=lock)
+
+    def open(self, compartment: int) -> None:
+        """Pull the door open (only an unlatched door moves)."""
+        bus, board, lock = self._where(compartment)
+        bus.open_door(board, lock)
+
+    def inject(self, compartment: int, fault: Fault, *, count: int | None = None) -> None:
+        """A fault on the compartment's board; lock-level faults touch only its lock."""
+        bus, board, lock = self._where(compartment)
+        per_lock = fault in (Fault.STUCK_LATCH, Fault.LYING_SENSOR)
+        bus.inject(fault, board=board, lock=lock if per_lock else None, count=count)
+
+    def repair(self, compartment: int) -> None:
+        """Clear every fault of the compartment's board (its locks' faults included)."""
+        bus, board, _lock = self._where(compartment)
+        bus.clear_faults(board=board)
+
+    def state(self, compartment: int) -> LockState:
+        bus, board, lock = self._where(compartment)
+        return bus.lock_state(board, lock)
 
     def pulses(self, compartment: int) -> int:
         bus, board, lock = self._where(compartment)

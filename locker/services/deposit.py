@@ -17,9 +17,15 @@ from locker.locks import DoorOutcome, DoorReading
 from locker.services import doors
 from locker.services.doors import DoorResult
 from locker.services.issuing import issue_code, waiting_for_same_recipient
-from locker.station import Station, as_compartment_id, free_compartments, get_parcel
+from locker.station import (
+    Station,
+    as_compartment_id,
+    free_compartments,
+    get_parcel,
+    set_condition,
+)
 from locker.tables import Parcel
-from locker.types import CompartmentId, DoorPurpose, ParcelState, SizeClass
+from locker.types import CompartmentId, Condition, DoorPurpose, ParcelState, SizeClass
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,28 @@ def deposit(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     return doors.operate(
         station, purpose=DoorPurpose.DEPOSIT, actor=actor, target=target, settle=settle
     )
+
+
+def report_stuck_door(station: Station, *, actor: str, parcel_id: int) -> int:
+    """The courier says the reserved compartment's door would not open, whatever the board
+    said: the compartment is marked faulty for staff to check, and the parcel may be
+    reserved again elsewhere. Returns the faulty compartment's id."""
+    now = station.now()
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is not ParcelState.RESERVED or parcel.compartment_id is None:
+            raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not reserved")
+        cid = parcel.compartment_id
+        set_condition(
+            session,
+            cid,
+            Condition.FAULT,
+            actor=actor,
+            now=now,
+            note="the courier reported that its door would not open",
+        )
+        release_reservation(session, parcel, actor=actor, now=now, why="its door would not open")
+        return cid
 
 
 def release_reservation(

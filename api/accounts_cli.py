@@ -1,0 +1,67 @@
+"""``locker staff`` and ``locker courier``: accounts from the shell of the station."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from locker import accounts
+from locker.errors import DomainError
+from locker.locks import NoDoors
+from locker.settings import Settings
+from locker.startup import open_station
+from locker.station import Station
+from locker.types import Role
+
+staff_app = typer.Typer(help="Staff and admin accounts.", no_args_is_help=True)
+courier_app = typer.Typer(help="Courier accounts.", no_args_is_help=True)
+
+
+@contextmanager
+def _station() -> Iterator[Station]:
+    station = open_station(Settings(), NoDoors())
+    try:
+        yield station
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        station.db.close()
+
+
+@staff_app.command("add")
+def staff_add(
+    name: str,
+    admin: Annotated[bool, typer.Option("--admin", help="may also manage accounts")] = False,
+) -> None:
+    """Add a staff member; prints a one-time password."""
+    with _station() as station:
+        made = accounts.create_account(
+            station, name=name, role=Role.ADMIN if admin else Role.STAFF, actor="shell"
+        )
+    typer.echo(f"{made.principal.actor}: one-time password {made.password}")
+
+
+@staff_app.command("password")
+def staff_password(name: str) -> None:
+    """Give an account a new one-time password (e.g. a forgotten admin password)."""
+    with _station() as station:
+        password = accounts.reset_password(station, name=name, actor="shell")
+    typer.echo(f"{name}: one-time password {password}")
+
+
+@courier_app.command("add")
+def courier_add(
+    name: str, carrier: Annotated[str, typer.Option(help="the carrier the courier works for")]
+) -> None:
+    """Add a courier account; prints its bearer token and a one-time password."""
+    with _station() as station:
+        made = accounts.create_account(
+            station, name=name, role=Role.COURIER, carrier=carrier, actor="shell", with_token=True
+        )
+    typer.echo(f"{made.principal.actor} ({carrier})")
+    typer.echo(f"token: {made.token}")
+    typer.echo(f"one-time password: {made.password}")

@@ -1,0 +1,76 @@
+"""Work the station does by itself while it serves: watch the doors, expire what is due.
+
+Each job runs in a worker thread (the services block on the serial line and the
+database) on its own interval, inside the app's lifespan; a failing round is logged and
+the next one runs as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.concurrency import run_in_threadpool
+
+from api.context import StationContext
+from locker.services import staff
+from locker.services.watch import DoorWatch
+
+_LOGGER = logging.getLogger(__name__)
+
+
+async def _every(interval_s: float, job: Callable[[], None], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await run_in_threadpool(job)
+        except Exception:  # one bad round must not end the job
+            _LOGGER.exception("background job %s failed", getattr(job, "__name__", job))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)
+
+
+def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
+    watch = DoorWatch(ctx.station, timedelta(seconds=ctx.settings.door_left_open_s))
+
+    def watch_doors() -> None:
+        report = watch.tick()
+        for stored in report.stored:
+            ctx.handover.put(stored)
+            _LOGGER.info(
+                "parcel %s stored in compartment %s", stored.parcel_id, stored.compartment_id
+            )
+        for cid in report.left_open:
+            _LOGGER.warning("compartment %s: door left open", cid)
+
+    def expire() -> None:
+        report = staff.expire(ctx.station)
+        if report.expired_parcels or report.released_reservations:
+            _LOGGER.info(
+                "expired parcels %s, released reservations %s",
+                report.expired_parcels,
+                report.released_reservations,
+            )
+
+    return [(ctx.settings.poll_s, watch_doors), (ctx.settings.expiry_every_s, expire)]
+
+
+class Background:
+    """The jobs of one app, started and stopped by its lifespan."""
+
+    def __init__(self, ctx: StationContext) -> None:
+        self._ctx = ctx
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(_every(interval, job, self._stop), name=job.__name__)
+            for interval, job in jobs(self._ctx)
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,29 @@
+"""What every request handler needs: the station and its helpers, held by the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from api.metrics import Metrics
+from locker.handover import CodeHandover
+from locker.settings import Settings
+from locker.station import Station
+from sim.station import SimStation
+
+
+@dataclass
+class StationContext:
+    station: Station
+    settings: Settings
+    handover: CodeHandover
+    metrics: Metrics
+    bus_health: Callable[[], Mapping[str, Mapping[str, int]]]
+    sim: SimStation | None = None
+
+
+def context(request: Request) -> StationContext:
+    ctx: StationContext = request.app.state.ctx
+    return ctx

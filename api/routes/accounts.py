@@ -1,0 +1,128 @@
+"""Signing in (bearer tokens for scripts and couriers' devices, sessions for browsers)
+and, for admins, the accounts themselves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Depends, Path, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from api.problems import ProblemError
+from api.schemas import (
+    AccountIn,
+    AccountOut,
+    NewAccountOut,
+    SessionOut,
+    SignInIn,
+    TokenIn,
+    TokenOut,
+)
+from api.security import SESSION_COOKIE, Admin, Ctx, principal
+from locker import accounts
+from locker.accounts import Principal
+from locker.types import Role
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+Who = Annotated[Principal, Depends(principal)]
+
+
+def account_out(who: Principal, active: bool = True) -> AccountOut:
+    return AccountOut(
+        id=who.account_id, name=who.name, role=who.role, carrier=who.carrier, active=active
+    )
+
+
+@router.post("/auth/token", status_code=status.HTTP_201_CREATED)
+async def token(body: TokenIn, ctx: Ctx) -> TokenOut:
+    """Sign in with name and password for a bearer token (shown once)."""
+    who = await run_in_threadpool(
+        lambda: accounts.sign_in(
+            ctx.station, name=body.name, password=body.password, new_password=body.new_password
+        )
+    )
+    issued = await run_in_threadpool(
+        lambda: accounts.issue_token(ctx.station, who, label=body.label)
+    )
+    return TokenOut(token=issued, account=account_out(who))
+
+
+@router.post("/auth/session")
+async def sign_in(body: SignInIn, response: Response, ctx: Ctx) -> SessionOut:
+    """Sign a browser in: sets the session cookie; send the CSRF token with every change."""
+    who = await run_in_threadpool(
+        lambda: accounts.sign_in(
+            ctx.station, name=body.name, password=body.password, new_password=body.new_password
+        )
+    )
+    if who.role is Role.COURIER:
+        raise ProblemError(403, "forbidden", "Couriers sign in for a bearer token instead.")
+    ttl = timedelta(hours=ctx.settings.session_hours)
+    keys = await run_in_threadpool(lambda: accounts.start_session(ctx.station, who, ttl=ttl))
+    response.set_cookie(
+        SESSION_COOKIE,
+        keys.session_id,
+        max_age=int(ttl.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.cookie_secure,
+        path="/",
+    )
+    return SessionOut(
+        csrf_token=keys.csrf_token, expires_at=keys.expires_at, account=account_out(who)
+    )
+
+
+@router.delete("/auth/session", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(
+    who: Who,
+    ctx: Ctx,
+    response: Response,
+    session_id: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+) -> None:
+    """End this browser's session."""
+    if session_id:
+        accounts.end_session(ctx.station, session_id)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/auth/me")
+def me(who: Who) -> AccountOut:
+    """Who the credentials belong to."""
+    return account_out(who)
+
+
+@router.get("/accounts")
+def list_accounts(who: Admin, ctx: Ctx) -> list[AccountOut]:
+    return [account_out(p, active) for p, active in accounts.accounts(ctx.station)]
+
+
+@router.post("/accounts", status_code=status.HTTP_201_CREATED)
+def create_account(body: AccountIn, who: Admin, ctx: Ctx) -> NewAccountOut:
+    """Add a courier, staff member or admin; the answer holds a one-time password (and a
+    courier's first token), shown once."""
+    made = accounts.create_account(
+        ctx.station,
+        name=body.name,
+        role=body.role,
+        carrier=body.carrier,
+        actor=who.actor,
+        with_token=body.role is Role.COURIER,
+    )
+    assert made.password is not None
+    return NewAccountOut(
+        account=account_out(made.principal), one_time_password=made.password, token=made.token
+    )
+
+
+@router.post("/accounts/{account_id}/deactivate")
+def deactivate(account_id: Annotated[int, Path(ge=1)], who: Admin, ctx: Ctx) -> AccountOut:
+    """Switch an account off: its tokens and sessions stop working at once."""
+    if account_id == who.account_id:
+        raise ProblemError(409, "invalid_transition", "You cannot switch off your own account.")
+    accounts.deactivate(ctx.station, account_id=account_id, actor=who.actor)
+    for found, active in accounts.accounts(ctx.station):
+        if found.account_id == account_id:
+            return account_out(found, active)
+    raise AssertionError("the account vanished")

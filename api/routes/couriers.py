@@ -1,0 +1,202 @@
+"""Couriers: announce, deposit (the station picks and opens a compartment), confirm the
+door is closed, report a door that would not open, and take expired parcels back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+from sqlmodel import Session
+
+from api.problems import ProblemError
+from api.schemas import AnnounceIn, ConfirmOut, DepositIn, DepositOut, ParcelIn, ParcelOut
+from api.security import Courier, CourierOrStaff, Ctx
+from api.views import code_out, door_out, parcel_out
+from locker.accounts import Principal
+from locker.errors import InvalidTransition, NotFound
+from locker.queries import ParcelFilter, parcels
+from locker.services import deposit, staff
+from locker.services.doors import DoorResult
+from locker.station import Station, get_parcel
+from locker.tables import Parcel
+from locker.types import DoorPurpose, ParcelState
+
+router = APIRouter(prefix="/api/v1", tags=["couriers"])
+ParcelId = Annotated[int, Path(ge=1)]
+
+
+def _input(body: ParcelIn, carrier: str) -> deposit.ParcelInput:
+    dims = body.dimensions
+    return deposit.ParcelInput(
+        carrier=carrier,
+        tracking_number=body.tracking_number,
+        recipient_name=body.recipient_name,
+        recipient_phone=body.recipient_phone,
+        recipient_email=body.recipient_email,
+        size=body.size,
+        dimensions_mm=(dims.width_mm, dims.height_mm, dims.depth_mm) if dims else None,
+        needs_accessible=body.needs_accessible,
+        needs_cooling=body.needs_cooling,
+    )
+
+
+def _carrier(who: Principal) -> str:
+    assert who.carrier, "courier accounts always have a carrier"
+    return who.carrier
+
+
+def _own_parcel(session: Session, who: Principal, parcel_id: int) -> Parcel:
+    """The parcel, if this courier's carrier owns it (others look like missing ones)."""
+    parcel = get_parcel(session, parcel_id)
+    if who.carrier is not None and parcel.carrier != who.carrier:
+        raise NotFound("parcel", parcel_id)
+    return parcel
+
+
+def load_parcel(station: Station, who: Principal, parcel_id: int) -> Parcel:
+    with station.db.read() as session:
+        return _own_parcel(session, who, parcel_id)
+
+
+def door_did_not_open(ctx: Ctx, result: DoorResult, detail: str, next_step: str) -> ProblemError:
+    return ProblemError(
+        503,
+        "door_did_not_open",
+        detail,
+        door=door_out(ctx.station.layout, result).model_dump(mode="json"),
+        next=next_step,
+    )
+
+
+def _open_for_deposit(ctx: Ctx, who: Principal, parcel_id: int) -> DepositOut:
+    station = ctx.station
+    result = deposit.deposit(station, actor=who.actor, parcel_id=parcel_id)
+    ctx.metrics.doors(DoorPurpose.DEPOSIT, (result,))
+    if not result.opened:
+        raise door_did_not_open(
+            ctx,
+            result,
+            f"Compartment {result.compartment_id} did not open; it is marked faulty.",
+            f"Ask for another compartment: POST /api/v1/parcels/{parcel_id}/deposit",
+        )
+    return DepositOut(
+        parcel=parcel_out(load_parcel(station, who, parcel_id)),
+        door=door_out(station.layout, result),
+        next=(
+            f"Put the parcel into compartment {result.compartment_id}, close the door, then "
+            f"POST /api/v1/parcels/{parcel_id}/confirm"
+        ),
+    )
+
+
+@router.post("/parcels", status_code=status.HTTP_201_CREATED)
+def announce(body: AnnounceIn, who: Courier, ctx: Ctx) -> ParcelOut:
+    """Register a parcel before it arrives; with ``reserve`` a compartment is held for it."""
+    data = _input(body, _carrier(who))
+    if body.reserve:
+        held = deposit.reserve(ctx.station, actor=who.actor, parcel=data)
+        pid = held.parcel_id
+    else:
+        pid = deposit.announce(ctx.station, actor=who.actor, parcel=data)
+    return parcel_out(load_parcel(ctx.station, who, pid))
+
+
+@router.post("/deposits", status_code=status.HTTP_201_CREATED)
+def deposit_parcel(body: DepositIn, who: Courier, ctx: Ctx) -> DepositOut:
+    """The station picks the best free compartment for the parcel and opens it."""
+    station = ctx.station
+    if body.parcel is not None:
+        held = deposit.reserve(station, actor=who.actor, parcel=_input(body.parcel, _carrier(who)))
+        pid = held.parcel_id
+    else:
+        assert body.parcel_id is not None
+        pid = body.parcel_id
+        if load_parcel(station, who, pid).state is ParcelState.ANNOUNCED:
+            deposit.reserve(station, actor=who.actor, parcel_id=pid)
+    return _open_for_deposit(ctx, who, pid)
+
+
+@router.post("/parcels/{parcel_id}/reserve")
+def reserve(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> ParcelOut:
+    """Hold a compartment for an announced parcel."""
+    load_parcel(ctx.station, who, parcel_id)
+    deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
+    return parcel_out(load_parcel(ctx.station, who, parcel_id))
+
+
+@router.post("/parcels/{parcel_id}/deposit")
+def deposit_announced(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> DepositOut:
+    """Open the compartment held for the parcel (holding one first if need be)."""
+    if load_parcel(ctx.station, who, parcel_id).state is ParcelState.ANNOUNCED:
+        deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
+    return _open_for_deposit(ctx, who, parcel_id)
+
+
+@router.post("/parcels/{parcel_id}/door-stuck")
+def door_stuck(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> DepositOut:
+    """The door of the deposit would not open (though the board said it did): that
+    compartment is marked faulty and another one opens."""
+    load_parcel(ctx.station, who, parcel_id)
+    deposit.report_stuck_door(ctx.station, actor=who.actor, parcel_id=parcel_id)
+    deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
+    return _open_for_deposit(ctx, who, parcel_id)
+
+
+@router.post("/parcels/{parcel_id}/confirm")
+def confirm(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> ConfirmOut:
+    """The courier closed the door: the station checks it and stores the parcel.
+
+    The answer carries the pickup code once, for the carrier to pass on.
+    """
+    station = ctx.station
+    try:
+        stored = deposit.confirm_stored(station, parcel_id=parcel_id, actor=who.actor)
+    except InvalidTransition:
+        parcel = load_parcel(station, who, parcel_id)
+        if parcel.state is not ParcelState.STORED:
+            raise
+        waiting = ctx.handover.take(parcel_id)  # the door watcher stored it first
+        return ConfirmOut(
+            parcel=parcel_out(parcel),
+            code=code_out(waiting) if waiting else None,
+            detail="Stored." if waiting else "Stored; its code was handed over already.",
+        )
+    return ConfirmOut(
+        parcel=parcel_out(load_parcel(station, who, parcel_id)),
+        code=code_out(stored),
+        detail="Stored. Give the recipient the code.",
+    )
+
+
+@router.get("/parcels/{parcel_id}")
+def get_one(parcel_id: ParcelId, who: CourierOrStaff, ctx: Ctx) -> ParcelOut:
+    """One parcel (couriers see only their carrier's)."""
+    return parcel_out(load_parcel(ctx.station, who, parcel_id))
+
+
+@router.get("/returns")
+def returns(who: CourierOrStaff, ctx: Ctx) -> list[ParcelOut]:
+    """Expired parcels waiting to be taken back (couriers: their carrier's)."""
+    where = ParcelFilter(states=(ParcelState.EXPIRED,), carrier=who.carrier, limit=500)
+    with ctx.station.db.read() as session:
+        return [parcel_out(p) for p in parcels(session, where)]
+
+
+@router.post("/parcels/{parcel_id}/take-back")
+def take_back(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> DepositOut:
+    """Open an expired parcel's compartment for the courier; the parcel is returned."""
+    load_parcel(ctx.station, who, parcel_id)
+    result = staff.take_back(ctx.station, actor=who.actor, parcel_id=parcel_id)
+    ctx.metrics.doors(DoorPurpose.TAKE_BACK, (result,))
+    if not result.opened:
+        raise door_did_not_open(
+            ctx,
+            result,
+            f"Compartment {result.compartment_id} did not open; staff have been alerted.",
+            "The parcel stays expired; try again later or ask the shop's staff to open it.",
+        )
+    return DepositOut(
+        parcel=parcel_out(load_parcel(ctx.station, who, parcel_id)),
+        door=door_out(ctx.station.layout, result),
+        next=f"Take the parcel out of compartment {result.compartment_id} and close the door.",
+    )

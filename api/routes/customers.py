@@ -1,0 +1,83 @@
+"""Customers: no account, only the code. One PIN or QR token opens every parcel it was
+issued for; the answer says which compartments opened and where they are."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from api.problems import ProblemError
+from api.schemas import CollectIn, CollectionOut
+from api.security import Ctx
+from api.views import door_out
+from locker.errors import CodeInvalid, TooManyAttempts
+from locker.services import pickup
+from locker.types import DoorPurpose
+
+router = APIRouter(prefix="/api/v1", tags=["customers"])
+
+CALL_STAFF = "If it still does not open, call the shop's staff: the station has told them."
+
+
+async def arrival() -> float:
+    """When the request reached the app (resolved before the worker thread starts)."""
+    return time.perf_counter()
+
+
+def terminal_of(request: Request) -> str:
+    """Attempt limits count per client address (the kiosk is one client)."""
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/collect",
+    responses={
+        404: {"description": "code_invalid: unknown, used and expired codes alike"},
+        429: {"description": "too_many_attempts, with Retry-After"},
+        503: {"description": "door_did_not_open: no door opened; the code stays valid"},
+    },
+)
+def collect(
+    body: CollectIn, request: Request, ctx: Ctx, t0: Annotated[float, Depends(arrival)]
+) -> CollectionOut:
+    """Open the compartments of the parcels this PIN or QR token belongs to."""
+    try:
+        result = pickup.collect(ctx.station, code=body.code, terminal=terminal_of(request))
+    except CodeInvalid:
+        ctx.metrics.attempts_rejected.labels("code_invalid").inc()
+        raise
+    except TooManyAttempts:
+        ctx.metrics.attempts_rejected.labels("too_many_attempts").inc()
+        raise
+    if any(door.opened for door in result.doors):
+        ctx.metrics.code_to_unlock.observe(time.perf_counter() - t0)
+    ctx.metrics.doors(DoorPurpose.COLLECT, result.doors)
+    layout = ctx.station.layout
+    doors = [door_out(layout, door) for door in result.doors]
+    opened = [d for d in doors if d.opened]
+    failed = [d for d in doors if not d.opened]
+    said = [f"Compartment {d.compartment_id} is open: {d.where.text}." for d in opened]
+    if failed:
+        ids = ", ".join(str(d.compartment_id) for d in failed)
+        said.append(f"Compartment {ids} did not open.")
+    next_steps = (["Take your parcel and close the door."] if opened else []) + (
+        [
+            "Your code stays valid for what did not open: enter it again in a minute.",
+            CALL_STAFF,
+        ]
+        if failed
+        else []
+    )
+    if not opened:
+        raise ProblemError(
+            503,
+            "door_did_not_open",
+            " ".join(said),
+            doors=[d.model_dump(mode="json") for d in doors],
+            next=next_steps,
+        )
+    return CollectionOut(
+        doors=doors, all_opened=not failed, message=" ".join(said), next=next_steps
+    )

@@ -1,0 +1,219 @@
+"""Staff: every compartment and parcel, doors, service state, deadlines, codes, the audit
+log, alerts and the health of the lock-board buses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
+
+from api.routes.couriers import door_did_not_open
+from api.schemas import (
+    AlertOut,
+    AuditOut,
+    BusHealthOut,
+    CodeOut,
+    CompartmentDetailOut,
+    CompartmentOut,
+    DoorOut,
+    ExtendIn,
+    NoteIn,
+    ParcelOut,
+    ReasonIn,
+)
+from api.security import Ctx, Staff
+from api.views import alert_out, audit_out, code_out, compartment_out, door_out, parcel_out
+from locker import queries
+from locker.alerts import open_alerts
+from locker.errors import NotFound
+from locker.services import staff
+from locker.station import get_parcel
+from locker.tables import Parcel
+from locker.types import CompartmentState, DoorPurpose, ParcelState, SizeClass
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+CompartmentNo = Annotated[int, Path(ge=1)]
+ParcelId = Annotated[int, Path(ge=1)]
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
+
+
+def _compartment(ctx: Ctx, compartment_id: int) -> CompartmentOut:
+    with ctx.station.db.read() as session:
+        views = queries.compartments(session, ctx.station.layout)
+    for view in views:
+        if view.spec.id == compartment_id:
+            return compartment_out(ctx.station.layout, view)
+    raise NotFound("compartment", compartment_id)
+
+
+@router.get("/compartments")
+def list_compartments(
+    who: Staff,
+    ctx: Ctx,
+    state: CompartmentState | None = None,
+    size: SizeClass | None = None,
+) -> list[CompartmentOut]:
+    """Every compartment with its state, in layout order."""
+    with ctx.station.db.read() as session:
+        views = queries.compartments(session, ctx.station.layout)
+    return [
+        compartment_out(ctx.station.layout, v)
+        for v in views
+        if (state is None or v.state is state) and (size is None or v.spec.size is size)
+    ]
+
+
+@router.get("/compartments/{compartment_id}")
+def compartment_detail(compartment_id: CompartmentNo, who: Staff, ctx: Ctx) -> CompartmentDetailOut:
+    """One compartment: its parcel, its recent history and its open alerts."""
+    out = _compartment(ctx, compartment_id)
+    with ctx.station.db.read() as session:
+        parcel = get_parcel(session, out.parcel_id) if out.parcel_id else None
+        history = queries.audit(
+            session, queries.AuditFilter(compartment_id=compartment_id, limit=50)
+        )
+        alerts = [a for a in open_alerts(session) if a.compartment_id == compartment_id]
+    return CompartmentDetailOut(
+        compartment=out,
+        parcel=parcel_out(parcel) if parcel else None,
+        history=[audit_out(e) for e in history],
+        alerts=[alert_out(a) for a in alerts],
+    )
+
+
+@router.post("/compartments/{compartment_id}/open")
+def open_door(compartment_id: CompartmentNo, body: ReasonIn, who: Staff, ctx: Ctx) -> DoorOut:
+    """Open any door; the reason goes to the audit log. What is inside stays as it is."""
+    _compartment(ctx, compartment_id)
+    result = staff.open_door(
+        ctx.station, actor=who.actor, compartment_id=compartment_id, reason=body.reason
+    )
+    ctx.metrics.doors(DoorPurpose.STAFF, (result,))
+    if not result.opened:
+        raise door_did_not_open(
+            ctx,
+            result,
+            f"Compartment {compartment_id} did not open; it is marked faulty.",
+            "Check the lock and its wiring, then clear the fault.",
+        )
+    return door_out(ctx.station.layout, result)
+
+
+@router.post("/compartments/{compartment_id}/out-of-service")
+def out_of_service(
+    compartment_id: CompartmentNo, body: ReasonIn, who: Staff, ctx: Ctx
+) -> CompartmentOut:
+    """Take a compartment out of service (a parcel inside stays collectable)."""
+    staff.set_out_of_service(
+        ctx.station, actor=who.actor, compartment_id=compartment_id, reason=body.reason
+    )
+    return _compartment(ctx, compartment_id)
+
+
+@router.post("/compartments/{compartment_id}/clear-fault")
+def clear_fault(
+    compartment_id: CompartmentNo, body: NoteIn, who: Staff, ctx: Ctx
+) -> CompartmentOut:
+    """Put a faulty or out-of-service compartment back into service."""
+    staff.clear_fault(ctx.station, actor=who.actor, compartment_id=compartment_id, note=body.note)
+    return _compartment(ctx, compartment_id)
+
+
+@router.get("/parcels")
+def list_parcels(
+    who: Staff,
+    ctx: Ctx,
+    state: Annotated[list[ParcelState] | None, Query()] = None,
+    carrier: str | None = None,
+    compartment: Annotated[int | None, Query(ge=1)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="tracking number or name")] = None,
+    overdue: bool = False,
+    limit: Limit = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ParcelOut]:
+    """Parcels, newest first, with filters."""
+    where = queries.ParcelFilter(
+        states=tuple(state or ()),
+        carrier=carrier,
+        compartment_id=compartment,
+        text=q,
+        overdue_at=ctx.station.now() if overdue else None,
+        limit=limit,
+        offset=offset,
+    )
+    with ctx.station.db.read() as session:
+        return [parcel_out(p) for p in queries.parcels(session, where)]
+
+
+@router.post("/parcels/{parcel_id}/extend")
+def extend(parcel_id: ParcelId, body: ExtendIn, who: Staff, ctx: Ctx) -> ParcelOut:
+    """Give the recipient more time; an expired parcel becomes collectable again."""
+    until: datetime
+    if body.until is not None:
+        until = body.until
+    else:
+        assert body.days is not None
+        with ctx.station.db.read() as session:
+            parcel = get_parcel(session, parcel_id)
+        base = max(parcel.deadline or ctx.station.now(), ctx.station.now())
+        until = base + timedelta(days=body.days)
+    staff.extend_deadline(ctx.station, actor=who.actor, parcel_id=parcel_id, until=until)
+    return _parcel(ctx, parcel_id)
+
+
+@router.post("/parcels/{parcel_id}/code")
+def reissue_code(parcel_id: ParcelId, who: Staff, ctx: Ctx) -> CodeOut:
+    """A new pickup code for a stored parcel (to reprint a lost one); old ones stop working."""
+    return code_out(staff.reissue_code(ctx.station, actor=who.actor, parcel_id=parcel_id))
+
+
+def _parcel(ctx: Ctx, parcel_id: int) -> ParcelOut:
+    with ctx.station.db.read() as session:
+        parcel: Parcel = get_parcel(session, parcel_id)
+    return parcel_out(parcel)
+
+
+@router.get("/audit")
+def audit(
+    who: Staff,
+    ctx: Ctx,
+    action: Annotated[str | None, Query(max_length=64, description="prefix, e.g. door.")] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    parcel: Annotated[int | None, Query(ge=1)] = None,
+    compartment: Annotated[int | None, Query(ge=1)] = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    before: Annotated[int | None, Query(ge=1, description="entries older than this id")] = None,
+    limit: Limit = 100,
+) -> list[AuditOut]:
+    """The audit log, newest first."""
+    where = queries.AuditFilter(
+        action_prefix=action,
+        actor=actor,
+        parcel_id=parcel,
+        compartment_id=compartment,
+        since=since,
+        until=until,
+        before_id=before,
+        limit=limit,
+    )
+    with ctx.station.db.read() as session:
+        return [audit_out(e) for e in queries.audit(session, where)]
+
+
+@router.get("/alerts")
+def alerts(who: Staff, ctx: Ctx) -> list[AlertOut]:
+    """Open alerts: doors left open, doors that did not open."""
+    with ctx.station.db.read() as session:
+        return [alert_out(a) for a in open_alerts(session)]
+
+
+@router.get("/health/buses")
+def bus_health(who: Staff, ctx: Ctx) -> list[BusHealthOut]:
+    """Traffic and error counters of every lock-board bus since the station started."""
+    return [
+        BusHealthOut(bus=bus, counters=dict(counters))
+        for bus, counters in sorted(ctx.bus_health().items())
+    ]

@@ -1,0 +1,85 @@
+"""The station itself: health, Prometheus metrics, and QR images of pickup tokens."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from api.schemas import HealthOut, QrIn
+from api.security import Ctx
+from locker.alerts import open_alerts
+
+router = APIRouter(tags=["station"])
+
+
+def _database_ok(ctx: Ctx) -> bool:
+    try:
+        with ctx.station.db.read() as session:
+            session.connection().execute(text("SELECT 1"))
+    except Exception:  # any failure means the station cannot work
+        return False
+    return True
+
+
+@router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def healthz(ctx: Ctx) -> JSONResponse:
+    """Is the station working: its database, its buses (a board that answered recently)."""
+    db_ok = _database_ok(ctx)
+    buses = {
+        bus: "ok" if counters.get("replies", 0) or not counters.get("timeouts", 0) else "no_answer"
+        for bus, counters in ctx.bus_health().items()
+    }
+    alerts = 0
+    if db_ok:
+        with ctx.station.db.read() as session:
+            alerts = len(open_alerts(session))
+    body = HealthOut(
+        status="ok" if db_ok and all(v == "ok" for v in buses.values()) else "degraded",
+        database="ok" if db_ok else "failing",
+        buses=buses,
+        open_alerts=alerts,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(ctx: Ctx) -> Response:
+    """Prometheus metrics: doors opened, codes rejected, bus errors, code-to-unlock time."""
+    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _qr(token: str) -> qrcode.QRCode:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(token)
+    code.make(fit=True)
+    return code
+
+
+@router.post(
+    "/api/v1/qr.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def qr_png(body: QrIn) -> Response:
+    """The QR image of a pickup token, as PNG. It does not say whether the token is live."""
+    buffer = io.BytesIO()
+    _qr(body.token).make_image(box_size=10).save(buffer)
+    return Response(buffer.getvalue(), media_type="image/png")
+
+
+@router.post(
+    "/api/v1/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def qr_svg(body: QrIn) -> Response:
+    """The QR image of a pickup token, as SVG."""
+    buffer = io.BytesIO()
+    _qr(body.token).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
+    return Response(buffer.getvalue(), media_type="image/svg+xml")

@@ -1,0 +1,276 @@
+"""Request and answer bodies of the HTTP API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from locker.types import CompartmentState, Condition, ParcelState, Role, SizeClass
+
+Text = Field(min_length=1, max_length=200)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Dimensions(_In):
+    width_mm: int = Field(gt=0, le=3000)
+    height_mm: int = Field(gt=0, le=3000)
+    depth_mm: int = Field(gt=0, le=3000)
+
+
+class ParcelIn(_In):
+    """A parcel as the courier describes it: a size class, its dimensions, or both."""
+
+    tracking_number: str = Field(min_length=1, max_length=64)
+    recipient_name: str = Text
+    recipient_email: str | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
+    recipient_phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()/-]{3,}$")
+    size: SizeClass | None = None
+    dimensions: Dimensions | None = None
+    needs_accessible: bool = False
+    needs_cooling: bool = False
+
+    @model_validator(mode="after")
+    def _size_or_dimensions(self) -> Self:
+        if self.size is None and self.dimensions is None:
+            raise ValueError("give the parcel's size class or its dimensions")
+        return self
+
+
+class AnnounceIn(ParcelIn):
+    reserve: bool = Field(
+        default=False, description="also hold a compartment now (for the reservation time)"
+    )
+
+
+class DepositIn(_In):
+    """Either an announced parcel's id, or a new parcel."""
+
+    parcel_id: int | None = Field(default=None, ge=1)
+    parcel: ParcelIn | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.parcel_id is None) == (self.parcel is None):
+            raise ValueError("give either parcel_id or parcel")
+        return self
+
+
+class Where(BaseModel):
+    """Where a compartment is on the station's front."""
+
+    column: int = Field(description="1 = leftmost column")
+    columns: int
+    row: int = Field(description="1 = top of its column")
+    rows: int
+    height: Literal["top", "middle", "bottom"]
+    text: str = Field(examples=["second column from the left, bottom"])
+
+
+class CompartmentOut(BaseModel):
+    id: int
+    size: SizeClass
+    width_mm: int
+    height_mm: int
+    depth_mm: int
+    accessible: bool
+    cooled: bool
+    state: CompartmentState
+    condition: Condition
+    note: str
+    parcel_id: int | None
+    door_busy: bool
+    where: Where
+
+
+class ParcelOut(BaseModel):
+    id: int
+    state: ParcelState
+    carrier: str
+    tracking_number: str
+    recipient_name: str
+    recipient_email: str | None
+    recipient_phone: str | None
+    size: SizeClass | None
+    dimensions: Dimensions | None
+    needs_accessible: bool
+    needs_cooling: bool
+    compartment_id: int | None
+    courier: str | None
+    created_at: datetime
+    reserved_until: datetime | None
+    stored_at: datetime | None
+    deadline: datetime | None
+    finished_at: datetime | None
+
+
+class DoorOut(BaseModel):
+    compartment_id: int
+    outcome: Literal["opened", "refused", "no_answer", "unknown"]
+    opened: bool
+    where: Where
+    parcel_ids: list[int] = []
+
+
+class DepositOut(BaseModel):
+    parcel: ParcelOut
+    door: DoorOut
+    next: str
+
+
+class CodeOut(BaseModel):
+    """A pickup code in clear text: shown once, never stored by the station."""
+
+    pin: str
+    qr_token: str
+    expires_at: datetime
+    opens_parcels: list[int] = Field(description="every parcel this code opens")
+    qr_png: str = Field(description="POST {qr_token} here for the QR image as PNG")
+    qr_svg: str = Field(description="POST {qr_token} here for the QR image as SVG")
+
+
+class ConfirmOut(BaseModel):
+    parcel: ParcelOut
+    code: CodeOut | None
+    detail: str
+
+
+class CollectIn(_In):
+    code: str = Field(min_length=1, max_length=200, description="the PIN or the QR token")
+
+
+class CollectionOut(BaseModel):
+    doors: list[DoorOut]
+    all_opened: bool
+    message: str
+    next: list[str]
+
+
+class ReasonIn(_In):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NoteIn(_In):
+    note: str = Field(default="", max_length=500)
+
+
+class ExtendIn(_In):
+    until: AwareDatetime | None = None
+    days: float | None = Field(default=None, gt=0, le=90)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.until is None) == (self.days is None):
+            raise ValueError("give either until or days")
+        return self
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    compartment_id: int | None
+    parcel_id: int | None
+    detail: str
+
+
+class AlertOut(BaseModel):
+    id: int
+    kind: str
+    compartment_id: int | None
+    detail: str
+    raised_at: datetime
+
+
+class CompartmentDetailOut(BaseModel):
+    compartment: CompartmentOut
+    parcel: ParcelOut | None
+    history: list[AuditOut]
+    alerts: list[AlertOut]
+
+
+class AccountOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    carrier: str | None
+    active: bool = True
+
+
+class SignInIn(_In):
+    name: str = Text
+    password: str = Field(min_length=1, max_length=200)
+    new_password: str | None = Field(
+        default=None, max_length=200, description="required when the password was one-time"
+    )
+
+
+class TokenIn(SignInIn):
+    label: str = Field(default="", max_length=100)
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="send as 'Authorization: Bearer <token>'; shown once")
+    account: AccountOut
+
+
+class SessionOut(BaseModel):
+    csrf_token: str = Field(description="send as X-CSRF-Token with every change")
+    expires_at: datetime
+    account: AccountOut
+
+
+class AccountIn(_In):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    role: Role
+    carrier: str | None = Field(default=None, max_length=100)
+
+
+class NewAccountOut(BaseModel):
+    account: AccountOut
+    one_time_password: str = Field(description="must be replaced at the first sign-in")
+    token: str | None = Field(description="couriers: a first bearer token; shown once")
+
+
+class QrIn(_In):
+    token: str = Field(pattern=r"^[A-Za-z0-9_-]{32}$", description="a parcel's QR token")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "failing"]
+    buses: dict[str, Literal["ok", "no_answer"]]
+    open_alerts: int
+
+
+class BusHealthOut(BaseModel):
+    bus: str
+    counters: dict[str, int]
+
+
+class SimDoorOut(BaseModel):
+    compartment_id: int
+    latched: bool
+    open: bool
+    item: bool
+    pulses: int
+
+
+class SimFaultIn(_In):
+    fault: Literal[
+        "no_answer",
+        "late_answer",
+        "corrupt_byte",
+        "truncated",
+        "stuck_latch",
+        "lying_sensor",
+        "gone",
+    ]
+    count: int | None = Field(default=None, ge=1, le=1000, description="None: until cleared")

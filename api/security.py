@@ -1,0 +1,87 @@
+"""Who is calling: a bearer token (scripts, couriers' devices) or a staff browser session.
+
+A browser session is a cookie; every request that changes something must also carry
+the session's CSRF token in ``X-CSRF-Token`` (a page of another site can make the browser
+send the cookie, but cannot read the token). Bearer requests need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.context import StationContext, context
+from api.problems import ProblemError
+from locker.accounts import Principal, principal_for_session, principal_for_token
+from locker.types import Role
+
+SESSION_COOKIE = "locker_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer_scheme = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token")
+cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="set by POST /api/v1/auth/session"
+)
+
+
+def _not_signed_in() -> ProblemError:
+    return ProblemError(
+        401,
+        "not_authenticated",
+        "Sign in first: a bearer token or a staff session is needed.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def principal(
+    request: Request,
+    ctx: Annotated[StationContext, Depends(context)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    session_id: Annotated[str | None, Depends(cookie_scheme)],
+) -> Principal:
+    """The signed-in account, or a ``not_authenticated`` problem."""
+    if bearer is not None:
+        found = await run_in_threadpool(principal_for_token, ctx.station, bearer.credentials)
+        if found is None:
+            raise _not_signed_in()
+        return found
+    if session_id:
+        csrf = request.headers.get(CSRF_HEADER)
+        checked = await run_in_threadpool(
+            lambda: principal_for_session(ctx.station, session_id, csrf_token=csrf)
+        )
+        if checked is None:
+            raise _not_signed_in()
+        who, csrf_ok = checked
+        if request.method not in SAFE_METHODS and not csrf_ok:
+            raise ProblemError(
+                403,
+                "csrf_failed",
+                f"A signed-in browser must send the session's CSRF token in {CSRF_HEADER}.",
+            )
+        return who
+    raise _not_signed_in()
+
+
+def require(*roles: Role) -> Callable[..., object]:
+    """A dependency that lets only ``roles`` through (admins count as staff)."""
+    allowed = ", ".join(r.value for r in roles)
+
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not who.has(*roles):
+            raise ProblemError(403, "forbidden", f"Only {allowed} may do this.")
+        return who
+
+    return check
+
+
+Courier = Annotated[Principal, Depends(require(Role.COURIER))]
+Staff = Annotated[Principal, Depends(require(Role.STAFF))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+CourierOrStaff = Annotated[Principal, Depends(require(Role.COURIER, Role.STAFF))]
+Ctx = Annotated[StationContext, Depends(context)]
