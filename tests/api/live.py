@@ -1,0 +1,138 @@
+"""A whole station served over real HTTP for the end-to-end tests.
+
+The simulator owns a real pty, the real driver opens it, the database is a SQLite file,
+and uvicorn serves the app on a loopback port in a thread; tests talk to it with httpx.
+Only time may be moved by hand (``LiveStation.clock``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from api.app import create_app, make_context
+from api.context import StationContext
+from api.runtime import Runtime, running_station
+from locker import accounts
+from locker.settings import Settings
+from locker.types import Role
+from sim.station import SimStation
+from tests.support import FakeClock
+
+PASSWORD = "correct horse battery"
+
+
+def layout_text(pulse_ms: int = 40) -> str:
+    """Two CU16 boards and twelve compartments in three columns, with short pulses."""
+    parts = ['[station]\nname = "Test station"\n', '[[bus]]\nid = "main"\nport = "sim"\n']
+    for address in (0, 1):
+        parts.append(f"[[board]]\naddress = {address}\npulse_ms = {pulse_ms}\n")
+    sizes = ["S", "S", "M", "M", "L", "XL"]
+    for i in range(12):
+        board, lock = divmod(i, 6)
+        parts.append(
+            f"[[compartment]]\nid = {i + 1}\nboard = {board}\nlock = {lock + 1}\n"
+            f'size = "{sizes[i % 6]}"\ncolumn = {i // 4 + 1}\nrow = {i % 4 + 1}\n'
+        )
+    return "\n".join(parts)
+
+
+@dataclass
+class LiveStation:
+    base_url: str
+    runtime: Runtime
+    ctx: StationContext
+    clock: FakeClock
+    tokens: dict[str, str] = field(default_factory=dict)  # admin, staff, courier, rival
+
+    @property
+    def sim(self) -> SimStation:
+        assert self.runtime.sim is not None
+        return self.runtime.sim
+
+    def client(self, who: str | None = None, *, local_address: str | None = None) -> httpx.Client:
+        """An HTTP client, signed in as ``who`` (a key of ``tokens``) or anonymous."""
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+        return httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=30.0, transport=transport
+        )
+
+
+def _accounts(live: LiveStation) -> None:
+    station = live.runtime.station
+    for key, role, carrier in (
+        ("admin", Role.ADMIN, None),
+        ("staff", Role.STAFF, None),
+        ("courier", Role.COURIER, "Parcel Co"),
+        ("rival", Role.COURIER, "Other Express"),
+    ):
+        made = accounts.create_account(
+            station, name=key, role=role, carrier=carrier, actor="test", password=PASSWORD
+        )
+        live.tokens[key] = accounts.issue_token(station, made.principal, label="test")
+
+
+@contextmanager
+def live_station(
+    tmp_path: Path, *, background: bool = True, pulse_ms: int = 40, **settings: object
+) -> Iterator[LiveStation]:
+    layout_file = tmp_path / "layout.toml"
+    layout_file.write_text(layout_text(pulse_ms))
+    config = Settings(
+        data_dir=tmp_path / "var",
+        layout=layout_file,
+        poll_s=0.05,
+        _env_file=None,  # type: ignore[call-arg]
+        **settings,  # type: ignore[arg-type]
+    )
+    clock = FakeClock()
+    with running_station(config) as runtime:
+        runtime.station.clock = clock
+        ctx = make_context(
+            runtime.station,
+            config,
+            bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
+            sim_station=runtime.sim,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(ctx, background=background),
+                host="127.0.0.1",
+                port=0,
+                log_level="warning",
+                lifespan="on",
+            )
+        )
+        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        live = LiveStation(f"http://127.0.0.1:{port}", runtime, ctx, clock)
+        _accounts(live)
+        try:
+            yield live
+        finally:
+            server.should_exit = True
+            thread.join(timeout=20)
+
+
+def wait_until(condition: object, *, timeout_s: float = 10.0) -> None:
+    """Poll ``condition()`` until true (for the background door watcher); never a timing
+    assertion: the timeout only stops a test that would hang."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.02)
