@@ -33,18 +33,20 @@ from sqlmodel import col, select
 from locker.assignment import ParcelNeeds, choose
 from locker.attempts import AttemptPolicy
 from locker.audit import entries
-from locker.codes import CodeHasher
+from locker.codes import CodeHasher, normalize_pin
 from locker.db import Database
 from locker.errors import CodeInvalid, NoFreeCompartment, TooManyAttempts
 from locker.layout import Layout
 from locker.locks import DoorOutcome, Locks
-from locker.services import deposit, pickup, staff
+from locker.services import deposit, staff
 from locker.station import Policy, Station, compartment_state, sync_layout
 from locker.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
 from locker.types import CompartmentState, Condition, ParcelState, SizeClass
+from tests.station_ops import Ops, ServiceOps
 from tests.support import FakeClock, migrated_template
 
 P = ParcelState
+GUESSER = 10_000  # the terminal number of the one who guesses codes
 
 
 class Hands(Protocol):
@@ -73,15 +75,29 @@ class ModelParcel:
     pin: str = ""
     qr: str = ""
     deadline: datetime | None = None
+    recipient: str | None = None
     actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
 
 
 POLICY = Policy(attempts=AttemptPolicy(station_failures_per_hour=10_000))
 SIZES = st.sampled_from(list(SizeClass))
+RECIPIENTS = st.sampled_from(["ada@example.org", None, "bob@example.org"])
+
+
+@dataclass
+class ModelCode:
+    """A code the machine was given, and the parcels it opens."""
+
+    pin: str
+    qr: str
+    parcels: frozenset[int]
 
 
 class StationMachine(RuleBasedStateMachine):
     make_rig: ClassVar[Callable[[], Rig]]
+    make_ops: ClassVar[Callable[[Station, dict[str, str]], Ops]] = staticmethod(
+        lambda station, _tokens: ServiceOps(station)
+    )
     runs: ClassVar[dict[str, int]] = {"examples": 0, "checks": 0}
 
     def __init__(self) -> None:
@@ -91,8 +107,11 @@ class StationMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="locker-machine-"))
         shutil.copyfile(migrated_template(), self.dir / "station.db")
         self.clock = FakeClock()
+        self.tokens: dict[str, str] = {}
         self.station = self._open()
+        self.ops = self.make_ops(self.station, self.tokens)
         self.parcels: dict[int, ModelParcel] = {}
+        self.codes: list[ModelCode] = []
         self.condition = {c.id: Condition.OK for c in self.rig.layout.compartments}
         self.jammed: set[int] = set()
         self.pulses = {c.id: 0 for c in self.rig.layout.compartments}
@@ -111,6 +130,7 @@ class StationMachine(RuleBasedStateMachine):
         return station
 
     def teardown(self) -> None:
+        self.ops.close()
         self.station.db.close()
         self.rig.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -167,18 +187,37 @@ class StationMachine(RuleBasedStateMachine):
         model.actions.append("parcel.released")
 
     # --- couriers ----------------------------------------------------------------------
-    @rule(size=SIZES, accessible=st.booleans())
-    def reserve_new(self, size: SizeClass, accessible: bool) -> None:
+    @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS)
+    def reserve_new(self, size: SizeClass, accessible: bool, recipient: str | None) -> None:
         data = deposit.ParcelInput(
             carrier="DHL",
             tracking_number="T",
             recipient_name="R",
+            recipient_email=recipient,
             size=size,
             needs_accessible=accessible,
         )
-        self._reserve(
-            data.needs(), lambda: deposit.reserve(self.station, actor="courier", parcel=data)
-        )
+        known = set(self.parcels)
+        self._reserve(data.needs(), lambda: self.ops.reserve_new(data))
+        for pid in set(self.parcels) - known:
+            self.parcels[pid].recipient = recipient
+
+    @rule(size=SIZES, recipient=RECIPIENTS)
+    def a_courier_delivers_one_parcel_all_the_way(
+        self, size: SizeClass, recipient: str | None
+    ) -> None:
+        """Reserve, open, put in and close in one step, so that stations with several
+        stored parcels (and recipients with several) are reached often."""
+        known = set(self.parcels)
+        self.reserve_new(size, False, recipient)
+        new = [pid for pid in self.parcels if pid not in known]
+        if not new:
+            return
+        model = self.parcels[new[0]]
+        assert model.compartment is not None
+        self._deposit(new[0])
+        if model.door_opened:
+            self._put_in_and_close(new[0])
 
     @precondition(lambda self: self._in(P.ANNOUNCED))
     @rule(data=st.data())
@@ -188,7 +227,7 @@ class StationMachine(RuleBasedStateMachine):
             row = session.get(Parcel, pid)
             assert row is not None
             needs = ParcelNeeds(size=row.size, accessible=row.needs_accessible)
-        self._reserve(needs, lambda: deposit.reserve(self.station, actor="courier", parcel_id=pid))
+        self._reserve(needs, lambda: self.ops.reserve(pid))
 
     def _waiting(self) -> list[int]:
         return [p for p in self._in(P.RESERVED) if not self.parcels[p].door_opened]
@@ -196,11 +235,13 @@ class StationMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._waiting())
     @rule(data=st.data())
     def deposit(self, data: st.DataObject) -> None:
-        pid = data.draw(st.sampled_from(self._waiting()))
+        self._deposit(data.draw(st.sampled_from(self._waiting())))
+
+    def _deposit(self, pid: int) -> None:
         model = self.parcels[pid]
         assert model.compartment is not None
         expected = self._pulse(model.compartment)
-        result = deposit.deposit(self.station, actor="courier", parcel_id=pid)
+        result = self.ops.deposit(pid)
         assert result.outcome is expected
         if expected is DoorOutcome.OPENED:
             model.door_opened = True
@@ -213,64 +254,75 @@ class StationMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._open_for_deposit())
     @rule(data=st.data())
     def courier_puts_parcel_in_and_closes(self, data: st.DataObject) -> None:
-        pid = data.draw(st.sampled_from(self._open_for_deposit()))
+        self._put_in_and_close(data.draw(st.sampled_from(self._open_for_deposit())))
+
+    def _put_in_and_close(self, pid: int) -> None:
         model = self.parcels[pid]
         assert model.compartment is not None
         self.rig.hands.put(model.compartment)
         self.rig.hands.close(model.compartment)
-        stored = deposit.confirm_stored(self.station, parcel_id=pid)
+        stored = self.ops.confirm(pid)
         model.state, model.pin, model.qr = P.STORED, stored.code.pin, stored.code.qr_token
         model.deadline = stored.deadline
         model.actions.append("parcel.stored")
+        together = {pid} | {
+            other
+            for other in self._in(P.STORED)
+            if model.recipient is not None and self.parcels[other].recipient == model.recipient
+        }
+        assert set(stored.opens) == together, (stored.opens, together)
+        self.codes.append(ModelCode(stored.code.pin, stored.code.qr_token, frozenset(together)))
 
     # --- customers ---------------------------------------------------------------------
-    @precondition(lambda self: self._in(P.STORED))
+    def _live_codes(self) -> list[ModelCode]:
+        stored = set(self._in(P.STORED))
+        return [code for code in self.codes if code.parcels & stored]
+
+    @precondition(lambda self: self._live_codes())
     @rule(data=st.data(), by_qr=st.booleans())
     def collect_with_the_right_code(self, data: st.DataObject, by_qr: bool) -> None:
-        pid = data.draw(st.sampled_from(self._in(P.STORED)))
-        model = self.parcels[pid]
-        assert model.compartment is not None
-        expected = self._pulse(model.compartment)
-        result = pickup.collect(
-            self.station,
-            code=model.qr if by_qr else model.pin,
-            terminal=f"kiosk-{next(self.terminals)}",
-        )
-        assert [(d.compartment_id, d.outcome) for d in result.doors] == [
-            (model.compartment, expected)
-        ]
-        if expected is DoorOutcome.OPENED:
-            model.state = P.COLLECTED
-            model.actions.append("parcel.collected")
-            self.rig.hands.take(model.compartment)
-            self.rig.hands.close(model.compartment)
+        code = data.draw(st.sampled_from(self._live_codes()))
+        waiting = sorted(code.parcels & set(self._in(P.STORED)))
+        expected = []
+        for pid in waiting:
+            cid = self.parcels[pid].compartment
+            assert cid is not None
+            expected.append((cid, self._pulse(cid)))
+        result = self.ops.collect(code.qr if by_qr else code.pin, next(self.terminals))
+        assert [(d.compartment_id, d.outcome) for d in result.doors] == expected
+        for pid, (cid, outcome) in zip(waiting, expected, strict=True):
+            if outcome is DoorOutcome.OPENED:
+                model = self.parcels[pid]
+                model.state = P.COLLECTED
+                model.actions.append("parcel.collected")
+                self.rig.hands.take(cid)
+                self.rig.hands.close(cid)
 
     @rule(code=st.one_of(st.text(alphabet="0123456789", min_size=1, max_size=12), st.text()))
     def collect_with_a_wrong_code(self, code: str) -> None:
-        live = {p.pin for p in self.parcels.values()} | {p.qr for p in self.parcels.values()}
-        if code in live:
+        live = {c.pin for c in self.codes} | {c.qr for c in self.codes}
+        if code.strip() in live or normalize_pin(code) in live or not code.strip():
             return
         try:
-            pickup.collect(self.station, code=code, terminal="guesser")
+            self.ops.collect(code, GUESSER)
         except (CodeInvalid, TooManyAttempts):
             pass
         else:
             raise AssertionError(f"code {code!r} opened something")
 
-    def _finished(self) -> list[int]:
-        return [p for p in self._in(P.COLLECTED, P.EXPIRED, P.RETURNED) if self.parcels[p].pin]
+    def _spent_codes(self) -> list[ModelCode]:
+        stored = set(self._in(P.STORED))
+        return [code for code in self.codes if not code.parcels & stored]
 
-    @precondition(lambda self: self._finished())
+    @precondition(lambda self: self._spent_codes())
     @rule(data=st.data())
     def collect_with_a_spent_code(self, data: st.DataObject) -> None:
-        pid = data.draw(st.sampled_from(self._finished()))
+        code = data.draw(st.sampled_from(self._spent_codes()))
         try:
-            pickup.collect(
-                self.station, code=self.parcels[pid].pin, terminal=f"kiosk-{next(self.terminals)}"
-            )
+            self.ops.collect(code.pin, next(self.terminals))
         except CodeInvalid:
             return
-        raise AssertionError(f"the spent code of parcel {pid} was accepted")
+        raise AssertionError(f"the spent code of parcels {sorted(code.parcels)} was accepted")
 
     # --- time --------------------------------------------------------------------------
     @rule(hours=st.sampled_from([0.1, 0.5, 24, 24 * 8]))
@@ -295,7 +347,7 @@ class StationMachine(RuleBasedStateMachine):
         model = self.parcels[pid]
         assert model.compartment is not None
         expected = self._pulse(model.compartment)
-        assert staff.take_back(self.station, actor="courier", parcel_id=pid).outcome is expected
+        assert self.ops.take_back(pid).outcome is expected
         if expected is DoorOutcome.OPENED:
             model.state = P.RETURNED
             model.actions.append("parcel.returned")
@@ -307,7 +359,7 @@ class StationMachine(RuleBasedStateMachine):
     def staff_extend_deadline(self, data: st.DataObject) -> None:
         pid = data.draw(st.sampled_from(self._in(P.EXPIRED)))
         until = self.clock.now + timedelta(days=3)
-        staff.extend_deadline(self.station, actor="staff", parcel_id=pid, until=until)
+        self.ops.extend(pid, until)
         model = self.parcels[pid]
         model.state, model.deadline = P.STORED, until
         model.actions.append("parcel.extended")
@@ -322,14 +374,14 @@ class StationMachine(RuleBasedStateMachine):
         if any(self.parcels[p].compartment == cid for p in self._open_for_deposit()):
             return  # a courier is at that door
         expected = self._pulse(cid)
-        result = staff.open_door(self.station, actor="staff", compartment_id=cid, reason="check")
+        result = self.ops.open_door(cid)
         assert result.outcome is expected
         self.rig.hands.close(cid)
 
     @rule(data=st.data())
     def staff_takes_out_of_service(self, data: st.DataObject) -> None:
         cid = data.draw(self._compartments())
-        staff.set_out_of_service(self.station, actor="staff", compartment_id=cid, reason="test")
+        self.ops.out_of_service(cid)
         self.condition[cid] = Condition.OUT_OF_SERVICE
         for pid in self._waiting():
             if self.parcels[pid].compartment == cid:
@@ -340,7 +392,7 @@ class StationMachine(RuleBasedStateMachine):
     def staff_clears_fault(self, data: st.DataObject) -> None:
         broken = sorted(c for c, cond in self.condition.items() if cond is not Condition.OK)
         cid = data.draw(st.sampled_from(broken))
-        staff.clear_fault(self.station, actor="staff", compartment_id=cid)
+        self.ops.clear_fault(cid)
         self.condition[cid] = Condition.OK
 
     @rule(data=st.data(), jammed=st.booleans())
@@ -351,8 +403,10 @@ class StationMachine(RuleBasedStateMachine):
 
     @rule()
     def restart(self) -> None:
+        self.ops.close()
         self.station.db.close()
         self.station = self._open()
+        self.ops = self.make_ops(self.station, self.tokens)
 
     # --- invariants --------------------------------------------------------------------
     @invariant()

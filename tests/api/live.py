@@ -7,7 +7,6 @@ Only time may be moved by hand (``LiveStation.clock``).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from api.app import create_app, make_context
 from api.context import StationContext
@@ -24,6 +22,7 @@ from locker import accounts
 from locker.settings import Settings
 from locker.types import Role
 from sim.station import SimStation
+from tests.serving import served
 from tests.support import FakeClock
 
 PASSWORD = "correct horse battery"
@@ -102,30 +101,10 @@ def live_station(
             bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
             sim_station=runtime.sim,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(ctx, background=background),
-                host="127.0.0.1",
-                port=0,
-                log_level="warning",
-                lifespan="on",
-            )
-        )
-        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        live = LiveStation(f"http://127.0.0.1:{port}", runtime, ctx, clock)
-        _accounts(live)
-        try:
+        with served(create_app(ctx, background=background)) as base_url:
+            live = LiveStation(base_url, runtime, ctx, clock)
+            _accounts(live)
             yield live
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
 
 
 def wait_until(condition: object, *, timeout_s: float = 10.0) -> None:

@@ -1,0 +1,226 @@
+"""How the station state machine reaches the station: by calling the services, or
+through the HTTP API of a served app. Both answer in the services' own values and
+exceptions, so the machine's model and invariants are the same for both."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from api.app import create_app, make_context
+from locker import accounts
+from locker.codes import PickupCode
+from locker.errors import CodeInvalid, NoFreeCompartment, TooManyAttempts
+from locker.locks import DoorOutcome
+from locker.services import deposit, pickup, staff
+from locker.services.doors import DoorResult
+from locker.services.pickup import Collection
+from locker.settings import Settings
+from locker.station import Station
+from locker.types import Role
+from tests.serving import served
+
+
+class Ops(Protocol):
+    def reserve_new(self, data: deposit.ParcelInput) -> deposit.Reservation: ...
+    def reserve(self, parcel_id: int) -> deposit.Reservation: ...
+    def deposit(self, parcel_id: int) -> DoorResult: ...
+    def confirm(self, parcel_id: int) -> deposit.Stored: ...
+    def collect(self, code: str, terminal: int) -> Collection: ...
+    def take_back(self, parcel_id: int) -> DoorResult: ...
+    def extend(self, parcel_id: int, until: datetime) -> None: ...
+    def open_door(self, compartment_id: int) -> DoorResult: ...
+    def out_of_service(self, compartment_id: int) -> None: ...
+    def clear_fault(self, compartment_id: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class ServiceOps:
+    """Straight to the services, as the API would call them."""
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+
+    def reserve_new(self, data: deposit.ParcelInput) -> deposit.Reservation:
+        return deposit.reserve(self.station, actor="courier", parcel=data)
+
+    def reserve(self, parcel_id: int) -> deposit.Reservation:
+        return deposit.reserve(self.station, actor="courier", parcel_id=parcel_id)
+
+    def deposit(self, parcel_id: int) -> DoorResult:
+        return deposit.deposit(self.station, actor="courier", parcel_id=parcel_id)
+
+    def confirm(self, parcel_id: int) -> deposit.Stored:
+        return deposit.confirm_stored(self.station, parcel_id=parcel_id)
+
+    def collect(self, code: str, terminal: int) -> Collection:
+        return pickup.collect(self.station, code=code, terminal=f"kiosk-{terminal}")
+
+    def take_back(self, parcel_id: int) -> DoorResult:
+        return staff.take_back(self.station, actor="courier", parcel_id=parcel_id)
+
+    def extend(self, parcel_id: int, until: datetime) -> None:
+        staff.extend_deadline(self.station, actor="staff", parcel_id=parcel_id, until=until)
+
+    def open_door(self, compartment_id: int) -> DoorResult:
+        return staff.open_door(
+            self.station, actor="staff", compartment_id=compartment_id, reason="check"
+        )
+
+    def out_of_service(self, compartment_id: int) -> None:
+        staff.set_out_of_service(
+            self.station, actor="staff", compartment_id=compartment_id, reason="test"
+        )
+
+    def clear_fault(self, compartment_id: int) -> None:
+        staff.clear_fault(self.station, actor="staff", compartment_id=compartment_id)
+
+    def close(self) -> None:
+        pass
+
+
+PASSWORD = "machine password"
+
+
+class ApiOps:
+    """Through HTTP: the app is served by uvicorn on loopback around the station; each
+    terminal number is a client address of its own (127.0.0.N)."""
+
+    def __init__(self, station: Station, tokens: dict[str, str]) -> None:
+        self.station = station
+        if not tokens:
+            for name, role, carrier in (
+                ("courier", Role.COURIER, "DHL"),
+                ("staff", Role.STAFF, None),
+            ):
+                made = accounts.create_account(
+                    station, name=name, role=role, carrier=carrier, actor="test", password=PASSWORD
+                )
+                tokens[name] = accounts.issue_token(station, made.principal)
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        app = create_app(make_context(station, settings), background=False)
+        self._stack = ExitStack()
+        self.base = self._stack.enter_context(served(app))
+        self.courier = self._client(tokens["courier"])
+        self.staff = self._client(tokens["staff"])
+        self.kiosks: dict[int, httpx.Client] = {}
+
+    def _client(self, token: str | None = None, address: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        transport = httpx.HTTPTransport(local_address=address) if address else None
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30, transport=transport)
+
+    @staticmethod
+    def _raise(response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        assert response.headers["content-type"] == "application/problem+json", response.text
+        body = response.json()
+        code = body["code"]
+        if code == "no_free_compartment":
+            raise NoFreeCompartment(body["detail"])
+        if code == "code_invalid":
+            raise CodeInvalid()
+        if code == "too_many_attempts":
+            raise TooManyAttempts(float(body["retry_after"]))
+        raise AssertionError(f"{response.request.url}: {response.status_code} {body}")
+
+    def _json(self, response: httpx.Response) -> Any:
+        self._raise(response)
+        return response.json()
+
+    @staticmethod
+    def _door(door: dict[str, Any]) -> DoorResult:
+        return DoorResult(
+            door["compartment_id"], DoorOutcome(door["outcome"]), tuple(door["parcel_ids"])
+        )
+
+    def _door_answer(self, response: httpx.Response) -> DoorResult:
+        if response.status_code == 503:
+            body = response.json()
+            assert body["code"] == "door_did_not_open", body
+            assert body["next"], body
+            return self._door(body["door"])
+        body = self._json(response)
+        return self._door(body.get("door", body))
+
+    @staticmethod
+    def _reservation(parcel: dict[str, Any]) -> deposit.Reservation:
+        assert parcel["state"] == "reserved", parcel
+        return deposit.Reservation(
+            parcel["id"], parcel["compartment_id"], datetime.fromisoformat(parcel["reserved_until"])
+        )
+
+    def reserve_new(self, data: deposit.ParcelInput) -> deposit.Reservation:
+        body = {
+            "tracking_number": data.tracking_number,
+            "recipient_name": data.recipient_name,
+            "recipient_email": data.recipient_email,
+            "size": data.size.value if data.size else None,
+            "needs_accessible": data.needs_accessible,
+            "reserve": True,
+        }
+        return self._reservation(self._json(self.courier.post("/api/v1/parcels", json=body)))
+
+    def reserve(self, parcel_id: int) -> deposit.Reservation:
+        answer = self.courier.post(f"/api/v1/parcels/{parcel_id}/reserve")
+        return self._reservation(self._json(answer))
+
+    def deposit(self, parcel_id: int) -> DoorResult:
+        return self._door_answer(self.courier.post(f"/api/v1/parcels/{parcel_id}/deposit"))
+
+    def confirm(self, parcel_id: int) -> deposit.Stored:
+        body = self._json(self.courier.post(f"/api/v1/parcels/{parcel_id}/confirm"))
+        code = body["code"]
+        return deposit.Stored(
+            parcel_id,
+            body["parcel"]["compartment_id"],
+            datetime.fromisoformat(body["parcel"]["deadline"]),
+            PickupCode(code["pin"], code["qr_token"]),
+            tuple(code["opens_parcels"]),
+        )
+
+    def collect(self, code: str, terminal: int) -> Collection:
+        kiosk = self.kiosks.get(terminal)
+        if kiosk is None:
+            kiosk = self._client(address=f"127.0.{terminal // 250}.{terminal % 250 + 2}")
+            self.kiosks[terminal] = kiosk
+        response = kiosk.post("/api/v1/collect", json={"code": code})
+        if response.status_code == 503:
+            body = response.json()
+            assert body["code"] == "door_did_not_open", body
+            return Collection(tuple(self._door(d) for d in body["doors"]))
+        return Collection(tuple(self._door(d) for d in self._json(response)["doors"]))
+
+    def take_back(self, parcel_id: int) -> DoorResult:
+        return self._door_answer(self.courier.post(f"/api/v1/parcels/{parcel_id}/take-back"))
+
+    def extend(self, parcel_id: int, until: datetime) -> None:
+        answer = self.staff.post(
+            f"/api/v1/parcels/{parcel_id}/extend", json={"until": until.isoformat()}
+        )
+        assert self._json(answer)["state"] == "stored"
+
+    def open_door(self, compartment_id: int) -> DoorResult:
+        answer = self.staff.post(
+            f"/api/v1/compartments/{compartment_id}/open", json={"reason": "check"}
+        )
+        return self._door_answer(answer)
+
+    def out_of_service(self, compartment_id: int) -> None:
+        answer = self.staff.post(
+            f"/api/v1/compartments/{compartment_id}/out-of-service", json={"reason": "test"}
+        )
+        assert self._json(answer)["condition"] == "out_of_service"
+
+    def clear_fault(self, compartment_id: int) -> None:
+        answer = self.staff.post(f"/api/v1/compartments/{compartment_id}/clear-fault", json={})
+        assert self._json(answer)["condition"] == "ok"
+
+    def close(self) -> None:
+        for client in (self.courier, self.staff, *self.kiosks.values()):
+            client.close()
+        self._stack.close()
