@@ -8,7 +8,9 @@ creates the ``admin`` account and prints its one-time password.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -48,6 +50,7 @@ def serve(
         if value is not None:
             overrides[key] = value
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    _stop_on_signals()
     try:
         with running_station(settings, force_sim=force_sim) as runtime:
             _announce(runtime, settings, demo=demo)
@@ -64,7 +67,24 @@ def serve(
     except LayoutError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    except _Stopped:
+        pass
     typer.echo("station stopped")
+
+
+class _Stopped(BaseException):
+    """SIGTERM or Ctrl-C: leave every ``with`` block in order (ports, database)."""
+
+
+def _stop_on_signals() -> None:
+    """Before and after uvicorn's own handling (uvicorn shuts down gracefully, then raises
+    the signal again for the handler found before it), a signal ends the station cleanly."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise _Stopped
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _announce(runtime: Runtime, settings: Settings, *, demo: bool) -> None:

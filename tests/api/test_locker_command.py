@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 from locker.db import head_revision
 
@@ -53,9 +57,16 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert run("db", "current", cwd=tmp_path, env=env).stdout.strip() == head_revision()
 
 
-def test_serve_demo_deposits_and_collects_through_the_simulator(tmp_path: Path) -> None:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+    """Run ``locker serve --demo`` until it prints the address of its API docs."""
     process = subprocess.Popen(
-        [*LOCKER, "serve", "--demo", "--data-dir", str(tmp_path / "var")],
+        [*LOCKER, "serve", "--demo", "--port", str(port), "--data-dir", str(tmp_path / "var")],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -63,22 +74,73 @@ def test_serve_demo_deposits_and_collects_through_the_simulator(tmp_path: Path) 
     )
     assert process.stdout is not None
     lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while True:
         line = process.stdout.readline()
         if not line:
-            break
+            _, err = process.communicate(timeout=30)
+            raise AssertionError(f"locker serve ended early:\n{''.join(lines)}\n{err}")
         lines.append(line.rstrip())
-        if line.startswith("watching the doors"):
-            break
+        if line.startswith("API docs:"):
+            return process, lines
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
-    lines.extend(out.splitlines())
     assert process.returncode == 0, err
-    text = "\n".join(lines)
-    assert "bus main: simulated, 19200 baud" in text
-    assert "courier: compartment 5 opened" in text
-    assert "customer: PIN opened compartment 5: opened" in text
-    assert lines[-1] == "station stopped"
+    return out
+
+
+def _until_up(base: str) -> None:
+    for _ in range(500):
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.02)
+    raise AssertionError("the station never answered")
+
+
+def test_serve_runs_a_station_a_newcomer_can_use_over_http(tmp_path: Path) -> None:
+    port = _free_port()
+    process, lines = _start(tmp_path, port)
+    try:
+        text = "\n".join(lines)
+        assert "bus main: simulated, 19200 baud" in text
+        assert f"API docs: http://127.0.0.1:{port}/docs" in text
+        password = re.search(r"one-time password (\S+)", text)
+        token = re.search(r"demo courier token \(Demo Parcel Co\): (lps_\S+)", text)
+        assert password is not None
+        assert token is not None
+        base = f"http://127.0.0.1:{port}"
+        _until_up(base)
+        courier = httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token[1]}"}, timeout=30
+        )
+        parcel = {"tracking_number": "JJD1", "recipient_name": "Ada", "size": "M"}
+        opened = courier.post("/api/v1/deposits", json={"parcel": parcel}).json()
+        cid, pid = opened["door"]["compartment_id"], opened["parcel"]["id"]
+        assert opened["door"]["outcome"] == "opened"
+        for hand in ("put", "close"):
+            assert httpx.post(f"{base}/api/v1/sim/doors/{cid}/{hand}").status_code == 200
+        stored = courier.post(f"/api/v1/parcels/{pid}/confirm").json()
+        pin = stored["code"]["pin"]
+        collected = httpx.post(f"{base}/api/v1/collect", json={"code": pin}, timeout=30)
+        assert collected.status_code == 200
+        assert collected.json()["doors"][0]["compartment_id"] == cid
+        signed_in = httpx.post(
+            f"{base}/api/v1/auth/token",
+            json={"name": "admin", "password": password[1], "new_password": "a new admin pw"},
+        )
+        assert signed_in.status_code == 201
+        courier.close()
+    finally:
+        out = _stop(process)
+    assert out.splitlines()[-1] == "station stopped"
     assert (tmp_path / "var" / "station.db").exists()
     assert (tmp_path / "var" / "code.key").stat().st_mode & 0o077 == 0
+
+    # A second start keeps the admin's own password: no new one-time password is shown.
+    process, lines = _start(tmp_path, port)
+    _stop(process)
+    assert not any("one-time password" in line for line in lines)
