@@ -1,0 +1,119 @@
+"""Accounts: argon2 passwords, one-time passwords, tokens and sessions as keyed hashes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from locker import accounts
+from locker.accounts import NotAuthenticated, PasswordChangeRequired, WeakPassword
+from locker.errors import TooManyAttempts
+from locker.station import Station
+from locker.tables import Account, ApiToken, StaffSession
+from locker.types import Role
+from tests.support import FakeClock
+
+PASSWORD = "a long enough password"
+
+
+def test_first_start_creates_one_admin_whose_password_works_once(station: Station) -> None:
+    one_time = accounts.ensure_admin(station)
+    assert one_time is not None
+    assert accounts.ensure_admin(station) is None  # only on the first start
+    with pytest.raises(PasswordChangeRequired):
+        accounts.sign_in(station, name="admin", password=one_time)
+    who = accounts.sign_in(station, name="admin", password=one_time, new_password=PASSWORD)
+    assert who.role is Role.ADMIN
+    with pytest.raises(NotAuthenticated):
+        accounts.sign_in(station, name="admin", password=one_time)
+    assert accounts.sign_in(station, name="admin", password=PASSWORD) == who
+
+
+def test_passwords_are_stored_as_argon2_hashes_only(station: Station) -> None:
+    accounts.create_account(station, name="mia", role=Role.STAFF, actor="test", password=PASSWORD)
+    with station.db.read() as session:
+        row = session.exec(select(Account).where(Account.name == "mia")).one()
+    assert row.password_hash is not None
+    assert row.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in row.password_hash
+    with pytest.raises(WeakPassword):
+        accounts.create_account(station, name="tom", role=Role.STAFF, actor="t", password="short")
+
+
+def test_wrong_passwords_are_limited_per_name(station: Station, clock: FakeClock) -> None:
+    accounts.create_account(station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD)
+    for _ in range(accounts.LOGIN_POLICY.free_failures):
+        with pytest.raises(NotAuthenticated):
+            accounts.sign_in(station, name="mia", password="wrong password")
+    with pytest.raises(TooManyAttempts):  # even the right password must wait now
+        accounts.sign_in(station, name="mia", password=PASSWORD)
+    clock.advance(seconds=accounts.LOGIN_POLICY.base_delay_s + 1)
+    assert accounts.sign_in(station, name="mia", password=PASSWORD).name == "mia"
+
+
+def test_unknown_names_and_wrong_passwords_look_the_same(station: Station) -> None:
+    accounts.create_account(station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD)
+    with pytest.raises(NotAuthenticated) as unknown:
+        accounts.sign_in(station, name="nobody", password=PASSWORD)
+    with pytest.raises(NotAuthenticated) as wrong:
+        accounts.sign_in(station, name="mia", password="not the password")
+    assert unknown.value.message == wrong.value.message
+
+
+def test_tokens_are_kept_as_keyed_hashes_and_die_with_their_account(station: Station) -> None:
+    made = accounts.create_account(
+        station, name="kim", role=Role.COURIER, carrier="DHL", actor="t", with_token=True
+    )
+    assert made.token is not None
+    assert made.token.startswith(accounts.TOKEN_PREFIX)
+    assert accounts.principal_for_token(station, made.token) == made.principal
+    assert accounts.principal_for_token(station, made.token + "x") is None
+    with station.db.read() as session:
+        stored = session.exec(select(ApiToken.token_hash)).all()
+    assert made.token not in stored
+    accounts.deactivate(station, account_id=made.principal.account_id, actor="admin")
+    assert accounts.principal_for_token(station, made.token) is None
+
+
+def test_sessions_check_their_csrf_token_and_expire(station: Station, clock: FakeClock) -> None:
+    made = accounts.create_account(
+        station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD
+    )
+    keys = accounts.start_session(station, made.principal, ttl=timedelta(hours=1))
+    assert accounts.principal_for_session(station, keys.session_id, csrf_token=keys.csrf_token) == (
+        made.principal,
+        True,
+    )
+    assert accounts.principal_for_session(station, keys.session_id, csrf_token="forged") == (
+        made.principal,
+        False,
+    )
+    with station.db.read() as session:
+        row = session.exec(select(StaffSession)).one()
+    assert keys.session_id not in (row.session_hash, row.csrf_hash)
+    clock.advance(hours=2)
+    assert accounts.principal_for_session(station, keys.session_id) is None
+
+
+def test_a_reset_password_is_one_time_and_ends_sessions(station: Station) -> None:
+    made = accounts.create_account(
+        station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD
+    )
+    keys = accounts.start_session(station, made.principal, ttl=timedelta(hours=1))
+    fresh = accounts.reset_password(station, name="mia", actor="shell")
+    assert accounts.principal_for_session(station, keys.session_id) is None
+    with pytest.raises(PasswordChangeRequired):
+        accounts.sign_in(station, name="mia", password=fresh)
+
+
+def test_admins_may_do_what_staff_may_but_not_couriers_work(station: Station) -> None:
+    admin = accounts.create_account(station, name="a", role=Role.ADMIN, actor="t").principal
+    courier = accounts.create_account(
+        station, name="c", role=Role.COURIER, carrier="DHL", actor="t"
+    ).principal
+    assert admin.has(Role.STAFF)
+    assert not admin.has(Role.COURIER)
+    assert not courier.has(Role.STAFF)
+    assert courier.actor == "courier:c"
