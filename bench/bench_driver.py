@@ -65,35 +65,55 @@ def unlock_to_last_byte(sim: SimBus, board: Cu16Board, runs: int) -> list[float]
 
 def row(name: str, wire_s: float, floor_s: float, samples: list[float]) -> str:
     median, tail = statistics.median(samples), p99(samples)
-    return (f"{name:<28} {wire_s * 1e3:8.2f} {floor_s * 1e3:8.2f} {median * 1e3:9.2f} "
-            f"{tail * 1e3:9.2f} {median / wire_s:8.2f} {tail / wire_s:8.2f}")
+    return (
+        f"{name:<28} {wire_s * 1e3:8.2f} {floor_s * 1e3:8.2f} {median * 1e3:9.2f} "
+        f"{tail * 1e3:9.2f} {median / wire_s:8.2f} {tail / wire_s:8.2f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300, help="runs per measurement")
     runs = parser.parse_args().runs
-    sim = SimBus(protocol="cu16", addresses=range(BOARDS), baud=BAUD, pulse_ms=PULSE_MS,
-                 processing_s=PROCESSING_S)
+    sim = SimBus(
+        protocol="cu16",
+        addresses=range(BOARDS),
+        baud=BAUD,
+        pulse_ms=PULSE_MS,
+        processing_s=PROCESSING_S,
+    )
     with serve_pty(sim) as path, LockBus(path, baudrate=BAUD, timeout_s=0.2) as line:
-        boards = [Cu16Board(line, a, pulse_ms=PULSE_MS, release_margin_s=0.005)
-                  for a in range(BOARDS)]
+        boards = [
+            Cu16Board(line, a, pulse_ms=PULSE_MS, release_margin_s=0.005) for a in range(BOARDS)
+        ]
         boards[0].status()  # open the port outside the measurements
         unlock = unlock_to_last_byte(sim, boards[0], runs)
         bus_read = timed(runs, lambda: Cu16Board.read_bus(line, boards))
         status = timed(runs, boards[3].status)
         counters = line.counters()
-    print(f"pty, {BAUD} Bd, {runs} runs each, board processing {PROCESSING_S * 1e3:.1f} ms "
-          f"(simulated)")
-    print(f"{'measurement':<28} {'wire ms':>8} {'floor ms':>8} {'median ms':>9} "
-          f"{'p99 ms':>9} {'med/wire':>8} {'p99/wire':>8}")
+    print(
+        f"pty, {BAUD} Bd, {runs} runs each, board processing {PROCESSING_S * 1e3:.1f} ms "
+        f"(simulated)"
+    )
+    print(
+        f"{'measurement':<28} {'wire ms':>8} {'floor ms':>8} {'median ms':>9} "
+        f"{'p99 ms':>9} {'med/wire':>8} {'p99/wire':>8}"
+    )
     print(row("(a) unlock -> last byte", 5 * BYTE_S, 5 * BYTE_S, unlock))
     bus_wire = (5 + BOARDS * 9) * BYTE_S
-    print(row(f"(b) whole-bus read, {BOARDS} boards", bus_wire,
-              bus_wire + BOARDS * PROCESSING_S, bus_read))
+    print(
+        row(
+            f"(b) whole-bus read, {BOARDS} boards",
+            bus_wire,
+            bus_wire + BOARDS * PROCESSING_S,
+            bus_read,
+        )
+    )
     print(row("(c) one board status", 14 * BYTE_S, 14 * BYTE_S + PROCESSING_S, status))
-    print(f"errors during the bench: timeouts {counters.timeouts}, retries {counters.retries}, "
-          f"checksum {counters.checksum_errors}, unexpected {counters.unexpected_answers}")
+    print(
+        f"errors during the bench: timeouts {counters.timeouts}, retries {counters.retries}, "
+        f"checksum {counters.checksum_errors}, unexpected {counters.unexpected_answers}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import httpx
 
 from api.app import create_app, make_context
+from api.threaded import served
 from locker import accounts
 from locker.codes import PickupCode
 from locker.errors import CodeInvalid, NoFreeCompartment, TooManyAttempts
@@ -21,7 +22,6 @@ from locker.services.pickup import Collection
 from locker.settings import Settings
 from locker.station import Station
 from locker.types import Role
-from tests.serving import served
 
 
 class Ops(Protocol):

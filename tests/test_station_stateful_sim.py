@@ -25,7 +25,7 @@ def small_layout_text() -> str:
         board, lock = (0, i + 1) if i < 6 else (3, 16 - i)
         extra = "accessible = true\n" if i in (2, 7) else ""
         lines.append(
-            f'[[compartment]]\nid = {i + 1}\nboard = {board}\nlock = {lock}\n'
+            f"[[compartment]]\nid = {i + 1}\nboard = {board}\nlock = {lock}\n"
             f'size = "{SIZES[i % len(SIZES)]}"\n{extra}'
         )
     return "\n".join(lines)

@@ -18,11 +18,11 @@ import httpx
 from api.app import create_app, make_context
 from api.context import StationContext
 from api.runtime import Runtime, running_station
+from api.threaded import served
 from locker import accounts
 from locker.settings import Settings
 from locker.types import Role
 from sim.station import SimStation
-from tests.serving import served
 from tests.support import FakeClock
 
 PASSWORD = "correct horse battery"

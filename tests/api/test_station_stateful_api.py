@@ -8,8 +8,8 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests.station_ops import ApiOps
 from tests.stateful_station import StationMachine
+from tests.station_ops import ApiOps
 from tests.test_station_stateful_sim import serial_rig
 
 

@@ -70,8 +70,15 @@ def test_counters_are_a_snapshot(sim: Served, line: LockBus) -> None:
     assert (before.requests, after.requests) == (0, 1)
     assert after.replies == 1
     assert set(after.as_dict()) >= {
-        "timeouts", "checksum_errors", "bad_frames", "unexpected_answers",
-        "dropped_bytes", "resyncs", "retries", "port_errors", "reconnects",
+        "timeouts",
+        "checksum_errors",
+        "bad_frames",
+        "unexpected_answers",
+        "dropped_bytes",
+        "resyncs",
+        "retries",
+        "port_errors",
+        "reconnects",
     }
 
 

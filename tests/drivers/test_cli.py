@@ -40,8 +40,9 @@ def test_status_without_a_board_lists_every_board_that_answers(sim: Served) -> N
 
 
 def test_open_reports_the_hook_after_the_pulse(sim: Served) -> None:
-    done = hw("open", "--port", sim.url, "--board", "1", "--lock", "5",
-              "--pulse-ms", str(PULSE_MS), *FAST)
+    done = hw(
+        "open", "--port", sim.url, "--board", "1", "--lock", "5", "--pulse-ms", str(PULSE_MS), *FAST
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["board lock hook pulses", "1 5 released 1"]
     assert sim.bus.unlock_count(1, 5) == 1
@@ -51,8 +52,9 @@ def test_open_reports_the_hook_after_the_pulse(sim: Served) -> None:
 
 def test_open_of_a_stuck_lock_exits_3(sim: Served) -> None:
     sim.bus.inject(Fault.STUCK_LATCH, board=0, lock=2)
-    done = hw("open", "--port", sim.url, "--board", "0", "--lock", "2",
-              "--pulse-ms", str(PULSE_MS), *FAST)
+    done = hw(
+        "open", "--port", sim.url, "--board", "0", "--lock", "2", "--pulse-ms", str(PULSE_MS), *FAST
+    )
     assert done.returncode == 3
     assert done.stdout.splitlines()[1] == "0 2 engaged 2"
     assert done.stderr.startswith("error: ")
@@ -61,8 +63,9 @@ def test_open_of_a_stuck_lock_exits_3(sim: Served) -> None:
 
 def test_open_without_a_read_back_exits_1_and_says_unknown(sim: Served) -> None:
     sim.bus.inject(Fault.NO_ANSWER, board=0)
-    done = hw("open", "--port", sim.url, "--board", "0", "--lock", "2",
-              "--pulse-ms", str(PULSE_MS), *FAST)
+    done = hw(
+        "open", "--port", sim.url, "--board", "0", "--lock", "2", "--pulse-ms", str(PULSE_MS), *FAST
+    )
     assert done.returncode == 1
     assert done.stdout.splitlines()[1] == "0 2 unknown 1"
     assert sim.bus.unlock_count(0, 2) == 1
@@ -108,6 +111,10 @@ def test_usage_errors_exit_2() -> None:
 
 
 def test_help_documents_the_output() -> None:
-    done = subprocess.run([sys.executable, "-m", "drivers.cli", "status", "--help"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "drivers.cli", "status", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "board lock hook item" in done.stdout

@@ -1,4 +1,5 @@
-"""Serve an app with uvicorn on a loopback port in a thread (real HTTP for the tests)."""
+"""Serve an app with uvicorn on a loopback port in a thread: real HTTP for the tests and
+the benchmarks, beside the code that drives it."""
 
 from __future__ import annotations
 
