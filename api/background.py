@@ -37,6 +37,8 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
 
     def watch_doors() -> None:
         report = watch.tick()
+        layout = ctx.station.layout
+        ctx.silent_buses = {layout.compartment(cid).bus for cid in report.unread}
         for stored in report.stored:
             ctx.handover.put(stored)
             _LOGGER.info(

@@ -22,6 +22,7 @@ class StationContext:
     metrics: Metrics
     bus_health: Callable[[], Mapping[str, Mapping[str, int]]]
     sim: SimStation | None = None
+    silent_buses: set[str] | None = None  # buses the door watcher's last read missed
 
 
 def context(request: Request) -> StationContext:

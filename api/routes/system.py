@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 import qrcode
 import qrcode.image.svg
@@ -27,14 +28,19 @@ def _database_ok(ctx: Ctx) -> bool:
     return True
 
 
+def _bus_state(ctx: Ctx, bus: str) -> Literal["ok", "no_answer"]:
+    """From the door watcher's last read of every door; before it, from the counters."""
+    if ctx.silent_buses is not None:
+        return "no_answer" if bus in ctx.silent_buses else "ok"
+    counters = ctx.bus_health().get(bus, {})
+    return "no_answer" if counters.get("timeouts", 0) and not counters.get("replies", 0) else "ok"
+
+
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def healthz(ctx: Ctx) -> JSONResponse:
     """Is the station working: its database, its buses (a board that answered recently)."""
     db_ok = _database_ok(ctx)
-    buses = {
-        bus: "ok" if counters.get("replies", 0) or not counters.get("timeouts", 0) else "no_answer"
-        for bus, counters in ctx.bus_health().items()
-    }
+    buses = {bus.id: _bus_state(ctx, bus.id) for bus in ctx.station.layout.buses}
     alerts = 0
     if db_ok:
         with ctx.station.db.read() as session:

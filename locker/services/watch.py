@@ -24,7 +24,7 @@ class WatchReport:
     stored: tuple[Stored, ...] = ()
     left_open: tuple[int, ...] = ()  # alerts raised this tick
     closed_again: tuple[int, ...] = ()  # alerts cleared this tick
-    unread: int = 0  # compartments whose board did not answer
+    unread: tuple[CompartmentId, ...] = ()  # compartments whose board did not answer
 
 
 @dataclass
@@ -72,5 +72,5 @@ class DoorWatch:
                     if clear_alerts(session, AlertKind.DOOR_LEFT_OPEN, compartment_id=cid, now=now):
                         cleared.append(cid)
         stored = store_closed_deposits(station, readings)
-        unread = len(station.layout.compartments) - len(readings)
+        unread = tuple(c.id for c in station.layout.compartments if c.id not in readings)
         return WatchReport(tuple(stored), tuple(raised), tuple(cleared), unread)
