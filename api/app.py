@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlmodel import col, func, select
 
 from api import problems
@@ -84,7 +85,7 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
         finally:
             await jobs.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs served from the package, not a CDN: the station may be offline
         title=f"Pickup station: {ctx.station.layout.name}",
         version="1",
         description=DESCRIPTION,
