@@ -17,7 +17,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
 from locker.services import staff
+from locker.services.reconcile import reconcile
 from locker.services.watch import DoorWatch
+
+# An opening takes about a second; an intent this old lost its outcome commit.
+STALE_INTENT = timedelta(minutes=1)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,14 +37,15 @@ async def _every(interval_s: float, job: Callable[[], None], stop: asyncio.Event
 
 
 def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
-    watch = DoorWatch(ctx.station, timedelta(seconds=ctx.settings.door_left_open_s))
+    watch = DoorWatch(
+        ctx.station, timedelta(seconds=ctx.settings.door_left_open_s), ctx.handover.put
+    )
 
     def watch_doors() -> None:
         report = watch.tick()
         layout = ctx.station.layout
         ctx.silent_buses = {layout.compartment(cid).bus for cid in report.unread}
         for stored in report.stored:
-            ctx.handover.put(stored)
             _LOGGER.info(
                 "parcel %s stored in compartment %s", stored.parcel_id, stored.compartment_id
             )
@@ -56,7 +61,20 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
                 report.released_reservations,
             )
 
-    return [(ctx.settings.poll_s, watch_doors), (ctx.settings.expiry_every_s, expire)]
+    def settle_stale_intents() -> None:
+        for settled in reconcile(ctx.station, older_than=STALE_INTENT):
+            _LOGGER.warning(
+                "door operation %s on compartment %s was left without an outcome: %s",
+                settled.op_id,
+                settled.compartment_id,
+                settled.verdict,
+            )
+
+    return [
+        (ctx.settings.poll_s, watch_doors),
+        (ctx.settings.expiry_every_s, expire),
+        (STALE_INTENT.total_seconds() / 2, settle_stale_intents),
+    ]
 
 
 class Background:

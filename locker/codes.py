@@ -61,8 +61,8 @@ class CodeHasher:
 
     def secret(self, domain: str, value: str) -> str:
         """Keyed hash of another kind of secret (bearer tokens, session ids, CSRF tokens)."""
-        if domain in ("pin", "qr"):
-            raise ValueError("the pin and qr domains belong to pickup codes")
+        if domain in ("pin", "qr") or "\x00" in domain:
+            raise ValueError("the pin and qr domains belong to pickup codes; no NUL in a domain")
         return self._digest(domain.encode(), value)
 
 
@@ -83,4 +83,9 @@ def load_or_create_key(path: Path) -> bytes:
         fh.write(key)
         fh.flush()
         os.fsync(fh.fileno())
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the new file's name survives a power cut too
+    finally:
+        os.close(directory)
     return key

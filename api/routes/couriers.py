@@ -3,6 +3,7 @@ door is closed, report a door that would not open, and take expired parcels back
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
@@ -16,13 +17,15 @@ from locker.accounts import Principal
 from locker.errors import InvalidTransition, NotFound
 from locker.queries import ParcelFilter, parcels
 from locker.services import deposit, staff
-from locker.services.doors import DoorResult
+from locker.services.deposit import Stored
+from locker.services.doors import UNCERTAIN, DoorResult
 from locker.station import Station, get_parcel
 from locker.tables import Parcel
 from locker.types import DoorPurpose, ParcelState
 
 router = APIRouter(prefix="/api/v1", tags=["couriers"])
 ParcelId = Annotated[int, Path(ge=1)]
+HANDOVER_WAIT_S = 1.0
 
 
 def _input(body: ParcelIn, carrier: str) -> deposit.ParcelInput:
@@ -68,10 +71,27 @@ def door_did_not_open(ctx: Ctx, result: DoorResult, detail: str, next_step: str)
     )
 
 
+def _handed_over(ctx: Ctx, parcel_id: int) -> Stored | None:
+    """The code the door watcher left for this parcel; it may be a moment behind its commit."""
+    deadline = time.monotonic() + HANDOVER_WAIT_S
+    while (waiting := ctx.handover.take(parcel_id)) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return waiting
+
+
 def _open_for_deposit(ctx: Ctx, who: Principal, parcel_id: int) -> DepositOut:
     station = ctx.station
     result = deposit.deposit(station, actor=who.actor, parcel_id=parcel_id)
     ctx.metrics.doors(DoorPurpose.DEPOSIT, (result,))
+    if result.outcome in UNCERTAIN:
+        raise door_did_not_open(
+            ctx,
+            result,
+            f"The station could not tell whether compartment {result.compartment_id} opened;"
+            " it is marked faulty for staff.",
+            f"If it is open, put the parcel in, close it and POST /api/v1/parcels/{parcel_id}"
+            f"/confirm; if it is shut, POST /api/v1/parcels/{parcel_id}/door-stuck for another.",
+        )
     if not result.opened:
         raise door_did_not_open(
             ctx,
@@ -155,7 +175,7 @@ def confirm(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> ConfirmOut:
         parcel = load_parcel(station, who, parcel_id)
         if parcel.state is not ParcelState.STORED:
             raise
-        waiting = ctx.handover.take(parcel_id)  # the door watcher stored it first
+        waiting = _handed_over(ctx, parcel_id)  # the door watcher stored it first
         return ConfirmOut(
             parcel=parcel_out(parcel),
             code=code_out(waiting) if waiting else None,

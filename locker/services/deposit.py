@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +11,13 @@ from sqlmodel import Session, col, select
 from locker.assignment import ParcelNeeds, choose
 from locker.audit import record
 from locker.codes import PickupCode
-from locker.errors import DoorNotClosed, InvalidTransition, NoFreeCompartment, ParcelNotDetected
+from locker.errors import (
+    DoorBusy,
+    DoorNotClosed,
+    InvalidTransition,
+    NoFreeCompartment,
+    ParcelNotDetected,
+)
 from locker.lifecycle import move
 from locker.locks import DoorOutcome, DoorReading
 from locker.services import doors
@@ -20,6 +26,7 @@ from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import (
     Station,
     as_compartment_id,
+    busy_doors,
     free_compartments,
     get_parcel,
     set_condition,
@@ -141,15 +148,22 @@ def deposit(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     so the courier can reserve again and get another compartment.
     """
 
+    opened_for: list[int] = []
+
     def target(session: Session) -> doors.Target:
         parcel = get_parcel(session, parcel_id)
         if parcel.state is not ParcelState.RESERVED or parcel.compartment_id is None:
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not reserved")
+        opened_for.append(parcel.compartment_id)
         return parcel.compartment_id, (parcel_id,)
 
     def settle(session: Session, outcome: DoorOutcome, now: datetime) -> None:
         parcel = get_parcel(session, parcel_id)
-        if outcome is DoorOutcome.OPENED:
+        if parcel.state is not ParcelState.RESERVED or parcel.compartment_id != opened_for[0]:
+            doors.changed_during_opening(session, opened_for[0], parcel_id, now=now)
+        elif outcome is DoorOutcome.OPENED or outcome in doors.UNCERTAIN:
+            # Uncertain: the door may be open and the courier may fill it, so the
+            # compartment stays held (and at fault) until the door is read or staff decide.
             parcel.door_opened_at = now
             parcel.courier = actor
             session.add(parcel)
@@ -167,12 +181,23 @@ def report_stuck_door(station: Station, *, actor: str, parcel_id: int) -> int:
     """The courier says the reserved compartment's door would not open, whatever the board
     said: the compartment is marked faulty for staff to check, and the parcel may be
     reserved again elsewhere. Returns the faulty compartment's id."""
-    now = station.now()
-    with station.db.write() as session:
+    with station.db.read() as session:
         parcel = get_parcel(session, parcel_id)
         if parcel.state is not ParcelState.RESERVED or parcel.compartment_id is None:
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not reserved")
         cid = parcel.compartment_id
+    reading = station.locks.read([as_compartment_id(cid)]).get(as_compartment_id(cid))
+    if reading is not None and reading.occupied:
+        raise InvalidTransition(
+            f"compartment {cid} already holds something: close it and confirm the deposit"
+        )
+    now = station.now()
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is not ParcelState.RESERVED or parcel.compartment_id != cid:
+            raise InvalidTransition(f"parcel {parcel_id} changed while its door was read")
+        if cid in busy_doors(session):
+            raise DoorBusy(f"compartment {cid} is being opened right now")
         set_condition(
             session,
             cid,
@@ -233,17 +258,22 @@ def release_expired_reservations(station: Station) -> list[int]:
                 col(Parcel.reserved_until) <= now,
             )
         ).all()
+        busy = busy_doors(session)  # a deposit under way settles its own reservation
+        due = [p for p in due if p.compartment_id not in busy]
         for parcel in due:
             release_reservation(session, parcel, actor="system", now=now, why="reservation expired")
         return [p.id for p in due if p.id is not None]
 
 
 def store_closed_deposits(
-    station: Station, readings: Mapping[CompartmentId, DoorReading] | None = None
+    station: Station,
+    readings: Mapping[CompartmentId, DoorReading] | None = None,
+    on_stored: Callable[[Stored], None] | None = None,
 ) -> list[Stored]:
     """Store every deposited parcel whose door is now seen latched (the door watcher's job).
 
-    ``readings`` may come from a read of the whole station made just before.
+    ``readings`` may come from a read of the whole station made just before; ``on_stored``
+    gets each stored parcel (with its code) as soon as it is committed.
     """
     with station.db.read() as session:
         waiting = session.exec(
@@ -261,7 +291,10 @@ def store_closed_deposits(
         if pid is None or reading is None or not reading.latched:
             continue
         try:
-            stored.append(confirm_stored(station, parcel_id=pid))
+            item = confirm_stored(station, parcel_id=pid)
         except (DoorNotClosed, ParcelNotDetected, InvalidTransition):
             continue  # changed since the read, or the courier closed an empty door
+        if on_stored is not None:
+            on_stored(item)
+        stored.append(item)
     return stored

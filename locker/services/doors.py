@@ -99,6 +99,26 @@ def finish(
     return op
 
 
+# The door may or may not have opened: nothing could be read back.
+UNCERTAIN = frozenset({DoorOutcome.NO_ANSWER, DoorOutcome.UNKNOWN})
+
+
+def changed_during_opening(
+    session: Session, compartment_id: int, parcel_id: int, *, now: datetime
+) -> None:
+    """A parcel is no longer in the state its door was opened for (something raced the
+    opening): nothing is guessed; the compartment is put at fault for staff to check."""
+    _LOGGER.warning("parcel %s changed while compartment %s was opening", parcel_id, compartment_id)
+    set_condition(
+        session,
+        compartment_id,
+        Condition.FAULT,
+        actor="system",
+        now=now,
+        note=f"parcel {parcel_id} changed while its door was opening: check the contents",
+    )
+
+
 Target = tuple[int, tuple[int, ...]]  # the compartment to open, and for which parcels
 Settle = Callable[[Session, DoorOutcome, datetime], None]
 

@@ -1,7 +1,8 @@
 """Issuing pickup codes: one per stored parcel, and a recipient's newest code opens them all.
 
 Only keyed hashes are stored. When a parcel is stored for a recipient who already has
-parcels waiting (same e-mail address or phone number), the new code opens all of them,
+parcels of the same carrier waiting (same e-mail address or phone number), the new code
+opens all of them,
 so the latest message the recipient gets is the only one they need; older codes keep
 opening the parcels they were issued for. Staff can reissue a lost code: the parcel's
 old codes stop opening it.
@@ -50,7 +51,9 @@ def waiting_for_same_recipient(session: Session, parcel: Parcel) -> list[Parcel]
             ),
         )
     ).all()
-    return [p for p in candidates if recipient_key(p) == key]
+    # Only the same carrier's parcels: the carrier gets every code of its own parcels
+    # anyway, so grouping hands it nothing new; another carrier's parcels stay apart.
+    return [p for p in candidates if recipient_key(p) == key and p.carrier == parcel.carrier]
 
 
 def issue_code(

@@ -82,7 +82,10 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
         with station.db.write() as session:
             doors.finish(session, op_id, outcome, now=now)
             if outcome is DoorOutcome.OPENED:
-                hand_out(session, pid, actor=actor, now=now)
+                if get_parcel(session, pid).state is ParcelState.STORED:
+                    hand_out(session, pid, actor=actor, now=now)
+                else:
+                    doors.changed_during_opening(session, cid, pid, now=now)
         results.append(DoorResult(cid, outcome, (pid,)))
     return Collection(tuple(results))
 

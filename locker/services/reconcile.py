@@ -16,6 +16,7 @@ inside. From that, each interrupted opening is settled:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
@@ -23,6 +24,7 @@ from locker.audit import record
 from locker.lifecycle import move
 from locker.locks import DoorReading
 from locker.services.doors import parcel_ids_of
+from locker.services.issuing import retire_spent_codes
 from locker.services.pickup import hand_out
 from locker.station import Station, as_compartment_id, get_parcel, set_condition
 from locker.tables import DoorOp
@@ -40,15 +42,21 @@ class Settled:
     verdict: str  # opened, not_opened or unknown (flagged for staff)
 
 
-def pending(station: Station) -> list[DoorOp]:
+def pending(station: Station, *, older_than: timedelta | None = None) -> list[DoorOp]:
     with station.db.read() as session:
         query = select(DoorOp).where(col(DoorOp.outcome).is_(None)).order_by(col(DoorOp.id))
+        if older_than is not None:
+            query = query.where(col(DoorOp.created_at) <= station.now() - older_than)
         return list(session.exec(query).all())
 
 
-def reconcile(station: Station) -> list[Settled]:
-    """Settle every door intent without an outcome; run before accepting requests."""
-    ops = pending(station)
+def reconcile(station: Station, *, older_than: timedelta | None = None) -> list[Settled]:
+    """Settle every door intent without an outcome; run before accepting requests.
+
+    While the station runs, ``older_than`` settles only intents left behind by an opening
+    whose outcome could not be committed (an opening takes about a second).
+    """
+    ops = pending(station, older_than=older_than)
     if not ops:
         return []
     readings = station.locks.read([as_compartment_id(op.compartment_id) for op in ops])
@@ -56,6 +64,9 @@ def reconcile(station: Station) -> list[Settled]:
     with station.db.write() as session:
         for op in ops:
             assert op.id is not None
+            current = session.get(DoorOp, op.id)
+            if current is None or current.outcome is not None:
+                continue  # its own opening finished meanwhile
             reading = readings.get(as_compartment_id(op.compartment_id))
             verdict = _verdict(op, reading)
             _apply(session, station, op, verdict, reading)
@@ -103,6 +114,12 @@ def _apply(
             now=now,
             note=f"interrupted {op.purpose.value}: check the compartment's contents",
         )
+        if op.purpose is DoorPurpose.DEPOSIT:  # it may hold the parcel: keep it held
+            for pid in parcel_ids_of(op):
+                parcel = get_parcel(session, pid)
+                if parcel.state is ParcelState.RESERVED and parcel.door_opened_at is None:
+                    parcel.door_opened_at = now
+                    session.add(parcel)
         return
     if verdict != OPENED:
         return
@@ -117,3 +134,4 @@ def _apply(
         elif op.purpose is DoorPurpose.TAKE_BACK and parcel.state is ParcelState.EXPIRED:
             move(session, parcel, ParcelState.RETURNED, actor=op.actor, now=now)
             parcel.finished_at = now
+            retire_spent_codes(session, pid, now=now)

@@ -8,14 +8,14 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from locker.audit import record
-from locker.errors import InvalidTransition
+from locker.errors import DoorBusy, InvalidTransition
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.services import doors
 from locker.services.deposit import Stored, release_expired_reservations, release_reservation
 from locker.services.doors import DoorResult
 from locker.services.issuing import extend_codes, issue_code, retire_spent_codes, unlink_codes
-from locker.station import Station, compartment_row, get_parcel, set_condition
+from locker.station import Station, busy_doors, compartment_row, get_parcel, set_condition
 from locker.tables import Parcel
 from locker.types import Condition, DoorPurpose, ParcelState
 
@@ -54,7 +54,10 @@ def set_out_of_service(station: Station, *, actor: str, compartment_id: int, rea
                 col(Parcel.door_opened_at).is_(None),
             )
         ).all()
+        busy = busy_doors(session)
         for parcel in waiting:
+            if compartment_id in busy:
+                continue  # a deposit is opening it: its outcome settles the reservation
             release_reservation(
                 session, parcel, actor=actor, now=now, why="compartment out of service"
             )
@@ -78,6 +81,8 @@ def extend_deadline(station: Station, *, actor: str, parcel_id: int, until: date
         raise InvalidTransition("the new deadline must lie in the future")
     with station.db.write() as session:
         parcel = get_parcel(session, parcel_id)
+        if parcel.compartment_id in busy_doors(session):
+            raise DoorBusy(f"compartment {parcel.compartment_id} is being opened right now")
         if parcel.state is ParcelState.EXPIRED:
             move(
                 session, parcel, ParcelState.STORED, actor=actor, now=now, detail=until.isoformat()
@@ -95,9 +100,16 @@ def expire(station: Station) -> ExpiryReport:
     """Expire stored parcels past their deadline and reservations past their hold time."""
     now = station.now()
     with station.db.write() as session:
-        due = session.exec(
-            select(Parcel).where(Parcel.state == ParcelState.STORED, col(Parcel.deadline) <= now)
-        ).all()
+        busy = busy_doors(session)  # a collection under way settles its own parcels
+        due = [
+            parcel
+            for parcel in session.exec(
+                select(Parcel).where(
+                    Parcel.state == ParcelState.STORED, col(Parcel.deadline) <= now
+                )
+            ).all()
+            if parcel.compartment_id not in busy
+        ]
         for parcel in due:
             move(session, parcel, ParcelState.EXPIRED, actor="system", now=now)
         expired = tuple(p.id for p in due if p.id is not None)
@@ -116,6 +128,10 @@ def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     def settle(session: Session, outcome: DoorOutcome, now: datetime) -> None:
         if outcome is DoorOutcome.OPENED:
             parcel = get_parcel(session, parcel_id)
+            if parcel.state is not ParcelState.EXPIRED:
+                assert parcel.compartment_id is not None
+                doors.changed_during_opening(session, parcel.compartment_id, parcel_id, now=now)
+                return
             move(session, parcel, ParcelState.RETURNED, actor=actor, now=now)
             parcel.finished_at = now
             retire_spent_codes(session, parcel_id, now=now)

@@ -10,6 +10,7 @@ that is still open starts its count again, so an alert comes late, never falsely
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +32,7 @@ class WatchReport:
 class DoorWatch:
     station: Station
     left_open_after: timedelta = timedelta(minutes=2)
+    on_stored: Callable[[Stored], None] | None = None  # gets each new code at once
     _open_since: dict[CompartmentId, datetime] = field(default_factory=dict)
 
     def tick(self) -> WatchReport:
@@ -71,6 +73,6 @@ class DoorWatch:
                 for cid in shut:
                     if clear_alerts(session, AlertKind.DOOR_LEFT_OPEN, compartment_id=cid, now=now):
                         cleared.append(cid)
-        stored = store_closed_deposits(station, readings)
+        stored = store_closed_deposits(station, readings, self.on_stored)
         unread = tuple(c.id for c in station.layout.compartments if c.id not in readings)
         return WatchReport(tuple(stored), tuple(raised), tuple(cleared), unread)
