@@ -84,6 +84,10 @@ class InMemoryLocks:
         with self._lock:
             return self._doors[CompartmentId(compartment)].pulses
 
+    def holds(self, compartment: int) -> bool:
+        with self._lock:
+            return self._doors[CompartmentId(compartment)].item
+
     def is_latched(self, compartment: int) -> bool:
         with self._lock:
             return self._doors[CompartmentId(compartment)].latched

@@ -115,6 +115,10 @@ class SimStation:
         bus, board, lock = self._where(compartment)
         return bus.unlock_count(board, lock)
 
+    def holds(self, compartment: int) -> bool:
+        """Whether something lies in the compartment."""
+        return self.state(compartment).item
+
     def is_open(self, compartment: int) -> bool:
         bus, board, lock = self._where(compartment)
         return bus.lock_state(board, lock).door_open

@@ -55,6 +55,7 @@ class Hands(Protocol):
     def take(self, compartment: int) -> None: ...
     def jam(self, compartment: int, jammed: bool = True) -> None: ...
     def pulses(self, compartment: int) -> int: ...
+    def holds(self, compartment: int) -> bool: ...
 
 
 @dataclass
@@ -304,7 +305,7 @@ class StationMachine(RuleBasedStateMachine):
         if code.strip() in live or normalize_pin(code) in live or not code.strip():
             return
         try:
-            self.ops.collect(code, GUESSER)
+            self.ops.collect(code, GUESSER + next(self.terminals))
         except (CodeInvalid, TooManyAttempts):
             pass
         else:
@@ -441,6 +442,21 @@ class StationMachine(RuleBasedStateMachine):
                 state = compartment_state(session, parcel.compartment_id)
                 assert state is not CompartmentState.FREE
                 assert state is not CompartmentState.RESERVED
+
+    @invariant()
+    def what_is_inside_is_what_the_database_says(self) -> None:
+        """The physical contents (the hands' record) match the parcels the database keeps
+        stored or expired in each compartment: no parcel is left behind unrecorded."""
+        with self.station.db.read() as session:
+            inside = set(
+                session.exec(
+                    select(Parcel.compartment_id).where(
+                        col(Parcel.state).in_((P.STORED, P.EXPIRED))
+                    )
+                ).all()
+            )
+        for spec in self.rig.layout.compartments:
+            assert self.rig.hands.holds(spec.id) == (spec.id in inside), spec.id
 
     @invariant()
     def doors_pulse_only_when_meant_to(self) -> None:
