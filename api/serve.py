@@ -61,7 +61,11 @@ def serve(
                 sim_station=runtime.sim,
             )
             config = uvicorn.Config(
-                create_app(ctx), host=settings.host, port=settings.port, log_level="info"
+                create_app(ctx),
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                proxy_headers=False,  # X-Forwarded-For must not pick the attempt-limit bucket
             )
             uvicorn.Server(config).run()
     except LayoutError as exc:

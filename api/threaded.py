@@ -16,7 +16,14 @@ from fastapi import FastAPI
 def served(app: FastAPI) -> Iterator[str]:
     """Yield the base URL while the app runs (its lifespan included)."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            proxy_headers=False,  # as locker serve: the client address is the peer's
+        )
     )
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

@@ -221,8 +221,9 @@ class BoardBase(abc.ABC):
                 break  # the board refused the second pulse: the last reading stands
             except (NoAnswer, BadFrame) as exc:
                 # a board that acknowledges unlocks (CU12) may have pulsed anyway: read back
-                _LOGGER.warning("board %d lock %d: unlock not acknowledged: %s",
-                                self.address, lock, exc)
+                _LOGGER.warning(
+                    "board %d lock %d: unlock not acknowledged: %s", self.address, lock, exc
+                )
             except BusError:
                 if pulses == 0:
                     raise  # the frame did not leave: nothing happened
@@ -232,13 +233,20 @@ class BoardBase(abc.ABC):
             try:
                 state = self.status().lock(lock)
             except BusError as exc:
-                _LOGGER.warning("board %d lock %d: read-back after pulse %d failed: %s",
-                                self.address, lock, pulses, exc)
+                _LOGGER.warning(
+                    "board %d lock %d: read-back after pulse %d failed: %s",
+                    self.address,
+                    lock,
+                    pulses,
+                    exc,
+                )
                 return UnlockResult(self.address, lock, None, pulses, None)
             if not state.hook_engaged:
-                _LOGGER.info("board %d lock %d released after %d pulse(s)",
-                             self.address, lock, pulses)
+                _LOGGER.info(
+                    "board %d lock %d released after %d pulse(s)", self.address, lock, pulses
+                )
                 return UnlockResult(self.address, lock, True, pulses, state)
-            _LOGGER.info("board %d lock %d still engaged after pulse %d",
-                         self.address, lock, pulses)
+            _LOGGER.info(
+                "board %d lock %d still engaged after pulse %d", self.address, lock, pulses
+            )
         return UnlockResult(self.address, lock, False, pulses, state)

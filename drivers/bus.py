@@ -74,8 +74,13 @@ class LockBus:
         self.reopen_after_s = reopen_after_s
         self.byte_time_s = BITS_PER_BYTE / baudrate
         self._tally = Tally()
-        self._port = Port(url, baudrate=baudrate, timeout_s=timeout_s,
-                          reopen_after_s=reopen_after_s, count=self._tally.add)
+        self._port = Port(
+            url,
+            baudrate=baudrate,
+            timeout_s=timeout_s,
+            reopen_after_s=reopen_after_s,
+            count=self._tally.add,
+        )
         self._line = threading.Lock()  # one request on the wire at a time (half duplex)
         self._quiet_until = 0.0
 
@@ -149,8 +154,16 @@ class LockBus:
             found.append(value)
             return True
 
-        self._exchange(frame, rule, take, lambda: bool(found), rule.max_length,
-                       self.retries if retries is None else retries, quiet_after_s, True)
+        self._exchange(
+            frame,
+            rule,
+            take,
+            lambda: bool(found),
+            rule.max_length,
+            self.retries if retries is None else retries,
+            quiet_after_s,
+            True,
+        )
         return found[0]
 
     def gather(
@@ -182,8 +195,16 @@ class LockBus:
             found[item[0]] = item[1]
             return True
 
-        self._exchange(frame, rule, take, lambda: len(found) >= expect, expect * reply_bytes,
-                       self.retries if retries is None else retries, 0.0, False)
+        self._exchange(
+            frame,
+            rule,
+            take,
+            lambda: len(found) >= expect,
+            expect * reply_bytes,
+            self.retries if retries is None else retries,
+            0.0,
+            False,
+        )
         return found
 
     def send(self, frame: bytes, *, quiet_after_s: float = 0.0) -> None:
@@ -232,15 +253,20 @@ class LockBus:
                         return
                     if not isinstance(problem, BoardRefused):
                         self._count(timeouts=1)
-                    _LOGGER.debug("%s: attempt %d for %s ended without a full answer",
-                                  self.url, attempt + 1, frame.hex(" "))
+                    _LOGGER.debug(
+                        "%s: attempt %d for %s ended without a full answer",
+                        self.url,
+                        attempt + 1,
+                        frame.hex(" "),
+                    )
             finally:
                 self._quiet_until = time.monotonic() + quiet_after_s
         if isinstance(problem, BoardRefused):
             raise problem
         if required:
-            what = (f"no valid answer to {frame.hex(' ')} on {self.url} "
-                    f"after {retries + 1} attempt(s)")
+            what = (
+                f"no valid answer to {frame.hex(' ')} on {self.url} after {retries + 1} attempt(s)"
+            )
             raise BadFrame(what) if problem is _Problem.BAD_BYTES else NoAnswer(what)
 
     def _attempt(
@@ -283,8 +309,9 @@ class LockBus:
                         _LOGGER.debug("%s ← %s", self.url, raw.hex(" "))
                     else:
                         self._count(unexpected_answers=1)
-                        _LOGGER.debug("%s ← %s (not an answer to this request)",
-                                      self.url, raw.hex(" "))
+                        _LOGGER.debug(
+                            "%s ← %s (not an answer to this request)", self.url, raw.hex(" ")
+                        )
                         unexpected = True
                     if done():
                         break
@@ -299,9 +326,15 @@ class LockBus:
 
     def _add_decoder(self, stats: DecoderStats, pending: int) -> None:
         if stats.dropped_bytes or stats.resyncs or pending:
-            _LOGGER.debug("%s: resync %d, dropped %d B, checksum errors %d, malformed %d, "
-                          "left %d B", self.url, stats.resyncs, stats.dropped_bytes,
-                          stats.checksum_errors, stats.malformed, pending)
+            _LOGGER.debug(
+                "%s: resync %d, dropped %d B, checksum errors %d, malformed %d, left %d B",
+                self.url,
+                stats.resyncs,
+                stats.dropped_bytes,
+                stats.checksum_errors,
+                stats.malformed,
+                pending,
+            )
         self._count(
             checksum_errors=stats.checksum_errors,
             bad_frames=stats.malformed,

@@ -54,7 +54,12 @@ def _fail(message: str, code: int = EXIT_NO_ANSWER) -> NoReturn:
 
 
 def _board(
-    port: str, board_type: str, address: int, baud: int, timeout_ms: int, polarity: str,
+    port: str,
+    board_type: str,
+    address: int,
+    baud: int,
+    timeout_ms: int,
+    polarity: str,
     pulse_ms: int = 550,
 ) -> BoardBase:
     try:
@@ -107,8 +112,9 @@ def status(
     (one line on stderr, starting 'error: '); 2 usage error.
     """
     _logging(verbose)
-    probe = _board(port, board_type, board if board is not None else 0, baud, timeout_ms,
-                   hook_polarity)
+    probe = _board(
+        port, board_type, board if board is not None else 0, baud, timeout_ms, hook_polarity
+    )
     try:
         probe.bus.open()
         if board is not None:
@@ -136,8 +142,12 @@ def open_lock(
     board: Annotated[int, typer.Option("--board", help="Board address")],
     lock: Annotated[int, typer.Option("--lock", help="Lock number, from 1")],
     pulse_ms: Annotated[
-        int, typer.Option("--pulse-ms", help="The board's pulse time: wait this long before "
-                                             "reading the hook (the board is not changed)")
+        int,
+        typer.Option(
+            "--pulse-ms",
+            help="The board's pulse time: wait this long before "
+            "reading the hook (the board is not changed)",
+        ),
     ] = 550,
     board_type: BoardType = "cu16",
     baud: Baud = DEFAULT_BAUD,

@@ -196,18 +196,24 @@ class Cu12Board(BoardBase):
 
     def _pulse(self, lock: int) -> None:
         frame = Cu12Frame.unlock(self.address, lock)
-        self.bus.request(frame.to_bytes(), ANSWER_RULE,
-                         _answer(CMD_UNLOCK, self.address, frame.lock), retries=0)
+        self.bus.request(
+            frame.to_bytes(), ANSWER_RULE, _answer(CMD_UNLOCK, self.address, frame.lock), retries=0
+        )
 
     def _query_pulse(self) -> int:
         frame = Cu12Frame.query_pulse(self.address).to_bytes()
-        return self.bus.request(frame, ANSWER_RULE,
-                                _answer(CMD_PULSE, self.address, None, 2)).pulse_ms
+        return self.bus.request(
+            frame, ANSWER_RULE, _answer(CMD_PULSE, self.address, None, 2)
+        ).pulse_ms
 
     def _set_pulse(self, ms: int) -> int:
         frame = Cu12Frame.set_pulse(self.address, ms)
-        self.bus.request(frame.to_bytes(), ANSWER_RULE, _answer(CMD_PULSE, self.address),
-                         quiet_after_s=FLASH_WRITE_S)
+        self.bus.request(
+            frame.to_bytes(),
+            ANSWER_RULE,
+            _answer(CMD_PULSE, self.address),
+            quiet_after_s=FLASH_WRITE_S,
+        )
         return frame.pulse_ms  # the answer carries no data: the board took what was sent
 
     @classmethod
@@ -221,5 +227,10 @@ class Cu12Board(BoardBase):
             frame.check_ask()
             return frame.address, RawStatus(frame.hooks, None)
 
-        return bus.gather(Cu12Frame.bus_status().to_bytes(), ANSWER_RULE, accept,
-                          expect=len(wanted), reply_bytes=HEADER_LENGTH + 2)
+        return bus.gather(
+            Cu12Frame.bus_status().to_bytes(),
+            ANSWER_RULE,
+            accept,
+            expect=len(wanted),
+            reply_bytes=HEADER_LENGTH + 2,
+        )

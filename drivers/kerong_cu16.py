@@ -205,8 +205,10 @@ class Cu16Reply:
             raise BadFrame(f"a CU16 reply is 9 bytes, not {len(raw)}: {raw.hex(' ')}")
         verdict = REPLY_RULE.verify(raw)
         if verdict is not Verdict.OK or raw[2] not in REPLY_CODES:
-            raise BadFrame(f"{verdict.value if verdict is not Verdict.OK else 'unknown code'} "
-                           f"in {raw.hex(' ')}")
+            raise BadFrame(
+                f"{verdict.value if verdict is not Verdict.OK else 'unknown code'} "
+                f"in {raw.hex(' ')}"
+            )
         return cls(raw[1], raw[2], bytes(raw[3:7]))
 
 
@@ -252,8 +254,12 @@ class Cu16Board(BoardBase):
 
     def unlock_all(self) -> RawStatus:
         """Pulse all 16 locks one by one (0x33); returns the board's answer. Not retried."""
-        reply = self.bus.request(Cu16Request.unlock_all(self.address).to_bytes(), REPLY_RULE,
-                                 _answer(RPL_STATUS, self.address), retries=0)
+        reply = self.bus.request(
+            Cu16Request.unlock_all(self.address).to_bytes(),
+            REPLY_RULE,
+            _answer(RPL_STATUS, self.address),
+            retries=0,
+        )
         return RawStatus(reply.hooks, reply.items)
 
     def _read_raw(self) -> RawStatus:
@@ -270,8 +276,9 @@ class Cu16Board(BoardBase):
 
     def _set_pulse(self, ms: int) -> int:
         frame = Cu16Request.set_pulse(self.address, ms).to_bytes()
-        reply = self.bus.request(frame, REPLY_RULE, _answer(RPL_PULSE, self.address),
-                                 quiet_after_s=FLASH_WRITE_S)
+        reply = self.bus.request(
+            frame, REPLY_RULE, _answer(RPL_PULSE, self.address), quiet_after_s=FLASH_WRITE_S
+        )
         return reply.pulse_ms
 
     @classmethod
@@ -284,5 +291,10 @@ class Cu16Board(BoardBase):
                 return None
             return reply.board, RawStatus(reply.hooks, reply.items)
 
-        return bus.gather(Cu16Request.bus_status().to_bytes(), REPLY_RULE, accept,
-                          expect=len(wanted), reply_bytes=REPLY_LENGTH)
+        return bus.gather(
+            Cu16Request.bus_status().to_bytes(),
+            REPLY_RULE,
+            accept,
+            expect=len(wanted),
+            reply_bytes=REPLY_LENGTH,
+        )

@@ -43,21 +43,29 @@ def check_layout(layout: Layout) -> None:
     for board in layout.boards:
         if board.type not in BOARD_TYPES:
             known = ", ".join(BOARD_TYPES)
-            problems.append(layout.problem(board.line, f"unknown board type {board.type!r} "
-                                                       f"(known: {known})"))
+            problems.append(
+                layout.problem(board.line, f"unknown board type {board.type!r} (known: {known})")
+            )
             continue
         cls = board_class(board.type)
         types[(board.bus, board.address)] = cls
         if board.address not in cls.ADDRESSES:
             span = f"{cls.ADDRESSES.start}..{cls.ADDRESSES.stop - 1}"
-            problems.append(layout.problem(
-                board.line, f"board address {board.address} is outside {span} "
-                            f"for a {cls.TYPE} board"))
+            problems.append(
+                layout.problem(
+                    board.line,
+                    f"board address {board.address} is outside {span} for a {cls.TYPE} board",
+                )
+            )
     for spec in layout.compartments:
         found = types.get((spec.bus, spec.board))
         if found is not None and not 1 <= spec.lock <= found.LOCKS:
-            problems.append(layout.problem(
-                spec.line, f"compartment {spec.id}: lock {spec.lock} is beyond the "
-                           f"{found.LOCKS} locks of a {found.TYPE} board"))
+            problems.append(
+                layout.problem(
+                    spec.line,
+                    f"compartment {spec.id}: lock {spec.lock} is beyond the "
+                    f"{found.LOCKS} locks of a {found.TYPE} board",
+                )
+            )
     if problems:
         raise LayoutError(problems)

@@ -54,11 +54,15 @@ class SerialLocks:
         for spec in layout.buses:
             url = ports.get(spec.id, spec.port)
             if url == SIM_PORT:
-                problems.append(layout.problem(
-                    spec.line, f"bus '{spec.id}' is the simulator: pass its port in `ports`"))
+                problems.append(
+                    layout.problem(
+                        spec.line, f"bus '{spec.id}' is the simulator: pass its port in `ports`"
+                    )
+                )
                 continue
             self._buses[spec.id] = LockBus(
-                url, baudrate=spec.baud, timeout_s=spec.timeout_ms / 1000, retries=retries)
+                url, baudrate=spec.baud, timeout_s=spec.timeout_ms / 1000, retries=retries
+            )
         if problems:
             raise LayoutError(problems)
         self._boards: dict[tuple[str, int], BoardBase] = {

@@ -169,6 +169,7 @@ def confirm(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> ConfirmOut:
     The answer carries the pickup code once, for the carrier to pass on.
     """
     station = ctx.station
+    load_parcel(station, who, parcel_id)  # another carrier's parcel looks like a missing one
     try:
         stored = deposit.confirm_stored(station, parcel_id=parcel_id, actor=who.actor)
     except InvalidTransition:

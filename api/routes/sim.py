@@ -48,14 +48,6 @@ def doors(ctx: Ctx) -> list[SimDoorOut]:
     return [_door(sim, c.id) for c in ctx.station.layout.compartments]
 
 
-@router.post("/doors/{compartment_id}/{hand}")
-def use_door(compartment_id: CompartmentNo, hand: Hand, ctx: Ctx) -> SimDoorOut:
-    """A hand at the door: ``open`` (an unlatched door), ``close``, ``put`` or ``take``."""
-    sim = _sim(ctx, compartment_id)
-    {"open": sim.open, "close": sim.close, "put": sim.put, "take": sim.take}[hand](compartment_id)
-    return _door(sim, compartment_id)
-
-
 @router.post("/doors/{compartment_id}/fault")
 def inject(compartment_id: CompartmentNo, body: SimFaultIn, ctx: Ctx) -> SimDoorOut:
     """Make the compartment's lock or board misbehave (see sim/faults.py)."""
@@ -69,4 +61,13 @@ def repair(compartment_id: CompartmentNo, ctx: Ctx) -> SimDoorOut:
     """Clear every fault of the compartment's board (its other locks' too)."""
     sim = _sim(ctx, compartment_id)
     sim.repair(compartment_id)
+    return _door(sim, compartment_id)
+
+
+# Declared last: its {hand} would otherwise catch .../fault.
+@router.post("/doors/{compartment_id}/{hand}")
+def use_door(compartment_id: CompartmentNo, hand: Hand, ctx: Ctx) -> SimDoorOut:
+    """A hand at the door: ``open`` (an unlatched door), ``close``, ``put`` or ``take``."""
+    sim = _sim(ctx, compartment_id)
+    {"open": sim.open, "close": sim.close, "put": sim.put, "take": sim.take}[hand](compartment_id)
     return _door(sim, compartment_id)

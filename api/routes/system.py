@@ -61,7 +61,7 @@ def metrics(ctx: Ctx) -> Response:
 
 
 def _qr(token: str) -> qrcode.QRCode:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
     code.add_data(token)
     code.make(fit=True)
     return code
@@ -75,7 +75,7 @@ def _qr(token: str) -> qrcode.QRCode:
 def qr_png(body: QrIn) -> Response:
     """The QR image of a pickup token, as PNG. It does not say whether the token is live."""
     buffer = io.BytesIO()
-    _qr(body.token).make_image(box_size=10).save(buffer)
+    _qr(body.token).make_image().save(buffer)
     return Response(buffer.getvalue(), media_type="image/png")
 
 

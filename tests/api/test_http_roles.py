@@ -1,0 +1,176 @@
+"""Every endpoint of the served app, enumerated from the app itself: the ones that need a
+role refuse anonymous callers (401 not_authenticated) and every other role (403
+forbidden). An endpoint added without a row in ``NEEDS`` or ``PUBLIC`` fails the test, so
+a new endpoint cannot slip in without its role check being decided here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from api.app import create_app
+from tests.api.http_helpers import API, ok, problem
+from tests.api.live import PASSWORD, LiveStation, live_station
+
+COURIER = frozenset({"courier", "rival"})
+STAFF = frozenset({"staff", "admin"})  # admins may do everything staff may do
+ADMIN = frozenset({"admin"})
+ANYONE_SIGNED_IN = COURIER | STAFF
+ROLES = ("admin", "staff", "courier", "rival")
+
+# (method, path) -> the roles (keys of LiveStation.tokens) let through
+NEEDS: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", f"{API}/parcels"): COURIER,
+    ("GET", f"{API}/parcels"): STAFF,
+    ("POST", f"{API}/deposits"): COURIER,
+    ("POST", f"{API}/parcels/{{parcel_id}}/reserve"): COURIER,
+    ("POST", f"{API}/parcels/{{parcel_id}}/deposit"): COURIER,
+    ("POST", f"{API}/parcels/{{parcel_id}}/door-stuck"): COURIER,
+    ("POST", f"{API}/parcels/{{parcel_id}}/confirm"): COURIER,
+    ("POST", f"{API}/parcels/{{parcel_id}}/take-back"): COURIER,
+    ("GET", f"{API}/parcels/{{parcel_id}}"): COURIER | STAFF,
+    ("GET", f"{API}/returns"): COURIER | STAFF,
+    ("GET", f"{API}/compartments"): STAFF,
+    ("GET", f"{API}/compartments/{{compartment_id}}"): STAFF,
+    ("POST", f"{API}/compartments/{{compartment_id}}/open"): STAFF,
+    ("POST", f"{API}/compartments/{{compartment_id}}/out-of-service"): STAFF,
+    ("POST", f"{API}/compartments/{{compartment_id}}/clear-fault"): STAFF,
+    ("POST", f"{API}/parcels/{{parcel_id}}/extend"): STAFF,
+    ("POST", f"{API}/parcels/{{parcel_id}}/code"): STAFF,
+    ("GET", f"{API}/audit"): STAFF,
+    ("GET", f"{API}/alerts"): STAFF,
+    ("GET", f"{API}/health/buses"): STAFF,
+    ("GET", f"{API}/auth/me"): ANYONE_SIGNED_IN,
+    ("DELETE", f"{API}/auth/session"): ANYONE_SIGNED_IN,
+    ("GET", f"{API}/accounts"): ADMIN,
+    ("POST", f"{API}/accounts"): ADMIN,
+    ("POST", f"{API}/accounts/{{account_id}}/deactivate"): ADMIN,
+}
+
+# Deliberately open to anyone: the customer's code, QR images, signing in, the
+# simulator's hands (mounted only on a simulated station), health and metrics.
+PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", f"{API}/collect"),
+        ("POST", f"{API}/qr.png"),
+        ("POST", f"{API}/qr.svg"),
+        ("POST", f"{API}/auth/token"),
+        ("POST", f"{API}/auth/session"),
+        ("GET", f"{API}/sim/doors"),
+        ("POST", f"{API}/sim/doors/{{compartment_id}}/{{hand}}"),
+        ("POST", f"{API}/sim/doors/{{compartment_id}}/fault"),
+        ("DELETE", f"{API}/sim/doors/{{compartment_id}}/fault"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+    }
+)
+# The API's documentation (no /api/v1 prefix, not in the OpenAPI document itself).
+DOCS_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
+
+
+def _endpoints(live: LiveStation) -> tuple[set[tuple[str, str]], set[str]]:
+    """Every (method, path) of the app as the station serves it, and the docs' routes."""
+    app = create_app(live.ctx, background=False)  # built exactly as the harness builds it
+    api: set[tuple[str, str]] = set()
+    docs: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        path = context.path
+        assert path is not None, context
+        if path.startswith(DOCS_PREFIXES):
+            docs.add(path)
+            continue
+        route = context.original_route
+        assert isinstance(route, APIRoute), f"a route of an unexpected kind: {route!r}"
+        api.update((method, path) for method in route.methods)
+    return api, docs
+
+
+def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
+    url = path.replace("{parcel_id}", "1").replace("{compartment_id}", "1")
+    url = url.replace("{account_id}", "1").replace("{hand}", "close")
+    if method in ("POST", "PUT", "PATCH"):
+        return client.request(method, url, json={})
+    return client.request(method, url)
+
+
+def test_every_endpoint_is_either_public_or_needs_a_role(tmp_path: Path) -> None:
+    with live_station(tmp_path, background=False) as live, live.client(None) as anyone:
+        api, docs = _endpoints(live)
+        unknown = api - set(NEEDS) - PUBLIC
+        assert not unknown, f"endpoints without a decided role check: {sorted(unknown)}"
+        gone = (set(NEEDS) | PUBLIC) - api
+        assert not gone, f"endpoints this test expects but the app lacks: {sorted(gone)}"
+        assert {"/docs", "/openapi.json"} <= docs
+
+        # the OpenAPI document shows the same endpoints, and their security
+        document = ok(anyone.get("/openapi.json"))
+        documented = {
+            (method.upper(), path)
+            for path, operations in document["paths"].items()
+            for method in operations
+        }
+        assert documented == api
+        for (method, path), _roles in NEEDS.items():
+            assert document["paths"][path][method.lower()].get("security"), (method, path)
+        for method, path in PUBLIC:
+            assert not document["paths"][path][method.lower()].get("security"), (method, path)
+
+        docs = anyone.get("/docs")
+        assert docs.status_code == 200
+        assert "text/html" in docs.headers["content-type"]
+
+        # the public ones answer without credentials
+        for method, path in sorted(PUBLIC):
+            answer = _call(anyone, method, path)
+            assert answer.status_code not in (401, 403), (method, path, answer.text)
+            assert answer.status_code < 500, (method, path, answer.text)
+        assert anyone.get("/healthz").status_code == 200
+        assert anyone.get("/metrics").status_code == 200
+        assert len(ok(anyone.get(f"{API}/sim/doors"))) == 12
+
+
+def test_anonymous_gets_401_and_every_wrong_role_403_on_every_endpoint(tmp_path: Path) -> None:
+    with live_station(tmp_path, background=False) as live:
+        api, _ = _endpoints(live)
+        assert len(api - PUBLIC) == len(NEEDS)
+        with live.client(None) as anyone:
+            for method, path in sorted(api - PUBLIC):
+                answer = _call(anyone, method, path)
+                body = problem(answer, 401, "not_authenticated")
+                assert answer.headers["WWW-Authenticate"] == "Bearer", (method, path)
+                assert body["title"] == "Not signed in"
+
+        clients = {role: live.client(role) for role in ROLES}
+        try:
+            for method, path in sorted(api - PUBLIC):
+                allowed = NEEDS[(method, path)]
+                for role, client in clients.items():
+                    answer = _call(client, method, path)
+                    if role in allowed:
+                        assert answer.status_code not in (401, 403), (method, path, role, answer)
+                    else:
+                        body = problem(answer, 403, "forbidden")
+                        assert body["title"] == "Not allowed", (method, path, role)
+        finally:
+            for client in clients.values():
+                client.close()
+
+        # a staff browser session is staff; an admin may do what staff may
+        with live.client(None) as browser:
+            signed_in = browser.post(
+                f"{API}/auth/session", json={"name": "staff", "password": PASSWORD}
+            )
+            csrf = ok(signed_in)["csrf_token"]
+            assert len(ok(browser.get(f"{API}/compartments"))) == 12
+            problem(browser.get(f"{API}/accounts"), 403, "forbidden")
+            problem(
+                browser.post(f"{API}/parcels", json={}, headers={"X-CSRF-Token": csrf}),
+                403,
+                "forbidden",
+            )
+        with live.client("admin") as admin:
+            opened = ok(admin.post(f"{API}/compartments/12/open", json={"reason": "admin"}))
+        assert opened["opened"] is True
+        assert live.sim.pulses(12) == 1
