@@ -127,13 +127,9 @@ def deposit_parcel(body: DepositIn, who: Courier, ctx: Ctx) -> DepositOut:
     station = ctx.station
     if body.parcel is not None:
         held = deposit.reserve(station, actor=who.actor, parcel=_input(body.parcel, _carrier(who)))
-        pid = held.parcel_id
-    else:
-        assert body.parcel_id is not None
-        pid = body.parcel_id
-        if load_parcel(station, who, pid).state is ParcelState.ANNOUNCED:
-            deposit.reserve(station, actor=who.actor, parcel_id=pid)
-    return _open_for_deposit(ctx, who, pid)
+        return _open_for_deposit(ctx, who, held.parcel_id)
+    assert body.parcel_id is not None
+    return deposit_announced(body.parcel_id, who, ctx)
 
 
 @router.post("/parcels/{parcel_id}/reserve")
