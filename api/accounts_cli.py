@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -58,10 +59,17 @@ def courier_add(
     name: str, carrier: Annotated[str, typer.Option(help="the carrier the courier works for")]
 ) -> None:
     """Add a courier account; prints its bearer token and a one-time password."""
+    days = Settings().device_token_days
     with _station() as station:
         made = accounts.create_account(
-            station, name=name, role=Role.COURIER, carrier=carrier, actor="shell", with_token=True
+            station,
+            name=name,
+            role=Role.COURIER,
+            carrier=carrier,
+            actor="shell",
+            with_token=True,
+            token_ttl=timedelta(days=days),
         )
     typer.echo(f"{made.principal.actor} ({carrier})")
-    typer.echo(f"token: {made.token}")
+    typer.echo(f"token: {made.token} (valid for {days:g} days)")
     typer.echo(f"one-time password: {made.password}")

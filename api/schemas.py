@@ -218,6 +218,7 @@ class TokenIn(SignInIn):
 
 class TokenOut(BaseModel):
     token: str = Field(description="send as 'Authorization: Bearer <token>'; shown once")
+    expires_at: datetime = Field(description="the token stops working then; sign in again")
     account: AccountOut
 
 

@@ -9,6 +9,7 @@ creates the ``admin`` account and prints its one-time password.
 from __future__ import annotations
 
 import signal
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -111,7 +112,7 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool) -> None:
             "(you choose your own at the first sign-in)"
         )
     if demo:
-        typer.echo(f"demo courier token ({DEMO_CARRIER}): {_demo_token(runtime)}")
+        typer.echo(f"demo courier token ({DEMO_CARRIER}): {_demo_token(runtime, settings)}")
     base = f"http://{settings.host}:{settings.port}"
     typer.echo(f"API docs: {base}/docs")
     typer.echo(f"health: {base}/healthz   metrics: {base}/metrics")
@@ -119,11 +120,12 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool) -> None:
         typer.echo(f"simulated doors: {base}/api/v1/sim/doors")
 
 
-def _demo_token(runtime: Runtime) -> str:
+def _demo_token(runtime: Runtime, settings: Settings) -> str:
     station = runtime.station
+    ttl = timedelta(days=settings.device_token_days)
     for who, active in accounts.accounts(station):
         if who.name == DEMO_COURIER and active:
-            return accounts.issue_token(station, who, label="demo")
+            return accounts.issue_token(station, who, ttl=ttl, label="demo").token
     try:
         made = accounts.create_account(
             station,
@@ -132,6 +134,7 @@ def _demo_token(runtime: Runtime) -> str:
             carrier=DEMO_CARRIER,
             actor="system",
             with_token=True,
+            token_ttl=ttl,
         )
     except DomainError as exc:  # e.g. the name is taken by a switched-off account
         return f"none ({exc.message})"

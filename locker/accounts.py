@@ -4,7 +4,9 @@ Passwords are kept only as argon2 hashes; bearer tokens, session ids and CSRF to
 random (:mod:`secrets`) and kept only as keyed hashes, like pickup codes. Nothing ships
 with a default password: the first admin gets a one-time password, which must be
 replaced at the first sign-in. Wrong passwords are limited per account name with the
-same growing delays as wrong pickup codes.
+same growing delays as wrong pickup codes. Every bearer token ends (a signed-in script's
+after hours, a courier device's after months) and can be revoked; a new or reset password
+revokes every token and ends every session of the account.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import col, select
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
 
 from locker import attempts
 from locker.attempts import AttemptPolicy
@@ -27,6 +30,8 @@ from locker.types import Role
 
 MIN_PASSWORD_LENGTH = 10
 LOGIN_POLICY = AttemptPolicy(free_failures=5, base_delay_s=30.0, max_delay_s=900.0)
+DEVICE_TOKEN_TTL = timedelta(days=90)  # a new courier's first token, for their device
+TOUCH_EVERY = timedelta(minutes=5)  # how stale a token's last_used_at may get
 TOKEN_PREFIX = "lps_"  # noqa: S105 (a marker, not a secret): makes a leaked token easy to recognise in logs and scanners
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("a password nobody has")  # keeps unknown names as slow as known
@@ -89,6 +94,14 @@ class NewAccount:
 
 
 @dataclass(frozen=True)
+class BearerToken:
+    """A new bearer token, in clear text once, and when it ends."""
+
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class SessionKeys:
     """A new browser session: the cookie value and the CSRF token, shown once."""
 
@@ -116,6 +129,7 @@ def create_account(
     carrier: str | None = None,
     password: str | None = None,
     with_token: bool = False,
+    token_ttl: timedelta = DEVICE_TOKEN_TTL,
 ) -> NewAccount:
     """Add an account. Without ``password`` a one-time password is generated."""
     name = name.strip()
@@ -144,7 +158,11 @@ def create_account(
         session.flush()
         record(session, actor=actor, action="account.created", now=now, detail=f"{role}:{name}")
         principal = _principal(account)
-    token = issue_token(station, principal, label="first token") if with_token else None
+    token = (
+        issue_token(station, principal, ttl=token_ttl, label="first token").token
+        if with_token
+        else None
+    )
     return NewAccount(principal, password if one_time else None, token)
 
 
@@ -178,6 +196,8 @@ def sign_in(
                 _check_password(new_password)
                 account.password_hash = _HASHER.hash(new_password)
                 account.must_change_password = False
+                assert account.id is not None
+                _sign_out_everywhere(session, account.id, now)
                 record(session, actor=f"{account.role}:{name}", action="password.changed", now=now)
             elif account.must_change_password:
                 raise PasswordChangeRequired()
@@ -197,10 +217,13 @@ def _verify(stored: str | None, password: str) -> bool:
         return False
 
 
-def issue_token(station: Station, principal: Principal, *, label: str = "") -> str:
-    """A new bearer token for the account, in clear text once."""
+def issue_token(
+    station: Station, principal: Principal, *, ttl: timedelta, label: str = ""
+) -> BearerToken:
+    """A new bearer token for the account, valid for ``ttl``."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = station.now()
+    expires_at = now + ttl
     with station.db.write() as session:
         session.add(
             ApiToken(
@@ -208,24 +231,52 @@ def issue_token(station: Station, principal: Principal, *, label: str = "") -> s
                 token_hash=station.hasher.secret("token", token),
                 label=label,
                 created_at=now,
+                expires_at=expires_at,
             )
         )
         record(session, actor=principal.actor, action="token.issued", now=now, detail=label)
-    return token
+    return BearerToken(token, expires_at)
 
 
 def principal_for_token(station: Station, token: str) -> Principal | None:
     """The active account a bearer token belongs to, if the token is live."""
     digest = station.hasher.secret("token", token)
+    now = station.now()
     with station.db.read() as session:
-        row = session.exec(
-            select(Account)
+        found = session.exec(
+            select(Account, ApiToken)
             .join(ApiToken, col(ApiToken.account_id) == col(Account.id))
             .where(ApiToken.token_hash == digest, col(ApiToken.revoked_at).is_(None))
         ).first()
-        if row is None or not row.active:
-            return None
-        return _principal(row)
+    if found is None:
+        return None
+    account, row = found
+    if not account.active or row.expires_at <= now:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        with station.db.write() as session:
+            session.exec(
+                update(ApiToken).where(col(ApiToken.id) == row.id).values(last_used_at=now)
+            )
+    return _principal(account)
+
+
+def revoke_token(station: Station, token: str, *, actor: str) -> bool:
+    """End one bearer token at once; False if it was not live."""
+    digest = station.hasher.secret("token", token)
+    now = station.now()
+    with station.db.write() as session:
+        row = session.exec(
+            select(ApiToken).where(
+                ApiToken.token_hash == digest, col(ApiToken.revoked_at).is_(None)
+            )
+        ).first()
+        if row is None:
+            return False
+        row.revoked_at = now
+        session.add(row)
+        record(session, actor=actor, action="token.revoked", now=now, detail=row.label)
+    return True
 
 
 def start_session(station: Station, principal: Principal, *, ttl: timedelta) -> SessionKeys:
@@ -293,22 +344,12 @@ def deactivate(station: Station, *, account_id: int, actor: str) -> None:
             raise NotFound("account", account_id)
         account.active = False
         session.add(account)
-        for token in session.exec(
-            select(ApiToken).where(
-                ApiToken.account_id == account_id, col(ApiToken.revoked_at).is_(None)
-            )
-        ).all():
-            token.revoked_at = now
-            session.add(token)
-        for row in session.exec(
-            select(StaffSession).where(StaffSession.account_id == account_id)
-        ).all():
-            session.delete(row)
+        _sign_out_everywhere(session, account_id, now)
         record(session, actor=actor, action="account.deactivated", now=now, detail=account.name)
 
 
 def reset_password(station: Station, *, name: str, actor: str) -> str:
-    """A new one-time password for an account (its sessions end); returned once."""
+    """A new one-time password for an account (its tokens and sessions end); returned once."""
     password = secrets.token_urlsafe(12)
     now = station.now()
     with station.db.write() as session:
@@ -318,9 +359,17 @@ def reset_password(station: Station, *, name: str, actor: str) -> str:
         account.password_hash = _HASHER.hash(password)
         account.must_change_password = True
         session.add(account)
-        for row in session.exec(
-            select(StaffSession).where(StaffSession.account_id == account.id)
-        ).all():
-            session.delete(row)
+        assert account.id is not None
+        _sign_out_everywhere(session, account.id, now)
         record(session, actor=actor, action="password.reset", now=now, detail=name)
     return password
+
+
+def _sign_out_everywhere(session: Session, account_id: int, now: datetime) -> None:
+    """Revoke every live token of an account and end its browser sessions."""
+    session.exec(
+        update(ApiToken)
+        .where(col(ApiToken.account_id) == account_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    session.exec(delete(StaffSession).where(col(StaffSession.account_id) == account_id))

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     door_left_open_s: float = Field(default=120, gt=0)  # alert after a door is open so long
     expiry_every_s: float = Field(default=30, gt=0)  # how often deadlines are checked
     session_hours: float = Field(default=12, gt=0)  # staff browser sessions
+    token_hours: float = Field(default=12, gt=0)  # bearer tokens from /api/v1/auth/token
+    device_token_days: float = Field(default=90, gt=0)  # a new courier's first token
     cookie_secure: bool = False  # set on a station served over https
     code_handover_hours: float = Field(default=24, gt=0)  # see locker.handover
 

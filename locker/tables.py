@@ -182,7 +182,8 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     label: str = ""
     created_at: datetime = _when(nullable=False)
-    last_used_at: datetime | None = _when()
+    expires_at: datetime = _when(nullable=False)
+    last_used_at: datetime | None = _when()  # updated at most every few minutes
     revoked_at: datetime | None = _when()
 
 

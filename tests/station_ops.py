@@ -5,7 +5,7 @@ exceptions, so the machine's model and invariants are the same for both."""
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -99,7 +99,9 @@ class ApiOps:
                 made = accounts.create_account(
                     station, name=name, role=role, carrier=carrier, actor="test", password=PASSWORD
                 )
-                tokens[name] = accounts.issue_token(station, made.principal)
+                tokens[name] = accounts.issue_token(
+                    station, made.principal, ttl=timedelta(days=3650)
+                ).token
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         app = create_app(make_context(station, settings), background=False)
         self._stack = ExitStack()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Depends, Path, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 
 from api.problems import ProblemError
 from api.schemas import (
@@ -19,7 +20,7 @@ from api.schemas import (
     TokenIn,
     TokenOut,
 )
-from api.security import SESSION_COOKIE, Admin, Ctx, principal
+from api.security import SESSION_COOKIE, Admin, Ctx, bearer_scheme, principal
 from locker import accounts
 from locker.accounts import Principal
 from locker.types import Role
@@ -42,10 +43,25 @@ async def token(body: TokenIn, ctx: Ctx) -> TokenOut:
             ctx.station, name=body.name, password=body.password, new_password=body.new_password
         )
     )
+    ttl = timedelta(hours=ctx.settings.token_hours)
     issued = await run_in_threadpool(
-        lambda: accounts.issue_token(ctx.station, who, label=body.label)
+        lambda: accounts.issue_token(ctx.station, who, ttl=ttl, label=body.label)
     )
-    return TokenOut(token=issued, account=account_out(who))
+    return TokenOut(token=issued.token, expires_at=issued.expires_at, account=account_out(who))
+
+
+@router.delete("/auth/token", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(
+    who: Who,
+    ctx: Ctx,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> None:
+    """Revoke the bearer token this request is made with (sign a script or device out)."""
+    if bearer is None:
+        raise ProblemError(
+            400, "no_bearer_token", "Send the token to revoke as 'Authorization: Bearer <token>'."
+        )
+    accounts.revoke_token(ctx.station, bearer.credentials, actor=who.actor)
 
 
 @router.post("/auth/session")
@@ -109,6 +125,7 @@ def create_account(body: AccountIn, who: Admin, ctx: Ctx) -> NewAccountOut:
         carrier=body.carrier,
         actor=who.actor,
         with_token=body.role is Role.COURIER,
+        token_ttl=timedelta(days=ctx.settings.device_token_days),
     )
     assert made.password is not None
     return NewAccountOut(

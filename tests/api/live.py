@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -76,7 +77,9 @@ def _accounts(live: LiveStation) -> None:
         made = accounts.create_account(
             station, name=key, role=role, carrier=carrier, actor="test", password=PASSWORD
         )
-        live.tokens[key] = accounts.issue_token(station, made.principal, label="test")
+        live.tokens[key] = accounts.issue_token(
+            station, made.principal, ttl=timedelta(days=3650), label="test"
+        ).token
 
 
 @contextmanager

@@ -326,3 +326,49 @@ def test_deactivated_accounts_stop_working_at_once(tmp_path: Path) -> None:
         problem(admin.post(f"{API}/accounts/{admin_id}/deactivate"), 409, "invalid_transition")
         problem(admin.post(f"{API}/accounts/999/deactivate"), 404, "account_not_found")
         assert ok(admin.get(f"{API}/auth/me"))["name"] == "admin"
+
+
+def test_bearer_tokens_end_can_be_revoked_and_die_with_a_new_password(tmp_path: Path) -> None:
+    with live_station(tmp_path, background=False) as live, live.client(None) as anyone:
+        url = f"{API}/auth/token"
+        body = ok(anyone.post(url, json={"name": "staff", "password": PASSWORD}), 201)
+        ends = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
+        assert ends == live.clock() + timedelta(hours=12)  # token_hours
+        with _bearer(live, body["token"]) as script:
+            live.clock.advance(hours=11, minutes=59)
+            assert ok(script.get(f"{API}/auth/me"))["name"] == "staff"
+            live.clock.advance(minutes=2)
+            problem(script.get(f"{API}/auth/me"), 401, "not_authenticated")
+
+        # a script signs itself out; the token is dead, other tokens live on
+        first = ok(anyone.post(url, json={"name": "staff", "password": PASSWORD}), 201)["token"]
+        second = ok(anyone.post(url, json={"name": "staff", "password": PASSWORD}), 201)["token"]
+        with _bearer(live, first) as one, _bearer(live, second) as two:
+            assert one.delete(url).status_code == 204
+            problem(one.get(f"{API}/auth/me"), 401, "not_authenticated")
+            problem(one.delete(url), 401, "not_authenticated")
+            assert ok(two.get(f"{API}/auth/me"))["name"] == "staff"
+
+            # a browser session has no token to revoke
+            with _session(live) as (browser, session):
+                problem(
+                    browser.delete(url, headers={"X-CSRF-Token": session["csrf_token"]}),
+                    400,
+                    "no_bearer_token",
+                )
+                problem(browser.delete(url), 403, "csrf_failed")
+
+                # a new password signs the account out everywhere
+                ok(
+                    anyone.post(
+                        url,
+                        json={"name": "staff", "password": PASSWORD, "new_password": NEW_PASSWORD},
+                    ),
+                    201,
+                )
+                problem(two.get(f"{API}/auth/me"), 401, "not_authenticated")
+                problem(browser.get(f"{API}/auth/me"), 401, "not_authenticated")
+        with live.client("admin") as admin:
+            audit = ok(admin.get(f"{API}/audit", params={"action": "token."}))
+        assert {row["action"] for row in audit} >= {"token.issued", "token.revoked"}
+        assert all(first not in str(row) for row in audit)

@@ -97,15 +97,78 @@ def test_sessions_check_their_csrf_token_and_expire(station: Station, clock: Fak
     assert accounts.principal_for_session(station, keys.session_id) is None
 
 
-def test_a_reset_password_is_one_time_and_ends_sessions(station: Station) -> None:
+def test_a_reset_password_is_one_time_and_ends_sessions_and_tokens(station: Station) -> None:
     made = accounts.create_account(
         station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD
     )
     keys = accounts.start_session(station, made.principal, ttl=timedelta(hours=1))
+    token = accounts.issue_token(station, made.principal, ttl=timedelta(hours=1)).token
     fresh = accounts.reset_password(station, name="mia", actor="shell")
     assert accounts.principal_for_session(station, keys.session_id) is None
+    assert accounts.principal_for_token(station, token) is None
     with pytest.raises(PasswordChangeRequired):
         accounts.sign_in(station, name="mia", password=fresh)
+
+
+def test_a_changed_password_signs_the_account_out_everywhere(station: Station) -> None:
+    made = accounts.create_account(
+        station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD
+    )
+    other = accounts.create_account(
+        station, name="tom", role=Role.STAFF, actor="t", password=PASSWORD
+    )
+    keys = accounts.start_session(station, made.principal, ttl=timedelta(hours=1))
+    token = accounts.issue_token(station, made.principal, ttl=timedelta(hours=1)).token
+    kept = accounts.issue_token(station, other.principal, ttl=timedelta(hours=1)).token
+    accounts.sign_in(station, name="mia", password=PASSWORD)  # no change: nothing ends
+    assert accounts.principal_for_token(station, token) == made.principal
+    accounts.sign_in(station, name="mia", password=PASSWORD, new_password="another passphrase")
+    assert accounts.principal_for_token(station, token) is None
+    assert accounts.principal_for_session(station, keys.session_id) is None
+    assert accounts.principal_for_token(station, kept) == other.principal  # only hers
+
+
+def test_tokens_end_can_be_revoked_and_record_their_use(station: Station, clock: FakeClock) -> None:
+    made = accounts.create_account(
+        station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD
+    )
+    issued = accounts.issue_token(station, made.principal, ttl=timedelta(hours=2))
+    assert issued.expires_at == clock() + timedelta(hours=2)
+
+    def last_used() -> object:
+        with station.db.read() as session:
+            return session.exec(select(ApiToken.last_used_at)).one()
+
+    assert last_used() is None
+    assert accounts.principal_for_token(station, issued.token) == made.principal
+    first_use = clock()
+    assert last_used() == first_use
+    clock.advance(minutes=1)
+    accounts.principal_for_token(station, issued.token)
+    assert last_used() == first_use  # not a write on every request
+    clock.advance(minutes=accounts.TOUCH_EVERY.total_seconds() / 60)
+    accounts.principal_for_token(station, issued.token)
+    assert last_used() == clock()
+
+    clock.advance(hours=2)
+    assert accounts.principal_for_token(station, issued.token) is None  # it has ended
+
+    other = accounts.issue_token(station, made.principal, ttl=timedelta(hours=2)).token
+    assert accounts.revoke_token(station, other, actor="staff:mia") is True
+    assert accounts.principal_for_token(station, other) is None
+    assert accounts.revoke_token(station, other, actor="staff:mia") is False
+    assert accounts.revoke_token(station, "lps_unknown", actor="staff:mia") is False
+
+
+def test_a_couriers_first_token_lasts_for_months(station: Station, clock: FakeClock) -> None:
+    made = accounts.create_account(
+        station, name="kim", role=Role.COURIER, carrier="DHL", actor="t", with_token=True
+    )
+    assert made.token is not None
+    clock.advance(days=accounts.DEVICE_TOKEN_TTL.days - 1)
+    assert accounts.principal_for_token(station, made.token) == made.principal
+    clock.advance(days=2)
+    assert accounts.principal_for_token(station, made.token) is None
 
 
 def test_admins_may_do_what_staff_may_but_not_couriers_work(station: Station) -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import locker.tables  # noqa: F401  (the models under comparison)
-from locker.db import Database, head_revision
-from locker.tables import Compartment, Parcel
+from locker.db import Database, alembic_config, head_revision
+from locker.tables import ApiToken, Compartment, Parcel
 from locker.types import ParcelState
 from tests.support import FakeClock
 
@@ -33,6 +35,33 @@ def test_upgrade_is_idempotent_and_records_its_revision(tmp_path: Path) -> None:
     db.upgrade()
     assert db.current_revision() == head_revision()
     db.close()
+
+
+def test_tokens_from_before_expiry_end_ninety_days_after_they_were_issued(
+    tmp_path: Path,
+) -> None:
+    db = Database(tmp_path / "station.db")
+    issued = datetime(2026, 11, 1, 8, 30)
+    with db.engine.connect() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.exec_driver_sql(
+            "INSERT INTO account (id, name, role, must_change_password, active, created_at)"
+            " VALUES (1, 'kim', 'courier', 0, 1, ?)",
+            (issued,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO api_token (account_id, token_hash, label, created_at)"
+            " VALUES (1, 'h', 'old', ?)",
+            (issued,),
+        )
+        connection.commit()
+    db.upgrade()
+    with db.read() as session:
+        token = session.exec(select(ApiToken)).one()
+    db.close()
+    assert token.expires_at == (issued + timedelta(days=90)).replace(tzinfo=UTC)
 
 
 def test_pragmas_for_crash_safety(tmp_path: Path) -> None:
