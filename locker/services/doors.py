@@ -85,6 +85,7 @@ def finish(
         action=f"door.{outcome.value}",
         now=now,
         compartment_id=op.compartment_id,
+        parcel_id=_the_parcel(op),
         detail=f"{op.purpose.value}{': ' + op.reason if op.reason else ''}{note}",
     )
     if outcome is not DoorOutcome.OPENED:
@@ -97,6 +98,12 @@ def finish(
             note=f"door did not open ({outcome.value}) for {op.purpose.value}",
         )
     return op
+
+
+def _the_parcel(op: DoorOp) -> int | None:
+    """The parcel behind a door's opening, if it was opened for exactly one."""
+    ids = [int(part) for part in op.parcel_ids.split(",") if part]
+    return ids[0] if len(ids) == 1 else None
 
 
 # The door may or may not have opened: nothing could be read back.

@@ -58,6 +58,8 @@ def test_pin_and_qr_token_open_their_own_door_and_no_other(tmp_path: Path) -> No
         assert live.sim.state(2).latched is False
         assert parcel_state(staff, second.id) == "collected"
         assert parcel_state(staff, first.id) == "stored"
+        audit = ok(staff.get(f"{API}/audit", params={"compartment": 2, "action": "door."}))
+        assert (audit[0]["action"], audit[0]["parcel_id"]) == ("door.opened", second.id)
 
         before = pulses(live)
         body = ok(_collect(live, third.qr_token))

@@ -104,6 +104,8 @@ def test_compartment_detail_shows_parcel_history_and_alerts(tmp_path: Path) -> N
         assert detail["alerts"] == []
         actions = [entry["action"] for entry in detail["history"]]
         assert "door.opened" in actions
+        opened = [e for e in detail["history"] if e["action"] == "door.opened"]
+        assert {e["parcel_id"] for e in opened} == {stored.id}  # the door names its parcel
         assert "parcel.reserved" in actions
         assert "parcel.stored" in actions
         assert all(e["compartment_id"] == stored.compartment_id for e in detail["history"])
