@@ -84,7 +84,9 @@ def test_deposit_store_collect_with_pin(station: Station, locks: InMemoryLocks) 
     assert actions(station, stored.parcel_id) == [
         "parcel.announced",
         "parcel.reserved",
+        "door.opened",  # for the deposit
         "parcel.stored",
+        "door.opened",  # for the collection
         "parcel.collected",
     ]
 
@@ -276,9 +278,10 @@ def test_expiry_take_back_and_extension(
     assert result.opened
     assert state_of(station, late.parcel_id) is ParcelState.RETURNED
     assert comp_state(station, late.compartment_id) is CompartmentState.FREE
-    assert actions(station, extended.parcel_id)[-3:] == [
+    assert actions(station, extended.parcel_id)[-4:] == [
         "parcel.expired",
         "parcel.extended",
+        "door.opened",
         "parcel.collected",
     ]
 
