@@ -105,6 +105,9 @@ class Parcel(SQLModel, table=True):
     created_at: datetime = _when(nullable=False)
     reserved_until: datetime | None = _when()
     door_opened_at: datetime | None = _when()  # the courier's door opened; not stored yet
+    # The board could not say whether the deposit's door opened: the watcher stores the
+    # parcel only after it has seen the door open (or the IR strip sees the parcel).
+    door_unconfirmed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     stored_at: datetime | None = _when()
     deadline: datetime | None = _when(index=True)
     finished_at: datetime | None = _when()  # collected, returned or released for good

@@ -165,6 +165,7 @@ def deposit(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
             # Uncertain: the door may be open and the courier may fill it, so the
             # compartment stays held (and at fault) until the door is read or staff decide.
             parcel.door_opened_at = now
+            parcel.door_unconfirmed = outcome is not DoorOutcome.OPENED
             parcel.courier = actor
             session.add(parcel)
         else:
@@ -217,6 +218,7 @@ def release_reservation(
     parcel.compartment_id = None
     parcel.reserved_until = None
     parcel.door_opened_at = None
+    parcel.door_unconfirmed = False
 
 
 def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -> Stored:
@@ -241,6 +243,7 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         parcel.stored_at = now
         parcel.deadline = deadline
         parcel.reserved_until = None
+        parcel.door_unconfirmed = False
         move(session, parcel, ParcelState.STORED, actor=actor, now=now)
         together = [parcel, *waiting_for_same_recipient(session, parcel)]
         code = issue_code(session, station, together, now=now)
@@ -272,23 +275,32 @@ def store_closed_deposits(
 ) -> list[Stored]:
     """Store every deposited parcel whose door is now seen latched (the door watcher's job).
 
+    A deposit whose door may not have opened (the board did not answer) is stored only
+    once its door has been seen open, or the IR strip sees something inside: a board
+    without IR could otherwise make an empty compartment "stored".
+
     ``readings`` may come from a read of the whole station made just before; ``on_stored``
     gets each stored parcel (with its code) as soon as it is committed.
     """
     with station.db.read() as session:
         waiting = session.exec(
-            select(Parcel.id, Parcel.compartment_id).where(
+            select(Parcel.id, Parcel.compartment_id, Parcel.door_unconfirmed).where(
                 Parcel.state == ParcelState.RESERVED, col(Parcel.door_opened_at).is_not(None)
             )
         ).all()
     if not waiting:
         return []
     if readings is None:
-        readings = station.locks.read([as_compartment_id(cid) for _, cid in waiting if cid])
+        readings = station.locks.read([as_compartment_id(cid) for _, cid, _ in waiting if cid])
     stored = []
-    for pid, cid in waiting:
+    for pid, cid, unconfirmed in waiting:
         reading = readings.get(as_compartment_id(cid or 0))
-        if pid is None or reading is None or not reading.latched:
+        if pid is None or reading is None:
+            continue
+        if unconfirmed and not reading.latched:
+            _door_seen_open(station, pid)
+            continue
+        if not reading.latched or (unconfirmed and reading.occupied is not True):
             continue
         try:
             item = confirm_stored(station, parcel_id=pid)
@@ -298,3 +310,20 @@ def store_closed_deposits(
             on_stored(item)
         stored.append(item)
     return stored
+
+
+def _door_seen_open(station: Station, parcel_id: int) -> None:
+    """The door of a deposit that may not have opened is open after all."""
+    with station.db.write() as session:
+        parcel = get_parcel(session, parcel_id)
+        if parcel.state is ParcelState.RESERVED and parcel.door_unconfirmed:
+            parcel.door_unconfirmed = False
+            session.add(parcel)
+            record(
+                session,
+                actor="system",
+                action="parcel.door_seen_open",
+                now=station.now(),
+                compartment_id=parcel.compartment_id,
+                parcel_id=parcel_id,
+            )

@@ -119,6 +119,7 @@ def _apply(
                 parcel = get_parcel(session, pid)
                 if parcel.state is ParcelState.RESERVED and parcel.door_opened_at is None:
                     parcel.door_opened_at = now
+                    parcel.door_unconfirmed = True
                     session.add(parcel)
         return
     if verdict != OPENED:

@@ -3,7 +3,9 @@ reissued codes, the code handover, and where a compartment is."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,13 +14,14 @@ from locker.errors import CodeInvalid
 from locker.front import locate
 from locker.handover import CodeHandover
 from locker.layout import demo_layout
+from locker.locks import DoorOutcome
 from locker.services import deposit, pickup, staff
 from locker.services.deposit import ParcelInput, Stored
 from locker.services.watch import DoorWatch
 from locker.station import Station, get_parcel
 from locker.testing import InMemoryLocks
-from locker.types import AlertKind, SizeClass
-from tests.support import FakeClock
+from locker.types import AlertKind, CompartmentId, ParcelState, SizeClass
+from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 COURIER = "courier:test"
 
@@ -54,6 +57,71 @@ def test_the_watcher_stores_a_deposit_once_its_door_is_closed(
     report = watch.tick()
     assert [s.parcel_id for s in report.stored] == [pid]
     assert watch.tick().stored == ()  # stored once
+
+
+@pytest.fixture
+def blind_station(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[Station, InMemoryLocks]]:
+    """A station whose boards have no IR strips: they cannot tell an empty compartment."""
+    locks = InMemoryLocks([spec.id for spec in demo_layout().compartments], ir_sensors=False)
+    db = fresh_database(migrated_template(), tmp_path)
+    yield make_station(db, demo_layout(), locks, clock), locks
+    db.close()
+
+
+def _silent_deposit(station: Station, locks: InMemoryLocks) -> tuple[int, int]:
+    data = ParcelInput(carrier="DHL", tracking_number="T9", recipient_name="Bo", size=SizeClass.S)
+    held = deposit.reserve(station, actor=COURIER, parcel=data)
+    locks.mute(held.compartment_id)
+    result = deposit.deposit(station, actor=COURIER, parcel_id=held.parcel_id)
+    assert result.outcome is DoorOutcome.NO_ANSWER
+    locks.mute(held.compartment_id, False)  # the board answers reads again
+    return held.parcel_id, held.compartment_id
+
+
+def test_a_deposit_whose_door_may_not_have_opened_is_stored_only_once_seen_open(
+    blind_station: tuple[Station, InMemoryLocks],
+) -> None:
+    station, locks = blind_station
+    watch = DoorWatch(station)
+    pid, cid = _silent_deposit(station, locks)
+    assert locks.is_latched(cid)  # the door never opened: the compartment is empty
+    for _ in range(3):
+        assert watch.tick().stored == ()  # a shut door proves nothing here
+    with station.db.read() as session:
+        assert get_parcel(session, pid).state is ParcelState.RESERVED
+
+    # the courier reports the door would not open: the parcel may go elsewhere
+    assert deposit.report_stuck_door(station, actor=COURIER, parcel_id=pid) == cid
+    with station.db.read() as session:
+        assert get_parcel(session, pid).state is ParcelState.ANNOUNCED
+
+
+def test_a_silent_board_whose_door_did_open_stores_after_the_door_is_closed(
+    blind_station: tuple[Station, InMemoryLocks],
+) -> None:
+    station, locks = blind_station
+    watch = DoorWatch(station)
+    pid, cid = _silent_deposit(station, locks)
+    locks.open(CompartmentId(cid))  # the unlock worked; only its answer was lost
+    assert watch.tick().stored == ()  # seen open: from now on a shut door means stored
+    locks.put(cid)
+    locks.close(cid)
+    assert [s.parcel_id for s in watch.tick().stored] == [pid]
+    with station.db.read() as session:
+        assert get_parcel(session, pid).state is ParcelState.STORED
+        assert get_parcel(session, pid).door_unconfirmed is False
+
+
+def test_with_ir_strips_a_parcel_seen_inside_is_stored_even_if_the_door_was_missed(
+    station: Station, locks: InMemoryLocks
+) -> None:
+    watch = DoorWatch(station)
+    pid, cid = _silent_deposit(station, locks)
+    assert watch.tick().stored == ()  # shut and empty: nothing to store
+    locks.open(CompartmentId(cid))
+    locks.put(cid)
+    locks.close(cid)  # opened and shut between two ticks
+    assert [s.parcel_id for s in watch.tick().stored] == [pid]
 
 
 def test_a_door_left_open_raises_one_alert_that_closing_clears(
