@@ -29,6 +29,11 @@ cookie_scheme = APIKeyCookie(
 )
 
 
+def client_address(request: Request) -> str:
+    """Attempt limits count per client address (the kiosk is one client)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _not_signed_in() -> ProblemError:
     return ProblemError(
         401,

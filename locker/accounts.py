@@ -3,10 +3,11 @@
 Passwords are kept only as argon2 hashes; bearer tokens, session ids and CSRF tokens are
 random (:mod:`secrets`) and kept only as keyed hashes, like pickup codes. Nothing ships
 with a default password: the first admin gets a one-time password, which must be
-replaced at the first sign-in. Wrong passwords are limited per account name with the
-same growing delays as wrong pickup codes. Every bearer token ends (a signed-in script's
-after hours, a courier device's after months) and can be revoked; a new or reset password
-revokes every token and ends every session of the account.
+replaced at the first sign-in. Wrong passwords are limited per account name and per
+client address with the same growing delays as wrong pickup codes. Every bearer token
+ends (a signed-in script's after hours, a courier device's after months) and can be
+revoked; a new or reset password revokes every token and ends every session of the
+account.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from locker.types import Role
 
 MIN_PASSWORD_LENGTH = 10
 LOGIN_POLICY = AttemptPolicy(free_failures=5, base_delay_s=30.0, max_delay_s=900.0)
+# One client address trying many names (a password sprayed over every account).
+LOGIN_FROM_POLICY = AttemptPolicy(free_failures=20, base_delay_s=30.0, max_delay_s=900.0)
 DEVICE_TOKEN_TTL = timedelta(days=90)  # a new courier's first token, for their device
 TOUCH_EVERY = timedelta(minutes=5)  # how stale a token's last_used_at may get
 TOKEN_PREFIX = "lps_"  # noqa: S105 (a marker, not a secret): makes a leaked token easy to recognise in logs and scanners
@@ -176,38 +179,65 @@ def ensure_admin(station: Station) -> str | None:
 
 
 def sign_in(
-    station: Station, *, name: str, password: str, new_password: str | None = None
+    station: Station,
+    *,
+    name: str,
+    password: str,
+    new_password: str | None = None,
+    client: str = "local",
 ) -> Principal:
-    """Check a password (with growing delays after wrong ones); replace it if asked."""
+    """Check a password (with growing delays after wrong ones); replace it if asked.
+
+    Wrong passwords are limited per account name and per client address. The attempt is
+    counted as a failure before the (slow) argon2 check and refunded if the password is
+    right, so parallel guesses cannot slip past the limits, and the database's write lock
+    is never held while a password is hashed.
+    """
+    if new_password is not None:
+        _check_password(new_password)  # before anything is counted
     now = station.now()
-    scope = f"login:{name}"
+    scopes = (f"login:{name}", f"login-from:{client}")
     with station.db.write() as session:
-        attempts.check(session, LOGIN_POLICY, scope, now, station_wide=False)
-        account = session.exec(select(Account).where(Account.name == name)).first()
-        stored = account.password_hash if account and account.active else None
-        if not _verify(stored, password) or account is None:
+        attempts.check(session, LOGIN_POLICY, scopes[0], now, station_wide=False)
+        attempts.check(session, LOGIN_FROM_POLICY, scopes[1], now, station_wide=False)
+        for scope in scopes:
             attempts.failed(session, scope, now, station_wide=False)
+        account = session.exec(select(Account).where(Account.name == name)).first()
+    stored = account.password_hash if account and account.active else None
+    right = _verify(stored, password) and account is not None
+    new_hash = _HASHER.hash(new_password) if right and new_password is not None else None
+    rehash = (
+        _HASHER.hash(password)
+        if right and new_hash is None and _HASHER.check_needs_rehash(stored or "")
+        else None
+    )
+    with station.db.write() as session:
+        current = session.exec(select(Account).where(Account.name == name)).first()
+        if (
+            not right
+            or current is None
+            or not current.active
+            or current.password_hash != stored  # changed while this one was checked
+        ):
             record(session, actor=f"login:{name}", action="login.rejected", now=now)
-            failed = True
+            current = None
         else:
-            failed = False
-            attempts.succeeded(session, scope)
-            if new_password is not None:
-                _check_password(new_password)
-                account.password_hash = _HASHER.hash(new_password)
-                account.must_change_password = False
-                assert account.id is not None
-                _sign_out_everywhere(session, account.id, now)
-                record(session, actor=f"{account.role}:{name}", action="password.changed", now=now)
-            elif account.must_change_password:
-                raise PasswordChangeRequired()
-            elif _HASHER.check_needs_rehash(stored or ""):
-                account.password_hash = _HASHER.hash(password)
-            session.add(account)
-            principal = _principal(account)
-    if failed:  # raised after the commit, so the failure counts
+            attempts.succeeded(session, scopes[0])
+            attempts.refunded(session, scopes[1])
+            if new_hash is not None:
+                current.password_hash = new_hash
+                current.must_change_password = False
+                assert current.id is not None
+                _sign_out_everywhere(session, current.id, now)
+                record(session, actor=f"{current.role}:{name}", action="password.changed", now=now)
+            elif rehash is not None:
+                current.password_hash = rehash
+            session.add(current)
+    if current is None:
         raise NotAuthenticated("wrong name or password")
-    return principal
+    if current.must_change_password:
+        raise PasswordChangeRequired()
+    return _principal(current)
 
 
 def _verify(stored: str | None, password: str) -> bool:

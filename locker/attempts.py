@@ -81,6 +81,15 @@ def failed(session: Session, terminal: str, now: datetime, *, station_wide: bool
         session.add(counter)
 
 
+def refunded(session: Session, terminal: str) -> None:
+    """Take back one failure counted in advance (the attempt turned out right)."""
+    counter = session.get(AttemptCounter, f"terminal:{terminal}")
+    if counter is not None and counter.consecutive:
+        counter.consecutive -= 1
+        counter.window_failures = max(0, counter.window_failures - 1)
+        session.add(counter)
+
+
 def succeeded(session: Session, terminal: str) -> None:
     """A right code clears the terminal's run of failures (not the station's hourly count)."""
     counter = session.get(AttemptCounter, f"terminal:{terminal}")

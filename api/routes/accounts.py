@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Depends, Path, Response, status
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Cookie, Depends, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
+from api.context import StationContext
 from api.problems import ProblemError
 from api.schemas import (
     AccountIn,
@@ -20,7 +23,7 @@ from api.schemas import (
     TokenIn,
     TokenOut,
 )
-from api.security import SESSION_COOKIE, Admin, Ctx, bearer_scheme, principal
+from api.security import SESSION_COOKIE, Admin, Ctx, bearer_scheme, client_address, principal
 from locker import accounts
 from locker.accounts import Principal
 from locker.types import Role
@@ -35,14 +38,28 @@ def account_out(who: Principal, active: bool = True) -> AccountOut:
     )
 
 
-@router.post("/auth/token", status_code=status.HTTP_201_CREATED)
-async def token(body: TokenIn, ctx: Ctx) -> TokenOut:
-    """Sign in with name and password for a bearer token (shown once)."""
-    who = await run_in_threadpool(
-        lambda: accounts.sign_in(
-            ctx.station, name=body.name, password=body.password, new_password=body.new_password
+# Password hashing is slow on purpose: at most two sign-ins hash at a time, so a flood
+# of them waits in line instead of taking every worker thread from the doors.
+_HASHING = anyio.CapacityLimiter(2)
+
+
+async def _signed_in(body: SignInIn, request: Request, ctx: StationContext) -> Principal:
+    def check() -> Principal:
+        return accounts.sign_in(
+            ctx.station,
+            name=body.name,
+            password=body.password,
+            new_password=body.new_password,
+            client=client_address(request),
         )
-    )
+
+    return await anyio.to_thread.run_sync(check, limiter=_HASHING)
+
+
+@router.post("/auth/token", status_code=status.HTTP_201_CREATED)
+async def token(body: TokenIn, request: Request, ctx: Ctx) -> TokenOut:
+    """Sign in with name and password for a bearer token (shown once)."""
+    who = await _signed_in(body, request, ctx)
     ttl = timedelta(hours=ctx.settings.token_hours)
     issued = await run_in_threadpool(
         lambda: accounts.issue_token(ctx.station, who, ttl=ttl, label=body.label)
@@ -65,13 +82,9 @@ def revoke_token(
 
 
 @router.post("/auth/session")
-async def sign_in(body: SignInIn, response: Response, ctx: Ctx) -> SessionOut:
+async def sign_in(body: SignInIn, request: Request, response: Response, ctx: Ctx) -> SessionOut:
     """Sign a browser in: sets the session cookie; send the CSRF token with every change."""
-    who = await run_in_threadpool(
-        lambda: accounts.sign_in(
-            ctx.station, name=body.name, password=body.password, new_password=body.new_password
-        )
-    )
+    who = await _signed_in(body, request, ctx)
     if who.role is Role.COURIER:
         raise ProblemError(403, "forbidden", "Couriers sign in for a bearer token instead.")
     ttl = timedelta(hours=ctx.settings.session_hours)

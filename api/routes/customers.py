@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.problems import ProblemError
 from api.schemas import CollectIn, CollectionOut
-from api.security import Ctx
+from api.security import Ctx, client_address
 from api.views import door_out
 from locker.errors import CodeInvalid, TooManyAttempts
 from locker.services import pickup
@@ -26,11 +26,6 @@ async def arrival() -> float:
     return time.perf_counter()
 
 
-def terminal_of(request: Request) -> str:
-    """Attempt limits count per client address (the kiosk is one client)."""
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/collect",
     responses={
@@ -44,7 +39,7 @@ def collect(
 ) -> CollectionOut:
     """Open the compartments of the parcels this PIN or QR token belongs to."""
     try:
-        result = pickup.collect(ctx.station, code=body.code, terminal=terminal_of(request))
+        result = pickup.collect(ctx.station, code=body.code, terminal=client_address(request))
     except CodeInvalid:
         ctx.metrics.attempts_rejected.labels("code_invalid").inc()
         raise

@@ -97,6 +97,25 @@ def test_wrong_passwords_are_limited_per_account_name(tmp_path: Path) -> None:
         ok(anyone.post(f"{API}/auth/token", json={"name": "staff", "password": PASSWORD}), 201)
 
 
+def test_one_address_trying_many_names_is_limited_too(tmp_path: Path) -> None:
+    with (
+        live_station(tmp_path, background=False) as live,
+        live.client(None, local_address="127.0.0.3") as sprayer,
+        live.client(None, local_address="127.0.0.4") as colleague,
+    ):
+        free = accounts.LOGIN_FROM_POLICY.free_failures
+        for n in range(free):  # a different name each time: no name's own limit is hit
+            problem(
+                sprayer.post(f"{API}/auth/token", json={"name": f"u{n}", "password": "x" * 12}),
+                401,
+                "not_authenticated",
+            )
+        limited = sprayer.post(f"{API}/auth/token", json={"name": "staff", "password": PASSWORD})
+        problem(limited, 429, "too_many_attempts")
+        # the account itself is not locked: the same password works from elsewhere
+        ok(colleague.post(f"{API}/auth/token", json={"name": "staff", "password": PASSWORD}), 201)
+
+
 def test_first_admin_must_replace_the_one_time_password(tmp_path: Path) -> None:
     with bare_station(tmp_path) as station, station.client() as anyone:
         one_time = accounts.ensure_admin(station.runtime.station)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -11,7 +14,7 @@ from locker import accounts
 from locker.accounts import NotAuthenticated, PasswordChangeRequired, WeakPassword
 from locker.errors import TooManyAttempts
 from locker.station import Station
-from locker.tables import Account, ApiToken, StaffSession
+from locker.tables import Account, ApiToken, AttemptCounter, StaffSession
 from locker.types import Role
 from tests.support import FakeClock
 
@@ -51,6 +54,80 @@ def test_wrong_passwords_are_limited_per_name(station: Station, clock: FakeClock
         accounts.sign_in(station, name="mia", password=PASSWORD)
     clock.advance(seconds=accounts.LOGIN_POLICY.base_delay_s + 1)
     assert accounts.sign_in(station, name="mia", password=PASSWORD).name == "mia"
+
+
+def test_one_client_spraying_a_password_over_many_names_must_wait(
+    station: Station, clock: FakeClock
+) -> None:
+    accounts.create_account(station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD)
+    for n in range(accounts.LOGIN_FROM_POLICY.free_failures):
+        with pytest.raises(NotAuthenticated):
+            accounts.sign_in(station, name=f"user{n}", password=PASSWORD, client="10.0.0.9")
+    with pytest.raises(TooManyAttempts):
+        accounts.sign_in(station, name="mia", password=PASSWORD, client="10.0.0.9")
+    assert accounts.sign_in(station, name="mia", password=PASSWORD, client="10.0.0.7").name == "mia"
+    clock.advance(seconds=accounts.LOGIN_FROM_POLICY.base_delay_s + 1)
+    assert accounts.sign_in(station, name="mia", password=PASSWORD, client="10.0.0.9").name == "mia"
+
+
+def test_a_right_password_takes_back_only_its_own_count(station: Station) -> None:
+    accounts.create_account(station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD)
+    for _ in range(3):
+        with pytest.raises(NotAuthenticated):
+            accounts.sign_in(station, name="ghost", password=PASSWORD, client="10.0.0.9")
+    accounts.sign_in(station, name="mia", password=PASSWORD, client="10.0.0.9")
+    with station.db.read() as session:
+        by_address = session.get(AttemptCounter, "terminal:login-from:10.0.0.9")
+        by_name = session.get(AttemptCounter, "terminal:login:mia")
+    assert by_address is not None
+    assert by_address.consecutive == 3
+    assert by_name is not None
+    assert by_name.consecutive == 0
+
+
+def test_parallel_wrong_passwords_cannot_slip_past_the_limit(station: Station) -> None:
+    accounts.create_account(station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD)
+    outcomes: list[str] = []
+
+    def guess(n: int) -> None:
+        try:
+            accounts.sign_in(station, name="mia", password=f"guess number {n}", client=f"c{n}")
+        except (NotAuthenticated, TooManyAttempts) as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("not_authenticated") == accounts.LOGIN_POLICY.free_failures
+    assert outcomes.count("too_many_attempts") == 12 - accounts.LOGIN_POLICY.free_failures
+
+
+def test_no_write_lock_is_held_while_a_password_is_hashed(
+    station: Station, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    accounts.create_account(station, name="mia", role=Role.STAFF, actor="t", password=PASSWORD)
+    verify = accounts._verify
+    free_while_hashing: list[bool] = []
+
+    def watched(stored: str | None, password: str) -> bool:
+        other = sqlite3.connect(tmp_path / "station.db", timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if anyone holds the write lock
+            other.execute("ROLLBACK")
+            free_while_hashing.append(True)
+        except sqlite3.OperationalError:
+            free_while_hashing.append(False)
+        finally:
+            other.close()
+        return verify(stored, password)
+
+    monkeypatch.setattr(accounts, "_verify", watched)
+    accounts.sign_in(station, name="mia", password=PASSWORD, new_password="another passphrase")
+    with pytest.raises(NotAuthenticated):
+        accounts.sign_in(station, name="mia", password="not the password")
+    assert free_while_hashing == [True, True]
 
 
 def test_unknown_names_and_wrong_passwords_look_the_same(station: Station) -> None:
