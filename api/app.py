@@ -12,6 +12,7 @@ from sqlmodel import col, func, select
 
 from api import problems
 from api.background import Background
+from api.body_limit import BodyLimit
 from api.context import StationContext
 from api.metrics import Metrics
 from api.routes import accounts, couriers, customers, sim, staff, system
@@ -93,6 +94,7 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     )
     app.state.ctx = ctx
     problems.install(app)
+    app.add_middleware(BodyLimit)
     for module in (customers, couriers, staff, accounts, system):
         app.include_router(module.router)
     if ctx.sim is not None:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal, Self
+from datetime import UTC, datetime
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from locker.types import CompartmentState, Condition, ParcelState, Role, SizeClass
 
 Text = Field(min_length=1, max_length=200)
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no row has a bigger id
+
+
+def _convertible(value: datetime) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:59-14:00 is past year 9999 in UTC
+        raise ValueError("the time is out of range") from exc
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_convertible)]
 
 
 class _In(BaseModel):
@@ -52,7 +64,7 @@ class AnnounceIn(ParcelIn):
 class DepositIn(_In):
     """Either an announced parcel's id, or a new parcel."""
 
-    parcel_id: int | None = Field(default=None, ge=1)
+    parcel_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     parcel: ParcelIn | None = None
 
     @model_validator(mode="after")
@@ -161,7 +173,7 @@ class NoteIn(_In):
 
 
 class ExtendIn(_In):
-    until: AwareDatetime | None = None
+    until: Moment | None = None
     days: float | None = Field(default=None, gt=0, le=90)
 
     @model_validator(mode="after")

@@ -140,6 +140,8 @@ def create_account(
         raise InvalidTransition("an account needs a name")
     if role is Role.COURIER and not (carrier and carrier.strip()):
         raise InvalidTransition("a courier account needs the carrier it works for")
+    if role is not Role.COURIER and carrier is not None:
+        raise InvalidTransition("only couriers work for a carrier; staff see every parcel")
     one_time = password is None
     if password is None:
         password = secrets.token_urlsafe(12)

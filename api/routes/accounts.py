@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from api.context import StationContext
 from api.problems import ProblemError
 from api.schemas import (
+    MAX_ID,
     AccountIn,
     AccountOut,
     NewAccountOut,
@@ -147,7 +148,9 @@ def create_account(body: AccountIn, who: Admin, ctx: Ctx) -> NewAccountOut:
 
 
 @router.post("/accounts/{account_id}/deactivate")
-def deactivate(account_id: Annotated[int, Path(ge=1)], who: Admin, ctx: Ctx) -> AccountOut:
+def deactivate(
+    account_id: Annotated[int, Path(ge=1, le=MAX_ID)], who: Admin, ctx: Ctx
+) -> AccountOut:
     """Switch an account off: its tokens and sessions stop working at once."""
     if account_id == who.account_id:
         raise ProblemError(409, "invalid_transition", "You cannot switch off your own account.")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, status
 from sqlmodel import Session
 
 from api.problems import ProblemError
-from api.schemas import AnnounceIn, ConfirmOut, DepositIn, DepositOut, ParcelIn, ParcelOut
+from api.schemas import MAX_ID, AnnounceIn, ConfirmOut, DepositIn, DepositOut, ParcelIn, ParcelOut
 from api.security import Courier, CourierOrStaff, Ctx
 from api.views import code_out, door_out, parcel_out
 from locker.accounts import Principal
@@ -24,7 +24,7 @@ from locker.tables import Parcel
 from locker.types import DoorPurpose, ParcelState
 
 router = APIRouter(prefix="/api/v1", tags=["couriers"])
-ParcelId = Annotated[int, Path(ge=1)]
+ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 HANDOVER_WAIT_S = 1.0
 
 

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 
 from api.problems import ProblemError
-from api.schemas import SimDoorOut, SimFaultIn
+from api.schemas import MAX_ID, SimDoorOut, SimFaultIn
 from api.security import Ctx
 from sim.faults import Fault
 from sim.station import SimStation
 
 router = APIRouter(prefix="/api/v1/sim", tags=["simulator"])
-CompartmentNo = Annotated[int, Path(ge=1)]
+CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 Hand = Literal["open", "close", "put", "take"]
 
 

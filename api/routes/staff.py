@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
 
 from api.routes.couriers import door_did_not_open
 from api.schemas import (
+    MAX_ID,
     AlertOut,
     AuditOut,
     BusHealthOut,
@@ -19,6 +19,7 @@ from api.schemas import (
     CompartmentOut,
     DoorOut,
     ExtendIn,
+    Moment,
     NoteIn,
     ParcelOut,
     ReasonIn,
@@ -34,8 +35,8 @@ from locker.tables import Parcel
 from locker.types import CompartmentState, DoorPurpose, ParcelState, SizeClass
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
-CompartmentNo = Annotated[int, Path(ge=1)]
-ParcelId = Annotated[int, Path(ge=1)]
+CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 
 
@@ -127,11 +128,11 @@ def list_parcels(
     ctx: Ctx,
     state: Annotated[list[ParcelState] | None, Query()] = None,
     carrier: str | None = None,
-    compartment: Annotated[int | None, Query(ge=1)] = None,
+    compartment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     q: Annotated[str | None, Query(max_length=100, description="tracking number or name")] = None,
     overdue: bool = False,
     limit: Limit = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[ParcelOut]:
     """Parcels, newest first, with filters."""
     where = queries.ParcelFilter(
@@ -181,11 +182,13 @@ def audit(
     ctx: Ctx,
     action: Annotated[str | None, Query(max_length=64, description="prefix, e.g. door.")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-    parcel: Annotated[int | None, Query(ge=1)] = None,
-    compartment: Annotated[int | None, Query(ge=1)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
-    before: Annotated[int | None, Query(ge=1, description="entries older than this id")] = None,
+    parcel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    compartment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="entries older than this id")
+    ] = None,
     limit: Limit = 100,
 ) -> list[AuditOut]:
     """The audit log, newest first."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -74,11 +74,16 @@ def clear_fault(station: Station, *, actor: str, compartment_id: int, note: str 
         )
 
 
+LONGEST_DEADLINE = timedelta(days=365)
+
+
 def extend_deadline(station: Station, *, actor: str, parcel_id: int, until: datetime) -> None:
     """Give the recipient until ``until``; an expired parcel becomes collectable again."""
     now = station.now()
     if until <= now:
         raise InvalidTransition("the new deadline must lie in the future")
+    if until > now + LONGEST_DEADLINE:
+        raise InvalidTransition("a deadline may lie at most a year ahead")
     with station.db.write() as session:
         parcel = get_parcel(session, parcel_id)
         if parcel.compartment_id in busy_doors(session):
