@@ -26,6 +26,7 @@ class CodeHandover:
         self._clock = clock
         self._limit = limit
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._items: OrderedDict[int, tuple[float, Stored]] = OrderedDict()
 
     def put(self, stored: Stored) -> None:
@@ -33,10 +34,13 @@ class CodeHandover:
             self._items[stored.parcel_id] = (self._clock() + self._ttl_s, stored)
             while len(self._items) > self._limit:
                 self._items.popitem(last=False)
+            self._arrived.notify_all()
 
-    def take(self, parcel_id: int) -> Stored | None:
-        """The waiting code of a parcel, removed as it is handed over."""
+    def take(self, parcel_id: int, *, wait_s: float = 0.0) -> Stored | None:
+        """The waiting code of a parcel, removed as it is handed over; waits up to
+        ``wait_s`` for one that is about to be left here."""
         with self._lock:
+            self._arrived.wait_for(lambda: parcel_id in self._items, timeout=wait_s)
             item = self._items.pop(parcel_id, None)
         if item is None or item[0] < self._clock():
             return None

@@ -3,7 +3,6 @@ door is closed, report a door that would not open, and take expired parcels back
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
@@ -73,10 +72,7 @@ def door_did_not_open(ctx: Ctx, result: DoorResult, detail: str, next_step: str)
 
 def _handed_over(ctx: Ctx, parcel_id: int) -> Stored | None:
     """The code the door watcher left for this parcel; it may be a moment behind its commit."""
-    deadline = time.monotonic() + HANDOVER_WAIT_S
-    while (waiting := ctx.handover.take(parcel_id)) is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return waiting
+    return ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)
 
 
 def _open_for_deposit(ctx: Ctx, who: Principal, parcel_id: int) -> DepositOut:

@@ -3,6 +3,7 @@ reissued codes, the code handover, and where a compartment is."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -211,6 +212,20 @@ def test_the_handover_gives_a_code_once_and_forgets_it_in_time() -> None:
     assert handover.take(2) is None
     now[0] = 61
     assert handover.take(3) is None
+
+
+def test_a_waiting_request_gets_the_code_the_moment_the_watcher_leaves_it() -> None:
+    handover = CodeHandover(60)
+    item = Stored(7, 7, None, None, (7,))  # type: ignore[arg-type]
+    taken: list[Stored | None] = []
+    waiter = threading.Thread(target=lambda: taken.append(handover.take(7, wait_s=30)))
+    waiter.start()
+    handover.put(Stored(8, 8, None, None, (8,)))  # type: ignore[arg-type]  (not its parcel)
+    handover.put(item)
+    waiter.join()
+    assert taken == [item]
+    assert handover.take(7) is None  # handed over once
+    assert handover.take(9, wait_s=0.01) is None  # nothing comes: it gives up
 
 
 def test_locations_read_as_a_person_sees_the_front() -> None:
