@@ -12,7 +12,8 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 class BodyLimit:
-    """ASGI middleware: read the body (at most ``max_bytes``), then hand it to the app."""
+    """ASGI middleware: a declared length is checked before the body is read; a body sent
+    in chunks without one is read here (at most ``max_bytes``), then handed to the app."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -23,12 +24,15 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None:  # the server reads no more than the declared length
+            if declared.isdigit() and int(declared) <= self.max_bytes:
+                await self.app(scope, receive, send)
+            else:
+                await self._refuse(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
-        while True:  # a body sent in chunks, without a length, is counted as it comes
+        while True:  # counted as it comes
             message = await receive()
             if message["type"] == "http.disconnect":
                 return

@@ -102,7 +102,7 @@ def finish(
 
 def _the_parcel(op: DoorOp) -> int | None:
     """The parcel behind a door's opening, if it was opened for exactly one."""
-    ids = [int(part) for part in op.parcel_ids.split(",") if part]
+    ids = parcel_ids_of(op)
     return ids[0] if len(ids) == 1 else None
 
 

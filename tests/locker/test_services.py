@@ -25,7 +25,7 @@ from locker.layout import demo_layout
 from locker.locks import DoorOutcome, DoorReading
 from locker.services import deposit, doors, pickup, reconcile, staff
 from locker.services.deposit import ParcelInput, Stored
-from locker.station import Station, compartment_state, sync_layout
+from locker.station import Station, compartment_state, get_parcel, sync_layout
 from locker.tables import DoorOp, Parcel
 from locker.testing import InMemoryLocks
 from locker.types import CompartmentId, CompartmentState, DoorPurpose, ParcelState, SizeClass
@@ -404,6 +404,26 @@ def test_reconcile_deposit_with_parcel_inside_lets_it_be_stored(
     assert [s.verdict for s in reconcile.reconcile(station)] == ["opened"]
     stored = deposit.confirm_stored(station, parcel_id=reservation.parcel_id)
     assert stored.compartment_id == reservation.compartment_id
+
+
+def test_reconcile_of_an_unread_deposit_keeps_it_unconfirmed_until_seen(
+    station: Station, locks: InMemoryLocks
+) -> None:
+    reservation = deposit.reserve(station, actor=COURIER, parcel=parcel())
+    cid = reservation.compartment_id
+    leave_pending(station, DoorPurpose.DEPOSIT, cid, reservation.parcel_id)
+    locks.mute(cid)
+    assert [s.verdict for s in reconcile.reconcile(station)] == ["unknown"]
+    locks.mute(cid, False)
+    with station.db.read() as session:
+        held = get_parcel(session, reservation.parcel_id)
+    assert (held.state, held.compartment_id, held.door_unconfirmed) == (
+        ParcelState.RESERVED,
+        cid,
+        True,
+    )
+    assert deposit.store_closed_deposits(station) == []  # shut and empty: nothing stored
+    assert state_of(station, reservation.parcel_id) is ParcelState.RESERVED
 
 
 def test_a_door_under_way_is_busy(station: Station, locks: InMemoryLocks) -> None:
