@@ -49,3 +49,45 @@ def locate(layout: Layout, compartment_id: int) -> Location:
         rows=len(stack),
         height=height,
     )
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A compartment's door on a drawing of the front, as fractions of the front's width
+    and height (0 = left/top), so a screen can scale the drawing to any size."""
+
+    compartment_id: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def tiles(layout: Layout) -> tuple[Tile, ...]:
+    """The front as it is built: columns side by side, each as wide as its widest
+    compartment, compartments stacked from the top in row order, sized by their heights."""
+    columns = sorted({c.column for c in layout.compartments})
+    stacks = {
+        column: sorted((c for c in layout.compartments if c.column == column), key=lambda c: c.row)
+        for column in columns
+    }
+    widths = {column: max(c.width_mm for c in stacks[column]) for column in columns}
+    total_width = sum(widths.values())
+    total_height = max(sum(c.height_mm for c in stack) for stack in stacks.values())
+    drawn: list[Tile] = []
+    left = 0
+    for column in columns:
+        top = 0
+        for spec in stacks[column]:
+            drawn.append(
+                Tile(
+                    compartment_id=spec.id,
+                    x=left / total_width,
+                    y=top / total_height,
+                    width=widths[column] / total_width,
+                    height=spec.height_mm / total_height,
+                )
+            )
+            top += spec.height_mm
+        left += widths[column]
+    return tuple(sorted(drawn, key=lambda t: t.compartment_id))

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     device_token_days: float = Field(default=90, gt=0)  # a new courier's first token
     cookie_secure: bool = False  # set on a station served over https
     code_handover_hours: float = Field(default=24, gt=0)  # see locker.handover
+    staff_contact: str = ""  # shown at the kiosk: how to reach the shop's staff
+    kiosk_reset_s: float = Field(default=60, gt=0)  # the kiosk forgets an answer after this
 
     @property
     def database_path(self) -> Path:

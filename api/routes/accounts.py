@@ -44,7 +44,7 @@ def account_out(who: Principal, active: bool = True) -> AccountOut:
 _HASHING = anyio.CapacityLimiter(2)
 
 
-async def _signed_in(body: SignInIn, request: Request, ctx: StationContext) -> Principal:
+async def signed_in(body: SignInIn, request: Request, ctx: StationContext) -> Principal:
     def check() -> Principal:
         return accounts.sign_in(
             ctx.station,
@@ -60,7 +60,7 @@ async def _signed_in(body: SignInIn, request: Request, ctx: StationContext) -> P
 @router.post("/auth/token", status_code=status.HTTP_201_CREATED)
 async def token(body: TokenIn, request: Request, ctx: Ctx) -> TokenOut:
     """Sign in with name and password for a bearer token (shown once)."""
-    who = await _signed_in(body, request, ctx)
+    who = await signed_in(body, request, ctx)
     ttl = timedelta(hours=ctx.settings.token_hours)
     issued = await run_in_threadpool(
         lambda: accounts.issue_token(ctx.station, who, ttl=ttl, label=body.label)
@@ -85,7 +85,7 @@ def revoke_token(
 @router.post("/auth/session")
 async def sign_in(body: SignInIn, request: Request, response: Response, ctx: Ctx) -> SessionOut:
     """Sign a browser in: sets the session cookie; send the CSRF token with every change."""
-    who = await _signed_in(body, request, ctx)
+    who = await signed_in(body, request, ctx)
     if who.role is Role.COURIER:
         raise ProblemError(403, "forbidden", "Couriers sign in for a bearer token instead.")
     ttl = timedelta(hours=ctx.settings.session_hours)

@@ -75,10 +75,20 @@ def _handed_over(ctx: Ctx, parcel_id: int) -> Stored | None:
     return ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)
 
 
+def open_counted(ctx: Ctx, who: Principal, parcel_id: int) -> DoorResult:
+    """Open the compartment held for the parcel, counted in the metrics (API and screen)."""
+    result = deposit.deposit(ctx.station, actor=who.actor, parcel_id=parcel_id)
+    ctx.metrics.doors(DoorPurpose.DEPOSIT, (result,))
+    return result
+
+
+def parcel_input(body: ParcelIn, who: Principal) -> deposit.ParcelInput:
+    return _input(body, _carrier(who))
+
+
 def _open_for_deposit(ctx: Ctx, who: Principal, parcel_id: int) -> DepositOut:
     station = ctx.station
-    result = deposit.deposit(station, actor=who.actor, parcel_id=parcel_id)
-    ctx.metrics.doors(DoorPurpose.DEPOSIT, (result,))
+    result = open_counted(ctx, who, parcel_id)
     if result.outcome in UNCERTAIN:
         raise door_did_not_open(
             ctx,

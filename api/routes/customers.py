@@ -8,12 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from api.context import StationContext
 from api.problems import ProblemError
 from api.schemas import CollectIn, CollectionOut
 from api.security import Ctx, client_address
 from api.views import door_out
 from locker.errors import CodeInvalid, TooManyAttempts
 from locker.services import pickup
+from locker.services.pickup import Collection
 from locker.types import DoorPurpose
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -24,6 +26,22 @@ CALL_STAFF = "If it still does not open, call the shop's staff: the station has 
 async def arrival() -> float:
     """When the request reached the app (resolved before the worker thread starts)."""
     return time.perf_counter()
+
+
+def collect_counted(ctx: StationContext, code: str, terminal: str, t0: float) -> Collection:
+    """A collection with its metrics (the API's and the kiosk screen's alike)."""
+    try:
+        result = pickup.collect(ctx.station, code=code, terminal=terminal)
+    except CodeInvalid:
+        ctx.metrics.attempts_rejected.labels("code_invalid").inc()
+        raise
+    except TooManyAttempts:
+        ctx.metrics.attempts_rejected.labels("too_many_attempts").inc()
+        raise
+    if any(door.opened for door in result.doors):
+        ctx.metrics.code_to_unlock.observe(time.perf_counter() - t0)
+    ctx.metrics.doors(DoorPurpose.COLLECT, result.doors)
+    return result
 
 
 @router.post(
@@ -38,17 +56,7 @@ def collect(
     body: CollectIn, request: Request, ctx: Ctx, t0: Annotated[float, Depends(arrival)]
 ) -> CollectionOut:
     """Open the compartments of the parcels this PIN or QR token belongs to."""
-    try:
-        result = pickup.collect(ctx.station, code=body.code, terminal=client_address(request))
-    except CodeInvalid:
-        ctx.metrics.attempts_rejected.labels("code_invalid").inc()
-        raise
-    except TooManyAttempts:
-        ctx.metrics.attempts_rejected.labels("too_many_attempts").inc()
-        raise
-    if any(door.opened for door in result.doors):
-        ctx.metrics.code_to_unlock.observe(time.perf_counter() - t0)
-    ctx.metrics.doors(DoorPurpose.COLLECT, result.doors)
+    result = collect_counted(ctx, body.code, client_address(request), t0)
     layout = ctx.station.layout
     doors = [door_out(layout, door) for door in result.doors]
     opened = [d for d in doors if d.opened]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from typing import Literal
 
-import qrcode
-import qrcode.image.svg
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from api import qr_images
 from api.schemas import HealthOut, QrIn
 from api.security import Ctx
 from locker.alerts import open_alerts
@@ -36,11 +34,15 @@ def _bus_state(ctx: Ctx, bus: str) -> Literal["ok", "no_answer"]:
     return "no_answer" if counters.get("timeouts", 0) and not counters.get("replies", 0) else "ok"
 
 
+def bus_states(ctx: Ctx) -> dict[str, Literal["ok", "no_answer"]]:
+    return {bus.id: _bus_state(ctx, bus.id) for bus in ctx.station.layout.buses}
+
+
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def healthz(ctx: Ctx) -> JSONResponse:
     """Is the station working: its database, its buses (a board that answered recently)."""
     db_ok = _database_ok(ctx)
-    buses = {bus.id: _bus_state(ctx, bus.id) for bus in ctx.station.layout.buses}
+    buses = bus_states(ctx)
     alerts = 0
     if db_ok:
         with ctx.station.db.read() as session:
@@ -60,13 +62,6 @@ def metrics(ctx: Ctx) -> Response:
     return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _qr(token: str) -> qrcode.QRCode:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
-    code.add_data(token)
-    code.make(fit=True)
-    return code
-
-
 @router.post(
     "/api/v1/qr.png",
     response_class=Response,
@@ -74,9 +69,7 @@ def _qr(token: str) -> qrcode.QRCode:
 )
 def qr_png(body: QrIn) -> Response:
     """The QR image of a pickup token, as PNG. It does not say whether the token is live."""
-    buffer = io.BytesIO()
-    _qr(body.token).make_image().save(buffer)
-    return Response(buffer.getvalue(), media_type="image/png")
+    return Response(qr_images.png(body.token), media_type="image/png")
 
 
 @router.post(
@@ -86,6 +79,4 @@ def qr_png(body: QrIn) -> Response:
 )
 def qr_svg(body: QrIn) -> Response:
     """The QR image of a pickup token, as SVG."""
-    buffer = io.BytesIO()
-    _qr(body.token).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
-    return Response(buffer.getvalue(), media_type="image/svg+xml")
+    return Response(qr_images.svg(body.token), media_type="image/svg+xml")

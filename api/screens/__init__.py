@@ -1,0 +1,31 @@
+"""The station's screens: the kiosk, the courier's and the maintenance screens, and the
+simulator's doors. Server-rendered (Jinja2), with htmx for the live parts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.context import StationContext
+from api.screens import courier, kiosk, simulator, staff
+from api.screens.render import STATIC_DIR, render
+from api.screens.sessions import SignInNeeded, sign_in_needed_answer
+
+home = APIRouter(include_in_schema=False)
+
+
+@home.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    """Where each screen is."""
+    return render(request, "index.html", simulated=request.app.state.ctx.sim is not None)
+
+
+def install(app: FastAPI, ctx: StationContext) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(SignInNeeded, sign_in_needed_answer)
+    for module in (kiosk, courier, staff):
+        app.include_router(module.router)
+    if ctx.sim is not None:
+        app.include_router(simulator.router)
+    app.include_router(home)

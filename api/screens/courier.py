@@ -1,0 +1,271 @@
+"""The courier's screen: sign in, describe the parcel (or scan its tracking number), the
+door opens, "close the door" until the station sees it closed, the code for the
+recipient, next parcel; and the expired parcels to take back."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from api import qr_images
+from api.routes.couriers import load_parcel, open_counted, parcel_input
+from api.schemas import MAX_ID, Dimensions, ParcelIn
+from api.screens.i18n import Words
+from api.screens.render import doors, language, render, where
+from api.screens.sessions import screen_role, sign_in_form, sign_in_page, signed_out, visitor
+from api.security import Ctx
+from locker.accounts import Principal
+from locker.errors import DomainError, InvalidTransition
+from locker.queries import ParcelFilter, parcels
+from locker.services import deposit, staff
+from locker.services.deposit import Stored
+from locker.services.doors import UNCERTAIN, DoorResult
+from locker.types import DoorPurpose, ParcelState, Role, SizeClass
+
+HOME = "/courier"
+router = APIRouter(prefix=HOME, include_in_schema=False)
+CourierUser = Annotated[Principal, Depends(screen_role(HOME, Role.COURIER))]
+ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Field = Annotated[str, Form(max_length=254)]
+Millimetres = Annotated[int | None, Form(ge=1, le=10_000)]
+POLL_S = 1
+
+
+def _work(
+    request: Request, ctx: Ctx, template: str, *, status: int = 200, **values: Any
+) -> HTMLResponse:
+    """A fragment for the courier's work area, with the front drawn if a door is named."""
+    words = Words(language(request))
+    marked = values.get("compartment")
+    if marked is not None:
+        values["where"] = where(ctx.station.layout, words, marked)
+        values["doors"] = doors(
+            ctx.station.layout, {marked: "mark-open"}, {marked: words("compartment_n", n=marked)}
+        )
+    return render(request, template, status=status, poll_s=POLL_S, **values)
+
+
+def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) -> HTMLResponse:
+    return _work(request, ctx, "courier_message.html", status=status, text=text, **values)
+
+
+def _door(request: Request, ctx: Ctx, parcel_id: int, result: DoorResult) -> HTMLResponse:
+    """What the courier sees after the station tried to open a compartment."""
+    words = Words(language(request))
+    n = result.compartment_id
+    if result.outcome in UNCERTAIN:
+        return _work(
+            request,
+            ctx,
+            "courier_door.html",
+            status=503,
+            parcel_id=parcel_id,
+            compartment=n,
+            uncertain=words("courier_uncertain", n=n),
+        )
+    if not result.opened:
+        return _message(request, ctx, 503, words("courier_not_opened", n=n), retry_parcel=parcel_id)
+    return _work(request, ctx, "courier_door.html", parcel_id=parcel_id, compartment=n)
+
+
+def _stored(request: Request, ctx: Ctx, stored: Stored | None, compartment: int) -> HTMLResponse:
+    code = stored.code if stored else None
+    return _work(
+        request,
+        ctx,
+        "courier_stored.html",
+        compartment=compartment,
+        pin=code.pin if code else None,
+        qr=base64.b64encode(qr_images.svg(code.qr_token)).decode() if code else None,
+        headers={"HX-Retarget": "#work", "HX-Reswap": "innerHTML"},
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def page(
+    request: Request, ctx: Ctx, who: Annotated[Principal | None, Depends(visitor)]
+) -> HTMLResponse:
+    if who is None or not who.has(Role.COURIER):
+        words = Words(language(request))
+        return sign_in_page(
+            request, HOME, "courier_title", message=words("wrong_role") if who else ""
+        )
+    return render(request, "courier.html", who=who, sizes=list(SizeClass), poll_s=POLL_S)
+
+
+@router.post("/sign-in")
+async def sign_in(
+    request: Request,
+    ctx: Ctx,
+    name: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    new_password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    return await sign_in_form(
+        request,
+        ctx,
+        home=HOME,
+        title_key="courier_title",
+        roles=(Role.COURIER,),
+        name=name,
+        password=password,
+        new_password=new_password,
+    )
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, ctx: Ctx, who: CourierUser) -> Response:
+    return signed_out(request, ctx, HOME)
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_parcel(request: Request, who: CourierUser) -> HTMLResponse:
+    """The empty form for the next parcel."""
+    return render(request, "courier_form.html", sizes=list(SizeClass))
+
+
+@router.post("/deposit", response_class=HTMLResponse)
+def deposit_new(
+    request: Request,
+    ctx: Ctx,
+    who: CourierUser,
+    tracking_number: Field = "",
+    recipient_name: Field = "",
+    recipient_email: Field = "",
+    recipient_phone: Field = "",
+    size: Annotated[str, Form(max_length=4)] = "",
+    width_mm: Millimetres = None,
+    height_mm: Millimetres = None,
+    depth_mm: Millimetres = None,
+) -> HTMLResponse:
+    """Hold the best free compartment for the parcel and open it."""
+    words = Words(language(request))
+    try:
+        dims = (
+            Dimensions(width_mm=width_mm, height_mm=height_mm, depth_mm=depth_mm)
+            if width_mm and height_mm and depth_mm
+            else None
+        )
+        body = ParcelIn(
+            tracking_number=tracking_number.strip(),
+            recipient_name=recipient_name.strip(),
+            recipient_email=recipient_email.strip() or None,
+            recipient_phone=recipient_phone.strip() or None,
+            size=SizeClass(size) if size else None,
+            dimensions=dims,
+        )
+    except (ValidationError, ValueError) as exc:
+        problems = (
+            [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+            if isinstance(exc, ValidationError)
+            else [str(exc)]
+        )
+        return _message(request, ctx, 422, "; ".join(problems), back=True)
+    try:
+        held = deposit.reserve(ctx.station, actor=who.actor, parcel=parcel_input(body, who))
+        result = open_counted(ctx, who, held.parcel_id)
+    except DomainError as exc:
+        text = words("courier_no_free") if exc.code == "no_free_compartment" else str(exc)
+        return _message(request, ctx, exc.status, text, back=True)
+    return _door(request, ctx, held.parcel_id, result)
+
+
+@router.post("/parcels/{parcel_id}/deposit", response_class=HTMLResponse)
+def deposit_again(
+    parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser
+) -> HTMLResponse:
+    """Another try for a parcel whose compartment did not open (a new one is held)."""
+    try:
+        if load_parcel(ctx.station, who, parcel_id).state is ParcelState.ANNOUNCED:
+            deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
+        result = open_counted(ctx, who, parcel_id)
+    except DomainError as exc:
+        return _message(request, ctx, exc.status, str(exc), back=True)
+    return _door(request, ctx, parcel_id, result)
+
+
+@router.post("/parcels/{parcel_id}/door-stuck", response_class=HTMLResponse)
+def door_stuck(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
+    """The door would not open: that compartment is marked faulty and another one opens."""
+    try:
+        load_parcel(ctx.station, who, parcel_id)
+        deposit.report_stuck_door(ctx.station, actor=who.actor, parcel_id=parcel_id)
+        deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
+        result = open_counted(ctx, who, parcel_id)
+    except DomainError as exc:
+        return _message(request, ctx, exc.status, str(exc), back=True)
+    return _door(request, ctx, parcel_id, result)
+
+
+@router.get("/parcels/{parcel_id}/status", response_class=HTMLResponse)
+def status(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
+    """Polled while the door is open: once the station has seen it closed, the code."""
+    try:
+        parcel = load_parcel(ctx.station, who, parcel_id)
+    except DomainError as exc:
+        return _message(request, ctx, exc.status, str(exc), back=True)
+    if parcel.state is ParcelState.STORED:
+        assert parcel.compartment_id is not None
+        return _stored(request, ctx, ctx.handover.take(parcel_id), parcel.compartment_id)
+    if parcel.state is ParcelState.RESERVED:
+        return render(request, "courier_waiting.html", parcel_id=parcel_id, poll_s=POLL_S)
+    words = Words(language(request))
+    text = words("error_other", detail=words(f"parcel_{parcel.state.value}"))
+    return _message(request, ctx, 409, text, back=True)
+
+
+@router.post("/parcels/{parcel_id}/confirm", response_class=HTMLResponse)
+def confirm(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
+    """ "I closed the door": the station reads the door (and the IR strip) and stores."""
+    words = Words(language(request))
+    parcel = None
+    try:
+        parcel = load_parcel(ctx.station, who, parcel_id)
+        stored = deposit.confirm_stored(ctx.station, parcel_id=parcel_id, actor=who.actor)
+    except InvalidTransition:
+        parcel = load_parcel(ctx.station, who, parcel_id)
+        if parcel.state is not ParcelState.STORED or parcel.compartment_id is None:
+            return _message(request, ctx, 409, words(f"parcel_{parcel.state.value}"), back=True)
+        return _stored(request, ctx, ctx.handover.take(parcel_id), parcel.compartment_id)
+    except DomainError as exc:
+        n = parcel.compartment_id if parcel else None
+        text = words("courier_door_not_closed", n=n) if exc.code == "door_not_closed" else str(exc)
+        return _work(
+            request,
+            ctx,
+            "courier_door.html",
+            status=exc.status,
+            parcel_id=parcel_id,
+            compartment=n,
+            problem=text,
+        )
+    return _stored(request, ctx, stored, stored.compartment_id)
+
+
+@router.get("/returns", response_class=HTMLResponse)
+def returns(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
+    """Expired parcels of the courier's carrier, to take back."""
+    where_ = ParcelFilter(states=(ParcelState.EXPIRED,), carrier=who.carrier, limit=200)
+    with ctx.station.db.read() as session:
+        expired = list(parcels(session, where_))
+    return render(request, "courier_returns.html", parcels=expired)
+
+
+@router.post("/parcels/{parcel_id}/take-back", response_class=HTMLResponse)
+def take_back(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
+    words = Words(language(request))
+    try:
+        load_parcel(ctx.station, who, parcel_id)
+        result = staff.take_back(ctx.station, actor=who.actor, parcel_id=parcel_id)
+    except DomainError as exc:
+        return _message(request, ctx, exc.status, str(exc), back=True)
+    ctx.metrics.doors(DoorPurpose.TAKE_BACK, (result,))
+    n = result.compartment_id
+    if not result.opened:
+        return _message(request, ctx, 503, words("courier_not_opened", n=n), back=True)
+    text = words("courier_taken_open", n=n, where=where(ctx.station.layout, words, n))
+    return _message(request, ctx, 200, text, compartment=n, good=True, back=True)

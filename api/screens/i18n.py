@@ -1,0 +1,293 @@
+"""The screens' words in English and German.
+
+Every text a screen shows has a key here with both languages, so a missing translation
+is a test failure (tests/api/screens/test_i18n.py), not a half-English kiosk. Texts may
+hold ``{name}`` fields filled by :meth:`Words.__call__`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from locker.front import Location
+
+LANGUAGES = ("en", "de")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+
+# key -> (English, German)
+TEXTS: Mapping[str, tuple[str, str]] = {
+    # shared
+    "station": ("Pickup station", "Abholstation"),
+    "language": ("Language", "Sprache"),
+    "sign_in": ("Sign in", "Anmelden"),
+    "sign_out": ("Sign out", "Abmelden"),
+    "name": ("Name", "Name"),
+    "password": ("Password", "Passwort"),
+    "new_password": ("New password (at least 12 characters)", "Neues Passwort (mind. 12 Zeichen)"),
+    "password_change_required": (
+        "This password was for the first sign-in only: choose a new one.",
+        "Dieses Passwort galt nur für die erste Anmeldung: Wählen Sie ein neues.",
+    ),
+    "signed_out": (
+        "You are signed out. Please sign in again.",
+        "Sie sind abgemeldet. Bitte melden Sie sich erneut an.",
+    ),
+    "wrong_role": (
+        "This account may not use this screen.",
+        "Dieses Konto darf diesen Bildschirm nicht benutzen.",
+    ),
+    "compartment": ("Compartment", "Fach"),
+    "compartment_n": ("Compartment {n}", "Fach {n}"),
+    "size": ("Size", "Größe"),
+    "state": ("State", "Zustand"),
+    "parcel": ("Parcel", "Paket"),
+    "tracking_number": ("Tracking number", "Sendungsnummer"),
+    "recipient": ("Recipient", "Empfänger"),
+    "deadline": ("Collect by", "Abholen bis"),
+    "carrier": ("Carrier", "Paketdienst"),
+    "wait_s": ("Please wait {s} seconds before trying again.", "Bitte warten Sie {s} Sekunden."),
+    "error_other": ("Something went wrong: {detail}", "Etwas ist schiefgegangen: {detail}"),
+    "front_of_station": ("The front of the station", "Die Vorderseite der Station"),
+    # where a compartment is
+    "where_top": ("top", "oben"),
+    "where_bottom": ("bottom", "unten"),
+    "where_middle": ("{row} from the top", "{row} von oben"),
+    "where_column": (
+        "{column} column from the left, {place}",
+        "{column} Spalte von links, {place}",
+    ),
+    # compartment states
+    "state_free": ("free", "frei"),
+    "state_reserved": ("reserved", "reserviert"),
+    "state_occupied": ("occupied", "belegt"),
+    "state_out_of_service": ("out of service", "außer Betrieb"),
+    "state_fault": ("fault", "Störung"),
+    # parcel states
+    "parcel_announced": ("announced", "angekündigt"),
+    "parcel_reserved": ("on its way in", "wird eingelegt"),
+    "parcel_stored": ("stored", "eingelagert"),
+    "parcel_collected": ("collected", "abgeholt"),
+    "parcel_expired": ("expired", "abgelaufen"),
+    "parcel_returned": ("returned", "zurückgegeben"),
+    # kiosk
+    "kiosk_title": ("Collect your parcel", "Paket abholen"),
+    "kiosk_prompt": (
+        "Type your PIN or hold your QR code to the scanner.",
+        "Geben Sie Ihre PIN ein oder halten Sie Ihren QR-Code an den Scanner.",
+    ),
+    "kiosk_code_label": ("PIN or QR code", "PIN oder QR-Code"),
+    "kiosk_open": ("Open", "Öffnen"),
+    "kiosk_clear": ("Clear", "Löschen"),
+    "kiosk_delete": ("Delete last digit", "Letzte Ziffer löschen"),
+    "kiosk_opened": ("Compartment {n} is open: {where}.", "Fach {n} ist offen: {where}."),
+    "kiosk_take_and_close": (
+        "Take your parcel and close the door.",
+        "Nehmen Sie Ihr Paket heraus und schließen Sie die Tür.",
+    ),
+    "kiosk_not_opened": ("Compartment {n} did not open.", "Fach {n} hat sich nicht geöffnet."),
+    "kiosk_code_still_valid": (
+        "Your code stays valid for what did not open.",
+        "Ihr Code bleibt für das, was sich nicht geöffnet hat, gültig.",
+    ),
+    "kiosk_try_again": ("Try again", "Noch einmal versuchen"),
+    "kiosk_other_way": ("Another way", "Anders weiter"),
+    "kiosk_staff_told": (
+        "The shop's staff have been told and will open it for you.",
+        "Das Personal wurde benachrichtigt und öffnet es für Sie.",
+    ),
+    "kiosk_call_staff": ("Call the staff: {contact}", "Rufen Sie das Personal: {contact}"),
+    "kiosk_invalid": (
+        "This code does not open any compartment. Check it and try again.",
+        "Dieser Code öffnet kein Fach. Bitte prüfen Sie ihn und versuchen Sie es erneut.",
+    ),
+    "kiosk_too_many": ("Too many wrong codes.", "Zu viele falsche Codes."),
+    "kiosk_empty": ("Please enter your PIN first.", "Bitte geben Sie zuerst Ihre PIN ein."),
+    "kiosk_done": ("Done", "Fertig"),
+    "kiosk_ask_in_shop": ("ask in the shop.", "fragen Sie im Geschäft."),
+    "kiosk_help": (
+        "Lost your code? The shop's staff can help: {contact}",
+        "Code verloren? Das Personal hilft Ihnen: {contact}",
+    ),
+    # courier
+    "courier_title": ("Courier", "Zusteller"),
+    "courier_new_parcel": ("Deposit a parcel", "Paket einlegen"),
+    "courier_recipient_email": ("Recipient's email (optional)", "E-Mail des Empfängers (optional)"),
+    "courier_recipient_phone": (
+        "Recipient's phone (optional)",
+        "Telefon des Empfängers (optional)",
+    ),
+    "courier_size_or_dims": (
+        "Size, or the parcel's dimensions in mm",
+        "Größe, oder die Maße des Pakets in mm",
+    ),
+    "courier_width": ("Width", "Breite"),
+    "courier_height": ("Height", "Höhe"),
+    "courier_depth": ("Depth", "Tiefe"),
+    "courier_open": ("Open a compartment", "Fach öffnen"),
+    "courier_door_open": (
+        "Compartment {n} is open: {where}. Put the parcel in and close the door.",
+        "Fach {n} ist offen: {where}. Legen Sie das Paket hinein und schließen Sie die Tür.",
+    ),
+    "courier_waiting_close": (
+        "Waiting for the door to be closed…",
+        "Warte darauf, dass die Tür geschlossen wird …",
+    ),
+    "courier_closed_it": ("I closed the door", "Tür ist zu"),
+    "courier_door_stuck": ("The door did not open", "Die Tür ging nicht auf"),
+    "courier_stored": ("Stored in compartment {n}.", "In Fach {n} eingelagert."),
+    "courier_code_once": (
+        "The recipient's code (shown once):",
+        "Der Code für den Empfänger (nur einmal angezeigt):",
+    ),
+    "courier_code_gone": (
+        "Its code was handed over already.",
+        "Der Code wurde bereits übergeben.",
+    ),
+    "courier_next": ("Next parcel", "Nächstes Paket"),
+    "courier_uncertain": (
+        "The station could not tell whether compartment {n} opened.",
+        "Die Station konnte nicht feststellen, ob Fach {n} aufging.",
+    ),
+    "courier_not_opened": (
+        "Compartment {n} did not open; it is marked faulty.",
+        "Fach {n} ging nicht auf; es ist als gestört markiert.",
+    ),
+    "courier_another": ("Open another compartment", "Anderes Fach öffnen"),
+    "courier_no_free": (
+        "No free compartment fits this parcel.",
+        "Kein freies Fach passt für dieses Paket.",
+    ),
+    "courier_returns": ("Expired parcels to take back", "Abgelaufene Pakete zum Mitnehmen"),
+    "courier_no_returns": ("Nothing to take back.", "Nichts mitzunehmen."),
+    "courier_take_back": ("Take back", "Mitnehmen"),
+    "courier_taken_open": (
+        "Compartment {n} is open: {where}. Take the parcel and close the door.",
+        "Fach {n} ist offen: {where}. Nehmen Sie das Paket und schließen Sie die Tür.",
+    ),
+    "courier_door_not_closed": (
+        "The door of compartment {n} is still open. Close it firmly.",
+        "Die Tür von Fach {n} ist noch offen. Schließen Sie sie fest.",
+    ),
+    # staff
+    "staff_title": ("Maintenance", "Wartung"),
+    "staff_station": ("Station", "Station"),
+    "staff_parcels": ("Parcels", "Pakete"),
+    "staff_expired": ("Expired", "Abgelaufen"),
+    "staff_audit": ("Audit log", "Protokoll"),
+    "staff_health": ("Health", "Zustand der Technik"),
+    "staff_pick": (
+        "Choose a compartment for its parcel, history and actions.",
+        "Wählen Sie ein Fach für Paket, Verlauf und Aktionen.",
+    ),
+    "staff_empty": ("empty", "leer"),
+    "staff_history": ("History", "Verlauf"),
+    "staff_alerts": ("Alerts", "Meldungen"),
+    "staff_no_alerts": ("No open alerts.", "Keine offenen Meldungen."),
+    "staff_reason": ("Reason", "Grund"),
+    "staff_note": ("Note", "Notiz"),
+    "staff_open": ("Open the door", "Tür öffnen"),
+    "staff_out_of_service": ("Take out of service", "Außer Betrieb nehmen"),
+    "staff_clear_fault": ("Back into service", "Wieder in Betrieb"),
+    "staff_opened": ("Compartment {n} opened.", "Fach {n} wurde geöffnet."),
+    "staff_not_opened": (
+        "Compartment {n} did not open; it is marked faulty.",
+        "Fach {n} ging nicht auf; es ist als gestört markiert.",
+    ),
+    "staff_taken_out": ("Compartment {n} is out of service.", "Fach {n} ist außer Betrieb."),
+    "staff_back": ("Compartment {n} is back in service.", "Fach {n} ist wieder in Betrieb."),
+    "staff_search": ("Tracking number or name", "Sendungsnummer oder Name"),
+    "staff_any_state": ("any state", "jeder Zustand"),
+    "staff_no_parcels": ("No parcels.", "Keine Pakete."),
+    "staff_extend": ("Extend by {days} days", "Um {days} Tage verlängern"),
+    "staff_extended": (
+        "Parcel {id} may be collected until {until}.",
+        "Paket {id} kann bis {until} abgeholt werden.",
+    ),
+    "staff_when": ("When", "Wann"),
+    "staff_who": ("Who", "Wer"),
+    "staff_what": ("What", "Was"),
+    "staff_detail": ("Detail", "Details"),
+    "staff_action_prefix": ("Action (prefix, e.g. door.)", "Aktion (Anfang, z. B. door.)"),
+    "staff_filter": ("Filter", "Filtern"),
+    "staff_older": ("Older entries", "Ältere Einträge"),
+    "staff_buses": ("Lock-board buses", "Bus der Schlosssteuerungen"),
+    "staff_bus": ("Bus", "Bus"),
+    "staff_no_buses": ("No traffic yet.", "Noch kein Verkehr."),
+    "staff_healthy": ("Every board answers.", "Alle Steuerungen antworten."),
+    "staff_silent": ("Not answering: {buses}", "Antworten nicht: {buses}"),
+    # simulator
+    "sim_title": ("Simulated doors", "Simulierte Türen"),
+    "sim_intro": (
+        "This station runs on simulated lock boards. Use the doors as a person in front of "
+        "the station would.",
+        "Diese Station läuft auf simulierten Schlosssteuerungen. Bedienen Sie die Türen wie "
+        "jemand vor der Station.",
+    ),
+    "sim_latched": ("latched", "verriegelt"),
+    "sim_unlatched": ("unlatched", "entriegelt"),
+    "sim_open": ("open", "offen"),
+    "sim_closed": ("closed", "zu"),
+    "sim_item": ("parcel inside", "Paket im Fach"),
+    "sim_no_item": ("empty", "leer"),
+    "sim_pulses": ("Unlock pulses: {n}", "Entriegelungen: {n}"),
+    "sim_hand_open": ("Open the door", "Tür aufziehen"),
+    "sim_hand_close": ("Close the door", "Tür schließen"),
+    "sim_hand_put": ("Put a parcel in", "Paket hineinlegen"),
+    "sim_hand_take": ("Take the parcel out", "Paket herausnehmen"),
+    "sim_fault": ("Fault", "Fehler"),
+    "sim_inject": ("Inject", "Auslösen"),
+    "sim_repair": ("Repair the board", "Steuerung reparieren"),
+    "sim_latched_cannot_open": (
+        "The door is latched: it opens only when the station unlocks it.",
+        "Die Tür ist verriegelt: Sie geht nur auf, wenn die Station sie entriegelt.",
+    ),
+}
+
+# Problems the domain reports (its stable codes) -> key of the words shown for them.
+PROBLEM_WORDS: Mapping[str, str] = {
+    "code_invalid": "kiosk_invalid",
+    "no_free_compartment": "courier_no_free",
+}
+
+ORDINALS: Mapping[str, tuple[str, ...]] = {
+    "en": ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"),
+    "de": ("erste", "zweite", "dritte", "vierte", "fünfte", "sechste", "siebte", "achte"),
+}
+
+
+def pick_language(asked: str | None, remembered: str | None, accept: str | None) -> str:
+    """The query's choice, else the cookie's, else the browser's first known one."""
+    for choice in (asked, remembered):
+        if choice in LANGUAGES:
+            return choice
+    for part in (accept or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Words:
+    """The texts of one language: ``words("kiosk_opened", n=3, where=...)``."""
+
+    lang: str
+
+    def __call__(self, key: str, **fields: object) -> str:
+        english, german = TEXTS[key]
+        text = german if self.lang == "de" else english
+        return text.format(**fields) if fields else text
+
+    def ordinal(self, n: int) -> str:
+        names = ORDINALS[self.lang]
+        return names[n - 1] if n <= len(names) else f"{n}."
+
+    def where(self, spot: Location) -> str:
+        """E.g. "second column from the left, bottom" / "zweite Spalte von links, unten"."""
+        if spot.height == "middle":
+            place = self("where_middle", row=self.ordinal(spot.row))
+        else:
+            place = self(f"where_{spot.height}")
+        return self("where_column", column=self.ordinal(spot.column), place=place)

@@ -1,0 +1,88 @@
+"""The kiosk: the station's own touch screen, where customers collect with a PIN or a
+scanned QR code. No account; attempt limits as for the API's /collect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+
+from api.routes.customers import arrival, collect_counted
+from api.screens.i18n import Words
+from api.screens.render import doors, language, render, where
+from api.security import Ctx, client_address
+from locker.errors import CodeInvalid, DomainError, TooManyAttempts
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class OpenedDoor:
+    id: int
+    where: str
+
+
+def _common(request: Request, ctx: Ctx, highlight: dict[int, str] | None = None) -> dict[str, Any]:
+    words = Words(language(request))
+    marks = highlight or {}
+    return {
+        "doors": doors(
+            ctx.station.layout,
+            {cid: f"mark-{mark}" for cid, mark in marks.items()},
+            {cid: words("compartment_n", n=cid) for cid in marks},
+        ),
+        "contact": ctx.settings.staff_contact or words("kiosk_ask_in_shop"),
+        "reset_s": ctx.settings.kiosk_reset_s,
+    }
+
+
+@router.get("/kiosk", response_class=HTMLResponse)
+def kiosk(request: Request, ctx: Ctx) -> HTMLResponse:
+    return render(request, "kiosk.html", **_common(request, ctx))
+
+
+@router.get("/kiosk/idle", response_class=HTMLResponse)
+def idle(request: Request, ctx: Ctx) -> HTMLResponse:
+    """The resting picture, after an answer was read (or forgotten after a while)."""
+    return render(request, "kiosk_idle.html", **_common(request, ctx))
+
+
+@router.post("/kiosk/collect", response_class=HTMLResponse)
+def collect(
+    request: Request,
+    ctx: Ctx,
+    t0: Annotated[float, Depends(arrival)],
+    code: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """Open the customer's compartments; the answer is the fragment for #result."""
+    code = "".join(code.split())  # scanners and fingers add spaces
+
+    def answer(status: int, **values: Any) -> HTMLResponse:
+        marks = values.pop("marks", None)
+        return render(
+            request, "kiosk_result.html", status=status, **values, **_common(request, ctx, marks)
+        )
+
+    if not code:
+        return answer(422, problem="empty")
+    try:
+        result = collect_counted(ctx, code, client_address(request), t0)
+    except CodeInvalid:
+        return answer(404, problem="code_invalid")
+    except TooManyAttempts as exc:
+        retry = {"Retry-After": str(exc.retry_after)}
+        return answer(429, headers=retry, problem="too_many_attempts", wait_s=exc.retry_after)
+    except DomainError as exc:
+        return answer(exc.status, problem=exc.code, detail=str(exc))
+    words = Words(language(request))
+    layout = ctx.station.layout
+    told = [
+        (d.opened, OpenedDoor(d.compartment_id, where(layout, words, d.compartment_id)))
+        for d in result.doors
+    ]
+    opened = [door for ok, door in told if ok]
+    failed = [door for ok, door in told if not ok]
+    marks = {d.id: "open" for d in opened} | {d.id: "failed" for d in failed}
+    return answer(200 if opened else 503, opened=opened, failed=failed, marks=marks)

@@ -1,0 +1,103 @@
+"""Rendering the screens: Jinja2 templates in the visitor's language, and the station's
+front drawn from its layout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.screens.i18n import LANGUAGE_NAMES, LANGUAGES, Words, pick_language
+from locker.front import Tile, locate, tiles
+from locker.layout import Layout
+
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = Jinja2Templates(directory=PACKAGE / "templates")
+STATIC_DIR = PACKAGE / "static"
+LANG_COOKIE = "locker_lang"
+LANG_COOKIE_DAYS = 365
+
+
+def language(request: Request) -> str:
+    return pick_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _moment(value: datetime | None) -> str:
+    """A stored moment as the station's people read it (UTC, to the minute)."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    """``template`` with the visitor's words; a ``?lang=`` choice is remembered in a cookie."""
+    lang = language(request)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "t": Words(lang),
+            "lang": lang,
+            "languages": LANGUAGE_NAMES,
+            "moment": _moment,
+            **values,
+        },
+        status_code=status,
+        headers=headers,
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=LANG_COOKIE_DAYS * 86400, samesite="lax", path="/"
+        )
+    return response
+
+
+@dataclass(frozen=True)
+class Door:
+    """One compartment on a drawing of the front: where it is and how to show it."""
+
+    tile: Tile
+    css: str  # state classes, e.g. "state-free" or "state-occupied busy"
+    label: str  # what a screen reader says, and the tooltip
+
+    @property
+    def id(self) -> int:
+        return self.tile.compartment_id
+
+    @property
+    def style(self) -> str:
+        t = self.tile
+        return (
+            f"left:{t.x * 100:.3f}%;top:{t.y * 100:.3f}%;"
+            f"width:{t.width * 100:.3f}%;height:{t.height * 100:.3f}%"
+        )
+
+
+def doors(layout: Layout, css: Mapping[int, str], labels: Mapping[int, str]) -> list[Door]:
+    return [
+        Door(tile=t, css=css.get(t.compartment_id, ""), label=labels.get(t.compartment_id, ""))
+        for t in tiles(layout)
+    ]
+
+
+def where(layout: Layout, words: Words, compartment_id: int) -> str:
+    return words.where(locate(layout, compartment_id))

@@ -1,0 +1,119 @@
+"""The simulator's screen (only on a simulated station): every door drawn; open or close
+one, put a parcel in or take it out, inject a fault, so a newcomer sees the whole
+station work with ``make run`` alone. Its actions are the /api/v1/sim hands."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse
+
+from api.problems import ProblemError
+from api.schemas import MAX_ID
+from api.screens.i18n import Words
+from api.screens.render import doors, language, render
+from api.security import Ctx
+from sim.faults import Fault
+from sim.station import SimStation
+
+HOME = "/sim"
+router = APIRouter(prefix=HOME, include_in_schema=False)
+CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+Hand = Literal["open", "close", "put", "take"]
+LIVE_S = 1
+
+
+def _sim(ctx: Ctx, compartment_id: int | None = None) -> SimStation:
+    if ctx.sim is None:
+        raise ProblemError(404, "not_found", "This station runs on real boards.")
+    known = {c.id for c in ctx.station.layout.compartments}
+    if compartment_id is not None and compartment_id not in known:
+        raise ProblemError(
+            404, "compartment_not_found", f"compartment {compartment_id} does not exist"
+        )
+    return ctx.sim
+
+
+def _front(request: Request, ctx: Ctx) -> dict[str, Any]:
+    sim = _sim(ctx)
+    words = Words(language(request))
+    css: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    for spec in ctx.station.layout.compartments:
+        state = sim.state(spec.id)
+        css[spec.id] = " ".join(
+            c
+            for c in (
+                "sim-latched" if state.latched else "sim-unlatched",
+                "door-open" if state.door_open else "",
+                "has-item" if state.item else "",
+            )
+            if c
+        )
+        labels[spec.id] = ", ".join(
+            (
+                words("compartment_n", n=spec.id),
+                words("sim_open" if state.door_open else "sim_closed"),
+                words("sim_latched" if state.latched else "sim_unlatched"),
+                words("sim_item" if state.item else "sim_no_item"),
+            )
+        )
+    return {"doors": doors(ctx.station.layout, css, labels), "live_s": LIVE_S}
+
+
+def _door(request: Request, ctx: Ctx, compartment_id: int, said: str = "") -> HTMLResponse:
+    sim = _sim(ctx, compartment_id)
+    return render(
+        request,
+        "sim_door.html",
+        n=compartment_id,
+        state=sim.state(compartment_id),
+        pulses=sim.pulses(compartment_id),
+        faults=[f.value for f in Fault],
+        said=said,
+        live_s=LIVE_S,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def page(request: Request, ctx: Ctx) -> HTMLResponse:
+    return render(request, "sim.html", **_front(request, ctx))
+
+
+@router.get("/front", response_class=HTMLResponse)
+def front(request: Request, ctx: Ctx) -> HTMLResponse:
+    return render(request, "sim_front.html", **_front(request, ctx))
+
+
+@router.get("/compartments/{compartment_id}", response_class=HTMLResponse)
+def door(compartment_id: CompartmentNo, request: Request, ctx: Ctx) -> HTMLResponse:
+    return _door(request, ctx, compartment_id)
+
+
+@router.post("/compartments/{compartment_id}/fault", response_class=HTMLResponse)
+def inject(
+    compartment_id: CompartmentNo,
+    request: Request,
+    ctx: Ctx,
+    fault: Annotated[Fault, Form()],
+) -> HTMLResponse:
+    _sim(ctx, compartment_id).inject(compartment_id, fault)
+    return _door(request, ctx, compartment_id)
+
+
+@router.post("/compartments/{compartment_id}/repair", response_class=HTMLResponse)
+def repair(compartment_id: CompartmentNo, request: Request, ctx: Ctx) -> HTMLResponse:
+    _sim(ctx, compartment_id).repair(compartment_id)
+    return _door(request, ctx, compartment_id)
+
+
+# Declared last: its {hand} would otherwise catch .../fault and .../repair.
+@router.post("/compartments/{compartment_id}/{hand}", response_class=HTMLResponse)
+def use(compartment_id: CompartmentNo, hand: Hand, request: Request, ctx: Ctx) -> HTMLResponse:
+    sim = _sim(ctx, compartment_id)
+    said = ""
+    if hand == "open" and sim.state(compartment_id).latched:
+        said = Words(language(request))("sim_latched_cannot_open")
+    {"open": sim.open, "close": sim.close, "put": sim.put, "take": sim.take}[hand](compartment_id)
+    return _door(request, ctx, compartment_id, said)

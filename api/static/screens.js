@@ -1,0 +1,92 @@
+// The screens' little behaviour beside htmx: the CSRF header, the kiosk's keypad,
+// countdowns of a lockout, and putting the focus back where the next input goes.
+(function () {
+  "use strict";
+
+  function cookie(name) {
+    var found = document.cookie.split("; ").find(function (c) {
+      return c.indexOf(name + "=") === 0;
+    });
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+  }
+
+  // Every htmx request of a signed-in screen carries the session's CSRF token.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = cookie("locker_csrf");
+    if (token) {
+      event.detail.headers["X-CSRF-Token"] = token;
+    }
+  });
+
+  // The keypad types into its field; the field keeps the focus for a keyboard or scanner.
+  document.addEventListener("click", function (event) {
+    var key = event.target.closest("[data-key]");
+    if (key) {
+      var field = document.getElementById(key.dataset.for);
+      if (key.dataset.key === "clear") {
+        field.value = "";
+      } else if (key.dataset.key === "back") {
+        field.value = field.value.slice(0, -1);
+      } else if (field.value.length < field.maxLength) {
+        field.value += key.dataset.key;
+      }
+      field.focus();
+      return;
+    }
+    var refocus = event.target.closest("[data-refocus]");
+    if (refocus) {
+      var target = document.getElementById(refocus.dataset.refocus);
+      if (target) {
+        target.focus();
+      }
+    }
+  });
+
+  // A form marked data-clear-after forgets what was typed once it was sent.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("form[data-clear-after]")) {
+      form.reset();
+      var first = form.querySelector("input");
+      if (first) {
+        first.focus();
+      }
+    }
+  });
+
+  // "Please wait 30 seconds": count down, and keep data-waits buttons off meanwhile.
+  function tick() {
+    var waiting = false;
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = Math.max(0, parseInt(el.dataset.countdown, 10) - 1);
+      el.dataset.countdown = String(left);
+      el.textContent = el.dataset.template.replace("{s}", String(left));
+      if (left > 0) {
+        waiting = true;
+      } else {
+        el.removeAttribute("data-countdown");
+      }
+    });
+    document.querySelectorAll("[data-waits]").forEach(function (button) {
+      button.disabled = waiting;
+    });
+  }
+  setInterval(tick, 1000);
+  // The door whose panel is shown stays marked on a front that is redrawn live.
+  function markSelected() {
+    var panel = document.querySelector("[data-compartment-detail]");
+    document.querySelectorAll(".front button.door").forEach(function (door) {
+      door.classList.toggle(
+        "selected", !!panel && door.dataset.compartment === panel.dataset.compartmentDetail);
+    });
+  }
+  document.addEventListener("htmx:afterSettle", markSelected);
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (document.querySelector("[data-countdown]")) {
+      document.querySelectorAll("[data-waits]").forEach(function (button) {
+        button.disabled = true;
+      });
+    }
+  });
+})();
