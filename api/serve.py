@@ -112,20 +112,25 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool) -> None:
             "(you choose your own at the first sign-in)"
         )
     if demo:
-        typer.echo(f"demo courier token ({DEMO_CARRIER}): {_demo_token(runtime, settings)}")
+        for line in _demo_courier(runtime, settings):
+            typer.echo(line)
     base = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"screens: {base}/kiosk  {base}/courier  {base}/staff")
     typer.echo(f"API docs: {base}/docs")
     typer.echo(f"health: {base}/healthz   metrics: {base}/metrics")
     if runtime.sim is not None:
-        typer.echo(f"simulated doors: {base}/api/v1/sim/doors")
+        typer.echo(f"simulated doors: {base}/sim  (API: {base}/api/v1/sim/doors)")
 
 
-def _demo_token(runtime: Runtime, settings: Settings) -> str:
+def _demo_courier(runtime: Runtime, settings: Settings) -> list[str]:
+    """A fresh token of the demo courier; on its first start also its one-time password,
+    for the courier screen."""
     station = runtime.station
     ttl = timedelta(days=settings.device_token_days)
     for who, active in accounts.accounts(station):
         if who.name == DEMO_COURIER and active:
-            return accounts.issue_token(station, who, ttl=ttl, label="demo").token
+            token = accounts.issue_token(station, who, ttl=ttl, label="demo").token
+            return [f"demo courier token ({DEMO_CARRIER}): {token}"]
     try:
         made = accounts.create_account(
             station,
@@ -137,6 +142,8 @@ def _demo_token(runtime: Runtime, settings: Settings) -> str:
             token_ttl=ttl,
         )
     except DomainError as exc:  # e.g. the name is taken by a switched-off account
-        return f"none ({exc.message})"
-    assert made.token is not None
-    return made.token
+        return [f"demo courier: none ({exc.message})"]
+    return [
+        f"demo courier token ({DEMO_CARRIER}): {made.token}",
+        f'courier screen: sign in as "{DEMO_COURIER}" with the one-time password {made.password}',
+    ]

@@ -63,7 +63,16 @@ class Tile:
     height: float
 
 
-def tiles(layout: Layout) -> tuple[Tile, ...]:
+@dataclass(frozen=True)
+class Drawing:
+    """The whole front: its size in mm (for its proportions) and every door on it."""
+
+    width_mm: int
+    height_mm: int
+    tiles: tuple[Tile, ...]  # in compartment order
+
+
+def drawing(layout: Layout) -> Drawing:
     """The front as it is built: columns side by side, each as wide as its widest
     compartment, compartments stacked from the top in row order, sized by their heights."""
     columns = sorted({c.column for c in layout.compartments})
@@ -90,4 +99,8 @@ def tiles(layout: Layout) -> tuple[Tile, ...]:
             )
             top += spec.height_mm
         left += widths[column]
-    return tuple(sorted(drawn, key=lambda t: t.compartment_id))
+    return Drawing(
+        width_mm=total_width,
+        height_mm=total_height,
+        tiles=tuple(sorted(drawn, key=lambda t: t.compartment_id)),
+    )

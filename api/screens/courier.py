@@ -233,6 +233,8 @@ def confirm(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -
         return _stored(request, ctx, ctx.handover.take(parcel_id), parcel.compartment_id)
     except DomainError as exc:
         n = parcel.compartment_id if parcel else None
+        if n is None:
+            return _message(request, ctx, exc.status, str(exc), back=True)
         text = words("courier_door_not_closed", n=n) if exc.code == "door_not_closed" else str(exc)
         return _work(
             request,

@@ -3,7 +3,7 @@ front drawn from its layout."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.screens.i18n import LANGUAGE_NAMES, LANGUAGES, Words, pick_language
-from locker.front import Tile, locate, tiles
+from locker.front import Tile, drawing, locate
 from locker.layout import Layout
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -92,11 +92,26 @@ class Door:
         )
 
 
-def doors(layout: Layout, css: Mapping[int, str], labels: Mapping[int, str]) -> list[Door]:
-    return [
-        Door(tile=t, css=css.get(t.compartment_id, ""), label=labels.get(t.compartment_id, ""))
-        for t in tiles(layout)
-    ]
+@dataclass(frozen=True)
+class Front:
+    """The drawing a template shows: its proportions and its doors."""
+
+    aspect: str  # CSS aspect-ratio, "width / height"
+    doors: list[Door]
+
+    def __iter__(self) -> Iterator[Door]:
+        return iter(self.doors)
+
+
+def doors(layout: Layout, css: Mapping[int, str], labels: Mapping[int, str]) -> Front:
+    drawn = drawing(layout)
+    return Front(
+        aspect=f"{drawn.width_mm} / {drawn.height_mm}",
+        doors=[
+            Door(tile=t, css=css.get(t.compartment_id, ""), label=labels.get(t.compartment_id, ""))
+            for t in drawn.tiles
+        ],
+    )
 
 
 def where(layout: Layout, words: Words, compartment_id: int) -> str:

@@ -69,10 +69,57 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
 )
 # The API's documentation (no /api/v1 prefix, not in the OpenAPI document itself).
 DOCS_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
+STATIC = "/static"  # the screens' stylesheet, script and vendored htmx
+
+# The screens (HTML, not in the OpenAPI document): who may use each. A screen that needs
+# a role answers anyone else with its sign-in page (a redirect to it).
+SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/"),
+        ("GET", "/kiosk"),
+        ("GET", "/kiosk/idle"),
+        ("POST", "/kiosk/collect"),
+        ("GET", "/courier"),  # shows the sign-in form to anyone else
+        ("POST", "/courier/sign-in"),
+        ("GET", "/staff"),
+        ("POST", "/staff/sign-in"),
+        # the simulator's hands, mounted only on a simulated station, like /api/v1/sim
+        ("GET", "/sim"),
+        ("GET", "/sim/front"),
+        ("GET", "/sim/compartments/{compartment_id}"),
+        ("POST", "/sim/compartments/{compartment_id}/fault"),
+        ("POST", "/sim/compartments/{compartment_id}/repair"),
+        ("POST", "/sim/compartments/{compartment_id}/{hand}"),
+    }
+)
+SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", "/courier/sign-out"): COURIER,
+    ("GET", "/courier/new"): COURIER,
+    ("POST", "/courier/deposit"): COURIER,
+    ("POST", "/courier/parcels/{parcel_id}/deposit"): COURIER,
+    ("POST", "/courier/parcels/{parcel_id}/door-stuck"): COURIER,
+    ("GET", "/courier/parcels/{parcel_id}/status"): COURIER,
+    ("POST", "/courier/parcels/{parcel_id}/confirm"): COURIER,
+    ("GET", "/courier/returns"): COURIER,
+    ("POST", "/courier/parcels/{parcel_id}/take-back"): COURIER,
+    ("POST", "/staff/sign-out"): STAFF,
+    ("GET", "/staff/front"): STAFF,
+    ("GET", "/staff/compartments/{compartment_id}"): STAFF,
+    ("POST", "/staff/compartments/{compartment_id}/open"): STAFF,
+    ("POST", "/staff/compartments/{compartment_id}/out-of-service"): STAFF,
+    ("POST", "/staff/compartments/{compartment_id}/clear-fault"): STAFF,
+    ("GET", "/staff/parcels"): STAFF,
+    ("GET", "/staff/expired"): STAFF,
+    ("POST", "/staff/parcels/{parcel_id}/extend"): STAFF,
+    ("GET", "/staff/audit"): STAFF,
+    ("GET", "/staff/health"): STAFF,
+}
+SCREEN_HOMES = {"/courier": "/courier", "/staff": "/staff"}
 
 
 def _endpoints(live: LiveStation) -> tuple[set[tuple[str, str]], set[str]]:
-    """Every (method, path) of the app as the station serves it, and the docs' routes."""
+    """Every (method, path) of the app as the station serves it (API and screens), and
+    the docs' routes."""
     app = create_app(live.ctx, background=False)  # built exactly as the harness builds it
     api: set[tuple[str, str]] = set()
     docs: set[str] = set()
@@ -82,10 +129,16 @@ def _endpoints(live: LiveStation) -> tuple[set[tuple[str, str]], set[str]]:
         if path.startswith(DOCS_PREFIXES):
             docs.add(path)
             continue
+        if path == STATIC:
+            continue
         route = context.original_route
         assert isinstance(route, APIRoute), f"a route of an unexpected kind: {route!r}"
         api.update((method, path) for method in route.methods)
     return api, docs
+
+
+def _is_api(endpoint: tuple[str, str]) -> bool:
+    return endpoint[1].startswith(API) or endpoint[1] in ("/healthz", "/metrics")
 
 
 def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
@@ -108,7 +161,12 @@ def _revoke_a_fresh_token(live: LiveStation, name: str) -> httpx.Response:
 
 def test_every_endpoint_is_either_public_or_needs_a_role(tmp_path: Path) -> None:
     with live_station(tmp_path, background=False) as live, live.client(None) as anyone:
-        api, docs = _endpoints(live)
+        everything, docs = _endpoints(live)
+        screens = {e for e in everything if not _is_api(e)}
+        api = everything - screens
+        assert screens == set(SCREEN_NEEDS) | SCREEN_PUBLIC, sorted(
+            screens ^ (set(SCREEN_NEEDS) | SCREEN_PUBLIC)
+        )
         unknown = api - set(NEEDS) - PUBLIC
         assert not unknown, f"endpoints without a decided role check: {sorted(unknown)}"
         gone = (set(NEEDS) | PUBLIC) - api
@@ -144,7 +202,8 @@ def test_every_endpoint_is_either_public_or_needs_a_role(tmp_path: Path) -> None
 
 def test_anonymous_gets_401_and_every_wrong_role_403_on_every_endpoint(tmp_path: Path) -> None:
     with live_station(tmp_path, background=False) as live:
-        api, _ = _endpoints(live)
+        everything, _ = _endpoints(live)
+        api = {e for e in everything if _is_api(e)}
         assert len(api - PUBLIC) == len(NEEDS)
         with live.client(None) as anyone:
             for method, path in sorted(api - PUBLIC):
