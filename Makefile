@@ -1,9 +1,12 @@
 # The two set-up commands of the README: `make run` and `make test`.
 # Both create .venv with the machine's python3 and install the project into it.
 
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used).
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: run test lint bench clean
 
@@ -23,7 +26,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/locker serve --demo
 
-test: $(VENV)/.installed-dev
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
+test: $(VENV)/.installed-dev $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

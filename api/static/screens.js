@@ -42,6 +42,20 @@
     }
   });
 
+  // At the kiosk, typing always lands in the code field, wherever a finger tapped last:
+  // a QR scanner types like a keyboard and must never type into nothing.
+  document.addEventListener("keydown", function (event) {
+    var field = document.querySelector("[data-catch-typing]");
+    var active = document.activeElement;
+    if (!field || event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    if (active && active.matches("input, select, textarea")) {
+      return;
+    }
+    field.focus();
+  });
+
   // A form marked data-clear-after forgets what was typed once it was sent.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;

@@ -1,0 +1,105 @@
+"""A parcel's whole life on the screens, in a real browser: a courier deposits it on
+/courier, a hand closes the door on /sim, the customer collects it on /kiosk with the PIN,
+and staff see it collected on /staff and take a compartment out of service."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect
+
+from tests.api.live import live_station
+from tests.screens.conftest import Screens, no_script_errors, shot
+
+
+def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path) as live:
+        screens = Screens(browser, live)
+        try:
+            # the courier signs in and describes the parcel; the station opens a door
+            courier = screens.signed_in("/courier", "courier")
+            expect(courier.locator("h1")).to_have_text("Deposit a parcel")
+            courier.fill("#tracking_number", "TRK-1001")
+            courier.fill("#recipient_name", "Ada Lovelace")
+            courier.fill("#recipient_email", "ada@example.org")
+            courier.locator(".sizes label", has_text="M").first.click()
+            shot(courier, "courier")
+            courier.click("text=Open a compartment")
+            opened = courier.locator("#work .message.good")
+            expect(opened).to_contain_text("is open")
+            compartment = int(re.findall(r"Compartment (\d+) is open", opened.inner_text())[0])
+            assert compartment in (3, 4, 9, 10)  # the layout's M compartments
+            assert live.sim.pulses(compartment) == 1
+            assert live.sim.is_open(compartment)  # the spring pushed it ajar
+            expect(courier.locator(f".front .door.mark-open")).to_have_text(str(compartment))
+            expect(courier.locator("#work")).to_contain_text("Waiting for the door")
+
+            # at the station (the simulator's screen), the parcel goes in and the door shuts
+            sim = screens.open("/sim")
+            sim.click(f"#sim-door-{compartment}")
+            expect(sim.locator("#sim-door h2")).to_have_text(f"Compartment {compartment}")
+            sim.click("#sim-put")
+            sim.click("#sim-close")
+            expect(sim.locator("[data-sim-state]")).to_have_attribute(
+                "data-sim-state", "closed latched item"
+            )
+            shot(sim, "sim")
+            assert live.sim.holds(compartment) and not live.sim.is_open(compartment)
+
+            # the door watcher stores it; the courier's screen shows the code once
+            pin_field = courier.locator("[data-pin]")
+            expect(pin_field).to_be_visible()
+            pin = pin_field.inner_text().strip()
+            assert re.fullmatch(r"\d{10}", pin), pin
+            expect(courier.locator("#work")).to_contain_text(f"Stored in compartment {compartment}")
+            expect(courier.locator(".qr img")).to_be_visible()
+            shot(courier, "courier-stored")
+            courier.click("#next-parcel")
+            expect(courier.locator("#tracking_number")).to_be_focused()
+
+            # the customer types the PIN on the kiosk's keypad
+            kiosk = screens.open("/kiosk")
+            expect(kiosk.locator("#code")).to_be_focused()
+            shot(kiosk, "kiosk")
+            for digit in pin:
+                kiosk.click(f".keypad [data-key='{digit}']")
+            expect(kiosk.locator("#code")).to_have_value(pin)
+            kiosk.click("button[type=submit]")
+            told = kiosk.locator("#result .message.good")
+            expect(told).to_contain_text(f"Compartment {compartment} is open")
+            expect(kiosk.locator("#code")).to_have_value("")  # the PIN is not left behind
+            expect(kiosk.locator(".front .door.mark-open")).to_have_text(str(compartment))
+            assert live.sim.pulses(compartment) == 2
+            shot(kiosk, "kiosk-open")
+            live.sim.take(compartment)
+            live.sim.close(compartment)
+
+            # staff find the parcel collected and take another compartment out of service
+            staff = screens.signed_in("/staff", "staff")
+            staff.goto("/staff/parcels")
+            staff.fill("#q", "TRK-1001")
+            row = staff.locator("#parcels-table tbody tr")
+            expect(row).to_have_count(1)
+            expect(row.locator("[data-state]")).to_have_attribute("data-state", "collected")
+            shot(staff, "staff-parcels")
+            staff.goto("/staff")
+            staff.click("#staff-door-1")
+            expect(staff.locator("#detail h2")).to_contain_text("Compartment 1")
+            staff.fill("#oos-reason-1", "hinge is loose")
+            staff.click("text=Take out of service")
+            expect(staff.locator("#detail [data-state]")).to_have_attribute(
+                "data-state", "out_of_service"
+            )
+            expect(staff.locator("#detail")).to_contain_text("hinge is loose")
+            # the live front follows (it is redrawn every few seconds)
+            expect(staff.locator("#staff-door-1")).to_have_class(re.compile("state-out_of_service"))
+            expect(staff.locator("#staff-door-1")).to_have_class(re.compile("selected"))
+            shot(staff, "staff")
+            staff.goto("/staff/audit?compartment=1")
+            expect(staff.locator("table.audit")).to_contain_text("compartment.out_of_service")
+            shot(staff, "staff-audit")
+            for page in (courier, sim, kiosk, staff):
+                no_script_errors(page)
+        finally:
+            screens.close()
