@@ -28,7 +28,7 @@ run: $(VENV)/.installed-run
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 test: $(VENV)/.installed-dev $(CHROMIUM)
 	$(BIN)/python -m pytest

@@ -32,7 +32,7 @@ def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser:
             assert compartment in (3, 4, 9, 10)  # the layout's M compartments
             assert live.sim.pulses(compartment) == 1
             assert live.sim.is_open(compartment)  # the spring pushed it ajar
-            expect(courier.locator(f".front .door.mark-open")).to_have_text(str(compartment))
+            expect(courier.locator(".front .door.mark-open")).to_have_text(str(compartment))
             expect(courier.locator("#work")).to_contain_text("Waiting for the door")
 
             # at the station (the simulator's screen), the parcel goes in and the door shuts
@@ -45,7 +45,8 @@ def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser:
                 "data-sim-state", "closed latched item"
             )
             shot(sim, "sim")
-            assert live.sim.holds(compartment) and not live.sim.is_open(compartment)
+            assert live.sim.holds(compartment)
+            assert not live.sim.is_open(compartment)
 
             # the door watcher stores it; the courier's screen shows the code once
             pin_field = courier.locator("[data-pin]")
