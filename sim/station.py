@@ -107,6 +107,11 @@ class SimStation:
         bus, board, _lock = self._where(compartment)
         bus.clear_faults(board=board)
 
+    def faults(self, compartment: int) -> list[Fault]:
+        """The faults now active on the compartment's board that touch its lock."""
+        bus, board, lock = self._where(compartment)
+        return [i.fault for i in bus.faults.active() if i.matches(board, lock)]
+
     def state(self, compartment: int) -> LockState:
         bus, board, lock = self._where(compartment)
         return bus.lock_state(board, lock)

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.context import StationContext
 from api.screens import courier, kiosk, simulator, staff
+from api.screens.headers import ScreenHeaders
 from api.screens.render import STATIC_DIR, render
 from api.screens.sessions import SignInNeeded, sign_in_needed_answer
 
@@ -22,6 +23,7 @@ def index(request: Request) -> HTMLResponse:
 
 
 def install(app: FastAPI, ctx: StationContext) -> None:
+    app.add_middleware(ScreenHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(SignInNeeded, sign_in_needed_answer)
     for module in (kiosk, courier, staff):

@@ -71,6 +71,7 @@ def _door(request: Request, ctx: Ctx, compartment_id: int, said: str = "") -> HT
         state=sim.state(compartment_id),
         pulses=sim.pulses(compartment_id),
         faults=[f.value for f in Fault],
+        active=[f.value for f in sim.faults(compartment_id)],
         said=said,
         live_s=LIVE_S,
     )

@@ -9,8 +9,8 @@ import string
 from api.screens.i18n import TEXTS, Words, pick_language
 from api.screens.render import PACKAGE
 from locker.front import locate
-from locker.types import CompartmentState, ParcelState
 from locker.layout import demo_layout
+from locker.types import CompartmentState, ParcelState
 
 KEY_IN_TEMPLATE = re.compile(r"""\bt\(\s*["']([a-z_]+)["']""")
 KEY_IN_CODE = re.compile(r"""\bwords\(\s*f?["']([a-z_]+)["'{]""")

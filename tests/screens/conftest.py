@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.api.conftest import quick_password_hashes  # noqa: F401  (a fixture)
 from tests.api.live import PASSWORD, LiveStation
@@ -27,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 860}
 WAIT_MS = 10_000  # only stops a test that would hang; never a timing assertion
+expect.set_options(timeout=WAIT_MS)
 
 
 # One driver and browser per test: Playwright's driver runs threads of its own, and a
@@ -65,6 +73,10 @@ class Screens:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(  # a script or style the Content-Security-Policy refused
+            "console",
+            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
         page.goto(path + (f"?lang={lang}" if lang else ""))
         page.js_errors = errors  # type: ignore[attr-defined]
         return page

@@ -1,0 +1,147 @@
+"""The maintenance, courier and simulator screens beyond the happy path, in a real
+browser: expired parcels extended by staff and taken back by a courier, a door opened
+with a reason, a fault injected on /sim that staff see and clear, the health page, a
+parcel described by its dimensions whose door is reported stuck."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect
+
+from locker.services import staff as staff_service
+from tests.api.live import live_station
+from tests.screens.conftest import Screens, no_script_errors, shot
+from tests.screens.test_screens_kiosk import stored_parcel
+
+
+def test_expired_parcels_doors_faults_and_health(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path) as live:
+        kept, _ = stored_parcel(live, "TRK-KEEP")
+        back, _ = stored_parcel(live, "TRK-BACK")
+        live.clock.advance(days=8)  # past the 7-day deadline
+        assert len(staff_service.expire(live.runtime.station).expired_parcels) == 2
+        screens = Screens(browser, live)
+        try:
+            staff = screens.signed_in("/staff", "staff")
+
+            # expired parcels: staff give one of them three more days
+            staff.goto("/staff/expired")
+            rows = staff.locator("#parcels-table tbody tr")
+            expect(rows).to_have_count(2)
+            keep_row = rows.filter(has_text="TRK-KEEP")
+            keep_row.locator("button", has_text="Extend by 3 days").click()
+            expect(keep_row).to_contain_text("may be collected until")
+            expect(keep_row.locator("[data-state]")).to_have_attribute("data-state", "stored")
+            shot(staff, "staff-expired")
+
+            # the courier takes the other one back from the courier screen
+            courier = screens.signed_in("/courier", "courier")
+            returns = courier.locator("#returns")
+            expect(returns).to_contain_text("TRK-BACK")
+            expect(returns).not_to_contain_text("TRK-KEEP")
+            pulses = live.sim.pulses(back)
+            returns.locator("tr", has_text="TRK-BACK").locator("button").click()
+            expect(courier.locator("#work .message.good")).to_contain_text(
+                f"Compartment {back} is open"
+            )
+            assert live.sim.pulses(back) == pulses + 1
+
+            # staff open a door with a reason; it is in the audit log with the reason
+            staff.goto("/staff")
+            staff.click(f"#staff-door-{kept}")
+            expect(staff.locator("#detail [data-state]")).to_have_attribute(
+                "data-state", "occupied"
+            )
+            expect(staff.locator("#detail")).to_contain_text("TRK-KEEP")
+            pulses = live.sim.pulses(kept)
+            staff.fill(f"#open-reason-{kept}", "customer at the counter")
+            staff.click("text=Open the door")
+            expect(staff.locator("#detail .message.good")).to_have_text(
+                f"Compartment {kept} opened."
+            )
+            assert live.sim.pulses(kept) == pulses + 1
+            staff.goto("/staff/audit?action=door.")
+            expect(staff.locator("table.audit")).to_contain_text("customer at the counter")
+
+            # a closed door's latch sticks (injected on /sim): the door does not open and shows as faulty
+            sim = screens.open("/sim")
+            sim.click("#sim-door-7")
+            sim.select_option("#sim-fault", "stuck_latch")
+            sim.click("#sim-inject")
+            expect(sim.locator("[data-sim-faults]")).to_have_attribute(
+                "data-sim-faults", "stuck_latch"
+            )
+            staff.goto("/staff?c=7")
+            expect(staff.locator("#detail h2")).to_contain_text("Compartment 7")
+            staff.fill("#open-reason-7", "check")
+            staff.click("text=Open the door")
+            expect(staff.locator("#detail .message.bad")).to_contain_text("did not open")
+            expect(staff.locator("#detail [data-state]")).to_have_attribute("data-state", "fault")
+            expect(staff.locator("#staff-door-7")).to_have_class(re.compile("state-fault"))
+            staff.goto("/staff/health")
+            expect(staff.locator("main")).to_contain_text("Every board answers.")
+            expect(staff.locator("table.buses")).to_contain_text("main")
+            expect(staff.locator("main ul")).to_contain_text("Compartment 7")
+            shot(staff, "staff-health")
+
+            # repaired on /sim, and put back into service by staff
+            sim.click("#sim-repair")
+            expect(sim.locator("[data-sim-faults]")).to_have_attribute("data-sim-faults", "")
+            staff.goto("/staff?c=7")
+            staff.fill("#clear-note-7", "latch replaced")
+            staff.click("text=Back into service")
+            expect(staff.locator("#detail [data-state]")).to_have_attribute("data-state", "free")
+
+            # the maintenance screen in German
+            staff.click("a.lang[lang=de]")
+            expect(staff.locator(".brand")).to_contain_text("Wartung")
+            expect(staff.locator("#detail")).to_contain_text("Wählen Sie ein Fach")
+            for page in (staff, courier, sim):
+                no_script_errors(page)
+        finally:
+            screens.close()
+
+
+def test_a_parcel_by_its_dimensions_and_a_stuck_door(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path) as live:
+        screens = Screens(browser, live)
+        try:
+            courier = screens.signed_in("/courier", "courier")
+            courier.fill("#tracking_number", "TRK-DIMS")
+            courier.fill("#recipient_name", "Alan Turing")
+            courier.locator(".sizes label", has_text="mm").click()
+            courier.fill("#width_mm", "300")
+            courier.fill("#height_mm", "300")
+            courier.fill("#depth_mm", "400")
+            courier.click("text=Open a compartment")
+            told = courier.locator("#work .message.good")
+            expect(told).to_contain_text("is open")
+            first = int(re.findall(r"Compartment (\d+) is open", told.inner_text())[0])
+            assert first in (5, 11)  # 300 mm high: only the L compartments (410 mm) fit best
+
+            # the door did not open after all: another compartment opens
+            courier.click("text=The door did not open")
+            expect(told).not_to_contain_text(f"Compartment {first} ")
+            second = int(re.findall(r"Compartment (\d+) is open", told.inner_text())[0])
+            assert second != first
+            assert live.sim.pulses(second) == 1
+
+            # "I closed the door" too early: the station says the door is still open
+            courier.click("text=I closed the door")
+            expect(courier.locator("#work .message.bad")).to_contain_text("still open")
+            live.sim.put(second)
+            live.sim.close(second)
+            courier.click("text=I closed the door")
+            expect(courier.locator("#work")).to_contain_text(f"Stored in compartment {second}")
+            expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{10}$"))
+
+            staff = screens.signed_in("/staff", "staff")
+            expect(staff.locator(f"#staff-door-{first}")).to_have_class(re.compile("state-fault"))
+            expect(staff.locator(f"#staff-door-{second}")).to_have_class(
+                re.compile("state-occupied")
+            )
+            no_script_errors(courier)
+        finally:
+            screens.close()
