@@ -8,7 +8,7 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api import qr_images
@@ -16,7 +16,8 @@ from api.routes.couriers import load_parcel, open_counted, parcel_input
 from api.schemas import MAX_ID, Dimensions, ParcelIn
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render, where
-from api.screens.sessions import screen_role, sign_in_form, sign_in_page, signed_out, visitor
+from api.screens.sessions import screen_role, sign_in_instead, visitor
+from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
 from locker.accounts import Principal
 from locker.errors import DomainError, InvalidTransition
@@ -28,6 +29,7 @@ from locker.types import DoorPurpose, ParcelState, Role, SizeClass
 
 HOME = "/courier"
 router = APIRouter(prefix=HOME, include_in_schema=False)
+add_sign_in_routes(router, home=HOME, title_key="courier_title", role=Role.COURIER)
 CourierUser = Annotated[Principal, Depends(screen_role(HOME, Role.COURIER))]
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Field = Annotated[str, Form(max_length=254)]
@@ -89,37 +91,11 @@ def _stored(request: Request, ctx: Ctx, stored: Stored | None, compartment: int)
 def page(
     request: Request, ctx: Ctx, who: Annotated[Principal | None, Depends(visitor)]
 ) -> HTMLResponse:
-    if who is None or not who.has(Role.COURIER):
-        words = Words(language(request))
-        return sign_in_page(
-            request, HOME, "courier_title", message=words("wrong_role") if who else ""
-        )
+    sign_in = sign_in_instead(request, who, home=HOME, title_key="courier_title", role=Role.COURIER)
+    if sign_in is not None:
+        return sign_in
+    assert who is not None  # sign_in_instead lets only a signed-in account through
     return render(request, "courier.html", who=who, sizes=list(SizeClass), poll_s=POLL_S)
-
-
-@router.post("/sign-in")
-async def sign_in(
-    request: Request,
-    ctx: Ctx,
-    name: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
-    new_password: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    return await sign_in_form(
-        request,
-        ctx,
-        home=HOME,
-        title_key="courier_title",
-        roles=(Role.COURIER,),
-        name=name,
-        password=password,
-        new_password=new_password,
-    )
-
-
-@router.post("/sign-out")
-def sign_out(request: Request, ctx: Ctx, who: CourierUser) -> Response:
-    return signed_out(request, ctx, HOME)
 
 
 @router.get("/new", response_class=HTMLResponse)
@@ -214,13 +190,15 @@ def status(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) ->
     if parcel.state is ParcelState.RESERVED:
         return render(request, "courier_waiting.html", parcel_id=parcel_id, poll_s=POLL_S)
     words = Words(language(request))
+    if parcel.state is ParcelState.ANNOUNCED:  # its hold ran out before the door was used
+        return _message(request, ctx, 409, words("courier_hold_lapsed"), retry_parcel=parcel_id)
     text = words("error_other", detail=words(f"parcel_{parcel.state.value}"))
     return _message(request, ctx, 409, text, back=True)
 
 
 @router.post("/parcels/{parcel_id}/confirm", response_class=HTMLResponse)
 def confirm(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
-    """ "I closed the door": the station reads the door (and the IR strip) and stores."""
+    """The courier says the door is closed: the station reads it (and the IR strip) and stores."""
     words = Words(language(request))
     parcel = None
     try:

@@ -155,6 +155,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Fach {n} ging nicht auf; es ist als gestört markiert.",
     ),
     "courier_another": ("Open another compartment", "Anderes Fach öffnen"),
+    "courier_hold_lapsed": (
+        "The compartment held for this parcel was given up: the door was not used in time.",
+        "Das reservierte Fach wurde freigegeben: Die Tür wurde nicht rechtzeitig benutzt.",
+    ),
     "courier_no_free": (
         "No free compartment fits this parcel.",
         "Kein freies Fach passt für dieses Paket.",
@@ -186,6 +190,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_alerts": ("Alerts", "Meldungen"),
     "staff_no_alerts": ("No open alerts.", "Keine offenen Meldungen."),
     "staff_reason": ("Reason", "Grund"),
+    "staff_reason_needed": (
+        "Give a reason: it goes to the audit log.",
+        "Bitte einen Grund angeben: Er kommt ins Protokoll.",
+    ),
     "staff_note": ("Note", "Notiz"),
     "staff_open": ("Open the door", "Tür öffnen"),
     "staff_out_of_service": ("Take out of service", "Außer Betrieb nehmen"),

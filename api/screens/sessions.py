@@ -171,3 +171,13 @@ def signed_out(request: Request, ctx: StationContext, home: str) -> Response:
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return response
+
+
+def sign_in_instead(
+    request: Request, who: Principal | None, *, home: str, title_key: str, role: Role
+) -> HTMLResponse | None:
+    """The sign-in page when nobody of ``role`` is signed in (None: go on to the screen)."""
+    if who is not None and who.has(role):
+        return None
+    message = Words(language(request))("wrong_role") if who else ""
+    return sign_in_page(request, home, title_key, message=message)

@@ -4,17 +4,19 @@ expired parcels, the audit log, and the health of the lock-board buses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
 from api.routes.system import bus_states
 from api.schemas import MAX_ID
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
-from api.screens.sessions import screen_role, sign_in_form, sign_in_page, signed_out, visitor
+from api.screens.sessions import screen_role, sign_in_instead, visitor
+from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
 from locker import queries
 from locker.accounts import Principal
@@ -27,6 +29,7 @@ from locker.types import CompartmentState, DoorPurpose, ParcelState, Role
 
 HOME = "/staff"
 router = APIRouter(prefix=HOME, include_in_schema=False)
+add_sign_in_routes(router, home=HOME, title_key="staff_title", role=Role.STAFF)
 StaffUser = Annotated[Principal, Depends(screen_role(HOME, Role.STAFF))]
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -78,11 +81,10 @@ def page(
     c: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     """The station's front; ``?c=`` opens a compartment's panel."""
-    if who is None or not who.has(Role.STAFF):
-        words = Words(language(request))
-        return sign_in_page(
-            request, HOME, "staff_title", message=words("wrong_role") if who else ""
-        )
+    sign_in = sign_in_instead(request, who, home=HOME, title_key="staff_title", role=Role.STAFF)
+    if sign_in is not None:
+        return sign_in
+    assert who is not None  # sign_in_instead lets only a signed-in account through
     with ctx.station.db.read() as session:
         alerts = open_alerts(session)
     return _page(
@@ -95,31 +97,6 @@ def page(
         states=list(CompartmentState),
         **_front(request, ctx, c),
     )
-
-
-@router.post("/sign-in")
-async def sign_in(
-    request: Request,
-    ctx: Ctx,
-    name: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
-    new_password: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    return await sign_in_form(
-        request,
-        ctx,
-        home=HOME,
-        title_key="staff_title",
-        roles=(Role.STAFF,),
-        name=name,
-        password=password,
-        new_password=new_password,
-    )
-
-
-@router.post("/sign-out")
-def sign_out(request: Request, ctx: Ctx, who: StaffUser) -> Response:
-    return signed_out(request, ctx, HOME)
 
 
 @router.get("/front", response_class=HTMLResponse)
@@ -171,58 +148,73 @@ def compartment(
     return _detail(request, ctx, compartment_id)
 
 
+class _NoReason(Exception):
+    """An action that goes to the audit log with a reason was asked for without one."""
+
+
+def _reason(text: str) -> str:
+    if not text.strip():
+        raise _NoReason
+    return text.strip()
+
+
+Outcome = tuple[int, str, bool]  # status, what the panel says, whether it went well
+
+
+def _acted(
+    request: Request, ctx: Ctx, compartment_id: int, act: Callable[[Words], Outcome]
+) -> HTMLResponse:
+    """Do ``act`` and show the compartment's panel again with what came of it."""
+    words = Words(language(request))
+    try:
+        status, said, good = act(words)
+    except _NoReason:
+        status, said, good = 422, words("staff_reason_needed"), False
+    except DomainError as exc:
+        status, said, good = exc.status, str(exc), False
+    return _detail(request, ctx, compartment_id, status=status, said=said, good=good)
+
+
 @router.post("/compartments/{compartment_id}/open", response_class=HTMLResponse)
 def open_door(
     compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser, reason: Reason = ""
 ) -> HTMLResponse:
-    words = Words(language(request))
-    if not reason.strip():
-        return _detail(
-            request, ctx, compartment_id, status=422, said=words("staff_reason"), good=False
-        )
-    try:
+    def act(words: Words) -> Outcome:
         result = staff.open_door(
-            ctx.station, actor=who.actor, compartment_id=compartment_id, reason=reason.strip()
+            ctx.station, actor=who.actor, compartment_id=compartment_id, reason=_reason(reason)
         )
-    except DomainError as exc:
-        return _detail(request, ctx, compartment_id, status=exc.status, said=str(exc), good=False)
-    ctx.metrics.doors(DoorPurpose.STAFF, (result,))
-    if not result.opened:
-        said = words("staff_not_opened", n=compartment_id)
-        return _detail(request, ctx, compartment_id, status=503, said=said, good=False)
-    return _detail(request, ctx, compartment_id, said=words("staff_opened", n=compartment_id))
+        ctx.metrics.doors(DoorPurpose.STAFF, (result,))
+        if not result.opened:
+            return 503, words("staff_not_opened", n=compartment_id), False
+        return 200, words("staff_opened", n=compartment_id), True
+
+    return _acted(request, ctx, compartment_id, act)
 
 
 @router.post("/compartments/{compartment_id}/out-of-service", response_class=HTMLResponse)
 def out_of_service(
     compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser, reason: Reason = ""
 ) -> HTMLResponse:
-    words = Words(language(request))
-    if not reason.strip():
-        return _detail(
-            request, ctx, compartment_id, status=422, said=words("staff_reason"), good=False
-        )
-    try:
+    def act(words: Words) -> Outcome:
         staff.set_out_of_service(
-            ctx.station, actor=who.actor, compartment_id=compartment_id, reason=reason.strip()
+            ctx.station, actor=who.actor, compartment_id=compartment_id, reason=_reason(reason)
         )
-    except DomainError as exc:
-        return _detail(request, ctx, compartment_id, status=exc.status, said=str(exc), good=False)
-    return _detail(request, ctx, compartment_id, said=words("staff_taken_out", n=compartment_id))
+        return 200, words("staff_taken_out", n=compartment_id), True
+
+    return _acted(request, ctx, compartment_id, act)
 
 
 @router.post("/compartments/{compartment_id}/clear-fault", response_class=HTMLResponse)
 def clear_fault(
     compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser, note: Reason = ""
 ) -> HTMLResponse:
-    words = Words(language(request))
-    try:
+    def act(words: Words) -> Outcome:
         staff.clear_fault(
             ctx.station, actor=who.actor, compartment_id=compartment_id, note=note.strip()
         )
-    except DomainError as exc:
-        return _detail(request, ctx, compartment_id, status=exc.status, said=str(exc), good=False)
-    return _detail(request, ctx, compartment_id, said=words("staff_back", n=compartment_id))
+        return 200, words("staff_back", n=compartment_id), True
+
+    return _acted(request, ctx, compartment_id, act)
 
 
 def _parcels(ctx: Ctx, q: str, state: str, *, overdue: bool = False) -> list[Any]:
