@@ -106,6 +106,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "kiosk_empty": ("Please enter your PIN first.", "Bitte geben Sie zuerst Ihre PIN ein."),
     "kiosk_done": ("Done", "Fertig"),
     "kiosk_ask_in_shop": ("ask in the shop.", "fragen Sie im Geschäft."),
+    "kiosk_ask_staff": ("Ask in the shop.", "Fragen Sie im Geschäft."),
     "kiosk_help": (
         "Lost your code? The shop's staff can help: {contact}",
         "Code verloren? Das Personal hilft Ihnen: {contact}",

@@ -34,6 +34,7 @@ def _common(request: Request, ctx: Ctx, highlight: dict[int, str] | None = None)
             {cid: words("compartment_n", n=cid) for cid in marks},
         ),
         "contact": ctx.settings.staff_contact or words("kiosk_ask_in_shop"),
+        "staff_contact": ctx.settings.staff_contact,
         "reset_s": ctx.settings.kiosk_reset_s,
     }
 

@@ -91,7 +91,7 @@ def test_wrong_codes_lock_out_with_a_countdown_in_either_language(
 
 
 def test_a_door_that_does_not_open_offers_a_way_on(tmp_path: Path, browser: Browser) -> None:
-    with live_station(tmp_path) as live:
+    with live_station(tmp_path, staff_contact="+49 30 555 0100") as live:
         compartment, pin = stored_parcel(live, "TRK-STUCK")
         live.sim.jam(compartment)
         screens = Screens(browser, live)
@@ -106,6 +106,7 @@ def test_a_door_that_does_not_open_offers_a_way_on(tmp_path: Path, browser: Brow
             expect(kiosk.locator(".front .door.mark-failed")).to_have_text(str(compartment))
             kiosk.click("text=Another way")
             expect(result).to_contain_text("The shop's staff have been told")
+            expect(result).to_contain_text("Call the staff: +49 30 555 0100")
             shot(kiosk, "kiosk-door-fault")
             with live.client("staff") as staff:
                 alerts = ok(staff.get(f"{API}/alerts"))
@@ -118,5 +119,29 @@ def test_a_door_that_does_not_open_offers_a_way_on(tmp_path: Path, browser: Brow
                 f"Compartment {compartment} is open"
             )
             no_script_errors(kiosk)
+        finally:
+            screens.close()
+
+
+def test_after_the_wait_the_kiosk_is_ready_again(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path, attempts_base_delay_s=2) as live:
+        compartment, pin = stored_parcel(live, "TRK-WAIT")
+        screens = Screens(browser, live)
+        try:
+            kiosk = screens.open("/kiosk")
+            for _ in range(4):
+                with kiosk.expect_response("**/kiosk/collect"):
+                    type_code(kiosk, "1234567890")
+            expect(kiosk.locator("#result")).to_contain_text("Too many wrong codes.")
+            expect(kiosk.locator("button[data-waits]")).to_be_disabled()
+            live.clock.advance(seconds=3)  # the station's side of the wait
+            # the page's side: the countdown ends, the answer goes, the button comes back
+            expect(kiosk.locator("#result .wait")).to_have_count(0)
+            expect(kiosk.locator("#result .front")).to_be_visible()
+            expect(kiosk.locator("button[data-waits]")).to_be_enabled()
+            type_code(kiosk, pin)
+            expect(kiosk.locator("#result .message.good")).to_contain_text(
+                f"Compartment {compartment} is open"
+            )
         finally:
             screens.close()

@@ -65,7 +65,7 @@ def test_expired_parcels_doors_faults_and_health(tmp_path: Path, browser: Browse
             staff.goto("/staff/audit?action=door.")
             expect(staff.locator("table.audit")).to_contain_text("customer at the counter")
 
-            # a closed door's latch sticks (injected on /sim): the door does not open and shows as faulty
+            # a closed door's latch sticks (injected on /sim): it does not open, shows as faulty
             sim = screens.open("/sim")
             sim.click("#sim-door-7")
             sim.select_option("#sim-fault", "stuck_latch")
