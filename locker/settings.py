@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     code_handover_hours: float = Field(default=24, gt=0)  # see locker.handover
     staff_contact: str = ""  # shown at the kiosk: how to reach the shop's staff
     kiosk_reset_s: float = Field(default=60, gt=0)  # the kiosk forgets an answer after this
+    kiosk_clear_s: float = Field(default=20, gt=0)  # and a code typed but not sent after this
 
     @property
     def database_path(self) -> Path:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api import qr_images
-from api.routes.couriers import load_parcel, open_counted, parcel_input
+from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
 from api.schemas import MAX_ID, Dimensions, ParcelIn
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render, where
@@ -35,6 +35,7 @@ ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Field = Annotated[str, Form(max_length=254)]
 Millimetres = Annotated[int | None, Form(ge=1, le=10_000)]
 POLL_S = 1
+WORK = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML"}  # whoever asked: the work area
 
 
 def _work(
@@ -48,11 +49,50 @@ def _work(
         values["doors"] = doors(
             ctx.station.layout, {marked: "mark-open"}, {marked: words("compartment_n", n=marked)}
         )
-    return render(request, template, status=status, poll_s=POLL_S, **values)
+    return render(request, template, status=status, poll_s=POLL_S, headers=WORK, **values)
 
 
 def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) -> HTMLResponse:
     return _work(request, ctx, "courier_message.html", status=status, text=text, **values)
+
+
+def _door_panel(
+    request: Request, ctx: Ctx, parcel_id: int, compartment: int, *, status: int = 200, **said: str
+) -> HTMLResponse:
+    """The open door: its place, the poller that waits for it to shut, and the buttons."""
+    return _work(
+        request,
+        ctx,
+        "courier_door.html",
+        status=status,
+        parcel_id=parcel_id,
+        compartment=compartment,
+        **said,
+    )
+
+
+def _refused(
+    request: Request, ctx: Ctx, who: Principal, exc: DomainError, parcel_id: int | None = None
+) -> HTMLResponse:
+    """A refusal. While the parcel's deposit is still under way its door panel stays, with
+    the poller and the buttons, so the code still reaches the courier once the door shuts."""
+    words = Words(language(request))
+    said = words.problem(exc)
+    if parcel_id is not None:
+        try:
+            parcel = load_parcel(ctx.station, who, parcel_id)
+        except DomainError:
+            parcel = None
+        if parcel is not None and parcel.compartment_id is not None:
+            if parcel.state is ParcelState.RESERVED:
+                return _door_panel(
+                    request, ctx, parcel_id, parcel.compartment_id, status=exc.status, problem=said
+                )
+            if parcel.state is ParcelState.ANNOUNCED:  # its hold ran out
+                return _message(
+                    request, ctx, exc.status, words("courier_hold_lapsed"), retry_parcel=parcel_id
+                )
+    return _message(request, ctx, exc.status, said, back=True)
 
 
 def _door(request: Request, ctx: Ctx, parcel_id: int, result: DoorResult) -> HTMLResponse:
@@ -60,18 +100,11 @@ def _door(request: Request, ctx: Ctx, parcel_id: int, result: DoorResult) -> HTM
     words = Words(language(request))
     n = result.compartment_id
     if result.outcome in UNCERTAIN:
-        return _work(
-            request,
-            ctx,
-            "courier_door.html",
-            status=503,
-            parcel_id=parcel_id,
-            compartment=n,
-            uncertain=words("courier_uncertain", n=n),
-        )
+        said = words("courier_uncertain", n=n)
+        return _door_panel(request, ctx, parcel_id, n, status=503, uncertain=said)
     if not result.opened:
         return _message(request, ctx, 503, words("courier_not_opened", n=n), retry_parcel=parcel_id)
-    return _work(request, ctx, "courier_door.html", parcel_id=parcel_id, compartment=n)
+    return _door_panel(request, ctx, parcel_id, n)
 
 
 def _stored(request: Request, ctx: Ctx, stored: Stored | None, compartment: int) -> HTMLResponse:
@@ -83,7 +116,6 @@ def _stored(request: Request, ctx: Ctx, stored: Stored | None, compartment: int)
         compartment=compartment,
         pin=code.pin if code else None,
         qr=base64.b64encode(qr_images.svg(code.qr_token)).decode() if code else None,
-        headers={"HX-Retarget": "#work", "HX-Reswap": "innerHTML"},
     )
 
 
@@ -119,7 +151,6 @@ def deposit_new(
     depth_mm: Millimetres = None,
 ) -> HTMLResponse:
     """Hold the best free compartment for the parcel and open it."""
-    words = Words(language(request))
     try:
         dims = (
             Dimensions(width_mm=width_mm, height_mm=height_mm, depth_mm=depth_mm)
@@ -145,8 +176,7 @@ def deposit_new(
         held = deposit.reserve(ctx.station, actor=who.actor, parcel=parcel_input(body, who))
         result = open_counted(ctx, who, held.parcel_id)
     except DomainError as exc:
-        text = words("courier_no_free") if exc.code == "no_free_compartment" else str(exc)
-        return _message(request, ctx, exc.status, text, back=True)
+        return _refused(request, ctx, who, exc)
     return _door(request, ctx, held.parcel_id, result)
 
 
@@ -160,7 +190,7 @@ def deposit_again(
             deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
         result = open_counted(ctx, who, parcel_id)
     except DomainError as exc:
-        return _message(request, ctx, exc.status, str(exc), back=True)
+        return _refused(request, ctx, who, exc, parcel_id)
     return _door(request, ctx, parcel_id, result)
 
 
@@ -173,56 +203,53 @@ def door_stuck(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser
         deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
         result = open_counted(ctx, who, parcel_id)
     except DomainError as exc:
-        return _message(request, ctx, exc.status, str(exc), back=True)
+        return _refused(request, ctx, who, exc, parcel_id)
     return _door(request, ctx, parcel_id, result)
 
 
 @router.get("/parcels/{parcel_id}/status", response_class=HTMLResponse)
 def status(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
-    """Polled while the door is open: once the station has seen it closed, the code."""
+    """Polled while the door is open. It hands nothing over itself (a GET must not use the
+    code up): once the parcel is stored it answers a fragment that asks for the code."""
     try:
         parcel = load_parcel(ctx.station, who, parcel_id)
     except DomainError as exc:
-        return _message(request, ctx, exc.status, str(exc), back=True)
-    if parcel.state is ParcelState.STORED:
-        assert parcel.compartment_id is not None
-        return _stored(request, ctx, ctx.handover.take(parcel_id), parcel.compartment_id)
+        return _refused(request, ctx, who, exc)
     if parcel.state is ParcelState.RESERVED:
         return render(request, "courier_waiting.html", parcel_id=parcel_id, poll_s=POLL_S)
-    words = Words(language(request))
-    if parcel.state is ParcelState.ANNOUNCED:  # its hold ran out before the door was used
-        return _message(request, ctx, 409, words("courier_hold_lapsed"), retry_parcel=parcel_id)
-    text = words("error_other", detail=words(f"parcel_{parcel.state.value}"))
-    return _message(request, ctx, 409, text, back=True)
+    if parcel.state is ParcelState.STORED:
+        return _work(request, ctx, "courier_fetch_code.html", parcel_id=parcel_id)
+    return _refused(request, ctx, who, InvalidTransition(parcel.state.value), parcel_id)
+
+
+@router.post("/parcels/{parcel_id}/code", response_class=HTMLResponse)
+def code(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
+    """The code of a parcel the station stored, handed over once."""
+    try:
+        parcel = load_parcel(ctx.station, who, parcel_id)
+    except DomainError as exc:
+        return _refused(request, ctx, who, exc)
+    if parcel.state is not ParcelState.STORED or parcel.compartment_id is None:
+        return _refused(request, ctx, who, InvalidTransition(parcel.state.value), parcel_id)
+    waiting = ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)
+    return _stored(request, ctx, waiting, parcel.compartment_id)
 
 
 @router.post("/parcels/{parcel_id}/confirm", response_class=HTMLResponse)
 def confirm(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
-    """The courier says the door is closed: the station reads it (and the IR strip) and stores."""
-    words = Words(language(request))
-    parcel = None
+    """The courier says the door is closed: the station reads it (and the IR strip) and
+    stores the parcel, or says what is wrong."""
     try:
-        parcel = load_parcel(ctx.station, who, parcel_id)
+        load_parcel(ctx.station, who, parcel_id)
         stored = deposit.confirm_stored(ctx.station, parcel_id=parcel_id, actor=who.actor)
-    except InvalidTransition:
+    except InvalidTransition as exc:
         parcel = load_parcel(ctx.station, who, parcel_id)
-        if parcel.state is not ParcelState.STORED or parcel.compartment_id is None:
-            return _message(request, ctx, 409, words(f"parcel_{parcel.state.value}"), back=True)
-        return _stored(request, ctx, ctx.handover.take(parcel_id), parcel.compartment_id)
+        if parcel.state is ParcelState.STORED and parcel.compartment_id is not None:
+            waiting = ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)  # the watcher's
+            return _stored(request, ctx, waiting, parcel.compartment_id)
+        return _refused(request, ctx, who, exc, parcel_id)
     except DomainError as exc:
-        n = parcel.compartment_id if parcel else None
-        if n is None:
-            return _message(request, ctx, exc.status, str(exc), back=True)
-        text = words("courier_door_not_closed", n=n) if exc.code == "door_not_closed" else str(exc)
-        return _work(
-            request,
-            ctx,
-            "courier_door.html",
-            status=exc.status,
-            parcel_id=parcel_id,
-            compartment=n,
-            problem=text,
-        )
+        return _refused(request, ctx, who, exc, parcel_id)
     return _stored(request, ctx, stored, stored.compartment_id)
 
 
@@ -242,7 +269,7 @@ def take_back(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser)
         load_parcel(ctx.station, who, parcel_id)
         result = staff.take_back(ctx.station, actor=who.actor, parcel_id=parcel_id)
     except DomainError as exc:
-        return _message(request, ctx, exc.status, str(exc), back=True)
+        return _refused(request, ctx, who, exc)
     ctx.metrics.doors(DoorPurpose.TAKE_BACK, (result,))
     n = result.compartment_id
     if not result.opened:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from locker.errors import DomainError
 from locker.front import Location
 
 LANGUAGES = ("en", "de")
@@ -50,6 +51,24 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "wait_s": ("Please wait {s} seconds before trying again.", "Bitte warten Sie {s} Sekunden."),
     "error_other": ("Something went wrong: {detail}", "Etwas ist schiefgegangen: {detail}"),
     "front_of_station": ("The front of the station", "Die Vorderseite der Station"),
+    "problem_door_busy": (
+        "This door is being used right now. Try again in a moment.",
+        "Diese Tür wird gerade benutzt. Versuchen Sie es gleich noch einmal.",
+    ),
+    "problem_door_not_closed": (
+        "The door is still open: push it shut until it clicks.",
+        "Die Tür ist noch offen: Drücken Sie sie zu, bis sie einrastet.",
+    ),
+    "problem_parcel_not_detected": (
+        "The compartment looks empty: put the parcel in and close the door again.",
+        "Das Fach scheint leer: Legen Sie das Paket hinein und schließen Sie die Tür erneut.",
+    ),
+    "problem_invalid_transition": (
+        "This cannot be done in the parcel's present state.",
+        "Das geht im jetzigen Zustand des Pakets nicht.",
+    ),
+    "problem_not_found": ("Not found.", "Nicht gefunden."),
+    "problem_wrong_password": ("Wrong name or password.", "Falscher Name oder falsches Passwort."),
     # where a compartment is
     "where_top": ("top", "oben"),
     "where_bottom": ("bottom", "unten"),
@@ -171,10 +190,6 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Compartment {n} is open: {where}. Take the parcel and close the door.",
         "Fach {n} ist offen: {where}. Nehmen Sie das Paket und schließen Sie die Tür.",
     ),
-    "courier_door_not_closed": (
-        "The door of compartment {n} is still open. Close it firmly.",
-        "Die Tür von Fach {n} ist noch offen. Schließen Sie sie fest.",
-    ),
     # staff
     "staff_title": ("Maintenance", "Wartung"),
     "staff_station": ("Station", "Station"),
@@ -254,10 +269,17 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     ),
 }
 
-# Problems the domain reports (its stable codes) -> key of the words shown for them.
+# Problems the domain reports (their stable codes) -> the key of the words shown for them;
+# any other problem shows the domain's own (English) message.
 PROBLEM_WORDS: Mapping[str, str] = {
     "code_invalid": "kiosk_invalid",
     "no_free_compartment": "courier_no_free",
+    "door_busy": "problem_door_busy",
+    "door_not_closed": "problem_door_not_closed",
+    "parcel_not_detected": "problem_parcel_not_detected",
+    "invalid_transition": "problem_invalid_transition",
+    "not_found": "problem_not_found",
+    "not_authenticated": "problem_wrong_password",
 }
 
 ORDINALS: Mapping[str, tuple[str, ...]] = {
@@ -288,6 +310,11 @@ class Words:
         english, german = TEXTS[key]
         text = german if self.lang == "de" else english
         return text.format(**fields) if fields else text
+
+    def problem(self, exc: DomainError) -> str:
+        """What to say of a refusal: its own words here, else the domain's message."""
+        key = PROBLEM_WORDS.get(exc.code)
+        return self(key) if key else str(exc)
 
     def ordinal(self, n: int) -> str:
         names = ORDINALS[self.lang]

@@ -36,6 +36,7 @@ def _common(request: Request, ctx: Ctx, highlight: dict[int, str] | None = None)
         "contact": ctx.settings.staff_contact or words("kiosk_ask_in_shop"),
         "staff_contact": ctx.settings.staff_contact,
         "reset_s": ctx.settings.kiosk_reset_s,
+        "clear_s": ctx.settings.kiosk_clear_s,
     }
 
 

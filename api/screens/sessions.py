@@ -140,7 +140,7 @@ async def sign_in_form(
     except TooManyAttempts as exc:
         return again(429, words("wait_s", s=exc.retry_after))
     except DomainError as exc:
-        return again(exc.status, words("error_other", detail=str(exc)), bool(new_password))
+        return again(exc.status, words.problem(exc), bool(new_password))
     if not who.has(*roles):
         return again(403, words("wrong_role"))
     ttl = timedelta(hours=ctx.settings.session_hours)

@@ -171,7 +171,7 @@ def _acted(
     except _NoReason:
         status, said, good = 422, words("staff_reason_needed"), False
     except DomainError as exc:
-        status, said, good = exc.status, str(exc), False
+        status, said, good = exc.status, words.problem(exc), False
     return _detail(request, ctx, compartment_id, status=status, said=said, good=good)
 
 
@@ -276,7 +276,8 @@ def extend(parcel_id: ParcelId, request: Request, ctx: Ctx, who: StaffUser) -> H
         with ctx.station.db.read() as session:
             parcel = get_parcel(session, parcel_id)
     except DomainError as exc:
-        return render(request, "staff_said.html", status=exc.status, said=str(exc), good=False)
+        said = words.problem(exc)
+        return render(request, "staff_said.html", status=exc.status, said=said, good=False)
     said = words("staff_extended", id=parcel_id, until=until.strftime("%Y-%m-%d %H:%M"))
     return render(request, "staff_parcel_row.html", p=parcel, said=said, extend_days=EXTEND_DAYS)
 

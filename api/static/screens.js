@@ -68,6 +68,20 @@
     }
   });
 
+  // A code typed but never sent is forgotten after a while: the next person at the kiosk
+  // must not find it in the field (which shows dots, not digits, to those looking on).
+  var lastTyped = Date.now();
+  document.addEventListener("input", function () { lastTyped = Date.now(); });
+  document.addEventListener("click", function () { lastTyped = Date.now(); });
+  setInterval(function () {
+    document.querySelectorAll("[data-forget-after]").forEach(function (field) {
+      var after = parseFloat(field.dataset.forgetAfter) * 1000;
+      if (field.value && Date.now() - lastTyped > after) {
+        field.value = "";
+      }
+    });
+  }, 500);
+
   // "Please wait 30 seconds": count down, and keep data-waits buttons off meanwhile.
   function tick() {
     var waiting = false;

@@ -99,6 +99,7 @@ SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/courier/parcels/{parcel_id}/deposit"): COURIER,
     ("POST", "/courier/parcels/{parcel_id}/door-stuck"): COURIER,
     ("GET", "/courier/parcels/{parcel_id}/status"): COURIER,
+    ("POST", "/courier/parcels/{parcel_id}/code"): COURIER,
     ("POST", "/courier/parcels/{parcel_id}/confirm"): COURIER,
     ("GET", "/courier/returns"): COURIER,
     ("POST", "/courier/parcels/{parcel_id}/take-back"): COURIER,

@@ -91,7 +91,17 @@ def test_each_role_reaches_only_its_screen_and_changes_need_the_csrf_token(
             )
             assert done.status_code == 200
             assert 'data-state="out_of_service"' in done.text
-            assert forged.status_code == 401  # and the forged one changed nothing before it
+            assert "hinge" in done.text
+            assert done.text.count("compartment.out_of_service") == 1  # the forged one did nothing
+            # a wrong token is no better than none, on the courier's screen too
+            courier = browsers["courier"]
+            wrong = courier.post(
+                "/courier/deposit",
+                data={"tracking_number": "T", "recipient_name": "R", "size": "S"},
+                headers={**HTMX, "X-CSRF-Token": "not-the-token"},
+            )
+            assert wrong.status_code == 401
+            assert live.sim.pulses(1) + live.sim.pulses(2) == 0
             # the staff page shows the courier the sign-in form, not the station
             page = browsers["courier"].get("/staff")
             assert "This account may not use this screen." in page.text
@@ -135,4 +145,19 @@ def test_a_sign_in_with_a_one_time_password_asks_for_a_new_one(tmp_path: Path) -
         assert browser.get("/staff/health").status_code == 200
         wrong = browser.post("/staff/sign-in", data={"name": "newbie", "password": "nope"})
         assert wrong.status_code == 401
-        assert "wrong name or password" in wrong.text
+        assert "Wrong name or password." in wrong.text
+
+
+def test_pages_forbid_framing_and_foreign_scripts(tmp_path: Path) -> None:
+    with live_station(tmp_path, background=False) as live, live.client(None) as anyone:
+        for path in ("/", "/kiosk", "/courier", "/staff", "/sim"):
+            page = anyone.get(path)
+            assert page.status_code == 200
+            policy = page.headers["content-security-policy"]
+            assert "script-src 'self';" in policy
+            assert "frame-ancestors 'none'" in policy
+            assert page.headers["x-frame-options"] == "DENY"
+            assert page.headers["x-content-type-options"] == "nosniff"
+        # the API's own docs load their bundled scripts: no policy there
+        assert "content-security-policy" not in anyone.get("/docs").headers
+        assert "content-security-policy" not in anyone.get("/healthz").headers

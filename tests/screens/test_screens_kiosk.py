@@ -145,3 +145,19 @@ def test_after_the_wait_the_kiosk_is_ready_again(tmp_path: Path, browser: Browse
             )
         finally:
             screens.close()
+
+
+def test_a_code_typed_but_not_sent_is_forgotten(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path, kiosk_clear_s=1) as live:
+        screens = Screens(browser, live)
+        try:
+            kiosk = screens.open("/kiosk")
+            kiosk.click(".keypad [data-key='4']")
+            kiosk.keyboard.type("2424")
+            expect(kiosk.locator("#code")).to_have_value("42424")
+            # shown as dots to anyone looking on
+            masked = kiosk.eval_on_selector("#code", "e => getComputedStyle(e).webkitTextSecurity")
+            assert masked == "disc"
+            expect(kiosk.locator("#code")).to_have_value("")  # the customer walked away
+        finally:
+            screens.close()

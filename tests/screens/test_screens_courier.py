@@ -1,0 +1,66 @@
+"""The courier's screen where timing and people get in the way: the door watcher and the
+courier's "I closed the door" racing for the code, and "the door did not open" pressed
+with the parcel already inside. The code must reach the courier exactly once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.api.live import LiveStation, live_station
+from tests.screens.conftest import Screens, no_script_errors
+
+
+def open_for(courier: Page, tracking: str) -> int:
+    courier.fill("#tracking_number", tracking)
+    courier.fill("#recipient_name", "Katherine Johnson")
+    courier.click("text=Open a compartment")
+    told = courier.locator("#work .message.good")
+    expect(told).to_contain_text("is open")
+    return int(re.findall(r"Compartment (\d+) is open", told.inner_text())[0])
+
+
+def code_shown_once(live: LiveStation, courier: Page, compartment: int) -> None:
+    expect(courier.locator("#work")).to_contain_text(f"Stored in compartment {compartment}")
+    expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{10}$"))
+    courier.wait_for_load_state("networkidle")
+    expect(courier.locator("[data-pin]")).to_have_count(1)  # not replaced by a later answer
+    assert len(live.ctx.handover) == 0  # nothing left waiting for nobody
+
+
+def test_the_watcher_and_the_button_race_for_the_code(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path) as live:
+        screens = Screens(browser, live)
+        try:
+            courier = screens.signed_in("/courier", "courier")
+            for round_ in range(3):  # whichever wins, the code shows once
+                compartment = open_for(courier, f"TRK-RACE-{round_}")
+                live.sim.put(compartment)
+                live.sim.close(compartment)
+                courier.click("text=I closed the door")
+                code_shown_once(live, courier, compartment)
+                courier.click("#next-parcel")
+            no_script_errors(courier)
+        finally:
+            screens.close()
+
+
+def test_door_reported_stuck_with_the_parcel_inside(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path) as live:
+        screens = Screens(browser, live)
+        try:
+            courier = screens.signed_in("/courier", "courier")
+            compartment = open_for(courier, "TRK-INSIDE")
+            live.sim.put(compartment)  # it did open after all: the parcel is in
+            courier.click("text=The door did not open")
+            # the station refuses (the parcel is inside) and keeps waiting for the door
+            expect(courier.locator("#work .message.bad")).to_be_visible()
+            expect(courier.locator("#work")).to_contain_text("Waiting for the door")
+            expect(courier.locator("text=I closed the door")).to_be_visible()
+            assert live.sim.pulses(compartment) == 1  # no second compartment was opened
+            live.sim.close(compartment)
+            code_shown_once(live, courier, compartment)
+        finally:
+            screens.close()
