@@ -1,14 +1,15 @@
 """Security headers on the screens' pages: no framing (clickjacking), no sniffing, and a
 Content-Security-Policy that lets a page load only the station's own scripts and styles.
 Inline style attributes stay allowed (the front's doors are placed with them); inline
-scripts do not. The API docs under /docs bring their own scripts and are left alone."""
+style elements and scripts do not (htmx is told not to add its indicator styles).
+The API docs under /docs bring their own scripts and are left alone."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'self'"
 )
