@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from locker.audit import record
+from locker.notify.outbox import record_event
 from locker.tables import Alert
 from locker.types import AlertKind
 
@@ -22,6 +23,13 @@ def raise_alert(
     if session.exec(query).first() is not None:
         return False
     session.add(Alert(kind=kind, compartment_id=compartment_id, detail=detail, raised_at=now))
+    record_event(  # staff hear of it at once, by mail and the shop's webhook
+        session,
+        f"alert.{kind.value}",
+        now=now,
+        compartment_id=compartment_id,
+        detail={"text": detail},
+    )
     record(
         session,
         actor="system",

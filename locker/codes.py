@@ -65,6 +65,10 @@ class CodeHasher:
             raise ValueError("the pin and qr domains belong to pickup codes; no NUL in a domain")
         return self._digest(domain.encode(), value)
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for another use of the station key (sealing, signing)."""
+        return hmac.new(self._key, b"derive\x00" + purpose.encode(), hashlib.sha256).digest()
+
 
 def load_or_create_key(path: Path) -> bytes:
     """Read the station's code key, creating it (mode 0600) on first start.

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from locker.audit import record
 from locker.errors import InvalidTransition
+from locker.notify.outbox import record_event
 from locker.tables import Parcel
 from locker.types import ParcelState as P
 
@@ -45,3 +46,4 @@ def move(
         parcel_id=parcel.id,
         detail=detail,
     )
+    record_event(session, f"parcel.{action}", now=now, parcel=parcel, detail={"by": actor})

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locker.attempts import AttemptPolicy
+from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
 from locker.station import Policy
 
 
@@ -43,6 +44,37 @@ class Settings(BaseSettings):
     staff_contact: str = ""  # shown at the kiosk: how to reach the shop's staff
     kiosk_reset_s: float = Field(default=60, gt=0)  # the kiosk forgets an answer after this
     kiosk_clear_s: float = Field(default=20, gt=0)  # and a code typed but not sent after this
+    # What messages say of the station, and where their links lead.
+    station_address: str = ""
+    opening_hours: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    timezone: str = "UTC"  # for times in messages, e.g. "Europe/Berlin"
+    shop_name: str = "Shop"  # the "carrier" of the shop's own orders (click & collect)
+    # Mail: no host, no mail.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_tls: TlsMode = "none"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_s: float = Field(default=10, gt=0)
+    mail_from: str = "pickup-station@localhost"
+    staff_email: str = ""  # alerts go here at once
+    # The shop's webhook: SMS and push to recipients, alerts to staff (signed JSON).
+    shop_webhook_url: str = ""
+    shop_webhook_secret: SecretStr = SecretStr("")
+    notify_every_s: float = Field(default=2, gt=0)  # how often the outbox is worked through
+    notify_give_up_hours: float = Field(default=72, gt=0)  # then staff are alerted instead
+    remind_hours_before: float = Field(default=48, gt=0)  # the first reminder
+    last_call_hours_before: float = Field(default=24, gt=0)  # the last one, on the last day
+    customer_extend_days: float = Field(default=3, gt=0)  # one extension by link or kiosk
+    customer_extensions: int = Field(default=1, ge=0)
+    return_code_days: float = Field(default=14, gt=0)  # how long a return code works
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.shop_webhook_url and not self.shop_webhook_secret.get_secret_value():
+            raise ValueError("LOCKER_SHOP_WEBHOOK_SECRET is needed to sign the shop's webhook")
+        return self
 
     @property
     def database_path(self) -> Path:
@@ -63,4 +95,35 @@ class Settings(BaseSettings):
                 max_delay_s=self.attempts_max_delay_s,
                 station_failures_per_hour=self.attempts_station_per_hour,
             ),
+        )
+
+    def notify(self, station_name: str) -> NotifyConfig:
+        smtp = (
+            SmtpConfig(
+                host=self.smtp_host,
+                port=self.smtp_port,
+                tls=self.smtp_tls,
+                user=self.smtp_user,
+                password=self.smtp_password.get_secret_value(),
+                timeout_s=self.smtp_timeout_s,
+                sender=self.mail_from,
+            )
+            if self.smtp_host
+            else None
+        )
+        return NotifyConfig(
+            station_name=station_name,
+            station_address=self.station_address,
+            opening_hours=self.opening_hours,
+            public_url=self.public_url.rstrip("/"),
+            timezone=self.timezone,
+            smtp=smtp,
+            staff_email=self.staff_email,
+            shop_webhook_url=self.shop_webhook_url,
+            shop_webhook_secret=self.shop_webhook_secret.get_secret_value(),
+            give_up_after=timedelta(hours=self.notify_give_up_hours),
+            remind_before=timedelta(hours=self.remind_hours_before),
+            last_call_before=timedelta(hours=self.last_call_hours_before),
+            customer_extend=timedelta(days=self.customer_extend_days),
+            customer_extensions=self.customer_extensions,
         )

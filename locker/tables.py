@@ -15,7 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
-from locker.types import AlertKind, Condition, DoorPurpose, ParcelState, Role, SizeClass
+from locker.types import (
+    AlertKind,
+    Channel,
+    Condition,
+    DeliveryState,
+    DoorPurpose,
+    ParcelKind,
+    ParcelState,
+    Role,
+    SizeClass,
+)
 
 ACTIVE_PARCEL_STATES = (ParcelState.RESERVED, ParcelState.STORED, ParcelState.EXPIRED)
 
@@ -111,6 +121,16 @@ class Parcel(SQLModel, table=True):
     stored_at: datetime | None = _when()
     deadline: datetime | None = _when(index=True)
     finished_at: datetime | None = _when()  # collected, returned or released for good
+    kind: ParcelKind = Field(
+        default=ParcelKind.DELIVERY,
+        sa_type=sa.Enum(
+            ParcelKind, values_callable=lambda e: [m.value for m in e], native_enum=False, length=20
+        ),
+        sa_column_kwargs={"server_default": "delivery"},
+    )
+    recipient_language: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
+    extensions: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # by the recipient
+    flagged: str = Field(default="", sa_column_kwargs={"server_default": ""})  # why staff must look
 
 
 class DoorOp(SQLModel, table=True):
@@ -212,3 +232,62 @@ class Alert(SQLModel, table=True):
     detail: str = ""
     raised_at: datetime = _when(nullable=False)
     cleared_at: datetime | None = _when(index=True)
+
+
+class OutboxEvent(SQLModel, table=True):
+    """Something people outside must hear of, written in the same transaction as the
+    change itself. The notifier turns it into one :class:`Delivery` per recipient."""
+
+    __tablename__ = "outbox_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(nullable=False)
+    event: str = Field(index=True)  # e.g. "parcel.stored", "code.issued", "alert.door_fault"
+    key: str | None = Field(default=None, unique=True)  # for events that must happen once
+    parcel_id: int | None = Field(default=None, foreign_key="parcel.id", index=True)
+    compartment_id: int | None = None
+    detail: str = ""  # JSON: what the messages need that the parcel row may lose later
+    sealed: str | None = None  # the pickup code, encrypted; erased once it was delivered
+    expanded: bool = Field(default=False, index=True)  # its deliveries exist
+
+
+class Delivery(SQLModel, table=True):
+    """One event to one recipient over one channel, with its attempts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="outbox_event.id", index=True)
+    channel: Channel = _enum(Channel)
+    recipient: str  # an address, a URL, a carrier's name
+    dedup_key: str = Field(unique=True)  # event, channel, recipient: never two of them
+    state: DeliveryState = _enum(DeliveryState, DeliveryState.PENDING, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _when(nullable=False, index=True)
+    claimed_until: datetime | None = _when()  # a sender is at it (or crashed at it) until then
+    last_error: str = ""
+    sent_at: datetime | None = _when()
+
+
+class Carrier(SQLModel, table=True):
+    """A carrier the shop connected: where its webhooks go. The signing secret is derived
+    from the station key and ``secret_version``, so it is never stored."""
+
+    name: str = Field(primary_key=True)
+    webhook_url: str = ""
+    secret_version: int = 1
+
+
+class ReturnCode(SQLModel, table=True):
+    """A code with which a customer drops a parcel off for a carrier (or the shop)."""
+
+    __tablename__ = "return_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pin_hash: str = Field(unique=True)
+    carrier: str
+    reference: str  # the shop's or carrier's return number
+    size: SizeClass = _enum(SizeClass)
+    created_by: str
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+    used_at: datetime | None = _when()
+    parcel_id: int | None = Field(default=None, foreign_key="parcel.id")

@@ -88,3 +88,28 @@ class AlertKind(StrEnum):
 
     DOOR_LEFT_OPEN = "door_left_open"
     DOOR_FAULT = "door_fault"
+    NOTIFICATION_FAILED = "notification_failed"  # a message could not be sent for days
+
+
+class ParcelKind(StrEnum):
+    """Where a parcel comes from and who takes it away."""
+
+    DELIVERY = "delivery"  # a carrier's courier brings it; the recipient collects it
+    RETURN = "return"  # a customer drops it off with a return code; a courier takes it away
+    SHOP_ORDER = "shop_order"  # the shop's own order (click & collect), put in by staff
+
+
+class DeliveryState(StrEnum):
+    """A notification on its way to one recipient over one channel."""
+
+    PENDING = "pending"  # waiting for its (next) attempt
+    SENT = "sent"
+    GAVE_UP = "gave_up"  # kept failing for too long; staff were alerted
+    SKIPPED = "skipped"  # nothing left to tell (the parcel was collected before its code went)
+
+
+class Channel(StrEnum):
+    EMAIL = "email"  # the recipient's mail, over SMTP
+    SHOP_WEBHOOK = "shop_webhook"  # the shop's URL: SMS and push to recipients, staff alerts
+    CARRIER_WEBHOOK = "carrier_webhook"  # the parcel's carrier, every change of state
+    STAFF_EMAIL = "staff_email"  # the shop's staff, alerts

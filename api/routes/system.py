@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api import qr_images
 from api.schemas import HealthOut, QrIn
 from api.security import Ctx
+from locker import qr_images
 from locker.alerts import open_alerts
 
 router = APIRouter(tags=["station"])

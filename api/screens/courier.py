@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from api import qr_images
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
 from api.schemas import MAX_ID, Dimensions, ParcelIn
 from api.screens.i18n import Words
@@ -19,6 +18,7 @@ from api.screens.render import doors, language, render, where
 from api.screens.sessions import screen_role, sign_in_instead, visitor
 from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
+from locker import qr_images
 from locker.accounts import Principal
 from locker.errors import DomainError, InvalidTransition
 from locker.queries import ParcelFilter, parcels

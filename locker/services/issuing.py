@@ -16,6 +16,8 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from locker.codes import PickupCode, new_pin, new_qr_token
+from locker.notify.outbox import record_event
+from locker.notify.sealing import Sealer
 from locker.station import Station
 from locker.tables import CodeParcel, Parcel, PickupCodeRow
 from locker.types import ParcelState
@@ -83,6 +85,14 @@ def issue_code(
         session.add(CodeParcel(code_id=row.id, parcel_id=parcel.id))
     parcels[0].code_id = row.id
     session.add(parcels[0])
+    record_event(  # the recipient's message carries the code, sealed until it is sent
+        session,
+        "code.issued",
+        now=now,
+        parcel=parcels[0],
+        detail={"parcels": [p.id for p in parcels], "expires_at": expires_at.isoformat()},
+        sealed=Sealer(station.hasher).seal(code),
+    )
     return code
 
 

@@ -16,7 +16,7 @@ from locker.services import doors
 from locker.services.doors import DoorResult
 from locker.services.issuing import parcels_opened_by, retire_spent_codes
 from locker.station import Station, get_parcel
-from locker.tables import PickupCodeRow
+from locker.tables import Parcel, PickupCodeRow
 from locker.types import DoorPurpose, ParcelState
 
 
@@ -31,6 +31,32 @@ class Collection:
         return all(door.opened for door in self.doors)
 
 
+def parcels_of_code(
+    session: Session, station: Station, code: str, *, terminal: str, now: datetime
+) -> list[Parcel]:
+    """The stored parcels a live code opens, with the attempt limits applied: a code that
+    opens nothing counts as a wrong one (and is audited); the caller raises CodeInvalid
+    after committing that."""
+    attempts.check(session, station.policy.attempts, terminal, now)
+    row = session.exec(
+        select(PickupCodeRow).where(
+            or_(
+                col(PickupCodeRow.pin_hash) == station.hasher.pin(code),
+                col(PickupCodeRow.qr_hash) == station.hasher.qr(code),
+            )
+        )
+    ).first()
+    parcels = []
+    if row is not None and row.id is not None and row.used_at is None and row.expires_at > now:
+        parcels = parcels_opened_by(session, row.id, now=now)
+    if not parcels:
+        attempts.failed(session, terminal, now)
+        record(session, actor=f"customer@{terminal}", action="code.rejected", now=now)
+    else:
+        attempts.succeeded(session, terminal)
+    return parcels
+
+
 def collect(station: Station, *, code: str, terminal: str) -> Collection:
     """Open the compartments of the parcels that ``code`` (PIN or QR token) belongs to.
 
@@ -42,24 +68,10 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
     actor = f"customer@{terminal}"
     rejected = False
     with station.db.write() as session:
-        attempts.check(session, station.policy.attempts, terminal, now)
-        row = session.exec(
-            select(PickupCodeRow).where(
-                or_(
-                    col(PickupCodeRow.pin_hash) == station.hasher.pin(code),
-                    col(PickupCodeRow.qr_hash) == station.hasher.qr(code),
-                )
-            )
-        ).first()
-        parcels = []
-        if row is not None and row.id is not None and row.used_at is None and row.expires_at > now:
-            parcels = parcels_opened_by(session, row.id, now=now)
+        parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
         if not parcels:
-            attempts.failed(session, terminal, now)
-            record(session, actor=actor, action="code.rejected", now=now)
             rejected = True
         else:
-            attempts.succeeded(session, terminal)
             ops = []
             for parcel in parcels:
                 assert parcel.compartment_id is not None

@@ -11,6 +11,7 @@ from locker.audit import record
 from locker.errors import DoorBusy, InvalidTransition
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
+from locker.notify.outbox import record_event
 from locker.services import doors
 from locker.services.deposit import Stored, release_expired_reservations, release_reservation
 from locker.services.doors import DoorResult
@@ -85,20 +86,30 @@ def extend_deadline(station: Station, *, actor: str, parcel_id: int, until: date
     if until > now + LONGEST_DEADLINE:
         raise InvalidTransition("a deadline may lie at most a year ahead")
     with station.db.write() as session:
-        parcel = get_parcel(session, parcel_id)
-        if parcel.compartment_id in busy_doors(session):
-            raise DoorBusy(f"compartment {parcel.compartment_id} is being opened right now")
-        if parcel.state is ParcelState.EXPIRED:
-            move(
-                session, parcel, ParcelState.STORED, actor=actor, now=now, detail=until.isoformat()
-            )
-        elif parcel.state is not ParcelState.STORED:
-            raise InvalidTransition(
-                f"parcel {parcel_id} is {parcel.state}; only stored or expired ones"
-            )
-        parcel.deadline = until
-        extend_codes(session, parcel_id, until)
+        prolong(session, get_parcel(session, parcel_id), until, actor=actor, now=now)
+
+
+def prolong(
+    session: Session, parcel: Parcel, until: datetime, *, actor: str, now: datetime
+) -> None:
+    """Move a stored or expired parcel's deadline to ``until`` (its codes follow); the
+    recipient and the carrier hear of it."""
+    if parcel.compartment_id in busy_doors(session):
+        raise DoorBusy(f"compartment {parcel.compartment_id} is being opened right now")
+    if parcel.state not in (ParcelState.STORED, ParcelState.EXPIRED):
+        raise InvalidTransition(
+            f"parcel {parcel.id} is {parcel.state}; only stored or expired ones"
+        )
+    assert parcel.id is not None
+    parcel.deadline = until
+    extend_codes(session, parcel.id, until)
+    if parcel.state is ParcelState.EXPIRED:
+        move(session, parcel, ParcelState.STORED, actor=actor, now=now, detail=until.isoformat())
+    else:
         session.add(parcel)
+        record_event(
+            session, "parcel.deadline_extended", now=now, parcel=parcel, detail={"by": actor}
+        )
 
 
 def expire(station: Station) -> ExpiryReport:

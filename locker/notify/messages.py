@@ -1,0 +1,224 @@
+"""What a notification says, in the recipient's language (English or German): a subject
+and a plain text for people, and the facts for machines (webhooks)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from locker.codes import CodeHasher, PickupCode
+from locker.notify.config import NotifyConfig
+from locker.tables import Parcel
+
+# event -> (English subject, English text), (German subject, German text).
+# Texts may use: {name} {tracking} {carrier} {station} {compartment} {deadline} {link}
+WORDS: Mapping[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "code.issued": (
+        (
+            "Your parcel is ready at {station}",
+            "Hello {name},\n\nyour parcel {tracking} from {carrier} is waiting for you in "
+            "compartment {compartment} of {station}.\n\nYour PIN: {pin}\nOr hold the QR code "
+            "in this message to the station's scanner.\n\nPlease collect it by {deadline}."
+            "\nNeed more time? {link}",
+        ),
+        (
+            "Ihr Paket liegt bereit: {station}",
+            "Hallo {name},\n\nIhr Paket {tracking} von {carrier} liegt für Sie in Fach "
+            "{compartment} der {station}.\n\nIhre PIN: {pin}\nOder halten Sie den QR-Code aus "
+            "dieser Nachricht an den Scanner der Station.\n\nBitte holen Sie es bis {deadline} "
+            "ab.\nMehr Zeit nötig? {link}",
+        ),
+    ),
+    "parcel.reminder": (
+        (
+            "Reminder: your parcel is waiting at {station}",
+            "Hello {name},\n\nyour parcel {tracking} is still waiting in compartment "
+            "{compartment}. Please collect it by {deadline}, with the PIN or QR code from our "
+            "first message.\nNeed more time? {link}",
+        ),
+        (
+            "Erinnerung: Ihr Paket wartet in der {station}",
+            "Hallo {name},\n\nIhr Paket {tracking} wartet noch in Fach {compartment}. Bitte "
+            "holen Sie es bis {deadline} ab, mit der PIN oder dem QR-Code aus unserer ersten "
+            "Nachricht.\nMehr Zeit nötig? {link}",
+        ),
+    ),
+    "parcel.last_call": (
+        (
+            "Last day to collect your parcel at {station}",
+            "Hello {name},\n\ntoday is the last day: collect your parcel {tracking} by "
+            "{deadline}, or it goes back to {carrier}.\nNeed more time? {link}",
+        ),
+        (
+            "Letzter Tag: Ihr Paket in der {station}",
+            "Hallo {name},\n\nheute ist der letzte Tag: Holen Sie Ihr Paket {tracking} bis "
+            "{deadline} ab, sonst geht es an {carrier} zurück.\nMehr Zeit nötig? {link}",
+        ),
+    ),
+    "parcel.deadline_extended": (
+        (
+            "More time for your parcel at {station}",
+            "Hello {name},\n\nyou may now collect your parcel {tracking} until {deadline}. "
+            "Your code stays the same.",
+        ),
+        (
+            "Mehr Zeit für Ihr Paket in der {station}",
+            "Hallo {name},\n\nSie können Ihr Paket {tracking} jetzt bis {deadline} abholen. "
+            "Ihr Code bleibt derselbe.",
+        ),
+    ),
+    "parcel.expired": (
+        (
+            "Your parcel was not collected in time",
+            "Hello {name},\n\nyour parcel {tracking} was not collected by its deadline. It goes "
+            "back to {carrier}. Until a courier takes it, the shop's staff may still help.",
+        ),
+        (
+            "Ihr Paket wurde nicht rechtzeitig abgeholt",
+            "Hallo {name},\n\nIhr Paket {tracking} wurde nicht bis zur Frist abgeholt. Es geht "
+            "an {carrier} zurück. Bis ein Zusteller es mitnimmt, kann das Personal noch helfen.",
+        ),
+    ),
+    "parcel.collected": (
+        (
+            "Your parcel was collected",
+            "Hello {name},\n\nyour parcel {tracking} was collected from {station}. Thank you!",
+        ),
+        (
+            "Ihr Paket wurde abgeholt",
+            "Hallo {name},\n\nIhr Paket {tracking} wurde aus der {station} abgeholt. Danke!",
+        ),
+    ),
+    "parcel.returned": (
+        (
+            "Your parcel went back to {carrier}",
+            "Hello {name},\n\nyour parcel {tracking} was handed back to {carrier}.",
+        ),
+        (
+            "Ihr Paket ging an {carrier} zurück",
+            "Hallo {name},\n\nIhr Paket {tracking} wurde an {carrier} zurückgegeben.",
+        ),
+    ),
+}
+# "extended" (expired, given more time by staff) reads like a deadline moved on.
+WORDS = {**WORDS, "parcel.extended": WORDS["parcel.deadline_extended"]}
+RECIPIENT_EVENTS = frozenset(WORDS)
+STAFF_PREFIX = "alert."
+STATION_FOOTER = (
+    "{station}\n{address}\nOpening hours: {hours}",
+    "{station}\n{address}\nÖffnungszeiten: {hours}",
+)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message for a person: what it says, and the QR image of the code if it has one."""
+
+    subject: str
+    text: str
+    language: str
+    qr_token: str | None = None
+
+
+def extend_token(hasher: CodeHasher, parcel_id: int) -> str:
+    """The recipient's link to more time: the parcel and a keyed mark nobody can forge."""
+    mark = hasher.secret("extend", str(parcel_id))[:32]
+    return f"{parcel_id}.{mark}"
+
+
+def parcel_of_token(hasher: CodeHasher, token: str) -> int | None:
+    number, _, mark = token.partition(".")
+    if not number.isdigit() or len(number) > 18:
+        return None
+    parcel_id = int(number)
+    return parcel_id if hmac.compare_digest(extend_token(hasher, parcel_id), token) else None
+
+
+def when(moment: datetime | None, config: NotifyConfig) -> str:
+    if moment is None:
+        return "–"
+    return moment.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def to_recipient(
+    event: str,
+    parcel: Parcel,
+    config: NotifyConfig,
+    hasher: CodeHasher,
+    *,
+    code: PickupCode | None = None,
+    deadline: datetime | None = None,
+) -> Letter:
+    """The message of a parcel event for its recipient."""
+    language = parcel.recipient_language if parcel.recipient_language in ("en", "de") else "en"
+    english, german = WORDS[event]
+    subject, text = german if language == "de" else english
+    assert parcel.id is not None
+    fields: dict[str, Any] = {
+        "name": parcel.recipient_name,
+        "tracking": parcel.tracking_number,
+        "carrier": parcel.carrier,
+        "station": config.station_name,
+        "compartment": parcel.compartment_id or "–",
+        "deadline": when(deadline or parcel.deadline, config),
+        "link": f"{config.public_url}/extend/{extend_token(hasher, parcel.id)}",
+        "pin": code.pin if code else "–",
+    }
+    footer_en, footer_de = STATION_FOOTER
+    footer = (footer_de if language == "de" else footer_en).format(
+        station=config.station_name,
+        address=config.station_address or "",
+        hours=config.opening_hours or "–",
+    )
+    return Letter(
+        subject=subject.format(**fields),
+        text=text.format(**fields) + "\n\n-- \n" + footer,
+        language=language,
+        qr_token=code.qr_token if code else None,
+    )
+
+
+def to_staff(event: str, config: NotifyConfig, compartment_id: int | None, detail: str) -> Letter:
+    what = event.removeprefix(STAFF_PREFIX).replace("_", " ")
+    where = f"compartment {compartment_id}" if compartment_id else config.station_name
+    return Letter(
+        subject=f"[{config.station_name}] {what}: {where}",
+        text=f"{what} at {where}.\n\n{detail}\n\nSee the maintenance screen: "
+        f"{config.public_url}/staff" + (f"?c={compartment_id}" if compartment_id else ""),
+        language="en",
+    )
+
+
+def parcel_facts(parcel: Parcel) -> dict[str, Any]:
+    """A parcel as webhooks describe it (no code, no personal data beyond the carrier's)."""
+    return {
+        "id": parcel.id,
+        "kind": parcel.kind.value,
+        "state": parcel.state.value,
+        "carrier": parcel.carrier,
+        "tracking_number": parcel.tracking_number,
+        "compartment_id": parcel.compartment_id,
+        "deadline": parcel.deadline.isoformat() if parcel.deadline else None,
+    }
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``X-Station-Signature``: ``t=<unix time>,v1=<HMAC-SHA256 of "<t>." + body, hex>``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, now: int, tolerance_s: int) -> bool:
+    """What a receiver does: the mark must match and be recent (a replay is refused)."""
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    if not parts.get("t", "").isdigit() or "v1" not in parts:
+        return False
+    timestamp = int(parts["t"])
+    if abs(now - timestamp) > tolerance_s:
+        return False
+    return hmac.compare_digest(signature(secret, timestamp, body), header)

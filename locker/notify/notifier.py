@@ -1,0 +1,223 @@
+"""Working through the outbox: events become deliveries (who hears of what, over which
+channel), and due deliveries are sent, retried with growing waits, or given up on after
+``give_up_after`` with an alert for staff. Run by the station's background jobs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlmodel import Session
+
+from locker.alerts import raise_alert
+from locker.codes import PickupCode
+from locker.notify import outbox
+from locker.notify.carriers import carrier_secret
+from locker.notify.config import NotifyConfig
+from locker.notify.messages import (
+    RECIPIENT_EVENTS,
+    STAFF_PREFIX,
+    Letter,
+    parcel_facts,
+    to_recipient,
+    to_staff,
+)
+from locker.notify.outbox import Target
+from locker.notify.sealing import Sealer
+from locker.notify.senders import Mailer, Poster, SendFailed
+from locker.station import Station
+from locker.tables import Carrier, Delivery, OutboxEvent, Parcel
+from locker.types import AlertKind, Channel, DeliveryState, ParcelState
+
+NEEDS_STORED = frozenset({"code.issued", "parcel.reminder", "parcel.last_call"})
+NOT_STATE_CHANGES = frozenset({"parcel.reminder", "parcel.last_call"})
+SHOP_STAFF = "shop:staff"
+
+
+@dataclass
+class Report:
+    expanded: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    gave_up: int = 0
+
+
+class Skip(Exception):
+    """Nothing left to tell: the parcel moved on before its message went out."""
+
+
+@dataclass
+class Notifier:
+    station: Station
+    config: NotifyConfig
+    mailer: Mailer | None
+    poster: Poster
+    # Called after a message went out and before it is marked sent: lets a crash test
+    # stop the process exactly there.
+    after_send: Callable[[int], None] | None = None
+    sealer: Sealer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sealer = Sealer(self.station.hasher)
+
+    # -- who hears of what -----------------------------------------------------------------
+    def targets(self, session: Session, event: OutboxEvent) -> list[Target]:
+        c = self.config
+        found: list[Target] = []
+        if event.event.startswith(STAFF_PREFIX):
+            if c.smtp is not None and c.staff_email:
+                found.append(Target(Channel.STAFF_EMAIL, c.staff_email))
+            if c.shop_webhook_url:
+                found.append(Target(Channel.SHOP_WEBHOOK, SHOP_STAFF))
+            return found
+        parcel = session.get(Parcel, event.parcel_id) if event.parcel_id else None
+        if parcel is None:
+            return found
+        if event.event in RECIPIENT_EVENTS:
+            if c.smtp is not None and parcel.recipient_email:
+                found.append(Target(Channel.EMAIL, parcel.recipient_email))
+            if c.shop_webhook_url and parcel.recipient_phone:
+                found.append(Target(Channel.SHOP_WEBHOOK, f"shop:{parcel.recipient_phone}"))
+        if event.event.startswith("parcel.") and event.event not in NOT_STATE_CHANGES:
+            carrier = session.get(Carrier, parcel.carrier)
+            if carrier is not None and carrier.webhook_url:
+                found.append(Target(Channel.CARRIER_WEBHOOK, carrier.name))
+        return found
+
+    def expand(self) -> int:
+        now = self.station.now()
+        made = 0
+        with self.station.db.write() as session:
+            for event in outbox.unexpanded(session):
+                made += outbox.add_deliveries(session, event, self.targets(session, event), now=now)
+        return made
+
+    # -- sending -----------------------------------------------------------------------------
+    def run_once(self) -> Report:
+        report = Report(expanded=self.expand())
+        with self.station.db.write() as session:
+            claimed = [d.id for d in outbox.claim_due(session, now=self.station.now())]
+        for delivery_id in claimed:
+            assert delivery_id is not None
+            self._attempt(delivery_id, report)
+        with self.station.db.write() as session:
+            outbox.scrub_spent_codes(session)
+        return report
+
+    def _attempt(self, delivery_id: int, report: Report) -> None:
+        try:
+            self._send(delivery_id)
+        except Skip:
+            with self.station.db.write() as session:
+                row = session.get(Delivery, delivery_id)
+                if row is not None and row.state is DeliveryState.PENDING:
+                    row.state = DeliveryState.SKIPPED
+                    row.claimed_until = None
+                    session.add(row)
+            report.skipped += 1
+            return
+        except SendFailed as exc:
+            self._failed(delivery_id, str(exc), report)
+            return
+        if self.after_send is not None:
+            self.after_send(delivery_id)
+        with self.station.db.write() as session:
+            outbox.mark_sent(session, delivery_id, now=self.station.now())
+        report.sent += 1
+
+    def _failed(self, delivery_id: int, error: str, report: Report) -> None:
+        now = self.station.now()
+        with self.station.db.write() as session:
+            row = session.get(Delivery, delivery_id)
+            event = session.get(OutboxEvent, row.event_id) if row is not None else None
+            give_up = event is not None and now - event.at >= self.config.give_up_after
+            outbox.mark_failed(session, delivery_id, now=now, error=error, give_up=give_up)
+            if give_up and row is not None:
+                raise_alert(
+                    session,
+                    AlertKind.NOTIFICATION_FAILED,
+                    compartment_id=None,
+                    now=now,
+                    detail=f"{row.channel.value} to {row.recipient} gave up: {error}",
+                )
+        report.failed += 1
+        report.gave_up += int(give_up)
+
+    def _send(self, delivery_id: int) -> None:
+        with self.station.db.read() as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            event = session.get(OutboxEvent, delivery.event_id)
+            assert event is not None
+            parcel = session.get(Parcel, event.parcel_id) if event.parcel_id else None
+            carrier = (
+                session.get(Carrier, delivery.recipient)
+                if delivery.channel is Channel.CARRIER_WEBHOOK
+                else None
+            )
+        facts = json.loads(event.detail or "{}")
+        header = {
+            "event": event.event,
+            "event_id": event.id,
+            "delivery_id": delivery_id,
+            "at": event.at.isoformat(),
+            "station": self.config.station_name,
+        }
+        if delivery.channel is Channel.CARRIER_WEBHOOK:
+            if carrier is None or not carrier.webhook_url or parcel is None:
+                raise Skip
+            body = {**header, "parcel": parcel_facts(parcel), "state_then": facts.get("state")}
+            secret = carrier_secret(self.station.hasher, carrier.name, carrier.secret_version)
+            self.poster.post(carrier.webhook_url, body, secret=secret, delivery_id=delivery_id)
+            return
+        if event.event.startswith(STAFF_PREFIX):
+            letter = to_staff(event.event, self.config, event.compartment_id, facts.get("text", ""))
+            self._deliver(delivery, letter, {**header, "to": {"role": "staff"}})
+            return
+        if parcel is None:
+            raise Skip
+        code = self._code_of(event, parcel)
+        letter = to_recipient(event.event, parcel, self.config, self.station.hasher, code=code)
+        to = {
+            "name": parcel.recipient_name,
+            "email": parcel.recipient_email,
+            "phone": parcel.recipient_phone,
+            "language": letter.language,
+        }
+        extra: dict[str, Any] = {"to": to, "parcel": parcel_facts(parcel)}
+        if code is not None:
+            extra["code"] = {"pin": code.pin, "qr_token": code.qr_token}
+        self._deliver(delivery, letter, {**header, **extra})
+
+    def _code_of(self, event: OutboxEvent, parcel: Parcel) -> PickupCode | None:
+        if event.event in NEEDS_STORED and parcel.state is not ParcelState.STORED:
+            raise Skip  # collected (or gone) before the message went out
+        if event.event != "code.issued":
+            return None
+        code = self.sealer.unseal(event.sealed) if event.sealed else None
+        if code is None:
+            raise Skip  # erased: the code opens nothing any more
+        return code
+
+    def _deliver(self, delivery: Delivery, letter: Letter, body: dict[str, Any]) -> None:
+        assert delivery.id is not None
+        if delivery.channel in (Channel.EMAIL, Channel.STAFF_EMAIL):
+            if self.mailer is None:
+                raise SendFailed("no mail server is set (LOCKER_SMTP_HOST)")
+            host = urlparse(self.config.public_url).hostname or "localhost"
+            message_id = f"<delivery-{delivery.id}@{host}>"
+            self.mailer.send(letter, to=delivery.recipient, message_id=message_id)
+            return
+        if not self.config.shop_webhook_url:
+            raise Skip
+        body["message"] = {"subject": letter.subject, "text": letter.text}
+        self.poster.post(
+            self.config.shop_webhook_url,
+            body,
+            secret=self.config.shop_webhook_secret,
+            delivery_id=delivery.id,
+        )

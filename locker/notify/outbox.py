@@ -1,0 +1,178 @@
+"""The outbox: events written in the transaction of the change they tell of, and their
+deliveries, one per recipient and channel, each sent until it is through.
+
+An event is never lost: it is committed with the change, or neither is. A delivery is
+claimed for a while (``LEASE``) before its message goes out and marked sent after, so a
+crash in between sends it once more when the claim runs out: at most one duplicate per
+crash, and only there. Mail carries the delivery's id as its Message-ID and a webhook
+as ``X-Station-Delivery``, so a receiver can drop that duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from locker.tables import Delivery, OutboxEvent, Parcel
+from locker.types import Channel, DeliveryState
+
+LEASE = timedelta(seconds=60)  # how long one attempt may take before another may begin
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=1)
+
+
+def record_event(
+    session: Session,
+    event: str,
+    *,
+    now: datetime,
+    parcel: Parcel | None = None,
+    compartment_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+    sealed: str | None = None,
+    key: str | None = None,
+) -> bool:
+    """Write an event in the caller's transaction; with ``key``, only the first time."""
+    if (
+        key is not None
+        and session.exec(select(OutboxEvent.id).where(OutboxEvent.key == key)).first()
+    ):
+        return False
+    facts: dict[str, Any] = dict(detail or {})
+    if parcel is not None:
+        facts.setdefault("state", parcel.state.value)
+        facts.setdefault("deadline", parcel.deadline.isoformat() if parcel.deadline else None)
+    session.add(
+        OutboxEvent(
+            at=now,
+            event=event,
+            key=key,
+            parcel_id=parcel.id if parcel is not None else None,
+            compartment_id=compartment_id
+            if compartment_id is not None
+            else (parcel.compartment_id if parcel is not None else None),
+            detail=json.dumps(facts, sort_keys=True),
+            sealed=sealed,
+        )
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: Channel
+    recipient: str
+
+
+def add_deliveries(
+    session: Session, event: OutboxEvent, targets: Sequence[Target], *, now: datetime
+) -> int:
+    """The event's deliveries (none twice for one recipient and channel); marks it expanded."""
+    assert event.id is not None
+    made = 0
+    for target in targets:
+        dedup = f"{event.id}:{target.channel.value}:{target.recipient}"
+        exists = session.exec(select(Delivery.id).where(Delivery.dedup_key == dedup)).first()
+        if exists is None:
+            session.add(
+                Delivery(
+                    event_id=event.id,
+                    channel=target.channel,
+                    recipient=target.recipient,
+                    dedup_key=dedup,
+                    next_attempt_at=now,
+                )
+            )
+            made += 1
+    event.expanded = True
+    session.add(event)
+    return made
+
+
+def unexpanded(session: Session, limit: int = 100) -> Sequence[OutboxEvent]:
+    return session.exec(
+        select(OutboxEvent)
+        .where(col(OutboxEvent.expanded).is_(False))
+        .order_by(col(OutboxEvent.id))
+        .limit(limit)
+    ).all()
+
+
+def claim_due(session: Session, *, now: datetime, limit: int = 20) -> list[Delivery]:
+    """Deliveries due now and not claimed by a live attempt, claimed for this one."""
+    due = session.exec(
+        select(Delivery)
+        .where(
+            Delivery.state == DeliveryState.PENDING,
+            col(Delivery.next_attempt_at) <= now,
+            or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) <= now),
+        )
+        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+        .limit(limit)
+    ).all()
+    for delivery in due:
+        delivery.claimed_until = now + LEASE
+        delivery.attempts += 1
+        session.add(delivery)
+    return list(due)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: 30 s, 1 min, 2 min, … up to 1 h."""
+    return min(MAX_DELAY, BASE_DELAY * (1 << min(max(attempts - 1, 0), 20)))
+
+
+def mark_sent(session: Session, delivery_id: int, *, now: datetime) -> None:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or delivery.state is not DeliveryState.PENDING:
+        return
+    delivery.state = DeliveryState.SENT
+    delivery.sent_at = now
+    delivery.claimed_until = None
+    delivery.last_error = ""
+    session.add(delivery)
+
+
+def mark_failed(
+    session: Session, delivery_id: int, *, now: datetime, error: str, give_up: bool
+) -> Delivery | None:
+    """Another try later, or none (``give_up``); the delivery, or None if it was done."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or delivery.state is not DeliveryState.PENDING:
+        return None
+    delivery.last_error = error[:500]
+    delivery.claimed_until = None
+    if give_up:
+        delivery.state = DeliveryState.GAVE_UP
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+    session.add(delivery)
+    return delivery
+
+
+def scrub_spent_codes(session: Session) -> int:
+    """Erase sealed codes whose deliveries are all through, or whose parcel left the
+    compartment (the code opens nothing any more); how many were erased."""
+    erased = 0
+    for event in session.exec(
+        select(OutboxEvent).where(
+            col(OutboxEvent.sealed).is_not(None), col(OutboxEvent.expanded).is_(True)
+        )
+    ).all():
+        pending = session.exec(
+            select(Delivery.id).where(
+                Delivery.event_id == event.id, Delivery.state == DeliveryState.PENDING
+            )
+        ).first()
+        parcel = session.get(Parcel, event.parcel_id) if event.parcel_id else None
+        spent = parcel is None or parcel.state.value not in ("stored", "expired")
+        if pending is None or spent:
+            event.sealed = None
+            session.add(event)
+            erased += 1
+    return erased

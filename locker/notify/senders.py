@@ -1,0 +1,111 @@
+"""Sending one message: mail over SMTP (the code's QR image inline), or a signed JSON body
+to a webhook. A failure raises :class:`SendFailed`; the caller retries later."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import time
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Protocol
+
+from locker import qr_images
+from locker.notify.config import SmtpConfig
+from locker.notify.messages import Letter, signature
+
+WEBHOOK_TIMEOUT_S = 10.0
+
+
+class SendFailed(Exception):
+    """The message did not go out (the server is down, refused it, or answered an error)."""
+
+
+class Mailer(Protocol):
+    def send(self, letter: Letter, *, to: str, message_id: str) -> None: ...
+
+
+class Poster(Protocol):
+    def post(self, url: str, body: dict[str, Any], *, secret: str, delivery_id: int) -> None: ...
+
+
+def email_of(letter: Letter, *, sender: str, to: str, message_id: str) -> EmailMessage:
+    """The mail: plain text, an HTML part, and the QR image inline (``cid:``)."""
+    mail = EmailMessage()
+    mail["Subject"] = letter.subject
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = message_id
+    mail["Content-Language"] = letter.language
+    mail.set_content(letter.text)
+    if letter.qr_token is not None:
+        cid = make_msgid(domain="qr.open-pickup-station")
+        escaped = (
+            letter.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        ).replace("\n", "<br>\n")
+        mail.add_alternative(
+            f'<html><body><p>{escaped}</p><p><img src="cid:{cid[1:-1]}" alt="QR" '
+            'width="240" height="240"></p></body></html>',
+            subtype="html",
+        )
+        html = next(part for part in mail.iter_parts() if part.get_content_type() == "text/html")
+        assert isinstance(html, EmailMessage)
+        html.add_related(qr_images.png(letter.qr_token), "image", "png", cid=cid)
+    return mail
+
+
+class SmtpMailer:
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def send(self, letter: Letter, *, to: str, message_id: str) -> None:
+        c = self.config
+        mail = email_of(letter, sender=c.sender, to=to, message_id=message_id)
+        try:
+            if c.tls == "ssl":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    c.host, c.port, timeout=c.timeout_s, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
+            with client:
+                if c.tls == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if c.user:
+                    client.login(c.user, c.password)
+                client.send_message(mail)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendFailed(f"smtp {c.host}:{c.port}: {exc}") from exc
+
+
+class WebhookPoster:
+    """POSTs JSON with ``X-Station-Signature`` (see messages.signature) and the delivery's
+    id in ``X-Station-Delivery``; any answer but 2xx is a failure."""
+
+    def post(self, url: str, body: dict[str, Any], *, secret: str, delivery_id: int) -> None:
+        data = json.dumps(body, sort_keys=True).encode()
+        request = urllib.request.Request(  # noqa: S310  (the shop's or carrier's own URL)
+            url,
+            data=data,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "open-pickup-station",
+                "X-Station-Delivery": str(delivery_id),
+                "X-Station-Event": str(body.get("event", "")),
+                "X-Station-Signature": signature(secret, int(time.time()), data),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as answer:  # noqa: S310
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            raise SendFailed(f"webhook {url}: HTTP {exc.code}") from exc
+        except (OSError, ValueError) as exc:
+            raise SendFailed(f"webhook {url}: {exc}") from exc
+        if not 200 <= status < 300:
+            raise SendFailed(f"webhook {url}: HTTP {status}")

@@ -1,0 +1,35 @@
+"""Reminders before a parcel's deadline: one ``remind_before`` it, a last call on the
+last day. Each is an outbox event keyed by the parcel and its deadline, so it is written
+once however often this runs, and an extension (a new deadline) arms new ones."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from locker.notify.outbox import record_event
+from locker.station import Station
+from locker.tables import Parcel
+from locker.types import ParcelState
+
+
+def remind(station: Station, *, remind_before: timedelta, last_call_before: timedelta) -> int:
+    """Write the reminders now due; how many were new."""
+    now = station.now()
+    written = 0
+    with station.db.write() as session:
+        due = session.exec(
+            select(Parcel).where(
+                Parcel.state == ParcelState.STORED,
+                col(Parcel.deadline) > now,
+                col(Parcel.deadline) <= now + max(remind_before, last_call_before),
+            )
+        ).all()
+        for parcel in due:
+            assert parcel.deadline is not None
+            last_day = parcel.deadline - last_call_before <= now
+            event = "parcel.last_call" if last_day else "parcel.reminder"
+            key = f"{event}:{parcel.id}:{parcel.deadline.isoformat()}"
+            written += record_event(session, event, now=now, parcel=parcel, key=key)
+    return written
