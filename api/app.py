@@ -19,6 +19,8 @@ from api.routes import accounts, couriers, customers, sim, staff, system
 from locker import queries
 from locker.alerts import open_alerts
 from locker.handover import CodeHandover
+from locker.notify.notifier import Notifier
+from locker.notify.senders import SmtpMailer, WebhookPoster
 from locker.settings import Settings
 from locker.station import Station
 from locker.tables import Parcel
@@ -63,12 +65,16 @@ def make_context(
     sim_station: SimStation | None = None,
 ) -> StationContext:
     health = bus_health or (lambda: {})
+    notify = settings.notify(station.layout.name)
     return StationContext(
         station=station,
         settings=settings,
         handover=CodeHandover(settings.code_handover_hours * 3600),
         metrics=Metrics(health, _gauges(station)),
         bus_health=health,
+        notifier=Notifier(
+            station, notify, SmtpMailer(notify.smtp) if notify.smtp else None, WebhookPoster()
+        ),
         sim=sim_station,
     )
 

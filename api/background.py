@@ -1,4 +1,5 @@
-"""Work the station does by itself while it serves: watch the doors, expire what is due.
+"""Work the station does by itself while it serves: watch the doors, expire what is due,
+remind recipients, and deliver the outbox.
 
 Each job runs in a worker thread (the services block on the serial line and the
 database) on its own interval, inside the app's lifespan; a failing round is logged and
@@ -18,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.context import StationContext
 from locker.services import staff
 from locker.services.reconcile import reconcile
+from locker.services.reminders import remind
 from locker.services.watch import DoorWatch
 
 # An opening takes about a second; an intent this old lost its outcome commit.
@@ -52,7 +54,24 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         for cid in report.left_open:
             _LOGGER.warning("compartment %s: door left open", cid)
 
+    def notify() -> None:
+        report = ctx.notifier.run_once()
+        if report.sent or report.failed or report.skipped:
+            _LOGGER.info(
+                "notifications: %s sent, %s failed (%s given up), %s skipped",
+                report.sent,
+                report.failed,
+                report.gave_up,
+                report.skipped,
+            )
+
     def expire() -> None:
+        config = ctx.notifier.config
+        remind(
+            ctx.station,
+            remind_before=config.remind_before,
+            last_call_before=config.last_call_before,
+        )
         report = staff.expire(ctx.station)
         if report.expired_parcels or report.released_reservations:
             _LOGGER.info(
@@ -73,6 +92,7 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
     return [
         (ctx.settings.poll_s, watch_doors),
         (ctx.settings.expiry_every_s, expire),
+        (ctx.settings.notify_every_s, notify),
         (STALE_INTENT.total_seconds() / 2, settle_stale_intents),
     ]
 

@@ -9,6 +9,7 @@ from fastapi import Request
 
 from api.metrics import Metrics
 from locker.handover import CodeHandover
+from locker.notify.notifier import Notifier
 from locker.settings import Settings
 from locker.station import Station
 from sim.station import SimStation
@@ -21,6 +22,7 @@ class StationContext:
     handover: CodeHandover
     metrics: Metrics
     bus_health: Callable[[], Mapping[str, Mapping[str, int]]]
+    notifier: Notifier
     sim: SimStation | None = None
     silent_buses: set[str] | None = None  # buses the door watcher's last read missed
 

@@ -7,9 +7,10 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from locker.types import CompartmentState, Condition, ParcelState, Role, SizeClass
+from locker.types import CompartmentState, Condition, ParcelKind, ParcelState, Role, SizeClass
 
 Text = Field(min_length=1, max_length=200)
+Language = Literal["en", "de"]
 MAX_ID = 2**63 - 1  # SQLite's largest integer: no row has a bigger id
 
 
@@ -47,6 +48,7 @@ class ParcelIn(_In):
     dimensions: Dimensions | None = None
     needs_accessible: bool = False
     needs_cooling: bool = False
+    recipient_language: Language = Field(default="en", description="for the messages")
 
     @model_validator(mode="after")
     def _size_or_dimensions(self) -> Self:
@@ -120,6 +122,10 @@ class ParcelOut(BaseModel):
     stored_at: datetime | None
     deadline: datetime | None
     finished_at: datetime | None
+    kind: ParcelKind
+    recipient_language: str
+    extensions: int = Field(description="how often the recipient gave themselves more time")
+    flagged: str = Field(description="why staff must look at it (empty: nothing)")
 
 
 class DoorOut(BaseModel):

@@ -62,6 +62,10 @@ def parcel_out(parcel: Parcel) -> ParcelOut:
         stored_at=parcel.stored_at,
         deadline=parcel.deadline,
         finished_at=parcel.finished_at,
+        kind=parcel.kind,
+        recipient_language=parcel.recipient_language,
+        extensions=parcel.extensions,
+        flagged=parcel.flagged,
     )
 
 
@@ -94,7 +98,9 @@ def door_out(layout: Layout, result: DoorResult) -> DoorOut:
     )
 
 
-def code_out(stored: Stored) -> CodeOut:
+def code_out(stored: Stored) -> CodeOut | None:
+    if stored.code is None:  # a return: nobody collects it with a code
+        return None
     return CodeOut(
         pin=stored.code.pin,
         qr_token=stored.code.qr_token,

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from locker.layout import CompartmentSpec, Layout
 from locker.station import busy_doors, occupancy_by_compartment
 from locker.tables import AuditEntry, Compartment, Parcel
-from locker.types import CompartmentState, Condition, Occupancy, ParcelState
+from locker.types import CompartmentState, Condition, Occupancy, ParcelKind, ParcelState
 
 MAX_PAGE = 500
 
@@ -83,6 +83,20 @@ def parcels(session: Session, where: ParcelFilter) -> Sequence[Parcel]:
     return session.exec(
         query.order_by(col(Parcel.id).desc()).offset(max(0, where.offset)).limit(limit)
     ).all()
+
+
+def waiting_for_couriers(session: Session, carrier: str | None) -> Sequence[Parcel]:
+    """What couriers take away (of one carrier, or all): expired deliveries and the returns
+    customers dropped off, oldest first."""
+    query = select(Parcel).where(
+        or_(
+            Parcel.state == ParcelState.EXPIRED,
+            and_(Parcel.state == ParcelState.STORED, Parcel.kind == ParcelKind.RETURN),
+        )
+    )
+    if carrier is not None:
+        query = query.where(Parcel.carrier == carrier)
+    return session.exec(query.order_by(col(Parcel.id)).limit(MAX_PAGE)).all()
 
 
 @dataclass(frozen=True)

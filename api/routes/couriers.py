@@ -14,7 +14,7 @@ from api.security import Courier, CourierOrStaff, Ctx
 from api.views import code_out, door_out, parcel_out
 from locker.accounts import Principal
 from locker.errors import InvalidTransition, NotFound
-from locker.queries import ParcelFilter, parcels
+from locker.queries import waiting_for_couriers
 from locker.services import deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
@@ -39,6 +39,7 @@ def _input(body: ParcelIn, carrier: str) -> deposit.ParcelInput:
         dimensions_mm=(dims.width_mm, dims.height_mm, dims.depth_mm) if dims else None,
         needs_accessible=body.needs_accessible,
         needs_cooling=body.needs_cooling,
+        recipient_language=body.recipient_language,
     )
 
 
@@ -199,10 +200,10 @@ def get_one(parcel_id: ParcelId, who: CourierOrStaff, ctx: Ctx) -> ParcelOut:
 
 @router.get("/returns")
 def returns(who: CourierOrStaff, ctx: Ctx) -> list[ParcelOut]:
-    """Expired parcels waiting to be taken back (couriers: their carrier's)."""
-    where = ParcelFilter(states=(ParcelState.EXPIRED,), carrier=who.carrier, limit=500)
+    """Parcels waiting to be taken back (couriers: their carrier's): expired deliveries
+    and the returns customers dropped off."""
     with ctx.station.db.read() as session:
-        return [parcel_out(p) for p in parcels(session, where)]
+        return [parcel_out(p) for p in waiting_for_couriers(session, who.carrier)]
 
 
 @router.post("/parcels/{parcel_id}/take-back")

@@ -167,7 +167,9 @@ def extend(parcel_id: ParcelId, body: ExtendIn, who: Staff, ctx: Ctx) -> ParcelO
 @router.post("/parcels/{parcel_id}/code")
 def reissue_code(parcel_id: ParcelId, who: Staff, ctx: Ctx) -> CodeOut:
     """A new pickup code for a stored parcel (to reprint a lost one); old ones stop working."""
-    return code_out(staff.reissue_code(ctx.station, actor=who.actor, parcel_id=parcel_id))
+    out = code_out(staff.reissue_code(ctx.station, actor=who.actor, parcel_id=parcel_id))
+    assert out is not None  # a reissued code is always a code
+    return out
 
 
 def _parcel(ctx: Ctx, parcel_id: int) -> ParcelOut:

@@ -21,7 +21,7 @@ from api.security import Ctx
 from locker import qr_images
 from locker.accounts import Principal
 from locker.errors import DomainError, InvalidTransition
-from locker.queries import ParcelFilter, parcels
+from locker.queries import waiting_for_couriers
 from locker.services import deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
@@ -255,11 +255,10 @@ def confirm(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -
 
 @router.get("/returns", response_class=HTMLResponse)
 def returns(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
-    """Expired parcels of the courier's carrier, to take back."""
-    where_ = ParcelFilter(states=(ParcelState.EXPIRED,), carrier=who.carrier, limit=200)
+    """Expired parcels and dropped-off returns of the courier's carrier, to take back."""
     with ctx.station.db.read() as session:
-        expired = list(parcels(session, where_))
-    return render(request, "courier_returns.html", parcels=expired)
+        waiting = list(waiting_for_couriers(session, who.carrier))
+    return render(request, "courier_returns.html", parcels=waiting)
 
 
 @router.post("/parcels/{parcel_id}/take-back", response_class=HTMLResponse)

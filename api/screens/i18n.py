@@ -68,6 +68,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Das geht im jetzigen Zustand des Pakets nicht.",
     ),
     "problem_not_found": ("Not found.", "Nicht gefunden."),
+    "problem_extension_refused": (
+        "This parcel was given more time already; the shop's staff can help.",
+        "Dieses Paket wurde schon verlängert; das Personal hilft Ihnen gern.",
+    ),
     "problem_wrong_password": ("Wrong name or password.", "Falscher Name oder falsches Passwort."),
     # where a compartment is
     "where_top": ("top", "oben"),
@@ -129,6 +133,21 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "kiosk_help": (
         "Lost your code? The shop's staff can help: {contact}",
         "Code verloren? Das Personal hilft Ihnen: {contact}",
+    ),
+    # more time, by the link in a message
+    "extend_title": ("More time for your parcel", "Mehr Zeit für Ihr Paket"),
+    "extend_button": ("{days} more days", "{days} Tage mehr"),
+    "extend_done": (
+        "Done: your parcel waits until {until}.",
+        "Erledigt: Ihr Paket wartet bis {until}.",
+    ),
+    "extend_no_more": (
+        "This parcel cannot be given more time here; the shop's staff can help.",
+        "Hier ist keine weitere Verlängerung möglich; das Personal hilft Ihnen gern.",
+    ),
+    "extend_unknown": (
+        "This link does not belong to a parcel of this station.",
+        "Dieser Link gehört zu keinem Paket dieser Station.",
     ),
     # courier
     "courier_title": ("Courier", "Zusteller"),
@@ -280,6 +299,7 @@ PROBLEM_WORDS: Mapping[str, str] = {
     "invalid_transition": "problem_invalid_transition",
     "not_found": "problem_not_found",
     "not_authenticated": "problem_wrong_password",
+    "extension_refused": "problem_extension_refused",
 }
 
 ORDINALS: Mapping[str, tuple[str, ...]] = {

@@ -32,7 +32,7 @@ from locker.station import (
     set_condition,
 )
 from locker.tables import Parcel
-from locker.types import CompartmentId, Condition, DoorPurpose, ParcelState, SizeClass
+from locker.types import CompartmentId, Condition, DoorPurpose, ParcelKind, ParcelState, SizeClass
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class ParcelInput:
     dimensions_mm: tuple[int, int, int] | None = None
     needs_accessible: bool = False
     needs_cooling: bool = False
+    kind: ParcelKind = ParcelKind.DELIVERY
+    recipient_language: str = "en"
 
     def needs(self) -> ParcelNeeds:
         return ParcelNeeds(
@@ -70,7 +72,7 @@ class Stored:
     parcel_id: int
     compartment_id: int
     deadline: datetime
-    code: PickupCode
+    code: PickupCode | None  # None for a return: nobody collects it with a code
     opens: tuple[int, ...] = ()  # every parcel the code opens (this one first)
 
 
@@ -102,6 +104,8 @@ def _new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetim
         needs_cooling=data.needs_cooling,
         courier=actor,
         created_at=now,
+        kind=data.kind,
+        recipient_language=data.recipient_language,
     )
     session.add(parcel)
     session.flush()
@@ -245,6 +249,8 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         parcel.reserved_until = None
         parcel.door_unconfirmed = False
         move(session, parcel, ParcelState.STORED, actor=actor, now=now)
+        if parcel.kind is ParcelKind.RETURN:  # waits for its courier; nobody collects it
+            return Stored(parcel_id, cid, deadline, None, (parcel_id,))
         together = [parcel, *waiting_for_same_recipient(session, parcel)]
         code = issue_code(session, station, together, now=now)
         return Stored(parcel_id, cid, deadline, code, tuple(p.id or 0 for p in together))

@@ -55,7 +55,11 @@ def waiting_for_same_recipient(session: Session, parcel: Parcel) -> list[Parcel]
     ).all()
     # Only the same carrier's parcels: the carrier gets every code of its own parcels
     # anyway, so grouping hands it nothing new; another carrier's parcels stay apart.
-    return [p for p in candidates if recipient_key(p) == key and p.carrier == parcel.carrier]
+    return [
+        p
+        for p in candidates
+        if recipient_key(p) == key and p.carrier == parcel.carrier and p.kind is parcel.kind
+    ]
 
 
 def issue_code(

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from locker.notify.outbox import record_event
 from locker.station import Station
 from locker.tables import Parcel
-from locker.types import ParcelState
+from locker.types import ParcelKind, ParcelState
 
 
 def remind(station: Station, *, remind_before: timedelta, last_call_before: timedelta) -> int:
@@ -22,6 +22,7 @@ def remind(station: Station, *, remind_before: timedelta, last_call_before: time
         due = session.exec(
             select(Parcel).where(
                 Parcel.state == ParcelState.STORED,
+                Parcel.kind != ParcelKind.RETURN,
                 col(Parcel.deadline) > now,
                 col(Parcel.deadline) <= now + max(remind_before, last_call_before),
             )

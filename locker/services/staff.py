@@ -18,7 +18,7 @@ from locker.services.doors import DoorResult
 from locker.services.issuing import extend_codes, issue_code, retire_spent_codes, unlink_codes
 from locker.station import Station, busy_doors, compartment_row, get_parcel, set_condition
 from locker.tables import Parcel
-from locker.types import Condition, DoorPurpose, ParcelState
+from locker.types import Condition, DoorPurpose, ParcelKind, ParcelState
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,9 @@ def expire(station: Station) -> ExpiryReport:
             parcel
             for parcel in session.exec(
                 select(Parcel).where(
-                    Parcel.state == ParcelState.STORED, col(Parcel.deadline) <= now
+                    Parcel.state == ParcelState.STORED,
+                    col(Parcel.deadline) <= now,
+                    Parcel.kind != ParcelKind.RETURN,  # a return waits for its courier
                 )
             ).all()
             if parcel.compartment_id not in busy
@@ -132,19 +134,27 @@ def expire(station: Station) -> ExpiryReport:
     return ExpiryReport(expired, tuple(release_expired_reservations(station)))
 
 
+def to_take_back(parcel: Parcel) -> bool:
+    """Expired deliveries, and returns dropped off by customers, wait for their courier."""
+    return parcel.state is ParcelState.EXPIRED or (
+        parcel.state is ParcelState.STORED and parcel.kind is ParcelKind.RETURN
+    )
+
+
 def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
-    """A courier takes an expired parcel back: its door opens and the parcel is returned."""
+    """A courier takes an expired parcel (or a dropped-off return) back: its door opens and
+    the parcel is returned."""
 
     def target(session: Session) -> doors.Target:
         parcel = get_parcel(session, parcel_id)
-        if parcel.state is not ParcelState.EXPIRED or parcel.compartment_id is None:
-            raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not expired")
+        if not to_take_back(parcel) or parcel.compartment_id is None:
+            raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not for taking back")
         return parcel.compartment_id, (parcel_id,)
 
     def settle(session: Session, outcome: DoorOutcome, now: datetime) -> None:
         if outcome is DoorOutcome.OPENED:
             parcel = get_parcel(session, parcel_id)
-            if parcel.state is not ParcelState.EXPIRED:
+            if not to_take_back(parcel):
                 assert parcel.compartment_id is not None
                 doors.changed_during_opening(session, parcel.compartment_id, parcel_id, now=now)
                 return

@@ -83,6 +83,9 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/courier/sign-in"),
         ("GET", "/staff"),
         ("POST", "/staff/sign-in"),
+        # the recipient's link to more time (the link itself is the key)
+        ("GET", "/extend/{token}"),
+        ("POST", "/extend/{token}"),
         # the simulator's hands, mounted only on a simulated station, like /api/v1/sim
         ("GET", "/sim"),
         ("GET", "/sim/front"),

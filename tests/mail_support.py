@@ -1,0 +1,95 @@
+"""A real SMTP server on loopback (aiosmtpd, in the test process), and a reader for the
+QR image a mail carries. Nothing is mocked: the station speaks SMTP to it over TCP."""
+
+from __future__ import annotations
+
+import email
+import io
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import zxingcpp
+from aiosmtpd.controller import Controller
+from PIL import Image
+
+
+class Mailbox:
+    """What the server received, in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[EmailMessage] = []
+        self.refuse = False  # answer 451 (try again later) to every mail
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse:
+            return "451 Requested action aborted: try again later"
+        message = email.message_from_bytes(envelope.content, policy=default)
+        assert isinstance(message, EmailMessage)
+        with self._lock:
+            self._messages.append(message)
+        return "250 OK"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class SmtpServer:
+    """An SMTP server that can be stopped and started again on the same port."""
+
+    def __init__(self) -> None:
+        self.mailbox = Mailbox()
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@contextmanager
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def qr_in(message: EmailMessage) -> str:
+    """The text of the QR image inline in the mail (decoded from its pixels)."""
+    images = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1, [p.get_content_type() for p in message.walk()]
+    picture = Image.open(io.BytesIO(images[0].get_content()))
+    found = zxingcpp.read_barcodes(picture)
+    assert len(found) == 1
+    return str(found[0].text)
