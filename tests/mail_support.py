@@ -35,6 +35,11 @@ class Mailbox:
             self._messages.append(message)
         return "250 OK"
 
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+        self.refuse = False
+
     @property
     def messages(self) -> list[EmailMessage]:
         with self._lock:
