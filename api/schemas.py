@@ -293,3 +293,47 @@ class SimFaultIn(_In):
         "gone",
     ]
     count: int | None = Field(default=None, ge=1, le=1000, description="None: until cleared")
+
+
+class CarrierIn(_In):
+    webhook_url: str = Field(
+        default="", max_length=500, description="where its webhooks go (empty: none)"
+    )
+    new_secret: bool = Field(default=False, description="make a new signing secret")
+
+
+class CarrierOut(BaseModel):
+    name: str
+    webhook_url: str
+    secret: str | None = Field(
+        default=None,
+        description="HMAC-SHA256 key of X-Station-Signature; shown only when it is new",
+    )
+
+
+class ReturnCodeIn(_In):
+    reference: str = Field(min_length=1, max_length=64, description="the return's number")
+    size: SizeClass
+    carrier: str | None = Field(
+        default=None, max_length=200, description="staff only: whose return (default: the shop)"
+    )
+
+
+class ReturnCodeOut(BaseModel):
+    pin: str = Field(description="for the customer to type at the kiosk; shown once")
+    carrier: str
+    reference: str
+    expires_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event: str
+    parcel_id: int | None
+    channel: str
+    recipient: str
+    state: str
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime
+    sent_at: datetime | None
