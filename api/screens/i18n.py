@@ -128,6 +128,22 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "kiosk_too_many": ("Too many wrong codes.", "Zu viele falsche Codes."),
     "kiosk_empty": ("Please enter your PIN first.", "Bitte geben Sie zuerst Ihre PIN ein."),
     "kiosk_done": ("Done", "Fertig"),
+    "kiosk_more_time": ("More time", "Mehr Zeit"),
+    "kiosk_return": ("Return a parcel", "Paket zurücksenden"),
+    "kiosk_extended": (
+        "Done: your parcel waits until {until}. Your code stays the same.",
+        "Erledigt: Ihr Paket wartet bis {until}. Ihr Code bleibt derselbe.",
+    ),
+    "kiosk_put_and_close": (
+        "Put your parcel in and close the door. The courier takes it from here.",
+        "Legen Sie Ihr Paket hinein und schließen Sie die Tür. Der Zusteller holt es ab.",
+    ),
+    "kiosk_no_door_for_return": (
+        "No compartment could be opened for your return. The staff have been told and will "
+        "take the parcel from you.",
+        "Für Ihre Rücksendung ließ sich kein Fach öffnen. Das Personal wurde benachrichtigt "
+        "und nimmt das Paket entgegen.",
+    ),
     "kiosk_ask_in_shop": ("ask in the shop.", "fragen Sie im Geschäft."),
     "kiosk_ask_staff": ("Ask in the shop.", "Fragen Sie im Geschäft."),
     "kiosk_help": (
@@ -214,6 +230,27 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_station": ("Station", "Station"),
     "staff_parcels": ("Parcels", "Pakete"),
     "staff_expired": ("Expired", "Abgelaufen"),
+    "staff_orders": ("Click & collect", "Click & Collect"),
+    "staff_order_title": ("Put a shop order into a compartment", "Bestellung in ein Fach legen"),
+    "staff_order_number": ("Order number", "Bestellnummer"),
+    "staff_customer": ("Customer", "Kunde"),
+    "staff_language": ("Customer's language", "Sprache des Kunden"),
+    "staff_order_open": ("Open a compartment", "Fach öffnen"),
+    "staff_order_door": (
+        "Compartment {n} is open: {where}. Put the order in and close the door.",
+        "Fach {n} ist offen: {where}. Legen Sie die Bestellung hinein und schließen Sie die Tür.",
+    ),
+    "staff_order_stored": (
+        "Stored in compartment {n}. The customer is sent the code.",
+        "In Fach {n} eingelagert. Der Kunde bekommt den Code zugeschickt.",
+    ),
+    "staff_order_code": (
+        "The customer's code (shown once, for a customer without mail or phone):",
+        "Der Code für den Kunden (nur einmal angezeigt, für Kunden ohne E-Mail oder Telefon):",
+    ),
+    "staff_flagged": ("Needs a look", "Bitte prüfen"),
+    "staff_notifications": ("Notifications", "Benachrichtigungen"),
+    "staff_no_notifications": ("Nothing sent yet.", "Noch nichts verschickt."),
     "staff_audit": ("Audit log", "Protokoll"),
     "staff_health": ("Health", "Zustand der Technik"),
     "staff_pick": (

@@ -3,6 +3,7 @@ scanned QR code. No account; attempt limits as for the API's /collect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,6 +15,11 @@ from api.screens.i18n import Words
 from api.screens.render import doors, language, render, where
 from api.security import Ctx, client_address
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
+from locker.notify.messages import when
+from locker.services import returns
+from locker.services.doors import DoorResult
+from locker.services.extension import extend_by_code
+from locker.types import DoorPurpose
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,14 +57,12 @@ def idle(request: Request, ctx: Ctx) -> HTMLResponse:
     return render(request, "kiosk_idle.html", **_common(request, ctx))
 
 
-@router.post("/kiosk/collect", response_class=HTMLResponse)
-def collect(
-    request: Request,
-    ctx: Ctx,
-    t0: Annotated[float, Depends(arrival)],
-    code: Annotated[str, Form(max_length=200)] = "",
-) -> HTMLResponse:
-    """Open the customer's compartments; the answer is the fragment for #result."""
+Act = Callable[[str], dict[str, Any]]  # a code -> what the answer shows
+
+
+def _answer_for(request: Request, ctx: Ctx, code: str, act: Act) -> HTMLResponse:
+    """The kiosk's answer to a code: the action's, or why nothing happened (no code, a
+    wrong one, too many wrong ones, or another refusal in the visitor's language)."""
     code = "".join(code.split())  # scanners and fingers add spaces
 
     def answer(status: int, **values: Any) -> HTMLResponse:
@@ -70,21 +74,78 @@ def collect(
     if not code:
         return answer(422, problem="empty")
     try:
-        result = collect_counted(ctx, code, client_address(request), t0)
+        values = act(code)
     except CodeInvalid:
         return answer(404, problem="code_invalid")
     except TooManyAttempts as exc:
         retry = {"Retry-After": str(exc.retry_after)}
         return answer(429, headers=retry, problem="too_many_attempts", wait_s=exc.retry_after)
     except DomainError as exc:
-        return answer(exc.status, problem=exc.code, detail=str(exc))
+        said = Words(language(request)).problem(exc)
+        return answer(exc.status, problem=exc.code, detail=said)
+    return answer(values.pop("status", 200), **values)
+
+
+def _told(request: Request, ctx: Ctx, results: Iterable[DoorResult]) -> dict[str, Any]:
     words = Words(language(request))
     layout = ctx.station.layout
     told = [
         (d.opened, OpenedDoor(d.compartment_id, where(layout, words, d.compartment_id)))
-        for d in result.doors
+        for d in results
     ]
     opened = [door for ok, door in told if ok]
     failed = [door for ok, door in told if not ok]
     marks = {d.id: "open" for d in opened} | {d.id: "failed" for d in failed}
-    return answer(200 if opened else 503, opened=opened, failed=failed, marks=marks)
+    return {"opened": opened, "failed": failed, "marks": marks, "status": 200 if opened else 503}
+
+
+@router.post("/kiosk/collect", response_class=HTMLResponse)
+def collect(
+    request: Request,
+    ctx: Ctx,
+    t0: Annotated[float, Depends(arrival)],
+    code: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """Open the customer's compartments; the answer is the fragment for #result."""
+
+    def act(code: str) -> dict[str, Any]:
+        return _told(request, ctx, collect_counted(ctx, code, client_address(request), t0).doors)
+
+    return _answer_for(request, ctx, code, act)
+
+
+@router.post("/kiosk/extend", response_class=HTMLResponse)
+def extend(
+    request: Request, ctx: Ctx, code: Annotated[str, Form(max_length=200)] = ""
+) -> HTMLResponse:
+    """More time for the parcels of a code (nothing opens); once, as by the link."""
+    config = ctx.notifier.config
+
+    def act(code: str) -> dict[str, Any]:
+        changed = extend_by_code(
+            ctx.station,
+            code=code,
+            terminal=client_address(request),
+            by=config.customer_extend,
+            limit=config.customer_extensions,
+        )
+        return {"extended_until": when(max(until for _, until in changed), config)}
+
+    return _answer_for(request, ctx, code, act)
+
+
+@router.post("/kiosk/drop-off", response_class=HTMLResponse)
+def drop_off(
+    request: Request, ctx: Ctx, code: Annotated[str, Form(max_length=200)] = ""
+) -> HTMLResponse:
+    """A return code: an empty compartment of the right size opens for the parcel; a door
+    that does not open is marked faulty and the next one is tried."""
+
+    def act(code: str) -> dict[str, Any]:
+        dropped = returns.drop_off(ctx.station, code=code, terminal=client_address(request))
+        ctx.metrics.doors(DoorPurpose.DEPOSIT, dropped.doors)
+        opened = dropped.opened
+        told = _told(request, ctx, [opened] if opened else dropped.doors)
+        return {**told, "dropping_off": True}
+
+    return _answer_for(request, ctx, code, act)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import col, func, select
 
 from api.routes.system import bus_states
 from api.schemas import MAX_ID
@@ -25,6 +26,7 @@ from locker.errors import DomainError, NotFound
 from locker.queries import CompartmentView
 from locker.services import staff
 from locker.station import get_parcel
+from locker.tables import Delivery, OutboxEvent
 from locker.types import CompartmentState, DoorPurpose, ParcelState, Role
 
 HOME = "/staff"
@@ -321,6 +323,19 @@ def health(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
     """Every bus: is it answering, and its traffic and error counters; the open alerts."""
     with ctx.station.db.read() as session:
         alerts = open_alerts(session)
+        deliveries = list(
+            session.exec(
+                select(Delivery, OutboxEvent)
+                .where(col(Delivery.event_id) == col(OutboxEvent.id))
+                .order_by(col(Delivery.id).desc())
+                .limit(20)
+            ).all()
+        )
+        delivery_counts = dict(
+            session.exec(
+                select(Delivery.state, func.count(col(Delivery.id))).group_by(Delivery.state)
+            ).all()
+        )
     counters = ctx.bus_health()
     names = sorted({c for values in counters.values() for c in values})
     return _page(
@@ -332,4 +347,6 @@ def health(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
         counters=counters,
         names=names,
         alerts=alerts,
+        deliveries=deliveries,
+        delivery_counts={str(k): v for k, v in delivery_counts.items()},
     )

@@ -58,8 +58,9 @@
 
   // A form marked data-clear-after forgets what was typed once it was sent.
   document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt;
-    if (form && form.matches && form.matches("form[data-clear-after]")) {
+    var form = event.detail.elt && event.detail.elt.closest
+      ? event.detail.elt.closest("form[data-clear-after]") : null;
+    if (form) {
       form.reset();
       var first = form.querySelector("input");
       if (first) {

@@ -98,6 +98,10 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
                     hand_out(session, pid, actor=actor, now=now)
                 else:
                     doors.changed_during_opening(session, cid, pid, now=now)
+            else:  # staff were alerted (the door's fault); the parcel shows it too
+                parcel = get_parcel(session, pid)
+                parcel.flagged = f"its door did not open for the customer ({outcome.value})"
+                session.add(parcel)
         results.append(DoorResult(cid, outcome, (pid,)))
     return Collection(tuple(results))
 
@@ -106,4 +110,5 @@ def hand_out(session: Session, parcel_id: int, *, actor: str, now: datetime) -> 
     parcel = get_parcel(session, parcel_id)
     move(session, parcel, ParcelState.COLLECTED, actor=actor, now=now)
     parcel.finished_at = now
+    parcel.flagged = ""
     retire_spent_codes(session, parcel_id, now=now)
