@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
 from locker.services import staff
+from locker.services.deposit import Stored
 from locker.services.reconcile import reconcile
 from locker.services.reminders import remind
 from locker.services.watch import DoorWatch
@@ -39,9 +40,11 @@ async def _every(interval_s: float, job: Callable[[], None], stop: asyncio.Event
 
 
 def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
-    watch = DoorWatch(
-        ctx.station, timedelta(seconds=ctx.settings.door_left_open_s), ctx.handover.put
-    )
+    def hand_over(stored: Stored) -> None:
+        if stored.code is not None:  # a return has no code; nobody waits for one
+            ctx.handover.put(stored)
+
+    watch = DoorWatch(ctx.station, timedelta(seconds=ctx.settings.door_left_open_s), hand_over)
 
     def watch_doors() -> None:
         report = watch.tick()

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 
 from locker.db import head_revision
+from tests.api.live import wait_until
+from tests.mail_support import smtp_server, text_of
 
 LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
 
@@ -63,7 +65,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+def _start(
+    tmp_path: Path, port: int, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], list[str]]:
     """Run ``locker serve --demo`` until it prints the address of its API docs."""
     process = subprocess.Popen(
         [*LOCKER, "serve", "--demo", "--port", str(port), "--data-dir", str(tmp_path / "var")],
@@ -71,6 +75,7 @@ def _start(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     assert process.stdout is not None
     lines: list[str] = []
@@ -144,3 +149,56 @@ def test_serve_runs_a_station_a_newcomer_can_use_over_http(tmp_path: Path) -> No
     process, lines = _start(tmp_path, port)
     _stop(process)
     assert not any("one-time password" in line for line in lines)
+
+
+def test_serve_pointed_at_a_mail_server_mails_a_parcel_s_whole_life(tmp_path: Path) -> None:
+    """What the README's demo does: ``make run`` with LOCKER_SMTP_* set and short deadlines;
+    the recipient is mailed the code, the last call (the deadline is near at once) and
+    the receipt."""
+    port = _free_port()
+    with smtp_server() as server:
+        env = {
+            "LOCKER_SMTP_HOST": "127.0.0.1",
+            "LOCKER_SMTP_PORT": str(server.port),
+            "LOCKER_PICKUP_DAYS": "0.05",  # 72 minutes to collect
+            "LOCKER_REMIND_HOURS_BEFORE": "2",  # so the reminder is due at once
+            "LOCKER_LAST_CALL_HOURS_BEFORE": "1.5",  # and the last call too
+            "LOCKER_NOTIFY_EVERY_S": "0.1",
+            "LOCKER_EXPIRY_EVERY_S": "0.1",
+        }
+        process, lines = _start(tmp_path, port, env)
+        try:
+            token = re.search(r"demo courier token \(Demo Parcel Co\): (lps_\S+)", "\n".join(lines))
+            assert token is not None
+            base = f"http://127.0.0.1:{port}"
+            _until_up(base)
+            courier = httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token[1]}"}, timeout=30
+            )
+            parcel = {
+                "tracking_number": "JJD2",
+                "recipient_name": "Ada",
+                "recipient_email": "ada@example.org",
+                "size": "S",
+            }
+            announced = courier.post("/api/v1/parcels", json=parcel).json()
+            opened = courier.post(f"/api/v1/parcels/{announced['id']}/deposit").json()
+            cid = opened["door"]["compartment_id"]
+            for hand in ("put", "close"):
+                assert httpx.post(f"{base}/api/v1/sim/doors/{cid}/{hand}").status_code == 200
+            pin = courier.post(f"/api/v1/parcels/{announced['id']}/confirm").json()["code"]["pin"]
+            courier.close()
+            wait_until(lambda: len(server.mailbox.to("ada@example.org")) >= 2)
+            collected = httpx.post(f"{base}/api/v1/collect", json={"code": pin}, timeout=30)
+            assert collected.status_code == 200
+            wait_until(lambda: len(server.mailbox.to("ada@example.org")) == 3)
+        finally:
+            _stop(process)
+    subjects = [m["Subject"] for m in server.mailbox.to("ada@example.org")]
+    assert subjects == [
+        "Your parcel is ready at Demo pickup station",
+        "Last day to collect your parcel at Demo pickup station",
+        "Your parcel was collected",
+    ]
+    first = text_of(server.mailbox.to("ada@example.org")[0])
+    assert f"Your PIN: {pin}" in first
