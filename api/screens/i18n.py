@@ -244,6 +244,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Stored in compartment {n}. The customer is sent the code.",
         "In Fach {n} eingelagert. Der Kunde bekommt den Code zugeschickt.",
     ),
+    "staff_order_stored_untold": (
+        "Stored in compartment {n}. Give the customer this code.",
+        "In Fach {n} eingelagert. Geben Sie dem Kunden diesen Code.",
+    ),
     "staff_order_code": (
         "The customer's code (shown once, for a customer without mail or phone):",
         "Der Code für den Kunden (nur einmal angezeigt, für Kunden ohne E-Mail oder Telefon):",

@@ -124,6 +124,7 @@ def code(parcel_id: ParcelId, request: Request, ctx: Ctx, who: StaffUser) -> HTM
         request,
         ctx,
         stored=parcel.state is ParcelState.STORED,
+        told=bool(parcel.recipient_email or parcel.recipient_phone),
         compartment=parcel.compartment_id,
         pin=pin,
         qr=qr,
