@@ -15,6 +15,7 @@ from locker.audit import record
 from locker.errors import InvalidTransition
 from locker.notify.outbox import record_event
 from locker.tables import Parcel
+from locker.types import ParcelKind
 from locker.types import ParcelState as P
 
 TRANSITIONS: Mapping[tuple[P, P], str] = {
@@ -29,11 +30,20 @@ TRANSITIONS: Mapping[tuple[P, P], str] = {
 }
 
 
+def to_take_back(parcel: Parcel) -> bool:
+    """Expired deliveries, and returns dropped off by customers, wait for their courier."""
+    return parcel.state is P.EXPIRED or (
+        parcel.state is P.STORED and parcel.kind is ParcelKind.RETURN
+    )
+
+
 def move(
     session: Session, parcel: Parcel, to: P, *, actor: str, now: datetime, detail: str = ""
 ) -> None:
     """Change ``parcel`` to state ``to`` and audit it, or raise :class:`InvalidTransition`."""
     action = TRANSITIONS.get((parcel.state, to))
+    if (parcel.state, to) == (P.STORED, P.RETURNED) and parcel.kind is not ParcelKind.RETURN:
+        action = None  # a stored delivery is collected or expires; only a return goes back
     if action is None:
         raise InvalidTransition(f"parcel {parcel.id} is {parcel.state}, it cannot become {to}")
     parcel.state = to

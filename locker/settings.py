@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locker.attempts import AttemptPolicy
@@ -69,6 +70,15 @@ class Settings(BaseSettings):
     customer_extend_days: float = Field(default=3, gt=0)  # one extension by link or kiosk
     customer_extensions: int = Field(default=1, ge=0)
     return_code_days: float = Field(default=14, gt=0)  # how long a return code works
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r} (e.g. UTC, Europe/Berlin)") from exc
+        return name
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:

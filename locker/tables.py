@@ -263,6 +263,7 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _when(nullable=False, index=True)
     claimed_until: datetime | None = _when()  # a sender is at it (or crashed at it) until then
+    claim: str | None = None  # which attempt holds it: only that one may mark it
     last_error: str = ""
     sent_at: datetime | None = _when()
 

@@ -133,7 +133,7 @@ def extend_token(hasher: CodeHasher, parcel_id: int) -> str:
 
 def parcel_of_token(hasher: CodeHasher, token: str) -> int | None:
     number, _, mark = token.partition(".")
-    if not number.isdigit() or len(number) > 18:
+    if not token.isascii() or not number.isdigit() or len(number) > 18:
         return None
     parcel_id = int(number)
     return parcel_id if hmac.compare_digest(extend_token(hasher, parcel_id), token) else None

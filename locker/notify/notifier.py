@@ -5,6 +5,8 @@ channel), and due deliveries are sent, retried with growing waits, or given up o
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +31,11 @@ from locker.notify.outbox import Target
 from locker.notify.sealing import Sealer
 from locker.notify.senders import Mailer, Poster, SendFailed
 from locker.station import Station
-from locker.tables import Carrier, Delivery, OutboxEvent, Parcel
+from locker.tables import Carrier, CodeParcel, Delivery, OutboxEvent, Parcel, PickupCodeRow
 from locker.types import AlertKind, Channel, DeliveryState, ParcelState
 
+BATCH = 20  # deliveries one round sends at most
+_LOGGER = logging.getLogger(__name__)
 NEEDS_STORED = frozenset({"code.issued", "parcel.reminder", "parcel.last_call"})
 NOT_STATE_CHANGES = frozenset({"parcel.reminder", "parcel.last_call"})
 SHOP_STAFF = "shop:staff"
@@ -97,55 +101,67 @@ class Notifier:
         return made
 
     # -- sending -----------------------------------------------------------------------------
-    def run_once(self) -> Report:
+    def run_once(self, batch: int = BATCH) -> Report:
+        """Expand new events, then send up to ``batch`` due deliveries, each claimed just
+        before it is sent."""
         report = Report(expanded=self.expand())
-        with self.station.db.write() as session:
-            claimed = [d.id for d in outbox.claim_due(session, now=self.station.now())]
-        for delivery_id in claimed:
-            assert delivery_id is not None
-            self._attempt(delivery_id, report)
+        for _ in range(batch):
+            token = secrets.token_hex(8)
+            with self.station.db.write() as session:
+                claimed = outbox.claim_next(session, now=self.station.now(), token=token)
+                delivery_id = claimed.id if claimed is not None else None
+            if delivery_id is None:
+                break
+            self._attempt(delivery_id, token, report)
         with self.station.db.write() as session:
             outbox.scrub_spent_codes(session)
         return report
 
-    def _attempt(self, delivery_id: int, report: Report) -> None:
+    def _attempt(self, delivery_id: int, token: str, report: Report) -> None:
         try:
             self._send(delivery_id)
         except Skip:
             with self.station.db.write() as session:
-                row = session.get(Delivery, delivery_id)
-                if row is not None and row.state is DeliveryState.PENDING:
-                    row.state = DeliveryState.SKIPPED
-                    row.claimed_until = None
-                    session.add(row)
+                outbox.mark_skipped(session, delivery_id, token=token)
             report.skipped += 1
             return
         except SendFailed as exc:
-            self._failed(delivery_id, str(exc), report)
+            self._failed(delivery_id, token, str(exc), report)
+            return
+        except Exception as exc:  # a fault of ours (bad settings, a bug): retried, recorded
+            _LOGGER.exception("delivery %s failed", delivery_id)
+            self._failed(delivery_id, token, f"{type(exc).__name__}: {exc}", report)
             return
         if self.after_send is not None:
             self.after_send(delivery_id)
         with self.station.db.write() as session:
-            outbox.mark_sent(session, delivery_id, now=self.station.now())
+            outbox.mark_sent(session, delivery_id, now=self.station.now(), token=token)
         report.sent += 1
 
-    def _failed(self, delivery_id: int, error: str, report: Report) -> None:
+    def _failed(self, delivery_id: int, token: str, error: str, report: Report) -> None:
         now = self.station.now()
         with self.station.db.write() as session:
             row = session.get(Delivery, delivery_id)
             event = session.get(OutboxEvent, row.event_id) if row is not None else None
             give_up = event is not None and now - event.at >= self.config.give_up_after
-            outbox.mark_failed(session, delivery_id, now=now, error=error, give_up=give_up)
-            if give_up and row is not None:
+            done = outbox.mark_failed(
+                session, delivery_id, now=now, error=error, give_up=give_up, token=token
+            )
+            gave_up = done is not None and done.state is DeliveryState.GAVE_UP
+            # Staff are told of a message given up on, unless it was itself an alert to
+            # them (a failing alert channel must not feed itself).
+            staff_message = event is not None and event.event.startswith(STAFF_PREFIX)
+            if gave_up and done is not None and event is not None and not staff_message:
                 raise_alert(
                     session,
                     AlertKind.NOTIFICATION_FAILED,
                     compartment_id=None,
                     now=now,
-                    detail=f"{row.channel.value} to {row.recipient} gave up: {error}",
+                    detail=f"a {event.event} message ({done.channel.value}) could not be "
+                    f"sent for {self.config.give_up_after}",
                 )
         report.failed += 1
-        report.gave_up += int(give_up)
+        report.gave_up += int(gave_up)
 
     def _send(self, delivery_id: int) -> None:
         with self.station.db.read() as session:
@@ -201,6 +217,13 @@ class Notifier:
         code = self.sealer.unseal(event.sealed) if event.sealed else None
         if code is None:
             raise Skip  # erased: the code opens nothing any more
+        code_id = json.loads(event.detail or "{}").get("code_id")
+        with self.station.db.read() as session:
+            row = session.get(PickupCodeRow, code_id) if code_id else None
+            link = session.get(CodeParcel, (code_id, parcel.id)) if row is not None else None
+            linked = link is not None
+        if row is None or row.used_at is not None or not linked:
+            raise Skip  # a newer code replaced it (a reprint), or it was used already
         return code
 
     def _deliver(self, delivery: Delivery, letter: Letter, body: dict[str, Any]) -> None:

@@ -103,9 +103,10 @@ def unexpanded(session: Session, limit: int = 100) -> Sequence[OutboxEvent]:
     ).all()
 
 
-def claim_due(session: Session, *, now: datetime, limit: int = 20) -> list[Delivery]:
-    """Deliveries due now and not claimed by a live attempt, claimed for this one."""
-    due = session.exec(
+def claim_next(session: Session, *, now: datetime, token: str) -> Delivery | None:
+    """The next delivery due and not held by a live attempt, claimed for attempt ``token``
+    just before it is sent (one at a time: no claim waits behind other sends)."""
+    delivery = session.exec(
         select(Delivery)
         .where(
             Delivery.state == DeliveryState.PENDING,
@@ -113,13 +114,15 @@ def claim_due(session: Session, *, now: datetime, limit: int = 20) -> list[Deliv
             or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) <= now),
         )
         .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-        .limit(limit)
-    ).all()
-    for delivery in due:
-        delivery.claimed_until = now + LEASE
-        delivery.attempts += 1
-        session.add(delivery)
-    return list(due)
+        .limit(1)
+    ).first()
+    if delivery is None:
+        return None
+    delivery.claimed_until = now + LEASE
+    delivery.claim = token
+    delivery.attempts += 1
+    session.add(delivery)
+    return delivery
 
 
 def backoff(attempts: int) -> timedelta:
@@ -127,26 +130,49 @@ def backoff(attempts: int) -> timedelta:
     return min(MAX_DELAY, BASE_DELAY * (1 << min(max(attempts - 1, 0), 20)))
 
 
-def mark_sent(session: Session, delivery_id: int, *, now: datetime) -> None:
+def _held(session: Session, delivery_id: int, token: str) -> Delivery | None:
+    """The delivery, if attempt ``token`` still holds it (no one else took it over)."""
     delivery = session.get(Delivery, delivery_id)
-    if delivery is None or delivery.state is not DeliveryState.PENDING:
-        return
+    if delivery is None or delivery.state is not DeliveryState.PENDING or delivery.claim != token:
+        return None
+    return delivery
+
+
+def mark_sent(session: Session, delivery_id: int, *, now: datetime, token: str) -> bool:
+    delivery = _held(session, delivery_id, token)
+    if delivery is None:
+        return False
     delivery.state = DeliveryState.SENT
     delivery.sent_at = now
     delivery.claimed_until = None
+    delivery.claim = None
     delivery.last_error = ""
     session.add(delivery)
+    return True
+
+
+def mark_skipped(session: Session, delivery_id: int, *, token: str) -> bool:
+    delivery = _held(session, delivery_id, token)
+    if delivery is None:
+        return False
+    delivery.state = DeliveryState.SKIPPED
+    delivery.claimed_until = None
+    delivery.claim = None
+    session.add(delivery)
+    return True
 
 
 def mark_failed(
-    session: Session, delivery_id: int, *, now: datetime, error: str, give_up: bool
+    session: Session, delivery_id: int, *, now: datetime, error: str, give_up: bool, token: str
 ) -> Delivery | None:
-    """Another try later, or none (``give_up``); the delivery, or None if it was done."""
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None or delivery.state is not DeliveryState.PENDING:
+    """Another try later, or none (``give_up``); the delivery, or None if this attempt no
+    longer holds it."""
+    delivery = _held(session, delivery_id, token)
+    if delivery is None:
         return None
     delivery.last_error = error[:500]
     delivery.claimed_until = None
+    delivery.claim = None
     if give_up:
         delivery.state = DeliveryState.GAVE_UP
     else:

@@ -82,6 +82,16 @@ class SmtpMailer:
             raise SendFailed(f"smtp {c.host}:{c.port}: {exc}") from exc
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would repeat the POST as a GET without its body: it counts as a failure."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class WebhookPoster:
     """POSTs JSON with ``X-Station-Signature`` (see messages.signature) and the delivery's
     id in ``X-Station-Delivery``; any answer but 2xx is a failure."""
@@ -101,7 +111,7 @@ class WebhookPoster:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as answer:  # noqa: S310
+            with _OPENER.open(request, timeout=WEBHOOK_TIMEOUT_S) as answer:
                 status = answer.status
         except urllib.error.HTTPError as exc:
             raise SendFailed(f"webhook {url}: HTTP {exc.code}") from exc

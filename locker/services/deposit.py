@@ -86,7 +86,7 @@ def _needs_of(parcel: Parcel) -> ParcelNeeds:
     )
 
 
-def _new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
+def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
     data.needs()  # validates size / dimensions
     dims = data.dimensions_mm or (None, None, None)
     parcel = Parcel(
@@ -116,7 +116,7 @@ def _new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetim
 def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
     """A carrier pre-registers a parcel; no compartment is held yet."""
     with station.db.write() as session:
-        row = _new_parcel(session, parcel, actor=actor, now=station.now())
+        row = new_parcel(session, parcel, actor=actor, now=station.now())
         assert row.id is not None
         return row.id
 
@@ -130,7 +130,7 @@ def reserve(
         if parcel_id is not None:
             row = get_parcel(session, parcel_id)
         elif parcel is not None:
-            row = _new_parcel(session, parcel, actor=actor, now=now)
+            row = new_parcel(session, parcel, actor=actor, now=now)
         else:
             raise ValueError("reserve needs a parcel or a parcel_id")
         if row.state is not ParcelState.ANNOUNCED:

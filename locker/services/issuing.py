@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from locker.codes import PickupCode, new_pin, new_qr_token
+from locker.errors import InvalidTransition
 from locker.notify.outbox import record_event
 from locker.notify.sealing import Sealer
 from locker.station import Station
 from locker.tables import CodeParcel, Parcel, PickupCodeRow
-from locker.types import ParcelState
+from locker.types import ParcelKind, ParcelState
 
 # A code stays alive while one of its parcels may still be collected (an expired parcel
 # becomes collectable again when staff extend its deadline).
@@ -66,6 +67,8 @@ def issue_code(
     session: Session, station: Station, parcels: Sequence[Parcel], *, now: datetime
 ) -> PickupCode:
     """A fresh code that opens ``parcels``; the first one's ``code_id`` points at it."""
+    if any(p.kind is ParcelKind.RETURN for p in parcels):
+        raise InvalidTransition("a return is taken away by its courier: it gets no pickup code")
     expires_at = max(p.deadline for p in parcels if p.deadline is not None)
     while True:
         code = PickupCode(new_pin(station.policy.pin_digits), new_qr_token())
@@ -94,7 +97,11 @@ def issue_code(
         "code.issued",
         now=now,
         parcel=parcels[0],
-        detail={"parcels": [p.id for p in parcels], "expires_at": expires_at.isoformat()},
+        detail={
+            "parcels": [p.id for p in parcels],
+            "expires_at": expires_at.isoformat(),
+            "code_id": row.id,
+        },
         sealed=Sealer(station.hasher).seal(code),
     )
     return code

@@ -21,7 +21,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from locker.audit import record
-from locker.lifecycle import move
+from locker.lifecycle import move, to_take_back
 from locker.locks import DoorReading
 from locker.services.doors import parcel_ids_of
 from locker.services.issuing import retire_spent_codes
@@ -132,7 +132,7 @@ def _apply(
             session.add(parcel)
         elif op.purpose is DoorPurpose.COLLECT and parcel.state is ParcelState.STORED:
             hand_out(session, pid, actor=op.actor, now=now)
-        elif op.purpose is DoorPurpose.TAKE_BACK and parcel.state is ParcelState.EXPIRED:
+        elif op.purpose is DoorPurpose.TAKE_BACK and to_take_back(parcel):
             move(session, parcel, ParcelState.RETURNED, actor=op.actor, now=now)
             parcel.finished_at = now
             retire_spent_codes(session, pid, now=now)

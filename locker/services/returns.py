@@ -82,9 +82,23 @@ def issue_return_code(
     return IssuedReturnCode(pin, expires_at)
 
 
+def _give_back(station: Station, code_id: int) -> None:
+    """No compartment opened for the return: the customer may use the code again (its
+    parcel row is kept for that next try)."""
+    with station.db.write() as session:
+        row = session.get(ReturnCode, code_id)
+        if row is not None:
+            row.used_at = None
+            session.add(row)
+
+
 def drop_off(station: Station, *, code: str, terminal: str) -> DropOff:
     """A customer's return code: a compartment is held for the parcel and opened. A door
-    that does not open is marked faulty and the next compartment is tried."""
+    that does not open is marked faulty and the next compartment is tried.
+
+    The code is checked and spent in one transaction, so two taps (or two kiosks) cannot
+    both use it; it is given back when no compartment could be held or opened.
+    """
     now = station.now()
     actor = f"customer@{terminal}"
     with station.db.write() as session:
@@ -92,42 +106,46 @@ def drop_off(station: Station, *, code: str, terminal: str) -> DropOff:
         row = session.exec(
             select(ReturnCode).where(ReturnCode.pin_hash == _hash(station, code))
         ).first()
-        valid = row is not None and row.used_at is None and row.expires_at > now
-        if not valid:
+        if row is None or row.used_at is not None or row.expires_at <= now:
             attempts.failed(session, terminal, now)
             record(session, actor=actor, action="return_code.rejected", now=now)
+            code_id = None
         else:
-            assert row is not None
             attempts.succeeded(session, terminal)
-            ticket = (row.id, row.carrier, row.reference, row.size)
-    if not valid:
+            row.used_at = now
+            if row.parcel_id is None:  # the first try makes the parcel; a retry reuses it
+                parcel = deposit.new_parcel(
+                    session,
+                    deposit.ParcelInput(
+                        carrier=row.carrier,
+                        tracking_number=row.reference,
+                        recipient_name=f"Return {row.reference}",
+                        size=row.size,
+                        kind=ParcelKind.RETURN,
+                    ),
+                    actor=actor,
+                    now=now,
+                )
+                row.parcel_id = parcel.id
+            session.add(row)
+            code_id, parcel_id = row.id, row.parcel_id
+    if code_id is None:
         raise CodeInvalid()
-    code_id, carrier, reference, size = ticket
-    held = deposit.reserve(
-        station,
-        actor=actor,
-        parcel=deposit.ParcelInput(
-            carrier=carrier,
-            tracking_number=reference,
-            recipient_name=f"Return {reference}",
-            size=size,
-            kind=ParcelKind.RETURN,
-        ),
-    )
-    with station.db.write() as session:  # the code is spent once a compartment is held
-        spent = session.get(ReturnCode, code_id)
-        assert spent is not None
-        spent.used_at = now
-        spent.parcel_id = held.parcel_id
-        session.add(spent)
+    assert parcel_id is not None
     tried: list[DoorResult] = []
-    for _ in range(DOORS_TO_TRY):
-        result = deposit.deposit(station, actor=actor, parcel_id=held.parcel_id)
+    for _ in range(DOORS_TO_TRY):  # a door that does not open is marked faulty: next one
+        try:
+            deposit.reserve(station, actor=actor, parcel_id=parcel_id)
+        except NoFreeCompartment:
+            if not tried:
+                _give_back(station, code_id)
+                raise
+            break
+        result = deposit.deposit(station, actor=actor, parcel_id=parcel_id)
         tried.append(result)
         if result.opened or result.outcome in UNCERTAIN:
             break  # open, or maybe open: the compartment stays held (and flagged for staff)
-        try:  # helpful failure: that door is marked faulty; try the next compartment
-            deposit.reserve(station, actor=actor, parcel_id=held.parcel_id)
-        except NoFreeCompartment:
-            break
-    return DropOff(held.parcel_id, tuple(tried))
+    last = tried[-1]
+    if not (last.opened or last.outcome in UNCERTAIN):
+        _give_back(station, code_id)  # deposit() released the compartment it could not open
+    return DropOff(parcel_id, tuple(tried))

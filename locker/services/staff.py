@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from locker.audit import record
 from locker.errors import DoorBusy, InvalidTransition
-from locker.lifecycle import move
+from locker.lifecycle import move, to_take_back
 from locker.locks import DoorOutcome
 from locker.notify.outbox import record_event
 from locker.services import doors
@@ -134,13 +134,6 @@ def expire(station: Station) -> ExpiryReport:
     return ExpiryReport(expired, tuple(release_expired_reservations(station)))
 
 
-def to_take_back(parcel: Parcel) -> bool:
-    """Expired deliveries, and returns dropped off by customers, wait for their courier."""
-    return parcel.state is ParcelState.EXPIRED or (
-        parcel.state is ParcelState.STORED and parcel.kind is ParcelKind.RETURN
-    )
-
-
 def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     """A courier takes an expired parcel (or a dropped-off return) back: its door opens and
     the parcel is returned."""
@@ -175,6 +168,8 @@ def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
         parcel = get_parcel(session, parcel_id)
         if parcel.state not in (ParcelState.STORED, ParcelState.EXPIRED):
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}; it has no live code")
+        if parcel.kind is ParcelKind.RETURN:
+            raise InvalidTransition(f"parcel {parcel_id} is a return: its courier takes it")
         assert parcel.compartment_id is not None
         assert parcel.deadline is not None
         unlink_codes(session, parcel_id, now=now)

@@ -5,10 +5,15 @@ the staff's alerts; a wrong secret is refused by the receiver and retried."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
+from locker.notify.senders import SendFailed, WebhookPoster
 from tests.api.http_helpers import API, deposit, ok
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.webhook_support import webhook_receiver
@@ -107,3 +112,38 @@ def test_the_shop_webhook_carries_sms_and_staff_alerts(tmp_path: Path) -> None:
             assert alert["to"] == {"role": "staff"}
             assert f"compartment {compartment}" in alert["message"]["subject"]
             assert receiver.refused == []
+
+
+def test_a_redirect_is_a_failure_not_a_delivery() -> None:
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", "/elsewhere")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802  (urllib would follow with a GET)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        with pytest.raises(SendFailed, match="302"):
+            WebhookPoster().post(url, {"event": "x"}, secret="s", delivery_id=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_forged_and_odd_extend_links_are_refused(tmp_path: Path) -> None:
+    with live_station(tmp_path, background=False) as live, live.client(None) as anyone:
+        for token in ("1.0123456789abcdef0123456789abcdef", "%D9%A1.abc", "x", "1." + "f" * 70):
+            page = anyone.get(f"/extend/{token}")
+            assert page.status_code == 404, token
+            assert anyone.post(f"/extend/{token}").status_code == 404, token

@@ -89,6 +89,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
         sa.Column("claimed_until", UTCDateTime(), nullable=True),
+        sa.Column("claim", sa.String(), nullable=True),
         sa.Column("last_error", sa.String(), nullable=False),
         sa.Column("sent_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["event_id"], ["outbox_event.id"]),
