@@ -16,6 +16,7 @@ import pytest
 from locker.notify.senders import SendFailed, WebhookPoster
 from tests.api.http_helpers import API, deposit, ok
 from tests.api.live import LiveStation, live_station, wait_until
+from tests.api.test_screen_roles import screen_browser
 from tests.webhook_support import webhook_receiver
 
 FAST = {"notify_every_s": 0.05, "expiry_every_s": 0.05}
@@ -77,6 +78,14 @@ def test_a_carrier_hears_of_every_change_signed_and_retried(tmp_path: Path) -> N
         hooks = [d for d in listed if d["channel"] == "carrier_webhook"]
         assert {d["state"] for d in hooks} == {"sent"}
         assert max(d["attempts"] for d in hooks) >= 2
+        browser = screen_browser(live, "staff")  # the maintenance screen shows them too
+        try:
+            health = browser.get("/staff/health")
+        finally:
+            browser.close()
+        assert health.status_code == 200
+        assert health.text.count('data-delivery-state="sent"') == 3
+        assert "parcel.stored</code> · carrier_webhook" in health.text
 
 
 def test_the_shop_webhook_carries_sms_and_staff_alerts(tmp_path: Path) -> None:
