@@ -3,7 +3,7 @@ the staff's address, and what a message says of the station."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -37,4 +37,3 @@ class NotifyConfig:
     last_call_before: timedelta = timedelta(hours=24)
     customer_extend: timedelta = timedelta(days=3)
     customer_extensions: int = 1  # how often a recipient may extend by a link or the kiosk
-    languages: tuple[str, ...] = field(default=("en", "de"))
