@@ -104,6 +104,9 @@ class Notifier:
     def run_once(self, batch: int = BATCH) -> Report:
         """Expand new events, then send up to ``batch`` due deliveries, each claimed just
         before it is sent."""
+        with self.station.db.read() as session:
+            if not outbox.has_work(session, now=self.station.now()):
+                return Report()  # most rounds: nothing to do, and no write lock taken
         report = Report(expanded=self.expand())
         for _ in range(batch):
             token = secrets.token_hex(8)
@@ -113,8 +116,9 @@ class Notifier:
             if delivery_id is None:
                 break
             self._attempt(delivery_id, token, report)
-        with self.station.db.write() as session:
-            outbox.scrub_spent_codes(session)
+        if report.sent or report.skipped or report.failed:
+            with self.station.db.write() as session:
+                outbox.scrub_spent_codes(session)
         return report
 
     def _attempt(self, delivery_id: int, token: str, report: Report) -> None:

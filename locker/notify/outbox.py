@@ -90,6 +90,8 @@ def add_deliveries(
             )
             made += 1
     event.expanded = True
+    if not targets:
+        event.sealed = None  # nobody to tell (no mail, no webhook): the code is not kept
     session.add(event)
     return made
 
@@ -103,16 +105,32 @@ def unexpanded(session: Session, limit: int = 100) -> Sequence[OutboxEvent]:
     ).all()
 
 
+def _due(now: datetime) -> Any:
+    return (
+        Delivery.state == DeliveryState.PENDING,
+        col(Delivery.next_attempt_at) <= now,
+        or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) <= now),
+    )
+
+
+def has_work(session: Session, *, now: datetime) -> bool:
+    """Whether an event waits to be expanded or a delivery is due: read first, so an idle
+    round takes no write lock from the doors."""
+    fresh = session.exec(
+        select(OutboxEvent.id).where(col(OutboxEvent.expanded).is_(False)).limit(1)
+    ).first()
+    return (
+        fresh is not None
+        or session.exec(select(Delivery.id).where(*_due(now)).limit(1)).first() is not None
+    )
+
+
 def claim_next(session: Session, *, now: datetime, token: str) -> Delivery | None:
     """The next delivery due and not held by a live attempt, claimed for attempt ``token``
     just before it is sent (one at a time: no claim waits behind other sends)."""
     delivery = session.exec(
         select(Delivery)
-        .where(
-            Delivery.state == DeliveryState.PENDING,
-            col(Delivery.next_attempt_at) <= now,
-            or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) <= now),
-        )
+        .where(*_due(now))
         .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
         .limit(1)
     ).first()

@@ -287,3 +287,24 @@ def test_a_reprinted_code_replaces_the_one_not_yet_mailed(tmp_path: Path) -> Non
         [mail] = server.mailbox.to("fay@example.org")
         assert f"Your PIN: {new.code.pin}" in text_of(mail)  # only the code that works
     station.db.close()
+
+
+def test_with_no_channel_the_code_is_not_kept_and_idle_rounds_write_nothing(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock()
+    station, locks = open_station(tmp_path / "station.db", clock)
+    silent = notifier(station, 1)
+    silent.config = replace(silent.config, smtp=None)  # no mail server, no webhook
+    silent.mailer = None
+    store_for(station, locks, "gil@example.org", "TRK-SILENT")
+    assert silent.run_once().sent == 0
+    with station.db.read() as session:
+        events = session.exec(select(OutboxEvent)).all()
+    assert {e.event for e in events} >= {"code.issued", "parcel.stored"}
+    assert all(e.expanded and e.sealed is None for e in events)
+    assert deliveries(station) == []
+    # an idle round only reads: a held write lock does not stop it
+    with station.db.write():
+        assert silent.run_once().sent == 0
+    station.db.close()
