@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
-from api.schemas import MAX_ID, Dimensions, ParcelIn
+from api.schemas import MAX_ID
+from api.screens.forms import FormProblem, parcel_from_form
 from api.screens.i18n import Words
-from api.screens.render import doors, language, render, where
+from api.screens.render import door_shown, language, render, where
 from api.screens.sessions import screen_role, sign_in_instead, visitor
 from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
@@ -42,13 +42,9 @@ def _work(
     request: Request, ctx: Ctx, template: str, *, status: int = 200, **values: Any
 ) -> HTMLResponse:
     """A fragment for the courier's work area, with the front drawn if a door is named."""
-    words = Words(language(request))
     marked = values.get("compartment")
     if marked is not None:
-        values["where"] = where(ctx.station.layout, words, marked)
-        values["doors"] = doors(
-            ctx.station.layout, {marked: "mark-open"}, {marked: words("compartment_n", n=marked)}
-        )
+        values.update(door_shown(ctx.station.layout, Words(language(request)), marked))
     return render(request, template, status=status, poll_s=POLL_S, headers=WORK, **values)
 
 
@@ -152,26 +148,16 @@ def deposit_new(
 ) -> HTMLResponse:
     """Hold the best free compartment for the parcel and open it."""
     try:
-        dims = (
-            Dimensions(width_mm=width_mm, height_mm=height_mm, depth_mm=depth_mm)
-            if width_mm and height_mm and depth_mm
-            else None
+        body = parcel_from_form(
+            tracking_number=tracking_number,
+            recipient_name=recipient_name,
+            email=recipient_email,
+            phone=recipient_phone,
+            size=size,
+            dimensions_mm=(width_mm, height_mm, depth_mm),
         )
-        body = ParcelIn(
-            tracking_number=tracking_number.strip(),
-            recipient_name=recipient_name.strip(),
-            recipient_email=recipient_email.strip() or None,
-            recipient_phone=recipient_phone.strip() or None,
-            size=SizeClass(size) if size else None,
-            dimensions=dims,
-        )
-    except (ValidationError, ValueError) as exc:
-        problems = (
-            [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-            if isinstance(exc, ValidationError)
-            else [str(exc)]
-        )
-        return _message(request, ctx, 422, "; ".join(problems), back=True)
+    except FormProblem as exc:
+        return _message(request, ctx, 422, str(exc), back=True)
     try:
         held = deposit.reserve(ctx.station, actor=who.actor, parcel=parcel_input(body, who))
         result = open_counted(ctx, who, held.parcel_id)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api.routes.customers import arrival, collect_counted
 from api.screens.i18n import Words
-from api.screens.render import doors, language, render, where
+from api.screens.render import language, marked_front, render, where
 from api.security import Ctx, client_address
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.notify.messages import when
@@ -34,11 +34,7 @@ def _common(request: Request, ctx: Ctx, highlight: dict[int, str] | None = None)
     words = Words(language(request))
     marks = highlight or {}
     return {
-        "doors": doors(
-            ctx.station.layout,
-            {cid: f"mark-{mark}" for cid, mark in marks.items()},
-            {cid: words("compartment_n", n=cid) for cid in marks},
-        ),
+        "doors": marked_front(ctx.station.layout, words, marks),
         "contact": ctx.settings.staff_contact or words("kiosk_ask_in_shop"),
         "staff_contact": ctx.settings.staff_contact,
         "reset_s": ctx.settings.kiosk_reset_s,

@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 
 from api.routes.couriers import HANDOVER_WAIT_S
-from api.schemas import MAX_ID, ParcelIn
+from api.schemas import MAX_ID
+from api.screens.forms import FormProblem, parcel_from_form
 from api.screens.i18n import Words
-from api.screens.render import doors, language, render, where
+from api.screens.render import door_shown, language, render
 from api.screens.sessions import screen_role
 from api.security import Ctx
 from locker import qr_images
@@ -33,13 +33,9 @@ WORK = {"HX-Retarget": "#order-work", "HX-Reswap": "innerHTML"}
 
 
 def _work(request: Request, ctx: Ctx, *, status: int = 200, **values: Any) -> HTMLResponse:
-    words = Words(language(request))
     n = values.get("compartment")
     if n is not None:
-        values["where"] = where(ctx.station.layout, words, n)
-        values["doors"] = doors(
-            ctx.station.layout, {n: "mark-open"}, {n: words("compartment_n", n=n)}
-        )
+        values.update(door_shown(ctx.station.layout, Words(language(request)), n))
     return render(
         request, "staff_order_work.html", status=status, headers=WORK, poll_s=POLL_S, **values
     )
@@ -67,16 +63,16 @@ def put_in(
     """Hold a compartment of the order's size and open it."""
     words = Words(language(request))
     try:
-        body = ParcelIn(
-            tracking_number=order_number.strip(),
-            recipient_name=customer.strip(),
-            recipient_email=email.strip() or None,
-            recipient_phone=phone.strip() or None,
-            size=SizeClass(size),
-            recipient_language=customer_language,
+        body = parcel_from_form(
+            tracking_number=order_number,
+            recipient_name=customer,
+            email=email,
+            phone=phone,
+            size=size,
+            language=customer_language,
         )
-    except (ValidationError, ValueError) as exc:
-        return _work(request, ctx, status=422, problem=str(exc).splitlines()[0])
+    except FormProblem as exc:
+        return _work(request, ctx, status=422, problem=str(exc))
     data = deposit.ParcelInput(
         carrier=ctx.settings.shop_name,
         tracking_number=body.tracking_number,

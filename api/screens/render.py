@@ -116,3 +116,21 @@ def doors(layout: Layout, css: Mapping[int, str], labels: Mapping[int, str]) -> 
 
 def where(layout: Layout, words: Words, compartment_id: int) -> str:
     return words.where(locate(layout, compartment_id))
+
+
+def marked_front(layout: Layout, words: Words, marks: Mapping[int, str]) -> Front:
+    """The front with some doors marked (CSS ``mark-<mark>``, e.g. open or failed) and
+    named for screen readers; the others are drawn plain."""
+    return doors(
+        layout,
+        {cid: f"mark-{mark}" for cid, mark in marks.items()},
+        {cid: words("compartment_n", n=cid) for cid in marks},
+    )
+
+
+def door_shown(layout: Layout, words: Words, compartment_id: int) -> dict[str, Any]:
+    """For a panel about one open door: where it is in words, and the front with it marked."""
+    return {
+        "where": where(layout, words, compartment_id),
+        "doors": marked_front(layout, words, {compartment_id: "open"}),
+    }

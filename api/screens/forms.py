@@ -1,0 +1,48 @@
+"""A parcel described on a screen's form (the courier's, the shop's click & collect),
+checked by the API's own schema so both screens and the API accept the same input."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from api.schemas import Dimensions, Language, ParcelIn
+from locker.types import SizeClass
+
+
+class FormProblem(ValueError):
+    """What is wrong with the form, one ``field: reason`` per problem."""
+
+
+def _said(where: tuple[object, ...], what: str) -> str:
+    what = what.removeprefix("Value error, ")
+    return f"{'.'.join(str(p) for p in where)}: {what}" if where else what
+
+
+def parcel_from_form(
+    *,
+    tracking_number: str,
+    recipient_name: str,
+    email: str = "",
+    phone: str = "",
+    size: str = "",
+    dimensions_mm: tuple[int | None, int | None, int | None] = (None, None, None),
+    language: Language = "en",
+) -> ParcelIn:
+    """Blank fields are absent ones; the dimensions count only when all three are given."""
+    width, height, depth = dimensions_mm
+    try:
+        return ParcelIn(
+            tracking_number=tracking_number.strip(),
+            recipient_name=recipient_name.strip(),
+            recipient_email=email.strip() or None,
+            recipient_phone=phone.strip() or None,
+            size=SizeClass(size) if size else None,
+            dimensions=Dimensions(width_mm=width, height_mm=height, depth_mm=depth)
+            if width and height and depth
+            else None,
+            recipient_language=language,
+        )
+    except ValidationError as exc:
+        raise FormProblem("; ".join(_said(e["loc"], e["msg"]) for e in exc.errors())) from exc
+    except ValueError as exc:  # an unknown size class
+        raise FormProblem(f"size: {exc}") from exc
