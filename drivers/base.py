@@ -27,6 +27,7 @@ from drivers.board import (
     UnlockResult,
 )
 from drivers.errors import BadFrame, BoardRefused, BusError, NoAnswer
+from locker import crashpoints
 
 if TYPE_CHECKING:
     from drivers.bus import LockBus
@@ -229,6 +230,7 @@ class BoardBase(abc.ABC):
                     raise  # the frame did not leave: nothing happened
                 break
             pulses += 1
+            crashpoints.reached(crashpoints.AFTER_UNLOCK_FRAME)
             time.sleep(self.pulse_ms / 1000 + self.release_margin_s)
             try:
                 state = self.status().lock(lock)
@@ -241,6 +243,7 @@ class BoardBase(abc.ABC):
                     exc,
                 )
                 return UnlockResult(self.address, lock, None, pulses, None)
+            crashpoints.reached(crashpoints.AFTER_BOARD_ANSWER)
             if not state.hook_engaged:
                 _LOGGER.info(
                     "board %d lock %d released after %d pulse(s)", self.address, lock, pulses

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from locker import crashpoints
 from locker.audit import record
 from locker.errors import DoorBusy
 from locker.locks import DoorOutcome
@@ -56,11 +57,16 @@ def begin(
     session.add(op)
     session.flush()
     assert op.id is not None
+    crashpoints.reached(crashpoints.BEFORE_INTENT_COMMIT)
     return op.id
 
 
 def pulse(station: Station, compartment_id: int) -> DoorOutcome:
-    """Step 2: ask the hardware. ``Locks`` reports outcomes, but nothing may escape here."""
+    """Step 2: ask the hardware. ``Locks`` reports outcomes, but nothing may escape here.
+
+    Every caller commits the intent just before (hence the crash point here).
+    """
+    crashpoints.reached(crashpoints.AFTER_INTENT_COMMIT)
     try:
         return station.locks.open(as_compartment_id(compartment_id))
     except Exception:
@@ -163,6 +169,7 @@ def operate(
         finish(session, op_id, outcome, now=now)
         if settle is not None:
             settle(session, outcome, now)
+    crashpoints.reached(crashpoints.AFTER_OUTCOME_COMMIT)
     return DoorResult(compartment_id, outcome, parcel_ids)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from locker import attempts
+from locker import attempts, crashpoints
 from locker.audit import record
 from locker.errors import CodeInvalid
 from locker.lifecycle import move
@@ -102,6 +102,7 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
                 parcel = get_parcel(session, pid)
                 parcel.flagged = f"its door did not open for the customer ({outcome.value})"
                 session.add(parcel)
+        crashpoints.reached(crashpoints.AFTER_OUTCOME_COMMIT)
         results.append(DoorResult(cid, outcome, (pid,)))
     return Collection(tuple(results))
 

@@ -1,0 +1,98 @@
+"""Named crash points in a door operation, for the crash-safety harness (tests/crash/).
+
+``LOCKER_CRASH_AT=<point>[:<n>]`` makes the process send itself SIGKILL the ``n``-th time
+(default: the first) the named point is reached: at exactly that moment, with no clean-up.
+Several specs may be given, separated by commas; ``<n>`` may be ``*`` for every time.
+``LOCKER_CRASH_SIGNAL=STOP`` sends SIGSTOP instead (the process waits, frozen, until a
+SIGCONT), so a harness can copy the database files at that instant.
+
+The environment is read once, at import. Unset, :func:`reached` is one comparison.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from dataclasses import dataclass
+
+ENV = "LOCKER_CRASH_AT"
+SIGNAL_ENV = "LOCKER_CRASH_SIGNAL"
+
+# The steps of a door operation, in the order one opening reaches them.
+BEFORE_INTENT_COMMIT = "before_intent_commit"  # intent row flushed, its transaction open
+AFTER_INTENT_COMMIT = "after_intent_commit"  # intent committed, nothing sent yet
+AFTER_UNLOCK_FRAME = "after_unlock_frame"  # the unlock frame left; the pulse wait not begun
+AFTER_BOARD_ANSWER = "after_board_answer"  # the board's read-back after the pulse arrived
+AFTER_OUTCOME_COMMIT = "after_outcome_commit"  # outcome committed; the answer not yet sent
+POINTS = (
+    BEFORE_INTENT_COMMIT,
+    AFTER_INTENT_COMMIT,
+    AFTER_UNLOCK_FRAME,
+    AFTER_BOARD_ANSWER,
+    AFTER_OUTCOME_COMMIT,
+)
+EVERY_TIME = 0  # the ``*`` count
+SIGNALS = {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP}
+
+
+@dataclass
+class Armed:
+    point: str
+    nth: int  # 1-based; EVERY_TIME for every time
+    hits: int = 0
+
+
+def parse(value: str) -> list[Armed]:
+    """``point[:n]`` specs, comma-separated; raises ValueError on an unknown point or count."""
+    armed = []
+    for spec in (s.strip() for s in value.split(",")):
+        point, _, count = spec.partition(":")
+        if point not in POINTS:
+            raise ValueError(f"{ENV}: unknown crash point {point!r} (one of {', '.join(POINTS)})")
+        if count == "*":
+            nth = EVERY_TIME
+        elif count == "":
+            nth = 1
+        elif count.isdigit() and int(count) >= 1:
+            nth = int(count)
+        else:
+            raise ValueError(f"{ENV}: {spec!r}: the count must be a number from 1, or *")
+        armed.append(Armed(point, nth))
+    return armed
+
+
+def _signal_from(value: str) -> signal.Signals:
+    try:
+        return SIGNALS[value.upper().removeprefix("SIG")]
+    except KeyError:
+        raise ValueError(f"{SIGNAL_ENV} must be KILL or STOP, not {value!r}") from None
+
+
+_ARMED: list[Armed] | None = parse(os.environ[ENV]) if os.environ.get(ENV) else None
+_SIGNAL = _signal_from(os.environ.get(SIGNAL_ENV) or "KILL")
+_LOCK = threading.Lock()
+
+
+def reached(point: str) -> None:
+    """A door operation reached ``point``: die (or freeze) here if the environment says so."""
+    if _ARMED is None:
+        return
+    _check(point)
+
+
+def _check(point: str) -> None:
+    assert _ARMED is not None
+    if point not in POINTS:
+        raise ValueError(f"unknown crash point {point!r}")
+    fire = False
+    with _LOCK:
+        for armed in _ARMED:
+            if armed.point != point:
+                continue
+            armed.hits += 1
+            fire = fire or armed.nth in (EVERY_TIME, armed.hits)
+    if fire:
+        # A signal a process sends itself that it cannot block is delivered before kill()
+        # returns: nothing after this line runs under SIGKILL.
+        os.kill(os.getpid(), _SIGNAL)
