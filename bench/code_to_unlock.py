@@ -1,0 +1,166 @@
+"""Code-to-unlock: from a customer's ``POST /api/v1/collect`` to the door, as ratios to the wire.
+
+The station runs as ``locker serve`` in its own process, on 8 CU16 boards (128
+compartments) whose bus is a pseudo-terminal served by the simulator in this process, so
+the simulator's record (the modelled time of each frame's last byte, ``time.monotonic``,
+one clock for both processes) shows when the unlock frame was on the wire. Each round fills
+every compartment through the API (deposit, the simulator's hands put the parcel in and
+close the door, confirm), then collects them one by one with their PINs, timing:
+
+(a) code → unlock frame: from sending the request to the last byte of the unlock frame,
+    beside the frame's wire time (5 bytes);
+(b) code → answer "door open": to the HTTP answer, which the station gives once the board
+    has confirmed the latch released (the read-back status after the pulse), beside its
+    floor: unlock frame + pulse + the driver's wait after it + status request and answer
+    on the wire + the board's reaction;
+(c) baseline: ``GET /healthz`` round trips in the same run.
+
+The door watcher reads every board every 0.5 s meanwhile, as in service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.common import (
+    CU16_REQUEST_BYTES,
+    CU16_STATUS_BYTES,
+    PROCESSING_S,
+    Row,
+    byte_s,
+    courier_token,
+    layout_toml,
+    locker_serve,
+    ms,
+    p50,
+    p99,
+    station_env,
+    table,
+)
+from drivers.base import BoardBase
+from drivers.kerong_cu16 import CMD_UNLOCK
+from locker.layout import load_layout
+from sim.station import SimStation
+
+BOARDS = 8
+
+
+def measure(baud: int, runs: int, pulse_ms: int) -> list[Row]:
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-unlock-{baud}-"))
+    sim_layout = folder / "sim.toml"
+    sim_layout.write_text(layout_toml(boards=BOARDS, port="sim", baud=baud, pulse_ms=pulse_ms))
+    sim = SimStation(load_layout(sim_layout))
+    with sim.serve("pty") as ports:
+        station_layout = folder / "station.toml"
+        station_layout.write_text(
+            layout_toml(boards=BOARDS, port=ports["main"], baud=baud, pulse_ms=pulse_ms)
+        )
+        env = station_env(folder / "var", LOCKER_LAYOUT=str(station_layout))
+        token = courier_token(env)
+        courier = {"Authorization": f"Bearer {token}"}
+        sim_bus = sim.buses["main"]
+        with (
+            locker_serve(env, log=folder / "serve.log") as station,
+            httpx.Client(base_url=station.base_url, timeout=30) as client,
+        ):
+            to_frame: list[float] = []
+            to_answer: list[float] = []
+            baseline: list[float] = []
+            made = 0
+            while len(to_frame) < runs:
+                pins = _fill(station.base_url, courier, sim, made, min(BOARDS * 16, runs))
+                made += len(pins)
+                for compartment, pin in pins:
+                    seen = len(sim_bus.frames_received)
+                    start = time.monotonic()
+                    answer = client.post("/api/v1/collect", json={"code": pin})
+                    done = time.monotonic()
+                    if answer.status_code != 200:
+                        raise SystemExit(f"collection failed: {answer.text}")
+                    frames = sim_bus.frames_received[seen:]
+                    t_unlock = next(t for t, raw in frames if raw[2] == CMD_UNLOCK)
+                    to_frame.append(t_unlock - start)
+                    to_answer.append(done - start)
+                    sim.take(compartment)
+                    sim.close(compartment)
+                    t0 = time.monotonic()
+                    client.get("/healthz")
+                    baseline.append(time.monotonic() - t0)
+    unlock_wire = CU16_REQUEST_BYTES * byte_s(baud)
+    status_wire = (CU16_REQUEST_BYTES + CU16_STATUS_BYTES) * byte_s(baud)
+    answer_floor = (
+        unlock_wire + pulse_ms / 1000 + BoardBase.RELEASE_MARGIN_S + status_wire + PROCESSING_S
+    )
+    conditions = f"{len(to_frame)} collections, {baud} Bd, pulse {pulse_ms} ms"
+    base = p50(baseline)
+    return [
+        Row(
+            "code → unlock frame on the wire",
+            conditions,
+            f"wire {ms(unlock_wire)}",
+            ms(p50(to_frame)),
+            ms(p99(to_frame)),
+            f"{p50(to_frame) / unlock_wire:.2f}× wire",
+        ),
+        Row(
+            "code → unlock frame, against HTTP",
+            conditions,
+            f"GET /healthz {ms(base)}",
+            ms(p50(to_frame)),
+            ms(p99(to_frame)),
+            f"{p50(to_frame) / base:.2f}× healthz",
+        ),
+        Row(
+            "code → answer 'door open' (board confirmed)",
+            conditions,
+            f"wire + pulse + wait {ms(answer_floor)}",
+            ms(p50(to_answer)),
+            ms(p99(to_answer)),
+            f"{p50(to_answer) / answer_floor:.2f}× floor",
+        ),
+    ]
+
+
+def _fill(
+    base_url: str, courier: dict[str, str], sim: SimStation, made: int, count: int
+) -> list[tuple[int, str]]:
+    """Store ``count`` parcels through the API, 8 couriers at once; their compartments and PINs."""
+
+    def one(n: int) -> tuple[int, str]:
+        with httpx.Client(base_url=base_url, timeout=30, headers=courier) as client:
+            parcel = {"tracking_number": f"B{made + n}", "recipient_name": f"R{made + n}"}
+            opened = client.post("/api/v1/deposits", json={"parcel": {**parcel, "size": "M"}})
+            if opened.status_code != 201:
+                raise SystemExit(f"deposit failed: {opened.text}")
+            compartment = opened.json()["door"]["compartment_id"]
+            sim.put(compartment)
+            sim.close(compartment)
+            confirmed = client.post(f"/api/v1/parcels/{opened.json()['parcel']['id']}/confirm")
+            if confirmed.status_code != 200:
+                raise SystemExit(f"confirm failed: {confirmed.text}")
+            return compartment, confirmed.json()["code"]["pin"]
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--baud", type=int, action="append")
+    parser.add_argument("--pulse-ms", type=int, default=50)
+    args = parser.parse_args()
+    rows: list[Row] = []
+    for baud in args.baud or [9600, 19200]:
+        rows += measure(baud, args.runs, args.pulse_ms)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""``make bench``: every benchmark of the station, printed as one table.
+
+Run: ``.venv/bin/python -m bench.run [--quick]``. Each figure stands beside its floor (the
+bytes on the wire at that baud rate) or a baseline measured in the same run, as a ratio:
+the machines are shared and noisy, the ratios travel better than the milliseconds.
+``--quick`` runs every part briefly (a smoke run, not figures to quote).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+from bench import code_to_unlock, startup, status_sweep, throughput
+from bench.common import Row, table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a brief smoke run of every part")
+    quick = parser.parse_args().quick
+    began = time.monotonic()
+    rows: list[Row] = []
+    for baud in (9600, 19200):
+        rows += code_to_unlock.measure(baud, runs=30 if quick else 1000, pulse_ms=50)
+        print(f"code-to-unlock at {baud} Bd done ({time.monotonic() - began:.0f} s)", flush=True)
+    for baud in (9600, 19200):
+        rows += status_sweep.measure(baud, runs=20 if quick else 300)
+    print(f"status sweeps done ({time.monotonic() - began:.0f} s)", flush=True)
+    rows += throughput.measure([1, 8, 32], seconds=3 if quick else 20, pulse_ms=50)
+    print(f"throughput done ({time.monotonic() - began:.0f} s)", flush=True)
+    rows += startup.measure(repeats=2 if quick else 5)
+    print()
+    print(
+        f"`make bench` ({'quick' if quick else 'full'}) on {platform.node()}, "
+        f"Python {platform.python_version()}, {time.monotonic() - began:.0f} s in all"
+    )
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
