@@ -78,7 +78,7 @@ def layout_toml(*, boards: int, port: str, baud: int, pulse_ms: int) -> str:
     for board in range(boards):
         for lock in range(1, 17):
             parts.append(
-                f'[[compartment]]\nid = {board * 16 + lock}\nboard = {board}\nlock = {lock}\n'
+                f"[[compartment]]\nid = {board * 16 + lock}\nboard = {board}\nlock = {lock}\n"
                 f'size = "M"\ncolumn = {board + 1}\nrow = {lock}\n'
             )
     return "\n".join(parts)
