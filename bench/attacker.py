@@ -1,0 +1,389 @@
+"""A guessing attacker at the kiosk: how many codes a month can he try, and what are his odds?
+
+Run: ``.venv/bin/python bench/attacker.py [--days 30] [--compartments 200]``. A whole
+station runs as ``locker serve`` would (the real driver on a pty against the simulator,
+a SQLite file, uvicorn on loopback), filled full: every compartment holds a stored parcel
+with its own live code. Only its clock is moved by hand, by the attacker: he sends
+random distinct PINs as fast as the station lets him, and when it says ``429`` he waits
+exactly the ``Retry-After`` it gave (the clock moves that far; no wall time is spent).
+
+The strongest attacker modelled here rotates his client address (``127.x.y.z`` on
+loopback, a fresh one after every ``LOCKER_ATTEMPTS_FREE`` wrong codes), so the
+per-client delays never bind and only the station-wide cap does. For comparison, the
+same attack from one address, where the per-client delays bind as well.
+
+Printed per scenario: guesses evaluated (answered ``code_invalid``), refused (``429``),
+hits, guesses per simulated clock hour (mean and max, and the max in any sliding hour),
+the share of the computed bound (the station-wide cap times the hours), the chance of
+hitting any live code in the month from the measured rate, ``1 - (1 - L/10^d)^G``, and
+the run's wall time beside a baseline of ``GET /healthz`` round trips in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import math
+import random
+import ssl
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from api.app import create_app, make_context
+from api.runtime import Runtime, running_station
+from api.threaded import served
+from locker.services import deposit
+from locker.services.deposit import ParcelInput
+from locker.settings import Settings
+from locker.types import SizeClass
+
+Endpoint = Literal["kiosk", "api"]
+Target = Literal["kiosk", "api", "both"]  # both: the two in turn, one request each
+HOUR = timedelta(hours=1)
+LOCKS_PER_CU16 = 16
+BOARDS_PER_BUS = 10  # a CU16's DIP switch: addresses 0-9
+SIZES = ("S", "S", "M", "M", "L", "XL")
+
+
+class MovableClock:
+    """The station's clock; only the attacker moves it (simulated waiting)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def layout_text(compartments: int, *, pulse_ms: int = 20, baud: int = 115200) -> str:
+    """CU16 boards enough for ``compartments``, on as few buses as their ten addresses
+    allow (200 → 13 boards on two buses, 7 and 6), 20 compartments per column."""
+    boards = math.ceil(compartments / LOCKS_PER_CU16)
+    buses = math.ceil(boards / BOARDS_PER_BUS)
+    parts = ['[station]\nname = "Station under attack"\n']
+    parts += [f'[[bus]]\nid = "bus{b}"\nport = "sim"\nbaud = {baud}\n' for b in range(buses)]
+    for k in range(boards):
+        bus, address = k % buses, k // buses
+        parts.append(f'[[board]]\nbus = "bus{bus}"\naddress = {address}\npulse_ms = {pulse_ms}\n')
+    for i in range(compartments):
+        k, lock = divmod(i, LOCKS_PER_CU16)
+        column, row = divmod(i, 20)
+        parts.append(
+            f'[[compartment]]\nid = {i + 1}\nbus = "bus{k % buses}"\nboard = {k // buses}\n'
+            f'lock = {lock + 1}\nsize = "{SIZES[i % len(SIZES)]}"\n'
+            f"column = {column + 1}\nrow = {row + 1}\n"
+        )
+    return "\n".join(parts)
+
+
+@dataclass
+class FullStation:
+    """A served station with every compartment holding a stored parcel and its live code."""
+
+    base_url: str
+    runtime: Runtime
+    clock: MovableClock
+    pins: frozenset[str]  # the live PINs, one per compartment
+    settings: Settings
+
+    @property
+    def digits(self) -> int:
+        return self.settings.pin_digits
+
+    @property
+    def cap_per_hour(self) -> int:
+        return self.settings.attempts_station_per_hour
+
+
+def fill(runtime: Runtime, *, threads: int = 8) -> frozenset[str]:
+    """Store a parcel in every compartment through the services and the real driver: each
+    door is opened by the driver, the simulator's hands put the parcel in and close it,
+    and the station reads the door back before it issues the code."""
+    station, sim = runtime.station, runtime.sim
+    assert sim is not None
+    reservations = []
+    for spec in station.layout.compartments:  # best fit gives each parcel its own size
+        parcel = ParcelInput(
+            carrier="Parcel Co",
+            tracking_number=f"T{spec.id:05d}",
+            recipient_name=f"Recipient {spec.id}",
+            size=SizeClass(spec.size),
+        )
+        reservations.append(deposit.reserve(station, actor="filler", parcel=parcel))
+
+    def store(reservation: deposit.Reservation) -> str:
+        opened = deposit.deposit(station, actor="filler", parcel_id=reservation.parcel_id)
+        if not opened.opened:
+            raise RuntimeError(f"compartment {opened.compartment_id} did not open: {opened}")
+        sim.put(reservation.compartment_id)
+        sim.close(reservation.compartment_id)
+        stored = deposit.confirm_stored(station, parcel_id=reservation.parcel_id)
+        assert stored.code is not None
+        return stored.code.pin
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="filler") as pool:
+        pins = frozenset(pool.map(store, reservations))
+    if len(pins) != len(reservations):
+        raise RuntimeError("two parcels share a PIN")
+    return pins
+
+
+@contextmanager
+def full_station(
+    folder: Path, *, compartments: int = 200, days: float = 30, **settings: object
+) -> Iterator[FullStation]:
+    """The station as ``locker serve`` runs it, filled full, with a clock to move.
+
+    Parcels stay ``days`` + 7 days (so no code expires during the attack); the background
+    jobs are off (they would only expire parcels and poll doors nobody touches).
+    """
+    layout_file = folder / "layout.toml"
+    layout_file.write_text(layout_text(compartments))
+    config = Settings(
+        data_dir=folder / "var",
+        layout=layout_file,
+        pickup_days=days + 7,
+        _env_file=None,  # type: ignore[call-arg]
+        **settings,  # type: ignore[arg-type]
+    )
+    clock = MovableClock(datetime(2026, 11, 2, 0, 0, tzinfo=UTC))
+    with running_station(config) as runtime:
+        runtime.station.clock = clock
+        pins = fill(runtime)
+        ctx = make_context(
+            runtime.station,
+            config,
+            bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
+            sim_station=runtime.sim,
+        )
+        with served(create_app(ctx, background=False)) as base_url:
+            yield FullStation(base_url, runtime, clock, pins, config)
+
+
+@dataclass
+class AttackReport:
+    endpoint: Target
+    rotate: bool
+    hours: float
+    cap_per_hour: int
+    live_codes: int
+    digits: int
+    evaluated: int = 0  # guesses the station checked (answered code_invalid, or a hit)
+    refused: int = 0  # 429 too_many_attempts
+    hits: int = 0
+    bad_refusals: list[str] = field(default_factory=list)  # a 429 not as documented
+    unexpected: list[str] = field(default_factory=list)  # any other answer
+    addresses: int = 0
+    refused_in_a_row: int = 0  # most 429s before a guess got through (1: Retry-After sufficed)
+    by_endpoint: Counter[str] = field(default_factory=Counter)  # guesses evaluated at each
+    guesses: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # simulated seconds of each guess
+    wall_s: float = 0.0
+
+    def per_clock_hour(self) -> list[int]:
+        counts = Counter(int(t // 3600) for t in self.times)
+        return [counts.get(h, 0) for h in range(math.ceil(self.hours))]
+
+    @property
+    def mean_per_hour(self) -> float:
+        return statistics.fmean(self.per_clock_hour())
+
+    @property
+    def max_per_hour(self) -> int:
+        return max(self.per_clock_hour())
+
+    @property
+    def max_sliding_hour(self) -> int:
+        """The most guesses in any 3600 s, wherever it starts."""
+        ordered = sorted(self.times)
+        return max(
+            (bisect.bisect_left(ordered, t + 3600) - i for i, t in enumerate(ordered)), default=0
+        )
+
+    def chance(self, hours: float = 24 * 30) -> float:
+        """Chance of hitting any live code in ``hours`` at the measured mean rate."""
+        guesses = self.mean_per_hour * hours
+        p = self.live_codes / 10**self.digits
+        return -math.expm1(guesses * math.log1p(-p))
+
+
+def _refusal_problem(endpoint: Endpoint, answer: httpx.Response) -> str | None:
+    """What is wrong with a 429, if anything."""
+    retry = answer.headers.get("retry-after", "")
+    if not retry.isdigit() or int(retry) < 1:
+        return f"Retry-After {retry!r}"
+    kind = answer.headers.get("content-type", "")
+    if endpoint == "api":
+        if not kind.startswith("application/problem+json"):
+            return f"content-type {kind!r}"
+        if answer.json().get("code") != "too_many_attempts":
+            return f"problem {answer.text[:80]!r}"
+    elif not kind.startswith("text/html") or f'data-countdown="{retry}"' not in answer.text:
+        return f"kiosk answer {kind!r} {answer.text[:80]!r}"
+    return None
+
+
+def _address(n: int) -> str:
+    """The n-th loopback address after 127.0.0.1 (127.0.0.2, …, 127.0.1.1, …)."""
+    n += 2
+    return f"127.{n // 65536 % 256}.{n // 256 % 256}.{n % 256 or 1}"
+
+
+def attack(
+    target: FullStation,
+    *,
+    hours: float,
+    endpoint: Target = "kiosk",
+    rotate: bool = True,
+    seed: int | None = None,
+    addresses_from: int = 0,
+) -> AttackReport:
+    """Guess for ``hours`` of the station's clock, as fast as it allows, from the station's
+    current time; the clock is left where the attack ended. Rotating, the attacker takes
+    fresh addresses from the ``addresses_from``-th loopback one; else he is 127.0.0.1."""
+    rng = random.Random(seed)  # noqa: S311 - a guesser's draws, not a secret
+    free = target.settings.attempts_free
+    report = AttackReport(
+        endpoint, rotate, hours, target.cap_per_hour, len(target.pins), target.digits
+    )
+    start = target.clock.now
+    end = start + timedelta(hours=hours)
+    tried: set[str] = set()
+    used_on_address = 0
+    client: httpx.Client | None = None
+    tls = ssl.create_default_context()  # plain HTTP; made once, not per address (20 ms each)
+    began = time.perf_counter()
+    in_a_row = 0
+    turns: tuple[Endpoint, ...] = ("kiosk", "api") if endpoint == "both" else (endpoint,)
+    try:
+        guess = ""
+        while target.clock.now < end:
+            if client is None or (rotate and used_on_address >= free):
+                if client is not None:
+                    client.close()
+                address = _address(addresses_from + report.addresses) if rotate else "127.0.0.1"
+                report.addresses += 1
+                used_on_address = 0
+                client = httpx.Client(
+                    base_url=target.base_url,
+                    timeout=30.0,
+                    transport=httpx.HTTPTransport(local_address=address, verify=tls),
+                )
+            while not guess or guess in tried:
+                guess = f"{rng.randrange(10**target.digits):0{target.digits}d}"
+            sent = turns[(report.evaluated + report.refused) % len(turns)]
+            if sent == "kiosk":
+                answer = client.post("/kiosk/collect", data={"code": guess})
+            else:
+                answer = client.post("/api/v1/collect", json={"code": guess})
+            if answer.status_code == 429:
+                report.refused += 1
+                in_a_row += 1
+                report.refused_in_a_row = max(report.refused_in_a_row, in_a_row)
+                wrong = _refusal_problem(sent, answer)
+                if wrong is not None:
+                    report.bad_refusals.append(wrong)
+                    break
+                target.clock.advance(int(answer.headers["retry-after"]))
+                continue  # the same guess again, once the wait is over
+            in_a_row = 0
+            tried.add(guess)
+            report.evaluated += 1
+            report.by_endpoint[sent] += 1
+            used_on_address += 1
+            report.guesses.append(guess)
+            report.times.append((target.clock.now - start).total_seconds())
+            if answer.status_code in (200, 503):  # a live code: its door opened (or failed)
+                report.hits += 1
+            elif answer.status_code != 404:
+                report.unexpected.append(f"{answer.status_code} {answer.text[:80]!r}")
+            guess = ""
+    finally:
+        if client is not None:
+            client.close()
+    report.wall_s = time.perf_counter() - began
+    return report
+
+
+def healthz_baseline(base_url: str, runs: int = 200) -> float:
+    """Median wall time of a GET /healthz round trip (the same run's HTTP overhead)."""
+    samples = []
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            client.get("/healthz")
+            samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=30)
+    parser.add_argument("--compartments", type=int, default=200)
+    parser.add_argument(
+        "--scenarios",
+        default="kiosk,api,kiosk-one-address",
+        help="comma-separated: kiosk, api, both (in turn), and each with -one-address",
+    )
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    hours = args.days * 24
+    rows = []
+    for scenario in args.scenarios.split(","):
+        endpoint: Target = "api" if scenario.startswith("api") else "kiosk"
+        if scenario.startswith("both"):
+            endpoint = "both"
+        rotate = not scenario.endswith("one-address")
+        with tempfile.TemporaryDirectory(prefix="attacker-") as folder:
+            t0 = time.perf_counter()
+            with full_station(Path(folder), compartments=args.compartments, days=args.days) as st:
+                filled_s = time.perf_counter() - t0
+                base = healthz_baseline(st.base_url)
+                report = attack(st, hours=hours, endpoint=endpoint, rotate=rotate, seed=args.seed)
+        requests = report.evaluated + report.refused
+        rows.append((scenario, report, filled_s, base, requests))
+        if report.bad_refusals or report.unexpected:
+            print(
+                f"{scenario}: bad refusals {report.bad_refusals[:3]}, "
+                f"unexpected answers {report.unexpected[:3]}"
+            )
+    first = rows[0][1]
+    print(
+        f"guessing attacker, {args.days:g} simulated days ({hours:g} h), station full: "
+        f"{first.live_codes} live {first.digits}-digit PINs, cap {first.cap_per_hour} wrong "
+        f"codes/h station-wide"
+    )
+    print(
+        "| scenario | addresses | guesses evaluated | refused (429) | hits | per clock hour "
+        "mean / max | max in any 60 min | share of the cap bound | chance in 30 days "
+        "| wall time | per request / GET /healthz |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for scenario, r, filled_s, base, requests in rows:
+        bound = r.cap_per_hour * r.hours
+        per_request = r.wall_s / max(1, requests)
+        print(
+            f"| {scenario} | {r.addresses} | {r.evaluated:,} | {r.refused:,} | {r.hits} | "
+            f"{r.mean_per_hour:.2f} / {r.max_per_hour} | {r.max_sliding_hour} | "
+            f"{r.evaluated / bound:.4f} | {r.chance() * 100:.4f} % | "
+            f"{r.wall_s:.1f} s (+ {filled_s:.1f} s filling) | "
+            f"{per_request * 1000:.2f} ms / {base * 1000:.2f} ms = {per_request / base:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
