@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlmodel import col, func, select
 
-from api import problems, screens
+from api import openapi_errors, problems, screens
 from api.background import Background
 from api.body_limit import BodyLimit
 from api.context import StationContext
@@ -105,5 +105,6 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
         app.include_router(module.router)
     if ctx.sim is not None:
         app.include_router(sim.router)
+    openapi_errors.declare(app)
     screens.install(app, ctx)
     return app

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 from locker.types import CompartmentState, Condition, ParcelKind, ParcelState, Role, SizeClass
 
@@ -22,17 +34,31 @@ def _convertible(value: datetime) -> datetime:
     return value
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_convertible)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601(value: object) -> object:
+    """Only what the document says: an ISO 8601 time (pydantic would also take a number
+    of seconds since 1970, e.g. ``since=0``)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.match(value)):
+        raise ValueError("give the time in ISO 8601, e.g. 2026-07-01T12:00:00Z")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_convertible)]
 
 
 class _In(BaseModel):
+    """A request body. Its booleans and numbers are strict: "true" or "5" in JSON is refused,
+    as the document says, instead of being read as true or 5."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Dimensions(_In):
-    width_mm: int = Field(gt=0, le=3000)
-    height_mm: int = Field(gt=0, le=3000)
-    depth_mm: int = Field(gt=0, le=3000)
+    width_mm: StrictInt = Field(gt=0, le=3000)
+    height_mm: StrictInt = Field(gt=0, le=3000)
+    depth_mm: StrictInt = Field(gt=0, le=3000)
 
 
 class ParcelIn(_In):
@@ -46,8 +72,8 @@ class ParcelIn(_In):
     recipient_phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()/-]{3,}$")
     size: SizeClass | None = None
     dimensions: Dimensions | None = None
-    needs_accessible: bool = False
-    needs_cooling: bool = False
+    needs_accessible: StrictBool = False
+    needs_cooling: StrictBool = False
     recipient_language: Language = Field(default="en", description="for the messages")
 
     @model_validator(mode="after")
@@ -58,7 +84,7 @@ class ParcelIn(_In):
 
 
 class AnnounceIn(ParcelIn):
-    reserve: bool = Field(
+    reserve: StrictBool = Field(
         default=False, description="also hold a compartment now (for the reservation time)"
     )
 
@@ -66,7 +92,7 @@ class AnnounceIn(ParcelIn):
 class DepositIn(_In):
     """Either an announced parcel's id, or a new parcel."""
 
-    parcel_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    parcel_id: StrictInt | None = Field(default=None, ge=1, le=MAX_ID)
     parcel: ParcelIn | None = None
 
     @model_validator(mode="after")
@@ -180,7 +206,7 @@ class NoteIn(_In):
 
 class ExtendIn(_In):
     until: Moment | None = None
-    days: float | None = Field(default=None, gt=0, le=90)
+    days: StrictFloat | None = Field(default=None, gt=0, le=90)
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -292,14 +318,14 @@ class SimFaultIn(_In):
         "lying_sensor",
         "gone",
     ]
-    count: int | None = Field(default=None, ge=1, le=1000, description="None: until cleared")
+    count: StrictInt | None = Field(default=None, ge=1, le=1000, description="None: until cleared")
 
 
 class CarrierIn(_In):
     webhook_url: str = Field(
         default="", max_length=500, description="where its webhooks go (empty: none)"
     )
-    new_secret: bool = Field(default=False, description="make a new signing secret")
+    new_secret: StrictBool = Field(default=False, description="make a new signing secret")
 
 
 class CarrierOut(BaseModel):

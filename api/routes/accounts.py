@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.context import StationContext
+from api.openapi_errors import problem_responses
 from api.problems import ProblemError
 from api.schemas import (
     MAX_ID,
@@ -29,7 +30,13 @@ from locker import accounts
 from locker.accounts import Principal
 from locker.types import Role
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+# No bearer token to revoke, a wrong password, a one-time one to replace, a taken name,
+# an unknown account, a weak new password, too many wrong passwords.
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["accounts"],
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429),
+)
 Who = Annotated[Principal, Depends(principal)]
 
 

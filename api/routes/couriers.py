@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from sqlmodel import Session
 
+from api.openapi_errors import problem_responses
 from api.problems import ProblemError
 from api.schemas import MAX_ID, AnnounceIn, ConfirmOut, DepositIn, DepositOut, ParcelIn, ParcelOut
 from api.security import Courier, CourierOrStaff, Ctx
@@ -22,7 +23,8 @@ from locker.station import Station, get_parcel
 from locker.tables import Parcel
 from locker.types import DoorPurpose, ParcelState
 
-router = APIRouter(prefix="/api/v1", tags=["couriers"])
+# Unknown or other carriers' parcels, a state that forbids the step, a door that did not open.
+router = APIRouter(prefix="/api/v1", tags=["couriers"], responses=problem_responses(404, 409, 503))
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 HANDOVER_WAIT_S = 1.0
 

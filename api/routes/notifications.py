@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 from sqlmodel import col, select
 
+from api.openapi_errors import problem_responses
 from api.problems import ProblemError
 from api.schemas import (
     CarrierIn,
@@ -23,7 +24,7 @@ from locker.services.returns import issue_return_code
 from locker.tables import Delivery, OutboxEvent
 from locker.types import DeliveryState
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=problem_responses(404, 409))
 CarrierName = Annotated[str, Path(min_length=1, max_length=200)]
 
 

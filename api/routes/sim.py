@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 
+from api.openapi_errors import problem_responses
 from api.problems import ProblemError
 from api.schemas import MAX_ID, SimDoorOut, SimFaultIn
 from api.security import Ctx
 from sim.faults import Fault
 from sim.station import SimStation
 
-router = APIRouter(prefix="/api/v1/sim", tags=["simulator"])
+router = APIRouter(prefix="/api/v1/sim", tags=["simulator"], responses=problem_responses(404))
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 Hand = Literal["open", "close", "put", "take"]
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.openapi_errors import problem_responses
 from api.routes.couriers import door_did_not_open
 from api.schemas import (
     MAX_ID,
@@ -34,7 +35,7 @@ from locker.station import get_parcel
 from locker.tables import Parcel
 from locker.types import CompartmentState, DoorPurpose, ParcelState, SizeClass
 
-router = APIRouter(prefix="/api/v1", tags=["staff"])
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=problem_responses(404, 409, 503))
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
