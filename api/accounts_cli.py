@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from locker import accounts
+from locker.db_advice import refusal
+from locker.db_check import DatabaseUnusable
 from locker.errors import DomainError
 from locker.locks import NoDoors
 from locker.settings import Settings
@@ -23,7 +25,12 @@ courier_app = typer.Typer(help="Courier accounts.", no_args_is_help=True)
 
 @contextmanager
 def _station() -> Iterator[Station]:
-    station = open_station(Settings(), NoDoors())
+    settings = Settings()
+    try:
+        station = open_station(settings, NoDoors())
+    except DatabaseUnusable as exc:
+        typer.echo(refusal(exc, settings), err=True)
+        raise typer.Exit(exc.exit_code) from exc
     try:
         yield station
     except DomainError as exc:

@@ -1,5 +1,5 @@
 """Work the station does by itself while it serves: watch the doors, expire what is due,
-remind recipients, and deliver the outbox.
+remind recipients, deliver the outbox, and back up the database.
 
 Each job runs in a worker thread (the services block on the serial line and the
 database) on its own interval, inside the app's lifespan; a failing round is logged and
@@ -17,6 +17,7 @@ from datetime import timedelta
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
+from locker.backups import BackupSchedule
 from locker.services import staff
 from locker.services.deposit import Stored
 from locker.services.reconcile import reconcile
@@ -25,6 +26,7 @@ from locker.services.watch import DoorWatch
 
 # An opening takes about a second; an intent this old lost its outcome commit.
 STALE_INTENT = timedelta(minutes=1)
+BACKUP_CHECK_S = 60.0  # how often the backup job asks whether one is due
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -92,11 +94,19 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
                 settled.verdict,
             )
 
+    backups = BackupSchedule(
+        ctx.station.db.path, ctx.settings.key_path, ctx.settings.backups(), ctx.station.now
+    )
+
+    def back_up() -> None:  # logs what it wrote and removed
+        backups.run_if_due()
+
     return [
         (ctx.settings.poll_s, watch_doors),
         (ctx.settings.expiry_every_s, expire),
         (ctx.settings.notify_every_s, notify),
         (STALE_INTENT.total_seconds() / 2, settle_stale_intents),
+        (BACKUP_CHECK_S, back_up),
     ]
 
 

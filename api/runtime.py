@@ -15,8 +15,9 @@ from drivers.station_locks import SerialLocks
 from locker.layout import SIM_PORT
 from locker.services.reconcile import Settled, reconcile
 from locker.settings import Settings
-from locker.startup import open_station, station_layout
+from locker.startup import check_station_database, open_station, station_layout
 from locker.station import Station
+from locker.station_lock import station_lock
 from sim.station import SimStation
 
 
@@ -30,15 +31,22 @@ class Runtime:
 
 @contextmanager
 def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[Runtime]:
-    """Start everything, settle interrupted door operations, and stop it all on exit."""
+    """Start everything, settle interrupted door operations, and stop it all on exit.
+
+    The database is locked to this process and checked before the doors are opened: a
+    damaged one raises :class:`locker.db_check.DatabaseUnusable` with nothing started and
+    nothing written, another station on it :class:`locker.station_lock.StationBusy`.
+    """
     layout = station_layout(settings)
     with ExitStack() as stack:
+        stack.enter_context(station_lock(settings.database_path))
+        checked = check_station_database(settings)
         sim = None
         ports: dict[str, str] = {}
         if force_sim or any(bus.port == SIM_PORT for bus in layout.buses):
             sim = SimStation(layout, every_bus=force_sim)
             ports = stack.enter_context(sim.serve())
         locks = stack.enter_context(SerialLocks(layout, ports))
-        station = open_station(settings, locks, layout)
+        station = open_station(settings, locks, layout, checked=checked)
         stack.callback(station.db.close)
         yield Runtime(station, locks, sim, reconcile(station))

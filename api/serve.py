@@ -21,9 +21,13 @@ from api.app import create_app, make_context
 from api.console import front
 from api.runtime import Runtime, running_station
 from locker import accounts
+from locker.backups import BackupError
+from locker.db_advice import refusal
+from locker.db_check import DatabaseUnusable
 from locker.errors import DomainError
 from locker.layout import LayoutError
 from locker.settings import Settings
+from locker.station_lock import StationBusy
 from locker.types import Role
 
 DEMO_COURIER = "demo-courier"
@@ -72,6 +76,17 @@ def serve(
     except LayoutError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    except DatabaseUnusable as exc:  # damaged, lost or a newer version's: restarting won't help
+        typer.echo(refusal(exc, settings), err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    except StationBusy as exc:
+        typer.echo(f"locker: the station did not start. {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    except BackupError as exc:  # the backup before a migration: no migration without one
+        typer.echo(
+            f"locker: the station did not start; the database was not migrated. {exc}", err=True
+        )
+        raise typer.Exit(1) from exc
     except _Stopped:
         pass
     typer.echo("station stopped")

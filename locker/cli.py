@@ -7,21 +7,44 @@ from typing import Annotated
 
 import typer
 
+from locker.backups import BackupError, new_backup_path, write_backup
 from locker.db import Database
+from locker.db_advice import describe, refusal
+from locker.db_check import DatabaseUnusable
 from locker.layout import LayoutError, demo_layout, load_layout
+from locker.restore import RestoreRefused, restore
 from locker.settings import Settings
+from locker.startup import check_station_database, open_database
+from locker.station import utcnow
+from locker.station_lock import StationBusy
 
 db_app = typer.Typer(help="The station's database.", no_args_is_help=True)
 layout_app = typer.Typer(help="The station's layout file.", no_args_is_help=True)
 
+DataDir = Annotated[
+    Path | None, typer.Option(help="where the database and key live (LOCKER_DATA_DIR)")
+]
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Migrate the database (LOCKER_DATABASE, default var/station.db) to the newest schema."""
+    """Migrate the database (LOCKER_DATABASE, default var/station.db) to the newest schema.
+
+    It is checked first, and backed up into the backup folder before a migration."""
     settings = Settings()
-    db = Database(settings.database_path)
     try:
-        db.upgrade()
+        db = open_database(settings)
+    except DatabaseUnusable as exc:
+        typer.echo(refusal(exc, settings), err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    except BackupError as exc:
+        typer.echo(f"not migrated: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    try:
         typer.echo(f"{settings.database_path}: at revision {db.current_revision()}")
     finally:
         db.close()
@@ -36,6 +59,90 @@ def db_current() -> None:
         typer.echo(db.current_revision() or "none")
     finally:
         db.close()
+
+
+@db_app.command("check")
+def db_check(data_dir: DataDir = None) -> None:
+    """Check the database without changing it (integrity_check, known revision).
+
+    Exit 0 when it is fine, 65 when it is damaged or lost, 78 when a newer version wrote it."""
+    settings = _settings(data_dir)
+    path = settings.database_path.resolve()
+    try:
+        checked = check_station_database(settings, thorough=True)
+    except DatabaseUnusable as exc:
+        typer.echo(refusal(exc, settings), err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    if not checked.exists or checked.is_new:
+        typer.echo(f"ok: {path}: no station data yet (a new station starts with it)")
+    else:
+        typer.echo(
+            f"ok: {path}: integrity_check ok, {checked.pages} pages, revision {checked.revision}"
+            + (" (a migration is due at the next start)" if checked.needs_upgrade else "")
+        )
+
+
+@db_app.command("backup")
+def db_backup(
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            help="the backup file [<backup dir>/station-<UTC time>.db]; the key "
+            "goes beside it as FILE.key"
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Back up the database (safe while the station runs) and the code key beside it."""
+    settings = _settings(data_dir)
+    dest = to or new_backup_path(settings.backup_path, utcnow())
+    try:
+        made = write_backup(settings.database_path, settings.key_path, dest)
+    except (BackupError, DatabaseUnusable) as exc:
+        typer.echo(f"no backup: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backup: {describe(made)}, integrity_check ok")
+    if made.key is None:
+        typer.echo(f"warning: no code key at {settings.key_path} to put beside it", err=True)
+
+
+@db_app.command("restore")
+def db_restore(
+    backup: Annotated[Path, typer.Argument(help="a backup file (its key beside it as FILE.key)")],
+    data_dir: DataDir = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="replace a database that is not damaged as well"),
+    ] = False,
+) -> None:
+    """Put a backup in place of a damaged database (the damaged one is kept beside it).
+
+    The station must be stopped. The backup is checked first; the key goes with it."""
+    settings = _settings(data_dir)
+    try:
+        done = restore(backup, settings.database_path, settings.key_path, now=utcnow(), force=force)
+    except DatabaseUnusable as exc:
+        typer.echo(
+            f"not restored: the backup {exc.path.resolve()} cannot be used: {exc.detail}. "
+            "Nothing was changed.",
+            err=True,
+        )
+        raise typer.Exit(exc.exit_code) from exc
+    except (RestoreRefused, StationBusy) as exc:
+        typer.echo(f"not restored: {exc}. Nothing was changed.", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    typer.echo(
+        f"restored {done.backup.resolve()} (taken {done.taken_at:%Y-%m-%d %H:%M:%S} UTC, "
+        f"revision {done.revision}) to {done.database.resolve()}"
+    )
+    for source, dest in done.moved_aside:
+        typer.echo(f"kept {source.name} as {dest.resolve()}")
+    typer.echo(f"code key: {done.key}")
+    typer.echo(
+        "Changes made after the backup was taken are not in it: parcels deposited or "
+        "collected since then are not known as they are; check the compartments on the "
+        "maintenance screen. Start the station again: locker serve"
+    )
 
 
 @layout_app.command("check")

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locker.attempts import AttemptPolicy
+from locker.backups import BackupPolicy
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
 from locker.station import Policy
 
@@ -70,6 +71,10 @@ class Settings(BaseSettings):
     customer_extend_days: float = Field(default=3, gt=0)  # one extension by link or kiosk
     customer_extensions: int = Field(default=1, ge=0)
     return_code_days: float = Field(default=14, gt=0)  # how long a return code works
+    # Backups of the database (and the code key beside each), see locker.backups.
+    backup_dir: Path | None = None  # default: <data_dir>/backups
+    backup_every_hours: float = Field(default=24, gt=0)
+    backup_keep: int = Field(default=7, ge=1)  # the newest kept; older ones are deleted
 
     @field_validator("timezone")
     @classmethod
@@ -93,6 +98,17 @@ class Settings(BaseSettings):
     @property
     def key_path(self) -> Path:
         return self.key_file or self.data_dir / "code.key"
+
+    @property
+    def backup_path(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
+
+    def backups(self) -> BackupPolicy:
+        return BackupPolicy(
+            folder=self.backup_path,
+            every=timedelta(hours=self.backup_every_hours),
+            keep=self.backup_keep,
+        )
 
     def policy(self) -> Policy:
         return Policy(

@@ -1,29 +1,73 @@
-"""Opening a station: migrate its database, read its key and layout, sync the compartments."""
+"""Opening a station: check and migrate its database, read its key and layout, sync the
+compartments."""
 
 from __future__ import annotations
 
+from locker.backups import backups, new_backup_path, write_backup
 from locker.codes import CodeHasher, load_or_create_key
-from locker.db import Database
+from locker.db import Database, head_revision
+from locker.db_check import DatabaseCheck, DatabaseMissing, check_database
 from locker.layout import Layout, demo_layout, load_layout
 from locker.locks import Locks
 from locker.settings import Settings
-from locker.station import Station, sync_layout
+from locker.station import Station, sync_layout, utcnow
 
 
 def station_layout(settings: Settings) -> Layout:
     return load_layout(settings.layout) if settings.layout else demo_layout()
 
 
-def open_station(settings: Settings, locks: Locks, layout: Layout | None = None) -> Station:
-    """A ready station: schema at the newest migration, compartments matching the layout."""
+def check_station_database(settings: Settings, *, thorough: bool = False) -> DatabaseCheck:
+    """The database checked before anything writes to it (see :mod:`locker.db_check`).
+
+    A missing or empty database is a new station, unless the backup folder shows there was
+    one: then the station's data was lost, and starting empty would forget every parcel in
+    the compartments.
+    """
+    checked = check_database(settings.database_path, thorough=thorough)
+    if checked.is_new and backups(settings.backup_path):
+        raise DatabaseMissing(
+            settings.database_path,
+            ("there is no database here" if not checked.exists else "the database is empty")
+            + f", but there are backups in {settings.backup_path}: the station's data was lost",
+        )
+    return checked
+
+
+def open_database(settings: Settings, checked: DatabaseCheck | None = None) -> Database:
+    """The checked database at the newest migration, backed up before it is migrated."""
+    checked = checked or check_station_database(settings)
+    if not checked.is_new and checked.needs_upgrade:
+        before = new_backup_path(settings.backup_path, utcnow(), before=head_revision())
+        write_backup(settings.database_path, settings.key_path, before)
     db = Database(settings.database_path)
     db.upgrade()
-    station = Station(
-        layout=layout or station_layout(settings),
-        db=db,
-        locks=locks,
-        hasher=CodeHasher(load_or_create_key(settings.key_path)),
-        policy=settings.policy(),
-    )
-    sync_layout(station)
+    return db
+
+
+def open_station(
+    settings: Settings,
+    locks: Locks,
+    layout: Layout | None = None,
+    *,
+    checked: DatabaseCheck | None = None,
+) -> Station:
+    """A ready station: schema at the newest migration, compartments matching the layout.
+
+    Raises :class:`locker.db_check.DatabaseUnusable` before anything is written when the
+    database is damaged, lost or from a newer version (``checked`` is a check already made).
+    """
+    db = open_database(settings, checked)
+    try:
+        station = Station(
+            layout=layout or station_layout(settings),
+            db=db,
+            locks=locks,
+            hasher=CodeHasher(load_or_create_key(settings.key_path)),
+            policy=settings.policy(),
+        )
+        sync_layout(station)
+    except BaseException:
+        db.close()
+        raise
     return station

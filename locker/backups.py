@@ -1,0 +1,254 @@
+"""Backups of the station's database, each with a copy of the code key beside it.
+
+A backup is made with SQLite's online backup API from a read-only connection, in one step,
+so it is one consistent snapshot even while the station writes (WAL lets the writer go
+on). The copy is switched to a rollback journal (one self-contained file), checked with
+``PRAGMA integrity_check``, synced, and only then renamed to its final name: a file named
+``station-<UTC time>.db`` is always a complete, checked backup.
+
+The code key (``code.key``) is copied beside it as ``<backup>.key`` (mode 0600; the
+folder is 0700): the codes stored in a database are keyed hashes under that key, so a
+database restored without its key opens no door. The key in the backup folder is as
+secret as the one in the data folder; copy the folder only to places as safe.
+
+Backups made before a migration are named ``station-<UTC time>-before-<revision>.db``
+and are never rotated away: they are the only ones the previous version can read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from locker.db_check import DatabaseCheck, DatabaseUnusable, check_database
+
+_LOGGER = logging.getLogger(__name__)
+NAME = re.compile(r"^station-(?P<at>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?(?:-before-(?P<rev>\w+))?\.db$")
+TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+class BackupError(Exception):
+    """A backup could not be written (nothing was left under the backup's name)."""
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    taken_at: datetime
+    revision: str | None
+    key: Path | None  # the code key beside it, if it has one
+
+
+def key_beside(backup: Path) -> Path:
+    return backup.with_name(backup.name + ".key")
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def taken_at(path: Path) -> datetime:
+    """The time in a backup's name, else the file's modification time."""
+    match = NAME.match(path.name)
+    if match:
+        return datetime.strptime(match["at"], TIME_FORMAT).replace(tzinfo=UTC)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def new_backup_path(folder: Path, now: datetime, *, before: str | None = None) -> Path:
+    """A free name in ``folder`` for a backup taken at ``now``."""
+    suffix = f"-before-{before}" if before else ""
+    for n in range(1, 1000):
+        count = "" if n == 1 else f"-{n}"
+        path = folder / f"station-{stamp(now)}{count}{suffix}.db"
+        if not path.exists():
+            return path
+    raise BackupError(f"{folder}: too many backups named for {stamp(now)}")
+
+
+def write_backup(database: Path, key: Path | None, dest: Path) -> Backup:
+    """Copy the (possibly live) ``database`` to ``dest``, check the copy, put the key beside.
+
+    Raises :class:`BackupError` if there is no database or ``dest`` exists, and
+    :class:`DatabaseUnusable` if the copy fails its check (the copy is then removed).
+    """
+    if not database.exists():
+        raise BackupError(f"{database}: no database to back up")
+    if dest.exists():
+        raise BackupError(f"{dest}: exists already; choose another name")
+    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        _copy_with_backup_api(database, tmp)
+        checked = check_database(tmp, thorough=True, require_known=False)
+        _fsync(tmp)
+        has_key = key is not None and key.exists()
+        if key is not None and has_key:
+            copy_secret(key, key_beside(dest))
+        os.replace(tmp, dest)
+        fsync_dir(dest.parent)
+    except OSError as exc:  # e.g. the disk is full
+        tmp.unlink(missing_ok=True)
+        raise BackupError(f"{dest}: could not write it: {exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Backup(
+        path=dest,
+        taken_at=taken_at(dest),
+        revision=checked.revision,
+        key=key_beside(dest) if has_key else None,
+    )
+
+
+def _copy_with_backup_api(database: Path, target_path: Path) -> None:
+    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        target = sqlite3.connect(target_path)
+        try:
+            source.backup(target)  # all pages in one step: one read snapshot of the source
+            target.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+        finally:
+            target.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"{database}: could not copy it: {exc}") from exc
+    finally:
+        source.close()
+
+
+def copy_secret(source: Path, dest: Path) -> None:
+    """Copy a key file with mode 0600, synced, replacing ``dest`` atomically."""
+    data = source.read_bytes()
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:  # mkstemp made it 0600
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, dest)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    fsync_dir(dest.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames and new names in ``folder`` survive a power cut."""
+    _fsync(folder)
+
+
+def backups(folder: Path) -> list[Path]:
+    """Every backup in ``folder``, oldest first (by the time in the name)."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if NAME.match(p.name) and p.is_file()]
+    return sorted(found, key=lambda p: (taken_at(p), p.name))
+
+
+def rotated(folder: Path) -> list[Path]:
+    """The backups that rotation counts: all but those made before a migration."""
+    return [p for p in backups(folder) if "-before-" not in p.name]
+
+
+def rotate(folder: Path, keep: int, *, spare: Path | None = None) -> list[Path]:
+    """Delete the oldest rotated backups (and their keys) beyond the newest ``keep``.
+
+    ``spare`` is never deleted (the backup just made, even if the clock went back)."""
+    candidates = [p for p in rotated(folder) if p != spare]
+    excess = candidates[: max(0, len(candidates) - (keep - (1 if spare else 0)))]
+    for path in excess:
+        path.unlink()
+        key_beside(path).unlink(missing_ok=True)
+    if excess:
+        fsync_dir(folder)
+    return excess
+
+
+def newest_good(folder: Path) -> tuple[Backup | None, list[tuple[Path, str]]]:
+    """The newest backup that passes the check at a revision this code knows, and the
+    newer ones that failed it (with why)."""
+    failed: list[tuple[Path, str]] = []
+    for path in reversed(backups(folder)):
+        try:
+            checked = check_database(path, thorough=True)
+        except DatabaseUnusable as exc:
+            failed.append((path, exc.detail))
+            continue
+        if checked.revision is None:
+            failed.append((path, "it holds no station data"))
+            continue
+        key = key_beside(path)
+        return _backup(checked, key if key.exists() else None), failed
+    return None, failed
+
+
+def _backup(checked: DatabaseCheck, key: Path | None) -> Backup:
+    return Backup(
+        path=checked.path, taken_at=taken_at(checked.path), revision=checked.revision, key=key
+    )
+
+
+@dataclass(frozen=True)
+class BackupPolicy:
+    folder: Path
+    every: timedelta
+    keep: int
+
+
+class BackupSchedule:
+    """The station's regular backups: one when the newest is ``every`` old, keep ``keep``.
+
+    Due is judged by the station's clock against the newest backup in the folder (so a
+    restart does not make another), then against the last one this process made.
+    """
+
+    def __init__(
+        self,
+        database: Path,
+        key: Path | None,
+        policy: BackupPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.database = database
+        self.key = key
+        self.policy = policy
+        self.clock = clock
+        self._last: datetime | None = None
+
+    def due(self) -> bool:
+        last = self._last
+        if last is None:
+            existing = rotated(self.policy.folder)
+            last = taken_at(existing[-1]) if existing else None
+        if last is None:
+            return True
+        age = self.clock() - last
+        return age >= self.policy.every or -age >= self.policy.every  # or the clock went back
+
+    def run_if_due(self) -> Backup | None:
+        """Write a backup if one is due, then rotate; the backup made, if any."""
+        if not self.due():
+            return None
+        now = self.clock()
+        made = write_backup(self.database, self.key, new_backup_path(self.policy.folder, now))
+        self._last = now
+        removed = rotate(self.policy.folder, self.policy.keep, spare=made.path)
+        _LOGGER.info("backup %s written; %s old one(s) removed", made.path, len(removed))
+        return made

@@ -1,0 +1,106 @@
+"""What the operator is told when the station refuses its database: which file, what SQLite
+said, that nothing changed, the newest good backup and the exact command to restore it,
+where the damaged file will be kept, and how to keep a service manager from restarting."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from locker.backups import Backup, newest_good
+from locker.db_check import (
+    EXIT_DAMAGED,
+    EXIT_INCOMPATIBLE,
+    DatabaseDamaged,
+    DatabaseMissing,
+    DatabaseTooNew,
+    DatabaseUnusable,
+    NotAStationDatabase,
+)
+from locker.settings import Settings
+
+SYSTEMD_HINT = (
+    f"Under systemd, RestartPreventExitStatus={EXIT_DAMAGED} {EXIT_INCOMPATIBLE} in the "
+    "[Service] section stops it restarting the station until this is fixed."
+)
+
+
+def restore_command(settings: Settings, backup: Path, *, force: bool = False) -> str:
+    """The exact ``locker db restore`` for this station's files, to copy and paste."""
+    env = []
+    if settings.database is not None:
+        env.append(f"LOCKER_DATABASE={shlex.quote(str(settings.database.resolve()))}")
+    if settings.key_file is not None:
+        env.append(f"LOCKER_KEY_FILE={shlex.quote(str(settings.key_file.resolve()))}")
+    words = [
+        "locker",
+        "db",
+        "restore",
+        "--data-dir",
+        str(settings.data_dir.resolve()),
+        *(["--force"] if force else []),
+        str(backup.resolve()),
+    ]
+    return " ".join([*env, *(shlex.quote(word) for word in words)])
+
+
+def describe(backup: Backup) -> str:
+    key = f"with its key {backup.key.name}" if backup.key else "WITHOUT a key beside it"
+    return (
+        f"{backup.path.resolve()} (taken {backup.taken_at:%Y-%m-%d %H:%M:%S} UTC, "
+        f"revision {backup.revision}, {key})"
+    )
+
+
+def refusal(exc: DatabaseUnusable, settings: Settings) -> str:
+    """The message ``locker serve`` (and ``locker db check``) print before exiting."""
+    path = settings.database_path.resolve()
+    if isinstance(exc, DatabaseTooNew):
+        head = (
+            f"The database {path} was written by a newer version of the station: "
+            f"{exc.detail}. Run that newer version again, or restore a backup this "
+            "version can read."
+        )
+    elif isinstance(exc, NotAStationDatabase):
+        head = (
+            f"The file {path} is not this station's database: {exc.detail}. "
+            "Check LOCKER_DATABASE / LOCKER_DATA_DIR."
+        )
+    elif isinstance(exc, DatabaseMissing):
+        head = f"The station's database is lost: {exc.detail}."
+    else:
+        head = f"The database {path} is damaged. SQLite says: {exc.detail}"
+    lines = [
+        f"locker: the station's database cannot be used; the station does not start. {head}",
+        f"Nothing was changed: {path} is left exactly as it was.",
+    ]
+    backup, failed = newest_good(settings.backup_path)
+    for bad, why in failed:
+        lines.append(f"Skipped the backup {bad.resolve()}: {why}")
+    if backup is None:
+        lines.append(f"No good backup in {settings.backup_path.resolve()}.")
+        if not isinstance(exc, DatabaseMissing | DatabaseTooNew):
+            lines.append(
+                f"Keep the file: `sqlite3 {shlex.quote(str(path))} .recover` may salvage "
+                "rows from it into a new database."
+            )
+    else:
+        lines.append(f"The newest good backup is {describe(backup)}.")
+        # A file that is not damaged (a newer version's, another program's) is replaced
+        # only when asked for by name.
+        force = isinstance(exc, DatabaseTooNew | NotAStationDatabase)
+        lines.append("To restore it, with the station stopped, run:")
+        lines.append(f"    {restore_command(settings, backup.path, force=force)}")
+        if path.exists():
+            kept = "damaged" if isinstance(exc, DatabaseDamaged) else "replaced"
+            lines.append(
+                f"It keeps the current file as {path}.{kept}-<UTC time> (with its -wal and "
+                "-shm), prints what it did, and then the station can start."
+            )
+        lines.append(
+            "Changes made after that backup are not in it: check the compartments "
+            "against the maintenance screen afterwards."
+        )
+    lines.append(SYSTEMD_HINT)
+    lines.append(f"(exit code {exc.exit_code})")
+    return "\n".join(lines)
