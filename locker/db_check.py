@@ -1,7 +1,7 @@
 """Is a database file one this station can open? Checked before anything writes to it.
 
-The file is opened read-only (``mode=ro``): the check never changes it, never runs a
-migration and never checkpoints its WAL. It must open as SQLite, pass ``PRAGMA
+The file is opened read-only (see :func:`_open_mode`): the check never changes it, never
+runs a migration and never checkpoints its WAL. It must open as SQLite, pass ``PRAGMA
 quick_check`` (``integrity_check`` when ``thorough``) and carry a migration revision this
 code knows. Each way of failing is its own exception with its own exit code, so a
 service manager can tell a damaged file (restarting will not help) from a passing fault.
@@ -98,7 +98,7 @@ def check_database(
     if not path.exists():
         return DatabaseCheck(path=path, exists=False, revision=None, pages=0)
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?{_open_mode(path)}", uri=True)
     except sqlite3.Error as exc:
         raise DatabaseDamaged(path, str(exc)) from exc
     try:
@@ -116,12 +116,24 @@ def check_database(
     return DatabaseCheck(path=path, exists=True, revision=revision, pages=pages)
 
 
+def _open_mode(path: Path) -> str:
+    """Read-only, and with no side file at all when there is no WAL to read.
+
+    A read-only reader of a WAL-mode file still creates its ``-wal`` and ``-shm``; when
+    neither exists, no process has the file open and no committed transaction waits in a
+    WAL, so the file alone is the whole database and is opened ``immutable`` (no locks, no
+    side files). Otherwise the WAL is read as every reader reads it.
+    """
+    sides = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    return "mode=ro" if any(side.exists() for side in sides) else "immutable=1"
+
+
 def _inspect(
     connection: sqlite3.Connection, path: Path, *, thorough: bool
 ) -> tuple[int, str | None, list[str]]:
     pragma = "integrity_check" if thorough else "quick_check"
     try:
-        verdict = [str(row[0]) for row in connection.execute(f"PRAGMA {pragma}")]
+        verdict = [" ".join(str(row[0]).split()) for row in connection.execute(f"PRAGMA {pragma}")]
         if verdict != ["ok"]:
             shown = verdict[:MAX_DETAIL_LINES]
             if len(verdict) > len(shown):
