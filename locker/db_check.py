@@ -122,7 +122,8 @@ def _open_mode(path: Path) -> str:
     A read-only reader of a WAL-mode file still creates its ``-wal`` and ``-shm``; when
     neither exists, no process has the file open and no committed transaction waits in a
     WAL, so the file alone is the whole database and is opened ``immutable`` (no locks, no
-    side files). Otherwise the WAL is read as every reader reads it.
+    side files). Otherwise the WAL is read as every reader reads it (which may rebuild the
+    ``-shm``, an index that holds no data; the database file and its WAL stay untouched).
     """
     sides = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
     return "mode=ro" if any(side.exists() for side in sides) else "immutable=1"
