@@ -23,6 +23,8 @@ longer, ``LOCKER_FUZZ_SEED=<n>`` explores elsewhere.
 from __future__ import annotations
 
 import os
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +46,7 @@ from schemathesis.specs.openapi.checks import (
 from api.routes import accounts, couriers, customers, notifications, sim, staff, system
 from tests.hostile.fuzz_station import FuzzStation, fuzz_station
 
-FUZZ_EXAMPLES = {"dev": 10, "ci": 20, "thorough": 200}
+FUZZ_EXAMPLES = {"dev": 10, "ci": 40, "thorough": 200}
 SEED = int(os.environ.get("LOCKER_FUZZ_SEED", "20260701"))
 CHECKS = [
     not_a_server_error,
@@ -77,10 +79,33 @@ def _operations() -> list[tuple[str, str]]:
 OPERATIONS = _operations()
 
 
+SERVER_POOL = "AnyIO worker thread"  # the served app's thread pool, grown on demand
+
+
 @pytest.fixture(scope="module")
 def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStation]:
+    """One station for the whole module; every thread it started has ended after it."""
+    before = set(threading.enumerate())
     with fuzz_station(tmp_path_factory.mktemp("fuzz")) as live:
         yield live
+    deadline = time.monotonic() + 5.0
+    while [t for t in threading.enumerate() if t not in before and t.is_alive()]:
+        assert time.monotonic() < deadline, "the fuzzed station left threads running"
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads() -> Iterator[None]:
+    """As tests/conftest.py's, but the station outlives each test: its server's worker
+    threads may start during one (the station fixture checks they end with it)."""
+    before = set(threading.enumerate())
+    yield
+    extra = [
+        t.name
+        for t in threading.enumerate()
+        if t not in before and t.is_alive() and t.name != SERVER_POOL
+    ]
+    assert not extra, f"test left threads running: {extra}"
 
 
 @pytest.fixture(scope="module")
