@@ -85,10 +85,10 @@ class Scenario:
         return "opened (reconciled)" if self.point in LEFT_OPEN else "opened"
 
     def __str__(self) -> str:
-        before = "".join(f"{k.value} + " for k in self.prefix)
-        return f"{before}{self.kind.value} killed {self.point}" + (
-            ", board silent at restart" if self.silent_board else ""
-        )
+        words = f"{self.kind.value} killed {self.point}"
+        if self.prefix:
+            words += f" (visit {len(self.prefix) + 1}: after {' + '.join(self.prefix)})"
+        return words + (", board silent at restart" if self.silent_board else "")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ class _Target:
 def run_scenario(world: World, scenario: Scenario) -> Ending:
     """Arm, operate, kill, restart, check, and carry the operation through."""
     target = _prepare(world, scenario)
-    world.station.stop()
+    at_rest = world.station.kill()  # a kill while nothing is being opened, to switch
+    assert at_rest == -signal.SIGKILL
     world.station.start(scenario.crash_env)
     _run_prefix(world, scenario, target)
     if scenario.kind is Kind.STAFF_OPEN:

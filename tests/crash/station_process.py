@@ -44,7 +44,9 @@ def run_cli(*args: str, home: Path, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def wait_for(what: str, ready: Callable[[], bool], timeout_s: float = 10.0, step_s: float = 0.01) -> None:
+def wait_for(
+    what: str, ready: Callable[[], bool], timeout_s: float = 10.0, step_s: float = 0.01
+) -> None:
     """Poll ``ready()`` until it is true; a deadline, not a timing assertion."""
     deadline = time.monotonic() + timeout_s
     while not ready():
@@ -64,7 +66,7 @@ class StationProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     out_path: Path | None = None
-    starts: int = 0
+    start_s: list[float] = field(default_factory=list)  # how long each start took to answer
 
     @property
     def base_url(self) -> str:
@@ -84,11 +86,11 @@ class StationProcess:
         """Start the station (with ``LOCKER_CRASH_*`` from ``crash``) and wait until it
         answers; returns its start-up lines."""
         assert self.process is None, "the station is already running"
-        self.starts += 1
+        began = time.monotonic()
         logs = self.home / "logs"
         logs.mkdir(exist_ok=True)
-        self.out_path = logs / f"station-{self.starts}.out"
-        err_path = logs / f"station-{self.starts}.err"
+        self.out_path = logs / f"station-{len(self.start_s) + 1}.out"
+        err_path = logs / f"station-{len(self.start_s) + 1}.err"
         with self.out_path.open("wb") as out, err_path.open("wb") as err:
             self.process = subprocess.Popen(
                 [*LOCKER, "serve", "--port", str(self.port)],
@@ -107,6 +109,7 @@ class StationProcess:
             if time.monotonic() > deadline:
                 raise AssertionError("the station never answered")
             time.sleep(0.02)
+        self.start_s.append(time.monotonic() - began)
         return self.lines()
 
     def _answers(self) -> bool:

@@ -96,7 +96,7 @@ class World:
         answer = self._post(
             "/auth/token",
             None,
-            {"name": "crash-staff", "password": password, "new_password": STAFF_PASSWORD},
+            {"name": "admin", "password": password, "new_password": STAFF_PASSWORD},
         )
         assert answer.status_code == 201, answer.text
         self.staff_token = answer.json()["token"]
@@ -173,7 +173,9 @@ class World:
         collection; every parcel the station stores is known to the test; invariants hold."""
         snap = self.snapshot()
         assert dbview.problems(snap, settled=True) == []
-        stored = {p["compartment_id"]: p["id"] for p in snap.parcels.values() if p["state"] == "stored"}
+        stored = {
+            p["compartment_id"]: p["id"] for p in snap.parcels.values() if p["state"] == "stored"
+        }
         for cid in self.compartments():
             state = self.sim.state(cid)
             assert state.latched, f"compartment {cid} is not latched"
@@ -184,8 +186,9 @@ class World:
 
 @contextmanager
 def crash_world(home: Path) -> Iterator[World]:
-    """The simulator on TCP in this process, a layout pointing at it, a courier and a staff
-    account made with the ``locker`` command, and the station started once (not armed)."""
+    """The simulator on TCP in this process, a layout pointing at it, a courier account made
+    with the ``locker`` command, the station started once (not armed), staff signed in as
+    the first admin."""
     placeholder = parse_layout(layout_text("sim"), "crash layout")
     sim = SimStation(placeholder, every_bus=True)
     with sim.serve("tcp") as ports:
@@ -197,13 +200,13 @@ def crash_world(home: Path) -> Iterator[World]:
             "courier", "add", "crash-courier", "--carrier", "Crash Parcel Co", home=home, env=env
         )
         token = re.search(r"token: (lps_\S+)", made)
-        staff = re.search(r"one-time password (\S+)", run_cli("staff", "add", "crash-staff", home=home, env=env))
         assert token is not None
-        assert staff is not None
         world = World(home, parse_layout(layout_path.read_text()), sim, station, token[1])
         try:
-            station.start()
-            world.sign_in_staff(staff[1])
+            first = "\n".join(station.start())
+            admin = re.search(r"one-time password (\S+)", first)
+            assert admin is not None, first
+            world.sign_in_staff(admin[1])
             yield world
         finally:
             if station.process is not None:  # the test failed with the station up
