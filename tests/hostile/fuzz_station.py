@@ -10,6 +10,7 @@ simulator is cleared.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ TOKEN_DAYS = 3650
 class FuzzStation:
     live: LiveStation
     tokens: dict[str, str] = field(default_factory=dict)
+    answers: defaultdict[tuple[str, str], Counter[int]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
     _names: Iterator[int] = field(default_factory=lambda: count(1))
 
     @property

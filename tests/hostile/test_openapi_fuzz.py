@@ -46,7 +46,7 @@ from schemathesis.specs.openapi.checks import (
 from api.routes import accounts, couriers, customers, notifications, sim, staff, system
 from tests.hostile.fuzz_station import FuzzStation, fuzz_station
 
-FUZZ_EXAMPLES = {"dev": 10, "ci": 40, "thorough": 200}
+FUZZ_EXAMPLES = {"dev": 10, "ci": 60, "thorough": 300}
 SEED = int(os.environ.get("LOCKER_FUZZ_SEED", "20260701"))
 CHECKS = [
     not_a_server_error,
@@ -88,6 +88,9 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStation]:
     before = set(threading.enumerate())
     with fuzz_station(tmp_path_factory.mktemp("fuzz")) as live:
         yield live
+    print("\nanswers per operation (status: count):")  # shown with -s
+    for (method, path), statuses in sorted(live.answers.items(), key=lambda kv: kv[0][1]):
+        print(f"  {method:6} {path:48} {dict(sorted(statuses.items()))}")
     deadline = time.monotonic() + 5.0
     while [t for t in threading.enumerate() if t not in before and t.is_alive()]:
         assert time.monotonic() < deadline, "the fuzzed station left threads running"
@@ -125,7 +128,8 @@ def test_every_operation_of_the_document_is_fuzzed(api_schema: schemathesis.Base
 
 def _call(station: FuzzStation, case: Case, who: int) -> None:
     try:
-        case.call_and_validate(headers=station.headers_for(case, who), checks=CHECKS)
+        response = case.call_and_validate(headers=station.headers_for(case, who), checks=CHECKS)
+        station.answers[(case.method, case.path)][response.status_code] += 1
     finally:
         station.after(case)
 
