@@ -4,7 +4,8 @@
 (default: the first) the named point is reached: at exactly that moment, with no clean-up.
 Several specs may be given, separated by commas; ``<n>`` may be ``*`` for every time.
 ``LOCKER_CRASH_SIGNAL=STOP`` sends SIGSTOP instead (the process waits, frozen, until a
-SIGCONT), so a harness can copy the database files at that instant.
+SIGCONT), so a harness can copy the database files at that instant. Either way the process
+first writes ``crash point <point>: <signal>`` to stderr.
 
 The environment is read once, at import. Unset, :func:`reached` is one comparison.
 """
@@ -93,6 +94,8 @@ def _check(point: str) -> None:
             armed.hits += 1
             fire = fire or armed.nth in (EVERY_TIME, armed.hits)
     if fire:
+        # Said on stderr first (unbuffered), so a harness knows where the process stopped.
+        os.write(2, f"crash point {point}: {_SIGNAL.name}\n".encode())
         # A signal a process sends itself that it cannot block is delivered before kill()
         # returns: nothing after this line runs under SIGKILL.
         os.kill(os.getpid(), _SIGNAL)
