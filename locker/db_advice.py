@@ -67,12 +67,17 @@ def refusal(exc: DatabaseUnusable, settings: Settings) -> str:
             "Check LOCKER_DATABASE / LOCKER_DATA_DIR."
         )
     elif isinstance(exc, DatabaseMissing):
-        head = f"The station's database is lost: {exc.detail}."
+        head = (
+            f"The station's data is lost: at {path} {exc.detail}. To start an empty "
+            "station on purpose instead, move the backups folder away."
+        )
     else:
         head = f"The database {path} is damaged. SQLite says: {exc.detail}"
     lines = [
         f"locker: the station's database cannot be used; the station does not start. {head}",
-        f"Nothing was changed: {path} is left exactly as it was.",
+        f"Nothing was changed: {path} is left exactly as it was."
+        if path.exists()
+        else "Nothing was changed.",
     ]
     backup, failed = newest_good(settings.backup_path)
     for bad, why in failed:

@@ -28,8 +28,8 @@ def check_station_database(settings: Settings, *, thorough: bool = False) -> Dat
     if checked.is_new and backups(settings.backup_path):
         raise DatabaseMissing(
             settings.database_path,
-            ("there is no database here" if not checked.exists else "the database is empty")
-            + f", but there are backups in {settings.backup_path}: the station's data was lost",
+            ("there is no database" if not checked.exists else "the database is empty")
+            + f", but there are backups in {settings.backup_path}",
         )
     return checked
 
