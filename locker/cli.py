@@ -10,7 +10,7 @@ import typer
 from locker.backups import BackupError, new_backup_path, write_backup
 from locker.db import Database
 from locker.db_advice import describe, refusal
-from locker.db_check import DatabaseUnusable
+from locker.db_check import DatabaseUnusable, check_database
 from locker.layout import LayoutError, demo_layout, load_layout
 from locker.restore import RestoreRefused, restore
 from locker.settings import Settings
@@ -54,6 +54,11 @@ def db_upgrade() -> None:
 def db_current() -> None:
     """Print the database's schema revision (none when it was never migrated)."""
     settings = Settings()
+    try:
+        check_database(settings.database_path, require_known=False)
+    except DatabaseUnusable as exc:
+        typer.echo(refusal(exc, settings), err=True)
+        raise typer.Exit(exc.exit_code) from exc
     db = Database(settings.database_path)
     try:
         typer.echo(db.current_revision() or "none")
