@@ -32,6 +32,7 @@ DEFAULT_TIMEOUT_S = 0.2  # answer deadline after the request's last byte; public
 #                          uses 0.1-1 s (§8 "Timeouts"), the layout's timeout_ms overrides it
 DEFAULT_RETRIES = 2  # extra attempts for an idempotent read (§8 "Retries": 2-3)
 REOPEN_AFTER_S = 1.0  # a broken port is reopened at most this often
+STALE_LIMIT = 4096  # stale input read (and counted) before a request; more is flushed unread
 
 
 class _Problem(Enum):
@@ -218,7 +219,7 @@ class LockBus:
             port = self._port.get()
             self._count(commands=1)
             try:
-                port.reset_input_buffer()
+                self._discard_stale(port)
                 _LOGGER.debug("%s → %s (no answer expected)", self.url, frame.hex(" "))
                 port.write(frame)
                 port.flush()
@@ -282,7 +283,7 @@ class LockBus:
         decoder = StreamDecoder(rule, max_buffer=4 * rule.max_length)
         unexpected = False
         try:
-            port.reset_input_buffer()
+            self._discard_stale(port)
             _LOGGER.debug("%s → %s", self.url, frame.hex(" "))
             port.write(frame)
             port.flush()
@@ -323,6 +324,22 @@ class LockBus:
         if unexpected or stats.checksum_errors or stats.malformed or decoder.pending():
             return _Problem.BAD_BYTES
         return _Problem.SILENCE if not stats.dropped_bytes else _Problem.BAD_BYTES
+
+    def _discard_stale(self, port: Any) -> None:
+        """Throw away what came in since the last exchange (a late answer, line noise,
+        frames for nobody), counted as dropped bytes: nothing that arrived before a
+        request is read as its answer, and garbage on an idle line still shows up."""
+        port.timeout = 0
+        stale = 0
+        while stale < STALE_LIMIT:
+            chunk = port.read(STALE_LIMIT - stale)
+            if not chunk:
+                break
+            stale += len(chunk)
+        port.reset_input_buffer()
+        if stale:
+            _LOGGER.debug("%s: %d stale byte(s) dropped before a request", self.url, stale)
+            self._count(dropped_bytes=stale)
 
     def _add_decoder(self, stats: DecoderStats, pending: int) -> None:
         if stats.dropped_bytes or stats.resyncs or pending:

@@ -18,7 +18,7 @@ class BusCounters:
     checksum_errors: int = 0  # frames whose checksum failed (dropped, never acted on)
     bad_frames: int = 0  # STX that started no valid frame (ETX misplaced, unknown code)
     unexpected_answers: int = 0  # valid frames from another board or for another command
-    dropped_bytes: int = 0  # bytes thrown away while resynchronising
+    dropped_bytes: int = 0  # bytes thrown away: stale before a request, or while resynchronising
     resyncs: int = 0  # times the receiver lost frame sync
     refusals: int = 0  # answers in which the board said no
     port_errors: int = 0  # failures to open, read or write the port
