@@ -238,9 +238,10 @@ def _refusal_problem(endpoint: Endpoint, answer: httpx.Response) -> str | None:
 
 
 def _address(n: int) -> str:
-    """The n-th loopback address after 127.0.0.1 (127.0.0.2, …, 127.0.1.1, …)."""
-    n += 2
-    return f"127.{n // 65536 % 256}.{n // 256 % 256}.{n % 256 or 1}"
+    """The n-th loopback address from 127.0.0.2 on, all distinct, none ending in .0 or .255
+    (127.0.0.2 … 127.0.0.254, 127.0.1.1 …)."""
+    n += 1
+    return f"127.{n // (254 * 256) % 256}.{n // 254 % 256}.{n % 254 + 1}"
 
 
 def attack(
