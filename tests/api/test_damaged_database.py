@@ -9,9 +9,13 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
+from api.runtime import running_station
 from locker.backups import backups, key_beside, new_backup_path, write_backup
 from locker.db_check import EXIT_DAMAGED, EXIT_INCOMPATIBLE
+from locker.station_lock import StationBusy
+from tests.api.live import live_station
 from tests.api.test_locker_command import LOCKER, _free_port, _start, _stop, _until_up, run
 from tests.db_damage import DAMAGE, page_overwritten, seeded_station
 from tests.support import FakeClock
@@ -151,3 +155,17 @@ def test_restore_from_the_command_line_then_the_station_has_its_parcels(
             assert [d["compartment_id"] for d in collected.json()["doors"]] == [compartment]
     finally:
         _stop(process)
+
+
+def test_a_second_station_on_the_same_database_is_refused_before_it_opens_anything(
+    tmp_path: Path,
+) -> None:
+    with live_station(tmp_path, background=False) as live:
+        with (
+            pytest.raises(StationBusy, match=f"process {os.getpid()}") as caught,
+            running_station(live.ctx.settings),
+        ):
+            raise AssertionError("a second station started on the same database")
+        assert caught.value.exit_code == 75
+        with live.client(None) as anyone:  # the first one is undisturbed
+            assert anyone.get("/healthz").status_code == 200
