@@ -96,6 +96,8 @@ def _check(point: str) -> None:
     if fire:
         # Said on stderr first (unbuffered), so a harness knows where the process stopped.
         os.write(2, f"crash point {point}: {_SIGNAL.name}\n".encode())
-        # A signal a process sends itself that it cannot block is delivered before kill()
-        # returns: nothing after this line runs under SIGKILL.
-        os.kill(os.getpid(), _SIGNAL)
+        # Sent to this thread (tgkill), not to the process: a process-directed signal may be
+        # taken by another thread while this one runs on. Neither signal can be blocked, so
+        # this thread takes it on its way back from the call: nothing after this line runs
+        # (SIGSTOP: until SIGCONT). The other threads stop (or die) a moment later.
+        signal.pthread_kill(threading.get_ident(), _SIGNAL)

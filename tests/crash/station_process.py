@@ -64,8 +64,10 @@ class StationProcess:
     data_dir: Path
     port: int
     extra_env: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()  # more options of ``locker serve``, e.g. ``--sim``
     process: subprocess.Popen[bytes] | None = None
     out_path: Path | None = None
+    err_path: Path | None = None
     start_s: list[float] = field(default_factory=list)  # how long each start took to answer
 
     @property
@@ -90,10 +92,10 @@ class StationProcess:
         logs = self.home / "logs"
         logs.mkdir(exist_ok=True)
         self.out_path = logs / f"station-{len(self.start_s) + 1}.out"
-        err_path = logs / f"station-{len(self.start_s) + 1}.err"
+        self.err_path = err_path = logs / f"station-{len(self.start_s) + 1}.err"
         with self.out_path.open("wb") as out, err_path.open("wb") as err:
             self.process = subprocess.Popen(
-                [*LOCKER, "serve", "--port", str(self.port)],
+                [*LOCKER, "serve", "--port", str(self.port), *self.args],
                 cwd=self.home,
                 stdout=out,
                 stderr=err,
@@ -121,6 +123,12 @@ class StationProcess:
     def lines(self) -> list[str]:
         assert self.out_path is not None
         return self.out_path.read_text().splitlines()
+
+    def crash_points(self) -> list[str]:
+        """Where the crash points stopped this run so far (its stderr says so)."""
+        assert self.err_path is not None
+        text = self.err_path.read_text(errors="replace")
+        return [m[1] for m in re.finditer(r"^crash point (\w+): ", text, re.MULTILINE)]
 
     def settled(self) -> list[tuple[int, int, str]]:
         """What start-up reconcile said: (door op, compartment, verdict) per interrupted one."""
@@ -155,6 +163,16 @@ class StationProcess:
         assert code == 0, f"locker serve stopped with {code}"
 
     def frozen(self) -> bool:
-        """Stopped by SIGSTOP (its own or ours): state ``T`` in /proc."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
+        """Stopped by SIGSTOP (its own or ours): every thread in state ``T``."""
+        return frozen(self.pid)
+
+
+def frozen(pid: int) -> bool:
+    """Every thread of ``pid`` is stopped (state ``T`` in /proc): a still image."""
+    states = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            states.add((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        except FileNotFoundError:  # a thread that just ended
+            continue
+    return bool(states) and states <= {"T", "t"}

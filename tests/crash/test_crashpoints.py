@@ -7,15 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from locker import crashpoints
-from tests.crash.station_process import wait_for
+from tests.crash.station_process import frozen, wait_for
 
-# Reaches a point five times, saying so after each visit.
-CHILD = (
+# Reaches two points five times, saying so after each round.
+LOOP = (
     "from locker import crashpoints\n"
     "for i in range(1, 6):\n"
     "    crashpoints.reached(crashpoints.AFTER_UNLOCK_FRAME)\n"
@@ -27,7 +28,7 @@ CHILD = (
 def child(env: dict[str, str]) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LOCKER_CRASH")}
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD],
+        [sys.executable, "-c", LOOP],
         env={**clean, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -58,16 +59,26 @@ def test_several_points_the_first_reached_wins() -> None:
     assert (code, out) == (-signal.SIGKILL, ["1"])
 
 
-def test_stop_freezes_at_every_visit_until_continued() -> None:
-    process = child({crashpoints.ENV: "after_intent_commit:*", crashpoints.SIGNAL_ENV: "STOP"})
-    stat = Path(f"/proc/{process.pid}/stat")
-    for _ in range(5):
-        wait_for(
-            "the child to freeze", lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "T"
+def test_stop_freezes_the_thread_at_the_point_until_continued(tmp_path: Path) -> None:
+    """From a worker thread, as in the station: at the k-th freeze the thread has said
+    exactly k - 1 numbers (a signal to the whole process could let it run on)."""
+    out_path, err_path = tmp_path / "out", tmp_path / "err"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LOCKER_CRASH")}
+    code = f"import threading\ndef work():\n{textwrap.indent(LOOP, '    ')}\n" + (
+        "t = threading.Thread(target=work)\nt.start()\nt.join()\n"
+    )
+    env = {crashpoints.ENV: "after_intent_commit:*", crashpoints.SIGNAL_ENV: "STOP"}
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], env={**clean, **env}, stdout=out, stderr=err
         )
+    for k in range(1, 6):
+        wait_for("the child to freeze", lambda: frozen(process.pid))
+        assert out_path.read_text().split() == [str(i) for i in range(1, k)]
+        assert err_path.read_text().count("crash point after_intent_commit: SIGSTOP") == k
         process.send_signal(signal.SIGCONT)
-    out, _ = process.communicate(timeout=60)
-    assert (process.returncode, out.split()) == (0, ["1", "2", "3", "4", "5"])
+    assert process.wait(timeout=60) == 0
+    assert out_path.read_text().split() == ["1", "2", "3", "4", "5"]
 
 
 @pytest.mark.parametrize(

@@ -185,13 +185,14 @@ class World:
 
 
 @contextmanager
-def crash_world(home: Path) -> Iterator[World]:
+def crash_world(home: Path, crash: dict[str, str] | None = None) -> Iterator[World]:
     """The simulator on TCP in this process, a layout pointing at it, a courier account made
-    with the ``locker`` command, the station started once (not armed), staff signed in as
-    the first admin."""
+    with the ``locker`` command, the station started once (armed with ``crash``, if given),
+    staff signed in as the first admin."""
     placeholder = parse_layout(layout_text("sim"), "crash layout")
     sim = SimStation(placeholder, every_bus=True)
     with sim.serve("tcp") as ports:
+        home.mkdir(parents=True, exist_ok=True)
         layout_path = home / "layout.toml"
         layout_path.write_text(layout_text(ports["main"]))
         station = StationProcess(home, layout_path, home / "var", free_port())
@@ -203,7 +204,7 @@ def crash_world(home: Path) -> Iterator[World]:
         assert token is not None
         world = World(home, parse_layout(layout_path.read_text()), sim, station, token[1])
         try:
-            first = "\n".join(station.start())
+            first = "\n".join(station.start(crash))
             admin = re.search(r"one-time password (\S+)", first)
             assert admin is not None, first
             world.sign_in_staff(admin[1])
