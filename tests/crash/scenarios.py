@@ -125,6 +125,7 @@ def run_scenario(world: World, scenario: Scenario) -> Ending:
     if scenario.kind is Kind.STAFF_OPEN:
         target.cid = world.snapshot().free()[0]
     before = world.snapshot()
+    assert dbview.problems(before, settled=True) == [], "after the kill at rest"
     pulses = world.pulses()
 
     answer = _ask(world, scenario, target)

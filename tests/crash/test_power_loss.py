@@ -242,7 +242,8 @@ def test_copies_of_a_working_station_and_torn_wals_recover(tmp_path: Path) -> No
     ]
     assert len(candidates) >= TORN_COPIES
     torn = 0
-    for i, copy in enumerate(rng.sample(candidates, TORN_COPIES)):
+    cut_copies = rng.sample(candidates, TORN_COPIES)
+    for i, copy in enumerate(cut_copies):
         data = copy.wal_bytes
         ends = wal.commit_ends(data)
         prefix: dict[int, dbview.Snapshot] = {}
@@ -271,7 +272,7 @@ def test_copies_of_a_working_station_and_torn_wals_recover(tmp_path: Path) -> No
     print(
         f"\npower loss (LOCKER_CRASH_SEED={seed}): {len(copies)} copies of the frozen station "
         f"{by_label}, {torn} torn WALs from {TORN_COPIES} copies (WAL frames: "
-        f"{', '.join(str(len(wal.frames(c.wal_bytes))) for c in candidates[:TORN_COPIES])}), "
+        f"{', '.join(str(len(wal.frames(c.wal_bytes))) for c in cut_copies)}), "
         f"locker serve on {len(served)} of them (intents settled: "
         f"{[n for _, n in served]}), {time.monotonic() - started:.1f} s"
     )
