@@ -269,9 +269,14 @@ def test_copies_of_a_working_station_and_torn_wals_recover(tmp_path: Path) -> No
     served.append(_serve_on(tear, tmp_path / "serve-torn", world, key, tear.wal_bytes[:cut]))
 
     by_label = {label: sum(c.label == label for c in copies) for label in sorted(labels)}
+    mid_append = sum(
+        bool(frames) and not frames[-1].commit
+        for frames in (wal.frames(c.wal_bytes) for c in copies)
+    )
     print(
         f"\npower loss (LOCKER_CRASH_SEED={seed}): {len(copies)} copies of the frozen station "
-        f"{by_label}, {torn} torn WALs from {TORN_COPIES} copies (WAL frames: "
+        f"{by_label}, {mid_append} of them caught with uncommitted frames at the WAL's end, "
+        f"{torn} torn WALs from {TORN_COPIES} copies (WAL frames: "
         f"{', '.join(str(len(wal.frames(c.wal_bytes))) for c in cut_copies)}), "
         f"locker serve on {len(served)} of them (intents settled: "
         f"{[n for _, n in served]}), {time.monotonic() - started:.1f} s"
