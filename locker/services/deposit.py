@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,23 +122,86 @@ def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
         return row.id
 
 
+DOOR_CHECKS = 4  # candidates read before one is held unread
+RESERVE_TRIES = 3  # when another courier held the candidate that was read meanwhile
+
+
+class _HeldMeanwhile(Exception):
+    """The candidate that was read is no longer the best free one."""
+
+
 def reserve(
     station: Station, *, actor: str, parcel: ParcelInput | None = None, parcel_id: int | None = None
 ) -> Reservation:
-    """Hold the best free compartment for a new or announced parcel."""
+    """Hold the best free compartment for a new or announced parcel.
+
+    A courier is never sent to a door that still stands open (a customer is taking a
+    parcel out of it) or to a compartment with something inside: the best candidate is
+    read before it is held. The read is outside any transaction; if another courier holds
+    the candidate meanwhile, the choice is made again (a few times, then taken unread).
+    """
+    if parcel_id is not None:
+        with station.db.read() as session:
+            needs = _needs_of(get_parcel(session, parcel_id))
+    elif parcel is not None:
+        needs = parcel.needs()
+    else:
+        raise ValueError("reserve needs a parcel or a parcel_id")
+    for _ in range(RESERVE_TRIES - 1):
+        passed_over, checked = _read_candidates(station, needs)
+        with contextlib.suppress(_HeldMeanwhile):
+            return _hold(station, actor, parcel, parcel_id, passed_over, checked)
+    passed_over, _ = _read_candidates(station, needs)
+    return _hold(station, actor, parcel, parcel_id, passed_over, None)
+
+
+def _read_candidates(station: Station, needs: ParcelNeeds) -> tuple[set[int], int | None]:
+    """Read the best free candidates until one is shut and empty (or its board does not
+    answer: opening it will tell). Returns the ones to pass over and the one read last
+    (None when none is left or DOOR_CHECKS were passed over)."""
+    passed_over: set[int] = set()
+    for _ in range(DOOR_CHECKS):
+        with station.db.read() as session:
+            free = free_compartments(session, station.layout)
+        spec = choose(needs, [s for s in free if s.id not in passed_over])
+        if spec is None:
+            return passed_over, None
+        cid = as_compartment_id(spec.id)
+        reading = station.locks.read([cid]).get(cid)
+        if reading is None or (reading.latched and reading.occupied is not True):
+            return passed_over, spec.id
+        passed_over.add(spec.id)
+    return passed_over, None
+
+
+def _hold(
+    station: Station,
+    actor: str,
+    parcel: ParcelInput | None,
+    parcel_id: int | None,
+    passed_over: set[int],
+    checked: int | None,
+) -> Reservation:
     now = station.now()
     with station.db.write() as session:
         if parcel_id is not None:
             row = get_parcel(session, parcel_id)
-        elif parcel is not None:
-            row = new_parcel(session, parcel, actor=actor, now=now)
         else:
-            raise ValueError("reserve needs a parcel or a parcel_id")
+            assert parcel is not None
+            row = new_parcel(session, parcel, actor=actor, now=now)
         if row.state is not ParcelState.ANNOUNCED:
             raise InvalidTransition(f"parcel {row.id} is {row.state}, not announced")
-        spec = choose(_needs_of(row), free_compartments(session, station.layout))
+        free = free_compartments(session, station.layout)
+        spec = choose(_needs_of(row), [s for s in free if s.id not in passed_over])
         if spec is None:
+            if passed_over:
+                raise NoFreeCompartment(
+                    "no free compartment fits this parcel: "
+                    f"{len(passed_over)} stand open or are not empty, try again in a minute"
+                )
             raise NoFreeCompartment("no free compartment fits this parcel")
+        if checked is not None and spec.id != checked:
+            raise _HeldMeanwhile  # rolls the transaction back, the new parcel with it
         row.compartment_id = spec.id
         row.reserved_until = now + station.policy.reservation_ttl
         move(session, row, ParcelState.RESERVED, actor=actor, now=now)

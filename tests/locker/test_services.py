@@ -309,6 +309,70 @@ def test_full_station_says_no_free_compartment(station: Station, locks: InMemory
         assert len(session.exec(select(Parcel)).all()) == len(xl)
 
 
+def test_a_courier_is_not_sent_to_a_door_that_stands_open_or_holds_something(
+    station: Station, locks: InMemoryLocks
+) -> None:
+    first = store(station, locks)
+    assert pickup.collect(station, code=first.code.pin, terminal="kiosk").all_opened
+    # The customer is still at the open door: the compartment is free but not given out.
+    assert comp_state(station, first.compartment_id) is CompartmentState.FREE
+    held = deposit.reserve(station, actor=COURIER, parcel=parcel())
+    assert held.compartment_id != first.compartment_id
+    # The door is closed with the parcel left inside: still passed over.
+    locks.close(first.compartment_id)
+    again = deposit.reserve(station, actor=COURIER, parcel=parcel())
+    assert again.compartment_id not in (first.compartment_id, held.compartment_id)
+    # Emptied and closed, it is the best fit again.
+    assert deposit.deposit(station, actor=COURIER, parcel_id=again.parcel_id).opened
+    locks.take(first.compartment_id)
+    assert deposit.reserve(station, actor=COURIER, parcel=parcel()).compartment_id == (
+        first.compartment_id
+    )
+
+
+def test_a_candidate_held_by_another_courier_meanwhile_is_chosen_again_and_read(
+    station: Station, locks: InMemoryLocks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_read = locks.read
+    read: list[int] = []
+    rival: list[int] = []
+
+    def read_while_a_rival_holds(
+        compartments: Collection[CompartmentId] | None = None,
+    ) -> Mapping[CompartmentId, DoorReading]:
+        if not rival:  # the rival courier holds the candidate while it is being read
+            rival.append(-1)
+            rival[0] = deposit.reserve(
+                station, actor="courier:ups-1", parcel=parcel()
+            ).compartment_id
+        read.extend(compartments or ())
+        return real_read(compartments)
+
+    monkeypatch.setattr(locks, "read", read_while_a_rival_holds)
+    mine = deposit.reserve(station, actor=COURIER, parcel=parcel())
+    assert mine.compartment_id != rival[0]
+    assert read[-1] == mine.compartment_id  # the one held was read first
+    with station.db.read() as session:  # the rolled-back try left no parcel behind
+        assert len(session.exec(select(Parcel)).all()) == 2
+
+
+def test_every_fitting_door_standing_open_is_said_so(
+    station: Station, locks: InMemoryLocks
+) -> None:
+    xl = [c.id for c in station.layout.compartments if c.size is SizeClass.XL]
+    for cid in xl:
+        locks.open(CompartmentId(cid))
+    with pytest.raises(NoFreeCompartment, match="stand open"):
+        deposit.reserve(station, actor=COURIER, parcel=parcel(SizeClass.XL))
+    with station.db.read() as session:  # the refused parcel was not half-created
+        assert session.exec(select(Parcel)).all() == []
+    locks.close(xl[-1])
+    assert (
+        deposit.reserve(station, actor=COURIER, parcel=parcel(SizeClass.XL)).compartment_id
+        == (xl[-1])
+    )
+
+
 def test_staff_door_needs_a_reason_and_is_audited(station: Station, locks: InMemoryLocks) -> None:
     with pytest.raises(InvalidTransition, match="reason"):
         staff.open_door(station, actor="staff:eva", compartment_id=3, reason=" ")
