@@ -4,7 +4,9 @@ Order: check the backup thoroughly, take the station's lock (no station may be r
 copy the backup beside the database and check the copy, move the damaged database and
 its ``-wal``/``-shm`` aside (``station.db.damaged-<UTC time>``, ``…-wal``, ``…-shm``:
 the WAL keeps its database's name, so the damaged file still opens with it for a
-salvage), rename the copy into place, and deal with the key.
+salvage; a lost database's leftover ``-wal``/``-shm`` go aside as ``….orphan-<UTC time>``,
+or SQLite would replay them into the backup), rename the copy into place, and deal with
+the key.
 
 The key follows the database: codes in a database are hashed under the key that was in
 use when it was backed up. So the backup's key is put in place when the station has
@@ -75,6 +77,8 @@ def restore(
         raise DatabaseDamaged(backup, "it holds no station data (no schema)")
     with station_lock(database):
         why = _why_replaced(database, force=force)
+        if why is None and _side_files_left(database):
+            why = "orphan"  # a lost database's WAL would be replayed into the backup
         copy = _checked_copy(backup, database)
         try:
             moved: list[tuple[Path, Path]] = []
@@ -100,6 +104,10 @@ def restore(
         moved_aside=moved,
         key=key,
     )
+
+
+def _side_files_left(database: Path) -> bool:
+    return any(database.with_name(database.name + s).exists() for s in SIDE_FILES[1:])
 
 
 def _why_replaced(database: Path, *, force: bool) -> str | None:

@@ -24,13 +24,15 @@ def check_station_database(settings: Settings, *, thorough: bool = False) -> Dat
     one: then the station's data was lost, and starting empty would forget every parcel in
     the compartments.
     """
-    checked = check_database(settings.database_path, thorough=thorough)
+    path = settings.database_path
+    checked = check_database(path, thorough=thorough)
+    what = "there is no database" if not checked.exists else "the database is empty"
+    wal = path.with_name(path.name + "-wal")
+    if checked.is_new and wal.exists() and wal.stat().st_size > 0:
+        # SQLite would replay a stranger's WAL into the new file: refuse, touch nothing.
+        raise DatabaseMissing(path, f"{what}, but its write-ahead log {wal.name} is still there")
     if checked.is_new and backups(settings.backup_path):
-        raise DatabaseMissing(
-            settings.database_path,
-            ("there is no database" if not checked.exists else "the database is empty")
-            + f", but there are backups in {settings.backup_path}",
-        )
+        raise DatabaseMissing(path, f"{what}, but there are backups in {settings.backup_path}")
     return checked
 
 

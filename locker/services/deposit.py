@@ -122,8 +122,7 @@ def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
         return row.id
 
 
-DOOR_CHECKS = 4  # candidates read before one is held unread
-RESERVE_TRIES = 3  # when another courier held the candidate that was read meanwhile
+RESERVE_TRIES = 5  # when another courier held the candidate that was read meanwhile
 
 
 class _HeldMeanwhile(Exception):
@@ -138,7 +137,8 @@ def reserve(
     A courier is never sent to a door that still stands open (a customer is taking a
     parcel out of it) or to a compartment with something inside: the best candidate is
     read before it is held. The read is outside any transaction; if another courier holds
-    the candidate meanwhile, the choice is made again (a few times, then taken unread).
+    the candidate meanwhile, the choice is made and read again, a few times, then the
+    courier is asked to try again (``DoorBusy``): a door is never handed out unread.
     """
     if parcel_id is not None:
         with station.db.read() as session:
@@ -147,20 +147,19 @@ def reserve(
         needs = parcel.needs()
     else:
         raise ValueError("reserve needs a parcel or a parcel_id")
-    for _ in range(RESERVE_TRIES - 1):
+    for _ in range(RESERVE_TRIES):
         passed_over, checked = _read_candidates(station, needs)
         with contextlib.suppress(_HeldMeanwhile):
             return _hold(station, actor, parcel, parcel_id, passed_over, checked)
-    passed_over, _ = _read_candidates(station, needs)
-    return _hold(station, actor, parcel, parcel_id, passed_over, None)
+    raise DoorBusy("other couriers are being given compartments right now: try again")
 
 
 def _read_candidates(station: Station, needs: ParcelNeeds) -> tuple[set[int], int | None]:
     """Read the best free candidates until one is shut and empty (or its board does not
-    answer: opening it will tell). Returns the ones to pass over and the one read last
-    (None when none is left or DOOR_CHECKS were passed over)."""
+    answer: opening it will tell). Returns the ones to pass over and the one to hold
+    (None when none is left)."""
     passed_over: set[int] = set()
-    for _ in range(DOOR_CHECKS):
+    while True:
         with station.db.read() as session:
             free = free_compartments(session, station.layout)
         spec = choose(needs, [s for s in free if s.id not in passed_over])
@@ -171,7 +170,6 @@ def _read_candidates(station: Station, needs: ParcelNeeds) -> tuple[set[int], in
         if reading is None or (reading.latched and reading.occupied is not True):
             return passed_over, spec.id
         passed_over.add(spec.id)
-    return passed_over, None
 
 
 def _hold(
@@ -182,6 +180,7 @@ def _hold(
     passed_over: set[int],
     checked: int | None,
 ) -> Reservation:
+    """Hold the best free compartment in one transaction, if it is the one ``checked``."""
     now = station.now()
     with station.db.write() as session:
         if parcel_id is not None:
@@ -200,7 +199,7 @@ def _hold(
                     f"{len(passed_over)} stand open or are not empty, try again in a minute"
                 )
             raise NoFreeCompartment("no free compartment fits this parcel")
-        if checked is not None and spec.id != checked:
+        if spec.id != checked:
             raise _HeldMeanwhile  # rolls the transaction back, the new parcel with it
         row.compartment_id = spec.id
         row.reserved_until = now + station.policy.reservation_ttl

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from locker.backups import Backup, key_beside, write_backup
-from locker.db_check import DatabaseDamaged, check_database
+from locker.db_check import DatabaseDamaged, DatabaseMissing, check_database
 from locker.layout import demo_layout
 from locker.restore import RestoreRefused, restore
 from locker.services import pickup
-from locker.startup import open_station
+from locker.startup import check_station_database, open_station
 from locker.station_lock import StationBusy, station_lock
 from locker.testing import InMemoryLocks
 from tests.db_damage import Seeded, garbage, page_overwritten, seeded_station
@@ -132,3 +132,39 @@ def test_a_healthy_database_is_replaced_only_when_forced(tmp_path: Path) -> None
     assert kept.name == "station.db.replaced-20261101T090000Z"
     assert kept.read_bytes() == healthy
     assert check_database(seeded.database, thorough=True).revision == done.revision
+
+
+def _wal_of_later_changes(database: Path) -> bytes:
+    """The WAL a connection holds of changes made after the backup (as a crash leaves it)."""
+    connection = sqlite3.connect(database)
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    with connection:
+        connection.execute("UPDATE parcel SET recipient_name = 'changed since'")
+    wal = database.with_name(database.name + "-wal").read_bytes()
+    connection.close()
+    assert wal
+    return wal
+
+
+def test_a_lost_databases_leftover_wal_is_put_aside_not_replayed_into_the_backup(
+    tmp_path: Path,
+) -> None:
+    seeded, backup = _backed_up(tmp_path)
+    wal = _wal_of_later_changes(seeded.database)
+    seeded.database.unlink()  # lost; its WAL survived
+    seeded.database.with_name("station.db-wal").write_bytes(wal)
+    with pytest.raises(DatabaseMissing, match="write-ahead log"):
+        check_station_database(seeded.settings)  # a start refuses, and touches nothing
+    assert seeded.database.with_name("station.db-wal").read_bytes() == wal
+    assert not seeded.database.exists()
+
+    done = restore(backup.path, seeded.database, seeded.settings.key_path, now=NOW)
+
+    orphan = seeded.database.with_name("station.db.orphan-20261101T090000Z-wal")
+    assert [kept for _, kept in done.moved_aside] == [orphan]
+    assert orphan.read_bytes() == wal
+    connection = sqlite3.connect(seeded.database)
+    names = {row[0] for row in connection.execute("SELECT recipient_name FROM parcel")}
+    connection.close()
+    assert names
+    assert "changed since" not in names

@@ -356,6 +356,33 @@ def test_a_candidate_held_by_another_courier_meanwhile_is_chosen_again_and_read(
         assert len(session.exec(select(Parcel)).all()) == 2
 
 
+def test_a_courier_always_overtaken_is_asked_to_try_again_not_sent_to_an_unread_door(
+    station: Station, locks: InMemoryLocks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_read = locks.read
+    rivals: list[int] = []
+    inside = threading.local()
+
+    def read_while_a_rival_holds(
+        compartments: Collection[CompartmentId] | None = None,
+    ) -> Mapping[CompartmentId, DoorReading]:
+        if not getattr(inside, "rival", False):  # every read of mine, a rival is quicker
+            inside.rival = True
+            try:
+                held = deposit.reserve(station, actor="courier:ups-1", parcel=parcel())
+                rivals.append(held.compartment_id)
+            finally:
+                inside.rival = False
+        return real_read(compartments)
+
+    monkeypatch.setattr(locks, "read", read_while_a_rival_holds)
+    with pytest.raises(DoorBusy, match="try again"):
+        deposit.reserve(station, actor=COURIER, parcel=parcel())
+    assert len(rivals) == deposit.RESERVE_TRIES
+    with station.db.read() as session:  # mine was never created
+        assert len(session.exec(select(Parcel)).all()) == deposit.RESERVE_TRIES
+
+
 def test_every_fitting_door_standing_open_is_said_so(
     station: Station, locks: InMemoryLocks
 ) -> None:
