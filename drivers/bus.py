@@ -336,7 +336,8 @@ class LockBus:
             if not chunk:
                 break
             stale += len(chunk)
-        port.reset_input_buffer()
+        else:  # a flood: the rest is flushed unread (the count says at least STALE_LIMIT)
+            port.reset_input_buffer()
         if stale:
             _LOGGER.debug("%s: %d stale byte(s) dropped before a request", self.url, stale)
             self._count(dropped_bytes=stale)
