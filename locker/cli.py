@@ -16,7 +16,7 @@ from locker.restore import RestoreRefused, restore
 from locker.settings import Settings
 from locker.startup import check_station_database, open_database
 from locker.station import utcnow
-from locker.station_lock import StationBusy
+from locker.station_lock import StationBusy, station_lock
 
 db_app = typer.Typer(help="The station's database.", no_args_is_help=True)
 layout_app = typer.Typer(help="The station's layout file.", no_args_is_help=True)
@@ -34,20 +34,25 @@ def _settings(data_dir: Path | None = None) -> Settings:
 def db_upgrade() -> None:
     """Migrate the database (LOCKER_DATABASE, default var/station.db) to the newest schema.
 
-    It is checked first, and backed up into the backup folder before a migration."""
+    It is checked first, and backed up into the backup folder before a migration. Not
+    while a station runs on it (exit 75)."""
     settings = Settings()
     try:
-        db = open_database(settings)
+        with station_lock(settings.database_path):
+            db = open_database(settings)
+            try:
+                typer.echo(f"{settings.database_path}: at revision {db.current_revision()}")
+            finally:
+                db.close()
     except DatabaseUnusable as exc:
         typer.echo(refusal(exc, settings), err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    except StationBusy as exc:
+        typer.echo(f"not migrated: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from exc
     except BackupError as exc:
         typer.echo(f"not migrated: {exc}", err=True)
         raise typer.Exit(1) from exc
-    try:
-        typer.echo(f"{settings.database_path}: at revision {db.current_revision()}")
-    finally:
-        db.close()
 
 
 @db_app.command("current")

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from locker.db import head_revision
+from locker.station_lock import station_lock
 from tests.api.live import wait_until
 from tests.mail_support import smtp_server, text_of
 
@@ -57,6 +58,16 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(f"at revision {head_revision()}")
     assert run("db", "current", cwd=tmp_path, env=env).stdout.strip() == head_revision()
+
+
+def test_db_upgrade_waits_for_no_running_station(tmp_path: Path) -> None:
+    env = {"LOCKER_DATA_DIR": str(tmp_path / "data")}
+    with station_lock(tmp_path / "data" / "station.db"):  # as a running station holds it
+        done = run("db", "upgrade", cwd=tmp_path, env=env)
+    assert done.returncode == 75
+    assert "not migrated" in done.stderr
+    assert "in use by another station process" in done.stderr
+    assert not (tmp_path / "data" / "station.db").exists()
 
 
 def _free_port() -> int:
