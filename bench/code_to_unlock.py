@@ -43,8 +43,7 @@ from bench.common import (
     station_env,
     table,
 )
-from drivers.base import BoardBase
-from drivers.kerong_cu16 import CMD_UNLOCK
+from drivers.kerong_cu16 import CMD_UNLOCK, Cu16Board
 from locker.layout import load_layout
 from sim.station import SimStation
 
@@ -52,7 +51,11 @@ BOARDS = 8
 
 
 def measure(baud: int, runs: int, pulse_ms: int) -> list[Row]:
-    folder = Path(tempfile.mkdtemp(prefix=f"bench-unlock-{baud}-"))
+    with tempfile.TemporaryDirectory(prefix=f"bench-unlock-{baud}-") as tmp:
+        return _measure(Path(tmp), baud, runs, pulse_ms)
+
+
+def _measure(folder: Path, baud: int, runs: int, pulse_ms: int) -> list[Row]:
     sim_layout = folder / "sim.toml"
     sim_layout.write_text(layout_toml(boards=BOARDS, port="sim", baud=baud, pulse_ms=pulse_ms))
     sim = SimStation(load_layout(sim_layout))
@@ -95,7 +98,7 @@ def measure(baud: int, runs: int, pulse_ms: int) -> list[Row]:
     unlock_wire = CU16_REQUEST_BYTES * byte_s(baud)
     status_wire = (CU16_REQUEST_BYTES + CU16_STATUS_BYTES) * byte_s(baud)
     answer_floor = (
-        unlock_wire + pulse_ms / 1000 + BoardBase.RELEASE_MARGIN_S + status_wire + PROCESSING_S
+        unlock_wire + pulse_ms / 1000 + Cu16Board.RELEASE_MARGIN_S + status_wire + PROCESSING_S
     )
     conditions = f"{len(to_frame)} collections, {baud} Bd, pulse {pulse_ms} ms"
     base = p50(baseline)

@@ -49,7 +49,11 @@ def _timed(runs: int, action: Callable[[], object]) -> list[float]:
 
 
 def measure(baud: int, runs: int) -> list[Row]:
-    folder = Path(tempfile.mkdtemp(prefix=f"bench-sweep-{baud}-"))
+    with tempfile.TemporaryDirectory(prefix=f"bench-sweep-{baud}-") as tmp:
+        return _measure(Path(tmp), baud, runs)
+
+
+def _measure(folder: Path, baud: int, runs: int) -> list[Row]:
     path = folder / "layout.toml"
     path.write_text(layout_toml(boards=BOARDS, port="sim", baud=baud, pulse_ms=550))
     layout = load_layout(path)

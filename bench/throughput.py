@@ -126,26 +126,35 @@ class _Load:
 
 
 def measure(levels: list[int], seconds: float, pulse_ms: int) -> list[Row]:
-    folder = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        return _measure(Path(tmp), levels, seconds, pulse_ms)
+
+
+def _measure(folder: Path, levels: list[int], seconds: float, pulse_ms: int) -> list[Row]:
     layout = folder / "layout.toml"
     layout.write_text(layout_toml(boards=BOARDS, port="sim", baud=19200, pulse_ms=pulse_ms))
     env = station_env(folder / "var", LOCKER_LAYOUT=str(layout))
     token = courier_token(env)
     rows: list[Row] = []
+    memory: list[Row] = []
     with locker_serve(env, log=folder / "serve.log") as station:
-        rss_start = _rss_kib(station.process.pid)
-        single = 0.0
+        pid = station.process.pid
+        rss_start = _rss_kib(pid)
+        first: tuple[int, float] | None = None
         for clients in levels:
             healthz = _healthz_rate(station.base_url, clients, min(3.0, seconds))
+            _reset_peak_rss(pid)
             load = _Load(station.base_url, token)
             elapsed = load.run(clients, seconds)
+            peak = station.peak_rss_kib()
             ops = (load.deposits + load.collections) / elapsed
-            single = single or ops
+            first = first or (clients, ops)
+            relative = f"{ops / first[1]:.2f}× {first[0]} client(s)" if first[1] else "n/a"
             requests = load.requests / elapsed
             rows.append(
                 Row(
                     f"throughput: {ops:.1f} deposits+collections/s ({requests:.0f} req/s),"
-                    f" {ops / single:.2f}× 1 client",
+                    f" {relative}",
                     f"{clients} clients, {elapsed:.0f} s, {load.deposits} deposits,"
                     f" {load.collections} collections, pulse {pulse_ms} ms",
                     f"GET /healthz {_rate(healthz)} at {clients} clients",
@@ -154,18 +163,22 @@ def measure(levels: list[int], seconds: float, pulse_ms: int) -> list[Row]:
                     f"{requests / healthz:.3f}× healthz req/s",
                 )
             )
-        peak = station.peak_rss_kib()
-    rows.append(
-        Row(
-            "station process peak memory (VmHWM)",
-            f"after {len(levels)} loads, 128 compartments, simulator in the process",
-            f"RSS after start-up {rss_start / 1024:.1f} MiB",
-            f"{peak / 1024:.1f} MiB",
-            "",
-            f"{peak / rss_start:.2f}× start-up",
-        )
-    )
-    return rows
+            memory.append(
+                Row(
+                    f"station process peak memory (VmHWM), {clients} clients",
+                    "128 compartments, simulator in the process",
+                    f"RSS after start-up {rss_start / 1024:.1f} MiB",
+                    f"{peak / 1024:.1f} MiB",
+                    "",
+                    f"{peak / rss_start:.2f}× start-up",
+                )
+            )
+    return rows + memory
+
+
+def _reset_peak_rss(pid: int) -> None:
+    """Start VmHWM again from the current RSS (Linux: ``echo 5 > /proc/PID/clear_refs``)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def _rate(per_s: float) -> str:

@@ -53,9 +53,14 @@ def _preference(needs: ParcelNeeds, spec: CompartmentSpec) -> tuple[int, ...]:
     return (spec.size.rank, volume, accessible_miss, wasted_cooling, spec.id)
 
 
+def ranked(needs: ParcelNeeds, free: Iterable[CompartmentSpec]) -> list[CompartmentSpec]:
+    """Every free compartment that fits ``needs``, the best first."""
+    return sorted(
+        (spec for spec in free if fits(needs, spec)), key=lambda spec: _preference(needs, spec)
+    )
+
+
 def choose(needs: ParcelNeeds, free: Iterable[CompartmentSpec]) -> CompartmentSpec | None:
     """The best free compartment for ``needs``, or None when none fits."""
-    candidates = [spec for spec in free if fits(needs, spec)]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda spec: _preference(needs, spec))
+    best = ranked(needs, free)
+    return best[0] if best else None

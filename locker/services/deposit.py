@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from locker.assignment import ParcelNeeds, choose
+from locker.assignment import ParcelNeeds, ranked
 from locker.audit import record
 from locker.codes import PickupCode
 from locker.errors import (
@@ -122,11 +122,12 @@ def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
         return row.id
 
 
-RESERVE_TRIES = 5  # when another courier held the candidate that was read meanwhile
+READ_AHEAD = 8  # the best free candidates read at once (mostly on one board)
+RESERVE_TRIES = 5  # when other couriers held every candidate read meanwhile
 
 
 class _HeldMeanwhile(Exception):
-    """The candidate that was read is no longer the best free one."""
+    """Every candidate read shut and empty was held by someone else meanwhile."""
 
 
 def reserve(
@@ -135,10 +136,12 @@ def reserve(
     """Hold the best free compartment for a new or announced parcel.
 
     A courier is never sent to a door that still stands open (a customer is taking a
-    parcel out of it) or to a compartment with something inside: the best candidate is
-    read before it is held. The read is outside any transaction; if another courier holds
-    the candidate meanwhile, the choice is made and read again, a few times, then the
-    courier is asked to try again (``DoorBusy``): a door is never handed out unread.
+    parcel out of it) or to a compartment with something inside: the best candidates are
+    read before one of them is held. The read is outside any transaction, so several
+    are read at once (other couriers may hold some meanwhile); only one read shut and
+    empty, or whose board did not answer (opening it will tell), is held. When others
+    held all of them, the candidates are read again, a few times, then the courier is
+    asked to try again (``DoorBusy``): a door is never handed out unread.
     """
     if parcel_id is not None:
         with station.db.read() as session:
@@ -148,28 +151,31 @@ def reserve(
     else:
         raise ValueError("reserve needs a parcel or a parcel_id")
     for _ in range(RESERVE_TRIES):
-        passed_over, checked = _read_candidates(station, needs)
+        usable, passed_over = _read_candidates(station, needs)
         with contextlib.suppress(_HeldMeanwhile):
-            return _hold(station, actor, parcel, parcel_id, passed_over, checked)
+            return _hold(station, actor, parcel, parcel_id, usable, passed_over)
     raise DoorBusy("other couriers are being given compartments right now: try again")
 
 
-def _read_candidates(station: Station, needs: ParcelNeeds) -> tuple[set[int], int | None]:
-    """Read the best free candidates until one is shut and empty (or its board does not
-    answer: opening it will tell). Returns the ones to pass over and the one to hold
-    (None when none is left)."""
+def _read_candidates(station: Station, needs: ParcelNeeds) -> tuple[set[int], set[int]]:
+    """Read the free compartments that fit, best first, READ_AHEAD at a time, until some
+    may be used. Returns those (shut and empty, or unread) and those to pass over."""
+    with station.db.read() as session:
+        candidates = [spec.id for spec in ranked(needs, free_compartments(session, station.layout))]
+    usable: set[int] = set()
     passed_over: set[int] = set()
-    while True:
-        with station.db.read() as session:
-            free = free_compartments(session, station.layout)
-        spec = choose(needs, [s for s in free if s.id not in passed_over])
-        if spec is None:
-            return passed_over, None
-        cid = as_compartment_id(spec.id)
-        reading = station.locks.read([cid]).get(cid)
-        if reading is None or (reading.latched and reading.occupied is not True):
-            return passed_over, spec.id
-        passed_over.add(spec.id)
+    for start in range(0, len(candidates), READ_AHEAD):
+        batch = [as_compartment_id(cid) for cid in candidates[start : start + READ_AHEAD]]
+        readings = station.locks.read(batch)
+        for cid in batch:
+            reading = readings.get(cid)
+            if reading is None or (reading.latched and reading.occupied is not True):
+                usable.add(cid)
+            else:
+                passed_over.add(cid)
+        if usable:
+            break
+    return usable, passed_over
 
 
 def _hold(
@@ -177,10 +183,10 @@ def _hold(
     actor: str,
     parcel: ParcelInput | None,
     parcel_id: int | None,
+    usable: set[int],
     passed_over: set[int],
-    checked: int | None,
 ) -> Reservation:
-    """Hold the best free compartment in one transaction, if it is the one ``checked``."""
+    """Hold the best free compartment among the ``usable`` ones, in one transaction."""
     now = station.now()
     with station.db.write() as session:
         if parcel_id is not None:
@@ -190,17 +196,17 @@ def _hold(
             row = new_parcel(session, parcel, actor=actor, now=now)
         if row.state is not ParcelState.ANNOUNCED:
             raise InvalidTransition(f"parcel {row.id} is {row.state}, not announced")
-        free = free_compartments(session, station.layout)
-        spec = choose(_needs_of(row), [s for s in free if s.id not in passed_over])
+        fitting = ranked(_needs_of(row), free_compartments(session, station.layout))
+        spec = next((s for s in fitting if s.id in usable), None)
         if spec is None:
+            if any(s.id not in passed_over for s in fitting):
+                raise _HeldMeanwhile  # rolls the transaction back, the new parcel with it
             if passed_over:
                 raise NoFreeCompartment(
                     "no free compartment fits this parcel: "
                     f"{len(passed_over)} stand open or are not empty, try again in a minute"
                 )
             raise NoFreeCompartment("no free compartment fits this parcel")
-        if spec.id != checked:
-            raise _HeldMeanwhile  # rolls the transaction back, the new parcel with it
         row.compartment_id = spec.id
         row.reserved_until = now + station.policy.reservation_ttl
         move(session, row, ParcelState.RESERVED, actor=actor, now=now)

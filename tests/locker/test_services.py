@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import replace
@@ -351,7 +352,7 @@ def test_a_candidate_held_by_another_courier_meanwhile_is_chosen_again_and_read(
     monkeypatch.setattr(locks, "read", read_while_a_rival_holds)
     mine = deposit.reserve(station, actor=COURIER, parcel=parcel())
     assert mine.compartment_id != rival[0]
-    assert read[-1] == mine.compartment_id  # the one held was read first
+    assert mine.compartment_id in read  # the one held was read before
     with station.db.read() as session:  # the rolled-back try left no parcel behind
         assert len(session.exec(select(Parcel)).all()) == 2
 
@@ -376,11 +377,48 @@ def test_a_courier_always_overtaken_is_asked_to_try_again_not_sent_to_an_unread_
         return real_read(compartments)
 
     monkeypatch.setattr(locks, "read", read_while_a_rival_holds)
+    monkeypatch.setattr(deposit, "READ_AHEAD", 1)  # one candidate read at a time
     with pytest.raises(DoorBusy, match="try again"):
         deposit.reserve(station, actor=COURIER, parcel=parcel())
     assert len(rivals) == deposit.RESERVE_TRIES
     with station.db.read() as session:  # mine was never created
         assert len(session.exec(select(Parcel)).all()) == deposit.RESERVE_TRIES
+
+
+def test_couriers_reserving_at_the_same_moment_each_get_a_read_compartment(
+    station: Station, locks: InMemoryLocks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    couriers = 6
+    real_read = locks.read
+    all_read: set[int] = set()
+    together = threading.Barrier(couriers)
+
+    def read_all_at_once(
+        compartments: Collection[CompartmentId] | None = None,
+    ) -> Mapping[CompartmentId, DoorReading]:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait(timeout=5)  # every courier has chosen before any holds
+        all_read.update(compartments or ())
+        return real_read(compartments)
+
+    monkeypatch.setattr(locks, "read", read_all_at_once)
+    held: list[int] = []
+    failed: list[BaseException] = []
+
+    def courier() -> None:
+        try:
+            held.append(deposit.reserve(station, actor=COURIER, parcel=parcel()).compartment_id)
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=courier) for _ in range(couriers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not failed
+    assert len(set(held)) == couriers
+    assert set(held) <= all_read
 
 
 def test_every_fitting_door_standing_open_is_said_so(
