@@ -291,15 +291,16 @@ def test_a_clean_line_through_the_tap_answers_every_request(station: Any) -> Non
     assert tap.injected_bytes == 0
 
 
-def _answer_passing(tap: LineTap, ask: Callable[[], object]) -> bytes:
-    """The real answer frame that passes the tap when ``ask`` reads a board. The tap notes
-    it just after passing it on, so the driver may have it first: wait for the note."""
-    before = len(tap.answers)
-    ask()
+def _answer_passing(tap: LineTap, locks: SerialLocks, board: int) -> bytes:
+    """The real answer frame that passes the tap when ``board`` is read. The tap notes
+    each answer just after passing it on, so the driver may have it (and earlier ones)
+    first: wait until the tap has noted as many answers as the driver took."""
+    locks.board("main", board).status()
+    replies = locks.health()["main"].replies
     deadline = time.monotonic() + 5
-    while len(tap.answers) == before and time.monotonic() < deadline:
+    while len(tap.answers) < replies and time.monotonic() < deadline:
         time.sleep(0.001)
-    assert len(tap.answers) == before + 1
+    assert len(tap.answers) == replies
     return tap.answers[-1]
 
 
@@ -314,7 +315,7 @@ def test_a_replayed_released_answer_is_taken_for_a_door_that_stayed_shut(station
     The report is wrong (OPENED); the pulses are not: one, to the asked lock only."""
     sim, tap, locks = station
     assert locks.open(CompartmentId(1)) is DoorOutcome.OPENED
-    old = _answer_passing(tap, locks.board("main", 0).status)  # lock 1 released
+    old = _answer_passing(tap, locks, 0)  # lock 1 released
     assert not Cu16Reply.from_bytes(old).hooks & 1
     sim.close_door(0, 1)
     sim.inject(Fault.STUCK_LATCH, board=0, lock=1, count=2)
@@ -329,7 +330,7 @@ def test_replayed_engaged_answers_cannot_buy_a_third_pulse(station: Any) -> None
     opening that did release: the driver pulses once more after the first (a fresh read,
     as far as it can tell, said engaged) and then reports REFUSED; never a third pulse."""
     sim, tap, locks = station
-    engaged = _answer_passing(tap, locks.board("main", 0).status)
+    engaged = _answer_passing(tap, locks, 0)
     assert Cu16Reply.from_bytes(engaged).hooks & 1
     tap.plan([[], [Injection("replay", engaged)], [], [Injection("replay", engaged)]])
     assert locks.open(CompartmentId(1)) is DoorOutcome.REFUSED  # wrong, and undetectable
