@@ -17,11 +17,13 @@ and are never rotated away: they are the only ones the previous version can read
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -84,23 +86,25 @@ def write_backup(database: Path, key: Path | None, dest: Path) -> Backup:
     if dest.exists():
         raise BackupError(f"{dest}: exists already; choose another name")
     dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _remove_abandoned_copies(dest.parent)
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
+    has_key = key is not None and key.exists()
     try:
         _copy_with_backup_api(database, tmp)
         checked = check_database(tmp, thorough=True, require_known=False)
         _fsync(tmp)
-        has_key = key is not None and key.exists()
-        if key is not None and has_key:
+        if key is not None and has_key:  # the key first: a backup never stands without it
             copy_secret(key, key_beside(dest))
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
-    except OSError as exc:  # e.g. the disk is full
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise BackupError(f"{dest}: could not write it: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        if has_key and not dest.exists():
+            key_beside(dest).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # e.g. the disk is full
+            raise BackupError(f"{dest}: could not write it: {exc}") from exc
         raise
     return Backup(
         path=dest,
@@ -108,6 +112,18 @@ def write_backup(database: Path, key: Path | None, dest: Path) -> Backup:
         revision=checked.revision,
         key=key_beside(dest) if has_key else None,
     )
+
+
+ABANDONED_AFTER_S = 24 * 3600  # a copy in progress this old was cut off (a crash, a kill)
+
+
+def _remove_abandoned_copies(folder: Path) -> None:
+    """Remove the half-written copies of backups that were cut off (``.station-….tmp``)."""
+    cutoff = time.time() - ABANDONED_AFTER_S
+    for stale in folder.glob(".station-*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 def _copy_with_backup_api(database: Path, target_path: Path) -> None:

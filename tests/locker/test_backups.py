@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 
+from locker import backups as backups_module
 from locker.audit import record
 from locker.backups import (
+    ABANDONED_AFTER_S,
     BackupError,
     BackupPolicy,
     BackupSchedule,
@@ -22,10 +26,10 @@ from locker.backups import (
 )
 from locker.codes import load_or_create_key
 from locker.db import Database, alembic_config, head_revision
-from locker.db_check import check_database
+from locker.db_check import DatabaseUnusable, check_database
 from locker.startup import open_database
 from locker.station import utcnow
-from tests.db_damage import seeded_station, station_settings
+from tests.db_damage import page_overwritten, seeded_station, station_settings
 from tests.support import FakeClock
 
 ROWS_PER_TRANSACTION = 7
@@ -103,6 +107,46 @@ def test_a_backup_never_overwrites_and_needs_a_database(tmp_path: Path) -> None:
         write_backup(tmp_path / "nothing.db", None, tmp_path / "other.db")
     assert not (tmp_path / "other.db").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_failed_backup_leaves_neither_copy_nor_key_and_old_cut_off_copies_go(
+    tmp_path: Path,
+) -> None:
+    seeded = seeded_station(tmp_path / "var")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    abandoned = folder / ".station-20261020T090000Z.db.abc.tmp"  # a backup killed midway
+    recent = folder / ".station-20261101T085959Z.db.def.tmp"  # perhaps still being written
+    for tmp in (abandoned, recent):
+        tmp.write_bytes(b"half a copy")
+    old = time.time() - ABANDONED_AFTER_S - 60
+    os.utime(abandoned, (old, old))
+    page_overwritten(seeded.database)
+    dest = folder / "station-damaged.db"
+    with pytest.raises(DatabaseUnusable):  # the copy fails its check
+        write_backup(seeded.database, seeded.settings.key_path, dest)
+    assert sorted(p.name for p in folder.iterdir()) == [recent.name]
+
+
+def test_a_backup_cut_off_after_its_key_was_copied_leaves_no_lone_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seeded_station(tmp_path / "var")
+    folder = tmp_path / "backups"
+
+    dest = folder / "station-full.db"
+    real_replace = os.replace
+
+    def disk_full_at_the_last_step(src: str | Path, dst: str | Path) -> None:
+        if Path(dst) == dest:  # the key is in place; the copy's rename fails
+            assert key_beside(dest).exists()
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(backups_module.os, "replace", disk_full_at_the_last_step)
+    with pytest.raises(BackupError, match="No space left"):
+        write_backup(seeded.database, seeded.settings.key_path, dest)
+    assert list(folder.iterdir()) == []
 
 
 def test_the_job_backs_up_when_due_and_keeps_the_newest(tmp_path: Path) -> None:
