@@ -44,9 +44,15 @@ def _serve_each(folders: list[Path]) -> list[subprocess.CompletedProcess[str]]:
         for folder in folders
     ]
     done = []
-    for process in processes:
-        out, err = process.communicate(timeout=60)
-        done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    try:
+        for process in processes:
+            out, err = process.communicate(timeout=60)
+            done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    finally:
+        for process in processes:  # a station that started after all is not left running
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     return done
 
 

@@ -109,6 +109,9 @@ class StationProcess:
                     f"{self.out_path.read_text()}\n{err_path.read_text()}"
                 )
             if time.monotonic() > deadline:
+                self.process.kill()  # no station is left behind by a failed start
+                self.process.wait(timeout=30)
+                self.process = None
                 raise AssertionError("the station never answered")
             time.sleep(0.02)
         self.start_s.append(time.monotonic() - began)

@@ -90,8 +90,11 @@ class StationProcess:
 
     def rows(self, sql: str) -> list[tuple[object, ...]]:
         """Read the station's SQLite file (after it stopped)."""
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as db:
+        db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        try:
             return db.execute(sql).fetchall()
+        finally:
+            db.close()
 
 
 def _free_port() -> int:
