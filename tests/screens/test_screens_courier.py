@@ -42,6 +42,9 @@ def test_the_watcher_and_the_button_race_for_the_code(tmp_path: Path, browser: B
                 courier.click("text=I closed the door")
                 code_shown_once(live, courier, compartment)
                 courier.click("#next-parcel")
+                # the fresh form is in place once it took the focus: typing before then
+                # could land in the field that autofocus moves to
+                expect(courier.locator("#tracking_number")).to_be_focused()
             no_script_errors(courier)
         finally:
             screens.close()
