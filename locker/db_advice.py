@@ -67,9 +67,14 @@ def refusal(exc: DatabaseUnusable, settings: Settings) -> str:
             "Check LOCKER_DATABASE / LOCKER_DATA_DIR."
         )
     elif isinstance(exc, DatabaseMissing):
+        away = (
+            f"move {exc.left_behind.resolve()} away"
+            if exc.left_behind is not None
+            else "move the backups folder away"
+        )
         head = (
             f"The station's data is lost: at {path} {exc.detail}. To start an empty "
-            "station on purpose instead, move the backups folder away."
+            f"station on purpose instead, {away}."
         )
     else:
         head = f"The database {path} is damaged. SQLite says: {exc.detail}"
@@ -101,6 +106,11 @@ def refusal(exc: DatabaseUnusable, settings: Settings) -> str:
             lines.append(
                 f"It keeps the current file as {path}.{kept}-<UTC time> (with its -wal and "
                 "-shm), prints what it did, and then the station can start."
+            )
+        elif isinstance(exc, DatabaseMissing) and exc.left_behind is not None:
+            lines.append(
+                f"It keeps {exc.left_behind.name} as {path}.orphan-<UTC time>-wal, prints "
+                "what it did, and then the station can start."
             )
         lines.append(
             "Changes made after that backup are not in it: check the compartments "

@@ -40,7 +40,12 @@ class DatabaseDamaged(DatabaseUnusable):
 
 
 class DatabaseMissing(DatabaseUnusable):
-    """No database (or an empty one) where backups show there was one."""
+    """No database (or an empty one) where backups, or its own write-ahead log
+    (``left_behind``), show there was one."""
+
+    def __init__(self, path: Path, detail: str, *, left_behind: Path | None = None) -> None:
+        super().__init__(path, detail)
+        self.left_behind = left_behind
 
 
 class DatabaseTooNew(DatabaseUnusable):

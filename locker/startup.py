@@ -28,9 +28,11 @@ def check_station_database(settings: Settings, *, thorough: bool = False) -> Dat
     checked = check_database(path, thorough=thorough)
     what = "there is no database" if not checked.exists else "the database is empty"
     wal = path.with_name(path.name + "-wal")
-    if checked.is_new and wal.exists() and wal.stat().st_size > 0:
-        # SQLite would replay a stranger's WAL into the new file: refuse, touch nothing.
-        raise DatabaseMissing(path, f"{what}, but its write-ahead log {wal.name} is still there")
+    if not checked.exists and wal.exists() and wal.stat().st_size > 0:
+        # A new file would have the lost one's log replayed into it: refuse, touch nothing.
+        raise DatabaseMissing(
+            path, f"{what}, but its write-ahead log {wal.name} is still there", left_behind=wal
+        )
     if checked.is_new and backups(settings.backup_path):
         raise DatabaseMissing(path, f"{what}, but there are backups in {settings.backup_path}")
     return checked

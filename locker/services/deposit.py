@@ -145,7 +145,10 @@ def reserve(
     """
     if parcel_id is not None:
         with station.db.read() as session:
-            needs = _needs_of(get_parcel(session, parcel_id))
+            known = get_parcel(session, parcel_id)
+            if known.state is not ParcelState.ANNOUNCED:  # before any door is read
+                raise InvalidTransition(f"parcel {parcel_id} is {known.state}, not announced")
+            needs = _needs_of(known)
     elif parcel is not None:
         needs = parcel.needs()
     else:
@@ -153,7 +156,7 @@ def reserve(
     for _ in range(RESERVE_TRIES):
         usable, passed_over = _read_candidates(station, needs)
         with contextlib.suppress(_HeldMeanwhile):
-            return _hold(station, actor, parcel, parcel_id, usable, passed_over)
+            return _hold(station, actor, parcel, parcel_id, needs, usable, passed_over)
     raise DoorBusy("other couriers are being given compartments right now: try again")
 
 
@@ -183,6 +186,7 @@ def _hold(
     actor: str,
     parcel: ParcelInput | None,
     parcel_id: int | None,
+    needs: ParcelNeeds,
     usable: set[int],
     passed_over: set[int],
 ) -> Reservation:
@@ -196,7 +200,7 @@ def _hold(
             row = new_parcel(session, parcel, actor=actor, now=now)
         if row.state is not ParcelState.ANNOUNCED:
             raise InvalidTransition(f"parcel {row.id} is {row.state}, not announced")
-        fitting = ranked(_needs_of(row), free_compartments(session, station.layout))
+        fitting = ranked(needs, free_compartments(session, station.layout))
         spec = next((s for s in fitting if s.id in usable), None)
         if spec is None:
             if any(s.id not in passed_over for s in fitting):

@@ -236,6 +236,9 @@ def test_copies_of_a_working_station_and_torn_wals_recover(tmp_path: Path) -> No
         copy = next(c for c in copies if c.label == label)
         served.append(_serve_on(copy, tmp_path / f"serve-{label}", world, key))
 
+    # Frozen after an intent commit, a copy has that intent open: a start had to settle it.
+    assert all(pending >= 1 for pending, _ in served[:-1]), served
+
     # Torn appends: cut the WAL of copies frozen after an intent commit.
     candidates = [
         c for c in copies if c.label in AFTER_INTENT and len(wal.commit_ends(c.wal_bytes)) > 2

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from locker.backups import Backup, key_beside, write_backup
+from locker.db_advice import refusal
 from locker.db_check import DatabaseDamaged, DatabaseMissing, check_database
 from locker.layout import demo_layout
 from locker.restore import RestoreRefused, restore
@@ -153,8 +154,11 @@ def test_a_lost_databases_leftover_wal_is_put_aside_not_replayed_into_the_backup
     wal = _wal_of_later_changes(seeded.database)
     seeded.database.unlink()  # lost; its WAL survived
     seeded.database.with_name("station.db-wal").write_bytes(wal)
-    with pytest.raises(DatabaseMissing, match="write-ahead log"):
+    with pytest.raises(DatabaseMissing, match="write-ahead log") as caught:
         check_station_database(seeded.settings)  # a start refuses, and touches nothing
+    advice = refusal(caught.value, seeded.settings)
+    wal_path = seeded.database.with_name("station.db-wal").resolve()
+    assert f"To start an empty station on purpose instead, move {wal_path} away." in advice
     assert seeded.database.with_name("station.db-wal").read_bytes() == wal
     assert not seeded.database.exists()
 
