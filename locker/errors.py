@@ -18,6 +18,8 @@ A door that does not open is not an error: services return it as an outcome.
 
 from __future__ import annotations
 
+import math
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -60,7 +62,8 @@ class TooManyAttempts(DomainError):
     status = 429
 
     def __init__(self, retry_after: float) -> None:
-        seconds = max(1, round(retry_after))
+        # Rounded up: a client told to come back earlier than the wait ends is refused again.
+        seconds = max(1, math.ceil(retry_after))
         super().__init__(f"Too many wrong codes. Please wait {seconds} s before trying again.")
         self.retry_after = seconds
 
