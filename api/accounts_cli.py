@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from locker import accounts
+from locker import accounts, kiosk_devices
 from locker.db_advice import refusal
 from locker.db_check import DatabaseUnusable
 from locker.errors import DomainError
@@ -80,3 +80,32 @@ def courier_add(
     typer.echo(f"{made.principal.actor} ({carrier})")
     typer.echo(f"token: {made.token} (valid for {days:g} days)")
     typer.echo(f"one-time password: {made.password}")
+
+
+kiosk_app = typer.Typer(help="Screens paired as the station's kiosk.", no_args_is_help=True)
+
+
+@kiosk_app.command("pair")
+def kiosk_pair(name: str) -> None:
+    """Pair (or re-pair) a kiosk screen; prints its device token, to paste at /kiosk/pair."""
+    with _station() as station:
+        token = kiosk_devices.pair(station, name=name, actor="shell")
+    typer.echo(f"kiosk {name}: device token {token}")
+    typer.echo("Open /kiosk/pair on that screen and paste the token.")
+
+
+@kiosk_app.command("list")
+def kiosk_list() -> None:
+    """The paired kiosks, with when each was last seen."""
+    with _station() as station:
+        for device in kiosk_devices.devices(station):
+            seen = device.last_seen_at.isoformat() if device.last_seen_at else "never"
+            typer.echo(f"{device.name}\tpaired {device.paired_at.isoformat()}\tseen {seen}")
+
+
+@kiosk_app.command("unpair")
+def kiosk_unpair(name: str) -> None:
+    """Stop treating a screen as the kiosk (its codes count per address again)."""
+    with _station() as station:
+        kiosk_devices.unpair(station, name=name, actor="shell")
+    typer.echo(f"kiosk {name}: unpaired")

@@ -15,7 +15,7 @@ from api.background import Background
 from api.body_limit import BodyLimit
 from api.context import StationContext
 from api.metrics import Metrics
-from api.routes import accounts, couriers, customers, notifications, sim, staff, system
+from api.routes import accounts, couriers, customers, kiosks, notifications, sim, staff, system
 from locker import queries
 from locker.alerts import open_alerts
 from locker.handover import CodeHandover
@@ -101,7 +101,7 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     app.state.ctx = ctx
     problems.install(app)
     app.add_middleware(BodyLimit)
-    for module in (customers, couriers, staff, accounts, notifications, system):
+    for module in (customers, couriers, staff, accounts, kiosks, notifications, system):
         app.include_router(module.router)
     if ctx.sim is not None:
         app.include_router(sim.router)

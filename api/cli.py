@@ -6,7 +6,7 @@ import typer
 
 import drivers.cli
 import sim.cli
-from api.accounts_cli import courier_app, staff_app
+from api.accounts_cli import courier_app, kiosk_app, staff_app
 from api.serve import serve
 from locker.cli import db_app, layout_app
 
@@ -16,5 +16,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(layout_app, name="layout")
 app.add_typer(staff_app, name="staff")
 app.add_typer(courier_app, name="courier")
+app.add_typer(kiosk_app, name="kiosk")
 app.add_typer(drivers.cli.app, name="hw")
 app.command("sim", help=sim.cli.sim.__doc__)(sim.cli.sim)

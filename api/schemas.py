@@ -363,3 +363,20 @@ class DeliveryOut(BaseModel):
     last_error: str
     next_attempt_at: datetime
     sent_at: datetime | None
+
+
+class KioskDeviceIn(_In):
+    name: str = Field(min_length=1, max_length=40, examples=["kiosk"])
+
+
+class KioskDeviceOut(BaseModel):
+    name: str
+    paired_by: str
+    paired_at: datetime
+    last_seen_at: datetime | None
+
+
+class PairedKioskOut(BaseModel):
+    name: str
+    token: str = Field(description="The device token, shown once: paste it at /kiosk/pair.")
+    pair_at: str = "/kiosk/pair"

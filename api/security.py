@@ -16,10 +16,12 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from api.context import StationContext, context
 from api.problems import ProblemError
+from locker import kiosk_devices
 from locker.accounts import Principal, principal_for_session, principal_for_token
 from locker.types import Role
 
 SESSION_COOKIE = "locker_session"
+KIOSK_COOKIE = "locker_kiosk"  # a paired kiosk's device token
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -30,8 +32,19 @@ cookie_scheme = APIKeyCookie(
 
 
 def client_address(request: Request) -> str:
-    """Attempt limits count per client address (the kiosk is one client)."""
+    """Attempt limits count per client address, unless the client is a paired kiosk."""
     return request.client.host if request.client else "unknown"
+
+
+def kiosk_terminal(request: Request, ctx: StationContext) -> str:
+    """The attempt-limit terminal of a kiosk request: the paired device its cookie names,
+    else (an unpaired screen, a phone) its client address."""
+    token = request.cookies.get(KIOSK_COOKIE)
+    if token:
+        device = kiosk_devices.terminal_for_token(ctx.station, token)
+        if device is not None:
+            return device
+    return client_address(request)
 
 
 def _not_signed_in() -> ProblemError:

@@ -43,12 +43,15 @@ import httpx
 from api.app import create_app, make_context
 from api.runtime import Runtime, running_station
 from api.threaded import served
+from locker import kiosk_devices
 from locker.services import deposit
 from locker.services.deposit import ParcelInput
 from locker.settings import Settings
 from locker.types import SizeClass
 
 Endpoint = Literal["kiosk", "api"]
+Honest = Literal["paired kiosk, PIN", "network, PIN", "network, QR"]
+HONEST: tuple[Honest, ...] = ("paired kiosk, PIN", "network, PIN", "network, QR")
 Target = Literal["kiosk", "api", "both"]  # both: the two in turn, one request each
 HOUR = timedelta(hours=1)
 LOCKS_PER_CU16 = 16
@@ -99,6 +102,9 @@ class FullStation:
     clock: MovableClock
     pins: frozenset[str]  # the live PINs, one per compartment
     settings: Settings
+    qr_of: dict[str, str] = field(default_factory=dict)  # a live PIN's QR token
+    kiosk_token: str = ""  # the device token of the paired kiosk ("kiosk")
+    collected: set[str] = field(default_factory=set)  # PINs honest customers used
 
     @property
     def digits(self) -> int:
@@ -108,8 +114,11 @@ class FullStation:
     def cap_per_hour(self) -> int:
         return self.settings.attempts_station_per_hour
 
+    def live_pins(self) -> list[str]:
+        return [pin for pin in self.pins if pin not in self.collected]
 
-def fill(runtime: Runtime, *, threads: int = 8) -> frozenset[str]:
+
+def fill(runtime: Runtime, *, threads: int = 8) -> dict[str, str]:
     """Store a parcel in every compartment through the services and the real driver: each
     door is opened by the driver, the simulator's hands put the parcel in and close it,
     and the station reads the door back before it issues the code."""
@@ -125,7 +134,7 @@ def fill(runtime: Runtime, *, threads: int = 8) -> frozenset[str]:
         )
         reservations.append(deposit.reserve(station, actor="filler", parcel=parcel))
 
-    def store(reservation: deposit.Reservation) -> str:
+    def store(reservation: deposit.Reservation) -> tuple[str, str]:
         opened = deposit.deposit(station, actor="filler", parcel_id=reservation.parcel_id)
         if not opened.opened:
             raise RuntimeError(f"compartment {opened.compartment_id} did not open: {opened}")
@@ -133,13 +142,13 @@ def fill(runtime: Runtime, *, threads: int = 8) -> frozenset[str]:
         sim.close(reservation.compartment_id)
         stored = deposit.confirm_stored(station, parcel_id=reservation.parcel_id)
         assert stored.code is not None
-        return stored.code.pin
+        return stored.code.pin, stored.code.qr_token
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="filler") as pool:
-        pins = frozenset(pool.map(store, reservations))
-    if len(pins) != len(reservations):
+        codes = dict(pool.map(store, reservations))
+    if len(codes) != len(reservations):
         raise RuntimeError("two parcels share a PIN")
-    return pins
+    return codes
 
 
 @contextmanager
@@ -163,7 +172,8 @@ def full_station(
     clock = MovableClock(datetime(2026, 11, 2, 0, 0, tzinfo=UTC))
     with running_station(config) as runtime:
         runtime.station.clock = clock
-        pins = fill(runtime)
+        codes = fill(runtime)
+        kiosk_token = kiosk_devices.pair(runtime.station, name="kiosk", actor="bench")
         ctx = make_context(
             runtime.station,
             config,
@@ -171,7 +181,9 @@ def full_station(
             sim_station=runtime.sim,
         )
         with served(create_app(ctx, background=False)) as base_url:
-            yield FullStation(base_url, runtime, clock, pins, config)
+            yield FullStation(
+                base_url, runtime, clock, frozenset(codes), config, codes, kiosk_token
+            )
 
 
 @dataclass
@@ -193,6 +205,8 @@ class AttackReport:
     guesses: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # simulated seconds of each guess
     wall_s: float = 0.0
+    paired: bool = False  # the guesser stands at the paired kiosk (one device, no rotation)
+    honest_waits: dict[str, list[int]] = field(default_factory=dict)  # kind -> seconds told
 
     def per_clock_hour(self) -> list[int]:
         counts = Counter(int(t // 3600) for t in self.times)
@@ -252,15 +266,51 @@ def attack(
     rotate: bool = True,
     seed: int | None = None,
     addresses_from: int = 0,
+    paired: bool = False,
+    honest_every_h: float | None = None,
 ) -> AttackReport:
     """Guess for ``hours`` of the station's clock, as fast as it allows, from the station's
     current time; the clock is left where the attack ended. Rotating, the attacker takes
-    fresh addresses from the ``addresses_from``-th loopback one; else he is 127.0.0.1."""
+    fresh addresses from the ``addresses_from``-th loopback one; else he is 127.0.0.1.
+    ``paired``: he types at the paired kiosk (its device cookie; he cannot rotate it).
+    Every ``honest_every_h`` hours of the clock, honest customers come, one of each kind
+    in :data:`HONEST`, with a live code; each is told how long to wait (0: it opened at once)."""
     rng = random.Random(seed)  # noqa: S311 - a guesser's draws, not a secret
     free = target.settings.attempts_free
     report = AttackReport(
-        endpoint, rotate, hours, target.cap_per_hour, len(target.pins), target.digits
+        endpoint,
+        rotate and not paired,
+        hours,
+        target.cap_per_hour,
+        len(target.pins),
+        target.digits,
+        paired=paired,
     )
+    rotate = rotate and not paired
+    waiting = sorted(target.live_pins(), reverse=True)  # honest customers' codes
+    honest_rng = random.Random(seed)  # noqa: S311 - when customers come, not a secret
+    every = timedelta(hours=honest_every_h or 0)
+
+    def honest_due(k: int) -> datetime:
+        """When the k-th group of honest customers comes: at a random moment of its period."""
+        if honest_every_h is None:
+            return datetime.max.replace(tzinfo=UTC)
+        return target.clock.now + every * k + every * honest_rng.random()
+
+    next_honest = honest_due(0)
+
+    def honest_come() -> None:
+        nonlocal next_honest
+        for kind in HONEST:
+            if waiting:
+                told = honest_customer(target, kind, waiting.pop(), tls)
+                report.honest_waits.setdefault(kind, []).append(told)
+        if len(waiting) < len(HONEST):  # no live codes left for a whole group
+            next_honest = datetime.max.replace(tzinfo=UTC)
+            return
+        next_honest = start + every * len(report.honest_waits.get(HONEST[0], []))
+        next_honest += every * honest_rng.random()
+
     start = target.clock.now
     end = start + timedelta(hours=hours)
     tried: set[str] = set()
@@ -283,7 +333,10 @@ def attack(
                     base_url=target.base_url,
                     timeout=30.0,
                     transport=httpx.HTTPTransport(local_address=address, verify=tls),
+                    cookies={"locker_kiosk": target.kiosk_token} if paired else None,
                 )
+            if target.clock.now >= next_honest:
+                honest_come()
             while not guess or guess in tried:
                 guess = f"{rng.randrange(10**target.digits):0{target.digits}d}"
             sent = turns[(report.evaluated + report.refused) % len(turns)]
@@ -299,7 +352,12 @@ def attack(
                 if wrong is not None:
                     report.bad_refusals.append(wrong)
                     break
-                target.clock.advance(int(answer.headers["retry-after"]))
+                wait = timedelta(seconds=int(answer.headers["retry-after"]))
+                if next_honest < target.clock.now + wait:  # customers come while he waits
+                    target.clock.now = next_honest
+                    honest_come()
+                    continue  # he tries again when told to (it may still be too early)
+                target.clock.now += wait
                 continue  # the same guess again, once the wait is over
             in_a_row = 0
             tried.add(guess)
@@ -320,6 +378,34 @@ def attack(
     return report
 
 
+def honest_customer(target: FullStation, kind: Honest, pin: str, tls: ssl.SSLContext) -> int:
+    """An honest customer with a live code: the wait he is told (0: his door opened at
+    once). He waits exactly that long (the clock moves) and must then collect."""
+    paired = kind.startswith("paired")
+    code = target.qr_of[pin] if kind.endswith("QR") else pin
+    with httpx.Client(
+        base_url=target.base_url,
+        timeout=30.0,
+        transport=httpx.HTTPTransport(local_address="127.255.0.1", verify=tls),
+        cookies={"locker_kiosk": target.kiosk_token} if paired else None,
+    ) as client:
+        told = 0
+        for _ in range(3):
+            if paired:
+                answer = client.post("/kiosk/collect", data={"code": code})
+            else:
+                answer = client.post("/api/v1/collect", json={"code": code})
+            if answer.status_code != 429:
+                break
+            wait = int(answer.headers["retry-after"])
+            told += wait
+            target.clock.advance(wait)
+        if answer.status_code != 200:
+            raise RuntimeError(f"honest {kind} customer: {answer.status_code} {answer.text[:80]}")
+    target.collected.add(pin)
+    return told
+
+
 def healthz_baseline(base_url: str, runs: int = 200) -> float:
     """Median wall time of a GET /healthz round trip (the same run's HTTP overhead)."""
     samples = []
@@ -331,58 +417,97 @@ def healthz_baseline(base_url: str, runs: int = 200) -> float:
     return statistics.median(samples)
 
 
+def _waits(report: AttackReport) -> str:
+    """Honest customers' told waits per kind: how many came, mean and longest wait."""
+    parts = []
+    for kind in HONEST:
+        waits = report.honest_waits.get(kind, [])
+        if waits:
+            parts.append(
+                f"{kind}: {len(waits)}, mean {statistics.fmean(waits):.0f} s, max {max(waits)} s"
+            )
+    return "; ".join(parts) or "-"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=30)
     parser.add_argument("--compartments", type=int, default=200)
     parser.add_argument(
         "--scenarios",
-        default="kiosk,api,kiosk-one-address",
-        help="comma-separated: kiosk, api, both (in turn), and each with -one-address",
+        default="kiosk,api,kiosk-one-address,paired-kiosk",
+        help="comma-separated: kiosk (the screen's form, unpaired), api, both (in turn), each "
+        "with -one-address; paired-kiosk (at the paired screen, which he cannot rotate)",
     )
+    parser.add_argument("--honest-every-h", type=float, default=12.0)  # 3 codes each time
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     hours = args.days * 24
     rows = []
     for scenario in args.scenarios.split(","):
-        endpoint: Target = "api" if scenario.startswith("api") else "kiosk"
-        if scenario.startswith("both"):
-            endpoint = "both"
-        rotate = not scenario.endswith("one-address")
+        parts = [scenario]
         with tempfile.TemporaryDirectory(prefix="attacker-") as folder:
             t0 = time.perf_counter()
             with full_station(Path(folder), compartments=args.compartments, days=args.days) as st:
                 filled_s = time.perf_counter() - t0
                 base = healthz_baseline(st.base_url)
-                report = attack(st, hours=hours, endpoint=endpoint, rotate=rotate, seed=args.seed)
-        requests = report.evaluated + report.refused
-        rows.append((scenario, report, filled_s, base, requests))
-        if report.bad_refusals or report.unexpected:
-            print(
-                f"{scenario}: bad refusals {report.bad_refusals[:3]}, "
-                f"unexpected answers {report.unexpected[:3]}"
-            )
-    first = rows[0][1]
+                reports = []
+                for n, part in enumerate(parts):
+                    endpoint: Target = "api" if part.startswith("api") else "kiosk"
+                    if part.startswith("both"):
+                        endpoint = "both"
+                    reports.append(
+                        attack(
+                            st,
+                            hours=hours,
+                            endpoint=endpoint,
+                            rotate=not part.endswith("one-address"),
+                            paired=part.startswith("paired"),
+                            seed=args.seed,
+                            honest_every_h=args.honest_every_h,
+                            addresses_from=n * 10**6,
+                        )
+                    )
+        for report in reports:
+            if report.bad_refusals or report.unexpected:
+                print(
+                    f"{scenario}: bad refusals {report.bad_refusals[:3]}, "
+                    f"unexpected answers {report.unexpected[:3]}"
+                )
+        rows.append((scenario, reports, filled_s, base))
+    first = rows[0][1][0]
     print(
         f"guessing attacker, {args.days:g} simulated days ({hours:g} h), station full: "
         f"{first.live_codes} live {first.digits}-digit PINs, cap {first.cap_per_hour} wrong "
-        f"codes/h station-wide"
+        f"codes/h station-wide for network clients; honest customers every "
+        f"{args.honest_every_h:g} h"
     )
     print(
         "| scenario | addresses | guesses evaluated | refused (429) | hits | per clock hour "
         "mean / max | max in any 60 min | share of the cap bound | chance in 30 days "
-        "| wall time | per request / GET /healthz |"
+        "| honest customers: waits told | wall time | per request / GET /healthz |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for scenario, r, filled_s, base, requests in rows:
-        bound = r.cap_per_hour * r.hours
-        per_request = r.wall_s / max(1, requests)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for scenario, reports, filled_s, base in rows:
+        for r in reports:
+            requests = r.evaluated + r.refused
+            bound = r.cap_per_hour * r.hours
+            per_request = r.wall_s / max(1, requests)
+            label = scenario if len(reports) == 1 else f"{scenario}: {r.endpoint}"
+            print(
+                f"| {label} | {r.addresses} | {r.evaluated:,} | {r.refused:,} | {r.hits} | "
+                f"{r.mean_per_hour:.2f} / {r.max_per_hour} | {r.max_sliding_hour} | "
+                f"{r.evaluated / bound:.4f} | {r.chance() * 100:.4f} % | {_waits(r)} | "
+                f"{r.wall_s:.1f} s (+ {filled_s:.1f} s filling) | "
+                f"{per_request * 1000:.2f} ms / {base * 1000:.2f} ms = {per_request / base:.1f} |"
+            )
+    chances = {scenario: reports[0].chance() for scenario, reports, _, _ in rows}
+    if "paired-kiosk" in chances and "kiosk" in chances:
+        # the network's cap and the paired kiosk's own waits are separate limits, so one
+        # guesser at the kiosk and one on the network at once get at most both figures
+        both = chances["paired-kiosk"] + max(v for k, v in chances.items() if k != "paired-kiosk")
         print(
-            f"| {scenario} | {r.addresses} | {r.evaluated:,} | {r.refused:,} | {r.hits} | "
-            f"{r.mean_per_hour:.2f} / {r.max_per_hour} | {r.max_sliding_hour} | "
-            f"{r.evaluated / bound:.4f} | {r.chance() * 100:.4f} % | "
-            f"{r.wall_s:.1f} s (+ {filled_s:.1f} s filling) | "
-            f"{per_request * 1000:.2f} ms / {base * 1000:.2f} ms = {per_request / base:.1f} |"
+            f"a guesser at the paired kiosk and one on the network together: ≤ {both * 100:.4f} %"
         )
 
 

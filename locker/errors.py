@@ -61,11 +61,20 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     status = 429
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, *, station_wide: bool = False) -> None:
         # Rounded up: a client told to come back earlier than the wait ends is refused again.
         seconds = max(1, math.ceil(retry_after))
-        super().__init__(f"Too many wrong codes. Please wait {seconds} s before trying again.")
+        if station_wide:
+            message = (
+                "Too many wrong codes were tried at this station in the last hour. Scan the "
+                "QR code from your message, or type your PIN at the station's own screen, "
+                f"or wait {seconds} s."
+            )
+        else:
+            message = f"Too many wrong codes. Please wait {seconds} s before trying again."
+        super().__init__(message)
         self.retry_after = seconds
+        self.station_wide = station_wide
 
 
 class DoorBusy(DomainError):

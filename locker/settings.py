@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     attempts_free: int = Field(default=3, ge=1)
     attempts_base_delay_s: float = Field(default=30, gt=0)
     attempts_max_delay_s: float = Field(default=3600, gt=0)
-    attempts_station_per_hour: int = Field(default=60, ge=1)
+    attempts_station_per_hour: int = Field(default=60, ge=1)  # network clients together
+    attempts_kiosk_max_delay_s: float = Field(default=60, gt=0)  # a paired kiosk's longest wait
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     poll_s: float = Field(default=0.5, gt=0)  # door watcher: seconds between reads
@@ -120,6 +121,7 @@ class Settings(BaseSettings):
                 base_delay_s=self.attempts_base_delay_s,
                 max_delay_s=self.attempts_max_delay_s,
                 station_failures_per_hour=self.attempts_station_per_hour,
+                device_max_delay_s=self.attempts_kiosk_max_delay_s,
             ),
         )
 

@@ -173,6 +173,18 @@ class AttemptCounter(SQLModel, table=True):
     window_failures: int = 0
 
 
+class KioskDevice(SQLModel, table=True):
+    """A screen staff paired as the station's kiosk: its device token, as a keyed hash."""
+
+    __tablename__ = "kiosk_device"
+
+    name: str = Field(primary_key=True, max_length=40)
+    token_hash: str = Field(unique=True)
+    paired_by: str
+    paired_at: datetime = _when(nullable=False)
+    last_seen_at: datetime | None = _when()
+
+
 class CodeParcel(SQLModel, table=True):
     """Which stored parcels a pickup code opens: a recipient's newest code opens them all."""
 

@@ -145,6 +145,32 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "und nimmt das Paket entgegen.",
     ),
     "kiosk_ask_in_shop": ("ask in the shop.", "fragen Sie im Geschäft."),
+    "kiosk_device": (
+        "This screen is the kiosk “{name}”.",
+        "Dieser Bildschirm ist das Terminal „{name}“.",
+    ),
+    "kiosk_unpaired": (
+        "This screen is not paired as the station's kiosk.",
+        "Dieser Bildschirm ist nicht als Terminal der Station eingerichtet.",
+    ),
+    "kiosk_pair_title": (
+        "Pair this screen as the kiosk",
+        "Diesen Bildschirm als Terminal einrichten",
+    ),
+    "kiosk_pair_help": (
+        "Staff: paste the device token that `locker kiosk pair NAME` or the maintenance API "
+        "printed. Codes typed here are then limited per screen, not per network address.",
+        "Personal: Fügen Sie das Geräte-Token ein, das `locker kiosk pair NAME` oder die "
+        "Wartungs-API ausgegeben hat. Eingegebene Codes werden dann je Bildschirm begrenzt, "
+        "nicht je Netzwerkadresse.",
+    ),
+    "kiosk_pair_token": ("Device token", "Geräte-Token"),
+    "kiosk_pair_button": ("Pair", "Einrichten"),
+    "kiosk_pair_wrong": (
+        "This is not a live device token. Pair the kiosk again and paste the new token.",
+        "Das ist kein gültiges Geräte-Token. Richten Sie das Terminal neu ein und fügen Sie "
+        "das neue Token ein.",
+    ),
     "kiosk_ask_staff": ("Ask in the shop.", "Fragen Sie im Geschäft."),
     "kiosk_help": (
         "Lost your code? The shop's staff can help: {contact}",

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.routes.customers import arrival, collect_counted
 from api.screens.i18n import Words
 from api.screens.render import language, marked_front, render, where
-from api.security import Ctx, client_address
+from api.security import KIOSK_COOKIE, Ctx, kiosk_terminal
+from locker import kiosk_devices
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.notify.messages import when
 from locker.services import returns
@@ -42,9 +43,44 @@ def _common(request: Request, ctx: Ctx, highlight: dict[int, str] | None = None)
     }
 
 
+PAIRED_FOR_S = 10 * 365 * 24 * 3600  # a paired screen stays paired until staff re-pair it
+
+
+def _device_name(request: Request, ctx: Ctx) -> str | None:
+    terminal = kiosk_terminal(request, ctx)
+    return terminal.removeprefix("kiosk:") if terminal.startswith("kiosk:") else None
+
+
 @router.get("/kiosk", response_class=HTMLResponse)
 def kiosk(request: Request, ctx: Ctx) -> HTMLResponse:
-    return render(request, "kiosk.html", **_common(request, ctx))
+    return render(request, "kiosk.html", device=_device_name(request, ctx), **_common(request, ctx))
+
+
+@router.get("/kiosk/pair", response_class=HTMLResponse)
+def pair_form(request: Request, ctx: Ctx) -> HTMLResponse:
+    """Where staff paste a device token to make this browser the station's kiosk."""
+    return render(request, "kiosk_pair.html", device=_device_name(request, ctx))
+
+
+@router.post("/kiosk/pair", response_model=None)
+def pair(
+    request: Request, ctx: Ctx, token: Annotated[str, Form(max_length=200)] = ""
+) -> HTMLResponse | RedirectResponse:
+    """A live device token becomes this browser's kiosk cookie; then on to the kiosk."""
+    token = token.strip()
+    if kiosk_devices.terminal_for_token(ctx.station, token) is None:
+        return render(request, "kiosk_pair.html", status=422, device=None, wrong=True)
+    response = RedirectResponse("/kiosk", status_code=303)
+    response.set_cookie(
+        KIOSK_COOKIE,
+        token,
+        max_age=PAIRED_FOR_S,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.cookie_secure,
+        path="/kiosk",
+    )
+    return response
 
 
 @router.get("/kiosk/idle", response_class=HTMLResponse)
@@ -105,7 +141,9 @@ def collect(
     """Open the customer's compartments; the answer is the fragment for #result."""
 
     def act(code: str) -> dict[str, Any]:
-        return _told(request, ctx, collect_counted(ctx, code, client_address(request), t0).doors)
+        return _told(
+            request, ctx, collect_counted(ctx, code, kiosk_terminal(request, ctx), t0).doors
+        )
 
     return _answer_for(request, ctx, code, act)
 
@@ -121,7 +159,7 @@ def extend(
         changed = extend_by_code(
             ctx.station,
             code=code,
-            terminal=client_address(request),
+            terminal=kiosk_terminal(request, ctx),
             by=config.customer_extend,
             limit=config.customer_extensions,
         )
@@ -138,7 +176,7 @@ def drop_off(
     that does not open is marked faulty and the next one is tried."""
 
     def act(code: str) -> dict[str, Any]:
-        dropped = returns.drop_off(ctx.station, code=code, terminal=client_address(request))
+        dropped = returns.drop_off(ctx.station, code=code, terminal=kiosk_terminal(request, ctx))
         ctx.metrics.doors(DoorPurpose.DEPOSIT, dropped.doors)
         opened = dropped.opened
         told = _told(request, ctx, [opened] if opened else dropped.doors)

@@ -37,7 +37,7 @@ def parcels_of_code(
     """The stored parcels a live code opens, with the attempt limits applied: a code that
     opens nothing counts as a wrong one (and is audited); the caller raises CodeInvalid
     after committing that."""
-    attempts.check(session, station.policy.attempts, terminal, now)
+    attempts.check(session, station.policy.attempts, terminal, now, code=code)
     row = session.exec(
         select(PickupCodeRow).where(
             or_(

@@ -102,7 +102,7 @@ def drop_off(station: Station, *, code: str, terminal: str) -> DropOff:
     now = station.now()
     actor = f"customer@{terminal}"
     with station.db.write() as session:
-        attempts.check(session, station.policy.attempts, terminal, now)
+        attempts.check(session, station.policy.attempts, terminal, now, code=code)
         row = session.exec(
             select(ReturnCode).where(ReturnCode.pin_hash == _hash(station, code))
         ).first()

@@ -50,6 +50,9 @@ NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{API}/accounts/{{account_id}}/deactivate"): ADMIN,
     ("GET", f"{API}/carriers"): ADMIN,
     ("PUT", f"{API}/carriers/{{name}}"): ADMIN,
+    ("GET", f"{API}/kiosk-devices"): ADMIN,
+    ("POST", f"{API}/kiosk-devices"): ADMIN,
+    ("DELETE", f"{API}/kiosk-devices/{{name}}"): ADMIN,
     ("POST", f"{API}/return-codes"): COURIER | STAFF,
     ("GET", f"{API}/notifications"): STAFF,
 }
@@ -85,6 +88,9 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/kiosk/collect"),
         ("POST", "/kiosk/extend"),
         ("POST", "/kiosk/drop-off"),
+        # pairing a screen as the kiosk (the device token an admin made is the key)
+        ("GET", "/kiosk/pair"),
+        ("POST", "/kiosk/pair"),
         ("GET", "/courier"),  # shows the sign-in form to anyone else
         ("POST", "/courier/sign-in"),
         ("GET", "/staff"),

@@ -71,3 +71,40 @@ def test_a_guesser_gets_the_station_cap_an_hour_and_no_more(tmp_path: Path) -> N
         assert alone.addresses == 1
         assert FREE < alone.evaluated <= FREE + doubling + 24
         assert max(alone.per_clock_hour()) <= CAP
+
+
+def test_a_guesser_cannot_lock_honest_customers_out_of_the_paired_kiosk(tmp_path: Path) -> None:
+    """Honest customers come at random moments (every 2 h of the clock, one of each kind):
+    while a guesser on the network keeps the hourly cap full, the paired kiosk and the QR
+    code never make them wait; while a guesser stands at the paired kiosk itself, its
+    next customer waits a minute at most, and that guesser gets no more than the kiosk's
+    own waits allow (he cannot take a new device as he takes a new address)."""
+    with full_station(
+        tmp_path, compartments=80, days=3, attempts_station_per_hour=CAP, attempts_free=FREE
+    ) as target:
+        before = _pulses(target)
+        network = attack(target, hours=24, endpoint="both", seed=3, honest_every_h=2)
+        assert network.per_clock_hour() == [CAP] * 24  # the cap still holds him
+        assert network.honest_waits["paired kiosk, PIN"] == [0] * 12
+        assert network.honest_waits["network, QR"] == [0] * 12
+        # a right PIN from the network is the one refused while the cap is full
+        assert any(network.honest_waits["network, PIN"])
+        assert max(network.honest_waits["network, PIN"]) <= 3600
+
+        at_kiosk = attack(target, hours=24, paired=True, seed=4, honest_every_h=2)
+        assert at_kiosk.addresses == 1
+        waits = at_kiosk.honest_waits["paired kiosk, PIN"]
+        assert len(waits) == 12
+        assert max(waits) <= 60  # LOCKER_ATTEMPTS_KIOSK_MAX_DELAY_S
+        assert any(waits)  # he did hold some of them up
+        assert at_kiosk.honest_waits["network, PIN"] == [0] * 12  # not the network's cap
+        # one guess a minute after the free ones, plus the free ones each customer's right
+        # code gives back (FREE per honest customer at the kiosk)
+        assert at_kiosk.evaluated <= 24 * 60 + FREE * (1 + len(waits))
+        assert max(at_kiosk.per_clock_hour()) <= 60 + 2 * FREE
+        honest = set(target.collected)
+        assert at_kiosk.hits == network.hits == 0
+        pulses = _pulses(target)
+        opened = {cid for cid, n in pulses.items() if n != before[cid]}
+        assert len(opened) == len(honest) == 72  # exactly the honest customers' doors
+        assert all(pulses[cid] == before[cid] + 1 for cid in opened)
