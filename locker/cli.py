@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from locker.backups import BackupError, new_backup_path, write_backup
+from locker.backups import (
+    BackupError,
+    copy_secret,
+    key_beside,
+    new_backup_path,
+    newest_good,
+    write_backup,
+)
+from locker.codes import load_or_create_key
 from locker.db import Database
 from locker.db_advice import describe, refusal
 from locker.db_check import DatabaseUnusable, check_database
@@ -177,4 +185,47 @@ def layout_check(
     typer.echo(
         f"{layout.name}: {len(layout.buses)} bus(es), {len(layout.boards)} board(s), "
         f"{len(layout.compartments)} compartments ({summary})"
+    )
+
+
+@db_app.command("restore-key")
+def db_restore_key(
+    backup: Annotated[
+        Path | None,
+        typer.Argument(help="a backup whose key to take [the newest good backup with a key]"),
+    ] = None,
+    data_dir: DataDir = None,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="no key anywhere: make a new one; live codes then fail"),
+    ] = False,
+) -> None:
+    """Put the code key back from a backup when it is missing (the database stays as it is)."""
+    settings = _settings(data_dir)
+    key_path = settings.key_path
+    if key_path.exists():
+        typer.echo(f"not changed: the code key {key_path.resolve()} is there", err=True)
+        raise typer.Exit(1)
+    if new:
+        load_or_create_key(key_path)
+        typer.echo(
+            f"made a new code key at {key_path.resolve()}: codes issued before do not open a "
+            "door any more; issue new ones from the maintenance screen"
+        )
+        return
+    if backup is None:
+        found, _ = newest_good(settings.backup_path)
+        backup = found.path if found is not None and found.key is not None else None
+    if backup is None or not key_beside(backup).exists():
+        typer.echo(
+            f"not restored: no backup key found ({settings.backup_path.resolve()}); "
+            "copy the key back by hand, or run with --new",
+            err=True,
+        )
+        raise typer.Exit(1)
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    copy_secret(key_beside(backup), key_path)
+    typer.echo(
+        f"put the key of {backup.resolve()} in place at {key_path.resolve()}; "
+        "start the station again: locker serve"
     )

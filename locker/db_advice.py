@@ -15,6 +15,7 @@ from locker.db_check import (
     DatabaseMissing,
     DatabaseTooNew,
     DatabaseUnusable,
+    KeyMissing,
     NotAStationDatabase,
 )
 from locker.settings import Settings
@@ -25,23 +26,23 @@ SYSTEMD_HINT = (
 )
 
 
-def restore_command(settings: Settings, backup: Path, *, force: bool = False) -> str:
-    """The exact ``locker db restore`` for this station's files, to copy and paste."""
+def station_command(settings: Settings, *words: str) -> str:
+    """The exact ``locker db …`` command for this station's files, to copy and paste."""
     env = []
     if settings.database is not None:
         env.append(f"LOCKER_DATABASE={shlex.quote(str(settings.database.resolve()))}")
     if settings.key_file is not None:
         env.append(f"LOCKER_KEY_FILE={shlex.quote(str(settings.key_file.resolve()))}")
-    words = [
-        "locker",
-        "db",
-        "restore",
-        "--data-dir",
-        str(settings.data_dir.resolve()),
-        *(["--force"] if force else []),
-        str(backup.resolve()),
-    ]
-    return " ".join([*env, *(shlex.quote(word) for word in words)])
+    head, rest = words[:2], words[2:]
+    argv = ["locker", *head, "--data-dir", str(settings.data_dir.resolve()), *rest]
+    return " ".join([*env, *(shlex.quote(word) for word in argv)])
+
+
+def restore_command(settings: Settings, backup: Path, *, force: bool = False) -> str:
+    """The exact ``locker db restore`` for this station's files, to copy and paste."""
+    return station_command(
+        settings, "db", "restore", *(["--force"] if force else []), str(backup.resolve())
+    )
 
 
 def describe(backup: Backup) -> str:
@@ -52,8 +53,36 @@ def describe(backup: Backup) -> str:
     )
 
 
+def key_refusal(exc: KeyMissing, settings: Settings) -> str:
+    """What to do when the code key is gone but live codes need it."""
+    backup, _ = newest_good(settings.backup_path)
+    lines = [
+        f"locker: the station does not start: the code key {exc.key.resolve()} is missing, "
+        f"and the database holds {exc.live} live pickup or return codes made under it. A new "
+        "key would make every one of them fail at the door. Nothing was changed.",
+    ]
+    if backup is not None and backup.key is not None:
+        lines.append(f"The newest good backup has the key beside it: {backup.key.resolve()}.")
+        lines.append("Put it back (the key never changes, so any backup's key is the one):")
+        lines.append(f"    {station_command(settings, 'db', 'restore-key')}")
+    else:
+        lines.append(
+            f"No backup in {settings.backup_path.resolve()} has a key beside it. Copy the "
+            f"key back to {exc.key.resolve()} from wherever it was kept."
+        )
+    lines.append(
+        "If the key is truly lost, `locker db restore-key --new` makes a new one on purpose: "
+        "the live codes then fail, and staff issue new ones from the maintenance screen."
+    )
+    lines.append(SYSTEMD_HINT)
+    lines.append(f"(exit code {exc.exit_code})")
+    return "\n".join(lines)
+
+
 def refusal(exc: DatabaseUnusable, settings: Settings) -> str:
     """The message ``locker serve`` (and ``locker db check``) print before exiting."""
+    if isinstance(exc, KeyMissing):
+        return key_refusal(exc, settings)
     path = settings.database_path.resolve()
     if isinstance(exc, DatabaseTooNew):
         head = (

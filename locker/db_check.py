@@ -48,6 +48,18 @@ class DatabaseMissing(DatabaseUnusable):
         self.left_behind = left_behind
 
 
+class KeyMissing(DatabaseUnusable):
+    """The code key is gone while the database holds live codes: a new key would make
+    every one of them fail (the database itself is fine)."""
+
+    exit_code = EXIT_DAMAGED
+
+    def __init__(self, path: Path, key: Path, live: int) -> None:
+        super().__init__(path, f"the code key {key} is missing, and {live} live codes need it")
+        self.key = key
+        self.live = live
+
+
 class DatabaseTooNew(DatabaseUnusable):
     """Written by a newer version of the station: a migration this code does not know."""
 

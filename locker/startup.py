@@ -3,14 +3,19 @@ compartments."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlmodel import col, func, select
+
 from locker.backups import backups, new_backup_path, write_backup
 from locker.codes import CodeHasher, load_or_create_key
 from locker.db import Database, head_revision
-from locker.db_check import DatabaseCheck, DatabaseMissing, check_database
+from locker.db_check import DatabaseCheck, DatabaseMissing, KeyMissing, check_database
 from locker.layout import Layout, demo_layout, load_layout
 from locker.locks import Locks
 from locker.settings import Settings
 from locker.station import Station, sync_layout, utcnow
+from locker.tables import PickupCodeRow, ReturnCode
 
 
 def station_layout(settings: Settings) -> Layout:
@@ -63,6 +68,7 @@ def open_station(
     """
     db = open_database(settings, checked)
     try:
+        refuse_a_new_key_over_live_codes(settings, db)
         station = Station(
             layout=layout or station_layout(settings),
             db=db,
@@ -75,3 +81,28 @@ def open_station(
         db.close()
         raise
     return station
+
+
+def live_codes(db: Database, now: datetime) -> int:
+    """Pickup and return codes not used and not expired: what the code key opens."""
+    with db.read() as session:
+        pickup = session.exec(
+            select(func.count())
+            .select_from(PickupCodeRow)
+            .where(col(PickupCodeRow.used_at).is_(None), col(PickupCodeRow.expires_at) > now)
+        ).one()
+        returns = session.exec(
+            select(func.count())
+            .select_from(ReturnCode)
+            .where(col(ReturnCode.used_at).is_(None), col(ReturnCode.expires_at) > now)
+        ).one()
+    return int(pickup) + int(returns)
+
+
+def refuse_a_new_key_over_live_codes(settings: Settings, db: Database) -> None:
+    """A missing key is made anew only when no live code needs the old one."""
+    if settings.key_path.exists():
+        return
+    live = live_codes(db, utcnow())
+    if live:
+        raise KeyMissing(settings.database_path, settings.key_path, live)
