@@ -15,9 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
-from alembic.script import ScriptDirectory
-
-from locker.db import alembic_config, head_revision
+from locker.db import head_revision, revision_graph
 
 EXIT_DAMAGED = 65  # sysexits EX_DATAERR: the file is damaged (or lost while backups exist)
 EXIT_INCOMPATIBLE = 78  # sysexits EX_CONFIG: a newer version's database, or not a station's
@@ -100,8 +98,7 @@ class DatabaseCheck:
 
 @cache
 def known_revisions() -> frozenset[str]:
-    scripts = ScriptDirectory.from_config(alembic_config())
-    return frozenset(script.revision for script in scripts.walk_revisions())
+    return frozenset(revision_graph())
 
 
 def check_database(

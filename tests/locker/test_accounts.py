@@ -8,10 +8,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from argon2 import extract_parameters
 from sqlmodel import select
 
 from locker import accounts
-from locker.accounts import NotAuthenticated, PasswordChangeRequired, WeakPassword
+from locker.accounts import (
+    _DUMMY_HASH,
+    _HASHER,
+    NotAuthenticated,
+    PasswordChangeRequired,
+    WeakPassword,
+)
 from locker.errors import TooManyAttempts
 from locker.station import Station
 from locker.tables import Account, ApiToken, AttemptCounter, StaffSession
@@ -257,3 +264,10 @@ def test_admins_may_do_what_staff_may_but_not_couriers_work(station: Station) ->
     assert not admin.has(Role.COURIER)
     assert not courier.has(Role.STAFF)
     assert courier.actor == "courier:c"
+
+
+def test_the_unknown_name_hash_costs_what_a_real_one_costs() -> None:
+    """Signing in as an unknown name checks a fixed hash instead; it must have the
+    hasher's own parameters, or an unknown name would answer faster (or slower)."""
+    assert extract_parameters(_DUMMY_HASH) == extract_parameters(_HASHER.hash("x" * 12))
+    assert not _HASHER.check_needs_rehash(_DUMMY_HASH)

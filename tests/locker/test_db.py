@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,10 +12,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, select
 
 import locker.tables  # noqa: F401  (the models under comparison)
-from locker.db import Database, alembic_config, head_revision
+from locker.db import Database, alembic_config, head_revision, revision_graph
 from locker.tables import ApiToken, Compartment, Parcel
 from locker.types import ParcelState
 from tests.support import FakeClock
@@ -26,6 +29,26 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     db.close()
     assert diff == []
+
+
+def test_the_quick_reading_of_the_migrations_is_alembics_own() -> None:
+    """A start reads the revisions from the files' two header lines, without alembic."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert revision_graph() == {s.revision: s.down_revision for s in scripts.walk_revisions()}
+    assert head_revision() == scripts.get_current_head()
+
+
+def test_a_start_at_the_head_does_not_load_alembic(tmp_path: Path) -> None:
+    db = Database(tmp_path / "station.db")
+    db.upgrade()
+    db.close()
+    probe = (
+        "import sys; from pathlib import Path; from locker.db import Database; "
+        f"db = Database(Path({str(tmp_path / 'station.db')!r})); db.upgrade(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_upgrade_is_idempotent_and_records_its_revision(tmp_path: Path) -> None:
