@@ -150,9 +150,7 @@ def open_all(body: OpenAllIn, who: Admin, ctx: Ctx) -> OpenAllOut:
     )
 
 
-@router.post(
-    "/compartments/{compartment_id}/open", responses=problem_responses(403, 422, 429)
-)
+@router.post("/compartments/{compartment_id}/open", responses=problem_responses(403, 422, 429))
 def open_door(
     compartment_id: CompartmentNo, body: DoorOpenIn, who: Staff, request: Request, ctx: Ctx
 ) -> DoorOut:
