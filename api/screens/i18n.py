@@ -344,6 +344,16 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Diese Station läuft auf simulierten Schlosssteuerungen. Bedienen Sie die Türen wie "
         "jemand vor der Station.",
     ),
+    "sim_rule": (
+        "Only staff may use the simulated doors: sign in on the maintenance screen first. "
+        "Scripts call /api/v1/sim with a staff token or the simulator's token (printed when "
+        "the station starts, or LOCKER_SIM_TOKEN) as 'Authorization: Bearer <token>'.",
+        "Nur das Personal darf die simulierten Türen bedienen: Melden Sie sich zuerst in der "
+        "Wartung an. Skripte rufen /api/v1/sim mit einem Token des Personals oder dem Token "
+        "des Simulators (beim Start der Station ausgegeben, oder LOCKER_SIM_TOKEN) als "
+        "'Authorization: Bearer <token>' auf.",
+    ),
+    "sim_sign_in": ("Sign in on the maintenance screen", "In der Wartung anmelden"),
     "sim_latched": ("latched", "verriegelt"),
     "sim_unlatched": ("unlatched", "entriegelt"),
     "sim_open": ("open", "offen"),
