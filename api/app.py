@@ -3,6 +3,7 @@ background jobs in its lifespan."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,10 @@ The pickup station's API. **Couriers** sign in for a bearer token and deposit pa
 password (bearer token for scripts, session cookie plus `X-CSRF-Token` for browsers).
 
 Every error is `application/problem+json` with a stable `code`.
+
+On a simulated station, `/api/v1/sim` (the hands at the simulated doors) needs a staff
+session or token, or the simulator's own token (LOCKER_SIM_TOKEN, else printed at start-up)
+as `Authorization: Bearer <token>`.
 """
 
 
@@ -63,7 +68,9 @@ def make_context(
     *,
     bus_health: Callable[[], Mapping[str, Mapping[str, int]]] | None = None,
     sim_station: SimStation | None = None,
+    sim_token: str | None = None,
 ) -> StationContext:
+    """``sim_token`` (default: LOCKER_SIM_TOKEN, else a fresh one) opens /api/v1/sim."""
     health = bus_health or (lambda: {})
     notify = settings.notify(station.layout.name)
     return StationContext(
@@ -76,7 +83,13 @@ def make_context(
             station, notify, SmtpMailer(notify.smtp) if notify.smtp else None, WebhookPoster()
         ),
         sim=sim_station,
+        sim_token=sim_token or settings.sim_token.get_secret_value() or new_sim_token(),
     )
+
+
+def new_sim_token() -> str:
+    """A fresh token for the simulator's hands, printed at start-up like a password."""
+    return "sim_" + secrets.token_urlsafe(24)
 
 
 def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:

@@ -25,6 +25,7 @@ class StationContext:
     notifier: Notifier
     sim: SimStation | None = None
     silent_buses: set[str] | None = None  # buses the door watcher's last read missed
+    sim_token: str = ""  # opens /api/v1/sim as a bearer token (like a staff session does)
 
 
 def context(request: Request) -> StationContext:

@@ -200,6 +200,43 @@ class ReasonIn(_In):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class SecondStaffIn(_In):
+    """A second staff member confirms an opening with their own name and password."""
+
+    name: str = Text
+    password: str = Field(min_length=1, max_length=200)
+
+
+class DoorOpenIn(_In):
+    reason: str = Field(
+        default="", max_length=500, description="required: why (goes to the audit log)"
+    )
+    second_staff: SecondStaffIn | None = Field(
+        default=None,
+        description="needed once staff opened the limit of doors within the window "
+        "(problem second_staff_required); never the caller's own account; admins need none",
+    )
+
+
+class OpenAllIn(_In):
+    reason: str = Field(
+        default="", max_length=500, description="required: why (goes to the audit log)"
+    )
+
+
+class OpenAllDoorOut(BaseModel):
+    compartment_id: int
+    result: Literal["opened", "not_opened", "skipped"]
+    detail: str = Field(description="the outcome, or why the door was skipped")
+
+
+class OpenAllOut(BaseModel):
+    opened: int
+    not_opened: int
+    skipped: int
+    doors: list[OpenAllDoorOut]
+
+
 class NoteIn(_In):
     note: str = Field(default="", max_length=500)
 

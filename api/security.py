@@ -7,6 +7,7 @@ send the cookie, but cannot read the token). Bearer requests need no CSRF token.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Annotated
 
@@ -98,8 +99,38 @@ def require(*roles: Role) -> Callable[..., object]:
     return check
 
 
+async def sim_hands(
+    request: Request,
+    ctx: Annotated[StationContext, Depends(context)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    session_id: Annotated[str | None, Depends(cookie_scheme)],
+) -> str:
+    """Who may use the simulated doors: the simulator's own token (``ctx.sim_token``) or a
+    staff member (token or browser session); the audit-style name of the caller."""
+    if bearer is not None and ctx.sim_token:
+        given = bearer.credentials.encode()
+        if secrets.compare_digest(given, ctx.sim_token.encode()):
+            return "sim-token"
+    try:
+        who = await principal(request, ctx, bearer, session_id)
+    except ProblemError as exc:
+        if exc.status != 401:
+            raise
+        raise ProblemError(
+            401,
+            "not_authenticated",
+            "The simulated doors need a staff session or token, or the simulator's token "
+            "(printed at start-up) as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from exc
+    if not who.has(Role.STAFF):
+        raise ProblemError(403, "forbidden", "Only staff (or the simulator's token) may do this.")
+    return who.actor
+
+
 Courier = Annotated[Principal, Depends(require(Role.COURIER))]
 Staff = Annotated[Principal, Depends(require(Role.STAFF))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 CourierOrStaff = Annotated[Principal, Depends(require(Role.COURIER, Role.STAFF))]
 Ctx = Annotated[StationContext, Depends(context)]
+SimHands = Annotated[str, Depends(sim_hands)]

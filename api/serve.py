@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from api.app import create_app, make_context
+from api.app import create_app, make_context, new_sim_token
 from api.console import front
 from api.runtime import Runtime, running_station
 from locker import accounts
@@ -58,12 +58,14 @@ def serve(
     _stop_on_signals()
     try:
         with running_station(settings, force_sim=force_sim) as runtime:
-            _announce(runtime, settings, demo=demo)
+            sim_token = settings.sim_token.get_secret_value() or new_sim_token()
+            _announce(runtime, settings, demo=demo, sim_token=sim_token)
             ctx = make_context(
                 runtime.station,
                 settings,
                 bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
                 sim_station=runtime.sim,
+                sim_token=sim_token,
             )
             config = uvicorn.Config(
                 create_app(ctx),
@@ -107,7 +109,7 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _announce(runtime: Runtime, settings: Settings, *, demo: bool) -> None:
+def _announce(runtime: Runtime, settings: Settings, *, demo: bool, sim_token: str) -> None:
     station = runtime.station
     typer.echo(f"station: {station.layout.name}, {len(station.layout.compartments)} compartments")
     typer.echo(f"database: {settings.database_path.resolve()}")
@@ -129,6 +131,12 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool) -> None:
     if demo:
         for line in _demo_courier(runtime, settings):
             typer.echo(line)
+    if runtime.sim is not None:  # the simulated doors take staff or this token, no one else
+        shown = "from LOCKER_SIM_TOKEN" if settings.sim_token.get_secret_value() else sim_token
+        typer.echo(
+            f"simulator token (for /api/v1/sim as 'Authorization: Bearer <token>'; "
+            f"/sim needs a staff sign-in): {shown}"
+        )
     base = f"http://{settings.host}:{settings.port}"
     typer.echo(f"screens: {base}/kiosk  {base}/courier  {base}/staff")
     typer.echo(f"API docs: {base}/docs")

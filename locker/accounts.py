@@ -24,7 +24,13 @@ from sqlmodel import Session, col, select
 from locker import attempts
 from locker.attempts import AttemptPolicy
 from locker.audit import record
-from locker.errors import DomainError, InvalidTransition, NotFound
+from locker.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    SecondStaffInvalid,
+    SecondStaffSamePerson,
+)
 from locker.station import Station
 from locker.tables import Account, ApiToken, StaffSession
 from locker.types import Role
@@ -243,6 +249,25 @@ def sign_in(
     if current.must_change_password:
         raise PasswordChangeRequired()
     return _principal(current)
+
+
+def confirm_second_staff(
+    station: Station, first: Principal, *, name: str, password: str, client: str = "local"
+) -> Principal:
+    """A second staff member (or an admin) confirms what ``first`` does with their own name
+    and password: checked as at sign-in (argon2, the same attempt limits), and never the
+    same person as ``first``."""
+    if name.strip() == first.name:
+        raise SecondStaffSamePerson("a second, different staff member must confirm this")
+    try:
+        second = sign_in(station, name=name.strip(), password=password, client=client)
+    except (NotAuthenticated, PasswordChangeRequired) as exc:
+        raise SecondStaffInvalid("the confirming staff member's name or password is wrong") from exc
+    if second.account_id == first.account_id:
+        raise SecondStaffSamePerson("a second, different staff member must confirm this")
+    if not second.has(Role.STAFF):
+        raise SecondStaffInvalid("only staff or an admin may confirm this")
+    return second
 
 
 def _verify(stored: str | None, password: str) -> bool:

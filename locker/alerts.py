@@ -56,6 +56,21 @@ def clear_alerts(session: Session, kind: AlertKind, *, compartment_id: int, now:
     return len(rows)
 
 
+def clear_station_alerts(session: Session, kind: AlertKind, *, now: datetime) -> int:
+    """Close the open station-wide alerts (no compartment) of this kind; how many."""
+    rows = session.exec(
+        select(Alert).where(
+            Alert.kind == kind,
+            col(Alert.compartment_id).is_(None),
+            col(Alert.cleared_at).is_(None),
+        )
+    ).all()
+    for row in rows:
+        row.cleared_at = now
+        session.add(row)
+    return len(rows)
+
+
 def open_alerts(session: Session) -> Sequence[Alert]:
     return session.exec(
         select(Alert).where(col(Alert.cleared_at).is_(None)).order_by(col(Alert.id))

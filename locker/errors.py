@@ -11,6 +11,11 @@
      ├── DoorBusy                 door_busy (another operation on that door is under way)
      ├── DoorNotClosed            door_not_closed (a deposit's door is not latched yet)
      ├── ParcelNotDetected        parcel_not_detected (the IR strip sees an empty compartment)
+     ├── ReasonRequired           reason_required (a staff door opening says why)
+     ├── SecondStaffRequired      second_staff_required (too many staff openings just now)
+     ├── SecondStaffInvalid       second_staff_invalid (the confirming staff member's
+     │                            name or password is wrong, or not staff)
+     ├── SecondStaffSamePerson    second_staff_same_person (one cannot confirm oneself)
      └── StationMisconfigured     station_misconfigured (layout and database disagree)
 
 A door that does not open is not an error: services return it as an outcome.
@@ -90,6 +95,26 @@ class DoorNotClosed(DomainError):
 class ParcelNotDetected(DomainError):
     code = "parcel_not_detected"
     status = 409
+
+
+class ReasonRequired(DomainError):
+    code = "reason_required"
+    status = 422
+
+
+class SecondStaffRequired(DomainError):
+    code = "second_staff_required"
+    status = 403
+
+
+class SecondStaffInvalid(DomainError):
+    code = "second_staff_invalid"
+    status = 403
+
+
+class SecondStaffSamePerson(DomainError):
+    code = "second_staff_same_person"
+    status = 403
 
 
 class StationMisconfigured(DomainError):

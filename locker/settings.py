@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     poll_s: float = Field(default=0.5, gt=0)  # door watcher: seconds between reads
     door_left_open_s: float = Field(default=120, gt=0)  # alert after a door is open so long
     expiry_every_s: float = Field(default=30, gt=0)  # how often deadlines are checked
+    # Staff door openings: past this many in the window (station-wide) a further one needs
+    # a second staff member's confirmation or an admin; the limit raises an alert.
+    staff_open_limit: int = Field(default=5, ge=1)
+    staff_open_window_s: float = Field(default=600, gt=0)
+    # The simulator's hands (/api/v1/sim) need a staff session or this bearer token; empty:
+    # a fresh one is made at each start and printed with the start-up lines.
+    sim_token: SecretStr = SecretStr("")
     session_hours: float = Field(default=12, gt=0)  # staff browser sessions
     token_hours: float = Field(default=12, gt=0)  # bearer tokens from /api/v1/auth/token
     device_token_days: float = Field(default=90, gt=0)  # a new courier's first token
@@ -123,6 +130,8 @@ class Settings(BaseSettings):
                 station_failures_per_hour=self.attempts_station_per_hour,
                 device_max_delay_s=self.attempts_kiosk_max_delay_s,
             ),
+            staff_open_limit=self.staff_open_limit,
+            staff_open_window=timedelta(seconds=self.staff_open_window_s),
         )
 
     def notify(self, station_name: str) -> NotifyConfig:

@@ -37,6 +37,10 @@ class Policy:
     reservation_ttl: timedelta = timedelta(minutes=15)
     pickup_period: timedelta = timedelta(days=7)
     attempts: AttemptPolicy = field(default_factory=AttemptPolicy)
+    # Past this many staff door openings within the window, a second staff member (or an
+    # admin) must confirm each further one.
+    staff_open_limit: int = 5
+    staff_open_window: timedelta = timedelta(minutes=10)
 
 
 @dataclass

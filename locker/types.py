@@ -73,6 +73,7 @@ class DoorPurpose(StrEnum):
     COLLECT = "collect"
     TAKE_BACK = "take_back"
     STAFF = "staff"
+    OPEN_ALL = "open_all"  # an admin opened every door at once (e.g. for cleaning)
 
 
 class Role(StrEnum):
@@ -89,6 +90,7 @@ class AlertKind(StrEnum):
     DOOR_LEFT_OPEN = "door_left_open"
     DOOR_FAULT = "door_fault"
     NOTIFICATION_FAILED = "notification_failed"  # a message could not be sent for days
+    STAFF_OPENINGS = "staff_openings"  # many staff door openings in a short time
 
 
 class ParcelKind(StrEnum):

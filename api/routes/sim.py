@@ -1,5 +1,7 @@
 """The simulated station's doors, for a newcomer with curl (and the /sim screen): close a
-door, put a parcel in or take it out, inject a fault. Mounted only on the simulator."""
+door, put a parcel in or take it out, inject a fault. Mounted only on the simulator, and
+only for staff or the simulator's own token (LOCKER_SIM_TOKEN, else printed at start-up):
+a simulated demo reachable on a network must not let anyone put or take parcels."""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ from fastapi import APIRouter, Path
 from api.openapi_errors import problem_responses
 from api.problems import ProblemError
 from api.schemas import MAX_ID, SimDoorOut, SimFaultIn
-from api.security import Ctx
+from api.security import Ctx, SimHands
 from sim.faults import Fault
 from sim.station import SimStation
 
-router = APIRouter(prefix="/api/v1/sim", tags=["simulator"], responses=problem_responses(404))
+router = APIRouter(
+    prefix="/api/v1/sim", tags=["simulator"], responses=problem_responses(401, 403, 404)
+)
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 Hand = Literal["open", "close", "put", "take"]
 
@@ -43,14 +47,14 @@ def _door(sim: SimStation, compartment_id: int) -> SimDoorOut:
 
 
 @router.get("/doors")
-def doors(ctx: Ctx) -> list[SimDoorOut]:
+def doors(ctx: Ctx, who: SimHands) -> list[SimDoorOut]:
     """Every simulated door as a person in front of it would see it."""
     sim = _sim(ctx)
     return [_door(sim, c.id) for c in ctx.station.layout.compartments]
 
 
 @router.post("/doors/{compartment_id}/fault")
-def inject(compartment_id: CompartmentNo, body: SimFaultIn, ctx: Ctx) -> SimDoorOut:
+def inject(compartment_id: CompartmentNo, body: SimFaultIn, ctx: Ctx, who: SimHands) -> SimDoorOut:
     """Make the compartment's lock or board misbehave (see sim/faults.py)."""
     sim = _sim(ctx, compartment_id)
     sim.inject(compartment_id, Fault(body.fault), count=body.count)
@@ -58,7 +62,7 @@ def inject(compartment_id: CompartmentNo, body: SimFaultIn, ctx: Ctx) -> SimDoor
 
 
 @router.delete("/doors/{compartment_id}/fault")
-def repair(compartment_id: CompartmentNo, ctx: Ctx) -> SimDoorOut:
+def repair(compartment_id: CompartmentNo, ctx: Ctx, who: SimHands) -> SimDoorOut:
     """Clear every fault of the compartment's board (its other locks' too)."""
     sim = _sim(ctx, compartment_id)
     sim.repair(compartment_id)
@@ -67,7 +71,7 @@ def repair(compartment_id: CompartmentNo, ctx: Ctx) -> SimDoorOut:
 
 # Declared last: its {hand} would otherwise catch .../fault.
 @router.post("/doors/{compartment_id}/{hand}")
-def use_door(compartment_id: CompartmentNo, hand: Hand, ctx: Ctx) -> SimDoorOut:
+def use_door(compartment_id: CompartmentNo, hand: Hand, ctx: Ctx, who: SimHands) -> SimDoorOut:
     """A hand at the door: ``open`` (an unlatched door), ``close``, ``put`` or ``take``."""
     sim = _sim(ctx, compartment_id)
     {"open": sim.open, "close": sim.close, "put": sim.put, "take": sim.take}[hand](compartment_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from api.openapi_errors import problem_responses
 from api.routes.couriers import door_did_not_open
@@ -18,27 +18,76 @@ from api.schemas import (
     CodeOut,
     CompartmentDetailOut,
     CompartmentOut,
+    DoorOpenIn,
     DoorOut,
     ExtendIn,
     Moment,
     NoteIn,
+    OpenAllDoorOut,
+    OpenAllIn,
+    OpenAllOut,
     ParcelOut,
     ReasonIn,
 )
-from api.security import Ctx, Staff
+from api.security import Admin, Ctx, Staff, client_address
 from api.views import alert_out, audit_out, code_out, compartment_out, door_out, parcel_out
-from locker import queries
+from locker import accounts, queries
+from locker.accounts import Principal
 from locker.alerts import open_alerts
-from locker.errors import NotFound
+from locker.errors import NotFound, ReasonRequired
 from locker.services import staff
+from locker.services.doors import DoorResult
 from locker.station import get_parcel
 from locker.tables import Parcel
-from locker.types import CompartmentState, DoorPurpose, ParcelState, SizeClass
+from locker.types import CompartmentState, DoorPurpose, ParcelState, Role, SizeClass
 
 router = APIRouter(prefix="/api/v1", tags=["staff"], responses=problem_responses(404, 409, 503))
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
+
+
+def open_counted(
+    ctx: Ctx,
+    who: Principal,
+    compartment_id: int,
+    *,
+    reason: str,
+    second: tuple[str, str] | None,
+    client: str,
+) -> DoorResult:
+    """A staff opening (API and screen): the reason first, then a second staff member's
+    name and password if given, then the opening itself, counted in the metrics."""
+    if not reason.strip():
+        raise ReasonRequired("say why the door is opened: the reason goes to the audit log")
+    confirmed_by = None
+    if second is not None:
+        name, password = second
+        confirmed_by = accounts.confirm_second_staff(
+            ctx.station, who, name=name, password=password, client=client
+        ).actor
+    result = staff.open_door(
+        ctx.station,
+        actor=who.actor,
+        compartment_id=compartment_id,
+        reason=reason,
+        by_admin=who.role is Role.ADMIN,
+        confirmed_by=confirmed_by,
+    )
+    ctx.metrics.doors(DoorPurpose.STAFF, (result,))
+    return result
+
+
+def open_all_door_out(door: staff.OpenAllDoor) -> OpenAllDoorOut:
+    if door.outcome is None:
+        return OpenAllDoorOut(
+            compartment_id=door.compartment_id, result="skipped", detail=door.skipped
+        )
+    return OpenAllDoorOut(
+        compartment_id=door.compartment_id,
+        result="opened" if door.opened else "not_opened",
+        detail=door.outcome.value,
+    )
 
 
 def _compartment(ctx: Ctx, compartment_id: int) -> CompartmentOut:
@@ -85,14 +134,40 @@ def compartment_detail(compartment_id: CompartmentNo, who: Staff, ctx: Ctx) -> C
     )
 
 
-@router.post("/compartments/{compartment_id}/open")
-def open_door(compartment_id: CompartmentNo, body: ReasonIn, who: Staff, ctx: Ctx) -> DoorOut:
-    """Open any door; the reason goes to the audit log. What is inside stays as it is."""
-    _compartment(ctx, compartment_id)
-    result = staff.open_door(
-        ctx.station, actor=who.actor, compartment_id=compartment_id, reason=body.reason
+@router.post("/compartments/open-all", responses=problem_responses(403, 422))
+def open_all(body: OpenAllIn, who: Admin, ctx: Ctx) -> OpenAllOut:
+    """Admins only: open every door in service one after another (e.g. for cleaning);
+    doors out of service, at fault or busy are skipped. Audited as one ``open_all``."""
+    results = staff.open_all(ctx.station, actor=who.actor, reason=body.reason)
+    tried = tuple(DoorResult(r.compartment_id, r.outcome) for r in results if r.outcome is not None)
+    ctx.metrics.doors(DoorPurpose.OPEN_ALL, tried)
+    out = [open_all_door_out(r) for r in results]
+    return OpenAllOut(
+        opened=sum(1 for d in out if d.result == "opened"),
+        not_opened=sum(1 for d in out if d.result == "not_opened"),
+        skipped=sum(1 for d in out if d.result == "skipped"),
+        doors=out,
     )
-    ctx.metrics.doors(DoorPurpose.STAFF, (result,))
+
+
+@router.post("/compartments/{compartment_id}/open", responses=problem_responses(403, 422, 429))
+def open_door(
+    compartment_id: CompartmentNo, body: DoorOpenIn, who: Staff, request: Request, ctx: Ctx
+) -> DoorOut:
+    """Open any door; the reason goes to the audit log. What is inside stays as it is.
+
+    Past the station's limit of staff openings in its window (LOCKER_STAFF_OPEN_LIMIT,
+    LOCKER_STAFF_OPEN_WINDOW_S) a staff member needs ``second_staff`` to confirm; an admin
+    does not."""
+    _compartment(ctx, compartment_id)
+    result = open_counted(
+        ctx,
+        who,
+        compartment_id,
+        reason=body.reason,
+        second=(body.second_staff.name, body.second_staff.password) if body.second_staff else None,
+        client=client_address(request),
+    )
     if not result.opened:
         raise door_did_not_open(
             ctx,

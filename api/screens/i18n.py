@@ -68,6 +68,20 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Das geht im jetzigen Zustand des Pakets nicht.",
     ),
     "problem_not_found": ("Not found.", "Nicht gefunden."),
+    "problem_second_staff_required": (
+        "Many doors were opened by staff just now: a second staff member must confirm "
+        "this opening with their own name and password (or an admin opens it).",
+        "Gerade wurden viele Türen vom Personal geöffnet: Eine zweite Person vom Personal "
+        "muss diese Öffnung mit eigenem Namen und Passwort bestätigen (oder ein Admin öffnet).",
+    ),
+    "problem_second_staff_invalid": (
+        "The second staff member's name or password is wrong.",
+        "Name oder Passwort der zweiten Person ist falsch.",
+    ),
+    "problem_second_staff_same_person": (
+        "The second staff member must be someone else.",
+        "Die zweite Person muss jemand anderes sein.",
+    ),
     "problem_extension_refused": (
         "This parcel was given more time already; the shop's staff can help.",
         "Dieses Paket wurde schon verlängert; das Personal hilft Ihnen gern.",
@@ -297,6 +311,27 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Bitte einen Grund angeben: Er kommt ins Protokoll.",
     ),
     "staff_note": ("Note", "Notiz"),
+    "staff_second": (
+        "A second staff member confirms",
+        "Eine zweite Person vom Personal bestätigt",
+    ),
+    "staff_second_name": ("Their name", "Deren Name"),
+    "staff_second_password": ("Their password", "Deren Passwort"),
+    "staff_open_all": ("Open every door", "Alle Türen öffnen"),
+    "staff_open_all_intro": (
+        "For cleaning: every door in service opens, one after another (admins only; "
+        "it goes to the audit log).",
+        "Zum Reinigen: Alle Türen in Betrieb öffnen nacheinander (nur Admins; "
+        "es kommt ins Protokoll).",
+    ),
+    "staff_open_all_confirm": (
+        "Really open every door of the station?",
+        "Wirklich alle Türen der Station öffnen?",
+    ),
+    "staff_open_all_done": (
+        "Opened: {opened}. Did not open: {failed}. Skipped: {skipped}.",
+        "Geöffnet: {opened}. Nicht geöffnet: {failed}. Übersprungen: {skipped}.",
+    ),
     "staff_open": ("Open the door", "Tür öffnen"),
     "staff_out_of_service": ("Take out of service", "Außer Betrieb nehmen"),
     "staff_clear_fault": ("Back into service", "Wieder in Betrieb"),
@@ -335,6 +370,16 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Diese Station läuft auf simulierten Schlosssteuerungen. Bedienen Sie die Türen wie "
         "jemand vor der Station.",
     ),
+    "sim_rule": (
+        "Only staff may use the simulated doors: sign in on the maintenance screen first. "
+        "Scripts call /api/v1/sim with a staff token or the simulator's token (printed when "
+        "the station starts, or LOCKER_SIM_TOKEN) as 'Authorization: Bearer <token>'.",
+        "Nur das Personal darf die simulierten Türen bedienen: Melden Sie sich zuerst in der "
+        "Wartung an. Skripte rufen /api/v1/sim mit einem Token des Personals oder dem Token "
+        "des Simulators (beim Start der Station ausgegeben, oder LOCKER_SIM_TOKEN) als "
+        "'Authorization: Bearer <token>' auf.",
+    ),
+    "sim_sign_in": ("Sign in on the maintenance screen", "In der Wartung anmelden"),
     "sim_latched": ("latched", "verriegelt"),
     "sim_unlatched": ("unlatched", "entriegelt"),
     "sim_open": ("open", "offen"),
@@ -367,6 +412,10 @@ PROBLEM_WORDS: Mapping[str, str] = {
     "not_found": "problem_not_found",
     "not_authenticated": "problem_wrong_password",
     "extension_refused": "problem_extension_refused",
+    "reason_required": "staff_reason_needed",
+    "second_staff_required": "problem_second_staff_required",
+    "second_staff_invalid": "problem_second_staff_invalid",
+    "second_staff_same_person": "problem_second_staff_same_person",
 }
 
 ORDINALS: Mapping[str, tuple[str, ...]] = {

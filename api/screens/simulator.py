@@ -1,24 +1,29 @@
 """The simulator's screen (only on a simulated station): every door drawn; open or close
 one, put a parcel in or take it out, inject a fault, so a newcomer sees the whole
-station work with ``make run`` alone. Its actions are the /api/v1/sim hands."""
+station work with ``make run`` alone. Its actions are the /api/v1/sim hands, and like
+them only for staff: the page tells anyone else to sign in on the maintenance screen."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
 from api.problems import ProblemError
 from api.schemas import MAX_ID
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
+from api.screens.sessions import screen_role, visitor
 from api.security import Ctx
+from locker.accounts import Principal
+from locker.types import Role
 from sim.faults import Fault
 from sim.station import SimStation
 
 HOME = "/sim"
 router = APIRouter(prefix=HOME, include_in_schema=False)
+StaffUser = Annotated[Principal, Depends(screen_role(HOME, Role.STAFF))]
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 Hand = Literal["open", "close", "put", "take"]
 LIVE_S = 1
@@ -78,17 +83,23 @@ def _door(request: Request, ctx: Ctx, compartment_id: int, said: str = "") -> HT
 
 
 @router.get("", response_class=HTMLResponse)
-def page(request: Request, ctx: Ctx) -> HTMLResponse:
-    return render(request, "sim.html", **_front(request, ctx))
+def page(
+    request: Request, ctx: Ctx, who: Annotated[Principal | None, Depends(visitor)]
+) -> HTMLResponse:
+    """The doors for staff; anyone else is told the rule and sent to sign in."""
+    _sim(ctx)
+    if who is None or not who.has(Role.STAFF):
+        return render(request, "sim.html", who=None)
+    return render(request, "sim.html", who=who, **_front(request, ctx))
 
 
 @router.get("/front", response_class=HTMLResponse)
-def front(request: Request, ctx: Ctx) -> HTMLResponse:
+def front(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
     return render(request, "sim_front.html", **_front(request, ctx))
 
 
 @router.get("/compartments/{compartment_id}", response_class=HTMLResponse)
-def door(compartment_id: CompartmentNo, request: Request, ctx: Ctx) -> HTMLResponse:
+def door(compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
     return _door(request, ctx, compartment_id)
 
 
@@ -97,6 +108,7 @@ def inject(
     compartment_id: CompartmentNo,
     request: Request,
     ctx: Ctx,
+    who: StaffUser,
     fault: Annotated[Fault, Form()],
 ) -> HTMLResponse:
     _sim(ctx, compartment_id).inject(compartment_id, fault)
@@ -104,14 +116,18 @@ def inject(
 
 
 @router.post("/compartments/{compartment_id}/repair", response_class=HTMLResponse)
-def repair(compartment_id: CompartmentNo, request: Request, ctx: Ctx) -> HTMLResponse:
+def repair(
+    compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser
+) -> HTMLResponse:
     _sim(ctx, compartment_id).repair(compartment_id)
     return _door(request, ctx, compartment_id)
 
 
 # Declared last: its {hand} would otherwise catch .../fault and .../repair.
 @router.post("/compartments/{compartment_id}/{hand}", response_class=HTMLResponse)
-def use(compartment_id: CompartmentNo, hand: Hand, request: Request, ctx: Ctx) -> HTMLResponse:
+def use(
+    compartment_id: CompartmentNo, hand: Hand, request: Request, ctx: Ctx, who: StaffUser
+) -> HTMLResponse:
     sim = _sim(ctx, compartment_id)
     said = ""
     if hand == "open" and sim.state(compartment_id).latched:

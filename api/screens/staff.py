@@ -12,19 +12,27 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, func, select
 
+from api.routes.staff import open_counted
 from api.routes.system import bus_states
 from api.schemas import MAX_ID
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
 from api.screens.sessions import screen_role, sign_in_instead, visitor
 from api.screens.sign_in_routes import add_sign_in_routes
-from api.security import Ctx
+from api.security import Ctx, client_address
 from locker import queries
 from locker.accounts import Principal
 from locker.alerts import open_alerts
-from locker.errors import DomainError, NotFound
+from locker.errors import (
+    DomainError,
+    NotFound,
+    SecondStaffInvalid,
+    SecondStaffRequired,
+    SecondStaffSamePerson,
+)
 from locker.queries import CompartmentView
 from locker.services import staff
+from locker.services.doors import DoorResult
 from locker.station import get_parcel
 from locker.tables import Delivery, OutboxEvent
 from locker.types import CompartmentState, DoorPurpose, ParcelState, Role
@@ -33,6 +41,7 @@ HOME = "/staff"
 router = APIRouter(prefix=HOME, include_in_schema=False)
 add_sign_in_routes(router, home=HOME, title_key="staff_title", role=Role.STAFF)
 StaffUser = Annotated[Principal, Depends(screen_role(HOME, Role.STAFF))]
+AdminUser = Annotated[Principal, Depends(screen_role(HOME, Role.ADMIN))]
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Reason = Annotated[str, Form(max_length=500)]
@@ -120,6 +129,8 @@ def _detail(
     status: int = 200,
     said: str = "",
     good: bool = True,
+    second: bool = False,
+    reason: str = "",
 ) -> HTMLResponse:
     view = next((v for v in _views(ctx) if v.spec.id == compartment_id), None)
     if view is None:
@@ -140,6 +151,8 @@ def _detail(
         alerts=alerts,
         said=said,
         good=good,
+        second=second,
+        reason=reason,
     )
 
 
@@ -179,18 +192,79 @@ def _acted(
 
 @router.post("/compartments/{compartment_id}/open", response_class=HTMLResponse)
 def open_door(
-    compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser, reason: Reason = ""
+    compartment_id: CompartmentNo,
+    request: Request,
+    ctx: Ctx,
+    who: StaffUser,
+    reason: Reason = "",
+    second_name: Annotated[str, Form(max_length=200)] = "",
+    second_password: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
-    def act(words: Words) -> Outcome:
-        result = staff.open_door(
-            ctx.station, actor=who.actor, compartment_id=compartment_id, reason=_reason(reason)
+    """A staff opening; past the station's limit the panel asks for a second staff member's
+    name and password (an admin needs none)."""
+    words = Words(language(request))
+    second = (second_name, second_password) if second_name.strip() else None
+    try:
+        result = open_counted(
+            ctx,
+            who,
+            compartment_id,
+            reason=reason,
+            second=second,
+            client=client_address(request),
         )
-        ctx.metrics.doors(DoorPurpose.STAFF, (result,))
-        if not result.opened:
-            return 503, words("staff_not_opened", n=compartment_id), False
-        return 200, words("staff_opened", n=compartment_id), True
+    except (SecondStaffRequired, SecondStaffInvalid, SecondStaffSamePerson) as exc:
+        said = words.problem(exc)
+        return _detail(
+            request,
+            ctx,
+            compartment_id,
+            status=exc.status,
+            said=said,
+            good=False,
+            second=True,
+            reason=reason.strip(),
+        )
+    except DomainError as exc:
+        said = words.problem(exc)
+        return _detail(
+            request,
+            ctx,
+            compartment_id,
+            status=exc.status,
+            said=said,
+            good=False,
+            second=second is not None,
+            reason=reason.strip(),
+        )
+    if not result.opened:
+        said = words("staff_not_opened", n=compartment_id)
+        return _detail(request, ctx, compartment_id, status=503, said=said, good=False)
+    return _detail(request, ctx, compartment_id, said=words("staff_opened", n=compartment_id))
 
-    return _acted(request, ctx, compartment_id, act)
+
+@router.post("/open-all", response_class=HTMLResponse)
+def open_all(request: Request, ctx: Ctx, who: AdminUser, reason: Reason = "") -> HTMLResponse:
+    """Admins only: every door in service opens, one after another (e.g. for cleaning)."""
+    words = Words(language(request))
+    try:
+        results = staff.open_all(ctx.station, actor=who.actor, reason=reason)
+    except DomainError as exc:
+        said = words.problem(exc)
+        return render(request, "staff_said.html", status=exc.status, said=said, good=False)
+    tried = tuple(DoorResult(r.compartment_id, r.outcome) for r in results if r.outcome is not None)
+    ctx.metrics.doors(DoorPurpose.OPEN_ALL, tried)
+
+    def ids(wanted: Callable[[staff.OpenAllDoor], bool]) -> str:
+        return ", ".join(str(r.compartment_id) for r in results if wanted(r)) or "–"
+
+    said = words(
+        "staff_open_all_done",
+        opened=ids(lambda r: r.opened),
+        failed=ids(lambda r: r.outcome is not None and not r.opened),
+        skipped=ids(lambda r: r.outcome is None),
+    )
+    return render(request, "staff_said.html", said=said, good=all(r.opened for r in tried))
 
 
 @router.post("/compartments/{compartment_id}/out-of-service", response_class=HTMLResponse)

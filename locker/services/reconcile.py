@@ -79,7 +79,7 @@ def _verdict(op: DoorOp, reading: DoorReading | None) -> str:
         return UNKNOWN
     if not reading.latched:
         return OPENED
-    if op.purpose is DoorPurpose.STAFF:
+    if op.purpose in (DoorPurpose.STAFF, DoorPurpose.OPEN_ALL):
         return NOT_OPENED  # nothing depends on it; staff see the door closed
     if reading.occupied is None:
         return UNKNOWN

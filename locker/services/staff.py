@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
+from locker.alerts import clear_station_alerts, raise_alert
 from locker.audit import record
-from locker.errors import DoorBusy, InvalidTransition
+from locker.errors import DoorBusy, InvalidTransition, ReasonRequired, SecondStaffRequired
 from locker.lifecycle import move, to_take_back
 from locker.locks import DoorOutcome
 from locker.notify.outbox import record_event
@@ -17,8 +18,8 @@ from locker.services.deposit import Stored, release_expired_reservations, releas
 from locker.services.doors import DoorResult
 from locker.services.issuing import extend_codes, issue_code, retire_spent_codes, unlink_codes
 from locker.station import Station, busy_doors, compartment_row, get_parcel, set_condition
-from locker.tables import Parcel
-from locker.types import Condition, DoorPurpose, ParcelKind, ParcelState
+from locker.tables import DoorOp, Parcel
+from locker.types import AlertKind, Condition, DoorPurpose, ParcelKind, ParcelState
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,154 @@ class ExpiryReport:
     released_reservations: tuple[int, ...]
 
 
-def open_door(station: Station, *, actor: str, compartment_id: int, reason: str) -> DoorResult:
-    """Open any door for staff; the reason goes to the audit log. Parcels stay as they are."""
-    if not reason.strip():
-        raise InvalidTransition("say why the door is opened: the reason goes to the audit log")
+def open_door(
+    station: Station,
+    *,
+    actor: str,
+    compartment_id: int,
+    reason: str,
+    by_admin: bool = False,
+    confirmed_by: str | None = None,
+) -> DoorResult:
+    """Open any door for staff; the reason goes to the audit log. Parcels stay as they are.
+
+    Once ``policy.staff_open_limit`` staff openings fell within ``staff_open_window``
+    (station-wide), a further one needs an admin (``by_admin``) or a second staff member
+    who confirmed it (``confirmed_by``, checked by the caller, see
+    :func:`locker.accounts.confirm_second_staff`); reaching the limit alerts staff.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired("say why the door is opened: the reason goes to the audit log")
+    limit = station.policy.staff_open_limit
+    window = station.policy.staff_open_window
+    minutes = f"{window.total_seconds() / 60:g}"
+    noted = f"{reason} (confirmed by {confirmed_by})" if confirmed_by else reason
 
     def target(session: Session) -> doors.Target:
         compartment_row(session, compartment_id)
+        now = station.now()
+        before = staff_openings(session, since=now - window)
+        if before >= limit and not by_admin and confirmed_by is None:
+            raise SecondStaffRequired(
+                f"{before} doors were opened by staff in the last {minutes} minutes: a second "
+                "staff member must confirm this opening with their name and password "
+                "(or an admin opens it)"
+            )
+        if before + 1 >= limit:
+            raise_alert(
+                session,
+                AlertKind.STAFF_OPENINGS,
+                compartment_id=None,
+                now=now,
+                detail=f"{before + 1} doors opened by staff in the last {minutes} minutes; "
+                "further openings need a second staff member or an admin",
+            )
+        else:
+            clear_station_alerts(session, AlertKind.STAFF_OPENINGS, now=now)
         return compartment_id, ()
 
-    return doors.operate(
-        station, purpose=DoorPurpose.STAFF, actor=actor, target=target, reason=reason
-    )
+    try:
+        return doors.operate(
+            station, purpose=DoorPurpose.STAFF, actor=actor, target=target, reason=noted
+        )
+    except SecondStaffRequired:
+        with station.db.write() as session:
+            record(
+                session,
+                actor=actor,
+                action="door.open_unconfirmed",
+                now=station.now(),
+                compartment_id=compartment_id,
+                detail=reason,
+            )
+        raise
+
+
+def staff_openings(session: Session, *, since: datetime) -> int:
+    """How many doors staff opened (or tried to) one by one since ``since``."""
+    return session.exec(
+        select(func.count(col(DoorOp.id))).where(
+            DoorOp.purpose == DoorPurpose.STAFF, col(DoorOp.created_at) > since
+        )
+    ).one()
+
+
+@dataclass(frozen=True)
+class OpenAllDoor:
+    """What came of one door when every door was opened."""
+
+    compartment_id: int
+    outcome: DoorOutcome | None  # None: skipped, see ``skipped``
+    skipped: str = ""  # why it was not tried: out_of_service, fault, busy
+
+    @property
+    def opened(self) -> bool:
+        return self.outcome is DoorOutcome.OPENED
+
+
+def open_all(station: Station, *, actor: str, reason: str) -> list[OpenAllDoor]:
+    """Open every door in service, one after another, each through the usual three steps
+    (intent, pulse, outcome); doors out of service, at fault or being opened are skipped.
+    The caller lets only admins do this. Audited as one ``open_all`` action (and the door
+    rows of each opening), with a summary when done."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired("say why every door is opened: the reason goes to the audit log")
+    ids = [spec.id for spec in station.layout.compartments]
+    with station.db.write() as session:
+        record(
+            session,
+            actor=actor,
+            action="open_all",
+            now=station.now(),
+            detail=f"{reason} ({len(ids)} compartments)",
+        )
+    results: list[OpenAllDoor] = []
+    for cid in ids:
+
+        def target(session: Session, cid: int = cid) -> doors.Target:
+            condition = compartment_row(session, cid).condition
+            if condition is not Condition.OK:
+                raise _Skip(condition.value)
+            return cid, ()
+
+        try:
+            result = doors.operate(
+                station,
+                purpose=DoorPurpose.OPEN_ALL,
+                actor=actor,
+                target=target,
+                reason=reason,
+            )
+        except _Skip as skip:
+            results.append(OpenAllDoor(cid, None, skip.why))
+        except DoorBusy:
+            results.append(OpenAllDoor(cid, None, "busy"))
+        else:
+            results.append(OpenAllDoor(cid, result.outcome))
+    opened = [r.compartment_id for r in results if r.opened]
+    failed = [
+        f"{r.compartment_id}: {r.outcome.value}" for r in results if r.outcome and not r.opened
+    ]
+    skipped = [f"{r.compartment_id}: {r.skipped}" for r in results if r.outcome is None]
+    with station.db.write() as session:
+        record(
+            session,
+            actor=actor,
+            action="open_all.done",
+            now=station.now(),
+            detail=f"opened {len(opened)}; did not open {len(failed)}"
+            f"{' (' + ', '.join(failed) + ')' if failed else ''}; skipped {len(skipped)}"
+            f"{' (' + ', '.join(skipped) + ')' if skipped else ''}",
+        )
+    return results
+
+
+class _Skip(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 def set_out_of_service(station: Station, *, actor: str, compartment_id: int, reason: str) -> None:

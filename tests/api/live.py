@@ -50,7 +50,8 @@ class LiveStation:
     runtime: Runtime
     ctx: StationContext
     clock: FakeClock
-    tokens: dict[str, str] = field(default_factory=dict)  # admin, staff, courier, rival
+    # admin, staff, courier, rival; and "sim": the simulator's own token (for /api/v1/sim)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def sim(self) -> SimStation:
@@ -106,6 +107,7 @@ def live_station(
         )
         with served(create_app(ctx, background=background)) as base_url:
             live = LiveStation(base_url, runtime, ctx, clock)
+            live.tokens["sim"] = ctx.sim_token
             _accounts(live)
             yield live
 

@@ -127,16 +127,16 @@ def test_simulator_endpoints_play_the_hands_at_the_doors(tmp_path: Path) -> None
     with (
         live_station(tmp_path, background=False) as live,
         live.client("courier") as courier,
-        live.client(None) as anyone,
+        live.client("sim") as hands,
     ):
-        doors = ok(anyone.get(f"{API}/sim/doors"))
+        doors = ok(hands.get(f"{API}/sim/doors"))
         assert [d["compartment_id"] for d in doors] == list(range(1, 13))
         assert all(d["latched"] and not d["open"] and not d["item"] for d in doors)
         pid = ok(courier.post(f"{API}/deposits", json={"parcel": parcel("HANDS")}), 201)["parcel"][
             "id"
         ]
-        assert ok(anyone.post(f"{API}/sim/doors/1/put"))["item"] is True
-        closed = ok(anyone.post(f"{API}/sim/doors/1/close"))
+        assert ok(hands.post(f"{API}/sim/doors/1/put"))["item"] is True
+        closed = ok(hands.post(f"{API}/sim/doors/1/close"))
         assert closed == {
             "compartment_id": 1,
             "latched": True,
@@ -145,8 +145,8 @@ def test_simulator_endpoints_play_the_hands_at_the_doors(tmp_path: Path) -> None
             "pulses": 1,
         }
         assert ok(courier.post(f"{API}/parcels/{pid}/confirm"))["parcel"]["state"] == "stored"
-        problem(anyone.post(f"{API}/sim/doors/99/close"), 404, "compartment_not_found")
-        problem(anyone.post(f"{API}/sim/doors/1/kick"), 422, "invalid_request")
+        problem(hands.post(f"{API}/sim/doors/99/close"), 404, "compartment_not_found")
+        problem(hands.post(f"{API}/sim/doors/1/kick"), 422, "invalid_request")
 
 
 def test_a_fault_injected_through_the_simulator_endpoint(tmp_path: Path) -> None:
@@ -154,23 +154,23 @@ def test_a_fault_injected_through_the_simulator_endpoint(tmp_path: Path) -> None
         live_station(tmp_path, background=False) as live,
         live.client("courier") as courier,
         live.client("staff") as staff,
-        live.client(None) as anyone,
+        live.client("sim") as hands,
     ):
-        injected = anyone.post(f"{API}/sim/doors/1/fault", json={"fault": "stuck_latch"})
+        injected = hands.post(f"{API}/sim/doors/1/fault", json={"fault": "stuck_latch"})
         assert injected.status_code == 200, injected.text
         assert injected.json()["compartment_id"] == 1
         answer = courier.post(f"{API}/deposits", json={"parcel": parcel("JAM-HTTP")})
         body = problem(answer, 503, "door_did_not_open")
         assert body["door"]["compartment_id"] == 1
         assert compartment(staff, 1)["state"] == "fault"
-        assert ok(anyone.delete(f"{API}/sim/doors/1/fault"))["latched"] is True
+        assert ok(hands.delete(f"{API}/sim/doors/1/fault"))["latched"] is True
         ok(staff.post(f"{API}/compartments/1/clear-fault", json={}))
         [pid] = body["door"]["parcel_ids"]
         opened = ok(courier.post(f"{API}/parcels/{pid}/deposit"))
         assert opened["door"]["compartment_id"] == 1
         assert live.sim.state(1).latched is False
         errors = problem(
-            anyone.post(f"{API}/sim/doors/1/fault", json={"fault": "gremlins"}),
+            hands.post(f"{API}/sim/doors/1/fault", json={"fault": "gremlins"}),
             422,
             "invalid_request",
         )["errors"]
@@ -372,7 +372,7 @@ def test_out_of_range_odd_and_oversized_input_is_refused_never_a_crash(tmp_path:
             staff.get(f"{API}/audit", params={"until": "0001-01-01T00:00:00+14:00"}),
             staff.post(extend, json={"until": far}),
             admin.post(f"{API}/accounts/{huge}/deactivate"),
-            anyone.post(f"{API}/sim/doors/{huge}/close"),
+            staff.post(f"{API}/sim/doors/{huge}/close"),
         ]
         for answer in refused:
             problem(answer, 422, "invalid_request")

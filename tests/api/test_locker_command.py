@@ -126,8 +126,11 @@ def test_serve_runs_a_station_a_newcomer_can_use_over_http(tmp_path: Path) -> No
         assert f"API docs: http://127.0.0.1:{port}/docs" in text
         password = re.search(r"one-time password (\S+)", text)
         token = re.search(r"demo courier token \(Demo Parcel Co\): (lps_\S+)", text)
+        sim_token = re.search(r"simulator token .*: (sim_\S+)$", text, re.MULTILINE)
         assert password is not None
         assert token is not None
+        assert sim_token is not None
+        hands = {"Authorization": f"Bearer {sim_token[1]}"}
         base = f"http://127.0.0.1:{port}"
         _until_up(base)
         courier = httpx.Client(
@@ -137,8 +140,11 @@ def test_serve_runs_a_station_a_newcomer_can_use_over_http(tmp_path: Path) -> No
         opened = courier.post("/api/v1/deposits", json={"parcel": parcel}).json()
         cid, pid = opened["door"]["compartment_id"], opened["parcel"]["id"]
         assert opened["door"]["outcome"] == "opened"
+        # the simulated doors take the printed token, nobody without it
+        assert httpx.post(f"{base}/api/v1/sim/doors/{cid}/put").status_code == 401
         for hand in ("put", "close"):
-            assert httpx.post(f"{base}/api/v1/sim/doors/{cid}/{hand}").status_code == 200
+            put = httpx.post(f"{base}/api/v1/sim/doors/{cid}/{hand}", headers=hands)
+            assert put.status_code == 200
         stored = courier.post(f"/api/v1/parcels/{pid}/confirm").json()
         pin = stored["code"]["pin"]
         collected = httpx.post(f"{base}/api/v1/collect", json={"code": pin}, timeout=30)
@@ -176,6 +182,7 @@ def test_serve_pointed_at_a_mail_server_mails_a_parcel_s_whole_life(tmp_path: Pa
             "LOCKER_LAST_CALL_HOURS_BEFORE": "1.5",  # and the last call too
             "LOCKER_NOTIFY_EVERY_S": "0.1",
             "LOCKER_EXPIRY_EVERY_S": "0.1",
+            "LOCKER_SIM_TOKEN": "the demo's own sim token",
         }
         process, lines = _start(tmp_path, port, env)
         try:
@@ -195,8 +202,14 @@ def test_serve_pointed_at_a_mail_server_mails_a_parcel_s_whole_life(tmp_path: Pa
             announced = courier.post("/api/v1/parcels", json=parcel).json()
             opened = courier.post(f"/api/v1/parcels/{announced['id']}/deposit").json()
             cid = opened["door"]["compartment_id"]
+            # a token set in the environment is used, and not printed
+            assert "simulator token" in "\n".join(lines)
+            assert "from LOCKER_SIM_TOKEN" in "\n".join(lines)
+            assert "the demo's own sim token" not in "\n".join(lines)
+            hands = {"Authorization": "Bearer the demo's own sim token"}
             for hand in ("put", "close"):
-                assert httpx.post(f"{base}/api/v1/sim/doors/{cid}/{hand}").status_code == 200
+                put = httpx.post(f"{base}/api/v1/sim/doors/{cid}/{hand}", headers=hands)
+                assert put.status_code == 200
             pin = courier.post(f"/api/v1/parcels/{announced['id']}/confirm").json()["code"]["pin"]
             courier.close()
             wait_until(lambda: len(server.mailbox.to("ada@example.org")) >= 2)

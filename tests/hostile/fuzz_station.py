@@ -31,6 +31,7 @@ ROLE_BY_TAG = {
     "staff": "staff",
     "accounts": "admin",
     "notifications": "admin",
+    "simulator": "staff",  # the simulated doors: staff (or the simulator's own token)
 }
 WRONG_ROLE = {"courier": "staff", "staff": "courier", "admin": "courier", None: "courier"}
 ROLES = {"admin": Role.ADMIN, "staff": Role.STAFF, "courier": Role.COURIER}

@@ -77,10 +77,13 @@ class Ledger:
 
 
 class Client:
-    def __init__(self, base_url: str, ledger: Ledger, token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, ledger: Ledger, token: str | None = None, *, hands: str = ""
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=60)
         self.ledger = ledger
+        self.hands_headers = {"Authorization": f"Bearer {hands}"}  # staff: the sim's hands
 
     def call(self, what: str, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
         t0 = time.perf_counter()
@@ -94,9 +97,14 @@ class Client:
         return response
 
     def hands(self, compartment_id: int, *moves: str) -> None:
-        """The person at the door: the simulator's API (no account needed)."""
+        """The person at the door: the simulator's API (staff may use it)."""
         for move in moves:
-            done = self.call("sim", "POST", f"/api/v1/sim/doors/{compartment_id}/{move}")
+            done = self.call(
+                "sim",
+                "POST",
+                f"/api/v1/sim/doors/{compartment_id}/{move}",
+                headers=self.hands_headers,
+            )
             if done is None or done.status_code != 200:
                 self.ledger.odd(f"sim {move} {compartment_id}: {done and done.text}")
 
@@ -116,7 +124,7 @@ class Run:
 
 def courier(run: Run, token: str, seed: int) -> None:
     rng = random.Random(seed)
-    me = Client(run.base_url, run.ledger, token)
+    me = Client(run.base_url, run.ledger, token, hands=run.staff)
     n = 0
     while run.going():
         n += 1
@@ -152,7 +160,7 @@ def courier(run: Run, token: str, seed: int) -> None:
 
 def customer(run: Run, seed: int) -> None:
     rng = random.Random(seed)
-    me = Client(run.base_url, run.ledger)
+    me = Client(run.base_url, run.ledger, hands=run.staff)
     while run.going():
         if rng.randrange(WRONG_EVERY) == 0:
             wrong = "".join(rng.choice("0123456789") for _ in range(10))

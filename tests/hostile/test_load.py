@@ -110,7 +110,11 @@ def test_fifty_clients_for_a_minute_lose_no_parcel_and_open_no_door_twice(
         loaded = run_clients(
             station.base_url, station.couriers, station.staff, clients=CLIENTS, seconds=SECONDS
         )
-        doors = httpx.get(f"{station.base_url}/api/v1/sim/doors", timeout=60).json()
+        doors = httpx.get(
+            f"{station.base_url}/api/v1/sim/doors",
+            headers={"Authorization": f"Bearer {station.staff}"},
+            timeout=60,
+        ).json()
         station.stop()
     print()
     print(report(f"baseline, {BASELINE_CLIENTS} clients", baseline, BASELINE_SECONDS))

@@ -19,6 +19,7 @@ from locker.errors import (
     InvalidTransition,
     NoFreeCompartment,
     ParcelNotDetected,
+    ReasonRequired,
     StationMisconfigured,
     TooManyAttempts,
 )
@@ -439,7 +440,7 @@ def test_every_fitting_door_standing_open_is_said_so(
 
 
 def test_staff_door_needs_a_reason_and_is_audited(station: Station, locks: InMemoryLocks) -> None:
-    with pytest.raises(InvalidTransition, match="reason"):
+    with pytest.raises(ReasonRequired, match="reason"):
         staff.open_door(station, actor="staff:eva", compartment_id=3, reason=" ")
     assert staff.open_door(station, actor="staff:eva", compartment_id=3, reason="cleaning").opened
     with station.db.read() as session:

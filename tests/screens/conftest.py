@@ -89,6 +89,12 @@ class Screens:
         page.wait_for_url(f"**{screen}")
         return page
 
+    def sim(self) -> Page:
+        """The simulator's screen: for staff only, so signed in on the maintenance one first."""
+        page = self.signed_in("/staff", "staff")
+        page.goto("/sim")
+        return page
+
     def close(self) -> None:
         for context in self.contexts:
             context.close()

@@ -36,7 +36,7 @@ def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser:
             expect(courier.locator("#work")).to_contain_text("Waiting for the door")
 
             # at the station (the simulator's screen), the parcel goes in and the door shuts
-            sim = screens.open("/sim")
+            sim = screens.sim()
             sim.click(f"#sim-door-{compartment}")
             expect(sim.locator("#sim-door h2")).to_have_text(f"Compartment {compartment}")
             sim.click("#sim-put")

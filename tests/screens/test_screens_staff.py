@@ -66,7 +66,7 @@ def test_expired_parcels_doors_faults_and_health(tmp_path: Path, browser: Browse
             expect(staff.locator("table.audit")).to_contain_text("customer at the counter")
 
             # a closed door's latch sticks (injected on /sim): it does not open, shows as faulty
-            sim = screens.open("/sim")
+            sim = screens.sim()
             sim.click("#sim-door-7")
             sim.select_option("#sim-fault", "stuck_latch")
             sim.click("#sim-inject")
