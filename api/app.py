@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -16,7 +17,7 @@ from api.background import Background
 from api.body_limit import BodyLimit
 from api.context import StationContext
 from api.metrics import Metrics
-from api.routes import accounts, couriers, customers, kiosks, notifications, sim, staff, system
+from api.routes import accounts, couriers, customers, kiosks, notifications, staff, system
 from locker import queries
 from locker.alerts import open_alerts
 from locker.handover import CodeHandover
@@ -25,7 +26,9 @@ from locker.notify.senders import SmtpMailer, WebhookPoster
 from locker.settings import Settings
 from locker.station import Station
 from locker.tables import Parcel
-from sim.station import SimStation
+
+if TYPE_CHECKING:
+    from sim.station import SimStation
 
 DESCRIPTION = """
 The pickup station's API. **Couriers** sign in for a bearer token and deposit parcels;
@@ -116,7 +119,9 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit)
     for module in (customers, couriers, staff, accounts, kiosks, notifications, system):
         app.include_router(module.router)
-    if ctx.sim is not None:
+    if ctx.sim is not None:  # the simulator's hands, loaded only on a simulated station
+        from api.routes import sim
+
         app.include_router(sim.router)
     openapi_errors.declare(app)
     screens.install(app, ctx)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 import drivers.cli
-import sim.cli
 from api.accounts_cli import courier_app, kiosk_app, staff_app
 from api.serve import serve
 from locker.cli import db_app, layout_app
@@ -18,4 +17,17 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(courier_app, name="courier")
 app.add_typer(kiosk_app, name="kiosk")
 app.add_typer(drivers.cli.app, name="hw")
-app.command("sim", help=sim.cli.sim.__doc__)(sim.cli.sim)
+
+
+@app.command(
+    "sim",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sim_command(ctx: typer.Context) -> None:
+    """Serve a simulated bus of lock boards (`locker sim --help` for its options)."""
+    import sim.cli  # the simulator is loaded only when it is asked for
+
+    simulator = typer.Typer(add_completion=False)
+    simulator.command()(sim.cli.sim)
+    simulator(args=ctx.args, prog_name="locker sim")

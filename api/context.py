@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -12,7 +13,9 @@ from locker.handover import CodeHandover
 from locker.notify.notifier import Notifier
 from locker.settings import Settings
 from locker.station import Station
-from sim.station import SimStation
+
+if TYPE_CHECKING:
+    from sim.station import SimStation
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from drivers.station_locks import SerialLocks
 from locker.layout import SIM_PORT
@@ -18,7 +19,9 @@ from locker.settings import Settings
 from locker.startup import check_station_database, open_station, station_layout
 from locker.station import Station
 from locker.station_lock import station_lock
-from sim.station import SimStation
+
+if TYPE_CHECKING:
+    from sim.station import SimStation
 
 
 @dataclass
@@ -44,6 +47,8 @@ def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[
         sim = None
         ports: dict[str, str] = {}
         if force_sim or any(bus.port == SIM_PORT for bus in layout.buses):
+            from sim.station import SimStation  # loaded only for a simulated bus
+
             sim = SimStation(layout, every_bus=force_sim)
             ports = stack.enter_context(sim.serve())
         locks = stack.enter_context(SerialLocks(layout, ports))

@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import locker
+from tests.api.test_locker_command import LOCKER
+
 NOT_AT_START = {"alembic", "mako", "qrcode", "cryptography"}
 
 PROBE = """
@@ -20,7 +23,8 @@ from api.runtime import running_station
 from api.threaded import served
 from locker.settings import Settings
 
-settings = Settings(data_dir=Path(sys.argv[1]), _env_file=None)
+layout = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+settings = Settings(data_dir=Path(sys.argv[1]), layout=layout, _env_file=None)
 with running_station(settings) as runtime:
     ctx = make_context(runtime.station, settings, sim_station=runtime.sim)
     with served(create_app(ctx)) as base_url:
@@ -29,9 +33,9 @@ with running_station(settings) as runtime:
 """
 
 
-def _loaded_at_start(data_dir: Path) -> set[str]:
+def _loaded_at_start(data_dir: Path, layout: Path | None = None) -> set[str]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(data_dir)],
+        [sys.executable, "-c", PROBE, str(data_dir), *([str(layout)] if layout else [])],
         capture_output=True,
         text=True,
         check=True,
@@ -46,3 +50,27 @@ def test_a_start_on_an_existing_station_loads_only_what_serving_needs(tmp_path: 
     again = _loaded_at_start(tmp_path / "var")  # at the newest migration already
     assert not again & NOT_AT_START, sorted(again & NOT_AT_START)
     assert {"fastapi", "sqlalchemy", "serial"} <= again  # it did start and serve
+
+
+def test_a_station_on_real_boards_does_not_load_the_simulator(tmp_path: Path) -> None:
+    """The boards here are the simulator in another process, on TCP as a Kerong BU box
+    is: to the station they are hardware, so it has no reason to load ``sim``."""
+    boards = subprocess.Popen(
+        [*LOCKER, "sim", "--tcp", "127.0.0.1:0", "--boards", "2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert boards.stdout is not None
+        url = boards.stdout.readline().split(": ", 1)[1].strip()
+        demo = (Path(locker.__file__).parent / "demo_layout.toml").read_text()
+        layout = tmp_path / "layout.toml"
+        layout.write_text(demo.replace('port = "sim"', f'port = "{url}"'))
+        _loaded_at_start(tmp_path / "var", layout)  # new: migrated
+        again = _loaded_at_start(tmp_path / "var", layout)
+    finally:
+        boards.terminate()
+        boards.wait(timeout=10)
+    assert "sim" not in again
+    assert not again & NOT_AT_START
+    assert "drivers" in again
