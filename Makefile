@@ -30,7 +30,13 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(VENV)/.installed-dev $(CHROMIUM)
+# The fleet's engines, from Debian: the tests start them in temporary folders on loopback.
+ENGINES := /usr/sbin/mosquitto /usr/bin/mosquitto_passwd /usr/lib/postgresql/15/bin/initdb
+$(ENGINES):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients postgresql
+
+test: $(VENV)/.installed-dev $(CHROMIUM) $(ENGINES)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -1,0 +1,176 @@
+"""The messages between a station and its fleet hub, over an MQTT 5 broker.
+
+Topics, for a station named ``S`` (its broker user may write only its own):
+
+- ``lps/v1/S/evt``   station → hub, QoS 1: :class:`Event`, one per change, in ``seq`` order
+- ``lps/v1/S/state`` station → hub, QoS 1, retained: :class:`Presence` (birth on connect;
+  the broker publishes the station's will, ``online: false``, when it drops)
+- ``lps/v1/S/snap``  station → hub, QoS 1: :class:`Snapshot`, on request or after a gap
+- ``lps/v1/S/res``   station → hub, QoS 1: :class:`CommandResult`
+- ``lps/v1/S/cmd``   hub → station, QoS 1: :class:`Command` (only the hub's user may write)
+
+Hub workers subscribe with ``$share/hub/lps/v1/+/…`` so several share the load. Every
+payload is JSON (UTF-8) of the pydantic model below. Nothing here carries a PIN or a QR
+token: pickup codes never leave the station by this way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ROOT = "lps/v1"
+SHARE_GROUP = "hub"
+STATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # also the broker user: st-<name>
+Kind = Literal["evt", "state", "snap", "res", "cmd"]
+UP: tuple[Kind, ...] = ("evt", "state", "snap", "res")  # what a station may write
+
+
+def topic(station: str, kind: Kind) -> str:
+    return f"{ROOT}/{station}/{kind}"
+
+
+def shared(kind: Kind) -> str:
+    """What hub workers subscribe to: every station's ``kind``, shared between them."""
+    return f"$share/{SHARE_GROUP}/{ROOT}/+/{kind}"
+
+
+def station_of(topic_name: str) -> tuple[str, str]:
+    """``(station, kind)`` of a topic, or ValueError for a topic outside ours."""
+    parts = topic_name.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != ROOT or not STATION_NAME.fullmatch(parts[2]):
+        raise ValueError(f"not a station topic: {topic_name!r}")
+    return parts[2], parts[3]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def payload(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+EventType = Literal[
+    "parcel",  # a parcel's state (data: ParcelFacts fields)
+    "door",  # a door operation's outcome (compartment_id, purpose, outcome)
+    "alert.raised",  # kind, compartment_id, detail
+    "alert.cleared",  # kind, compartment_id
+    "compartment",  # compartment_id, size, state (free, occupied, reserved, out_of_service, …)
+    "capacity",  # free: {size: count}; accessible_free: {size: count}
+    "bus",  # health: {bus id: {counter: value}}
+]
+
+
+class Event(_Message):
+    """One change on the station, with a stable id and the station's own sequence number
+    (1, 2, 3, … without gaps: a gap tells the hub it missed some)."""
+
+    id: str = Field(min_length=32, max_length=32)  # uuid4 hex
+    station: str
+    seq: int = Field(ge=1)
+    at: datetime
+    type: EventType
+    data: dict[str, Any]
+
+
+class Presence(_Message):
+    station: str
+    online: bool
+    at: datetime | None = None  # None in the will (the broker sends it, not the station)
+    boot: str = ""  # one id per start of the station process
+    last_seq: int = 0  # the newest event it has written (sent or not)
+    layout: dict[str, Any] | None = None  # the front, for drawing it on the hub
+
+
+class ParcelFacts(_Message):
+    id: int
+    tracking_number: str
+    carrier: str
+    state: str
+    size: str
+    compartment_id: int | None
+    deadline: datetime | None
+    accessible: bool = False
+
+
+class CompartmentFacts(_Message):
+    id: int
+    size: str
+    state: str
+
+
+class AlertFacts(_Message):
+    kind: str
+    compartment_id: int | None
+    detail: str
+    raised_at: datetime
+
+
+class Snapshot(_Message):
+    """The whole state the hub may know (no codes), as of event ``last_seq``."""
+
+    station: str
+    at: datetime
+    last_seq: int
+    compartments: list[CompartmentFacts]
+    parcels: list[ParcelFacts]  # the live ones: announced, reserved, stored, expired
+    alerts: list[AlertFacts]
+    capacity: dict[str, int]
+    bus: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+CommandType = Literal[
+    "announce",  # tracking_number, carrier, size, recipient_name, recipient_email?, …
+    "extend",  # parcel_id or tracking_number, until
+    "out_of_service",  # compartment_id, reason
+    "back_in_service",  # compartment_id, note
+    "revoke_courier",  # name
+    "snapshot",  # no args
+    "resend",  # from_seq: the events from there on again
+]
+
+
+class Command(_Message):
+    """An order from the hub. Never one that opens a door: there is no such type."""
+
+    id: str = Field(min_length=8, max_length=64)
+    station: str
+    type: CommandType
+    args: dict[str, Any] = Field(default_factory=dict)
+    issued_at: datetime
+    by: str = ""  # the hub account that gave it, for the station's audit log
+    sig: str = ""  # HMAC-SHA256 (hex) of the rest, under the station's command key
+
+    def signed(self, key: bytes) -> Command:
+        return self.model_copy(update={"sig": command_signature(self, key)})
+
+    def verify(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.sig, command_signature(self, key))
+
+
+def command_signature(command: Command, key: bytes) -> str:
+    body = command.model_dump(mode="json", exclude={"sig"})
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+
+
+class Problem(_Message):
+    code: str
+    detail: str
+
+
+class CommandResult(_Message):
+    """The station's answer to a command; a replayed command gets the first answer again."""
+
+    command_id: str
+    station: str
+    ok: bool
+    result: dict[str, Any] = Field(default_factory=dict)
+    problem: Problem | None = None
+    at: datetime
