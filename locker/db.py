@@ -36,11 +36,16 @@ class Database:
         )
         sa.event.listen(self.engine, "connect", _on_connect)
         sa.event.listen(self.engine, "begin", _on_begin)
+        # With a fleet hub: a locker.uplink.capture.Capture, given to every write session,
+        # which then records the hub's events in the same transaction as each change.
+        self.capture: object | None = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that holds the write lock from its first statement; commits on exit."""
         with Session(self.engine, expire_on_commit=False) as session:
+            if self.capture is not None:
+                session.info["capture"] = self.capture
             session.connection(execution_options={"locker_write": True})
             yield session
             session.commit()

@@ -261,6 +261,10 @@ class OutboxEvent(SQLModel, table=True):
     detail: str = ""  # JSON: what the messages need that the parcel row may lose later
     sealed: str | None = None  # the pickup code, encrypted; erased once it was delivered
     expanded: bool = Field(default=False, index=True)  # its deliveries exist
+    # For the fleet hub (only when the station has one): the event's stable id and the
+    # station's own sequence number, 1, 2, 3, … without gaps (see locker.uplink.capture).
+    hub_seq: int | None = Field(default=None, unique=True)
+    uid: str | None = Field(default=None, unique=True, max_length=32)
 
 
 class Delivery(SQLModel, table=True):
@@ -304,3 +308,23 @@ class ReturnCode(SQLModel, table=True):
     expires_at: datetime = _when(nullable=False)
     used_at: datetime | None = _when()
     parcel_id: int | None = Field(default=None, foreign_key="parcel.id")
+
+
+class HubCommand(SQLModel, table=True):
+    """A command of the fleet hub, applied once: a replay gets this first answer again."""
+
+    __tablename__ = "hub_command"
+
+    id: str = Field(primary_key=True, max_length=64)
+    type: str
+    received_at: datetime = _when(nullable=False)
+    result: str  # the CommandResult's JSON, as it was sent
+
+
+class UplinkState(SQLModel, table=True):
+    """How far the broker has acknowledged the station's events (one row)."""
+
+    __tablename__ = "uplink_state"
+
+    id: int = Field(default=1, primary_key=True)
+    acked_seq: int = 0

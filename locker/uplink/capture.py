@@ -1,0 +1,163 @@
+"""Events for the fleet hub, captured from the station's own write transactions.
+
+When the station has a hub, every write session carries a :class:`Capture`. After each
+flush it looks at what the flush changed (parcels, alerts, compartments, door operations)
+and writes one outbox event per change **in the same transaction**, with a fresh id and
+the next number of the station's sequence: a change and its event are committed together
+or not at all, and the numbers have no gaps because every writer holds SQLite's write
+lock (``BEGIN IMMEDIATE``) while it numbers. When free capacity changed, a ``capacity``
+event follows. Without a hub nothing is captured and the station runs as before.
+
+No recipient's name, address or code is put in an event: the hub needs the parcel's
+state, not the person.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import UOWTransaction
+from sqlmodel import Session, col, select
+
+from locker.layout import Layout
+from locker.station import free_compartments, utcnow
+from locker.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel
+
+HUB_EVENT = "hub."  # outbox events for the hub are named hub.<type>; the notifier skips them
+PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What the capture needs to know of the station: its name and its layout."""
+
+    station: str
+    layout: Layout
+
+
+def parcel_facts(parcel: Parcel) -> dict[str, Any]:
+    return {
+        "id": parcel.id,
+        "tracking_number": parcel.tracking_number,
+        "carrier": parcel.carrier,
+        "state": parcel.state.value,
+        "size": parcel.size.value if parcel.size else None,
+        "compartment_id": parcel.compartment_id,
+        "deadline": parcel.deadline.isoformat() if parcel.deadline else None,
+        "accessible": parcel.needs_accessible,
+    }
+
+
+def capacity(session: Session, layout: Layout) -> dict[str, dict[str, int]]:
+    """Free compartments per size (and those of them that are accessible)."""
+    free = free_compartments(session, layout)
+    return {
+        "free": dict(sorted(Counter(spec.size.value for spec in free).items())),
+        "accessible_free": dict(
+            sorted(Counter(spec.size.value for spec in free if spec.accessible).items())
+        ),
+    }
+
+
+def next_seq(session: Session) -> int:
+    newest = session.exec(select(sa.func.max(OutboxEvent.hub_seq))).one()
+    return int(newest or 0) + 1
+
+
+def last_hub_event(session: Session, kind: str) -> dict[str, Any] | None:
+    row = session.exec(
+        select(OutboxEvent.detail)
+        .where(OutboxEvent.event == HUB_EVENT + kind, col(OutboxEvent.hub_seq).is_not(None))
+        .order_by(col(OutboxEvent.hub_seq).desc())
+        .limit(1)
+    ).first()
+    return json.loads(row) if row else None
+
+
+def record_hub_event(session: Session, kind: str, data: Mapping[str, Any], *, now: datetime) -> int:
+    """Write one hub event in the caller's transaction; its sequence number.
+
+    Inserted with a statement of its own, so it can be written while a flush is under way
+    (from the capture) as well as from any write transaction (bus health)."""
+    seq = next_seq(session)
+    session.connection().execute(
+        sa.insert(OutboxEvent.__table__).values(  # type: ignore[attr-defined]
+            at=now,
+            event=HUB_EVENT + kind,
+            detail=json.dumps(dict(data), sort_keys=True, default=str),
+            expanded=True,  # nobody is to be told by mail or webhook
+            hub_seq=seq,
+            uid=uuid.uuid4().hex,
+        )
+    )
+    return seq
+
+
+def _changed(obj: object, fields: Iterable[str]) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
+    """The hub events of one flush, in a stable order."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for obj in [*session.new, *session.dirty]:
+        new = obj in session.new
+        if isinstance(obj, Parcel) and (new or _changed(obj, PARCEL_FIELDS)):
+            found.append(("parcel", parcel_facts(obj)))
+        elif isinstance(obj, Alert):
+            facts = {"kind": obj.kind.value, "compartment_id": obj.compartment_id}
+            if new:
+                found.append(("alert.raised", {**facts, "detail": obj.detail}))
+            elif obj.cleared_at is not None and _changed(obj, ("cleared_at",)):
+                found.append(("alert.cleared", facts))
+        elif isinstance(obj, Compartment) and (new or _changed(obj, ("condition",))):
+            found.append(
+                ("compartment", {"compartment_id": obj.id, "condition": obj.condition.value})
+            )
+        elif isinstance(obj, DoorOp) and obj.outcome is not None and _changed(obj, ("outcome",)):
+            found.append(
+                (
+                    "door",
+                    {
+                        "compartment_id": obj.compartment_id,
+                        "purpose": obj.purpose.value,
+                        "outcome": obj.outcome,
+                    },
+                )
+            )
+    order = {"compartment": 0, "parcel": 1, "door": 2, "alert.raised": 3, "alert.cleared": 4}
+    return sorted(
+        found,
+        key=lambda item: (order[item[0]], item[1].get("id") or item[1].get("compartment_id") or 0),
+    )
+
+
+def _after_flush(session: OrmSession, _context: UOWTransaction) -> None:
+    capture = session.info.get("capture")
+    if not isinstance(capture, Capture):
+        return
+    changes = _changes(session)
+    if not changes:
+        return
+    assert isinstance(session, Session)
+    now = utcnow()
+    with session.no_autoflush:
+        for kind, data in changes:
+            record_hub_event(session, kind, data, now=now)
+        if any(kind in ("parcel", "compartment", "door") for kind, _ in changes):
+            free = capacity(session, capture.layout)
+            if last_hub_event(session, "capacity") != free:
+                record_hub_event(session, "capacity", free, now=now)
+
+
+event.listen(OrmSession, "after_flush", _after_flush)
