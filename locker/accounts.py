@@ -408,6 +408,17 @@ def deactivate(station: Station, *, account_id: int, actor: str) -> None:
         record(session, actor=actor, action="account.deactivated", now=now, detail=account.name)
 
 
+def revoke_courier(station: Station, *, name: str, actor: str) -> None:
+    """End every token and session of a courier account (it stays, and may sign in again)."""
+    now = station.now()
+    with station.db.write() as session:
+        account = session.exec(select(Account).where(Account.name == name)).first()
+        if account is None or account.role is not Role.COURIER or account.id is None:
+            raise NotFound("courier", name)
+        _sign_out_everywhere(session, account.id, now)
+        record(session, actor=actor, action="courier.revoked", now=now, detail=name)
+
+
 def reset_password(station: Station, *, name: str, actor: str) -> str:
     """A new one-time password for an account (its tokens and sessions end); returned once."""
     password = secrets.token_urlsafe(12)

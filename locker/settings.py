@@ -17,6 +17,7 @@ from locker.attempts import AttemptPolicy
 from locker.backups import BackupPolicy
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
 from locker.station import Policy
+from locker.uplink.messages import STATION_NAME
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,16 @@ class Settings(BaseSettings):
     attempts_max_delay_s: float = Field(default=3600, gt=0)
     attempts_station_per_hour: int = Field(default=60, ge=1)  # network clients together
     attempts_kiosk_max_delay_s: float = Field(default=60, gt=0)  # a paired kiosk's longest wait
+    # A fleet hub (all four set, or the station runs alone as ever): this station's name
+    # on the hub, the MQTT broker, its user and password (from `locker hub station add`),
+    # and the key the hub signs its commands with (hex).
+    hub_station: str = ""
+    mqtt_host: str = ""
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_user: str = ""
+    mqtt_password: str = ""
+    hub_command_key: str = ""
+    mqtt_keepalive_s: int = Field(default=30, ge=2, le=3600)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     poll_s: float = Field(default=0.5, gt=0)  # door watcher: seconds between reads
@@ -99,6 +110,22 @@ class Settings(BaseSettings):
             raise ValueError("LOCKER_SHOP_WEBHOOK_SECRET is needed to sign the shop's webhook")
         return self
 
+    @model_validator(mode="after")
+    def _hub_is_whole(self) -> Settings:
+        if not (self.hub_station or self.mqtt_host):
+            return self
+        if not (self.hub_station and self.mqtt_host):
+            raise ValueError("a fleet hub needs both LOCKER_HUB_STATION and LOCKER_MQTT_HOST")
+        if STATION_NAME.fullmatch(self.hub_station) is None:
+            raise ValueError("LOCKER_HUB_STATION: lower-case letters, digits and dashes, up to 40")
+        try:
+            key = bytes.fromhex(self.hub_command_key)
+        except ValueError as exc:
+            raise ValueError("LOCKER_HUB_COMMAND_KEY must be hex") from exc
+        if len(key) < 16:
+            raise ValueError("LOCKER_HUB_COMMAND_KEY is needed (hex; `locker hub station add`)")
+        return self
+
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "station.db"
@@ -117,6 +144,10 @@ class Settings(BaseSettings):
             every=timedelta(hours=self.backup_every_hours),
             keep=self.backup_keep,
         )
+
+    @property
+    def hub_enabled(self) -> bool:
+        return bool(self.hub_station and self.mqtt_host)
 
     def policy(self) -> Policy:
         return Policy(

@@ -16,6 +16,7 @@ from locker.locks import Locks
 from locker.settings import Settings
 from locker.station import Station, sync_layout, utcnow
 from locker.tables import PickupCodeRow, ReturnCode
+from locker.uplink.capture import Capture
 
 
 def station_layout(settings: Settings) -> Layout:
@@ -76,6 +77,8 @@ def open_station(
             hasher=CodeHasher(load_or_create_key(settings.key_path)),
             policy=settings.policy(),
         )
+        if settings.hub_enabled:  # from here on every change also becomes a hub event
+            db.capture = Capture(settings.hub_station, station.layout)
         sync_layout(station)
     except BaseException:
         db.close()

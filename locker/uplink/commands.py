@@ -1,0 +1,199 @@
+"""Commands from the fleet hub, applied once each, with a clear answer.
+
+The station stays the master of its doors: no command type opens one (there is none in
+:mod:`locker.uplink.messages`), and every command goes through the same services and
+checks as the maintenance screen's actions. A command must carry the hub's signature
+under the station's command key and name this station. Its result is stored with its id:
+a command delivered again (QoS 1 may, and a hub may resend) gets the first answer again
+and changes nothing. A command that names a compartment or parcel the station does not
+have, or asks what the parcel's state forbids, is refused with the domain's own code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlmodel import col, select
+
+from locker import accounts
+from locker.audit import record
+from locker.errors import DomainError
+from locker.services import deposit, staff
+from locker.services.deposit import ParcelInput
+from locker.station import Station
+from locker.tables import HubCommand, Parcel
+from locker.types import ParcelState, SizeClass
+from locker.uplink.messages import Command, CommandResult, Problem
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AnnounceArgs(_Args):
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+    recipient_name: str = Field(min_length=1, max_length=200)
+    recipient_email: str | None = Field(default=None, max_length=200)
+    recipient_phone: str | None = Field(default=None, max_length=40)
+    recipient_language: str = Field(default="en", pattern="^(en|de)$")
+    size: SizeClass | None = None
+    accessible: bool = False
+
+
+class ExtendArgs(_Args):
+    parcel_id: int = Field(ge=1)
+    until: datetime
+
+
+class OutOfServiceArgs(_Args):
+    compartment_id: int = Field(ge=1)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class BackInServiceArgs(_Args):
+    compartment_id: int = Field(ge=1)
+    note: str = Field(default="", max_length=200)
+
+
+class RevokeArgs(_Args):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class NoArgs(_Args):
+    pass
+
+
+class ResendArgs(_Args):
+    from_seq: int = Field(ge=1)
+
+
+LIVE = (ParcelState.ANNOUNCED, ParcelState.RESERVED, ParcelState.STORED, ParcelState.EXPIRED)
+Effect = Callable[[Station, str, Any], dict[str, Any]]
+
+
+def _announce(station: Station, actor: str, a: AnnounceArgs) -> dict[str, Any]:
+    """A parcel announced; the same carrier's tracking number still live is that parcel
+    (a command replayed after a crash between its effect and its stored answer)."""
+    with station.db.read() as session:
+        live = session.exec(
+            select(Parcel.id).where(
+                Parcel.carrier == a.carrier,
+                Parcel.tracking_number == a.tracking_number,
+                col(Parcel.state).in_(LIVE),
+            )
+        ).first()
+    if live is not None:
+        return {"parcel_id": live, "already": True}
+    parcel = ParcelInput(
+        carrier=a.carrier,
+        tracking_number=a.tracking_number,
+        recipient_name=a.recipient_name,
+        recipient_email=a.recipient_email,
+        recipient_phone=a.recipient_phone,
+        recipient_language=a.recipient_language,
+        size=a.size,
+        needs_accessible=a.accessible,
+    )
+    return {"parcel_id": deposit.announce(station, actor=actor, parcel=parcel)}
+
+
+def _extend(station: Station, actor: str, a: ExtendArgs) -> dict[str, Any]:
+    staff.extend_deadline(station, actor=actor, parcel_id=a.parcel_id, until=a.until)
+    return {"parcel_id": a.parcel_id, "until": a.until.isoformat()}
+
+
+def _out(station: Station, actor: str, a: OutOfServiceArgs) -> dict[str, Any]:
+    staff.set_out_of_service(station, actor=actor, compartment_id=a.compartment_id, reason=a.reason)
+    return {"compartment_id": a.compartment_id}
+
+
+def _back(station: Station, actor: str, a: BackInServiceArgs) -> dict[str, Any]:
+    staff.clear_fault(station, actor=actor, compartment_id=a.compartment_id, note=a.note)
+    return {"compartment_id": a.compartment_id}
+
+
+def _revoke(station: Station, actor: str, a: RevokeArgs) -> dict[str, Any]:
+    accounts.revoke_courier(station, name=a.name, actor=actor)
+    return {"name": a.name}
+
+
+# What each command does on the station; snapshot and resend are answered by the uplink
+# (they send, they change nothing), so here they only need valid arguments.
+EFFECTS: dict[str, tuple[type[_Args], Effect | None]] = {
+    "announce": (AnnounceArgs, _announce),
+    "extend": (ExtendArgs, _extend),
+    "out_of_service": (OutOfServiceArgs, _out),
+    "back_in_service": (BackInServiceArgs, _back),
+    "revoke_courier": (RevokeArgs, _revoke),
+    "snapshot": (NoArgs, None),
+    "resend": (ResendArgs, None),
+}
+
+
+def _result(command: Command, station_name: str, now: datetime, **fields: Any) -> CommandResult:
+    return CommandResult(command_id=command.id, station=station_name, at=now, **fields)
+
+
+def refused(
+    command: Command, station_name: str, now: datetime, code: str, detail: str
+) -> CommandResult:
+    return _result(command, station_name, now, ok=False, problem=Problem(code=code, detail=detail))
+
+
+def _outcome(answer: CommandResult) -> str:
+    return "ok" if answer.ok or answer.problem is None else answer.problem.code
+
+
+def apply(station: Station, station_name: str, key: bytes, command: Command) -> CommandResult:
+    """Apply ``command`` once (see the module's text); its result, to send back."""
+    now = station.now()
+    if command.station != station_name:
+        return refused(command, station_name, now, "wrong_station", f"this is {station_name}")
+    if not command.verify(key):
+        return refused(command, station_name, now, "bad_signature", "not signed by the hub")
+    with station.db.read() as session:
+        done = session.get(HubCommand, command.id)
+    if done is not None:
+        return CommandResult.model_validate_json(done.result)
+    kind, effect = EFFECTS[command.type]
+    actor = f"hub:{command.by or 'hub'}"
+    try:
+        args = kind.model_validate(command.args)
+        answer = (
+            _result(command, station_name, now, ok=True, result=effect(station, actor, args))
+            if effect is not None
+            else _result(command, station_name, now, ok=True)
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "args"
+        answer = refused(command, station_name, now, "invalid_request", f"{where}: {first['msg']}")
+    except DomainError as exc:
+        answer = refused(command, station_name, now, exc.code, exc.message)
+    if command.type in ("snapshot", "resend"):
+        return answer  # asked again, answered again: they change nothing
+    # Stored after the effect, in a transaction of its own (the services keep their own):
+    # a crash between the two applies it again on the replay, which every effect bears
+    # (announce finds its parcel, the others set what is already set or refuse plainly).
+    with station.db.write() as session:
+        if session.get(HubCommand, command.id) is None:
+            session.add(
+                HubCommand(
+                    id=command.id,
+                    type=command.type,
+                    received_at=now,
+                    result=answer.model_dump_json(),
+                )
+            )
+            record(
+                session,
+                actor=actor,
+                action=f"hub.{command.type}",
+                now=now,
+                detail=f"{command.id}: {_outcome(answer)}",
+            )
+    return answer
