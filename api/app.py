@@ -13,7 +13,7 @@ from sqlmodel import col, func, select
 from api import openapi_errors, problems, screens
 from api.background import Background
 from api.body_limit import BodyLimit
-from api.context import StationContext
+from api.context import BoardHealth, StationContext, no_boards
 from api.metrics import Metrics
 from api.routes import accounts, couriers, customers, notifications, sim, staff, system
 from locker import queries
@@ -62,6 +62,7 @@ def make_context(
     settings: Settings,
     *,
     bus_health: Callable[[], Mapping[str, Mapping[str, int]]] | None = None,
+    board_health: Callable[[], BoardHealth] | None = None,
     sim_station: SimStation | None = None,
 ) -> StationContext:
     health = bus_health or (lambda: {})
@@ -76,6 +77,7 @@ def make_context(
             station, notify, SmtpMailer(notify.smtp) if notify.smtp else None, WebhookPoster()
         ),
         sim=sim_station,
+        board_health=board_health or no_boards,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -13,6 +13,12 @@ from locker.notify.notifier import Notifier
 from locker.settings import Settings
 from locker.station import Station
 from sim.station import SimStation
+
+BoardHealth = Mapping[str, Sequence[Mapping[str, object]]]  # bus id -> BoardFailures.as_dict()
+
+
+def no_boards() -> BoardHealth:
+    return {}
 
 
 @dataclass
@@ -25,6 +31,7 @@ class StationContext:
     notifier: Notifier
     sim: SimStation | None = None
     silent_buses: set[str] | None = None  # buses the door watcher's last read missed
+    board_health: Callable[[], BoardHealth] = no_boards  # how each board's failed reads ended
 
 
 def context(request: Request) -> StationContext:
