@@ -233,7 +233,7 @@ class BoardBase(abc.ABC):
         try:
             value = read()
         except (NoAnswer, BadFrame) as exc:
-            self._failures.failed(exc.attempts)
+            self._failures.failed(exc.attempts, exc.tries)
             raise
         self._failures.answered()
         return value

@@ -270,8 +270,8 @@ class LockBus:
                 f"no valid answer to {frame.hex(' ')} on {self.url} after {retries + 1} attempt(s)"
             )
             if problem is FailureKind.SILENCE:
-                raise NoAnswer(what, failures)
-            raise BadFrame(what, failures)
+                raise NoAnswer(what, failures, retries + 1)
+            raise BadFrame(what, failures, retries + 1)
 
     def _attempt(
         self,

@@ -117,6 +117,8 @@ class BoardFailures:
     last: tuple[FailureKind, ...] = ()
     failed_reads: Mapping[FailureKind, int] = field(default_factory=dict)
     answered_since: bool = False
+    last_tries: int = 0  # attempts the last failed read made (more than ``last`` lists
+    #                      when the board refused some)
 
     @property
     def last_kind(self) -> FailureKind | None:
@@ -125,7 +127,7 @@ class BoardFailures:
 
     def describe(self) -> str:
         """``bad checksum (3 of 3 tries)`` for the last failed read, ``""`` if none failed."""
-        return describe(self.last) if self.last else ""
+        return describe(self.last, self.last_tries or None) if self.last else ""
 
     def as_dict(self) -> dict[str, object]:
         """Plain values for JSON: kinds by their ``value``."""
@@ -146,16 +148,19 @@ class FailureLog:
         self._lock = threading.Lock()
         self._address = address
         self._last: tuple[FailureKind, ...] = ()
+        self._tries = 0
         self._reads: Counter[FailureKind] = Counter()
         self._answered_since = False
 
-    def failed(self, attempts: Iterable[FailureKind]) -> None:
-        """A read got no answer; ``attempts`` says how each try ended (empty: unknown)."""
+    def failed(self, attempts: Iterable[FailureKind], tries: int | None = None) -> None:
+        """A read got no answer; ``attempts`` says how each failed try ended (empty:
+        unknown), ``tries`` how many were made (default: as many)."""
         attempts = tuple(attempts)
         if not attempts:
             return
         with self._lock:
             self._last = attempts
+            self._tries = len(attempts) if tries is None else tries
             self._reads[summarize(attempts)[0][0]] += 1
             self._answered_since = False
 
@@ -167,4 +172,6 @@ class FailureLog:
 
     def snapshot(self) -> BoardFailures:
         with self._lock:
-            return BoardFailures(self._address, self._last, dict(self._reads), self._answered_since)
+            return BoardFailures(
+                self._address, self._last, dict(self._reads), self._answered_since, self._tries
+            )

@@ -40,11 +40,16 @@ class _NoValidAnswer(BusError):
 
     :param attempts: the :class:`FailureKind` of every failed attempt, in order (empty when
         the error does not come from the bus, e.g. a frame decoded by hand).
+    :param tries: attempts made in all (default: as many as ``attempts``; more when the
+        board refused some, CU12 ASK 0x14).
     """
 
-    def __init__(self, message: str, attempts: Iterable[FailureKind] = ()) -> None:
+    def __init__(
+        self, message: str, attempts: Iterable[FailureKind] = (), tries: int | None = None
+    ) -> None:
         super().__init__(message)
         self.attempts: tuple[FailureKind, ...] = tuple(attempts)
+        self.tries = len(self.attempts) if tries is None else tries
 
     @property
     def kind(self) -> FailureKind | None:
@@ -53,7 +58,7 @@ class _NoValidAnswer(BusError):
 
     def describe(self) -> str:
         """``bad checksum (3 of 3 tries)``, or ``no answer`` if the attempts are unknown."""
-        return describe(self.attempts)
+        return describe(self.attempts, self.tries)
 
 
 class NoAnswer(_NoValidAnswer, TimeoutError):

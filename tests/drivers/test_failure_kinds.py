@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from drivers.bus import LockBus
-from drivers.counters import FailureKind
+from drivers.counters import FailureKind, describe
 from drivers.errors import BadFrame, NoAnswer
 from drivers.kerong_cu16 import CMD_STATUS, Cu16Board, Cu16Request
 from sim.faults import Fault
@@ -166,3 +166,11 @@ def test_hw_pulse_says_how_the_board_did_not_answer(make_sim: Callable[..., Serv
     assert done.stderr == (
         f"error: board 1: no answer — torn frame (3 of 3 tries) on {served.url}\n"
     )
+
+
+def test_tries_the_board_refused_still_count_among_the_tries() -> None:
+    """A CU12 that answers ASK 0x14 (our request arrived damaged) refuses a try: that try
+    is no failure kind, but the count of tries says it was made."""
+    error = NoAnswer("no valid answer", [FailureKind.SILENCE], tries=3)
+    assert error.describe() == "silence (1 of 3 tries)"
+    assert describe([FailureKind.TORN_FRAME]) == "torn frame (1 of 1 try)"
