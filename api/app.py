@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 from api import openapi_errors, problems, screens
 from api.background import Background
 from api.body_limit import BodyLimit
-from api.context import StationContext
+from api.context import BoardHealth, StationContext, no_boards
 from api.metrics import Metrics
 from api.routes import accounts, couriers, customers, kiosks, notifications, staff, system
 from locker import queries
@@ -70,6 +70,7 @@ def make_context(
     settings: Settings,
     *,
     bus_health: Callable[[], Mapping[str, Mapping[str, int]]] | None = None,
+    board_health: Callable[[], BoardHealth] | None = None,
     sim_station: SimStation | None = None,
     sim_token: str | None = None,
 ) -> StationContext:
@@ -87,6 +88,7 @@ def make_context(
         ),
         sim=sim_station,
         sim_token=sim_token or settings.sim_token.get_secret_value() or new_sim_token(),
+        board_health=board_health or no_boards,
     )
 
 

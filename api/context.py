@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,12 @@ from locker.station import Station
 if TYPE_CHECKING:
     from sim.station import SimStation
 
+BoardHealth = Mapping[str, Sequence[Mapping[str, object]]]  # bus id -> BoardFailures.as_dict()
+
+
+def no_boards() -> BoardHealth:
+    return {}
+
 
 @dataclass
 class StationContext:
@@ -29,6 +35,7 @@ class StationContext:
     sim: SimStation | None = None
     silent_buses: set[str] | None = None  # buses the door watcher's last read missed
     sim_token: str = ""  # opens /api/v1/sim as a bearer token (like a staff session does)
+    board_health: Callable[[], BoardHealth] = no_boards  # how each board's failed reads ended
 
 
 def context(request: Request) -> StationContext:

@@ -332,9 +332,30 @@ class HealthOut(BaseModel):
     open_alerts: int
 
 
+FailureKindOut = Literal["bad_checksum", "torn_frame", "silence"]
+
+
+class BoardHealthOut(BaseModel):
+    """How one board's failed reads ended (drivers.counters.BoardFailures)."""
+
+    address: int
+    last_failure: FailureKindOut | None = Field(
+        description="the kind that dominated the last read that got no answer: a whole frame "
+        "with a wrong checksum, bytes but no whole frame, or not one byte; null if none failed"
+    )
+    last_failure_detail: str | None = Field(
+        description="e.g. 'bad checksum (3 of 3 tries)'", examples=["bad checksum (3 of 3 tries)"]
+    )
+    answered_since: bool = Field(description="a read succeeded after the last failure")
+    failed_reads: dict[FailureKindOut, int] = Field(
+        description="reads that got no answer since the station started, by kind"
+    )
+
+
 class BusHealthOut(BaseModel):
     bus: str
     counters: dict[str, int]
+    boards: list[BoardHealthOut] = []
 
 
 class SimDoorOut(BaseModel):

@@ -64,6 +64,9 @@ def serve(
                 runtime.station,
                 settings,
                 bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
+                board_health=lambda: {
+                    k: [b.as_dict() for b in v] for k, v in runtime.locks.board_health().items()
+                },
                 sim_station=runtime.sim,
                 sim_token=sim_token,
             )

@@ -15,8 +15,8 @@ import abc
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar, Self
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 from drivers.board import (
     ENGAGED_HIGH,
@@ -26,6 +26,7 @@ from drivers.board import (
     RawStatus,
     UnlockResult,
 )
+from drivers.counters import BoardFailures, FailureKind, FailureLog
 from drivers.errors import BadFrame, BoardRefused, BusError, NoAnswer
 from locker import crashpoints
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from locker.layout import Board
 
 _LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Pulses at most per unlock: the second only after a fresh read showed the hook still
 # engaged (lock-protocol.md §8 "Retries", §10).
@@ -87,6 +90,7 @@ class BoardBase(abc.ABC):
         self._unlocking: Mapping[int, threading.Lock] = {
             n: threading.Lock() for n in range(1, self.LOCKS + 1)
         }
+        self._failures = FailureLog(address)
 
     @classmethod
     def from_layout(
@@ -121,7 +125,11 @@ class BoardBase(abc.ABC):
 
     def status(self) -> BoardStatus:
         """Read every lock of the board in one exchange."""
-        return self.decode_status(self._read_raw())
+        return self.decode_status(self._noted(self._read_raw))
+
+    def failures(self) -> BoardFailures:
+        """How this board's failed reads ended (silence, torn frame, bad checksum)."""
+        return self._failures.snapshot()
 
     def unlock(self, lock: int) -> UnlockResult:
         """Pulse ``lock`` and report what a fresh read shows after the pulse.
@@ -137,14 +145,14 @@ class BoardBase(abc.ABC):
 
     def query_pulse(self) -> int:
         """Ask the board for its pulse time (ms) and remember it for ``unlock``."""
-        self.pulse_ms = self._query_pulse()
+        self.pulse_ms = self._noted(self._query_pulse)
         return self.pulse_ms
 
     def set_pulse(self, ms: int) -> int:
         """Store a new pulse time (ms) on the board; return what the board reports."""
         if ms < 0:
             raise ValueError("pulse time must not be negative")
-        self.pulse_ms = self._set_pulse(ms)
+        self.pulse_ms = self._noted(lambda: self._set_pulse(ms))
         return self.pulse_ms
 
     def decode_status(self, raw: RawStatus) -> BoardStatus:
@@ -164,14 +172,23 @@ class BoardBase(abc.ABC):
         """Read several boards of this type on one bus; boards that did not answer are missing.
 
         Uses the protocol's whole-bus request where it has one, else one read per board.
+        A board left out has how the attempts ended noted in its :meth:`failures` (on a
+        whole-bus read, the attempts are the bus's: a checksum failure in one is put down
+        to every board that did not answer).
         """
         wanted = {b.address: b for b in boards}
         if cls.HAS_BUS_READ and len(wanted) > 1:
+            attempts: list[FailureKind] = []
             try:
-                raw = cls._read_bus_raw(bus, sorted(wanted))
+                raw = cls._read_bus_raw(bus, sorted(wanted), attempts)
             except BusError as exc:
                 _LOGGER.warning("whole-bus read on %s failed: %s", bus.url, exc)
                 return {}
+            for address, board in wanted.items():
+                if address in raw:
+                    board._failures.answered()
+                else:
+                    board._failures.failed(attempts)
             return {a: wanted[a].decode_status(r) for a, r in raw.items() if a in wanted}
         result: dict[int, BoardStatus] = {}
         for address, board in wanted.items():
@@ -201,10 +218,25 @@ class BoardBase(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def _read_bus_raw(cls, bus: LockBus, addresses: Sequence[int]) -> dict[int, RawStatus]:
-        """Read several boards of this type at once; used when ``HAS_BUS_READ``."""
+    def _read_bus_raw(
+        cls, bus: LockBus, addresses: Sequence[int], failures: list[FailureKind]
+    ) -> dict[int, RawStatus]:
+        """Read several boards of this type at once; used when ``HAS_BUS_READ``.
+
+        ``failures`` gets how every attempt that missed a board ended (``LockBus.gather``).
+        """
 
     # -- internals ----------------------------------------------------------------
+
+    def _noted(self, read: Callable[[], T]) -> T:
+        """Run one request to this board and note in :meth:`failures` how it ended."""
+        try:
+            value = read()
+        except (NoAnswer, BadFrame) as exc:
+            self._failures.failed(exc.attempts, exc.tries)
+            raise
+        self._failures.answered()
+        return value
 
     def _check_lock(self, lock: int) -> None:
         if not 1 <= lock <= self.LOCKS:

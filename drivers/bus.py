@@ -13,10 +13,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
-from enum import Enum
 from typing import Any, TypeVar
 
-from drivers.counters import BusCounters, Tally
+from drivers.counters import ATTEMPT_COUNTER, BusCounters, FailureKind, Tally
 from drivers.errors import BadFrame, BoardRefused, NoAnswer
 from drivers.framing import DecoderStats, FrameRule, StreamDecoder
 from drivers.port import PORT_ERRORS, Port
@@ -33,13 +32,6 @@ DEFAULT_TIMEOUT_S = 0.2  # answer deadline after the request's last byte; public
 DEFAULT_RETRIES = 2  # extra attempts for an idempotent read (§8 "Retries": 2-3)
 REOPEN_AFTER_S = 1.0  # a broken port is reopened at most this often
 STALE_LIMIT = 4096  # stale input read (and counted) before a request; more is flushed unread
-
-
-class _Problem(Enum):
-    """Why an attempt ended without a full answer."""
-
-    SILENCE = "silence"  # nothing (or nothing more) arrived: NoAnswer
-    BAD_BYTES = "bad_bytes"  # garbage, broken or foreign frames arrived: BadFrame
 
 
 class LockBus:
@@ -141,8 +133,9 @@ class LockBus:
             retry (reads only)      if the deadline passes, or only bad frames came:
                                     count, flush input, send again (at most ``retries``)
 
-        :raises NoAnswer: nothing valid came in any attempt.
+        :raises NoAnswer: nothing valid came in any attempt (the last one heard nothing).
         :raises BadFrame: bytes came, but no valid answer (checksum, length, wrong answer).
+            Either error's ``attempts`` says how each try ended (:class:`FailureKind`).
         :raises BoardRefused: the board answered "no".
         :raises PortUnavailable: the port is missing or broke (it is reopened later).
         """
@@ -164,6 +157,7 @@ class LockBus:
             self.retries if retries is None else retries,
             quiet_after_s,
             True,
+            [],
         )
         return found[0]
 
@@ -176,6 +170,7 @@ class LockBus:
         expect: int,
         reply_bytes: int,
         retries: int | None = None,
+        failures: list[FailureKind] | None = None,
     ) -> dict[K, T]:
         """Send a request many boards answer (a broadcast); collect answers by key.
 
@@ -183,6 +178,8 @@ class LockBus:
         plus the wire time of ``expect × reply_bytes``). A missing answer leads to a
         retry (answers already in are kept; a later one replaces an earlier one).
         Returns what came, possibly nothing: a board that is silent is not an error here.
+        ``failures`` (if given) gets the :class:`FailureKind` of every attempt that ended
+        without all the answers, so a caller can say why a board is missing.
 
         :raises BoardRefused: a board answered "no".
         :raises PortUnavailable: the port is missing or broke.
@@ -205,6 +202,7 @@ class LockBus:
             self.retries if retries is None else retries,
             0.0,
             False,
+            [] if failures is None else failures,
         )
         return found
 
@@ -239,8 +237,9 @@ class LockBus:
         retries: int,
         quiet_after_s: float,
         required: bool,
+        failures: list[FailureKind],
     ) -> None:
-        problem: _Problem | BoardRefused = _Problem.SILENCE
+        problem: FailureKind | BoardRefused = FailureKind.SILENCE
         with self._line:
             self._wait_quiet()
             self._count(requests=1)
@@ -253,12 +252,14 @@ class LockBus:
                     if done():
                         return
                     if not isinstance(problem, BoardRefused):
-                        self._count(timeouts=1)
+                        failures.append(problem)
+                        self._tally.add(**{"timeouts": 1, ATTEMPT_COUNTER[problem]: 1})
                     _LOGGER.debug(
-                        "%s: attempt %d for %s ended without a full answer",
+                        "%s: attempt %d for %s ended without a full answer: %s",
                         self.url,
                         attempt + 1,
                         frame.hex(" "),
+                        problem if isinstance(problem, BoardRefused) else problem.text,
                     )
             finally:
                 self._quiet_until = time.monotonic() + quiet_after_s
@@ -268,7 +269,9 @@ class LockBus:
             what = (
                 f"no valid answer to {frame.hex(' ')} on {self.url} after {retries + 1} attempt(s)"
             )
-            raise BadFrame(what) if problem is _Problem.BAD_BYTES else NoAnswer(what)
+            if problem is FailureKind.SILENCE:
+                raise NoAnswer(what, failures, retries + 1)
+            raise BadFrame(what, failures, retries + 1)
 
     def _attempt(
         self,
@@ -278,8 +281,14 @@ class LockBus:
         take: Callable[[bytes], bool],
         done: Callable[[], bool],
         reply_bytes: int,
-    ) -> _Problem | BoardRefused:
-        """One try: flush, write, read until done or the deadline; say what went wrong."""
+    ) -> FailureKind | BoardRefused:
+        """One try: flush, write, read until done or the deadline; say what went wrong.
+
+        What went wrong is judged on what this attempt received (stale bytes from before
+        the request do not count): a checksum failure is a :attr:`FailureKind.BAD_CHECKSUM`,
+        any other bytes that made no answer a :attr:`FailureKind.TORN_FRAME`, nothing at all
+        :attr:`FailureKind.SILENCE`. The value is meaningless when ``done()`` is true.
+        """
         decoder = StreamDecoder(rule, max_buffer=4 * rule.max_length)
         unexpected = False
         try:
@@ -321,9 +330,11 @@ class LockBus:
         finally:
             self._add_decoder(decoder.stats, decoder.pending())
         stats = decoder.stats
-        if unexpected or stats.checksum_errors or stats.malformed or decoder.pending():
-            return _Problem.BAD_BYTES
-        return _Problem.SILENCE if not stats.dropped_bytes else _Problem.BAD_BYTES
+        if stats.checksum_errors:
+            return FailureKind.BAD_CHECKSUM
+        if unexpected or stats.malformed or stats.dropped_bytes or decoder.pending():
+            return FailureKind.TORN_FRAME
+        return FailureKind.SILENCE
 
     def _discard_stale(self, port: Any) -> None:
         """Throw away what came in since the last exchange (a late answer, line noise,

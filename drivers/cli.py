@@ -8,7 +8,12 @@ Output is meant for people *and* programs, so its shape is fixed:
 * ``open`` prints ``board lock hook pulses`` and one line: address, lock,
   ``released``/``engaged``/``unknown`` (the hook after the pulse), pulses sent.
 * ``pulse`` prints ``board pulse_ms`` and one line.
-* Errors go to stderr as one line starting with ``error: ``.
+* Errors go to stderr as one line starting with ``error: ``. A board that gave no answer
+  is reported with how the tries ended, for the installer to tell wiring from noise:
+  ``error: board 0: no answer — bad checksum (3 of 3 tries) on /dev/ttyUSB0``; the kinds
+  are ``silence`` (not a byte: address, power, A/B swapped), ``torn frame`` (bytes but no
+  whole frame: baud, termination, a second master) and ``bad checksum`` (a whole frame
+  with a wrong sum: noise, ground).
 
 Exit status: 0 success; 1 no answer (port missing, board silent, only bad frames);
 3 the board answered but the lock stayed engaged or the board refused; 2 usage error.
@@ -24,7 +29,7 @@ import typer
 from drivers.base import BoardBase
 from drivers.board import POLARITIES, BoardStatus
 from drivers.bus import DEFAULT_BAUD, LockBus
-from drivers.errors import BoardRefused, BusError, PortUnavailable
+from drivers.errors import BadFrame, BoardRefused, BusError, NoAnswer, PortUnavailable
 from drivers.registry import BOARD_TYPES, board_class
 
 EXIT_NO_ANSWER = 1
@@ -115,6 +120,7 @@ def status(
     probe = _board(
         port, board_type, board if board is not None else 0, baud, timeout_ms, hook_polarity
     )
+    candidates: list[BoardBase] = []
     try:
         probe.bus.open()
         if board is not None:
@@ -125,12 +131,15 @@ def status(
             statuses = list(cls.read_bus(probe.bus, candidates).values())
     except PortUnavailable as exc:
         _fail(str(exc))
+    except (NoAnswer, BadFrame) as exc:  # only with --board
+        _fail(f"board {board}: no answer — {exc.describe()} on {port}")
     except BusError as exc:
         _fail(f"board {board} did not answer on {port}: {exc}")  # only with --board
     finally:
         probe.bus.close()
     if not statuses:
-        _fail(f"no {board_type} board answered on {port}")
+        how = candidates[0].failures().describe() if candidates else ""
+        _fail(f"no {board_type} board answered on {port}" + (f" — {how}" if how else ""))
     typer.echo("board lock hook item")
     for found in sorted(statuses, key=lambda s: s.address):
         _print_status(found)
@@ -183,7 +192,8 @@ def open_lock(
     typer.echo("board lock hook pulses")
     typer.echo(f"{board} {lock} {hook} {result.pulses}")
     if result.released is None:
-        _fail(f"board {board} did not answer the read-back after the pulse on {port}")
+        how = driver.failures().describe() or "no answer"
+        _fail(f"board {board}: no answer to the read-back after the pulse — {how} on {port}")
     if not result.released:
         _fail(f"lock {lock} of board {board} still reads engaged", EXIT_REFUSED)
 
@@ -215,6 +225,8 @@ def pulse(
         _fail(f"board {board} refused: {exc}", EXIT_REFUSED)
     except PortUnavailable as exc:
         _fail(str(exc))
+    except (NoAnswer, BadFrame) as exc:
+        _fail(f"board {board}: no answer — {exc.describe()} on {port}")
     except BusError as exc:
         _fail(f"board {board} did not answer on {port}: {exc}")
     finally:

@@ -20,6 +20,7 @@ from typing import ClassVar
 from drivers.base import BoardBase
 from drivers.board import RawStatus
 from drivers.bus import LockBus
+from drivers.counters import FailureKind
 from drivers.errors import BadFrame, BoardRefused
 from drivers.framing import ETX, NOT_A_FRAME, STX, Verdict
 
@@ -217,7 +218,9 @@ class Cu12Board(BoardBase):
         return frame.pulse_ms  # the answer carries no data: the board took what was sent
 
     @classmethod
-    def _read_bus_raw(cls, bus: LockBus, addresses: Sequence[int]) -> dict[int, RawStatus]:
+    def _read_bus_raw(
+        cls, bus: LockBus, addresses: Sequence[int], failures: list[FailureKind]
+    ) -> dict[int, RawStatus]:
         wanted = frozenset(addresses)
 
         def accept(raw: bytes) -> tuple[int, RawStatus] | None:
@@ -233,4 +236,5 @@ class Cu12Board(BoardBase):
             accept,
             expect=len(wanted),
             reply_bytes=HEADER_LENGTH + 2,
+            failures=failures,
         )

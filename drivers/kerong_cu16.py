@@ -22,6 +22,7 @@ from typing import ClassVar
 from drivers.base import BoardBase
 from drivers.board import RawStatus
 from drivers.bus import LockBus
+from drivers.counters import FailureKind
 from drivers.errors import BadFrame
 from drivers.framing import ETX, NOT_A_FRAME, STX, Verdict
 
@@ -282,7 +283,9 @@ class Cu16Board(BoardBase):
         return reply.pulse_ms
 
     @classmethod
-    def _read_bus_raw(cls, bus: LockBus, addresses: Sequence[int]) -> dict[int, RawStatus]:
+    def _read_bus_raw(
+        cls, bus: LockBus, addresses: Sequence[int], failures: list[FailureKind]
+    ) -> dict[int, RawStatus]:
         wanted = frozenset(addresses)
 
         def accept(raw: bytes) -> tuple[int, RawStatus] | None:
@@ -297,4 +300,5 @@ class Cu16Board(BoardBase):
             accept,
             expect=len(wanted),
             reply_bytes=REPLY_LENGTH,
+            failures=failures,
         )

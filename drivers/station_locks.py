@@ -15,7 +15,7 @@ from types import TracebackType
 from drivers.base import BoardBase
 from drivers.board import BoardStatus
 from drivers.bus import DEFAULT_RETRIES, LockBus
-from drivers.counters import BusCounters
+from drivers.counters import BoardFailures, BusCounters
 from drivers.errors import BoardRefused, BusError
 from drivers.registry import board_class, check_layout
 from locker.layout import SIM_PORT, CompartmentSpec, Layout, LayoutError
@@ -135,6 +135,14 @@ class SerialLocks:
     def health(self) -> dict[str, BusCounters]:
         """Error and traffic counters per bus id, for the maintenance screen."""
         return {bus_id: bus.counters() for bus_id, bus in self._buses.items()}
+
+    def board_health(self) -> dict[str, list[BoardFailures]]:
+        """How the failed reads of every board ended (silence, torn frame, bad checksum),
+        per bus id, boards in address order: what a technician needs when commissioning."""
+        found: dict[str, list[BoardFailures]] = {bus_id: [] for bus_id in self._buses}
+        for (bus_id, _address), board in sorted(self._boards.items()):
+            found[bus_id].append(board.failures())
+        return found
 
     def close(self) -> None:
         """Close every port."""

@@ -14,6 +14,7 @@ from api.schemas import (
     MAX_ID,
     AlertOut,
     AuditOut,
+    BoardHealthOut,
     BusHealthOut,
     CodeOut,
     CompartmentDetailOut,
@@ -293,8 +294,14 @@ def alerts(who: Staff, ctx: Ctx) -> list[AlertOut]:
 
 @router.get("/health/buses")
 def bus_health(who: Staff, ctx: Ctx) -> list[BusHealthOut]:
-    """Traffic and error counters of every lock-board bus since the station started."""
+    """Traffic and error counters of every lock-board bus since the station started, and
+    per board how its failed reads ended (silence, torn frame, bad checksum)."""
+    boards = ctx.board_health()
     return [
-        BusHealthOut(bus=bus, counters=dict(counters))
+        BusHealthOut(
+            bus=bus,
+            counters=dict(counters),
+            boards=[BoardHealthOut.model_validate(b) for b in boards.get(bus, ())],
+        )
         for bus, counters in sorted(ctx.bus_health().items())
     ]

@@ -420,6 +420,7 @@ def health(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
         states=bus_states(ctx),
         counters=counters,
         names=names,
+        boards=ctx.board_health(),
         alerts=alerts,
         deliveries=deliveries,
         delivery_counts={str(k): v for k, v in delivery_counts.items()},

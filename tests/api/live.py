@@ -103,6 +103,9 @@ def live_station(
             runtime.station,
             config,
             bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
+            board_health=lambda: {
+                k: [b.as_dict() for b in v] for k, v in runtime.locks.board_health().items()
+            },
             sim_station=runtime.sim,
         )
         with served(create_app(ctx, background=background)) as base_url:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from locker.services import staff as staff_service
 from sim.faults import Fault
@@ -488,6 +489,42 @@ def test_bus_health_counters(tmp_path: Path) -> None:
         live.sim.inject(11, Fault.CORRUPT_BYTE, count=1)
         ok(staff.post(f"{API}/compartments/11/open", json={"reason": "test"}))
         assert counters()["checksum_errors"] == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind", "text"),
+    [
+        (Fault.CORRUPT_BYTE, "bad_checksum", "bad checksum"),
+        (Fault.TRUNCATED, "torn_frame", "torn frame"),
+        (Fault.NO_ANSWER, "silence", "silence"),
+    ],
+    ids=["bad checksum", "torn frame", "silence"],
+)
+def test_bus_health_says_how_a_board_did_not_answer(
+    tmp_path: Path, fault: Fault, kind: str, text: str
+) -> None:
+    with live_station(tmp_path, background=False) as live, live.client("staff") as staff:
+        boards = ok(staff.get(f"{API}/health/buses"))[0]["boards"]
+        assert [(b["address"], b["last_failure"]) for b in boards] == [(0, None), (1, None)]
+
+        live.sim.inject(11, fault)  # board 1 answers badly (or not at all) from now on
+        door = staff.post(f"{API}/compartments/11/open", json={"reason": "commissioning"})
+        assert door.status_code != 500
+        assert live.sim.pulses(11) == 1  # the unlock was not repeated blindly
+        bus = ok(staff.get(f"{API}/health/buses"))[0]
+        board0, board1 = bus["boards"]
+        assert board0["last_failure"] is None
+        assert board1["last_failure"] == kind
+        assert board1["last_failure_detail"] == f"{text} (3 of 3 tries)"
+        assert board1["answered_since"] is False
+        assert board1["failed_reads"][kind] >= 1
+        assert bus["counters"][f"attempts_{'silent' if kind == 'silence' else kind}"] >= 3
+
+        live.sim.repair(11)
+        ok(staff.post(f"{API}/compartments/12/open", json={"reason": "commissioning"}))
+        board1 = ok(staff.get(f"{API}/health/buses"))[0]["boards"][1]
+        assert board1["last_failure"] == kind
+        assert board1["answered_since"] is True
 
 
 def test_healthz_and_metrics_after_some_activity(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import string
 
 from api.screens.i18n import TEXTS, Words, pick_language
 from api.screens.render import PACKAGE
+from drivers.counters import FailureKind
 from locker.front import locate
 from locker.layout import demo_layout
 from locker.types import CompartmentState, ParcelState
@@ -42,6 +43,7 @@ def test_every_key_the_screens_use_is_in_the_catalogue() -> None:
         "parcel_": [s.value for s in ParcelState],
         "sim_hand_": ["open", "close", "put", "take"],
         "where_": ["top", "bottom", "middle"],
+        "fail_": [k.value for k in FailureKind],
     }
     assert prefixes <= set(made), prefixes - set(made)
     for prefix, values in made.items():

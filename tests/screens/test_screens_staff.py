@@ -11,6 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect
 
 from locker.services import staff as staff_service
+from sim.faults import Fault
 from tests.api.live import live_station
 from tests.screens.conftest import Screens, no_script_errors, shot
 from tests.screens.test_screens_kiosk import stored_parcel
@@ -143,5 +144,38 @@ def test_a_parcel_by_its_dimensions_and_a_stuck_door(tmp_path: Path, browser: Br
                 re.compile("state-occupied")
             )
             no_script_errors(courier)
+        finally:
+            screens.close()
+
+
+def test_the_health_page_says_how_a_board_did_not_answer(tmp_path: Path, browser: Browser) -> None:
+    with live_station(tmp_path, background=False) as live:
+        screens = Screens(browser, live)
+        try:
+            staff = screens.signed_in("/staff", "staff")
+            staff.goto("/staff/health")
+            rows = staff.locator("table.boards tbody tr")
+            expect(rows).to_have_count(2)
+            expect(rows.nth(1)).to_have_attribute("data-last-failure", "")
+
+            live.sim.inject(11, Fault.CORRUPT_BYTE)  # board 1's answers fail their checksum
+            live.runtime.locks.read()  # what the door watcher does: one whole-bus read
+            staff.reload()
+            board1 = staff.locator("table.boards tr[data-board='1']")
+            expect(board1).to_have_attribute("data-last-failure", "bad_checksum")
+            expect(board1).to_contain_text("bad checksum (3 of 3 tries)")
+            expect(staff.locator("table.boards tr[data-board='0']")).to_have_attribute(
+                "data-last-failure", ""
+            )
+
+            live.sim.repair(11)
+            live.sim.inject(11, Fault.TRUNCATED)  # now its answers are cut short
+            live.runtime.locks.read()
+            staff.reload()
+            expect(board1).to_have_attribute("data-last-failure", "torn_frame")
+            expect(board1).to_contain_text("torn frame (3 of 3 tries)")
+            expect(board1).to_contain_text("bad checksum: 1 · torn frame: 1")
+            shot(staff, "staff-health-boards")
+            no_script_errors(staff)
         finally:
             screens.close()
