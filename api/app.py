@@ -105,9 +105,18 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
         jobs = Background(ctx)
         if background:
             jobs.start()
+        uplink = None
+        if ctx.settings.hub_enabled:  # a fleet hub: the MQTT client, loaded only then
+            from api.uplink import Uplink
+
+            uplink = Uplink(ctx)
+            uplink.start()
+            app.state.uplink = uplink
         try:
             yield
         finally:
+            if uplink is not None:
+                uplink.stop()
             await jobs.stop()
 
     app = FastAPIOffline(  # /docs served from the package, not a CDN: the station may be offline

@@ -1,0 +1,297 @@
+"""The station's MQTT client to its fleet hub (paho-mqtt, MQTT 5): the adapter between the
+broker and :mod:`locker.uplink`, which knows no MQTT.
+
+- **Events up:** read from the outbox after the broker's acknowledged point and published
+  with QoS 1, in order, a window at a time. The point moves only when the broker has
+  acknowledged (PUBACK) an unbroken run, so after any outage or crash everything from the
+  first unconfirmed event is sent again (the hub stores each once, by its number).
+- **Presence:** a retained birth message on every connect (with the newest sequence number,
+  so the hub sees at once what it misses), and a retained will the broker publishes if the
+  station drops without saying goodbye.
+- **Commands down:** parsed, applied once by :func:`locker.uplink.commands.apply` on a
+  thread of their own, answered on ``res``. No command opens a door.
+- The session is persistent (clean start off, a day's expiry), so a command sent while the
+  station was away is delivered when it is back.
+
+paho calls back from its own network thread; the callbacks only hand things over through
+queues, so no lock is ever held across a call into paho.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+import uuid
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from pydantic import ValidationError
+
+from api.context import StationContext
+from locker.uplink import commands, outgoing
+from locker.uplink.capture import record_hub_event
+from locker.uplink.messages import Command, Presence, topic
+from locker.uplink.snapshot import snapshot
+
+_LOG = logging.getLogger(__name__)
+WINDOW = 100  # events published and not yet acknowledged, at most
+SESSION_EXPIRY_S = 24 * 3600  # the broker keeps the station's session (and commands) a day
+BUS_EVERY_S = 300.0  # bus health goes up at most this often (when it changed)
+
+
+class Uplink:
+    """One station's connection to the hub's broker; :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, ctx: StationContext) -> None:
+        settings = ctx.settings
+        self.ctx = ctx
+        self.station = ctx.station
+        self.name = settings.hub_station
+        self.key = bytes.fromhex(settings.hub_command_key)
+        self.boot = uuid.uuid4().hex
+        self.counts = {"published": 0, "acked": 0, "refused": 0, "bad_commands": 0}
+        self._settings = settings
+        self._acks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[Command | None] = queue.SimpleQueue()
+        self._restart = threading.Event()  # connected again: resend from the acked point
+        self._resend_from: int | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._threads: list[threading.Thread] = []
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"st-{self.name}",
+            protocol=mqtt.MQTTv5,
+        )
+        if settings.mqtt_user:
+            client.username_pw_set(settings.mqtt_user, settings.mqtt_password)
+        client.will_set(
+            topic(self.name, "state"),
+            Presence(station=self.name, online=False, boot=self.boot).payload(),
+            qos=1,
+            retain=True,
+        )
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        self._client = client
+
+    # --- life ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        connect.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(
+            self._settings.mqtt_host,
+            self._settings.mqtt_port,
+            keepalive=self._settings.mqtt_keepalive_s,
+            clean_start=False,
+            properties=connect,
+        )
+        self._client.loop_start()
+        for target, name in ((self._send_loop, "uplink-send"), (self._command_loop, "uplink-cmd")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Say goodbye (offline, retained), then leave; the will is not sent after this."""
+        self._stop.set()
+        self._wake.set()
+        self._commands.put(None)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self._connected.is_set():
+            info = self._client.publish(
+                topic(self.name, "state"),
+                Presence(
+                    station=self.name, online=False, at=self.station.now(), boot=self.boot
+                ).payload(),
+                qos=1,
+                retain=True,
+            )
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout=5)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def poke(self) -> None:
+        """New events may be waiting (the sender also looks by itself twice a second)."""
+        self._wake.set()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    # --- paho's callbacks (network thread: hand over, never block) ------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        _flags: Any,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            _LOG.error("uplink: the broker refused the station: %s", reason)
+            return
+        birth = Presence(
+            station=self.name,
+            online=True,
+            at=self.station.now(),
+            boot=self.boot,
+            last_seq=outgoing.newest_seq(self.station),
+            layout={"name": self.station.layout.name},
+        )
+        client.publish(topic(self.name, "state"), birth.payload(), qos=1, retain=True)
+        client.subscribe(topic(self.name, "cmd"), qos=1)
+        self._restart.set()
+        self._connected.set()
+        self._wake.set()
+        _LOG.info("uplink: connected to %s", self._settings.mqtt_host)
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _flags: Any,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            _LOG.warning("uplink: disconnected (%s); reconnecting", reason)
+
+    def _on_publish(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        mid: int,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        self._acks.put((mid, not reason.is_failure))
+        self._wake.set()
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            command = Command.model_validate_json(message.payload)
+        except ValidationError as exc:
+            self.counts["bad_commands"] += 1
+            _LOG.warning("uplink: a command that is not one was dropped: %s", exc.errors()[:1])
+            return
+        self._commands.put(command)
+
+    # --- the sender -----------------------------------------------------------------------
+
+    def _send_loop(self) -> None:
+        inflight: dict[int, int] = {}  # mid -> seq
+        done: set[int] = set()
+        acked = outgoing.acked_seq(self.station)
+        sent = acked
+        bus_sent_at = 0.0
+        last_bus: dict[str, Any] | None = None
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            try:
+                if self._restart.is_set():  # a new connection: from the acked point again
+                    self._restart.clear()
+                    inflight.clear()
+                    done.clear()
+                    acked = outgoing.acked_seq(self.station)
+                    sent = acked
+                if self._resend_from is not None:
+                    sent = min(sent, self._resend_from - 1)
+                    self._resend_from = None
+                acked = self._take_acks(inflight, done, acked)
+                if time.monotonic() - bus_sent_at >= BUS_EVERY_S:
+                    bus_sent_at = time.monotonic()
+                    last_bus = self._record_bus(last_bus)
+                if not self._connected.is_set():
+                    continue
+                room = WINDOW - len(inflight)
+                if room <= 0:
+                    continue
+                for event in outgoing.events_after(self.station, self.name, sent, limit=room):
+                    info = self._client.publish(topic(self.name, "evt"), event.payload(), qos=1)
+                    inflight[info.mid] = event.seq
+                    sent = event.seq
+                    self.counts["published"] += 1
+            except Exception:  # the loop must outlive a bad moment (a locked database)
+                _LOG.exception("uplink: sending failed; trying again")
+                time.sleep(1)
+
+    def _take_acks(self, inflight: dict[int, int], done: set[int], acked: int) -> int:
+        """Move the acknowledged point over every unbroken run the broker confirmed."""
+        while True:
+            try:
+                mid, accepted = self._acks.get_nowait()
+            except queue.Empty:
+                break
+            seq = inflight.pop(mid, None)
+            if seq is None:
+                continue  # from before a reconnect: that event is sent again anyway
+            if accepted:
+                done.add(seq)
+                self.counts["acked"] += 1
+            else:  # the broker would not take it (its ACL): not acknowledged, retried
+                self.counts["refused"] += 1
+                _LOG.error("uplink: the broker refused event %d", seq)
+                self._resend_from = min(self._resend_from or seq, seq)
+        moved = acked
+        while moved + 1 in done:
+            moved += 1
+            done.discard(moved)
+        if moved != acked:
+            outgoing.mark_acked(self.station, moved)
+        return moved
+
+    def _record_bus(self, last: dict[str, Any] | None) -> dict[str, Any] | None:
+        health = {bus: dict(counters) for bus, counters in self.ctx.bus_health().items()}
+        if health and health != last:
+            with self.station.db.write() as session:
+                record_hub_event(session, "bus", {"health": health}, now=self.station.now())
+            return health
+        return last
+
+    # --- commands -------------------------------------------------------------------------
+
+    def _command_loop(self) -> None:
+        while True:
+            command = self._commands.get()
+            if command is None:
+                return
+            try:
+                self._answer(command)
+            except Exception:
+                _LOG.exception("uplink: command %s failed", command.id)
+
+    def _answer(self, command: Command) -> None:
+        result = commands.apply(self.station, self.name, self.key, command)
+        if result.ok and command.type == "snapshot":
+            self._send_snapshot()
+        elif result.ok and command.type == "resend":
+            from_seq = int(command.args["from_seq"])
+            oldest = outgoing.oldest_kept_seq(self.station)
+            if oldest is None or from_seq < oldest:
+                self._send_snapshot()  # pruned already: the whole state instead
+            else:
+                self._resend_from = from_seq
+                self._wake.set()
+        self._client.publish(topic(self.name, "res"), result.payload(), qos=1)
+
+    def _send_snapshot(self) -> None:
+        whole = snapshot(self.station, self.name, bus=self.ctx.bus_health())
+        self._client.publish(topic(self.name, "snap"), whole.payload(), qos=1)
