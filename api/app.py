@@ -18,9 +18,11 @@ from api.metrics import Metrics
 from api.routes import accounts, couriers, customers, notifications, sim, staff, system
 from locker import queries
 from locker.alerts import open_alerts
+from locker.backups import BackupSchedule
 from locker.handover import CodeHandover
 from locker.notify.notifier import Notifier
 from locker.notify.senders import SmtpMailer, WebhookPoster
+from locker.services.backup_watch import BackupWatch
 from locker.settings import Settings
 from locker.station import Station
 from locker.tables import Parcel
@@ -74,6 +76,10 @@ def make_context(
         bus_health=health,
         notifier=Notifier(
             station, notify, SmtpMailer(notify.smtp) if notify.smtp else None, WebhookPoster()
+        ),
+        backups=BackupWatch(
+            station,
+            BackupSchedule(station.db.path, settings.key_path, settings.backups(), station.now),
         ),
         sim=sim_station,
     )

@@ -17,7 +17,6 @@ from datetime import timedelta
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
-from locker.backups import BackupSchedule
 from locker.services import staff
 from locker.services.deposit import Stored
 from locker.services.reconcile import reconcile
@@ -94,12 +93,8 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
                 settled.verdict,
             )
 
-    backups = BackupSchedule(
-        ctx.station.db.path, ctx.settings.key_path, ctx.settings.backups(), ctx.station.now
-    )
-
-    def back_up() -> None:  # logs what it wrote and removed
-        backups.run_if_due()
+    def back_up() -> None:  # logs what it wrote and removed; a failure alerts staff
+        ctx.backups.tick()
 
     return [
         (ctx.settings.poll_s, watch_doors),

@@ -89,6 +89,7 @@ class AlertKind(StrEnum):
     DOOR_LEFT_OPEN = "door_left_open"
     DOOR_FAULT = "door_fault"
     NOTIFICATION_FAILED = "notification_failed"  # a message could not be sent for days
+    BACKUP_FAILED = "backup_failed"  # the last backup could not be written
 
 
 class ParcelKind(StrEnum):
