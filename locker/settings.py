@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     shop_webhook_secret: SecretStr = SecretStr("")
     notify_every_s: float = Field(default=2, gt=0)  # how often the outbox is worked through
     notify_give_up_hours: float = Field(default=72, gt=0)  # then staff are alerted instead
+    # Sent (or given up) notifications are removed with their events after this long.
+    outbox_retention_days: float = Field(default=30, gt=0)
     remind_hours_before: float = Field(default=48, gt=0)  # the first reminder
     last_call_hours_before: float = Field(default=24, gt=0)  # the last one, on the last day
     customer_extend_days: float = Field(default=3, gt=0)  # one extension by link or kiosk

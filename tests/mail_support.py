@@ -25,9 +25,10 @@ class Mailbox:
         self._lock = threading.Lock()
         self._messages: list[EmailMessage] = []
         self.refuse = False  # answer 451 (try again later) to every mail
+        self.refuse_to: set[str] = set()  # and to every mail to one of these
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.refuse:
+        if self.refuse or self.refuse_to & set(envelope.rcpt_tos):
             return "451 Requested action aborted: try again later"
         message = email.message_from_bytes(envelope.content, policy=default)
         assert isinstance(message, EmailMessage)
@@ -39,6 +40,7 @@ class Mailbox:
         with self._lock:
             self._messages.clear()
         self.refuse = False
+        self.refuse_to = set()
 
     @property
     def messages(self) -> list[EmailMessage]:
