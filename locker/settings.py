@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout_s: float = Field(default=10, gt=0)
+    # With starttls/ssl the server's certificate and name are always verified, against
+    # the system's CAs or only those in this PEM file (e.g. the shop's own CA).
+    smtp_ca_file: Path | None = None
     mail_from: str = "pickup-station@localhost"
     staff_email: str = ""  # alerts go here at once
     # The shop's webhook: SMS and push to recipients, alerts to staff (signed JSON).
@@ -86,6 +89,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r} (e.g. UTC, Europe/Berlin)") from exc
         return name
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"{path}: no such CA file (PEM)")
+        return path
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
@@ -135,6 +145,7 @@ class Settings(BaseSettings):
                 password=self.smtp_password.get_secret_value(),
                 timeout_s=self.smtp_timeout_s,
                 sender=self.mail_from,
+                ca_file=str(self.smtp_ca_file or ""),
             )
             if self.smtp_host
             else None

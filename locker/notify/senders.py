@@ -62,19 +62,24 @@ class SmtpMailer:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
 
+    def tls_context(self) -> ssl.SSLContext:
+        """Verifies the server's certificate and its name, against the system's CAs or
+        only those of ``ca_file``."""
+        return ssl.create_default_context(cafile=self.config.ca_file or None)
+
     def send(self, letter: Letter, *, to: str, message_id: str) -> None:
         c = self.config
         mail = email_of(letter, sender=c.sender, to=to, message_id=message_id)
         try:
             if c.tls == "ssl":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    c.host, c.port, timeout=c.timeout_s, context=ssl.create_default_context()
+                    c.host, c.port, timeout=c.timeout_s, context=self.tls_context()
                 )
             else:
                 client = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
             with client:
                 if c.tls == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=self.tls_context())
                 if c.user:
                     client.login(c.user, c.password)
                 client.send_message(mail)
