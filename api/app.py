@@ -22,6 +22,7 @@ from locker.backups import BackupSchedule
 from locker.handover import CodeHandover
 from locker.notify.notifier import Notifier
 from locker.notify.senders import SmtpMailer, WebhookPoster
+from locker.notify.webhook_guard import WebhookGuard
 from locker.services.backup_watch import BackupWatch
 from locker.settings import Settings
 from locker.station import Station
@@ -75,7 +76,10 @@ def make_context(
         metrics=Metrics(health, _gauges(station)),
         bus_health=health,
         notifier=Notifier(
-            station, notify, SmtpMailer(notify.smtp) if notify.smtp else None, WebhookPoster()
+            station,
+            notify,
+            SmtpMailer(notify.smtp) if notify.smtp else None,
+            WebhookPoster(WebhookGuard(settings.webhook_allowed_hosts)),
         ),
         backups=BackupWatch(
             station,

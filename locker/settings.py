@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from locker.attempts import AttemptPolicy
 from locker.backups import BackupPolicy
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
+from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, allow_list
 from locker.station import Policy
 
 
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
     # The shop's webhook: SMS and push to recipients, alerts to staff (signed JSON).
     shop_webhook_url: str = ""
     shop_webhook_secret: SecretStr = SecretStr("")
+    # Webhooks go only to public addresses; these hosts (names or addresses, comma
+    # separated) may be private, e.g. the shop's own server "shop.lan,10.0.0.5".
+    webhook_allow_hosts: str = ""
     notify_every_s: float = Field(default=2, gt=0)  # how often the outbox is worked through
     notify_give_up_hours: float = Field(default=72, gt=0)  # then staff are alerted instead
     # Sent (or given up) notifications are removed with their events after this long.
@@ -102,6 +106,19 @@ class Settings(BaseSettings):
         if self.shop_webhook_url and not self.shop_webhook_secret.get_secret_value():
             raise ValueError("LOCKER_SHOP_WEBHOOK_SECRET is needed to sign the shop's webhook")
         return self
+
+    @model_validator(mode="after")
+    def _webhook_goes_out(self) -> Settings:
+        if self.shop_webhook_url:
+            try:
+                WebhookGuard(self.webhook_allowed_hosts).check_url(self.shop_webhook_url)
+            except WebhookUrlForbidden as exc:
+                raise ValueError(f"LOCKER_SHOP_WEBHOOK_URL: {exc.message}") from exc
+        return self
+
+    @property
+    def webhook_allowed_hosts(self) -> frozenset[str]:
+        return allow_list(self.webhook_allow_hosts)
 
     @property
     def database_path(self) -> Path:
