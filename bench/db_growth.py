@@ -30,6 +30,7 @@ import argparse
 import os
 import random
 import shutil
+import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -269,10 +270,12 @@ def run_real(folder: Path, *, days: int, per_day: int, seed: int = 15) -> Statio
 ACTIVE = "('reserved', 'stored', 'expired')"
 
 
-def _copy_week(db: Database, week: dict[str, tuple[int, int]], k: int) -> None:
+def _copy_week(connection: sqlite3.Connection, week: dict[str, tuple[int, int]], k: int) -> None:
     """Append the ``k``-th copy of the second week's rows, a ``k`` weeks later: new ids (the
     references between them moved alike), times moved, unique codes new. A parcel still
-    waiting at the end of the real run is collected in its copies (its door is free)."""
+    waiting at the end of the real run is collected in its copies (its door is free).
+    The rows come from the real run's own file (attached as ``tpl``): the pruned file
+    has lost them after a month."""
     span = {t: hi - lo + 1 for t, (lo, hi) in week.items()}
     shift = f"'+{7 * k} days'"
 
@@ -283,9 +286,10 @@ def _copy_week(db: Database, week: dict[str, tuple[int, int]], k: int) -> None:
         return f"{column} + {k * span[table]}" if span[table] else column
 
     columns: dict[str, list[str]] = {}
-    with db.engine.begin() as connection:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
         for table in (*GROWING, "code_parcel"):
-            info = connection.exec_driver_sql(f"PRAGMA table_info({table})").all()
+            info = connection.execute(f"PRAGMA table_info({table})").fetchall()
             columns[table] = [row[1] for row in info]
         times = {
             "pickup_code": ("created_at", "expires_at", "used_at"),
@@ -340,15 +344,19 @@ def _copy_week(db: Database, week: dict[str, tuple[int, int]], k: int) -> None:
                 else:
                     out.append(c)
             names = ", ".join(columns[table])
-            connection.exec_driver_sql(
-                f"INSERT INTO {table} ({names}) SELECT {', '.join(out)} FROM {table} "  # noqa: S608
+            connection.execute(
+                f"INSERT INTO {table} ({names}) SELECT {', '.join(out)} FROM tpl.{table} "  # noqa: S608
                 f"WHERE id BETWEEN {lo} AND {hi}"
             )
         lo, hi = week["pickup_code"]
-        connection.exec_driver_sql(
+        connection.execute(
             f"INSERT INTO code_parcel (code_id, parcel_id) SELECT {ref('pickup_code', 'code_id')}, "  # noqa: S608
-            f"{ref('parcel', 'parcel_id')} FROM code_parcel WHERE code_id BETWEEN {lo} AND {hi}"
+            f"{ref('parcel', 'parcel_id')} FROM tpl.code_parcel WHERE code_id BETWEEN {lo} AND {hi}"
         )
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def extend(path: Path, real: Station14, *, days: int, prune_after: timedelta | None) -> Run:
@@ -369,13 +377,18 @@ def extend(path: Path, real: Station14, *, days: int, prune_after: timedelta | N
     notifier = Notifier(station, real.notifier.config, real.edge, real.edge)
     sizes: list[int] = []
     weeks = (days - 14 + 6) // 7
+    copier = sqlite3.connect(path.resolve().as_uri(), uri=True, isolation_level=None)
+    copier.execute(
+        "ATTACH DATABASE ? AS tpl", (f"{real.station.db.path.resolve().as_uri()}?mode=ro",)
+    )
     for k in range(1, weeks + 1):
-        _copy_week(db, real.week, k)
+        _copy_week(copier, real.week, k)
         clock.now = datetime(2026, 1, 15, 8, 0, tzinfo=UTC) + timedelta(days=7 * k)
         if prune_after is not None:
             notifier.prune(prune_after)
         if k % 4 == 0:
             sizes.append(_size(db))
+    copier.close()
     size = _size(db)
     rows = _rows(db)
     db.close()
