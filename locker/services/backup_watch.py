@@ -3,9 +3,10 @@
 next good one clears it; and when the last good backup was taken, for the health
 endpoint and the maintenance screen.
 
-While the alert is open a backup is tried at every round, due or not, so a mended
-folder clears it at once. The last good backup is the newest complete backup in the
-folder (a file under a backup's name is always a complete, checked one, see
+While the alert is open a backup is tried again, due or not, after a wait that doubles
+from a minute up to an hour (a full disk is not filled again with a whole copy every
+minute), so a mended folder clears it soon. The last good backup is the newest complete
+backup in the folder (a file under a backup's name is always a complete, checked one, see
 :mod:`locker.backups`), or the last this process wrote if the folder cannot be read
 (a stick pulled out, a file where the folder should be).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from locker.alerts import clear_alerts, open_alerts, raise_alert
 from locker.backups import Backup, BackupSchedule, backups, taken_at
@@ -22,6 +23,8 @@ from locker.station import Station
 from locker.types import AlertKind
 
 _LOGGER = logging.getLogger(__name__)
+RETRY_FIRST = timedelta(minutes=1)  # the wait after a failed backup, doubled each time
+RETRY_MAX = timedelta(hours=1)
 
 
 @dataclass
@@ -30,16 +33,23 @@ class BackupWatch:
     schedule: BackupSchedule
     _failing: bool | None = None  # None: not known yet (the open alerts tell)
     _made: datetime | None = None  # the last good backup this process wrote
+    _failures: int = 0  # in a row, in this process
+    _retry_at: datetime | None = None
 
     def tick(self) -> Backup | None:
         """Back up if due (or if the last one failed); the backup made, if any."""
         if self._failing is None:
             with self.station.db.read() as session:
                 self._failing = any(a.kind is AlertKind.BACKUP_FAILED for a in open_alerts(session))
+        if self._failing and self._retry_at is not None and self.station.now() < self._retry_at:
+            return None
         try:
             made = self.schedule.run() if self._failing else self.schedule.run_if_due()
         except Exception as exc:  # whatever stopped it, staff must hear of it
-            _LOGGER.error("backup failed: %s", exc)
+            self._failures += 1
+            wait = min(RETRY_MAX, RETRY_FIRST * 2 ** min(self._failures - 1, 10))
+            self._retry_at = self.station.now() + wait
+            _LOGGER.error("backup failed (tried again in %s): %s", wait, exc)
             with self.station.db.write() as session:
                 raise_alert(
                     session,
@@ -61,6 +71,8 @@ class BackupWatch:
                         now=self.station.now(),
                     )
             self._failing = False
+            self._failures = 0
+            self._retry_at = None
         return made
 
     def last_good(self) -> datetime | None:

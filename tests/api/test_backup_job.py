@@ -5,9 +5,12 @@ screen show the last good backup's time and age."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from api.background import jobs
 from locker.backups import backups, key_beside, stamp
@@ -46,8 +49,9 @@ def test_the_job_backs_up_at_start_then_daily_and_rotates(tmp_path: Path) -> Non
 
 
 def test_a_failed_backup_alerts_staff_and_the_health_shows_the_last_good_one(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.ERROR, logger="locker.services.backup_watch")
     folder = tmp_path / "var" / "backups"
     folder.parent.mkdir(parents=True)
     folder.write_text("a file where the backup folder should be")
@@ -59,7 +63,12 @@ def test_a_failed_backup_alerts_staff_and_the_health_shows_the_last_good_one(
             [back_up] = [job for _, job in jobs(live.ctx) if job.__name__ == "back_up"]
 
             back_up()  # the job's round: it cannot write into a file
-            back_up()  # nor at the next: still one alert
+            live.clock.advance(minutes=1)
+            back_up()  # nor a minute later: still one alert
+            assert "tried again in 0:02:00" in _log(caplog)  # then it waits longer
+            live.clock.advance(minutes=1)
+            back_up()  # not yet tried again
+            assert _log(caplog).count("backup failed") == 2
             [alert] = _alerts(live)
             assert alert["kind"] == "backup_failed"
             assert alert["compartment_id"] is None
@@ -76,7 +85,8 @@ def test_a_failed_backup_alerts_staff_and_the_health_shows_the_last_good_one(
             assert mail["Subject"] == "[Test station] backup failed: Test station"
             assert "could not be backed up" in text_of(mail)
 
-            folder.unlink()  # mended: the next round backs up and clears the alert
+            folder.unlink()  # mended: the next try backs up and clears the alert
+            live.clock.advance(minutes=1)
             good_at = live.clock.now
             back_up()
             assert [p.name for p in backups(folder)] == [f"station-{stamp(good_at)}.db"]
@@ -110,6 +120,10 @@ def test_a_failed_backup_alerts_staff_and_the_health_shows_the_last_good_one(
 
 
 STAFF = "staff@example.org"
+
+
+def _log(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records)
 
 
 def _health(live: LiveStation) -> dict[str, Any]:
