@@ -20,9 +20,12 @@ from api.metrics import Metrics
 from api.routes import accounts, couriers, customers, kiosks, notifications, staff, system
 from locker import queries
 from locker.alerts import open_alerts
+from locker.backups import BackupSchedule
 from locker.handover import CodeHandover
 from locker.notify.notifier import Notifier
 from locker.notify.senders import SmtpMailer, WebhookPoster
+from locker.notify.webhook_guard import WebhookGuard
+from locker.services.backup_watch import BackupWatch
 from locker.settings import Settings
 from locker.station import Station
 from locker.tables import Parcel
@@ -84,7 +87,14 @@ def make_context(
         metrics=Metrics(health, _gauges(station)),
         bus_health=health,
         notifier=Notifier(
-            station, notify, SmtpMailer(notify.smtp) if notify.smtp else None, WebhookPoster()
+            station,
+            notify,
+            SmtpMailer(notify.smtp) if notify.smtp else None,
+            WebhookPoster(WebhookGuard(settings.webhook_allowed_hosts)),
+        ),
+        backups=BackupWatch(
+            station,
+            BackupSchedule(station.db.path, settings.key_path, settings.backups(), station.now),
         ),
         sim=sim_station,
         sim_token=sim_token or settings.sim_token.get_secret_value() or new_sim_token(),

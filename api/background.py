@@ -1,5 +1,6 @@
 """Work the station does by itself while it serves: watch the doors, expire what is due,
-remind recipients, deliver the outbox, and back up the database.
+remind recipients, deliver the outbox (and remove what is old in it), and back up the
+database.
 
 Each job runs in a worker thread (the services block on the serial line and the
 database) on its own interval, inside the app's lifespan; a failing round is logged and
@@ -17,7 +18,6 @@ from datetime import timedelta
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
-from locker.backups import BackupSchedule
 from locker.services import staff
 from locker.services.deposit import Stored
 from locker.services.reconcile import reconcile
@@ -27,6 +27,7 @@ from locker.services.watch import DoorWatch
 # An opening takes about a second; an intent this old lost its outcome commit.
 STALE_INTENT = timedelta(minutes=1)
 BACKUP_CHECK_S = 60.0  # how often the backup job asks whether one is due
+PRUNE_EVERY_S = 3600.0  # how often old notifications are removed
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -94,12 +95,14 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
                 settled.verdict,
             )
 
-    backups = BackupSchedule(
-        ctx.station.db.path, ctx.settings.key_path, ctx.settings.backups(), ctx.station.now
-    )
+    def prune_outbox() -> None:
+        keep_for = timedelta(days=ctx.settings.outbox_retention_days)
+        removed = ctx.notifier.prune(keep_for)
+        if removed:
+            _LOGGER.info("notifications: %s old event(s) removed", removed)
 
-    def back_up() -> None:  # logs what it wrote and removed
-        backups.run_if_due()
+    def back_up() -> None:  # logs what it wrote and removed; a failure alerts staff
+        ctx.backups.tick()
 
     return [
         (ctx.settings.poll_s, watch_doors),
@@ -107,6 +110,7 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         (ctx.settings.notify_every_s, notify),
         (STALE_INTENT.total_seconds() / 2, settle_stale_intents),
         (BACKUP_CHECK_S, back_up),
+        (PRUNE_EVERY_S, prune_outbox),
     ]
 
 

@@ -11,6 +11,7 @@ from fastapi import Request
 from api.metrics import Metrics
 from locker.handover import CodeHandover
 from locker.notify.notifier import Notifier
+from locker.services.backup_watch import BackupWatch
 from locker.settings import Settings
 from locker.station import Station
 
@@ -32,6 +33,7 @@ class StationContext:
     metrics: Metrics
     bus_health: Callable[[], Mapping[str, Mapping[str, int]]]
     notifier: Notifier
+    backups: BackupWatch  # the regular backups and when the last good one was taken
     sim: SimStation | None = None
     silent_buses: set[str] | None = None  # buses the door watcher's last read missed
     sim_token: str = ""  # opens /api/v1/sim as a bearer token (like a staff session does)

@@ -325,11 +325,20 @@ class QrIn(_In):
     token: str = Field(pattern=r"^[A-Za-z0-9_-]{32}$", description="a parcel's QR token")
 
 
+class BackupHealthOut(BaseModel):
+    state: Literal["ok", "failing", "never"] = Field(
+        description="failing: the last backup could not be written (staff are alerted)"
+    )
+    last_good_at: datetime | None = Field(description="when the last good backup was taken")
+    age_s: int | None = Field(description="how old it is, in seconds; null: there is none")
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "failing"]
     buses: dict[str, Literal["ok", "no_answer"]]
     open_alerts: int
+    backup: BackupHealthOut
 
 
 FailureKindOut = Literal["bad_checksum", "torn_frame", "silence"]

@@ -41,14 +41,18 @@ def raise_alert(
     return True
 
 
-def clear_alerts(session: Session, kind: AlertKind, *, compartment_id: int, now: datetime) -> int:
-    """Close the open alerts of this kind on a compartment; how many were open."""
+def clear_alerts(
+    session: Session, kind: AlertKind, *, compartment_id: int | None, now: datetime
+) -> int:
+    """Close the open alerts of this kind on a compartment (None: the station's own, of no
+    compartment); how many were open."""
+    where = (
+        col(Alert.compartment_id).is_(None)
+        if compartment_id is None
+        else col(Alert.compartment_id) == compartment_id
+    )
     rows = session.exec(
-        select(Alert).where(
-            Alert.kind == kind,
-            Alert.compartment_id == compartment_id,
-            col(Alert.cleared_at).is_(None),
-        )
+        select(Alert).where(Alert.kind == kind, where, col(Alert.cleared_at).is_(None))
     ).all()
     for row in rows:
         row.cleared_at = now

@@ -262,6 +262,10 @@ class BackupSchedule:
         """Write a backup if one is due, then rotate; the backup made, if any."""
         if not self.due():
             return None
+        return self.run()
+
+    def run(self) -> Backup:
+        """Write a backup now, then rotate."""
         now = self.clock()
         made = write_backup(self.database, self.key, new_backup_path(self.policy.folder, now))
         self._last = now

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from locker.attempts import AttemptPolicy
 from locker.backups import BackupPolicy
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
+from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, allow_list
 from locker.station import Policy
 from locker.uplink.messages import STATION_NAME
 
@@ -78,13 +79,21 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout_s: float = Field(default=10, gt=0)
+    # With starttls/ssl the server's certificate and name are always verified, against
+    # the system's CAs or only those in this PEM file (e.g. the shop's own CA).
+    smtp_ca_file: Path | None = None
     mail_from: str = "pickup-station@localhost"
     staff_email: str = ""  # alerts go here at once
     # The shop's webhook: SMS and push to recipients, alerts to staff (signed JSON).
     shop_webhook_url: str = ""
     shop_webhook_secret: SecretStr = SecretStr("")
+    # Webhooks go only to public addresses; these hosts (names or addresses, comma
+    # separated) may be private, e.g. the shop's own server "shop.lan,10.0.0.5".
+    webhook_allow_hosts: str = ""
     notify_every_s: float = Field(default=2, gt=0)  # how often the outbox is worked through
     notify_give_up_hours: float = Field(default=72, gt=0)  # then staff are alerted instead
+    # Sent (or given up) notifications are removed with their events after this long.
+    outbox_retention_days: float = Field(default=30, gt=0)
     remind_hours_before: float = Field(default=48, gt=0)  # the first reminder
     last_call_hours_before: float = Field(default=24, gt=0)  # the last one, on the last day
     customer_extend_days: float = Field(default=3, gt=0)  # one extension by link or kiosk
@@ -103,6 +112,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r} (e.g. UTC, Europe/Berlin)") from exc
         return name
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"{path}: no such CA file (PEM)")
+        return path
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
@@ -125,6 +141,19 @@ class Settings(BaseSettings):
         if len(key) < 16:
             raise ValueError("LOCKER_HUB_COMMAND_KEY is needed (hex; `locker hub station add`)")
         return self
+
+    @model_validator(mode="after")
+    def _webhook_goes_out(self) -> Settings:
+        if self.shop_webhook_url:
+            try:
+                WebhookGuard(self.webhook_allowed_hosts).check_url(self.shop_webhook_url)
+            except WebhookUrlForbidden as exc:
+                raise ValueError(f"LOCKER_SHOP_WEBHOOK_URL: {exc.message}") from exc
+        return self
+
+    @property
+    def webhook_allowed_hosts(self) -> frozenset[str]:
+        return allow_list(self.webhook_allow_hosts)
 
     @property
     def database_path(self) -> Path:
@@ -175,6 +204,7 @@ class Settings(BaseSettings):
                 password=self.smtp_password.get_secret_value(),
                 timeout_s=self.smtp_timeout_s,
                 sender=self.mail_from,
+                ca_file=str(self.smtp_ca_file or ""),
             )
             if self.smtp_host
             else None

@@ -91,6 +91,7 @@ class AlertKind(StrEnum):
     DOOR_FAULT = "door_fault"
     NOTIFICATION_FAILED = "notification_failed"  # a message could not be sent for days
     STAFF_OPENINGS = "staff_openings"  # many staff door openings in a short time
+    BACKUP_FAILED = "backup_failed"  # the last backup could not be written
 
 
 class ParcelKind(StrEnum):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import email
 import io
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import default
-from typing import Any
+from typing import Any, Literal
 
 import zxingcpp
 from aiosmtpd.controller import Controller
@@ -24,21 +25,27 @@ class Mailbox:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._messages: list[EmailMessage] = []
+        self.over_tls: list[bool] = []  # for each message: did it come over TLS
         self.refuse = False  # answer 451 (try again later) to every mail
+        self.refuse_to: set[str] = set()  # and to every mail to one of these
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.refuse:
+        if self.refuse or self.refuse_to & set(envelope.rcpt_tos):
             return "451 Requested action aborted: try again later"
         message = email.message_from_bytes(envelope.content, policy=default)
         assert isinstance(message, EmailMessage)
         with self._lock:
             self._messages.append(message)
+            # STARTTLS notes it in the session; TLS from the first byte in the transport
+            ssl_object = server.transport.get_extra_info("ssl_object")
+            self.over_tls.append(session.ssl is not None or ssl_object is not None)
         return "250 OK"
 
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
         self.refuse = False
+        self.refuse_to = set()
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -57,15 +64,28 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """An SMTP server that can be stopped and started again on the same port."""
+    """An SMTP server that can be stopped and started again on the same port; with
+    ``tls``, it requires STARTTLS, or speaks TLS from the first byte (``ssl``)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        tls: Literal["starttls", "ssl"] | None = None,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
         self.mailbox = Mailbox()
         self.port = free_port()
+        self.tls = tls
+        self.context = context
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        options: dict[str, Any] = {}
+        if self.tls == "starttls":
+            options = {"tls_context": self.context, "require_starttls": True}
+        elif self.tls == "ssl":
+            options = {"ssl_context": self.context}
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
 
     def stop(self) -> None:
@@ -75,8 +95,10 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
+def smtp_server(
+    *, tls: Literal["starttls", "ssl"] | None = None, context: ssl.SSLContext | None = None
+) -> Iterator[SmtpServer]:
+    server = SmtpServer(tls=tls, context=context)
     server.start()
     try:
         yield server

@@ -6,7 +6,11 @@ Only that the figures exist and are sane is checked here, never how fast anythin
 
 from __future__ import annotations
 
-from bench import code_to_unlock, status_sweep
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from bench import code_to_unlock, db_growth, status_sweep
 from bench.common import Row, table
 
 
@@ -34,3 +38,24 @@ def test_status_sweep_reads_every_lock_and_prints_a_table() -> None:
     text = table(rows)
     assert text.splitlines()[0].startswith("| measurement |")
     assert all(isinstance(r, Row) and r.ratio.endswith("× wire") for r in rows)
+
+
+def test_the_growth_generator_runs_and_pruning_keeps_the_outbox_small(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    real = db_growth.run_real(tmp_path / "real", days=14, per_day=4)
+    assert real.parcels == 56
+    assert real.edge.mails > 0
+    assert real.edge.posts > 0
+    real.station.db.close()
+    runs = {}
+    for keep in (None, timedelta(days=30)):
+        copy = tmp_path / f"{keep}.db"
+        shutil.copyfile(real.station.db.path, copy)
+        runs[keep] = db_growth.extend(copy, real, days=70, prune_after=keep)
+    kept, pruned = runs[None], runs[timedelta(days=30)]
+    assert kept.days == pruned.days == 70
+    assert kept.rows["parcel"] == pruned.rows["parcel"] == 70 * 4  # every week copied
+    assert kept.rows["audit"] == pruned.rows["audit"]
+    # about 35 of 70 days of events are left after pruning: the month and a week
+    assert 0.3 < pruned.rows["outbox_event"] / kept.rows["outbox_event"] < 0.7
+    assert pruned.rows["delivery"] < kept.rows["delivery"]

@@ -20,6 +20,7 @@ from api.schemas import (
 )
 from api.security import Admin, CourierOrStaff, Ctx, Staff
 from locker.notify import carriers as carrier_hooks
+from locker.notify.webhook_guard import WebhookGuard
 from locker.services.returns import issue_return_code
 from locker.tables import Delivery, OutboxEvent
 from locker.types import DeliveryState
@@ -40,13 +41,16 @@ def list_carriers(who: Admin, ctx: Ctx) -> list[CarrierOut]:
 def connect_carrier(name: CarrierName, body: CarrierIn, who: Admin, ctx: Ctx) -> CarrierOut:
     """Where a carrier's webhooks go: every change of its parcels' states, signed with
     HMAC-SHA256 (``X-Station-Signature: t=<unix>,v1=<hex of HMAC(secret, "<t>." + body)>``)
-    and retried until they are answered 2xx. The secret is shown when it is new."""
+    and retried until they are answered 2xx. The secret is shown when it is new. A URL
+    into the station's own network (loopback, link-local, private, …) is refused
+    (``webhook_url_forbidden``) unless LOCKER_WEBHOOK_ALLOW_HOSTS names its host."""
     hook = carrier_hooks.connect(
         ctx.station,
         name=name,
         webhook_url=body.webhook_url,
         actor=who.actor,
         new_secret=body.new_secret,
+        guard=WebhookGuard(ctx.settings.webhook_allowed_hosts),
     )
     return CarrierOut(name=hook.name, webhook_url=hook.webhook_url, secret=hook.secret)
 

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.schemas import HealthOut, QrIn
+from api.schemas import BackupHealthOut, HealthOut, QrIn
 from api.security import Ctx
 from locker import qr_images
 from locker.alerts import open_alerts
+from locker.types import AlertKind
 
 router = APIRouter(tags=["station"])
 
@@ -38,22 +39,40 @@ def bus_states(ctx: Ctx) -> dict[str, Literal["ok", "no_answer"]]:
     return {bus.id: _bus_state(ctx, bus.id) for bus in ctx.station.layout.buses}
 
 
+def backup_health(ctx: Ctx, *, failing: bool) -> BackupHealthOut:
+    """The last good backup and its age by the station's clock; failing if the last
+    backup could not be written (its alert is open)."""
+    last = ctx.backups.last_good()
+    age = None if last is None else max(0, int((ctx.station.now() - last).total_seconds()))
+    state: Literal["ok", "failing", "never"] = (
+        "failing" if failing else ("never" if last is None else "ok")
+    )
+    return BackupHealthOut(state=state, last_good_at=last, age_s=age)
+
+
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def healthz(ctx: Ctx) -> JSONResponse:
-    """Is the station working: its database, its buses (a board that answered recently)."""
+    """Is the station working: its database, its buses (a board that answered recently),
+    its backups (the last good one and its age)."""
     db_ok = _database_ok(ctx)
     buses = bus_states(ctx)
     alerts = 0
+    backup_failing = False
     if db_ok:
         with ctx.station.db.read() as session:
-            alerts = len(open_alerts(session))
+            kinds = [a.kind for a in open_alerts(session)]
+        alerts = len(kinds)
+        backup_failing = AlertKind.BACKUP_FAILED in kinds
+    backup = backup_health(ctx, failing=backup_failing)
+    working = db_ok and all(v == "ok" for v in buses.values()) and not backup_failing
     body = HealthOut(
-        status="ok" if db_ok and all(v == "ok" for v in buses.values()) else "degraded",
+        status="ok" if working else "degraded",
         database="ok" if db_ok else "failing",
         buses=buses,
         open_alerts=alerts,
+        backup=backup,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if db_ok else 503)
 
 
 @router.get("/metrics", response_class=Response)

@@ -373,6 +373,19 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "no": ("no", "nein"),
     "staff_healthy": ("Every board answers.", "Alle Steuerungen antworten."),
     "staff_silent": ("Not answering: {buses}", "Antworten nicht: {buses}"),
+    "staff_backups": ("Backups", "Datensicherung"),
+    "staff_backup_last": (
+        "Last good backup: {at} UTC, {age} ago.",
+        "Letzte gute Sicherung: {at} UTC, vor {age}.",
+    ),
+    "staff_backup_never": ("Last good backup: never.", "Letzte gute Sicherung: noch keine."),
+    "staff_backup_failing": (
+        "The last backup failed (see the alerts).",
+        "Die letzte Sicherung ist fehlgeschlagen (siehe Meldungen).",
+    ),
+    "age_days": ("{d} d {h} h", "{d} Tg. {h} Std."),
+    "age_hours": ("{h} h {m} min", "{h} Std. {m} Min."),
+    "age_minutes": ("{m} min", "{m} Min."),
     # simulator
     "sim_title": ("Simulated doors", "Simulierte Türen"),
     "sim_intro": (

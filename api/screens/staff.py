@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import col, func, select
 
 from api.routes.staff import open_counted
-from api.routes.system import bus_states
+from api.routes.system import backup_health, bus_states
 from api.schemas import MAX_ID
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
@@ -35,7 +35,7 @@ from locker.services import staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel
 from locker.tables import Delivery, OutboxEvent
-from locker.types import CompartmentState, DoorPurpose, ParcelState, Role
+from locker.types import AlertKind, CompartmentState, DoorPurpose, ParcelState, Role
 
 HOME = "/staff"
 router = APIRouter(prefix=HOME, include_in_schema=False)
@@ -394,7 +394,8 @@ def audit(
 
 @router.get("/health", response_class=HTMLResponse)
 def health(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
-    """Every bus: is it answering, and its traffic and error counters; the open alerts."""
+    """Every bus: is it answering, and its traffic and error counters; the last good
+    backup; the open alerts."""
     with ctx.station.db.read() as session:
         alerts = open_alerts(session)
         deliveries = list(
@@ -412,6 +413,8 @@ def health(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
         )
     counters = ctx.bus_health()
     names = sorted({c for values in counters.values() for c in values})
+    backup = backup_health(ctx, failing=any(a.kind is AlertKind.BACKUP_FAILED for a in alerts))
+    words = Words(language(request))
     return _page(
         request,
         "staff_health.html",
@@ -424,4 +427,18 @@ def health(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
         alerts=alerts,
         deliveries=deliveries,
         delivery_counts={str(k): v for k, v in delivery_counts.items()},
+        backup=backup,
+        backup_age=None if backup.age_s is None else age(words, backup.age_s),
     )
+
+
+def age(words: Words, seconds: int) -> str:
+    """E.g. "2 d 3 h", "3 h 5 min", "4 min"."""
+    minutes = seconds // 60
+    hours, m = divmod(minutes, 60)
+    d, h = divmod(hours, 24)
+    if d:
+        return words("age_days", d=d, h=h)
+    if h:
+        return words("age_hours", h=h, m=m)
+    return words("age_minutes", m=m)

@@ -15,6 +15,7 @@ from sqlmodel import select
 from locker.audit import record
 from locker.codes import CodeHasher
 from locker.errors import DomainError
+from locker.notify.webhook_guard import WebhookGuard, redact
 from locker.station import Station
 from locker.tables import Carrier
 
@@ -42,12 +43,22 @@ def _check_url(url: str) -> None:
 
 
 def connect(
-    station: Station, *, name: str, webhook_url: str, actor: str, new_secret: bool = False
+    station: Station,
+    *,
+    name: str,
+    webhook_url: str,
+    actor: str,
+    new_secret: bool = False,
+    guard: WebhookGuard | None = None,
 ) -> CarrierHook:
     """Set where the carrier's webhooks go; the secret is returned on the first connection
-    and whenever ``new_secret`` asks for another one (the old one stops verifying)."""
+    and whenever ``new_secret`` asks for another one (the old one stops verifying).
+
+    A URL into the station's own network is refused (``webhook_url_forbidden``) unless
+    ``guard`` allows its host (LOCKER_WEBHOOK_ALLOW_HOSTS)."""
     if webhook_url:
         _check_url(webhook_url)
+        (guard or WebhookGuard()).check_url(webhook_url)
     with station.db.write() as session:
         row = session.get(Carrier, name)
         fresh = row is None
@@ -63,7 +74,7 @@ def connect(
             actor=actor,
             action="carrier.connected",
             now=station.now(),
-            detail=f"{name} -> {webhook_url or '(no webhook)'}"
+            detail=f"{name} -> {redact(webhook_url) if webhook_url else '(no webhook)'}"
             + (" (new secret)" if new_secret else ""),
         )
         version = row.secret_version

@@ -19,6 +19,7 @@ class SmtpConfig:
     password: str = ""
     timeout_s: float = 10.0
     sender: str = "pickup-station@localhost"
+    ca_file: str = ""  # the CAs that may sign the server's certificate; "": the system's
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -120,6 +121,18 @@ class Notifier:
             with self.station.db.write() as session:
                 outbox.scrub_spent_codes(session)
         return report
+
+    def prune(self, keep_for: timedelta) -> int:
+        """Remove the events (and their deliveries) through and older than ``keep_for``,
+        a batch per transaction; how many events were removed."""
+        before = self.station.now() - keep_for
+        removed = 0
+        while True:
+            with self.station.db.write() as session:
+                batch = outbox.prune(session, before=before)
+            removed += batch
+            if batch < outbox.PRUNE_BATCH:
+                return removed
 
     def _attempt(self, delivery_id: int, token: str, report: Report) -> None:
         try:

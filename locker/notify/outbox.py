@@ -6,6 +6,10 @@ claimed for a while (``LEASE``) before its message goes out and marked sent afte
 crash in between sends it once more when the claim runs out: at most one duplicate per
 crash, and only there. Mail carries the delivery's id as its Message-ID and a webhook
 as ``X-Station-Delivery``, so a receiver can drop that duplicate.
+
+Events whose deliveries are all through (sent, skipped, given up) are removed with
+them once they are older than the retention (``LOCKER_OUTBOX_RETENTION_DAYS``); one still
+to be expanded or with a delivery pending is never removed.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, delete, func, or_, select
 
-from locker.tables import Delivery, OutboxEvent, Parcel
-from locker.types import Channel, DeliveryState
+from locker.tables import Delivery, OutboxEvent, Parcel, UplinkState
+from locker.types import Channel, DeliveryState, ParcelState
 
 LEASE = timedelta(seconds=60)  # how long one attempt may take before another may begin
 BASE_DELAY = timedelta(seconds=30)
@@ -220,3 +224,57 @@ def scrub_spent_codes(session: Session) -> int:
             session.add(event)
             erased += 1
     return erased
+
+
+PRUNE_BATCH = 500  # events removed in one transaction (the doors wait for no long one)
+
+
+def prune(session: Session, *, before: datetime, limit: int = PRUNE_BATCH) -> int:
+    """Remove up to ``limit`` events written before ``before`` that are through, with their
+    deliveries; how many events were removed.
+
+    Kept: an event not yet expanded, one with a delivery still pending, and a keyed one
+    (a reminder: its key makes it happen once) while its parcel is still stored, so it
+    is not written again. The newest event and the one of the newest delivery are kept
+    too: SQLite gives a new row the largest id plus one, and a delivery's id is the
+    Message-ID and ``X-Station-Delivery`` a receiver drops duplicates by, so no id may
+    be handed out twice.
+    """
+    pending = select(Delivery.event_id).where(Delivery.state == DeliveryState.PENDING)
+    stored = select(Parcel.id).where(Parcel.state == ParcelState.STORED)
+    newest = session.exec(select(func.max(OutboxEvent.id))).one()
+    newest_delivery = session.exec(
+        select(Delivery.event_id).order_by(col(Delivery.id).desc()).limit(1)
+    ).first()
+    # A fleet hub's events: kept until the broker has them, and the newest always (the
+    # next one's number follows it; see locker.uplink.capture).
+    acked = session.exec(select(UplinkState.acked_seq)).first() or 0
+    newest_hub = session.exec(
+        select(OutboxEvent.id).order_by(col(OutboxEvent.hub_seq).desc()).limit(1)
+    ).first()
+    unsent = select(OutboxEvent.id).where(col(OutboxEvent.hub_seq) > acked)
+    kept = [i for i in (newest, newest_delivery, newest_hub) if i is not None]
+    ids = list(
+        session.exec(
+            select(OutboxEvent.id)
+            .where(
+                col(OutboxEvent.at) < before,
+                col(OutboxEvent.expanded).is_(True),
+                col(OutboxEvent.id).not_in(pending),
+                col(OutboxEvent.id).not_in(kept),
+                col(OutboxEvent.id).not_in(unsent),
+                or_(
+                    col(OutboxEvent.key).is_(None),
+                    col(OutboxEvent.parcel_id).is_(None),
+                    col(OutboxEvent.parcel_id).not_in(stored),
+                ),
+            )
+            .order_by(col(OutboxEvent.id))
+            .limit(limit)
+        ).all()
+    )
+    if not ids:
+        return 0
+    session.exec(delete(Delivery).where(col(Delivery.event_id).in_(ids)))
+    session.exec(delete(OutboxEvent).where(col(OutboxEvent.id).in_(ids)))
+    return len(ids)

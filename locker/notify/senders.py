@@ -3,19 +3,24 @@ to a webhook. A failure raises :class:`SendFailed`; the caller retries later."""
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import smtplib
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from locker import qr_images
 from locker.notify.config import SmtpConfig
 from locker.notify.messages import Letter, signature
+from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, redact, scrub
 
 WEBHOOK_TIMEOUT_S = 10.0
 
@@ -62,19 +67,24 @@ class SmtpMailer:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
 
+    def tls_context(self) -> ssl.SSLContext:
+        """Verifies the server's certificate and its name, against the system's CAs or
+        only those of ``ca_file``."""
+        return ssl.create_default_context(cafile=self.config.ca_file or None)
+
     def send(self, letter: Letter, *, to: str, message_id: str) -> None:
         c = self.config
         mail = email_of(letter, sender=c.sender, to=to, message_id=message_id)
         try:
             if c.tls == "ssl":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    c.host, c.port, timeout=c.timeout_s, context=ssl.create_default_context()
+                    c.host, c.port, timeout=c.timeout_s, context=self.tls_context()
                 )
             else:
                 client = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
             with client:
                 if c.tls == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=self.tls_context())
                 if c.user:
                     client.login(c.user, c.password)
                 client.send_message(mail)
@@ -89,33 +99,72 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+def _opener(guard: WebhookGuard) -> urllib.request.OpenerDirector:
+    """No redirects, no proxies, and every connection made by ``guard`` (to checked
+    addresses only; TLS still verifies the URL's host name)."""
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(_guarded(http.client.HTTPConnection, guard), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(_guarded(http.client.HTTPSConnection, guard), req)
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects, Http, Https)
+
+
+def _guarded(kind: type[http.client.HTTPConnection], guard: WebhookGuard) -> Any:
+    def make(host: str, **kw: Any) -> http.client.HTTPConnection:
+        connection = kind(host, **kw)
+        connection._create_connection = guard.connect  # type: ignore[attr-defined]
+        return connection
+
+    return make
 
 
 class WebhookPoster:
     """POSTs JSON with ``X-Station-Signature`` (see messages.signature) and the delivery's
-    id in ``X-Station-Delivery``; any answer but 2xx is a failure."""
+    id in ``X-Station-Delivery``; any answer but 2xx is a failure. Only to public
+    addresses, or hosts the ``guard`` allows (see :mod:`locker.notify.webhook_guard`);
+    a failure names the URL without its secrets."""
+
+    def __init__(self, guard: WebhookGuard | None = None) -> None:
+        self.guard = guard or WebhookGuard()
+        self._opener = _opener(self.guard)
 
     def post(self, url: str, body: dict[str, Any], *, secret: str, delivery_id: int) -> None:
         data = json.dumps(body, sort_keys=True).encode()
+        shown = redact(url)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "open-pickup-station",
+            "X-Station-Delivery": str(delivery_id),
+            "X-Station-Event": str(body.get("event", "")),
+            "X-Station-Signature": signature(secret, int(time.time()), data),
+        }
+        target = url
+        try:
+            parts = urllib.parse.urlsplit(url)
+            if parts.username is not None:  # user:password@ is sent as Basic auth
+                login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                headers["Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+                target = urllib.parse.urlunsplit(
+                    parts._replace(netloc=parts.netloc.rpartition("@")[2])
+                )
+        except ValueError as exc:
+            raise SendFailed(f"webhook {shown}: not a valid URL") from exc
         request = urllib.request.Request(  # noqa: S310  (the shop's or carrier's own URL)
-            url,
-            data=data,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "open-pickup-station",
-                "X-Station-Delivery": str(delivery_id),
-                "X-Station-Event": str(body.get("event", "")),
-                "X-Station-Signature": signature(secret, int(time.time()), data),
-            },
+            target, data=data, method="POST", headers=headers
         )
         try:
-            with _OPENER.open(request, timeout=WEBHOOK_TIMEOUT_S) as answer:
+            with self._opener.open(request, timeout=WEBHOOK_TIMEOUT_S) as answer:
                 status = answer.status
         except urllib.error.HTTPError as exc:
-            raise SendFailed(f"webhook {url}: HTTP {exc.code}") from exc
-        except (OSError, ValueError) as exc:
-            raise SendFailed(f"webhook {url}: {exc}") from exc
+            raise SendFailed(f"webhook {shown}: HTTP {exc.code}") from exc
+        except urllib.error.URLError as exc:
+            raise SendFailed(scrub(f"webhook {shown}: {exc.reason}", url)) from exc
+        except (OSError, ValueError, WebhookUrlForbidden, http.client.HTTPException) as exc:
+            raise SendFailed(scrub(f"webhook {shown}: {exc}", url)) from exc
         if not 200 <= status < 300:
-            raise SendFailed(f"webhook {url}: HTTP {status}")
+            raise SendFailed(f"webhook {shown}: HTTP {status}")

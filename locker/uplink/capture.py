@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from locker.layout import Layout
 from locker.station import free_compartments, utcnow
-from locker.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel
+from locker.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel, UplinkState
 
 HUB_EVENT = "hub."  # outbox events for the hub are named hub.<type>; the notifier skips them
 PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size")
@@ -69,8 +69,11 @@ def capacity(session: Session, layout: Layout) -> dict[str, dict[str, int]]:
 
 
 def next_seq(session: Session) -> int:
+    """One above the newest number ever used: the newest event is never pruned, and the
+    broker's acknowledged point is a floor as well."""
     newest = session.exec(select(sa.func.max(OutboxEvent.hub_seq))).one()
-    return int(newest or 0) + 1
+    acked = session.exec(select(UplinkState.acked_seq)).first()
+    return max(int(newest or 0), int(acked or 0)) + 1
 
 
 def last_hub_event(session: Session, kind: str) -> dict[str, Any] | None:

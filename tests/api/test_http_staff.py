@@ -541,6 +541,7 @@ def test_healthz_and_metrics_after_some_activity(tmp_path: Path) -> None:
             "database": "ok",
             "buses": {"main": "ok"},
             "open_alerts": 0,
+            "backup": {"state": "never", "last_good_at": None, "age_s": None},  # no jobs ran
         }
         samples = metric_samples(anyone)
         assert metric(samples, "locker_doors_opened_total", purpose="collect") in (None, 0.0)

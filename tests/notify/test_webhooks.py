@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 from locker.notify.senders import SendFailed, WebhookPoster
+from locker.notify.webhook_guard import WebhookGuard
 from tests.api.http_helpers import API, deposit, ok
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.api.test_screen_roles import screen_browser
 from tests.webhook_support import webhook_receiver
 
-FAST = {"notify_every_s": 0.05, "expiry_every_s": 0.05}
+# The receivers listen on loopback, which webhooks may reach only when it is allowed.
+FAST = {"notify_every_s": 0.05, "expiry_every_s": 0.05, "webhook_allow_hosts": "127.0.0.1"}
 
 
 def as_time_passes(live: LiveStation, condition: Callable[[], bool]) -> None:
@@ -142,8 +144,9 @@ def test_a_redirect_is_a_failure_not_a_delivery() -> None:
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        poster = WebhookPoster(WebhookGuard({"127.0.0.1"}))  # the test's own server
         with pytest.raises(SendFailed, match="302"):
-            WebhookPoster().post(url, {"event": "x"}, secret="s", delivery_id=1)
+            poster.post(url, {"event": "x"}, secret="s", delivery_id=1)
     finally:
         server.shutdown()
         server.server_close()
