@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,12 @@ class BrokerConfigError(ValueError):
 def new_password() -> str:
     """A broker password: 256 random bits, URL-safe text."""
     return secrets.token_urlsafe(32)
+
+
+def new_share_group() -> str:
+    """The hub workers' shared-subscription group: a secret like a password (see
+    :func:`locker.uplink.messages.shared`). Letters, digits and ``-`` only."""
+    return f"hub-{secrets.token_hex(16)}"
 
 
 def hash_password(password: str, *, iterations: int = PBKDF2_ITERATIONS) -> str:
@@ -122,6 +129,7 @@ def mosquitto_conf(
     bind: str = "127.0.0.1",
     persistence_location: Path | None = None,
     max_queued_messages: int = 10000,
+    pid_file: Path | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> str:
     """A whole ``mosquitto.conf`` for ``mosquitto -c``, using the files in ``folder``."""
@@ -142,9 +150,10 @@ def mosquitto_conf(
         *(f"log_type {kind}" for kind in log_types),
         "connection_messages true",
         f"listener {port} {bind}",
-        "",
     ]
-    return "\n".join(lines)
+    if pid_file is not None:
+        lines.insert(-1, f"pid_file {pid_file.resolve()}")
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,7 @@ class BrokerFiles:
     passwd: Path
     acl: Path
     persistence: Path
+    pid_file: Path  # Mosquitto writes its pid here: reload_broker() sends it SIGHUP
 
 
 def write_broker_files(
@@ -174,15 +184,33 @@ def write_broker_files(
         passwd=folder / "passwd",
         acl=folder / "acl",
         persistence=(persistence_location or folder / "persistence"),
+        pid_file=folder / "mosquitto.pid",
     )
     files.persistence.mkdir(parents=True, exist_ok=True)
     _replace(files.passwd, password_file(stations, hub_password_hash), 0o600)
     _replace(files.acl, acl_file(stations), 0o644)
     conf = mosquitto_conf(
-        folder, port=port, bind=bind, persistence_location=files.persistence, log_types=log_types
+        folder,
+        port=port,
+        bind=bind,
+        persistence_location=files.persistence,
+        pid_file=files.pid_file,
+        log_types=log_types,
     )
     _replace(files.conf, conf, 0o644)
     return files
+
+
+def reload_broker(pid_file: Path) -> int:
+    """SIGHUP to the Mosquitto whose pid is in ``pid_file``: it reads the password and ACL
+    files again (connected clients stay connected). Returns the pid. Under systemd,
+    ``systemctl reload mosquitto`` does the same."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError) as exc:
+        raise BrokerConfigError(f"no broker pid in {pid_file}: {exc}") from exc
+    os.kill(pid, signal.SIGHUP)
+    return pid
 
 
 def _replace(path: Path, text: str, mode: int) -> None:

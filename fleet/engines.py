@@ -276,13 +276,6 @@ class Mosquitto:
             self.process.wait()
             self.process = None
 
-    def reload(self) -> None:
-        """SIGHUP: Mosquitto reads its password and ACL files again."""
-        hand_over(self.folder)
-        if self.process is None or self.process.poll() is not None:
-            raise EngineError("mosquitto is not running")
-        self.process.send_signal(signal.SIGHUP)
-
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -300,6 +293,7 @@ class FleetBroker:
         self.log_types = log_types
         self.port = port or free_port()
         self.hub_password = broker.new_password()
+        self.share_group = broker.new_share_group()  # what the hub's workers subscribe with
         self.passwords: dict[str, str] = {}
         self._hashes: dict[str, str] = {}
         self._hub_hash = broker.hash_password(self.hub_password)
@@ -339,9 +333,10 @@ class FleetBroker:
         """A new station user; the files are written again and a running broker reloaded.
         Returns the station's password."""
         password = self._add(name)
-        self.write()
+        files = self.write()
         if self.engine.running:
-            self.engine.reload()
+            hand_over(self.folder)
+            broker.reload_broker(files.pid_file)
         return password
 
     def start(self) -> None:

@@ -193,6 +193,7 @@ class MqttPeer:
     def subscribe(self, topic: str, qos: int = 1) -> list[ReasonCode]:
         rc, mid = self.client.subscribe(topic, qos)
         assert rc == paho.MQTT_ERR_SUCCESS, rc
+        assert mid is not None
         codes: list[ReasonCode] = self._ack_queue(mid).get(timeout=WAIT)
         return codes
 
