@@ -104,6 +104,12 @@ class StationProcess:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self._answers():
             if self.process.poll() is not None:
+                if "address already in use" in err_path.read_text():
+                    # another program took the port between two starts (an outgoing
+                    # connection's ephemeral port, on a busy machine): a new one, again
+                    self.process = None
+                    self.port = free_port()
+                    return self.start(crash)
                 raise AssertionError(
                     f"locker serve ended early ({self.process.returncode}):\n"
                     f"{self.out_path.read_text()}\n{err_path.read_text()}"
