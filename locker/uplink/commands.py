@@ -15,12 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import col, select
 
 from locker import accounts
 from locker.audit import record
-from locker.errors import DomainError
+from locker.errors import DomainError, NotFound
 from locker.services import deposit, staff
 from locker.services.deposit import ParcelInput
 from locker.station import Station
@@ -37,7 +37,7 @@ class AnnounceArgs(_Args):
     carrier: str = Field(min_length=1, max_length=100)
     tracking_number: str = Field(min_length=1, max_length=100)
     recipient_name: str = Field(min_length=1, max_length=200)
-    recipient_email: str | None = Field(default=None, max_length=200)
+    recipient_email: str | None = Field(default=None, max_length=254)
     recipient_phone: str | None = Field(default=None, max_length=40)
     recipient_language: str = Field(default="en", pattern="^(en|de)$")
     size: SizeClass | None = None
@@ -45,18 +45,25 @@ class AnnounceArgs(_Args):
 
 
 class ExtendArgs(_Args):
-    parcel_id: int = Field(ge=1)
+    parcel_id: int | None = Field(default=None, ge=1)
+    tracking_number: str | None = Field(default=None, min_length=1, max_length=100)
     until: datetime
+
+    @model_validator(mode="after")
+    def _one_parcel(self) -> ExtendArgs:
+        if (self.parcel_id is None) == (self.tracking_number is None):
+            raise ValueError("give either parcel_id or tracking_number")
+        return self
 
 
 class OutOfServiceArgs(_Args):
     compartment_id: int = Field(ge=1)
-    reason: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class BackInServiceArgs(_Args):
     compartment_id: int = Field(ge=1)
-    note: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=500)
 
 
 class RevokeArgs(_Args):
@@ -102,8 +109,18 @@ def _announce(station: Station, actor: str, a: AnnounceArgs) -> dict[str, Any]:
 
 
 def _extend(station: Station, actor: str, a: ExtendArgs) -> dict[str, Any]:
-    staff.extend_deadline(station, actor=actor, parcel_id=a.parcel_id, until=a.until)
-    return {"parcel_id": a.parcel_id, "until": a.until.isoformat()}
+    parcel_id = a.parcel_id
+    if parcel_id is None:  # by tracking number: the live parcel that has it
+        with station.db.read() as session:
+            parcel_id = session.exec(
+                select(Parcel.id).where(
+                    Parcel.tracking_number == a.tracking_number, col(Parcel.state).in_(LIVE)
+                )
+            ).first()
+        if parcel_id is None:
+            raise NotFound("parcel", a.tracking_number)
+    staff.extend_deadline(station, actor=actor, parcel_id=parcel_id, until=a.until)
+    return {"parcel_id": parcel_id, "until": a.until.isoformat()}
 
 
 def _out(station: Station, actor: str, a: OutOfServiceArgs) -> dict[str, Any]:
