@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import sqlalchemy
 
@@ -54,3 +56,18 @@ def test_broker_carries_a_message_and_keeps_it_over_a_restart(
     again.subscribe("lps/v1/a/state")
     kept = again.expect()
     assert (kept.topic, kept.payload, kept.retain) == ("lps/v1/a/state", b"online", True)
+
+
+def test_engines_run_unprivileged_and_only_on_loopback(
+    pg_database: PgDatabase, fleet_broker: FleetBroker
+) -> None:
+    with psycopg.connect(pg_database.dsn) as conn:
+        assert conn.execute("SHOW listen_addresses").fetchone() == ("127.0.0.1",)
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert pid is not None
+    assert fleet_broker.engine.process is not None
+    for engine_pid in (pid[0], fleet_broker.engine.process.pid):
+        status = Path(f"/proc/{engine_pid}/status").read_text()
+        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        assert uid != 0
+    assert f"listener {fleet_broker.port} 127.0.0.1" in fleet_broker.engine.conf.read_text()
