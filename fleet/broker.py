@@ -201,6 +201,39 @@ def write_broker_files(
     return files
 
 
+def apply_broker_config(
+    folder: Path,
+    stations: Iterable[BrokerUser],
+    hub_password: str,
+    *,
+    port: int = 1883,
+    bind: str = "127.0.0.1",
+    persistence_location: Path | None = None,
+    log_types: Iterable[str] = ("error", "warning", "notice", "information"),
+) -> tuple[BrokerFiles, int | None]:
+    """What ``locker hub broker-config`` and ``locker hub station add|remove`` do: write the
+    files for these stations, then reload the broker if one runs on them (its pid file is
+    there). Returns the files and the reloaded broker's pid (None: none was running).
+
+    A reload lets new and changed users in and throws out connected clients whose user or
+    password is gone (a removed station, a rotated password)."""
+    files = write_broker_files(
+        folder,
+        stations,
+        hash_password(hub_password),
+        port=port,
+        bind=bind,
+        persistence_location=persistence_location,
+        log_types=log_types,
+    )
+    if not files.pid_file.exists():
+        return files, None
+    try:
+        return files, reload_broker(files.pid_file)
+    except ProcessLookupError:  # a stale pid file: the broker is not running
+        return files, None
+
+
 def reload_broker(pid_file: Path) -> int:
     """SIGHUP to the Mosquitto whose pid is in ``pid_file``: it reads the password and ACL
     files again (connected clients stay connected). Returns the pid. Under systemd,
@@ -209,6 +242,12 @@ def reload_broker(pid_file: Path) -> int:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError) as exc:
         raise BrokerConfigError(f"no broker pid in {pid_file}: {exc}") from exc
+    try:  # a stale pid file may name another program now: SIGHUP would end most of them
+        command = Path(f"/proc/{pid}/comm").read_text().strip()
+    except FileNotFoundError:
+        raise ProcessLookupError(pid) from None
+    if command != "mosquitto":
+        raise ProcessLookupError(pid)
     os.kill(pid, signal.SIGHUP)
     return pid
 

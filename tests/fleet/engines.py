@@ -130,6 +130,7 @@ class MqttPeer:
     _acks: dict[int, queue.Queue[Any]] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _connack: queue.Queue[ReasonCode] = field(init=False, default_factory=queue.Queue)
+    disconnects: queue.Queue[ReasonCode] = field(init=False, default_factory=queue.Queue)
     _looping: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -148,12 +149,18 @@ class MqttPeer:
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
         self.client.on_publish = self._on_publish
+        self.client.on_disconnect = self._on_disconnect
 
     # callbacks (loop thread)
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, rc: Any, props: Any
     ) -> None:
         self._connack.put(rc)
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
+        self.disconnects.put(rc)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         props = getattr(msg, "properties", None)

@@ -326,3 +326,35 @@ def test_the_hubs_session_keeps_events_while_it_is_away_and_over_a_broker_restar
     fleet_broker.start()
     back = hub_peer(fleet_broker, mqtt, **options)
     assert [Event.model_validate_json(back.expect().payload).seq for _ in range(3)] == [1, 2, 3]
+
+
+def test_a_removed_station_is_thrown_out_at_the_reload_and_cannot_come_back(
+    fleet_broker: FleetBroker, mqtt: PeerFactory
+) -> None:
+    a = station_peer(fleet_broker, mqtt, "a")
+    b = station_peer(fleet_broker, mqtt, "b")
+    old_a, old_b = fleet_broker.credentials("a"), fleet_broker.credentials("b")
+    fleet_broker.remove_station("a")
+    fleet_broker.add_station("b")  # a new password for b: its old session goes too
+    assert a.disconnects.get(timeout=WAIT) is not None
+    assert b.disconnects.get(timeout=WAIT) is not None
+    for username, password in (old_a, old_b):
+        stale = mqtt(fleet_broker.port, username, password)
+        assert stale.connect().value == NOT_AUTHORIZED
+        stale.close()
+    station_peer(fleet_broker, mqtt, "b")  # with the new one
+
+
+def test_reload_refuses_a_pid_file_that_names_another_program(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        pid_file = tmp_path / "mosquitto.pid"
+        pid_file.write_text(f"{sleeper.pid}\n")
+        with pytest.raises(ProcessLookupError):
+            broker.reload_broker(pid_file)
+        assert sleeper.poll() is None  # not hung up
+        files, pid = broker.apply_broker_config(tmp_path, [], "pw")
+        assert pid is None  # nothing reloaded: the pid file is not a broker's
+    finally:
+        sleeper.kill()
+        sleeper.wait()
