@@ -122,6 +122,18 @@ def acl_file(stations: Iterable[BrokerUser]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class TlsListener:
+    """The stations' listener, for a broker reachable from the internet: TLS 1.2 at least,
+    the server's certificate chain and key in PEM (e.g. from the hub's ACME client). The
+    plain listener then stays on loopback for the hub's workers."""
+
+    certfile: Path
+    keyfile: Path
+    port: int = 8883
+    bind: str = "0.0.0.0"  # noqa: S104 - the point of this listener
+
+
 def mosquitto_conf(
     folder: Path,
     *,
@@ -130,6 +142,7 @@ def mosquitto_conf(
     persistence_location: Path | None = None,
     max_queued_messages: int = 10000,
     pid_file: Path | None = None,
+    tls: TlsListener | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> str:
     """A whole ``mosquitto.conf`` for ``mosquitto -c``, using the files in ``folder``."""
@@ -153,6 +166,13 @@ def mosquitto_conf(
     ]
     if pid_file is not None:
         lines.insert(-1, f"pid_file {pid_file.resolve()}")
+    if tls is not None:  # listener options follow their listener line
+        lines += [
+            f"listener {tls.port} {tls.bind}",
+            f"certfile {tls.certfile.resolve()}",
+            f"keyfile {tls.keyfile.resolve()}",
+            "tls_version tlsv1.2",  # the lowest version taken (Mosquitto 2.0)
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -173,6 +193,7 @@ def write_broker_files(
     port: int = 1883,
     bind: str = "127.0.0.1",
     persistence_location: Path | None = None,
+    tls: TlsListener | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> BrokerFiles:
     """Write the three files into ``folder`` (each replaced whole, so a broker reloading on
@@ -195,6 +216,7 @@ def write_broker_files(
         bind=bind,
         persistence_location=files.persistence,
         pid_file=files.pid_file,
+        tls=tls,
         log_types=log_types,
     )
     _replace(files.conf, conf, 0o644)
@@ -209,6 +231,7 @@ def apply_broker_config(
     port: int = 1883,
     bind: str = "127.0.0.1",
     persistence_location: Path | None = None,
+    tls: TlsListener | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> tuple[BrokerFiles, int | None]:
     """What ``locker hub broker-config`` and ``locker hub station add|remove`` do: write the
@@ -224,6 +247,7 @@ def apply_broker_config(
         port=port,
         bind=bind,
         persistence_location=persistence_location,
+        tls=tls,
         log_types=log_types,
     )
     if not files.pid_file.exists():

@@ -295,6 +295,7 @@ class FleetBroker:
         self.hub_password = broker.new_password()
         self.share_group = broker.new_share_group()  # what the hub's workers subscribe with
         self.passwords: dict[str, str] = {}
+        self.tls: broker.TlsListener | None = None  # set, then apply(), for a TLS listener
         self.engine = Mosquitto(folder, self.port)
 
     @classmethod
@@ -318,7 +319,12 @@ class FleetBroker:
         """Write the files for the current stations; reload the broker if it runs."""
         users = [broker.BrokerUser.with_password(n, pw) for n, pw in self.passwords.items()]
         files, pid = broker.apply_broker_config(
-            self.folder, users, self.hub_password, port=self.port, log_types=self.log_types
+            self.folder,
+            users,
+            self.hub_password,
+            port=self.port,
+            tls=self.tls,
+            log_types=self.log_types,
         )
         hand_over(self.folder)
         return pid

@@ -12,6 +12,7 @@ What Mosquitto 2.0.11 really does with the ACL file, as these tests found:
 from __future__ import annotations
 
 import re
+import ssl
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +21,9 @@ from typing import Any
 import pytest
 
 from fleet import broker
-from fleet.engines import FleetBroker
+from fleet.engines import FleetBroker, free_port
 from locker.uplink.messages import UP, Command, Event, Presence, shared, topic
-from tests.fleet.engines import WAIT, MqttPeer, PeerFactory
+from tests.fleet.engines import WAIT, MqttPeer, PeerFactory, make_certificates
 
 NOT_AUTHORIZED = 0x87
 AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -358,3 +359,28 @@ def test_reload_refuses_a_pid_file_that_names_another_program(tmp_path: Path) ->
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_stations_reach_the_broker_over_tls_and_only_with_the_right_certificate(
+    fleet_broker: FleetBroker, mqtt: PeerFactory, tmp_path: Path
+) -> None:
+    ca, cert, key = make_certificates(fleet_broker.folder / "tls")
+    stranger_ca = make_certificates(tmp_path / "other", "other")[0]
+    fleet_broker.stop()
+    fleet_broker.tls = broker.TlsListener(cert, key, port=free_port(), bind="127.0.0.1")
+    fleet_broker.apply()
+    fleet_broker.start()
+    tls_port = fleet_broker.tls.port
+    hub = hub_peer(fleet_broker, mqtt)  # the hub's workers stay on the loopback listener
+    hub.subscribe(shared("evt", fleet_broker.share_group))
+    a = mqtt(tls_port, *fleet_broker.credentials("a"), tls_ca=ca)
+    assert a.connect() == "Success"
+    assert a.publish(topic("a", "evt"), event("a", 1)) == "Success"
+    assert hub.expect().payload == event("a", 1)
+    # The ACL is the same on both listeners.
+    assert a.publish(topic("b", "evt"), event("b", 1)).value == NOT_AUTHORIZED
+    with pytest.raises(ssl.SSLCertVerificationError):
+        mqtt(tls_port, *fleet_broker.credentials("b"), tls_ca=stranger_ca).connect()
+    plain = mqtt(tls_port, *fleet_broker.credentials("b"))  # no TLS on the TLS port
+    assert plain.connect() != "Success"  # the broker drops it before any CONNACK
+    assert plain.disconnects.get_nowait() is not None
