@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import os
+import pwd
 import secrets
 import signal
 from collections.abc import Iterable
@@ -194,10 +195,18 @@ def write_broker_files(
     bind: str = "127.0.0.1",
     persistence_location: Path | None = None,
     tls: TlsListener | None = None,
+    pid_file: Path | None = None,
+    owner: str | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> BrokerFiles:
     """Write the three files into ``folder`` (each replaced whole, so a broker reloading on
-    SIGHUP meanwhile reads the old or the new file, never half of one)."""
+    SIGHUP meanwhile reads the old or the new file, never half of one).
+
+    ``owner``: the user the broker runs as (Debian's service starts as root and becomes
+    ``mosquitto`` *before* it reads the password file, and writes its pid file and
+    persistence as that user), given the folder, the persistence and the files; as root only.
+    ``pid_file``: where the broker writes its pid (Debian: ``/run/mosquitto/mosquitto.pid``);
+    by default in ``folder``."""
     stations = list(stations)
     folder.mkdir(parents=True, exist_ok=True)
     files = BrokerFiles(
@@ -205,11 +214,15 @@ def write_broker_files(
         passwd=folder / "passwd",
         acl=folder / "acl",
         persistence=(persistence_location or folder / "persistence"),
-        pid_file=folder / "mosquitto.pid",
+        pid_file=pid_file or folder / "mosquitto.pid",
     )
     files.persistence.mkdir(parents=True, exist_ok=True)
-    _replace(files.passwd, password_file(stations, hub_password_hash), 0o600)
-    _replace(files.acl, acl_file(stations), 0o644)
+    ids = _owner_ids(owner)
+    if ids is not None:
+        for path in (folder, files.persistence):
+            os.chown(path, *ids)
+    _replace(files.passwd, password_file(stations, hub_password_hash), 0o600, ids)
+    _replace(files.acl, acl_file(stations), 0o644, ids)
     conf = mosquitto_conf(
         folder,
         port=port,
@@ -219,7 +232,7 @@ def write_broker_files(
         tls=tls,
         log_types=log_types,
     )
-    _replace(files.conf, conf, 0o644)
+    _replace(files.conf, conf, 0o644, ids)
     return files
 
 
@@ -232,6 +245,8 @@ def apply_broker_config(
     bind: str = "127.0.0.1",
     persistence_location: Path | None = None,
     tls: TlsListener | None = None,
+    pid_file: Path | None = None,
+    owner: str | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> tuple[BrokerFiles, int | None]:
     """What ``locker hub broker-config`` and ``locker hub station add|remove`` do: write the
@@ -248,6 +263,8 @@ def apply_broker_config(
         bind=bind,
         persistence_location=persistence_location,
         tls=tls,
+        pid_file=pid_file,
+        owner=owner,
         log_types=log_types,
     )
     if not files.pid_file.exists():
@@ -276,14 +293,26 @@ def reload_broker(pid_file: Path) -> int:
     return pid
 
 
-def _replace(path: Path, text: str, mode: int) -> None:
+def _owner_ids(owner: str | None) -> tuple[int, int] | None:
+    if owner is None:
+        return None
+    try:
+        entry = pwd.getpwnam(owner)
+    except KeyError as exc:
+        raise BrokerConfigError(f"no such user for the broker: {owner!r}") from exc
+    return entry.pw_uid, entry.pw_gid
+
+
+def _replace(path: Path, text: str, mode: int, ids: tuple[int, int] | None = None) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as out:
         out.write(text)
         out.flush()
         os.fsync(out.fileno())
-    if os.geteuid() == 0 and path.exists():  # keep the owner the broker reads it as
+    if ids is not None:
+        os.chown(tmp, *ids)
+    elif os.geteuid() == 0 and path.exists():  # keep the owner the broker reads it as
         stat = path.stat()
         os.chown(tmp, stat.st_uid, stat.st_gid)
     os.chmod(tmp, mode)

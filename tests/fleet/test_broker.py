@@ -11,9 +11,14 @@ What Mosquitto 2.0.11 really does with the ACL file, as these tests found:
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import shutil
 import ssl
 import subprocess
+import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,7 @@ from typing import Any
 import pytest
 
 from fleet import broker
-from fleet.engines import FleetBroker, free_port
+from fleet.engines import FleetBroker, free_port, port_accepts
 from locker.uplink.messages import UP, Command, Event, Presence, shared, topic
 from tests.fleet.engines import WAIT, MqttPeer, PeerFactory, make_certificates
 
@@ -384,3 +389,53 @@ def test_stations_reach_the_broker_over_tls_and_only_with_the_right_certificate(
     plain = mqtt(tls_port, *fleet_broker.credentials("b"))  # no TLS on the TLS port
     assert plain.connect() != "Success"  # the broker drops it before any CONNACK
     assert plain.disconnects.get_nowait() is not None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the broker drops privileges only when root")
+def test_a_broker_started_as_root_runs_as_its_owner_on_the_generated_files(
+    mqtt: PeerFactory,
+) -> None:
+    """As Debian's service runs it: started as root, Mosquitto becomes ``mosquitto`` before it
+    reads the password file and writes its pid file; ``owner`` hands it what it needs."""
+    folder = Path(tempfile.mkdtemp(prefix="lps-asroot-"))
+    folder.chmod(0o755)
+    port = free_port()
+    password = broker.new_password()
+    users = [broker.BrokerUser.with_password("a", password)]
+    files, pid = broker.apply_broker_config(folder, users, "hub pw", port=port, owner="mosquitto")
+    assert pid is None  # none running yet
+    assert files.passwd.stat().st_uid == pwd.getpwnam("mosquitto").pw_uid
+    process = subprocess.Popen(
+        ["/usr/sbin/mosquitto", "-c", str(files.conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(int(WAIT / 0.02)):
+            if port_accepts(port) or process.poll() is not None:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None
+        station = mqtt(port, "st-a", password)
+        assert station.connect() == "Success"
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        uid = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1]
+        assert int(uid) == pwd.getpwnam("mosquitto").pw_uid
+        station.close()
+        # A second station, written and reloaded through the pid file it wrote as mosquitto.
+        users.append(broker.BrokerUser.with_password("b", password))
+        assert (
+            broker.apply_broker_config(folder, users, "hub pw", port=port, owner="mosquitto")[1]
+            == process.pid
+        )
+        for _ in range(int(WAIT / 0.05)):
+            peer = mqtt(port, "st-b", password)
+            code = peer.connect()
+            peer.close()
+            if code == "Success":
+                break
+        assert code == "Success"
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(folder)
