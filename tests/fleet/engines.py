@@ -77,8 +77,7 @@ def pg_database(pg_server: Postgres) -> Iterator[PgDatabase]:
         pg_server.start()
     pg_server.create_database(name)
     yield PgDatabase(pg_server, name)
-    if not pg_server.running:
-        pg_server.stop("fast")  # a stale pid file after an immediate stop
+    if not pg_server.running:  # the test stopped it (any mode): the next test needs it
         pg_server.start()
     pg_server.drop_database(name)
 

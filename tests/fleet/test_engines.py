@@ -71,3 +71,15 @@ def test_engines_run_unprivileged_and_only_on_loopback(
         uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
         assert uid != 0
     assert f"listener {fleet_broker.port} 127.0.0.1" in fleet_broker.engine.conf.read_text()
+
+
+def test_a_crashed_cluster_recovers_what_was_committed(pg_private: PgDatabase) -> None:
+    with psycopg.connect(pg_private.dsn) as conn:
+        conn.execute("CREATE TABLE t (x int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+    pg_private.stop("immediate")  # no checkpoint: the next start replays the WAL
+    assert not port_accepts(pg_private.server.port)
+    pg_private.start()
+    with psycopg.connect(pg_private.dsn) as conn:
+        assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+    assert "database system was interrupted" in pg_private.server.log.read_text()
