@@ -8,7 +8,7 @@ import psycopg
 import sqlalchemy
 
 from fleet.engines import FleetBroker, Postgres, port_accepts
-from tests.fleet.engines import PeerFactory, PgDatabase
+from tests.fleet.engines import WAIT, PeerFactory, PgDatabase
 
 
 def test_postgres_answers_on_loopback_and_comes_back_after_a_stop(pg_database: PgDatabase) -> None:
@@ -83,3 +83,16 @@ def test_a_crashed_cluster_recovers_what_was_committed(pg_private: PgDatabase) -
     with psycopg.connect(pg_private.dsn) as conn:
         assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
     assert "database system was interrupted" in pg_private.server.log.read_text()
+
+
+def test_a_killed_broker_starts_again_on_its_port(
+    fleet_broker: FleetBroker, mqtt: PeerFactory
+) -> None:
+    station = mqtt(fleet_broker.port, *fleet_broker.credentials("a"))
+    assert station.connect() == "Success"
+    fleet_broker.kill()  # SIGKILL: no save, the pid file left behind
+    assert station.disconnects.get(timeout=WAIT) is not None
+    assert not port_accepts(fleet_broker.port)
+    fleet_broker.start()
+    again = mqtt(fleet_broker.port, *fleet_broker.credentials("a"))
+    assert again.connect() == "Success"
