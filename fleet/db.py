@@ -51,7 +51,7 @@ class HubDatabase:
         with self.engine.connect() as connection:
             if not sa.inspect(connection).has_table(VERSION_TABLE):
                 return None
-            value = connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")
+            value = connection.exec_driver_sql("SELECT version_num FROM fleet_alembic_version")
             return value.scalar()
 
     def close(self) -> None:
