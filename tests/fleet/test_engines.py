@@ -1,0 +1,56 @@
+"""The engines start, answer and stop: PostgreSQL (psycopg, SQLAlchemy) and Mosquitto (MQTT 5)."""
+
+from __future__ import annotations
+
+import psycopg
+import sqlalchemy
+
+from fleet.engines import FleetBroker, Postgres, port_accepts
+from tests.fleet.engines import PeerFactory, PgDatabase
+
+
+def test_postgres_answers_on_loopback_and_comes_back_after_a_stop(pg_database: PgDatabase) -> None:
+    with psycopg.connect(pg_database.dsn) as conn:
+        conn.execute("CREATE TABLE t (x int)")
+        conn.execute("INSERT INTO t VALUES (42)")
+    pg_database.stop()
+    assert not port_accepts(pg_database.server.port)
+    pg_database.start()
+    engine = sqlalchemy.create_engine(pg_database.url)
+    with engine.connect() as conn:
+        assert conn.execute(sqlalchemy.text("SELECT x FROM t")).scalar_one() == 42
+        assert conn.execute(sqlalchemy.text("SHOW server_version")).scalar_one().startswith("15")
+    engine.dispose()
+
+
+def test_each_test_gets_an_empty_database(pg_database: PgDatabase, pg_server: Postgres) -> None:
+    with psycopg.connect(pg_database.dsn) as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'")
+        assert tables.fetchone() == (0,)
+        assert conn.execute("SELECT current_database()").fetchone() == (pg_database.name,)
+    assert pg_database.server is pg_server
+
+
+def test_broker_carries_a_message_and_keeps_it_over_a_restart(
+    fleet_broker: FleetBroker, mqtt: PeerFactory
+) -> None:
+    hub = mqtt(fleet_broker.port, "hub", fleet_broker.hub_password)
+    assert hub.connect() == "Success"
+    assert [c.value for c in hub.subscribe("lps/v1/+/evt")] == [1]
+    station = mqtt(fleet_broker.port, *fleet_broker.credentials("a"))
+    assert station.connect() == "Success"
+    assert station.publish("lps/v1/a/evt", b'{"n": 1}') == "Success"
+    got = hub.expect()
+    assert (got.topic, got.payload) == ("lps/v1/a/evt", b'{"n": 1}')
+    station.publish("lps/v1/a/state", b"online", retain=True)
+    hub.close()
+    station.close()
+
+    fleet_broker.stop()
+    assert not port_accepts(fleet_broker.port)
+    fleet_broker.start()  # same port, same persistence: the retained state is still there
+    again = mqtt(fleet_broker.port, "hub", fleet_broker.hub_password)
+    assert again.connect() == "Success"
+    again.subscribe("lps/v1/a/state")
+    kept = again.expect()
+    assert (kept.topic, kept.payload, kept.retain) == ("lps/v1/a/state", b"online", True)
