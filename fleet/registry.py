@@ -1,50 +1,25 @@
 """The station registry: who may report to the hub, with what broker password and key.
 
 A new station gets a broker password (shown once; kept only as Mosquitto's own
-PBKDF2-SHA512 hash, for the broker's password file) and a command key (32 random bytes:
-the hub signs its commands with it, the station checks them). Its broker user is
-``st-<name>``; :func:`stations` is what ``fleet.broker`` writes the password file from.
+PBKDF2-SHA512 hash, for the broker's password file: :mod:`fleet.broker`) and a command
+key (32 random bytes: the hub signs its commands with it, the station checks them).
+Its broker user is ``st-<name>``; :func:`stations` is what the broker's password file
+is written from.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from fleet import broker
 from fleet.db import HubDatabase
 from fleet.errors import AlreadyExists, InvalidName, NotFound
 from fleet.tables import Station, StationState
 from locker.uplink.messages import STATION_NAME
-
-# Mosquitto 2's password file format ($7$: PBKDF2-SHA512), as mosquitto_passwd writes it.
-_MOSQUITTO_ITERATIONS = 101
-_MOSQUITTO_SALT_BYTES = 12
-
-
-def broker_user(station: str) -> str:
-    return f"st-{station}"
-
-
-def mosquitto_hash(password: str, *, salt: bytes | None = None) -> str:
-    salt = secrets.token_bytes(_MOSQUITTO_SALT_BYTES) if salt is None else salt
-    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, _MOSQUITTO_ITERATIONS)
-    salt_b64 = base64.b64encode(salt).decode()
-    return f"$7${_MOSQUITTO_ITERATIONS}${salt_b64}${base64.b64encode(digest).decode()}"
-
-
-def mosquitto_verify(password: str, stored: str) -> bool:
-    parts = stored.split("$")
-    if len(parts) != 5 or parts[1] != "7":
-        return False
-    iterations, salt, digest = int(parts[2]), base64.b64decode(parts[3]), parts[4]
-    mine = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
-    return hmac.compare_digest(base64.b64encode(mine).decode(), digest)
 
 
 @dataclass(frozen=True)
@@ -63,7 +38,7 @@ def add_station(db: HubDatabase, name: str, now: datetime) -> StationCredentials
             f"{name!r} cannot be a station name: 1 to 40 of a-z, 0-9 and '-', "
             "starting with a letter or digit"
         )
-    password = secrets.token_urlsafe(24)
+    password = broker.new_password()
     key = secrets.token_hex(32)
     with db.transaction() as session:
         if session.get(Station, name) is not None:
@@ -73,12 +48,12 @@ def add_station(db: HubDatabase, name: str, now: datetime) -> StationCredentials
                 name=name,
                 created_at=now,
                 command_key=key,
-                broker_password_hash=mosquitto_hash(password),
+                broker_password_hash=broker.hash_password(password),
             )
         )
         session.flush()
         session.add(StationState(station=name))
-    return StationCredentials(name, broker_user(name), password, key)
+    return StationCredentials(name, broker.station_username(name), password, key)
 
 
 def stations(db: HubDatabase) -> list[tuple[str, str]]:
