@@ -168,11 +168,12 @@ class Ingest:
             .on_conflict_do_nothing()
             .returning(col(EventRow.id))
         ).first()
+        if stored is None:  # a message that came twice says nothing new, not even a time
+            _LOG.debug("event %s/%s is already in", event.station, event.seq)
+            return self._resend(session, state, now)
         state.last_seen = now
         state.station_last_seq = max(state.station_last_seq, event.seq)
-        if stored is None:
-            _LOG.debug("event %s/%s is already in", event.station, event.seq)
-        elif event.seq == state.contiguous_seq + 1:
+        if event.seq == state.contiguous_seq + 1:
             self._advance(session, state)
         return self._resend(session, state, now)
 
