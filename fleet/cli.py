@@ -31,6 +31,11 @@ def _database(settings: HubSettings) -> HubDatabase:
     return HubDatabase(settings.database_url.get_secret_value())
 
 
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def _fail(exc: FleetError) -> typer.Exit:
     typer.echo(f"error: {exc.code}: {exc.message}", err=True)
     return typer.Exit(code=1)
@@ -103,7 +108,7 @@ def worker(
     """Run one MQTT worker (no HTTP) until stopped."""
     from fleet.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _logging()
     settings = HubSettings()
     db = _database(settings)
     db.upgrade()
@@ -131,7 +136,7 @@ def serve(
     from fleet.app import create_app
     from fleet.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _logging()
     settings = HubSettings()
     db = _database(settings)
     db.upgrade()

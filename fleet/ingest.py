@@ -319,7 +319,7 @@ class Ingest:
             .values(reason=reason, count=1)
             .on_conflict_do_update(
                 index_elements=["reason"],
-                set_={"count": DroppedCount.count + 1},  # type: ignore[operator]
+                set_={"count": DroppedCount.count + 1},
             )
         )
 

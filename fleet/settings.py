@@ -19,7 +19,10 @@ class HubSettings(BaseSettings):
     # Each worker's MQTT client id is <prefix>-<n>: a restarted worker takes its persistent
     # session (and the messages it had not acknowledged) back.
     mqtt_client_prefix: str = "hub"
-    mqtt_session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
+    # Mosquitto keeps giving a share of the messages to a worker's session while it is away, so
+    # a worker that does not come back holds its share until the session expires; ingest's
+    # resend fills what an expired session took with it.
+    mqtt_session_expiry_s: int = Field(default=300, ge=0)
     mqtt_keepalive_s: int = Field(default=30, ge=5)
     # What `station add` prints for the station to reach the broker (default: mqtt_host/port).
     station_mqtt_host: str = ""

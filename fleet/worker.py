@@ -49,6 +49,7 @@ class Worker:
         self.client_id = f"{settings.mqtt_client_prefix}-{index}"
         self.handled = 0  # messages acknowledged by this worker
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker confirmed the subscriptions
         self._broken = threading.Event()  # a message could not be stored: reconnect
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -63,6 +64,7 @@ class Worker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client = client
 
@@ -94,6 +96,7 @@ class Worker:
             self.client.disconnect()
             self.client.loop_stop()
             self.connected.clear()
+            _LOG.info("%s stopped after %d messages", self.client_id, self.handled)
 
     def publish(self, command: Command) -> None:
         """Send a command to its station (QoS 1; queued while the broker is away)."""
@@ -116,6 +119,21 @@ class Worker:
         client.subscribe([(shared(kind), SubscribeOptions(qos=1)) for kind in UP])
         self.connected.set()
 
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        reasons: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            _LOG.error("%s: the broker refused a subscription: %s", self.client_id, refused)
+            return
+        _LOG.info("%s subscribed", self.client_id)
+        self.subscribed.set()
+
     def _on_disconnect(
         self,
         _client: mqtt.Client,
@@ -125,6 +143,7 @@ class Worker:
         _properties: Properties | None,
     ) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if not self._stop.is_set():
             _LOG.warning("%s lost the broker: %s", self.client_id, reason)
 
@@ -132,7 +151,7 @@ class Worker:
         if self._broken.is_set():
             return  # not acknowledged: it comes again after the reconnection
         try:
-            out = self.ingest.handle(msg.topic, msg.payload, self.clock())
+            out = self.ingest.handle(msg.topic, bytes(msg.payload), self.clock())
         except Exception:
             _LOG.exception("%s could not store a message on %s", self.client_id, msg.topic)
             self._broken.set()
@@ -157,7 +176,7 @@ class Worker:
 
     def _connect(self) -> None:
         """Connect in the background (paho's loop retries until the broker answers)."""
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
         self.client.connect_async(
             self.settings.mqtt_host,
