@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -31,8 +32,12 @@ ROLES: tuple[HubRole, ...] = ("operator", "admin")
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "hub_"  # noqa: S105 (a marker, not a secret)
 _HASHER = PasswordHasher()
-# Checked when the name is unknown, so unknown names take as long as known ones.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the name is unknown, so unknown names take as long as known ones."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 def allows(role: str, needed: HubRole) -> bool:
@@ -62,7 +67,7 @@ def login(db: HubDatabase, name: str, password: str, now: datetime, ttl: timedel
     with db.transaction() as session:
         row = session.get(Operator, name)
         try:
-            _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password)
+            _HASHER.verify(row.password_hash if row else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             raise LoginFailed() from None
         if row is None:

@@ -8,15 +8,19 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fleet import accounts, registry
-from fleet.accounts import HubRole
-from fleet.db import HubDatabase
 from fleet.errors import FleetError
-from fleet.settings import HubSettings
+
+if TYPE_CHECKING:
+    from fleet.db import HubDatabase
+    from fleet.settings import HubSettings
+
+# Only typer at import: `locker` loads this app for every command, the hub's own modules
+# (the database, argon2, paho, uvicorn) are loaded by the hub's commands when they run.
+ROLES = ("operator", "admin")
 
 app = typer.Typer(help="The fleet hub: stations report to it over MQTT.", no_args_is_help=True)
 db_app = typer.Typer(help="The hub's PostgreSQL schema.", no_args_is_help=True)
@@ -27,7 +31,15 @@ app.add_typer(station_app, name="station")
 app.add_typer(account_app, name="account")
 
 
+def _settings() -> HubSettings:
+    from fleet.settings import HubSettings
+
+    return HubSettings()
+
+
 def _database(settings: HubSettings) -> HubDatabase:
+    from fleet.db import HubDatabase
+
     return HubDatabase(settings.database_url.get_secret_value())
 
 
@@ -44,7 +56,7 @@ def _fail(exc: FleetError) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the hub's schema to the newest migration."""
-    db = _database(HubSettings())
+    db = _database(_settings())
     try:
         db.upgrade()
         typer.echo(f"hub schema at {db.current_revision()}")
@@ -55,7 +67,9 @@ def db_upgrade() -> None:
 @station_app.command("add")
 def station_add(name: str) -> None:
     """Register a station and print its settings (the password and key are shown once)."""
-    settings = HubSettings()
+    from fleet import registry
+
+    settings = _settings()
     db = _database(settings)
     try:
         db.upgrade()
@@ -86,10 +100,13 @@ def account_add(
     ] = "",
 ) -> None:
     """Create an operator account."""
-    if role not in accounts.ROLES:
-        typer.echo(f"error: no role {role!r}: {', '.join(accounts.ROLES)}", err=True)
+    if role not in ROLES:
+        typer.echo(f"error: no role {role!r}: {', '.join(ROLES)}", err=True)
         raise typer.Exit(code=2)
-    db = _database(HubSettings())
+    from fleet import accounts
+    from fleet.accounts import HubRole
+
+    db = _database(_settings())
     try:
         db.upgrade()
         hub_role: HubRole = "admin" if role == "admin" else "operator"
@@ -109,7 +126,7 @@ def worker(
     from fleet.worker import Worker
 
     _logging()
-    settings = HubSettings()
+    settings = _settings()
     db = _database(settings)
     db.upgrade()
     w = Worker(db, settings, index=index)
@@ -137,7 +154,7 @@ def serve(
     from fleet.worker import Worker
 
     _logging()
-    settings = HubSettings()
+    settings = _settings()
     db = _database(settings)
     db.upgrade()
     first = Worker(db, settings, index=0)

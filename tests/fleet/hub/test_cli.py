@@ -12,6 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
 from fleet import accounts, broker, engines, registry
+from api.cli import app as locker_app
 from fleet.cli import app
 from fleet.db import HubDatabase
 from tests.fleet.engines import PgDatabase
@@ -87,7 +88,7 @@ def test_station_add_prints_settings_that_open_the_broker(
 def test_account_add_and_db_upgrade(pg_database: PgDatabase, hub_db: HubDatabase) -> None:
     runner = CliRunner()
     env = {"FLEET_DATABASE_URL": pg_database.url}
-    upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
+    upgraded = runner.invoke(locker_app, ["hub", "db", "upgrade"], env=env)  # as `locker hub`
     assert upgraded.exit_code == 0, upgraded.output
     assert "0001" in upgraded.output
     typed = f"{PASSWORD}\n{PASSWORD}\n"
