@@ -11,8 +11,8 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
-from fleet import accounts, broker, engines, registry
 from api.cli import app as locker_app
+from fleet import accounts, broker, engines, registry
 from fleet.cli import app
 from fleet.db import HubDatabase
 from tests.fleet.engines import PgDatabase
