@@ -141,6 +141,21 @@ def worker(
         db.close()
 
 
+class _Stopped(BaseException):
+    """SIGTERM or Ctrl-C: stop the workers, then leave."""
+
+
+def _stop_on_signals() -> None:
+    """Uvicorn shuts down gracefully on a signal, then raises it again for the handler it
+    found before it: this one, so the workers are stopped and the process ends cleanly."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _Stopped
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 @app.command("serve")
 def serve(
     workers: Annotated[
@@ -163,12 +178,15 @@ def serve(
         subprocess.Popen([sys.executable, "-m", "fleet.cli", "worker", "--index", str(i)])  # noqa: S603
         for i in range(1, workers)
     ]
+    _stop_on_signals()
     try:
         uvicorn.run(
             create_app(db, settings, first.publish),
             host=settings.http_host,
             port=settings.http_port,
         )
+    except _Stopped:
+        pass
     finally:
         for process in others:
             process.terminate()
