@@ -8,7 +8,10 @@ the commands to publish once it has committed (a ``resend`` when events are miss
   views is applied only when it is new and every event before it is in: the station's
   ``contiguous_seq`` says up to where. An event beyond a gap is stored and waits; the
   gap is asked for again (a signed ``resend`` from the first missing seq), at most once
-  per ``resend_every`` for the same gap.
+  per ``resend_every`` for the same gap, and only once it has been open for
+  ``gap_grace``: with several workers, a station's events often arrive a little out of
+  order (each worker takes every other one), and asking at once would have the station
+  send its stream again and again. :meth:`Ingest.sweep` asks for the gaps still open.
 - ``state``: the station's presence; a birth that says it has written events the hub
   has not applied asks for them.
 - ``snap``: replaces the station's views, and everything up to its ``last_seq`` counts
@@ -92,9 +95,16 @@ class _Bus(BaseModel):
 
 
 class Ingest:
-    def __init__(self, db: HubDatabase, *, resend_every: timedelta = timedelta(seconds=5)):
+    def __init__(
+        self,
+        db: HubDatabase,
+        *,
+        resend_every: timedelta = timedelta(seconds=5),
+        gap_grace: timedelta = timedelta(0),
+    ) -> None:
         self.db = db
         self.resend_every = resend_every
+        self.gap_grace = gap_grace
         self.dropped: Counter[str] = Counter()  # this process's drops, by reason
 
     def handle(self, topic: str, payload: bytes, now: datetime) -> list[Command]:
@@ -267,9 +277,14 @@ class Ingest:
 
     def _resend(self, session: Session, state: StationState, now: datetime) -> list[Command]:
         if state.station_last_seq <= state.contiguous_seq:
+            state.gap_from = state.gap_seen_at = None
             state.resend_from = state.resend_asked_at = None
             return []
         first_missing = state.contiguous_seq + 1
+        if state.gap_from != first_missing or state.gap_seen_at is None:
+            state.gap_from, state.gap_seen_at = first_missing, now  # a new gap
+        if now - state.gap_seen_at < self.gap_grace:
+            return []  # it may be on its way (another worker holds it): wait a moment
         if (
             state.resend_from == first_missing
             and state.resend_asked_at is not None

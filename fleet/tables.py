@@ -55,6 +55,8 @@ class StationState(HubTable, table=True):
     boot: str = ""
     contiguous_seq: int = 0  # every event up to here is stored and applied
     station_last_seq: int = 0  # the newest the station said it has written
+    gap_from: int | None = None  # the first missing seq, since when it is missing
+    gap_seen_at: datetime | None = _when(nullable=True)
     resend_from: int | None = None  # the last resend asked, and when
     resend_asked_at: datetime | None = _when(nullable=True)
     free: dict[str, Any] = _json({})  # {size: count}

@@ -45,7 +45,12 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.ingest = Ingest(db, resend_every=timedelta(seconds=settings.resend_every_s))
+        self.ingest = Ingest(
+            db,
+            resend_every=timedelta(seconds=settings.resend_every_s),
+            gap_grace=timedelta(seconds=settings.gap_grace_s),
+        )
+        self.sweep_every_s = max(0.5, min(settings.gap_grace_s, settings.resend_every_s))
         self.client_id = f"{settings.mqtt_client_prefix}-{index}"
         self.handled = 0  # messages acknowledged by this worker
         self.connected = threading.Event()
@@ -84,13 +89,13 @@ class Worker:
     def run(self) -> None:
         """Work until :meth:`stop` (or forever): the calling thread supervises."""
         self._connect()
-        next_sweep = time.monotonic() + self.settings.resend_every_s
+        next_sweep = time.monotonic() + self.sweep_every_s
         try:
             while not self._stop.wait(0.2):
                 if self._broken.is_set():
                     self._reconnect()
                 if time.monotonic() >= next_sweep and self.connected.is_set():
-                    next_sweep = time.monotonic() + self.settings.resend_every_s
+                    next_sweep = time.monotonic() + self.sweep_every_s
                     self._sweep()
         finally:
             self.client.disconnect()

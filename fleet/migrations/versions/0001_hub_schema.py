@@ -158,6 +158,8 @@ def upgrade() -> None:
         sa.Column("boot", sa.String(), nullable=False),
         sa.Column("contiguous_seq", sa.Integer(), nullable=False),
         sa.Column("station_last_seq", sa.Integer(), nullable=False),
+        sa.Column("gap_from", sa.Integer(), nullable=True),
+        sa.Column("gap_seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resend_from", sa.Integer(), nullable=True),
         sa.Column("resend_asked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(

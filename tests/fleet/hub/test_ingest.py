@@ -135,6 +135,25 @@ def test_a_gap_still_open_is_asked_for_again_by_the_sweep(
     assert ingest.sweep(T0 + timedelta(minutes=5)) == []
 
 
+def test_a_gap_is_asked_for_only_once_it_has_stayed_open_a_moment(
+    hub_db: HubDatabase, station_a: StationCredentials
+) -> None:
+    """Two workers take a station's events turn about: 3 may be in before 2 is."""
+    ingest = Ingest(hub_db, gap_grace=timedelta(seconds=2), resend_every=timedelta(seconds=5))
+    e = history()
+    at = [T0 + timedelta(seconds=s) for s in range(6)]
+    assert ingest.handle(evt_topic(), e[0].payload(), at[0]) == []
+    assert ingest.handle(evt_topic(), e[2].payload(), at[0]) == []  # 2 is missing
+    assert ingest.handle(evt_topic(), e[1].payload(), at[1]) == []  # and here it is
+    assert state_of(hub_db).contiguous_seq == 3
+    assert ingest.handle(evt_topic(), e[4].payload(), at[2]) == []  # 4 is missing
+    assert ingest.sweep(at[3]) == []
+    assert [(c.type, c.args) for c in ingest.sweep(at[4])] == [("resend", {"from_seq": 4})]
+    assert ingest.handle(evt_topic(), e[5].payload(), at[5]) == []  # asked already
+    with hub_db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM commands")).scalar_one() == 1
+
+
 def test_a_birth_beyond_what_the_hub_has_asks_for_the_rest(
     hub_db: HubDatabase, station_a: StationCredentials
 ) -> None:

@@ -51,7 +51,8 @@ def settings(fleet_broker: FleetBroker, pg_database: PgDatabase) -> HubSettings:
         mqtt_user="hub",
         mqtt_password=fleet_broker.hub_password,
         mqtt_client_prefix=f"hub-{uuid.uuid4().hex[:6]}",
-        resend_every_s=3600,  # the sweep stays out of these tests' way
+        resend_every_s=3600,  # a gap is asked for once
+        gap_grace_s=0.5,
     )
 
 
@@ -200,6 +201,7 @@ def test_two_workers_share_the_stream_and_one_killed_midway_loses_nothing(
             ).scalar_one()
         assert free == {"M": total}
         assert "session present: True" in logs[0].read_text()
+        resends = count(hub_db, "SELECT count(*) FROM commands WHERE type = 'resend'")
     finally:
         for process in workers:
             if process.poll() is None:
@@ -210,4 +212,5 @@ def test_two_workers_share_the_stream_and_one_killed_midway_loses_nothing(
     handled = [int(n) for log in logs for n in re.findall(r"stopped after (\d+)", log.read_text())]
     assert len(handled) == 2
     assert min(handled) > 0
-    print(f"stored when a worker was killed: {stored_at_kill} of {total}; after: {handled}")
+    print(f"stored when a worker was killed: {stored_at_kill} of {total}", end="; ")
+    print(f"handled after: {handled}; resends asked: {resends}")
