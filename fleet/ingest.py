@@ -21,9 +21,9 @@ the commands to publish once it has committed (a ``resend`` when events are miss
 Every message of a station takes its ``station_state`` row ``FOR UPDATE`` first, so
 several workers never interleave one station's messages. A bad payload (not JSON,
 wrong schema, unknown topic or station, a payload naming another station than its
-topic) is logged, counted by reason (in memory and in ``ingest_dropped``) and dropped;
-it never stops the worker. A database failure is raised: the worker then does not
-acknowledge the message and it comes again.
+topic, data PostgreSQL refuses such as a NUL character) is logged, counted by reason (in
+memory and in ``ingest_dropped``) and dropped; it never stops the worker. A database
+failure is raised: the worker then does not acknowledge the message and it comes again.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 from sqlmodel import Session, col, select
 
 from fleet import commands
@@ -111,7 +112,10 @@ class Ingest:
         try:
             return self._handle(topic, payload, now)
         except BadPayload as exc:
-            self._drop(exc.reason, topic, exc.message)
+            self.drop(exc.reason, topic, exc.message)
+            return []
+        except DataError as exc:  # e.g. a NUL in a string: JSONB cannot hold it, ever
+            self.drop("unstorable", topic, str(exc.orig))
             return []
 
     def sweep(self, now: datetime) -> list[Command]:
@@ -319,7 +323,8 @@ class Ingest:
             )
             self._count(session, "bad_event_data")
 
-    def _drop(self, reason: str, topic: str, detail: str) -> None:
+    def drop(self, reason: str, topic: str, detail: str) -> None:
+        """Count and log a message that is not taken."""
         self.dropped[reason] += 1
         _LOG.warning("dropped a message on %r (%s): %s", topic[:200], reason, detail[:300])
         try:

@@ -11,9 +11,11 @@ every message it had not acknowledged. Several workers share the load through th
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
@@ -32,6 +35,7 @@ from locker.uplink.messages import UP, Command, shared, topic
 
 _LOG = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+POISON_AFTER = 3  # a message that fails so many times (not for the database) is dropped
 
 
 class Worker:
@@ -57,6 +61,7 @@ class Worker:
         self.subscribed = threading.Event()  # the broker confirmed the subscriptions
         self._broken = threading.Event()  # a message could not be stored: reconnect
         self._stop = threading.Event()
+        self._failures: Counter[str] = Counter()  # by message digest
         self._thread: threading.Thread | None = None
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -155,12 +160,25 @@ class Worker:
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if self._broken.is_set():
             return  # not acknowledged: it comes again after the reconnection
+        payload = bytes(msg.payload)
         try:
-            out = self.ingest.handle(msg.topic, bytes(msg.payload), self.clock())
-        except Exception:
+            out = self.ingest.handle(msg.topic, payload, self.clock())
+        except (OperationalError, InterfaceError):  # the database is away: it comes again
             _LOG.exception("%s could not store a message on %s", self.client_id, msg.topic)
             self._broken.set()
             return
+        except Exception:
+            # Not the database being away: this message itself fails. Tried a few times
+            # (it might be a passing trouble), then dropped so it cannot stop the stream.
+            key = hashlib.sha256(msg.topic.encode() + b"\0" + payload).hexdigest()
+            self._failures[key] += 1
+            _LOG.exception("%s failed on a message on %s", self.client_id, msg.topic)
+            if self._failures[key] < POISON_AFTER:
+                self._broken.set()
+                return
+            del self._failures[key]
+            self.ingest.drop("failed", msg.topic, "failed every time it was tried")
+            out = []
         client.ack(msg.mid, msg.qos)
         self.handled += 1
         for command in out:

@@ -219,6 +219,12 @@ BAD = [
     ("unknown_station", topic("zz", "evt"), event("zz", 1, "bus", health={}).payload()),
     ("station_mismatch", topic("a", "evt"), event("b", 1, "bus", health={}).payload()),
     ("station_mismatch", topic("a", "state"), birth("b", 1).payload()),
+    ("unstorable", topic("a", "evt"), event("a", 1, "door", note="\u0000").payload()),
+    (
+        "unstorable",
+        topic("a", "evt"),
+        event("a", 1, "door").model_copy(update={"seq": 2**63}).payload(),
+    ),
     ("unknown_topic", "lps/v1/a/cmd", b"{}"),
     ("unknown_topic", "somewhere/else", b"{}"),
     (

@@ -141,6 +141,25 @@ def test_a_message_is_acknowledged_only_once_it_is_stored(
     assert count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station = 'a'") == 10
 
 
+def test_a_message_that_fails_every_time_is_dropped_after_a_few_tries(
+    worker: Worker,
+    hub_db: HubDatabase,
+    keys: dict[str, bytes],
+    fleet_broker: FleetBroker,
+    mqtt: PeerFactory,
+) -> None:
+    """JSON nested too deep for the parser fails in no expected way: the worker tries it
+    again (it could be passing trouble), then drops it rather than stop the stream."""
+    a = station(fleet_broker, mqtt, "a")
+    assert a.publish(topic("a", "evt"), b"[" * 100_000) == "Success"
+    send(a, history("a")[:2])
+    wait_for(
+        lambda: count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station='a'") == 2
+    )
+    assert worker.ingest.dropped == {"failed": 1}
+    assert count(hub_db, "SELECT count FROM ingest_dropped WHERE reason = 'failed'") == 1
+
+
 def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
