@@ -13,7 +13,10 @@
      ├── UnknownCommand       unknown_command (there is no such command, none opens a door)
      └── BadPayload           what ingest drops; its ``reason`` is counted:
                               not_json, bad_schema, unknown_topic, unknown_station,
-                              station_mismatch, unknown_command
+                              station_mismatch, unknown_command, carries_code
+                              (ingest also counts unstorable: PostgreSQL refused the
+                              data; failed: the worker gave up on a message;
+                              bad_event_data: an event kept whose effect was unreadable)
 """
 
 from __future__ import annotations

@@ -225,6 +225,12 @@ BAD = [
         topic("a", "evt"),
         event("a", 1, "door").model_copy(update={"seq": 2**63}).payload(),
     ),
+    (
+        "carries_code",
+        topic("a", "evt"),
+        event("a", 1, "parcel", **parcel(1, "stored", 2, pin="12345678")).payload(),
+    ),
+    ("carries_code", topic("a", "evt"), event("a", 1, "door", by={"QR_token": "x"}).payload()),
     ("unknown_topic", "lps/v1/a/cmd", b"{}"),
     ("unknown_topic", "somewhere/else", b"{}"),
     (
