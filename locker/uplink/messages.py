@@ -36,9 +36,13 @@ def topic(station: str, kind: Kind) -> str:
     return f"{ROOT}/{station}/{kind}"
 
 
-def shared(kind: Kind) -> str:
-    """What hub workers subscribe to: every station's ``kind``, shared between them."""
-    return f"$share/{SHARE_GROUP}/{ROOT}/+/{kind}"
+def shared(kind: Kind, group: str = SHARE_GROUP) -> str:
+    """What hub workers subscribe to: every station's ``kind``, shared between them.
+
+    Give the hub's secret ``group`` (``fleet.broker.new_share_group()``): Mosquitto's ACL
+    file does not check subscriptions, so a station that joins the hub's group gets its
+    turn of other stations' messages, which the broker then drops (read denied)."""
+    return f"$share/{group}/{ROOT}/+/{kind}"
 
 
 def station_of(topic_name: str) -> tuple[str, str]:
