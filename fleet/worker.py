@@ -5,7 +5,7 @@ has committed, and publishes the commands that came of it.
 MQTT 5 with a persistent session (``clean_start=False`` and a session expiry), so a
 worker that is killed or loses its connection gets back, under the same client id,
 every message it had not acknowledged. Several workers share the load through the
-``$share/hub/…`` group; each event is stored once whichever took it (ingest's
+``$share/<secret group>/…`` group; each event is stored once whichever took it (ingest's
 ``ON CONFLICT DO NOTHING``), also when a message comes twice.
 """
 
@@ -56,6 +56,7 @@ class Worker:
         )
         self.sweep_every_s = max(0.5, min(settings.gap_grace_s, settings.resend_every_s))
         self.client_id = f"{settings.mqtt_client_prefix}-{index}"
+        self.share_group = settings.share_group()
         self.handled = 0  # messages acknowledged by this worker
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker confirmed the subscriptions
@@ -126,7 +127,8 @@ class Worker:
             _LOG.error("%s: the broker refused the connection: %s", self.client_id, reason)
             return
         _LOG.info("%s connected (session present: %s)", self.client_id, flags.session_present)
-        client.subscribe([(shared(kind), SubscribeOptions(qos=1)) for kind in UP])
+        group = self.share_group
+        client.subscribe([(shared(kind, group), SubscribeOptions(qos=1)) for kind in UP])
         self.connected.set()
 
     def _on_subscribe(

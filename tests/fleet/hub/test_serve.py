@@ -4,6 +4,7 @@ Mosquitto and PostgreSQL, from a station's first event to a command's answer."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -41,6 +42,7 @@ def test_serve_takes_events_and_gives_commands(
         "FLEET_MQTT_USER": "hub",
         "FLEET_MQTT_PASSWORD": fleet_broker.hub_password,
         "FLEET_MQTT_CLIENT_PREFIX": prefix,
+        "FLEET_DATA_DIR": str(tmp_path / "hub"),  # the share group is made there
         "FLEET_HTTP_PORT": str(port),
     }
     log = tmp_path / "serve.log"
@@ -94,5 +96,8 @@ def test_serve_takes_events_and_gives_commands(
         code = serve.wait(timeout=WAIT)
     text = log.read_text()
     assert code == 0, text[-2000:]
+    group = (tmp_path / "hub" / "share-group").read_text().strip()
+    assert re.fullmatch(r"hub-[0-9a-f]{32}", group)
+    assert (tmp_path / "hub" / "share-group").stat().st_mode & 0o077 == 0
     assert f"{prefix}-0 stopped" in text
     assert f"{prefix}-1 stopped" in text  # the other worker process went with it

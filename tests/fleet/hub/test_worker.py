@@ -51,6 +51,7 @@ def settings(fleet_broker: FleetBroker, pg_database: PgDatabase) -> HubSettings:
         mqtt_user="hub",
         mqtt_password=fleet_broker.hub_password,
         mqtt_client_prefix=f"hub-{uuid.uuid4().hex[:6]}",
+        mqtt_share_group=fleet_broker.share_group,
         resend_every_s=3600,  # a gap is asked for once
         gap_grace_s=0.5,
     )
@@ -168,6 +169,7 @@ def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Pop
         "FLEET_MQTT_USER": settings.mqtt_user,
         "FLEET_MQTT_PASSWORD": settings.mqtt_password.get_secret_value(),
         "FLEET_MQTT_CLIENT_PREFIX": settings.mqtt_client_prefix,
+        "FLEET_MQTT_SHARE_GROUP": settings.mqtt_share_group.get_secret_value(),
         "FLEET_RESEND_EVERY_S": "3600",
     }
     with log.open("ab") as out:
