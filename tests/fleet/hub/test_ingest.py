@@ -310,3 +310,32 @@ def test_a_command_result_is_recorded_once(
     forged = CommandResult(command_id=given.id, station="b", ok=True, at=T0)
     assert ingest.handle(topic("b", "res"), forged.payload(), T0) == []
     assert ingest.dropped == {"unknown_command": 1}
+
+
+def test_several_workers_on_one_station_at_once_apply_every_event_in_order(
+    hub_db: HubDatabase, station_a: StationCredentials
+) -> None:
+    """Four threads (four workers' worth of connections) take a station's events turn
+    about: each station's row is locked per message, so none is skipped or applied twice."""
+    import threading
+
+    total, threads = 400, 4
+    events = [event("a", seq, "capacity", free={"M": seq}) for seq in range(1, total + 1)]
+    ingests = [Ingest(hub_db) for _ in range(threads)]
+    failures: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for e in events[k::threads]:
+                ingests[k].handle(evt_topic(), e.payload(), T0)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert failures == []
+    state = state_of(hub_db)
+    assert (state.contiguous_seq, state.free) == (total, {"M": total})
