@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fleet import accounts, commands
 from fleet.accounts import HubRole
 from fleet.db import HubDatabase
-from fleet.errors import FleetError, NotAuthenticated, NotFound
+from fleet.errors import FleetError, NotAuthenticated, NotFound, TooManyAttempts
 from fleet.settings import HubSettings
 from fleet.tables import (
     AlertView,
@@ -410,6 +410,10 @@ def _detail(session: Session, name: str, recent: int) -> StationDetail:
 def _install_problems(app: FastAPI) -> None:
     @app.exception_handler(FleetError)
     async def _fleet(_request: Request, exc: FleetError) -> JSONResponse:
+        if isinstance(exc, TooManyAttempts):
+            answer = problem(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
+            answer.headers["Retry-After"] = str(exc.retry_after)
+            return answer
         return problem(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)

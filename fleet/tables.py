@@ -153,6 +153,16 @@ class OperatorToken(HubTable, table=True):
     expires_at: datetime = _when()
 
 
+class LoginFailure(HubTable, table=True):
+    """Wrong passwords given for a name (known or not) since its last sign-in."""
+
+    __tablename__ = "login_failures"
+
+    name: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_at: datetime = _when()
+
+
 class DroppedCount(HubTable, table=True):
     """Messages ingest dropped, by reason, over every worker."""
 

@@ -27,6 +27,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("reason"),
     )
     op.create_table(
+        "login_failures",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
         "operators",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("password_hash", sa.String(), nullable=False),
@@ -203,4 +210,5 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_table("stations")
     op.drop_table("operators")
+    op.drop_table("login_failures")
     op.drop_table("ingest_dropped")
