@@ -38,9 +38,19 @@ def _settings() -> HubSettings:
 
 
 def _database(settings: HubSettings) -> HubDatabase:
+    """The hub's database, upgraded to the newest schema (or a clear refusal)."""
+    from sqlalchemy.exc import OperationalError
+
     from fleet.db import HubDatabase
 
-    return HubDatabase(settings.database_url.get_secret_value())
+    db = HubDatabase(settings.database_url.get_secret_value())
+    try:
+        db.upgrade()
+    except OperationalError as exc:
+        db.close()
+        typer.echo(f"error: database_unreachable: {exc.orig}", err=True)
+        raise typer.Exit(code=3) from None
+    return db
 
 
 def _logging() -> None:
@@ -58,7 +68,6 @@ def db_upgrade() -> None:
     """Bring the hub's schema to the newest migration."""
     db = _database(_settings())
     try:
-        db.upgrade()
         typer.echo(f"hub schema at {db.current_revision()}")
     finally:
         db.close()
@@ -72,7 +81,6 @@ def station_add(name: str) -> None:
     settings = _settings()
     db = _database(settings)
     try:
-        db.upgrade()
         creds = registry.add_station(db, name, datetime.now(UTC))
     except FleetError as exc:
         raise _fail(exc) from None
@@ -108,7 +116,6 @@ def account_add(
 
     db = _database(_settings())
     try:
-        db.upgrade()
         hub_role: HubRole = "admin" if role == "admin" else "operator"
         accounts.add_operator(db, name, password, hub_role, datetime.now(UTC))
     except FleetError as exc:
@@ -128,7 +135,6 @@ def worker(
     _logging()
     settings = _settings()
     db = _database(settings)
-    db.upgrade()
     w = Worker(db, settings, index=index)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -171,7 +177,6 @@ def serve(
     _logging()
     settings = _settings()
     db = _database(settings)
-    db.upgrade()
     first = Worker(db, settings, index=0)
     first.start()
     others = [

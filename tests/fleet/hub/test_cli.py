@@ -97,3 +97,11 @@ def test_account_add_and_db_upgrade(pg_database: PgDatabase, hub_db: HubDatabase
     assert accounts.login(hub_db, "ada", PASSWORD, T0, timedelta(hours=1))
     unknown = runner.invoke(app, ["account", "add", "bo", "--role", "root"], env=env, input=typed)
     assert unknown.exit_code == 2
+
+
+def test_an_unreachable_database_is_a_clear_refusal(pg_database: PgDatabase) -> None:
+    url = pg_database.url.rsplit(":", 1)[0] + ":1/nothing"  # a port nobody listens on
+    for command in (["db", "upgrade"], ["station", "add", "a"], ["worker"]):
+        result = CliRunner().invoke(app, command, env={"FLEET_DATABASE_URL": url})
+        assert result.exit_code == 3, (command, result.output)
+        assert "database_unreachable" in result.output
