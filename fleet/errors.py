@@ -17,7 +17,8 @@
                               station_mismatch, unknown_command, carries_code
                               (ingest also counts unstorable: PostgreSQL refused the
                               data; failed: the worker gave up on a message;
-                              bad_event_data: an event kept whose effect was unreadable)
+                              bad_event_data: an event kept whose effect was unreadable;
+                              seq_reused: another event under a seq the hub has)
 """
 
 from __future__ import annotations

@@ -183,7 +183,22 @@ class Ingest:
             .returning(col(EventRow.id))
         ).first()
         if stored is None:  # a message that came twice says nothing new, not even a time
-            _LOG.debug("event %s/%s is already in", event.station, event.seq)
+            kept = session.exec(
+                select(EventRow.event_id).where(
+                    EventRow.station == event.station, EventRow.seq == event.seq
+                )
+            ).first()
+            if kept != event.id:
+                # Not the same event: the station's numbering went back (a database put
+                # back from a backup?). The hub keeps what it has; people must look.
+                _LOG.error(
+                    "%s sent another event %s as seq %s (the hub has %s): not taken",
+                    event.station,
+                    event.id,
+                    event.seq,
+                    kept,
+                )
+                self._count(session, "seq_reused")
             return self._resend(session, state, now)
         state.last_seen = now
         state.station_last_seq = max(state.station_last_seq, event.seq)

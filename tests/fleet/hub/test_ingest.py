@@ -54,6 +54,21 @@ def test_a_duplicate_event_is_stored_once_and_applied_once(
         assert conn.execute(sa.text("SELECT count(*) FROM parcels")).scalar_one() == 1
 
 
+def test_another_event_under_a_seq_the_hub_has_is_not_taken_and_is_counted(
+    hub_db: HubDatabase, station_a: StationCredentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A station whose numbering went back (its database put back from a backup) sends
+    new events under old numbers: the hub keeps its own and says so."""
+    ingest = Ingest(hub_db)
+    feed(ingest, history()[:3])
+    before = views(hub_db)
+    other = event("a", 2, "capacity", free={"S": 9}).model_copy(update={"id": "f" * 32})
+    assert ingest.handle(evt_topic(), other.payload(), T0) == []
+    assert views(hub_db) == before
+    assert dump(hub_db)["ingest_dropped"] == [("seq_reused", 1)]
+    assert "another event" in caplog.text
+
+
 def test_the_whole_history_replayed_twice_changes_nothing_row_by_row(
     hub_db: HubDatabase, station_a: StationCredentials
 ) -> None:
