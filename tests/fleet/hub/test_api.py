@@ -22,6 +22,9 @@ PASSWORD = "correct horse battery"  # noqa: S105
 # Every route and the role it needs (None: anyone). A new route must be added here.
 ROLES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/auth/token"): None,
+    ("GET", "/docs"): None,
+    ("GET", "/docs/oauth2-redirect"): None,
+    ("GET", "/redoc"): None,
     ("POST", "/api/v1/accounts"): "admin",
     ("GET", "/api/v1/stations"): "operator",
     ("GET", "/api/v1/stations/{name}"): "operator",
@@ -225,6 +228,7 @@ def test_no_command_opens_a_door_and_the_api_says_so(hub: Hub, kind: str) -> Non
     problem = is_problem(answer, 422, "unknown_command")
     assert "No command opens a door" in problem["detail"]
     assert hub.sent == []
+    assert hub.http.get("/docs").status_code == 200
     schema = hub.http.get("/openapi.json").json()
     assert "No command opens a door" in str(schema["components"]["schemas"]["CommandRequest"])
 
