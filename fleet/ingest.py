@@ -201,9 +201,14 @@ class Ingest:
                 self._count(session, "seq_reused")
             return self._resend(session, state, now)
         state.last_seen = now
+        beyond = state.station_last_seq > event.seq  # more may be stored after it
         state.station_last_seq = max(state.station_last_seq, event.seq)
         if event.seq == state.contiguous_seq + 1:
-            self._advance(session, state)
+            # The usual case: the next one. Applied as it is, no need to read it back.
+            self._apply(session, state, _row_of(event, now))
+            state.contiguous_seq = event.seq
+            if beyond:
+                self._advance(session, state)
         return self._resend(session, state, now)
 
     def _presence(
@@ -357,6 +362,18 @@ class Ingest:
                 set_={"count": DroppedCount.count + 1},
             )
         )
+
+
+def _row_of(event: Event, now: datetime) -> EventRow:
+    return EventRow(
+        station=event.station,
+        seq=event.seq,
+        event_id=event.id,
+        type=event.type,
+        data=event.data,
+        at=event.at,
+        received_at=now,
+    )
 
 
 def _contiguous(rows: list[EventRow] | Any, after: int) -> Iterator[EventRow]:
