@@ -48,7 +48,7 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: fl
 @contextmanager
 def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as out:
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
     try:
         yield process
     finally:
@@ -128,11 +128,13 @@ def main() -> None:
             _wait_for(f"http://127.0.0.1:{port}/healthz", process, log)
 
         print(f"fleet demo in {home} (logs there); Ctrl-C stops everything")
-        print(f"hub API: http://127.0.0.1:{hub_port}/docs   operator: operator / {operator_password}")
+        print(
+            f"hub API: http://127.0.0.1:{hub_port}/docs   operator: operator / {operator_password}"
+        )
         print(
             f"  a token: curl -s -X POST http://127.0.0.1:{hub_port}/api/v1/auth/token "
             f"-H 'content-type: application/json' "
-            f"-d '{{\"name\": \"operator\", \"password\": \"{operator_password}\"}}'"
+            f'-d \'{{"name": "operator", "password": "{operator_password}"}}\''
         )
         print(f"  the fleet: GET http://127.0.0.1:{hub_port}/api/v1/stations (bearer token)")
         for name in STATIONS:
