@@ -8,7 +8,7 @@ BIN      := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint bench clean engines
+.PHONY: run test lint bench clean fleet engines
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ $(ENGINES):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients postgresql
 
 engines: $(ENGINES)
+
+# A hub (PostgreSQL, Mosquitto, `locker hub serve`) and three demo stations, on this machine.
+fleet: $(VENV)/.installed-run $(ENGINES)
+	$(BIN)/python -m fleet.demo
 
 test: $(VENV)/.installed-dev $(CHROMIUM) $(ENGINES)
 	$(BIN)/python -m pytest

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -94,9 +95,54 @@ def station_add(name: str) -> None:
     typer.echo(f"LOCKER_MQTT_USER={creds.broker_user}")
     typer.echo(f"LOCKER_MQTT_PASSWORD={creds.broker_password}")
     typer.echo(f"LOCKER_HUB_COMMAND_KEY={creds.command_key}")
-    typer.echo(
-        "# then regenerate the broker's password and ACL files: locker hub broker-config", err=True
+    folder = _broker_folder(settings)
+    if (folder / "mosquitto.conf").exists():  # the broker's files are ours: the station joins
+        _broker_config(settings, folder)
+        typer.echo(f"# the broker's files in {folder} now let {name} in", err=True)
+    else:
+        typer.echo(
+            "# then write the broker's password and ACL files: locker hub broker-config", err=True
+        )
+
+
+def _broker_folder(settings: HubSettings) -> Path:
+    return settings.data_dir / "broker"
+
+
+def _broker_config(
+    settings: HubSettings, folder: Path, *, port: int | None = None, bind: str = "127.0.0.1"
+) -> None:
+    from fleet import broker, registry
+
+    password = settings.mqtt_password.get_secret_value()
+    if not password:
+        typer.echo("error: FLEET_MQTT_PASSWORD (the hub's broker password) is not set", err=True)
+        raise typer.Exit(code=2)
+    db = _database(settings)
+    try:
+        users = [broker.BrokerUser(name, hashed) for name, hashed in registry.stations(db)]
+    finally:
+        db.close()
+    files, pid = broker.apply_broker_config(
+        folder, users, password, port=port or settings.mqtt_port, bind=bind
     )
+    reloaded = f"; broker {pid} reloaded" if pid else ""
+    typer.echo(f"{files.conf}: {len(users)} station(s) and the hub{reloaded}")
+
+
+@app.command("broker-config")
+def broker_config(
+    out: Annotated[
+        Path | None, typer.Option(help="where the files go [<FLEET_DATA_DIR>/broker]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="the broker's port [FLEET_MQTT_PORT]")] = None,
+    bind: Annotated[str, typer.Option(help="the address it listens on")] = "127.0.0.1",
+) -> None:
+    """Write Mosquitto's configuration from the registry: a user and an ACL per station
+    (its own topics only), the hub's user; a broker running on them is reloaded. Run it
+    with `mosquitto -c <out>/mosquitto.conf`."""
+    settings = _settings()
+    _broker_config(settings, out or _broker_folder(settings), port=port, bind=bind)
 
 
 @account_app.command("add")

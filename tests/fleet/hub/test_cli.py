@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -105,3 +106,46 @@ def test_an_unreachable_database_is_a_clear_refusal(pg_database: PgDatabase) -> 
         result = CliRunner().invoke(app, command, env={"FLEET_DATABASE_URL": url})
         assert result.exit_code == 3, (command, result.output)
         assert "database_unreachable" in result.output
+
+
+def test_broker_config_lets_in_the_registered_stations_and_reloads_for_a_new_one(
+    pg_database: PgDatabase, hub_db: HubDatabase, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    port = engines.free_port()
+    folder = engines.engine_folder("lps-mqtt-")
+    env = {
+        "FLEET_DATABASE_URL": pg_database.url,
+        "FLEET_MQTT_PASSWORD": "the hub's own password",
+        "FLEET_MQTT_PORT": str(port),
+        "FLEET_DATA_DIR": str(tmp_path / "hub"),
+    }
+    first = runner.invoke(app, ["station", "add", "shop-1"], env=env)
+    assert first.exit_code == 0, first.output
+    one = dict(re.findall(r"^(LOCKER_[A-Z_]+)=(.*)$", first.stdout, re.MULTILINE))
+    made = runner.invoke(app, ["broker-config", "--out", str(folder)], env=env)
+    assert made.exit_code == 0, made.output
+    assert "1 station(s)" in made.stdout
+    mosquitto = engines.Mosquitto(folder, port)
+    mosquitto.start()
+    try:
+        assert connack(port, one["LOCKER_MQTT_USER"], one["LOCKER_MQTT_PASSWORD"]) == "Success"
+        assert connack(port, one["LOCKER_MQTT_USER"], "wrong") == "Not authorized"
+        assert connack(port, "hub", "the hub's own password") == "Success"
+        # a station added later is let in once the files are written again (a reload)
+        env["FLEET_DATA_DIR"] = str(tmp_path / "hub")
+        second = runner.invoke(app, ["station", "add", "shop-2"], env=env)
+        two = dict(re.findall(r"^(LOCKER_[A-Z_]+)=(.*)$", second.stdout, re.MULTILINE))
+        assert connack(port, two["LOCKER_MQTT_USER"], two["LOCKER_MQTT_PASSWORD"]) != "Success"
+        again = runner.invoke(app, ["broker-config", "--out", str(folder)], env=env)
+        assert again.exit_code == 0, again.output
+        assert "2 station(s)" in again.stdout
+        assert "reloaded" in again.stdout
+        deadline = time.monotonic() + 10  # the reload takes a moment; a bound, not a test
+        while time.monotonic() < deadline:
+            if connack(port, two["LOCKER_MQTT_USER"], two["LOCKER_MQTT_PASSWORD"]) == "Success":
+                break
+            time.sleep(0.1)
+        assert connack(port, two["LOCKER_MQTT_USER"], two["LOCKER_MQTT_PASSWORD"]) == "Success"
+    finally:
+        mosquitto.remove()
