@@ -13,7 +13,7 @@ the commands to publish once it has committed (a ``resend`` when events are miss
   order (each worker takes every other one), and asking at once would have the station
   send its stream again and again. :meth:`Ingest.sweep` asks for the gaps still open.
 - ``state``: the station's presence; a birth that says it has written events the hub
-  has not applied asks for them.
+  has not applied asks for them, and the commands it has not answered go to it again.
 - ``snap``: replaces the station's views, and everything up to its ``last_seq`` counts
   as applied (stored events after it are applied on top).
 - ``res``: a command's answer (the first one counts).
@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError
 from sqlmodel import Session, col, select
 
-from fleet import commands
+from fleet import commands, registry
 from fleet.db import HubDatabase
 from fleet.errors import BadPayload
 from fleet.tables import (
@@ -66,6 +66,7 @@ from locker.uplink.messages import (
 _LOG = logging.getLogger(__name__)
 LIVE_PARCEL_STATES = frozenset({"announced", "reserved", "stored", "expired"})
 _BATCH = 500
+REPUBLISH_WITHIN = timedelta(days=7)  # unanswered commands older than this are not sent again
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -222,7 +223,23 @@ class Ingest:
         if presence.layout is not None:
             state.layout = presence.layout
         state.station_last_seq = max(state.station_last_seq, presence.last_seq)
-        return self._resend(session, state, now)
+        return self._unanswered(session, state.station, now) + self._resend(session, state, now)
+
+    def _unanswered(self, session: Session, station: str, now: datetime) -> list[Command]:
+        """The commands a station that comes online has not answered yet, again (it
+        answers a command it has seen with its first answer, so this is safe)."""
+        rows = session.exec(
+            select(CommandRow)
+            .where(
+                CommandRow.station == station,
+                CommandRow.state == "sent",
+                CommandRow.type != "resend",  # a resend of old is asked anew if need be
+                col(CommandRow.issued_at) >= now - REPUBLISH_WITHIN,
+            )
+            .order_by(col(CommandRow.issued_at))
+        ).all()
+        key = registry.command_key(session, station) if rows else b""
+        return [commands.message_of(row).signed(key) for row in rows]
 
     def _snapshot(
         self, session: Session, state: StationState, snapshot: Snapshot, now: datetime

@@ -186,6 +186,35 @@ def test_a_birth_beyond_what_the_hub_has_asks_for_the_rest(
     assert (state.online, state.last_seen, state.boot) == (False, later, "boot-2")
 
 
+def test_a_station_coming_online_gets_its_unanswered_commands_again(
+    hub_db: HubDatabase, station_a: StationCredentials
+) -> None:
+    ingest = Ingest(hub_db)
+    with hub_db.transaction() as session:
+        given = [
+            commands.issue(
+                session, "a", "revoke_courier", commands.RevokeCourierArgs(name=n), by="ada", now=T0
+            )
+            for n in ("dhl-1", "dhl-2")
+        ]
+        old = commands.issue(
+            session,
+            "a",
+            "snapshot",
+            commands.SnapshotArgs(),
+            by="ada",
+            now=T0 - timedelta(days=8),
+        )
+    assert old not in given
+    again = ingest.handle(topic("a", "state"), birth("a", 0).payload(), T0 + timedelta(hours=1))
+    assert again == given  # the same ids, arguments and signatures, oldest first
+    assert all(c.verify(bytes.fromhex(station_a.command_key)) for c in again)
+    answer = CommandResult(command_id=given[0].id, station="a", ok=True, at=T0)
+    ingest.handle(topic("a", "res"), answer.payload(), T0)
+    later = ingest.handle(topic("a", "state"), birth("a", 0).payload(), T0 + timedelta(hours=2))
+    assert later == given[1:]
+
+
 def test_a_snapshot_replaces_the_views_and_later_events_apply_on_top(
     hub_db: HubDatabase, station_a: StationCredentials
 ) -> None:
