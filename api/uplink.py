@@ -99,6 +99,7 @@ class Uplink:
             properties=connect,
         )
         self._client.loop_start()
+        self.station.db.after_hub_events.append(self.poke)  # events go out as they commit
         for target, name in ((self._send_loop, "uplink-send"), (self._command_loop, "uplink-cmd")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -106,6 +107,8 @@ class Uplink:
 
     def stop(self) -> None:
         """Say goodbye (offline, retained), then leave; the will is not sent after this."""
+        if self.poke in self.station.db.after_hub_events:
+            self.station.db.after_hub_events.remove(self.poke)
         self._stop.set()
         self._wake.set()
         self._commands.put(None)

@@ -8,7 +8,7 @@ Every write transaction starts with ``BEGIN IMMEDIATE``, so two writers never in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -39,6 +39,7 @@ class Database:
         # With a fleet hub: a locker.uplink.capture.Capture, given to every write session,
         # which then records the hub's events in the same transaction as each change.
         self.capture: object | None = None
+        self.after_hub_events: list[Callable[[], None]] = []  # e.g. wake the uplink's sender
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -49,6 +50,9 @@ class Database:
             session.connection(execution_options={"locker_write": True})
             yield session
             session.commit()
+            if session.info.get("hub_events"):
+                for hook in self.after_hub_events:
+                    hook()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

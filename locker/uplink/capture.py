@@ -92,6 +92,7 @@ def record_hub_event(session: Session, kind: str, data: Mapping[str, Any], *, no
     Inserted with a statement of its own, so it can be written while a flush is under way
     (from the capture) as well as from any write transaction (bus health)."""
     seq = next_seq(session)
+    session.info["hub_events"] = True  # the uplink is woken once this commits
     session.connection().execute(
         sa.insert(OutboxEvent.__table__).values(  # type: ignore[attr-defined]
             at=now,
