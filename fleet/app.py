@@ -1,0 +1,432 @@
+"""The hub's HTTP API (OpenAPI at /openapi.json): the fleet at a glance, one station in
+detail, and the commands operators give. Every route but signing in needs a bearer token
+of a role (:class:`NeedsRole`); errors are ``application/problem+json`` with a stable
+``code``. No command opens a door: there is no such command, and the API says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fleet import accounts, commands
+from fleet.accounts import HubRole
+from fleet.db import HubDatabase
+from fleet.errors import FleetError, NotAuthenticated, NotFound
+from fleet.settings import HubSettings
+from fleet.tables import (
+    AlertView,
+    CommandRow,
+    CompartmentView,
+    DroppedCount,
+    EventRow,
+    Operator,
+    ParcelView,
+    Station,
+    StationState,
+)
+from locker.uplink.messages import Command
+
+_LOG = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "urn:open-pickup-station:hub:problem:"
+Publish = Callable[[Command], None]
+Clock = Callable[[], datetime]
+
+
+class ProblemBody(BaseModel):
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": TYPE_BASE + code, "title": code.replace("_", " "), "status": status}
+    body |= {"code": code, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemBody, "content": {MEDIA_TYPE: {}}, "description": text}
+    for status, text in ((401, "Not signed in"), (403, "Role too low"), (422, "Invalid"))
+}
+
+
+# -- answers --------------------------------------------------------------------------
+
+
+class TokenRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class TokenAnswer(BaseModel):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 (the scheme, not a secret)
+    expires_at: datetime
+    role: str
+
+
+class AccountRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1000)
+    role: HubRole = "operator"
+
+
+class AccountAnswer(BaseModel):
+    name: str
+    role: str
+    created_at: datetime
+
+
+class StationSummary(BaseModel):
+    name: str
+    online: bool
+    last_seen: datetime | None
+    boot: str
+    events_applied: int  # every event up to this seq is in the views
+    events_behind: int  # the station wrote this many the hub has not applied yet
+    free: dict[str, Any]
+    accessible_free: dict[str, Any]
+    parcels: dict[str, int]  # live parcels by state
+    open_alerts: int
+    bus: dict[str, Any]
+
+
+class CompartmentOut(BaseModel):
+    id: int
+    size: str
+    state: str
+
+
+class ParcelOut(BaseModel):
+    id: int
+    tracking_number: str
+    carrier: str
+    state: str
+    size: str
+    compartment_id: int | None
+    deadline: datetime | None
+    accessible: bool
+
+
+class AlertOut(BaseModel):
+    kind: str
+    compartment_id: int | None
+    detail: str
+    raised_at: datetime
+
+
+class EventOut(BaseModel):
+    seq: int
+    id: str
+    type: str
+    at: datetime
+    received_at: datetime
+    data: dict[str, Any]
+
+
+class StationDetail(StationSummary):
+    layout: dict[str, Any] | None
+    compartments: list[CompartmentOut]
+    live_parcels: list[ParcelOut]
+    alerts: list[AlertOut]
+    recent_events: list[EventOut]
+
+
+class CommandRequest(BaseModel):
+    type: str = Field(
+        description="One of: " + ", ".join(commands.OPERATOR_COMMANDS) + ". No command "
+        "opens a door: doors open only at the station."
+    )
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProblemOut(BaseModel):
+    code: str
+    detail: str
+
+
+class CommandOut(BaseModel):
+    id: str
+    station: str
+    type: str
+    args: dict[str, Any]
+    by: str
+    issued_at: datetime
+    state: str  # sent, ok, refused
+    result: dict[str, Any] | None
+    problem: ProblemOut | None
+    answered_at: datetime | None
+
+
+# -- roles ----------------------------------------------------------------------------
+
+
+_BEARER = HTTPBearer(auto_error=False)
+
+
+class NeedsRole:
+    """The dependency every protected route has; tests find it on each route."""
+
+    def __init__(self, role: HubRole) -> None:
+        self.role: HubRole = role
+
+    def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> Operator:
+        if credentials is None:
+            raise NotAuthenticated("Sign in first (POST /api/v1/auth/token).")
+        hub: Hub = request.app.state.hub
+        return accounts.authenticate(hub.db, credentials.credentials, self.role, hub.clock())
+
+
+OPERATOR = NeedsRole("operator")
+ADMIN = NeedsRole("admin")
+AsOperator = Annotated[Operator, Depends(OPERATOR)]
+AsAdmin = Annotated[Operator, Depends(ADMIN)]
+PUBLIC_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
+
+
+class Hub:
+    def __init__(
+        self, db: HubDatabase, settings: HubSettings, publish: Publish, clock: Clock
+    ) -> None:
+        self.db, self.settings, self.publish, self.clock = db, settings, publish, clock
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(_hub)]
+
+
+# -- the app --------------------------------------------------------------------------
+
+
+def create_app(
+    db: HubDatabase,
+    settings: HubSettings,
+    publish: Publish,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> FastAPI:
+    app = FastAPI(
+        title="Open pickup station: fleet hub",
+        version="1",
+        description=__doc__,
+        responses=_PROBLEMS,
+    )
+    app.state.hub = Hub(db, settings, publish, clock)
+    _install_problems(app)
+
+    @app.post("/api/v1/auth/token", tags=["accounts"])
+    def sign_in(body: TokenRequest, hub: HubDep) -> TokenAnswer:
+        ttl = timedelta(hours=hub.settings.token_hours)
+        now = hub.clock()
+        token = accounts.login(hub.db, body.name, body.password, now, ttl)
+        operator = accounts.authenticate(hub.db, token, "operator", now)
+        return TokenAnswer(token=token, expires_at=now + ttl, role=operator.role)
+
+    @app.post("/api/v1/accounts", status_code=201, tags=["accounts"])
+    def add_account(body: AccountRequest, hub: HubDep, _admin: AsAdmin) -> AccountAnswer:
+        row = accounts.add_operator(hub.db, body.name, body.password, body.role, hub.clock())
+        return AccountAnswer(name=row.name, role=row.role, created_at=row.created_at)
+
+    @app.get("/api/v1/stations", tags=["stations"])
+    def list_stations(hub: HubDep, _op: AsOperator) -> list[StationSummary]:
+        with hub.db.transaction() as session:
+            names = session.exec(select(Station.name).order_by(col(Station.name))).all()
+            return [_summary(session, name) for name in names]
+
+    @app.get("/api/v1/stations/{name}", tags=["stations"])
+    def station_detail(name: str, hub: HubDep, _op: AsOperator) -> StationDetail:
+        with hub.db.transaction() as session:
+            return _detail(session, name, hub.settings.recent_events)
+
+    @app.post("/api/v1/stations/{name}/announcements", status_code=202, tags=["commands"])
+    def announce(name: str, body: commands.AnnounceArgs, hub: HubDep, op: AsOperator) -> CommandOut:
+        return _give(hub, name, "announce", body, op)
+
+    @app.post("/api/v1/stations/{name}/commands", status_code=202, tags=["commands"])
+    def give_command(name: str, body: CommandRequest, hub: HubDep, op: AsOperator) -> CommandOut:
+        kind = commands.check_type(body.type)
+        try:
+            args = commands.ARGS[kind].model_validate(body.args)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", "args", *e["loc"])} for e in exc.errors()]
+            ) from None
+        return _give(hub, name, kind, args, op)
+
+    @app.get("/api/v1/commands/{command_id}", tags=["commands"])
+    def command_status(command_id: str, hub: HubDep, _op: AsOperator) -> CommandOut:
+        with hub.db.transaction() as session:
+            row = session.get(CommandRow, command_id)
+            if row is None:
+                raise NotFound("command", command_id)
+            return _command_out(row)
+
+    @app.get("/api/v1/ingest/dropped", tags=["ingest"])
+    def dropped(hub: HubDep, _admin: AsAdmin) -> dict[str, int]:
+        """Messages the workers dropped (bad payloads), by reason."""
+        with hub.db.transaction() as session:
+            return {r.reason: r.count for r in session.exec(select(DroppedCount)).all()}
+
+    return app
+
+
+def _give(hub: Hub, station: str, kind: Any, args: Any, op: Operator) -> CommandOut:
+    with hub.db.transaction() as session:
+        command = commands.issue(session, station, kind, args, by=op.name, now=hub.clock())
+        session.flush()
+        out = _command_out(session.get_one(CommandRow, command.id))
+    hub.publish(command)  # after the commit: a station never answers an unknown command
+    return out
+
+
+def _command_out(row: CommandRow) -> CommandOut:
+    problem_out = (
+        ProblemOut(code=row.problem_code, detail=row.problem_detail or "")
+        if row.problem_code
+        else None
+    )
+    return CommandOut(
+        id=row.id,
+        station=row.station,
+        type=row.type,
+        args=row.args,
+        by=row.by,
+        issued_at=row.issued_at,
+        state=row.state,
+        result=row.result,
+        problem=problem_out,
+        answered_at=row.answered_at,
+    )
+
+
+def _summary(session: Session, name: str) -> StationSummary:
+    state = session.get(StationState, name)
+    if state is None:
+        raise NotFound("station", name)
+    by_state = session.exec(
+        select(ParcelView.state, func.count())
+        .where(ParcelView.station == name)
+        .group_by(col(ParcelView.state))
+    ).all()
+    alerts = session.exec(
+        select(func.count()).select_from(AlertView).where(AlertView.station == name)
+    ).one()
+    return StationSummary(
+        name=name,
+        online=state.online,
+        last_seen=state.last_seen,
+        boot=state.boot,
+        events_applied=state.contiguous_seq,
+        events_behind=max(0, state.station_last_seq - state.contiguous_seq),
+        free=state.free,
+        accessible_free=state.accessible_free,
+        parcels={s: n for s, n in by_state},
+        open_alerts=alerts,
+        bus=state.bus,
+    )
+
+
+def _detail(session: Session, name: str, recent: int) -> StationDetail:
+    summary = _summary(session, name)
+    state = session.get_one(StationState, name)
+    compartments = session.exec(
+        select(CompartmentView)
+        .where(CompartmentView.station == name)
+        .order_by(col(CompartmentView.compartment_id))
+    ).all()
+    parcels = session.exec(
+        select(ParcelView).where(ParcelView.station == name).order_by(col(ParcelView.parcel_id))
+    ).all()
+    alerts = session.exec(
+        select(AlertView).where(AlertView.station == name).order_by(col(AlertView.raised_at))
+    ).all()
+    events = session.exec(
+        select(EventRow)
+        .where(EventRow.station == name)
+        .order_by(col(EventRow.seq).desc())
+        .limit(recent)
+    ).all()
+    return StationDetail(
+        **summary.model_dump(),
+        layout=state.layout,
+        compartments=[
+            CompartmentOut(id=c.compartment_id, size=c.size, state=c.state) for c in compartments
+        ],
+        live_parcels=[
+            ParcelOut(
+                id=p.parcel_id,
+                tracking_number=p.tracking_number,
+                carrier=p.carrier,
+                state=p.state,
+                size=p.size,
+                compartment_id=p.compartment_id,
+                deadline=p.deadline,
+                accessible=p.accessible,
+            )
+            for p in parcels
+        ],
+        alerts=[
+            AlertOut(
+                kind=a.kind, compartment_id=a.compartment_id, detail=a.detail, raised_at=a.raised_at
+            )
+            for a in alerts
+        ],
+        recent_events=[
+            EventOut(
+                seq=e.seq,
+                id=e.event_id,
+                type=e.type,
+                at=e.at,
+                received_at=e.received_at,
+                data=e.data,
+            )
+            for e in events
+        ],
+    )
+
+
+def _install_problems(app: FastAPI) -> None:
+    @app.exception_handler(FleetError)
+    async def _fleet(_request: Request, exc: FleetError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"where": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        return problem(422, "invalid_request", "The request is not valid.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, exc: Exception) -> JSONResponse:
+        _LOG.error("unexpected error", exc_info=exc)
+        return problem(500, "internal_error", "Something went wrong on the hub.")

@@ -1,0 +1,420 @@
+"""What the stations send, into the hub's database: exactly once, in each station's order.
+
+``Ingest(db).handle(topic, payload, now)`` runs one transaction per message and returns
+the commands to publish once it has committed (a ``resend`` when events are missing).
+
+- ``evt``: stored with ``INSERT … ON CONFLICT DO NOTHING`` (UNIQUE (station, seq) and
+  UNIQUE (event id)), so a message delivered twice changes nothing. Its effect on the
+  views is applied only when it is new and every event before it is in: the station's
+  ``contiguous_seq`` says up to where. An event beyond a gap is stored and waits; the
+  gap is asked for again (a signed ``resend`` from the first missing seq), at most once
+  per ``resend_every`` for the same gap.
+- ``state``: the station's presence; a birth that says it has written events the hub
+  has not applied asks for them.
+- ``snap``: replaces the station's views, and everything up to its ``last_seq`` counts
+  as applied (stored events after it are applied on top).
+- ``res``: a command's answer (the first one counts).
+
+Every message of a station takes its ``station_state`` row ``FOR UPDATE`` first, so
+several workers never interleave one station's messages. A bad payload (not JSON,
+wrong schema, unknown topic or station, a payload naming another station than its
+topic) is logged, counted by reason (in memory and in ``ingest_dropped``) and dropped;
+it never stops the worker. A database failure is raised: the worker then does not
+acknowledge the message and it comes again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+
+from fleet import commands
+from fleet.db import HubDatabase
+from fleet.errors import BadPayload
+from fleet.tables import (
+    AlertView,
+    CommandRow,
+    CompartmentView,
+    DroppedCount,
+    EventRow,
+    ParcelView,
+    StationState,
+)
+from locker.uplink.messages import (
+    Command,
+    CommandResult,
+    Event,
+    ParcelFacts,
+    Presence,
+    Snapshot,
+    station_of,
+)
+
+_LOG = logging.getLogger(__name__)
+LIVE_PARCEL_STATES = frozenset({"announced", "reserved", "stored", "expired"})
+_BATCH = 500
+M = TypeVar("M", bound=BaseModel)
+
+
+class _CompartmentData(BaseModel):
+    compartment_id: int
+    size: str
+    state: str
+
+
+class _AlertRaised(BaseModel):
+    kind: str
+    compartment_id: int | None = None
+    detail: str = ""
+
+
+class _AlertCleared(BaseModel):
+    kind: str
+    compartment_id: int | None = None
+
+
+class _Capacity(BaseModel):
+    free: dict[str, int]
+    accessible_free: dict[str, int] = {}
+
+
+class _Bus(BaseModel):
+    health: dict[str, dict[str, Any]]
+
+
+class Ingest:
+    def __init__(self, db: HubDatabase, *, resend_every: timedelta = timedelta(seconds=5)):
+        self.db = db
+        self.resend_every = resend_every
+        self.dropped: Counter[str] = Counter()  # this process's drops, by reason
+
+    def handle(self, topic: str, payload: bytes, now: datetime) -> list[Command]:
+        try:
+            return self._handle(topic, payload, now)
+        except BadPayload as exc:
+            self._drop(exc.reason, topic, exc.message)
+            return []
+
+    def sweep(self, now: datetime) -> list[Command]:
+        """Ask again for gaps that are still open (a lost ``resend``, a quiet station)."""
+        out: list[Command] = []
+        with self.db.transaction() as session:
+            waiting = session.exec(
+                select(StationState)
+                .where(col(StationState.station_last_seq) > col(StationState.contiguous_seq))
+                .with_for_update(skip_locked=True)
+            ).all()
+            for state in waiting:
+                out.extend(self._resend(session, state, now))
+        return out
+
+    # -- one message ------------------------------------------------------------------
+
+    def _handle(self, topic: str, payload: bytes, now: datetime) -> list[Command]:
+        try:
+            station, kind = station_of(topic)
+        except ValueError as exc:
+            raise BadPayload("unknown_topic", str(exc)) from None
+        if kind == "evt":
+            event = _parse(Event, payload, station)
+            with self.db.transaction() as session:
+                return self._event(session, self._lock(session, station), event, now)
+        if kind == "state":
+            presence = _parse(Presence, payload, station)
+            with self.db.transaction() as session:
+                return self._presence(session, self._lock(session, station), presence, now)
+        if kind == "snap":
+            snapshot = _parse(Snapshot, payload, station)
+            with self.db.transaction() as session:
+                return self._snapshot(session, self._lock(session, station), snapshot, now)
+        if kind == "res":
+            result = _parse(CommandResult, payload, station)
+            with self.db.transaction() as session:
+                self._result(session, self._lock(session, station), result, now)
+            return []
+        raise BadPayload("unknown_topic", f"the hub takes no {kind!r} messages")
+
+    def _lock(self, session: Session, station: str) -> StationState:
+        state = session.exec(
+            select(StationState).where(StationState.station == station).with_for_update()
+        ).first()
+        if state is None:
+            raise BadPayload("unknown_station", f"station {station!r} is not registered")
+        return state
+
+    def _event(
+        self, session: Session, state: StationState, event: Event, now: datetime
+    ) -> list[Command]:
+        stored = session.execute(
+            insert(EventRow)
+            .values(
+                station=event.station,
+                seq=event.seq,
+                event_id=event.id,
+                type=event.type,
+                data=event.data,
+                at=event.at,
+                received_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(col(EventRow.id))
+        ).first()
+        if stored is None:  # a message that came twice says nothing new, not even a time
+            _LOG.debug("event %s/%s is already in", event.station, event.seq)
+            return self._resend(session, state, now)
+        state.last_seen = now
+        state.station_last_seq = max(state.station_last_seq, event.seq)
+        if event.seq == state.contiguous_seq + 1:
+            self._advance(session, state)
+        return self._resend(session, state, now)
+
+    def _presence(
+        self, session: Session, state: StationState, presence: Presence, now: datetime
+    ) -> list[Command]:
+        state.online = presence.online
+        if not presence.online:  # the will, or a goodbye: the last word we had stands
+            return []
+        state.last_seen = now
+        state.boot = presence.boot
+        if presence.layout is not None:
+            state.layout = presence.layout
+        state.station_last_seq = max(state.station_last_seq, presence.last_seq)
+        return self._resend(session, state, now)
+
+    def _snapshot(
+        self, session: Session, state: StationState, snapshot: Snapshot, now: datetime
+    ) -> list[Command]:
+        state.last_seen = now
+        if snapshot.last_seq < state.contiguous_seq:
+            _LOG.info(
+                "snapshot of %s as of %s is older than the hub's %s: kept as is",
+                snapshot.station,
+                snapshot.last_seq,
+                state.contiguous_seq,
+            )
+            return []
+        name = snapshot.station
+        for table in (ParcelView, CompartmentView, AlertView):
+            session.execute(delete(table).where(col(table.station) == name))
+        for c in snapshot.compartments:
+            session.add(
+                CompartmentView(station=name, compartment_id=c.id, size=c.size, state=c.state)
+            )
+        for p in snapshot.parcels:
+            if p.state in LIVE_PARCEL_STATES:
+                session.add(_parcel_row(name, p))
+        for a in snapshot.alerts:
+            session.add(
+                AlertView(
+                    station=name,
+                    kind=a.kind,
+                    compartment_id=a.compartment_id,
+                    detail=a.detail,
+                    raised_at=a.raised_at,
+                )
+            )
+        state.free = dict(snapshot.capacity)
+        state.bus = dict(snapshot.bus)
+        state.contiguous_seq = snapshot.last_seq
+        state.station_last_seq = max(state.station_last_seq, snapshot.last_seq)
+        session.flush()
+        self._advance(session, state)
+        return self._resend(session, state, now)
+
+    def _result(
+        self, session: Session, state: StationState, result: CommandResult, now: datetime
+    ) -> None:
+        state.last_seen = now
+        row = session.exec(
+            select(CommandRow).where(CommandRow.id == result.command_id).with_for_update()
+        ).first()
+        if row is None or row.station != result.station:
+            raise BadPayload("unknown_command", f"{result.station} answered an unknown command")
+        if row.state != "sent":
+            return  # a replayed command's answer: the first one counts
+        row.state = "ok" if result.ok else "refused"
+        row.result = result.result
+        row.problem_code = result.problem.code if result.problem else None
+        row.problem_detail = result.problem.detail if result.problem else None
+        row.answered_at = result.at
+
+    # -- order and gaps ---------------------------------------------------------------
+
+    def _advance(self, session: Session, state: StationState) -> None:
+        """Apply the stored events that follow ``contiguous_seq`` without a gap."""
+        while True:
+            batch = session.exec(
+                select(EventRow)
+                .where(EventRow.station == state.station)
+                .where(col(EventRow.seq) > state.contiguous_seq)
+                .order_by(col(EventRow.seq))
+                .limit(_BATCH)
+            ).all()
+            for row in _contiguous(batch, state.contiguous_seq):
+                self._apply(session, state, row)
+                state.contiguous_seq = row.seq
+            if len(batch) < _BATCH or state.contiguous_seq != batch[-1].seq:
+                return
+
+    def _resend(self, session: Session, state: StationState, now: datetime) -> list[Command]:
+        if state.station_last_seq <= state.contiguous_seq:
+            state.resend_from = state.resend_asked_at = None
+            return []
+        first_missing = state.contiguous_seq + 1
+        if (
+            state.resend_from == first_missing
+            and state.resend_asked_at is not None
+            and now - state.resend_asked_at < self.resend_every
+        ):
+            return []
+        state.resend_from, state.resend_asked_at = first_missing, now
+        return [
+            commands.issue(
+                session,
+                state.station,
+                "resend",
+                commands.ResendArgs(from_seq=first_missing),
+                by="hub",
+                now=now,
+            )
+        ]
+
+    # -- projections ------------------------------------------------------------------
+
+    def _apply(self, session: Session, state: StationState, row: EventRow) -> None:
+        try:
+            _project(session, state, row)
+        except ValidationError as exc:
+            # The event stays stored and counts as applied: the chain goes on.
+            _LOG.warning(
+                "event %s/%s (%s) has data the hub cannot read: %s",
+                row.station,
+                row.seq,
+                row.type,
+                exc.errors()[:3],
+            )
+            self._count(session, "bad_event_data")
+
+    def _drop(self, reason: str, topic: str, detail: str) -> None:
+        self.dropped[reason] += 1
+        _LOG.warning("dropped a message on %r (%s): %s", topic[:200], reason, detail[:300])
+        try:
+            with self.db.transaction() as session:
+                self._count(session, reason)
+        except Exception:  # the count is a convenience; the drop stands
+            _LOG.exception("could not count a dropped message")
+
+    def _count(self, session: Session, reason: str) -> None:
+        session.execute(
+            insert(DroppedCount)
+            .values(reason=reason, count=1)
+            .on_conflict_do_update(
+                index_elements=["reason"],
+                set_={"count": DroppedCount.count + 1},
+            )
+        )
+
+
+def _contiguous(rows: list[EventRow] | Any, after: int) -> Iterator[EventRow]:
+    expected = after + 1
+    for row in rows:
+        if row.seq != expected:
+            return
+        yield row
+        expected += 1
+
+
+def _parse(model: type[M], payload: bytes, station: str) -> M:
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadPayload("not_json", f"not JSON: {exc}") from None
+    try:
+        message = model.model_validate(body)
+    except ValidationError as exc:
+        raise BadPayload("bad_schema", f"not a {model.__name__}: {exc.errors()[:3]}") from None
+    if getattr(message, "station", None) != station:
+        raise BadPayload(
+            "station_mismatch",
+            f"a {model.__name__} of {getattr(message, 'station', None)!r} on {station!r}'s topic",
+        )
+    return message
+
+
+def _parcel_row(station: str, p: ParcelFacts) -> ParcelView:
+    return ParcelView(
+        station=station,
+        parcel_id=p.id,
+        tracking_number=p.tracking_number,
+        carrier=p.carrier,
+        state=p.state,
+        size=p.size,
+        compartment_id=p.compartment_id,
+        deadline=p.deadline,
+        accessible=p.accessible,
+    )
+
+
+def _project(session: Session, state: StationState, row: EventRow) -> None:
+    name, data = row.station, row.data
+    if row.type == "parcel":
+        parcel = ParcelFacts.model_validate(data)
+        if parcel.state in LIVE_PARCEL_STATES:
+            session.merge(_parcel_row(name, parcel))
+        else:  # collected, returned: no longer at the station
+            session.execute(
+                delete(ParcelView).where(
+                    col(ParcelView.station) == name, col(ParcelView.parcel_id) == parcel.id
+                )
+            )
+    elif row.type == "compartment":
+        c = _CompartmentData.model_validate(data)
+        session.merge(
+            CompartmentView(
+                station=name, compartment_id=c.compartment_id, size=c.size, state=c.state
+            )
+        )
+    elif row.type == "alert.raised":
+        raised = _AlertRaised.model_validate(data)
+        existing = session.exec(_alert(name, raised.kind, raised.compartment_id)).first()
+        if existing is None:
+            session.add(
+                AlertView(
+                    station=name,
+                    kind=raised.kind,
+                    compartment_id=raised.compartment_id,
+                    detail=raised.detail,
+                    raised_at=row.at,
+                )
+            )
+        else:
+            existing.detail = raised.detail
+    elif row.type == "alert.cleared":
+        cleared = _AlertCleared.model_validate(data)
+        for alert in session.exec(_alert(name, cleared.kind, cleared.compartment_id)).all():
+            session.delete(alert)
+    elif row.type == "capacity":
+        capacity = _Capacity.model_validate(data)
+        state.free = capacity.free
+        state.accessible_free = capacity.accessible_free
+    elif row.type == "bus":
+        state.bus = _Bus.model_validate(data).health
+    session.flush()
+    # "door" events are history only: the door's result shows in its compartment event.
+
+
+def _alert(station: str, kind: str, compartment_id: int | None) -> Any:
+    return select(AlertView).where(
+        AlertView.station == station,
+        AlertView.kind == kind,
+        col(AlertView.compartment_id).is_not_distinct_from(compartment_id),
+    )

@@ -1,0 +1,160 @@
+"""The hub's tables (PostgreSQL), on their own metadata: never mixed with the station's.
+
+Nothing here holds a pickup PIN or QR token, not even hashed: those never leave a station
+(tests/fleet/hub/test_schema.py inspects the migrated schema for it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class HubTable(SQLModel, registry=registry()):
+    """Base of the hub's tables; ``HubTable.metadata`` is the hub's schema."""
+
+
+def _when(nullable: bool = False) -> Any:
+    return Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable))
+
+
+def _json(default: Any = None) -> Any:
+    server = sa.text("'{}'::jsonb") if default == {} else None
+    return Field(
+        default_factory=(dict if default == {} else lambda: default),
+        sa_column=sa.Column(JSONB, nullable=default is None, server_default=server),
+    )
+
+
+class Station(HubTable, table=True):
+    """The registry: a station may report once it is here."""
+
+    __tablename__ = "stations"
+
+    name: str = Field(primary_key=True, max_length=40)
+    created_at: datetime = _when()
+    command_key: str = Field(max_length=64)  # 32 random bytes, hex: signs its commands
+    # The station's broker password, only as Mosquitto's PBKDF2-SHA512 hash ($7$…), for
+    # the broker's password file (fleet.broker); the password itself is shown once.
+    broker_password_hash: str
+
+
+class StationState(HubTable, table=True):
+    """What the hub knows of a station right now (one row per registered station)."""
+
+    __tablename__ = "station_state"
+
+    station: str = Field(primary_key=True, foreign_key="stations.name")
+    online: bool = False
+    last_seen: datetime | None = _when(nullable=True)
+    boot: str = ""
+    contiguous_seq: int = 0  # every event up to here is stored and applied
+    station_last_seq: int = 0  # the newest the station said it has written
+    resend_from: int | None = None  # the last resend asked, and when
+    resend_asked_at: datetime | None = _when(nullable=True)
+    free: dict[str, Any] = _json({})  # {size: count}
+    accessible_free: dict[str, Any] = _json({})
+    bus: dict[str, Any] = _json({})  # {bus id: {counter: value}}
+    layout: dict[str, Any] | None = _json(None)
+
+
+class EventRow(HubTable, table=True):
+    __tablename__ = "events"
+    __table_args__ = (sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),)
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    )
+    station: str = Field(foreign_key="stations.name")
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    event_id: str = Field(max_length=32, unique=True)
+    type: str = Field(max_length=32)
+    data: dict[str, Any] = _json({})
+    at: datetime = _when()
+    received_at: datetime = _when()
+
+
+class ParcelView(HubTable, table=True):
+    """A station's live parcels (announced, reserved, stored, expired); never a code."""
+
+    __tablename__ = "parcels"
+
+    station: str = Field(primary_key=True, foreign_key="stations.name")
+    parcel_id: int = Field(primary_key=True)
+    tracking_number: str
+    carrier: str
+    state: str = Field(index=True)
+    size: str
+    compartment_id: int | None = None
+    deadline: datetime | None = _when(nullable=True)
+    accessible: bool = False
+
+
+class CompartmentView(HubTable, table=True):
+    __tablename__ = "compartments"
+
+    station: str = Field(primary_key=True, foreign_key="stations.name")
+    compartment_id: int = Field(primary_key=True)
+    size: str
+    state: str
+
+
+class AlertView(HubTable, table=True):
+    """A station's open alerts (a cleared one is gone)."""
+
+    __tablename__ = "alerts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    station: str = Field(foreign_key="stations.name", index=True)
+    kind: str
+    compartment_id: int | None = None
+    detail: str = ""
+    raised_at: datetime = _when()
+
+
+class CommandRow(HubTable, table=True):
+    __tablename__ = "commands"
+
+    id: str = Field(primary_key=True, max_length=64)
+    station: str = Field(foreign_key="stations.name", index=True)
+    type: str = Field(max_length=32)
+    args: dict[str, Any] = _json({})
+    by: str = ""
+    issued_at: datetime = _when()
+    state: str = "sent"  # sent, ok, refused
+    result: dict[str, Any] | None = _json(None)
+    problem_code: str | None = None
+    problem_detail: str | None = None
+    answered_at: datetime | None = _when(nullable=True)
+
+
+class Operator(HubTable, table=True):
+    __tablename__ = "operators"
+
+    name: str = Field(primary_key=True, max_length=64)
+    password_hash: str  # argon2
+    role: str = Field(max_length=16)  # operator, admin
+    created_at: datetime = _when()
+
+
+class OperatorToken(HubTable, table=True):
+    __tablename__ = "operator_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)  # sha256 of the bearer token
+    operator: str = Field(foreign_key="operators.name", index=True)
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+
+
+class DroppedCount(HubTable, table=True):
+    """Messages ingest dropped, by reason, over every worker."""
+
+    __tablename__ = "ingest_dropped"
+
+    reason: str = Field(primary_key=True, max_length=32)
+    count: int = 0

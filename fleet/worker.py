@@ -1,0 +1,195 @@
+"""The hub's MQTT worker: takes what stations send from the shared subscriptions, hands
+each message to :class:`fleet.ingest.Ingest`, acknowledges it only once its transaction
+has committed, and publishes the commands that came of it.
+
+MQTT 5 with a persistent session (``clean_start=False`` and a session expiry), so a
+worker that is killed or loses its connection gets back, under the same client id,
+every message it had not acknowledged. Several workers share the load through the
+``$share/hub/…`` group; each event is stored once whichever took it (ingest's
+``ON CONFLICT DO NOTHING``), also when a message comes twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from fleet.db import HubDatabase
+from fleet.ingest import Ingest
+from fleet.settings import HubSettings
+from locker.uplink.messages import UP, Command, shared, topic
+
+_LOG = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+class Worker:
+    def __init__(
+        self,
+        db: HubDatabase,
+        settings: HubSettings,
+        *,
+        index: int = 0,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.ingest = Ingest(db, resend_every=timedelta(seconds=settings.resend_every_s))
+        self.client_id = f"{settings.mqtt_client_prefix}-{index}"
+        self.handled = 0  # messages acknowledged by this worker
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker confirmed the subscriptions
+        self._broken = threading.Event()  # a message could not be stored: reconnect
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if settings.mqtt_user:
+            client.username_pw_set(settings.mqtt_user, settings.mqtt_password.get_secret_value())
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client = client
+
+    # -- life -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect and work in background threads until :meth:`stop`."""
+        self._thread = threading.Thread(target=self.run, name=f"fleet-{self.client_id}")
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def run(self) -> None:
+        """Work until :meth:`stop` (or forever): the calling thread supervises."""
+        self._connect()
+        next_sweep = time.monotonic() + self.settings.resend_every_s
+        try:
+            while not self._stop.wait(0.2):
+                if self._broken.is_set():
+                    self._reconnect()
+                if time.monotonic() >= next_sweep and self.connected.is_set():
+                    next_sweep = time.monotonic() + self.settings.resend_every_s
+                    self._sweep()
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
+            self.connected.clear()
+            _LOG.info("%s stopped after %d messages", self.client_id, self.handled)
+
+    def publish(self, command: Command) -> None:
+        """Send a command to its station (QoS 1; queued while the broker is away)."""
+        self.client.publish(topic(command.station, "cmd"), command.payload(), qos=1)
+
+    # -- callbacks (paho's network thread) --------------------------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            _LOG.error("%s: the broker refused the connection: %s", self.client_id, reason)
+            return
+        _LOG.info("%s connected (session present: %s)", self.client_id, flags.session_present)
+        client.subscribe([(shared(kind), SubscribeOptions(qos=1)) for kind in UP])
+        self.connected.set()
+
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        reasons: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            _LOG.error("%s: the broker refused a subscription: %s", self.client_id, refused)
+            return
+        _LOG.info("%s subscribed", self.client_id)
+        self.subscribed.set()
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        self.connected.clear()
+        self.subscribed.clear()
+        if not self._stop.is_set():
+            _LOG.warning("%s lost the broker: %s", self.client_id, reason)
+
+    def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if self._broken.is_set():
+            return  # not acknowledged: it comes again after the reconnection
+        try:
+            out = self.ingest.handle(msg.topic, bytes(msg.payload), self.clock())
+        except Exception:
+            _LOG.exception("%s could not store a message on %s", self.client_id, msg.topic)
+            self._broken.set()
+            return
+        client.ack(msg.mid, msg.qos)
+        self.handled += 1
+        for command in out:
+            self.publish(command)
+
+    # -- the supervising thread -------------------------------------------------------
+
+    def _reconnect(self) -> None:
+        """Drop the connection so the broker gives back what was not acknowledged."""
+        _LOG.warning("%s reconnects to have its unacknowledged messages again", self.client_id)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.connected.clear()
+        if self._stop.wait(1.0):
+            return
+        self._broken.clear()
+        self._connect()
+
+    def _connect(self) -> None:
+        """Connect in the background (paho's loop retries until the broker answers)."""
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
+        self.client.connect_async(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=self.settings.mqtt_keepalive_s,
+            clean_start=False,
+            properties=properties,
+        )
+        self.client.loop_start()
+
+    def _sweep(self) -> None:
+        try:
+            for command in self.ingest.sweep(self.clock()):
+                self.publish(command)
+        except Exception:
+            _LOG.exception("%s could not look for gaps", self.client_id)

@@ -1,0 +1,270 @@
+"""The hub's HTTP API on a real PostgreSQL: roles on every route, problems, commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from fleet import accounts, registry
+from fleet.app import PUBLIC_ROUTES, NeedsRole, create_app
+from fleet.db import HubDatabase
+from fleet.ingest import Ingest
+from fleet.settings import HubSettings
+from locker.uplink.messages import Command, CommandResult, topic
+from tests.fleet.hub.support import T0, evt_topic, history
+
+PASSWORD = "correct horse battery"  # noqa: S105
+# Every route and the role it needs (None: anyone). A new route must be added here.
+ROLES: dict[tuple[str, str], str | None] = {
+    ("POST", "/api/v1/auth/token"): None,
+    ("POST", "/api/v1/accounts"): "admin",
+    ("GET", "/api/v1/stations"): "operator",
+    ("GET", "/api/v1/stations/{name}"): "operator",
+    ("POST", "/api/v1/stations/{name}/announcements"): "operator",
+    ("POST", "/api/v1/stations/{name}/commands"): "operator",
+    ("GET", "/api/v1/commands/{command_id}"): "operator",
+    ("GET", "/api/v1/ingest/dropped"): "admin",
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Hub:
+    def __init__(self, db: HubDatabase) -> None:
+        self.db = db
+        self.clock = Clock()
+        self.sent: list[Command] = []
+        self.app = create_app(db, HubSettings(token_hours=1), self.sent.append, self.clock)
+        self.http = TestClient(self.app, raise_server_exceptions=False)
+        self.keys: dict[str, bytes] = {}
+        for name in ("a", "b"):
+            creds = registry.add_station(db, name, T0)
+            self.keys[name] = bytes.fromhex(creds.command_key)
+        for name, role in (("olga", "operator"), ("ada", "admin")):
+            accounts.add_operator(db, name, PASSWORD, role, T0)  # type: ignore[arg-type]
+
+    def token(self, name: str) -> dict[str, str]:
+        answer = self.http.post("/api/v1/auth/token", json={"name": name, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+@pytest.fixture
+def hub(hub_db: HubDatabase) -> Iterator[Hub]:
+    hub = Hub(hub_db)
+    yield hub
+    hub.http.close()
+
+
+def is_problem(answer: Any, status: int, code: str) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = answer.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["type"].endswith(code)
+    assert body["detail"]
+    return body
+
+
+def roles_declared(route: APIRoute) -> set[str]:
+    found: set[str] = set()
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, NeedsRole):
+            found.add(dep.call.role)
+        stack.extend(dep.dependencies)
+    return found
+
+
+def concrete(path: str) -> str:
+    return path.replace("{name}", "a").replace("{command_id}", "c0ffee00")
+
+
+def test_every_route_declares_the_role_it_needs(hub: Hub) -> None:
+    routes = [r for r in hub.app.routes if isinstance(r, APIRoute)]
+    seen = {(m, r.path): r for r in routes for m in r.methods}
+    assert set(seen) == set(ROLES)
+    for key, route in seen.items():
+        needed = ROLES[key]
+        assert roles_declared(route) == (set() if needed is None else {needed}), key
+        assert (key in PUBLIC_ROUTES) == (needed is None)
+
+
+@pytest.mark.parametrize(("method", "path"), [k for k, v in ROLES.items() if v])
+def test_every_protected_route_refuses_without_a_token_or_with_too_low_a_role(
+    hub: Hub, method: str, path: str
+) -> None:
+    url = concrete(path)
+    is_problem(hub.http.request(method, url, json={}), 401, "not_authenticated")
+    bogus = {"Authorization": "Bearer hub_not-a-token"}
+    is_problem(hub.http.request(method, url, json={}, headers=bogus), 401, "not_authenticated")
+    operator = hub.token("olga")
+    answer = hub.http.request(method, url, json={}, headers=operator)
+    if ROLES[(method, path)] == "admin":
+        is_problem(answer, 403, "forbidden")
+    else:
+        assert answer.status_code not in (401, 403), answer.text
+    admin = hub.token("ada")
+    assert hub.http.request(method, url, json={}, headers=admin).status_code not in (401, 403)
+
+
+def test_a_wrong_password_or_an_unknown_name_is_the_same_refusal(hub: Hub) -> None:
+    for name, password in (("olga", "wrong password"), ("nobody", PASSWORD)):
+        body = {"name": name, "password": password}
+        is_problem(hub.http.post("/api/v1/auth/token", json=body), 401, "login_failed")
+
+
+def test_a_token_ends(hub: Hub) -> None:
+    headers = hub.token("olga")
+    assert hub.http.get("/api/v1/stations", headers=headers).status_code == 200
+    hub.clock.now += timedelta(hours=1)
+    is_problem(hub.http.get("/api/v1/stations", headers=headers), 401, "not_authenticated")
+
+
+def test_the_fleet_and_one_station_as_the_events_left_them(hub: Hub) -> None:
+    ingest = Ingest(hub.db)
+    for e in history("a"):
+        ingest.handle(evt_topic("a"), e.payload(), T0)
+    headers = hub.token("olga")
+    fleet = hub.http.get("/api/v1/stations", headers=headers).json()
+    assert [s["name"] for s in fleet] == ["a", "b"]
+    a = fleet[0]
+    assert a["parcels"] == {"stored": 1, "announced": 1}
+    assert (a["open_alerts"], a["free"], a["online"]) == (1, {"S": 1, "M": 0, "L": 1}, False)
+    assert a["bus"] == {"bus0": {"frames": 240, "timeouts": 2}}
+    assert (a["events_applied"], a["events_behind"]) == (21, 0)
+    assert a["last_seen"] == "2026-11-02T08:00:00Z"
+    assert fleet[1]["parcels"] == {}
+    detail = hub.http.get("/api/v1/stations/a", headers=headers).json()
+    assert [c["state"] for c in detail["compartments"]] == ["free", "occupied", "out_of_service"]
+    assert [(p["id"], p["state"]) for p in detail["live_parcels"]] == [
+        (10, "stored"),
+        (11, "announced"),
+    ]
+    assert [al["kind"] for al in detail["alerts"]] == ["board_gone"]
+    assert [e["seq"] for e in detail["recent_events"]][:3] == [21, 20, 19]
+    text = hub.http.get("/api/v1/stations/a", headers=headers).text.lower()
+    assert "pin" not in text
+    assert "qr" not in text
+    is_problem(hub.http.get("/api/v1/stations/zz", headers=headers), 404, "station_not_found")
+
+
+def test_an_announcement_is_a_signed_command_published_after_it_is_stored(hub: Hub) -> None:
+    headers = hub.token("olga")
+    body = {
+        "recipient_name": "Ann Example",
+        "recipient_email": "ann@example.org",
+        "size": "M",
+        "carrier": "DHL",
+        "tracking_number": "TRK1",
+    }
+    answer = hub.http.post("/api/v1/stations/a/announcements", json=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    out = answer.json()
+    assert (out["type"], out["state"], out["by"], out["station"]) == (
+        "announce",
+        "sent",
+        "olga",
+        "a",
+    )
+    [sent] = hub.sent
+    assert sent.id == out["id"]
+    assert sent.verify(hub.keys["a"])
+    assert not sent.verify(hub.keys["b"])
+    assert sent.args == {**body, "accessible": False}
+    seen = hub.http.get(f"/api/v1/commands/{sent.id}", headers=headers).json()
+    assert seen == out
+    done = CommandResult(command_id=sent.id, station="a", ok=True, result={"parcel_id": 4}, at=T0)
+    Ingest(hub.db).handle(topic("a", "res"), done.payload(), T0)
+    seen = hub.http.get(f"/api/v1/commands/{sent.id}", headers=headers).json()
+    assert (seen["state"], seen["result"], seen["problem"]) == ("ok", {"parcel_id": 4}, None)
+
+
+COMMANDS = [
+    ("extend", {"tracking_number": "TRK1", "until": "2026-11-20T18:00:00Z"}),
+    ("extend", {"parcel_id": 4, "until": "2026-11-20T18:00:00Z"}),
+    ("out_of_service", {"compartment_id": 3, "reason": "the hinge is loose"}),
+    ("back_in_service", {"compartment_id": 3, "note": "mended"}),
+    ("revoke_courier", {"name": "dhl-7"}),
+    ("snapshot", {}),
+]
+
+
+@pytest.mark.parametrize(("kind", "args"), COMMANDS)
+def test_each_command_is_stored_signed_and_published(
+    hub: Hub, kind: str, args: dict[str, Any]
+) -> None:
+    headers = hub.token("olga")
+    body = {"type": kind, "args": args}
+    answer = hub.http.post("/api/v1/stations/b/commands", json=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    [sent] = hub.sent
+    assert (sent.type, sent.station, sent.id) == (kind, "b", answer.json()["id"])
+    assert sent.verify(hub.keys["b"])
+    assert sent.args.keys() == args.keys()
+
+
+@pytest.mark.parametrize("kind", ["open", "open_door", "open_all", "unlock", "resend"])
+def test_no_command_opens_a_door_and_the_api_says_so(hub: Hub, kind: str) -> None:
+    headers = hub.token("ada")
+    body = {"type": kind, "args": {"compartment_id": 1}}
+    answer = hub.http.post("/api/v1/stations/a/commands", json=body, headers=headers)
+    problem = is_problem(answer, 422, "unknown_command")
+    assert "No command opens a door" in problem["detail"]
+    assert hub.sent == []
+    schema = hub.http.get("/openapi.json").json()
+    assert "No command opens a door" in str(schema["components"]["schemas"]["CommandRequest"])
+
+
+def test_bad_arguments_are_named(hub: Hub) -> None:
+    headers = hub.token("olga")
+    cases = [
+        ({"type": "out_of_service", "args": {"reason": "x"}}, "body.args.compartment_id"),
+        ({"type": "extend", "args": {"until": "2026-11-20T18:00:00Z"}}, "body.args"),
+        ({"type": "snapshot", "args": {"pin": "1234"}}, "body.args.pin"),
+    ]
+    for body, where in cases:
+        answer = hub.http.post("/api/v1/stations/a/commands", json=body, headers=headers)
+        problem = is_problem(answer, 422, "invalid_request")
+        assert where in [e["where"] for e in problem["errors"]], problem
+    answer = hub.http.post(
+        "/api/v1/stations/zz/commands", json={"type": "snapshot"}, headers=headers
+    )
+    is_problem(answer, 404, "station_not_found")
+    is_problem(hub.http.get("/api/v1/commands/nope", headers=headers), 404, "command_not_found")
+    is_problem(hub.http.get("/api/v1/nowhere", headers=headers), 404, "not_found")
+    assert hub.sent == []
+
+
+def test_an_admin_adds_accounts(hub: Hub) -> None:
+    body = {"name": "neo", "password": PASSWORD, "role": "operator"}
+    answer = hub.http.post("/api/v1/accounts", json=body, headers=hub.token("ada"))
+    assert answer.status_code == 201, answer.text
+    assert hub.token("neo")
+    again = hub.http.post("/api/v1/accounts", json=body, headers=hub.token("ada"))
+    is_problem(again, 409, "account_exists")
+    weak = {**body, "name": "trin", "password": "short"}
+    is_problem(
+        hub.http.post("/api/v1/accounts", json=weak, headers=hub.token("ada")),
+        422,
+        "weak_password",
+    )
+
+
+def test_the_dropped_counts_are_shown_to_admins(hub: Hub) -> None:
+    Ingest(hub.db).handle(evt_topic("a"), b"nonsense", T0)
+    answer = hub.http.get("/api/v1/ingest/dropped", headers=hub.token("ada"))
+    assert answer.json() == {"not_json": 1}

@@ -1,0 +1,98 @@
+"""``locker hub …`` on a real PostgreSQL; a station's printed settings let it into a real
+Mosquitto whose password file is written from the registry."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from typer.testing import CliRunner
+
+from fleet import accounts, broker, engines, registry
+from fleet.cli import app
+from fleet.db import HubDatabase
+from tests.fleet.engines import PgDatabase
+from tests.fleet.hub.support import T0
+
+PASSWORD = "a long enough password"  # noqa: S105
+
+
+def connack(port: int, user: str, password: str) -> str:
+    """The broker's answer to a connection as ``user``."""
+    codes: list[str] = []
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    client.username_pw_set(user, password)
+    client.on_connect = lambda _c, _u, _f, rc, _p: codes.append(str(rc))
+    client.connect("127.0.0.1", port)
+    deadline = time.monotonic() + 10  # a bound on waiting, not an assertion
+    while not codes and time.monotonic() < deadline:
+        client.loop(timeout=0.2)
+    client.disconnect()
+    client.loop(timeout=0.2)  # sends the DISCONNECT and closes the socket
+    return codes[0] if codes else "no answer"
+
+
+def test_station_add_prints_settings_that_open_the_broker(
+    pg_database: PgDatabase, hub_db: HubDatabase
+) -> None:
+    runner = CliRunner()
+    env = {"FLEET_DATABASE_URL": pg_database.url, "FLEET_STATION_MQTT_HOST": "hub.example.org"}
+    result = runner.invoke(app, ["station", "add", "shop-7"], env=env)
+    assert result.exit_code == 0, result.output
+    printed = dict(re.findall(r"^(LOCKER_[A-Z_]+)=(.*)$", result.stdout, re.MULTILINE))
+    assert printed.keys() == {
+        "LOCKER_HUB_STATION",
+        "LOCKER_MQTT_HOST",
+        "LOCKER_MQTT_PORT",
+        "LOCKER_MQTT_USER",
+        "LOCKER_MQTT_PASSWORD",
+        "LOCKER_HUB_COMMAND_KEY",
+    }
+    assert (printed["LOCKER_HUB_STATION"], printed["LOCKER_MQTT_USER"]) == ("shop-7", "st-shop-7")
+    assert (printed["LOCKER_MQTT_HOST"], printed["LOCKER_MQTT_PORT"]) == ("hub.example.org", "1883")
+    assert len(bytes.fromhex(printed["LOCKER_HUB_COMMAND_KEY"])) == 32
+
+    [(name, hashed)] = registry.stations(hub_db)
+    assert name == "shop-7"
+    assert printed["LOCKER_MQTT_PASSWORD"] not in hashed
+    assert broker.check_password(printed["LOCKER_MQTT_PASSWORD"], hashed)
+
+    again = runner.invoke(app, ["station", "add", "shop-7"], env=env)
+    assert again.exit_code == 1
+    assert "station_exists" in again.output
+    bad = runner.invoke(app, ["station", "add", "Shop 7"], env=env)
+    assert bad.exit_code == 1
+    assert "invalid_name" in bad.output
+
+    # The broker's password file from the registry lets the station in with what was printed.
+    folder = engines.engine_folder("lps-hub-cli-")
+    port = engines.free_port()
+    users = [broker.BrokerUser(n, h) for n, h in registry.stations(hub_db)]
+    broker.write_broker_files(folder, users, broker.hash_password("hub pw"), port=port)
+    mosquitto = engines.Mosquitto(folder, port)
+    mosquitto.start()
+    try:
+        assert connack(port, printed["LOCKER_MQTT_USER"], printed["LOCKER_MQTT_PASSWORD"]) == (
+            "Success"
+        )
+        refused = connack(port, printed["LOCKER_MQTT_USER"], "wrong")
+        assert refused in ("Not authorized", "Bad user name or password")
+    finally:
+        mosquitto.remove()
+
+
+def test_account_add_and_db_upgrade(pg_database: PgDatabase, hub_db: HubDatabase) -> None:
+    runner = CliRunner()
+    env = {"FLEET_DATABASE_URL": pg_database.url}
+    upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "0001" in upgraded.output
+    typed = f"{PASSWORD}\n{PASSWORD}\n"
+    made = runner.invoke(app, ["account", "add", "ada", "--role", "admin"], env=env, input=typed)
+    assert made.exit_code == 0, made.output
+    assert accounts.login(hub_db, "ada", PASSWORD, T0, timedelta(hours=1))
+    unknown = runner.invoke(app, ["account", "add", "bo", "--role", "root"], env=env, input=typed)
+    assert unknown.exit_code == 2

@@ -1,0 +1,213 @@
+"""The MQTT worker between a real Mosquitto and a real PostgreSQL: messages acknowledged
+only once stored, commands back to the station, and a worker killed mid-stream loses
+nothing while another shares the load."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from fleet import registry
+from fleet.db import HubDatabase
+from fleet.engines import FleetBroker
+from fleet.settings import HubSettings
+from fleet.worker import Worker
+from locker.uplink.messages import Command, Event, topic
+from tests.fleet.engines import WAIT, MqttPeer, PeerFactory, PgDatabase
+from tests.fleet.hub.support import T0, event, history
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def wait_for(check: Callable[[], bool], seconds: float = WAIT) -> None:
+    """Wait until ``check()`` holds (a bound on waiting, never an assertion on time)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {seconds} s: {check}")
+        time.sleep(0.05)
+
+
+def count(db: HubDatabase, sql: str) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+@pytest.fixture
+def settings(fleet_broker: FleetBroker, pg_database: PgDatabase) -> HubSettings:
+    return HubSettings(
+        database_url=pg_database.url,
+        mqtt_port=fleet_broker.port,
+        mqtt_user="hub",
+        mqtt_password=fleet_broker.hub_password,
+        mqtt_client_prefix=f"hub-{uuid.uuid4().hex[:6]}",
+        resend_every_s=3600,  # the sweep stays out of these tests' way
+    )
+
+
+@pytest.fixture
+def keys(hub_db: HubDatabase) -> dict[str, bytes]:
+    return {
+        name: bytes.fromhex(registry.add_station(hub_db, name, T0).command_key)
+        for name in ("a", "b")
+    }
+
+
+@pytest.fixture
+def worker(hub_db: HubDatabase, settings: HubSettings) -> Iterator[Worker]:
+    w = Worker(hub_db, settings)
+    w.start()
+    assert w.subscribed.wait(WAIT)
+    yield w
+    w.stop()
+
+
+def station(fleet_broker: FleetBroker, mqtt: PeerFactory, name: str) -> MqttPeer:
+    peer = mqtt(fleet_broker.port, *fleet_broker.credentials(name))
+    assert peer.connect() == "Success"
+    assert [c.value for c in peer.subscribe(topic(name, "cmd"))] == [1]
+    return peer
+
+
+def send(peer: MqttPeer, events: list[Event]) -> None:
+    for e in events:
+        assert peer.publish(topic(e.station, "evt"), e.payload()) == "Success"
+
+
+def test_events_go_in_and_a_gap_brings_a_signed_resend_to_the_station(
+    worker: Worker,
+    hub_db: HubDatabase,
+    keys: dict[str, bytes],
+    fleet_broker: FleetBroker,
+    mqtt: PeerFactory,
+) -> None:
+    a = station(fleet_broker, mqtt, "a")
+    e = history("a")
+    send(a, e[:4] + e[5:7])
+    got = a.expect(lambda m: m.topic == topic("a", "cmd"))
+    command = Command.model_validate_json(got.payload)
+    assert (command.type, command.args, got.qos) == ("resend", {"from_seq": 5}, 1)
+    assert command.verify(keys["a"])
+    send(a, e[4:5])
+    wait_for(
+        lambda: count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station='a'") == 7
+    )
+    # A bad payload is dropped; the worker goes on.
+    assert a.publish(topic("a", "evt"), b"not json at all") == "Success"
+    send(a, e[7:8])
+    wait_for(
+        lambda: count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station='a'") == 8
+    )
+    assert worker.ingest.dropped == {"not_json": 1}
+    # What the API gives goes to that station only.
+    b = station(fleet_broker, mqtt, "b")
+    with hub_db.transaction() as session:
+        from fleet import commands
+
+        given = commands.issue(session, "b", "snapshot", commands.SnapshotArgs(), by="olga", now=T0)
+    worker.publish(given)
+    assert Command.model_validate_json(b.expect().payload) == given
+    assert [m.topic for m in a.received()] == []
+
+
+def test_a_message_is_acknowledged_only_once_it_is_stored(
+    worker: Worker,
+    hub_db: HubDatabase,
+    keys: dict[str, bytes],
+    pg_database: PgDatabase,
+    fleet_broker: FleetBroker,
+    mqtt: PeerFactory,
+) -> None:
+    a = station(fleet_broker, mqtt, "a")
+    e = history("a")
+    send(a, e[:3])
+    wait_for(lambda: count(hub_db, "SELECT count(*) FROM events") == 3)
+    pg_database.stop()  # the database goes away: nothing can be stored, nothing is acknowledged
+    send(a, e[3:10])
+    wait_for(lambda: not worker.subscribed.is_set())  # it let go to have them again
+    pg_database.start()
+    wait_for(lambda: count(hub_db, "SELECT count(*) FROM events") == 10, seconds=60)
+    assert count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station = 'a'") == 10
+
+
+def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "FLEET_DATABASE_URL": settings.database_url.get_secret_value(),
+        "FLEET_MQTT_PORT": str(settings.mqtt_port),
+        "FLEET_MQTT_USER": settings.mqtt_user,
+        "FLEET_MQTT_PASSWORD": settings.mqtt_password.get_secret_value(),
+        "FLEET_MQTT_CLIENT_PREFIX": settings.mqtt_client_prefix,
+        "FLEET_RESEND_EVERY_S": "3600",
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "fleet.cli", "worker", "--index", str(index)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_two_workers_share_the_stream_and_one_killed_midway_loses_nothing(
+    settings: HubSettings,
+    hub_db: HubDatabase,
+    keys: dict[str, bytes],
+    fleet_broker: FleetBroker,
+    mqtt: PeerFactory,
+    tmp_path: Path,
+) -> None:
+    logs = [tmp_path / "worker-0.log", tmp_path / "worker-1.log"]
+    workers = [start_worker(settings, i, logs[i]) for i in (0, 1)]
+    try:
+        for log in logs:
+            wait_for(lambda log=log: "subscribed" in log.read_text())
+        total = 3000
+        a = station(fleet_broker, mqtt, "a")
+        events = [event("a", seq, "capacity", free={"M": seq}) for seq in range(1, total + 1)]
+        sent = [a.client.publish(topic("a", "evt"), e.payload(), qos=1) for e in events]
+        wait_for(lambda: count(hub_db, "SELECT count(*) FROM events") >= total // 5)
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(timeout=WAIT)
+        stored_at_kill = count(hub_db, "SELECT count(*) FROM events")
+        assert stored_at_kill < total  # the worker died mid-stream
+        for info in sent:
+            info.wait_for_publish(timeout=WAIT)
+        workers[0] = start_worker(settings, 0, logs[0])  # the same client id, its session back
+        wait_for(lambda: count(hub_db, "SELECT count(*) FROM events") == total, seconds=120)
+        wait_for(
+            lambda: (
+                count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station='a'") == total
+            )
+        )
+        assert count(hub_db, "SELECT count(DISTINCT seq) FROM events") == total
+        assert count(hub_db, "SELECT min(seq) FROM events") == 1
+        assert count(hub_db, "SELECT max(seq) FROM events") == total
+        with hub_db.engine.connect() as conn:
+            free = conn.execute(
+                sa.text("SELECT free FROM station_state WHERE station = 'a'")
+            ).scalar_one()
+        assert free == {"M": total}
+        assert "session present: True" in logs[0].read_text()
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in workers:
+            process.wait(timeout=WAIT)
+    # Both took their share: the one that was never killed, and the killed one once back.
+    handled = [int(n) for log in logs for n in re.findall(r"stopped after (\d+)", log.read_text())]
+    assert len(handled) == 2
+    assert min(handled) > 0
+    print(f"stored when a worker was killed: {stored_at_kill} of {total}; after: {handled}")
