@@ -26,8 +26,8 @@ Run: ``.venv/bin/python -m bench.fleet [--stations 100,1000,10000] [--seconds 60
 - **Hub CPU**: the worker process's CPU time (``/proc/<pid>/stat``) during the window, in
   % of one core per 1,000 stations; PostgreSQL's (the postmaster's children) beside it.
 - **Ceiling** (the baseline, same run, same N connected): the same stations publish QoS 1
-  as fast as they can to one plain subscriber (paho, QoS 1, hub user, no database), which
-  counts what it receives per second.
+  as fast as they can to one plain subscriber (``mosquitto_sub``, the broker's own C client:
+  QoS 1, the hub's user, no database), and what it receives per second is counted.
 
 Bench-only settings, beside the hub's generated broker configuration: the hub's queue in
 the broker is unbounded (``max_queued_messages 0``: at 100× the hub falls behind, and the
@@ -51,6 +51,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -66,6 +67,7 @@ EVENTS_PER_DAY = 310 * 5  # InPost's busy day: 310 parcels a machine, 5 events e
 DAY_S = 86_400.0
 PER_STATION_1X = EVENTS_PER_DAY / DAY_S  # events/s of one station at 1×
 REPO = Path(__file__).resolve().parents[1]
+MOSQUITTO_SUB = Path(os.environ.get("LPS_MOSQUITTO_SUB", "/usr/bin/mosquitto_sub"))
 WAIT_S = 180.0  # a bound on waiting for what should happen (connections, births)
 STATIONS_PER_PROCESS = 2500
 CEILING_OUTSTANDING = 2000  # unacknowledged publishes a simulator process keeps in flight
@@ -74,15 +76,21 @@ CEILING_OUTSTANDING = 2000  # unacknowledged publishes a simulator process keeps
 # --- the simulated stations (in their own processes) --------------------------------------
 
 
-def raise_fd_limit(wanted: int) -> None:
-    """As many file descriptors as ``wanted`` (as root the hard limit rises too)."""
+def raise_fd_limit(wanted: int) -> int:
+    """Raise the soft limit of file descriptors towards ``wanted`` (and the hard limit
+    where root may: not in every container); returns the limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft >= wanted:
-        return
-    if hard < wanted and os.geteuid() == 0:
+        return soft
+    if hard < wanted:
         ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
-        hard = min(max(hard, wanted), ceiling)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, min(wanted, ceiling)))
+            hard = min(wanted, ceiling)
+        except (ValueError, OSError):
+            pass  # no CAP_SYS_RESOURCE: the hard limit stays
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    return min(wanted, hard)
 
 
 def _events_of_parcel(parcel: int) -> list[tuple[str, dict[str, Any]]]:
@@ -308,46 +316,48 @@ def _simulator_main(
             return
 
 
-def _subscriber_main(
-    pipe: Connection, port: int, user: str, password: str, subscription: str
-) -> None:
-    """One plain MQTT 5 subscriber (QoS 1) that counts what it receives."""
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+class Subscriber:
+    """The ceiling's one subscriber: ``mosquitto_sub`` (the broker's own C client), QoS 1,
+    MQTT 5, no database; a thread counts the messages its debug output (``-d``) reports."""
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    received = [0]
-    subscribed = [False]
-    client = paho.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"ceiling-{uuid.uuid4().hex[:8]}",
-        protocol=MQTTProtocolVersion.MQTTv5,
-    )
-    client.username_pw_set(user, password)
+    def __init__(self, port: int, user: str, password: str, subscription: str, folder: Path):
+        # Its options file, so that the password is not on a command line.
+        config = folder / "sub-config"
+        config.mkdir(exist_ok=True)
+        options = config / "mosquitto_sub"
+        options.touch(mode=0o600)
+        options.write_text(f"-u {user}\n-P {password}\n")
+        self.received = 0
+        self.process = subprocess.Popen(  # noqa: S603 - the broker's own client
+            [str(MOSQUITTO_SUB), "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5",
+             "-q", "1", "-t", subscription, "-d", "-F", "."],
+            env={**os.environ, "XDG_CONFIG_HOME": str(config)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.thread = threading.Thread(target=self._count, daemon=True)
+        self.thread.start()
 
-    def on_message(_c: Any, _u: Any, _m: Any) -> None:
-        received[0] += 1
+    def _count(self) -> None:
+        assert self.process.stdout is not None
+        mark = b"received PUBLISH"
+        tail = b""
+        while chunk := os.read(self.process.stdout.fileno(), 1 << 20):
+            text = tail + chunk
+            self.received += text.count(mark)
+            cut = max(0, len(text) - len(mark) + 1)
+            tail = text[cut:]
+            if mark in tail:  # counted already: keep only what cannot complete it
+                tail = b""
 
-    def on_subscribe(*_a: Any) -> None:
-        subscribed[0] = True
-
-    client.on_message = on_message
-    client.on_subscribe = on_subscribe
-    client.connect("127.0.0.1", port, keepalive=900)
-    client.subscribe(subscription, qos=1)
-    while not subscribed[0]:
-        client.loop(0.05)
-    pipe.send("ready")
-    while True:
-        client.loop(0.01)
-        if pipe.poll():
-            order = pipe.recv()
-            if order == "count":
-                pipe.send((received[0], time.monotonic()))
-            else:
-                client.disconnect()
-                pipe.send("stopped")
-                return
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.thread.join(timeout=10)
 
 
 # --- the measurement ----------------------------------------------------------------------
@@ -565,10 +575,16 @@ class Fleet:
             if problem:
                 raise SystemExit(f"bench.fleet: a station could not connect: {problem}")
 
-    def order(self, *order: Any) -> list[Any]:
+    def send(self, *order: Any) -> None:
         for pipe in self.pipes:
             pipe.send(order)
+
+    def collect(self) -> list[Any]:
         return [pipe.recv() for pipe in self.pipes]
+
+    def order(self, *order: Any) -> list[Any]:
+        self.send(*order)
+        return self.collect()
 
     def close(self) -> None:
         for pipe, proc in zip(self.pipes, self.procs, strict=True):
@@ -638,24 +654,22 @@ def _phase(hub: Hub, fleet: Fleet, multiple: float, seconds: float, drain: float
 def _ceiling(hub: Hub, fleet: Fleet, seconds: float) -> Ceiling:
     from locker.uplink.messages import ROOT
 
-    ctx = multiprocessing.get_context("spawn")
-    mine, theirs = ctx.Pipe()
-    proc = ctx.Process(
-        target=_subscriber_main,
-        args=(theirs, hub.broker.port, hub.broker.hub_user, hub.broker.hub_password,
-              f"{ROOT}/+/evt"),
-        daemon=True,
+    sub = Subscriber(
+        hub.broker.port, hub.broker.hub_user, hub.broker.hub_password, f"{ROOT}/+/evt",
+        hub.folder,
     )
-    proc.start()
     try:
-        if not mine.poll(WAIT_S):
-            raise SystemExit("bench.fleet: the ceiling's subscriber did not subscribe")
-        mine.recv()
-        mine.send("count")
-        before, t0 = mine.recv()
-        results = fleet.order("flat", seconds)
-        mine.send("count")
-        after, t1 = mine.recv()
+        # Its output is block-buffered (a pipe): the window opens at the first count it
+        # reports, not before, and closes when the publishers stop (±1 buffer, ~30 events).
+        fleet.send("flat", seconds)
+        deadline = time.monotonic() + WAIT_S
+        while sub.received == 0:
+            if time.monotonic() > deadline:
+                raise SystemExit("bench.fleet: the ceiling's subscriber received nothing")
+            time.sleep(0.005)
+        before, t0 = sub.received, time.monotonic()
+        results = fleet.collect()
+        after, t1 = sub.received, time.monotonic()
         return Ceiling(
             stations=len(hub.names),
             seconds=t1 - t0,
@@ -663,11 +677,7 @@ def _ceiling(hub: Hub, fleet: Fleet, seconds: float) -> Ceiling:
             received=after - before,
         )
     finally:
-        mine.send("stop")
-        mine.poll(10)
-        proc.join(timeout=10)
-        if proc.is_alive():
-            proc.kill()
+        sub.stop()
 
 
 def run(
@@ -684,7 +694,9 @@ def run(
     processes = max(1, min(4, math.ceil(stations / STATIONS_PER_PROCESS)))
     if stations >= 500:
         processes = max(processes, 2)
-    raise_fd_limit(stations * 2 + 4096)  # the broker (our child) inherits it
+    limit = raise_fd_limit(stations + 4096)  # the broker (our child) inherits it
+    if limit < stations + 64:
+        raise SystemExit(f"bench.fleet: {stations} stations need more than {limit} files open")
     began = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
     hub = Hub(stations, folder)
@@ -697,7 +709,11 @@ def run(
             "every station's birth in the hub",
         )
         setup = time.monotonic() - began
-        phases = [_phase(hub, fleet, m, seconds, drain) for m in multiples]
+        print(f"  N={stations}: set up in {setup:.0f} s", file=sys.stderr, flush=True)
+        phases = []
+        for m in multiples:
+            phases.append(_phase(hub, fleet, m, seconds, drain))
+            print(f"  N={stations}: {m:g}× done", file=sys.stderr, flush=True)
         resends = int(hub.scalar("SELECT count(*) FROM commands WHERE type = 'resend'"))
         hub.stop_worker()
         ceiling = _ceiling(hub, fleet, ceiling_seconds)
@@ -727,7 +743,7 @@ def rows_of(result: FleetRun) -> list[Row]:
         Row(
             f"broker alone (the ceiling), N={n}: {ceiling.per_s:,.0f} events/s",
             f"{n} stations in {result.processes} process(es) publishing QoS 1 flat out, "
-            f"one subscriber (QoS 1, no database), {ceiling.seconds:.0f} s, "
+            f"one `mosquitto_sub` (QoS 1, no database), {ceiling.seconds:.0f} s, "
             f"{ceiling.received:,} of {ceiling.sent:,} received",
             "—",
             "",
