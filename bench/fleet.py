@@ -389,6 +389,7 @@ class Phase:
     stations: int
     multiple: float  # × the busy-day rate
     seconds: float
+    target_per_s: float  # what the stations are to publish at that rate
     offered: int  # events the stations published
     stored: int  # of them, in the hub's table by the end of the drain
     in_window: int  # of them, stored during the window
@@ -641,6 +642,7 @@ def _phase(hub: Hub, fleet: Fleet, multiple: float, seconds: float, drain: float
         stations=len(hub.names),
         multiple=multiple,
         seconds=window,
+        target_per_s=PER_STATION_1X * multiple * len(hub.names),
         offered=len(records),
         stored=len(records) - censored,
         in_window=in_window,
@@ -725,7 +727,7 @@ def run(
 
 
 def _s(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.0f} s"
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.0f} s"
 
 
 def _lag(values: list[float], censored: int, pick: Any) -> str:
@@ -755,13 +757,15 @@ def rows_of(result: FleetRun) -> list[Row]:
         cpu_pct = ph.cpu_per_1000 * 100
         pg_pct = ph.postgres_cpu_s / ph.seconds * 1000 / ph.stations * 100
         left = f", {ph.censored:,} not in after the drain" if ph.censored else ""
+        per_event = ph.worker_cpu_s / max(1, ph.in_window) * 1000
         rows.append(
             Row(
                 f"hub ingest into PostgreSQL, N={n}, {ph.multiple:g}× busy day: "
-                f"{ph.ingest_per_s:,.1f} events/s stored (offered {ph.offered_per_s:,.1f}); "
-                "lag station commit → hub row",
+                f"{ph.ingest_per_s:,.1f} events/s stored (offered {ph.offered_per_s:,.1f} of "
+                f"{ph.target_per_s:,.1f}); lag station commit → hub row",
                 f"{ph.offered:,} events in {ph.seconds:.0f} s{left}; hub worker CPU "
-                f"{cpu_pct:.2f} % of a core per 1,000 stations (PostgreSQL {pg_pct:.2f} %)",
+                f"{cpu_pct:.2f} % of a core per 1,000 stations, {per_event:.1f} ms an event "
+                f"stored (PostgreSQL {pg_pct:.2f} %)",
                 f"broker alone {ceiling.per_s:,.0f} events/s",
                 _lag(ph.lags, ph.censored, p50),
                 _lag(ph.lags, ph.censored, p99),
