@@ -1,6 +1,6 @@
 """The fleet hub under load: N simulated stations publish events over MQTT 5 to a real
-Mosquitto, one hub worker (``locker hub worker``, its own process) stores them in a real
-PostgreSQL.
+Mosquitto, one hub worker (``python -m fleet.cli worker``, its own process) stores them in
+a real PostgreSQL.
 
 Run: ``.venv/bin/python -m bench.fleet [--stations 100,1000,10000] [--seconds 60]``.
 
@@ -34,8 +34,8 @@ the broker is unbounded (``max_queued_messages 0``: at 100× the hub falls behin
 default of 10,000 would drop events and measure resends instead of ingest), the broker logs
 errors and warnings only, and the worker's session expires when it disconnects (so the
 ceiling phase after it is not queued for it). Every station gets its own password and
-hash (``fleet.engines.FleetBroker``: ``$7$`` with 101 iterations costs well under a
-millisecond each).
+hash (``fleet.engines.FleetBroker``: ``$7$`` with 101 iterations, 10,000 of them in
+0.65 s here), and the registry is filled in one transaction.
 """
 
 from __future__ import annotations
@@ -471,7 +471,7 @@ class Hub:
         self.worker: subprocess.Popen[bytes] | None = None
 
     def _register(self) -> None:
-        """Every station in the registry at once (``locker hub station add`` one by one
+        """Every station in the registry at once (``fleet.cli station add`` one by one
         would take a transaction each), with the hash the broker's password file has."""
         import secrets
 
