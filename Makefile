@@ -8,7 +8,7 @@ BIN      := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean engines
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,8 @@ ENGINES := /usr/sbin/mosquitto /usr/bin/mosquitto_passwd /usr/lib/postgresql/15/
 $(ENGINES):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients postgresql
+
+engines: $(ENGINES)
 
 test: $(VENV)/.installed-dev $(CHROMIUM) $(ENGINES)
 	$(BIN)/python -m pytest

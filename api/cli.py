@@ -7,6 +7,7 @@ import typer
 import drivers.cli
 from api.accounts_cli import courier_app, kiosk_app, staff_app
 from api.serve import serve
+from fleet.cli import app as hub_app
 from locker.cli import db_app, layout_app
 
 app = typer.Typer(help="Open pickup station controller.", no_args_is_help=True)
@@ -17,6 +18,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(courier_app, name="courier")
 app.add_typer(kiosk_app, name="kiosk")
 app.add_typer(drivers.cli.app, name="hw")
+app.add_typer(hub_app, name="hub")
 
 
 @app.command(

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -23,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fleet import accounts, commands
 from fleet.accounts import HubRole
 from fleet.db import HubDatabase
-from fleet.errors import FleetError, NotAuthenticated, NotFound
+from fleet.errors import FleetError, NotAuthenticated, NotFound, TooManyAttempts
 from fleet.settings import HubSettings
 from fleet.tables import (
     AlertView,
@@ -200,7 +201,15 @@ OPERATOR = NeedsRole("operator")
 ADMIN = NeedsRole("admin")
 AsOperator = Annotated[Operator, Depends(OPERATOR)]
 AsAdmin = Annotated[Operator, Depends(ADMIN)]
-PUBLIC_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
+# Anyone may sign in and read the API's documentation; every other route needs a role.
+PUBLIC_ROUTES = frozenset(
+    {
+        ("POST", "/api/v1/auth/token"),
+        ("GET", "/docs"),
+        ("GET", "/docs/oauth2-redirect"),
+        ("GET", "/redoc"),
+    }
+)
 
 
 class Hub:
@@ -227,7 +236,7 @@ def create_app(
     publish: Publish,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs from the package, not a CDN
         title="Open pickup station: fleet hub",
         version="1",
         description=__doc__,
@@ -410,6 +419,10 @@ def _detail(session: Session, name: str, recent: int) -> StationDetail:
 def _install_problems(app: FastAPI) -> None:
     @app.exception_handler(FleetError)
     async def _fleet(_request: Request, exc: FleetError) -> JSONResponse:
+        if isinstance(exc, TooManyAttempts):
+            answer = problem(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
+            answer.headers["Retry-After"] = str(exc.retry_after)
+            return answer
         return problem(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)

@@ -2,9 +2,17 @@
 
 Every station ``S`` has its own broker user ``st-S``; it may write only ``lps/v1/S/{evt,
 state,snap,res}`` and read only ``lps/v1/S/cmd``. The hub's user ``hub`` may read every
-station's up topics (also through ``$share/hub/…``) and write every station's ``cmd``.
+station's up topics (also through a shared subscription) and write every station's ``cmd``.
 Every rule is a ``user`` block with literal topics: no ``pattern`` line, so no rule written
 for one station can ever match another.
+
+Mosquitto 2.0's ACL file is applied when a message is published (write) and when it is
+delivered (read), never to a SUBSCRIBE: a station may subscribe to anything and simply gets
+nothing it may not read. Inside a share group that matters: a member that may not read a
+message still takes its turn and the message is dropped, so the hub's workers use a group
+named by a secret (:func:`new_share_group`), not the well-known ``hub``.
+
+Passwords are random (256 bits), so Mosquitto's default of 101 PBKDF2 rounds is no weakness.
 
 The input is plain: :class:`BrokerUser` (a station name and its password's Mosquitto hash),
 so the registry may keep only the hash and show the password once. Passwords are hashed the
@@ -17,6 +25,7 @@ import base64
 import hashlib
 import hmac
 import os
+import pwd
 import secrets
 import signal
 from collections.abc import Iterable
@@ -55,9 +64,8 @@ def hash_password(password: str, *, iterations: int = PBKDF2_ITERATIONS) -> str:
 
 def check_password(password: str, hashed: str) -> bool:
     """Does ``password`` match a ``$7$`` hash (ours or ``mosquitto_passwd``'s)?"""
+    _check_hash(hashed)
     parts = hashed.split("$")
-    if len(parts) != 5 or parts[0] != "" or parts[1] != "7":
-        raise BrokerConfigError("not a Mosquitto $7$ hash")
     iterations, salt, key = int(parts[2]), base64.b64decode(parts[3]), base64.b64decode(parts[4])
     again = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, len(key))
     return hmac.compare_digest(again, key)
@@ -122,6 +130,18 @@ def acl_file(stations: Iterable[BrokerUser]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class TlsListener:
+    """The stations' listener, for a broker reachable from the internet: TLS 1.2 at least,
+    the server's certificate chain and key in PEM (e.g. from the hub's ACME client). The
+    plain listener then stays on loopback for the hub's workers."""
+
+    certfile: Path
+    keyfile: Path
+    port: int = 8883
+    bind: str = "0.0.0.0"  # noqa: S104 - the point of this listener
+
+
 def mosquitto_conf(
     folder: Path,
     *,
@@ -130,6 +150,7 @@ def mosquitto_conf(
     persistence_location: Path | None = None,
     max_queued_messages: int = 10000,
     pid_file: Path | None = None,
+    tls: TlsListener | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> str:
     """A whole ``mosquitto.conf`` for ``mosquitto -c``, using the files in ``folder``."""
@@ -153,6 +174,13 @@ def mosquitto_conf(
     ]
     if pid_file is not None:
         lines.insert(-1, f"pid_file {pid_file.resolve()}")
+    if tls is not None:  # listener options follow their listener line
+        lines += [
+            f"listener {tls.port} {tls.bind}",
+            f"certfile {tls.certfile.resolve()}",
+            f"keyfile {tls.keyfile.resolve()}",
+            "tls_version tlsv1.2",  # the lowest version taken (Mosquitto 2.0)
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -173,10 +201,19 @@ def write_broker_files(
     port: int = 1883,
     bind: str = "127.0.0.1",
     persistence_location: Path | None = None,
+    tls: TlsListener | None = None,
+    pid_file: Path | None = None,
+    owner: str | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
 ) -> BrokerFiles:
     """Write the three files into ``folder`` (each replaced whole, so a broker reloading on
-    SIGHUP meanwhile reads the old or the new file, never half of one)."""
+    SIGHUP meanwhile reads the old or the new file, never half of one).
+
+    ``owner``: the user the broker runs as (Debian's service starts as root and becomes
+    ``mosquitto`` *before* it reads the password file, and writes its pid file and
+    persistence as that user), given the folder, the persistence and the files; as root only.
+    ``pid_file``: where the broker writes its pid (Debian: ``/run/mosquitto/mosquitto.pid``);
+    by default in ``folder``."""
     stations = list(stations)
     folder.mkdir(parents=True, exist_ok=True)
     files = BrokerFiles(
@@ -184,21 +221,65 @@ def write_broker_files(
         passwd=folder / "passwd",
         acl=folder / "acl",
         persistence=(persistence_location or folder / "persistence"),
-        pid_file=folder / "mosquitto.pid",
+        pid_file=pid_file or folder / "mosquitto.pid",
     )
     files.persistence.mkdir(parents=True, exist_ok=True)
-    _replace(files.passwd, password_file(stations, hub_password_hash), 0o600)
-    _replace(files.acl, acl_file(stations), 0o644)
+    ids = _owner_ids(owner)
+    if ids is not None:
+        for path in (folder, files.persistence):
+            os.chown(path, *ids)
+    _replace(files.passwd, password_file(stations, hub_password_hash), 0o600, ids)
+    _replace(files.acl, acl_file(stations), 0o644, ids)
     conf = mosquitto_conf(
         folder,
         port=port,
         bind=bind,
         persistence_location=files.persistence,
         pid_file=files.pid_file,
+        tls=tls,
         log_types=log_types,
     )
-    _replace(files.conf, conf, 0o644)
+    _replace(files.conf, conf, 0o644, ids)
     return files
+
+
+def apply_broker_config(
+    folder: Path,
+    stations: Iterable[BrokerUser],
+    hub_password: str,
+    *,
+    port: int = 1883,
+    bind: str = "127.0.0.1",
+    persistence_location: Path | None = None,
+    tls: TlsListener | None = None,
+    pid_file: Path | None = None,
+    owner: str | None = None,
+    log_types: Iterable[str] = ("error", "warning", "notice", "information"),
+) -> tuple[BrokerFiles, int | None]:
+    """What ``locker hub broker-config`` and ``locker hub station add|remove`` do: write the
+    files for these stations, then reload the broker if one runs on them (its pid file is
+    there). Returns the files and the reloaded broker's pid (None: none was running).
+
+    A reload lets new and changed users in and throws out connected clients whose user or
+    password is gone (a removed station, a rotated password)."""
+    files = write_broker_files(
+        folder,
+        stations,
+        hash_password(hub_password),
+        port=port,
+        bind=bind,
+        persistence_location=persistence_location,
+        tls=tls,
+        pid_file=pid_file,
+        owner=owner,
+        log_types=log_types,
+    )
+    if not files.pid_file.exists():
+        return files, None
+    try:
+        return files, reload_broker(files.pid_file)
+    except ProcessLookupError:  # a stale pid file: the broker is not running
+        return files, None
 
 
 def reload_broker(pid_file: Path) -> int:
@@ -209,18 +290,36 @@ def reload_broker(pid_file: Path) -> int:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError) as exc:
         raise BrokerConfigError(f"no broker pid in {pid_file}: {exc}") from exc
+    try:  # a stale pid file may name another program now: SIGHUP would end most of them
+        command = Path(f"/proc/{pid}/comm").read_text().strip()
+    except FileNotFoundError:
+        raise ProcessLookupError(pid) from None
+    if command != "mosquitto":
+        raise ProcessLookupError(pid)
     os.kill(pid, signal.SIGHUP)
     return pid
 
 
-def _replace(path: Path, text: str, mode: int) -> None:
+def _owner_ids(owner: str | None) -> tuple[int, int] | None:
+    if owner is None:
+        return None
+    try:
+        entry = pwd.getpwnam(owner)
+    except KeyError as exc:
+        raise BrokerConfigError(f"no such user for the broker: {owner!r}") from exc
+    return entry.pw_uid, entry.pw_gid
+
+
+def _replace(path: Path, text: str, mode: int, ids: tuple[int, int] | None = None) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as out:
         out.write(text)
         out.flush()
         os.fsync(out.fileno())
-    if os.geteuid() == 0 and path.exists():  # keep the owner the broker reads it as
+    if ids is not None:
+        os.chown(tmp, *ids)
+    elif os.geteuid() == 0 and path.exists():  # keep the owner the broker reads it as
         stat = path.stat()
         os.chown(tmp, stat.st_uid, stat.st_gid)
     os.chmod(tmp, mode)

@@ -8,15 +8,19 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fleet import accounts, registry
-from fleet.accounts import HubRole
-from fleet.db import HubDatabase
 from fleet.errors import FleetError
-from fleet.settings import HubSettings
+
+if TYPE_CHECKING:
+    from fleet.db import HubDatabase
+    from fleet.settings import HubSettings
+
+# Only typer at import: `locker` loads this app for every command, the hub's own modules
+# (the database, argon2, paho, uvicorn) are loaded by the hub's commands when they run.
+ROLES = ("operator", "admin")
 
 app = typer.Typer(help="The fleet hub: stations report to it over MQTT.", no_args_is_help=True)
 db_app = typer.Typer(help="The hub's PostgreSQL schema.", no_args_is_help=True)
@@ -27,8 +31,26 @@ app.add_typer(station_app, name="station")
 app.add_typer(account_app, name="account")
 
 
+def _settings() -> HubSettings:
+    from fleet.settings import HubSettings
+
+    return HubSettings()
+
+
 def _database(settings: HubSettings) -> HubDatabase:
-    return HubDatabase(settings.database_url.get_secret_value())
+    """The hub's database, upgraded to the newest schema (or a clear refusal)."""
+    from sqlalchemy.exc import OperationalError
+
+    from fleet.db import HubDatabase
+
+    db = HubDatabase(settings.database_url.get_secret_value())
+    try:
+        db.upgrade()
+    except OperationalError as exc:
+        db.close()
+        typer.echo(f"error: database_unreachable: {exc.orig}", err=True)
+        raise typer.Exit(code=3) from None
+    return db
 
 
 def _logging() -> None:
@@ -44,9 +66,8 @@ def _fail(exc: FleetError) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the hub's schema to the newest migration."""
-    db = _database(HubSettings())
+    db = _database(_settings())
     try:
-        db.upgrade()
         typer.echo(f"hub schema at {db.current_revision()}")
     finally:
         db.close()
@@ -55,10 +76,11 @@ def db_upgrade() -> None:
 @station_app.command("add")
 def station_add(name: str) -> None:
     """Register a station and print its settings (the password and key are shown once)."""
-    settings = HubSettings()
+    from fleet import registry
+
+    settings = _settings()
     db = _database(settings)
     try:
-        db.upgrade()
         creds = registry.add_station(db, name, datetime.now(UTC))
     except FleetError as exc:
         raise _fail(exc) from None
@@ -86,12 +108,14 @@ def account_add(
     ] = "",
 ) -> None:
     """Create an operator account."""
-    if role not in accounts.ROLES:
-        typer.echo(f"error: no role {role!r}: {', '.join(accounts.ROLES)}", err=True)
+    if role not in ROLES:
+        typer.echo(f"error: no role {role!r}: {', '.join(ROLES)}", err=True)
         raise typer.Exit(code=2)
-    db = _database(HubSettings())
+    from fleet import accounts
+    from fleet.accounts import HubRole
+
+    db = _database(_settings())
     try:
-        db.upgrade()
         hub_role: HubRole = "admin" if role == "admin" else "operator"
         accounts.add_operator(db, name, password, hub_role, datetime.now(UTC))
     except FleetError as exc:
@@ -109,9 +133,8 @@ def worker(
     from fleet.worker import Worker
 
     _logging()
-    settings = HubSettings()
+    settings = _settings()
     db = _database(settings)
-    db.upgrade()
     w = Worker(db, settings, index=index)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -122,6 +145,21 @@ def worker(
     finally:
         w.stop()
         db.close()
+
+
+class _Stopped(BaseException):
+    """SIGTERM or Ctrl-C: stop the workers, then leave."""
+
+
+def _stop_on_signals() -> None:
+    """Uvicorn shuts down gracefully on a signal, then raises it again for the handler it
+    found before it: this one, so the workers are stopped and the process ends cleanly."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _Stopped
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
 
 @app.command("serve")
@@ -137,21 +175,23 @@ def serve(
     from fleet.worker import Worker
 
     _logging()
-    settings = HubSettings()
+    settings = _settings()
     db = _database(settings)
-    db.upgrade()
     first = Worker(db, settings, index=0)
     first.start()
     others = [
         subprocess.Popen([sys.executable, "-m", "fleet.cli", "worker", "--index", str(i)])  # noqa: S603
         for i in range(1, workers)
     ]
+    _stop_on_signals()
     try:
         uvicorn.run(
             create_app(db, settings, first.publish),
             host=settings.http_host,
             port=settings.http_port,
         )
+    except _Stopped:
+        pass
     finally:
         for process in others:
             process.terminate()

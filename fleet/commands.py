@@ -90,6 +90,18 @@ def check_type(kind: str) -> CommandType:
     return kind  # type: ignore[return-value]
 
 
+def message_of(row: CommandRow) -> Command:
+    """The command a row records, unsigned (signing it again gives the same signature)."""
+    return Command(
+        id=row.id,
+        station=row.station,
+        type=row.type,
+        args=row.args,
+        issued_at=row.issued_at,
+        by=row.by,
+    )
+
+
 def issue(
     session: Session,
     station: str,

@@ -125,7 +125,9 @@ class Postgres:
     def __init__(self, folder: Path, port: int | None = None, *, durable: bool = False) -> None:
         self.folder = folder
         self.port = port or free_port()
-        self.durable = durable  # False: fsync off, for tests (a clean stop still flushes)
+        # False (tests): no fsync. A commit still reaches the OS before it returns, so
+        # stop("immediate") (a crash of PostgreSQL) loses nothing; a crash of the machine may.
+        self.durable = durable
         self.data = folder / "data"
         self.log = folder / "postgres.log"
 
@@ -160,8 +162,8 @@ class Postgres:
 
     def start(self) -> None:
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}"
-        if not self.durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        if not self.durable:  # safe against a crash of PostgreSQL, not of the machine
+            options += " -c fsync=off -c full_page_writes=off"
         _run(
             [
                 str(PG_BIN / "pg_ctl"),
@@ -295,8 +297,7 @@ class FleetBroker:
         self.hub_password = broker.new_password()
         self.share_group = broker.new_share_group()  # what the hub's workers subscribe with
         self.passwords: dict[str, str] = {}
-        self._hashes: dict[str, str] = {}
-        self._hub_hash = broker.hash_password(self.hub_password)
+        self.tls: broker.TlsListener | None = None  # set, then apply(), for a TLS listener
         self.engine = Mosquitto(folder, self.port)
 
     @classmethod
@@ -304,9 +305,8 @@ class FleetBroker:
         cls, stations: list[str] | tuple[str, ...] = (), *, log_types: tuple[str, ...] = LOG_TYPES
     ) -> FleetBroker:
         fleet = cls(engine_folder("lps-mqtt-"), log_types=log_types)
-        for name in stations:
-            fleet._add(name)
-        fleet.write()
+        fleet.passwords = {name: broker.new_password() for name in stations}
+        fleet.apply()
         return fleet
 
     @property
@@ -317,27 +317,29 @@ class FleetBroker:
         """``(username, password)`` of a station."""
         return broker.station_username(station), self.passwords[station]
 
-    def _add(self, name: str) -> str:
-        password = broker.new_password()
-        self.passwords[name] = password
-        self._hashes[name] = broker.hash_password(password)
-        return password
-
-    def write(self) -> broker.BrokerFiles:
-        users = [broker.BrokerUser(name, hashed) for name, hashed in self._hashes.items()]
-        return broker.write_broker_files(
-            self.folder, users, self._hub_hash, port=self.port, log_types=self.log_types
+    def apply(self) -> int | None:
+        """Write the files for the current stations; reload the broker if it runs."""
+        users = [broker.BrokerUser.with_password(n, pw) for n, pw in self.passwords.items()]
+        files, pid = broker.apply_broker_config(
+            self.folder,
+            users,
+            self.hub_password,
+            port=self.port,
+            tls=self.tls,
+            log_types=self.log_types,
         )
+        hand_over(self.folder)
+        return pid
 
     def add_station(self, name: str) -> str:
-        """A new station user; the files are written again and a running broker reloaded.
-        Returns the station's password."""
-        password = self._add(name)
-        files = self.write()
-        if self.engine.running:
-            hand_over(self.folder)
-            broker.reload_broker(files.pid_file)
-        return password
+        """A new station user (or a new password for one); returns its password."""
+        self.passwords[name] = broker.new_password()
+        self.apply()
+        return self.passwords[name]
+
+    def remove_station(self, name: str) -> None:
+        del self.passwords[name]
+        self.apply()
 
     def start(self) -> None:
         self.engine.start()

@@ -7,16 +7,23 @@
      ├── NotAuthenticated     not_authenticated (no token, an unknown or ended one)
      ├── Forbidden            forbidden (the account's role may not do this)
      ├── LoginFailed          login_failed (the name or the password is wrong)
+     ├── TooManyAttempts      too_many_attempts (wrong passwords: wait retry_after s)
      ├── AlreadyExists        station_exists, account_exists
      ├── InvalidName          invalid_name (a station name the topics cannot carry)
      ├── WeakPassword         weak_password
      ├── UnknownCommand       unknown_command (there is no such command, none opens a door)
      └── BadPayload           what ingest drops; its ``reason`` is counted:
                               not_json, bad_schema, unknown_topic, unknown_station,
-                              station_mismatch, unknown_command
+                              station_mismatch, unknown_command, carries_code
+                              (ingest also counts unstorable: PostgreSQL refused the
+                              data; failed: the worker gave up on a message;
+                              bad_event_data: an event kept whose effect was unreadable;
+                              seq_reused: another event under a seq the hub has)
 """
 
 from __future__ import annotations
+
+import math
 
 
 class FleetError(Exception):
@@ -53,6 +60,17 @@ class LoginFailed(FleetError):
 
     def __init__(self) -> None:
         super().__init__("The name or the password is wrong.")
+
+
+class TooManyAttempts(FleetError):
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))  # rounded up: sooner is refused
+        super().__init__(
+            f"Too many wrong passwords for this name. Wait {self.retry_after} s and try again."
+        )
 
 
 class AlreadyExists(FleetError):

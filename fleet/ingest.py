@@ -8,9 +8,12 @@ the commands to publish once it has committed (a ``resend`` when events are miss
   views is applied only when it is new and every event before it is in: the station's
   ``contiguous_seq`` says up to where. An event beyond a gap is stored and waits; the
   gap is asked for again (a signed ``resend`` from the first missing seq), at most once
-  per ``resend_every`` for the same gap.
+  per ``resend_every`` for the same gap, and only once it has been open for
+  ``gap_grace``: with several workers, a station's events often arrive a little out of
+  order (each worker takes every other one), and asking at once would have the station
+  send its stream again and again. :meth:`Ingest.sweep` asks for the gaps still open.
 - ``state``: the station's presence; a birth that says it has written events the hub
-  has not applied asks for them.
+  has not applied asks for them, and the commands it has not answered go to it again.
 - ``snap``: replaces the station's views, and everything up to its ``last_seq`` counts
   as applied (stored events after it are applied on top).
 - ``res``: a command's answer (the first one counts).
@@ -18,9 +21,9 @@ the commands to publish once it has committed (a ``resend`` when events are miss
 Every message of a station takes its ``station_state`` row ``FOR UPDATE`` first, so
 several workers never interleave one station's messages. A bad payload (not JSON,
 wrong schema, unknown topic or station, a payload naming another station than its
-topic) is logged, counted by reason (in memory and in ``ingest_dropped``) and dropped;
-it never stops the worker. A database failure is raised: the worker then does not
-acknowledge the message and it comes again.
+topic, data PostgreSQL refuses such as a NUL character) is logged, counted by reason (in
+memory and in ``ingest_dropped``) and dropped; it never stops the worker. A database
+failure is raised: the worker then does not acknowledge the message and it comes again.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 from sqlmodel import Session, col, select
 
-from fleet import commands
+from fleet import commands, registry
 from fleet.db import HubDatabase
 from fleet.errors import BadPayload
 from fleet.tables import (
@@ -62,6 +66,7 @@ from locker.uplink.messages import (
 _LOG = logging.getLogger(__name__)
 LIVE_PARCEL_STATES = frozenset({"announced", "reserved", "stored", "expired"})
 _BATCH = 500
+REPUBLISH_WITHIN = timedelta(days=7)  # unanswered commands older than this are not sent again
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -92,16 +97,26 @@ class _Bus(BaseModel):
 
 
 class Ingest:
-    def __init__(self, db: HubDatabase, *, resend_every: timedelta = timedelta(seconds=5)):
+    def __init__(
+        self,
+        db: HubDatabase,
+        *,
+        resend_every: timedelta = timedelta(seconds=5),
+        gap_grace: timedelta = timedelta(0),
+    ) -> None:
         self.db = db
         self.resend_every = resend_every
+        self.gap_grace = gap_grace
         self.dropped: Counter[str] = Counter()  # this process's drops, by reason
 
     def handle(self, topic: str, payload: bytes, now: datetime) -> list[Command]:
         try:
             return self._handle(topic, payload, now)
         except BadPayload as exc:
-            self._drop(exc.reason, topic, exc.message)
+            self.drop(exc.reason, topic, exc.message)
+            return []
+        except DataError as exc:  # e.g. a NUL in a string: JSONB cannot hold it, ever
+            self.drop("unstorable", topic, str(exc.orig))
             return []
 
     def sweep(self, now: datetime) -> list[Command]:
@@ -169,12 +184,32 @@ class Ingest:
             .returning(col(EventRow.id))
         ).first()
         if stored is None:  # a message that came twice says nothing new, not even a time
-            _LOG.debug("event %s/%s is already in", event.station, event.seq)
+            kept = session.exec(
+                select(EventRow.event_id).where(
+                    EventRow.station == event.station, EventRow.seq == event.seq
+                )
+            ).first()
+            if kept != event.id:
+                # Not the same event: the station's numbering went back (a database put
+                # back from a backup?). The hub keeps what it has; people must look.
+                _LOG.error(
+                    "%s sent another event %s as seq %s (the hub has %s): not taken",
+                    event.station,
+                    event.id,
+                    event.seq,
+                    kept,
+                )
+                self._count(session, "seq_reused")
             return self._resend(session, state, now)
         state.last_seen = now
+        beyond = state.station_last_seq > event.seq  # more may be stored after it
         state.station_last_seq = max(state.station_last_seq, event.seq)
         if event.seq == state.contiguous_seq + 1:
-            self._advance(session, state)
+            # The usual case: the next one. Applied as it is, no need to read it back.
+            self._apply(session, state, _row_of(event, now))
+            state.contiguous_seq = event.seq
+            if beyond:
+                self._advance(session, state)
         return self._resend(session, state, now)
 
     def _presence(
@@ -188,7 +223,23 @@ class Ingest:
         if presence.layout is not None:
             state.layout = presence.layout
         state.station_last_seq = max(state.station_last_seq, presence.last_seq)
-        return self._resend(session, state, now)
+        return self._unanswered(session, state.station, now) + self._resend(session, state, now)
+
+    def _unanswered(self, session: Session, station: str, now: datetime) -> list[Command]:
+        """The commands a station that comes online has not answered yet, again (it
+        answers a command it has seen with its first answer, so this is safe)."""
+        rows = session.exec(
+            select(CommandRow)
+            .where(
+                CommandRow.station == station,
+                CommandRow.state == "sent",
+                CommandRow.type != "resend",  # a resend of old is asked anew if need be
+                col(CommandRow.issued_at) >= now - REPUBLISH_WITHIN,
+            )
+            .order_by(col(CommandRow.issued_at))
+        ).all()
+        key = registry.command_key(session, station) if rows else b""
+        return [commands.message_of(row).signed(key) for row in rows]
 
     def _snapshot(
         self, session: Session, state: StationState, snapshot: Snapshot, now: datetime
@@ -267,9 +318,14 @@ class Ingest:
 
     def _resend(self, session: Session, state: StationState, now: datetime) -> list[Command]:
         if state.station_last_seq <= state.contiguous_seq:
+            state.gap_from = state.gap_seen_at = None
             state.resend_from = state.resend_asked_at = None
             return []
         first_missing = state.contiguous_seq + 1
+        if state.gap_from != first_missing or state.gap_seen_at is None:
+            state.gap_from, state.gap_seen_at = first_missing, now  # a new gap
+        if now - state.gap_seen_at < self.gap_grace:
+            return []  # it may be on its way (another worker holds it): wait a moment
         if (
             state.resend_from == first_missing
             and state.resend_asked_at is not None
@@ -304,7 +360,8 @@ class Ingest:
             )
             self._count(session, "bad_event_data")
 
-    def _drop(self, reason: str, topic: str, detail: str) -> None:
+    def drop(self, reason: str, topic: str, detail: str) -> None:
+        """Count and log a message that is not taken."""
         self.dropped[reason] += 1
         _LOG.warning("dropped a message on %r (%s): %s", topic[:200], reason, detail[:300])
         try:
@@ -324,6 +381,18 @@ class Ingest:
         )
 
 
+def _row_of(event: Event, now: datetime) -> EventRow:
+    return EventRow(
+        station=event.station,
+        seq=event.seq,
+        event_id=event.id,
+        type=event.type,
+        data=event.data,
+        at=event.at,
+        received_at=now,
+    )
+
+
 def _contiguous(rows: list[EventRow] | Any, after: int) -> Iterator[EventRow]:
     expected = after + 1
     for row in rows:
@@ -331,6 +400,21 @@ def _contiguous(rows: list[EventRow] | Any, after: int) -> Iterator[EventRow]:
             return
         yield row
         expected += 1
+
+
+# Names a pickup code could travel under; an event carrying one is not stored (the hub
+# keeps no codes, and a station that sends one has a bug to be seen in the log).
+CODE_KEYS = frozenset({"pin", "qr", "qr_token", "code", "pickup_code", "pin_hash", "code_hash"})
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield str(key).lower()
+            yield from _keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _keys(inner)
 
 
 def _parse(model: type[M], payload: bytes, station: str) -> M:
@@ -347,6 +431,8 @@ def _parse(model: type[M], payload: bytes, station: str) -> M:
             "station_mismatch",
             f"a {model.__name__} of {getattr(message, 'station', None)!r} on {station!r}'s topic",
         )
+    if isinstance(message, Event) and not CODE_KEYS.isdisjoint(_keys(message.data)):
+        raise BadPayload("carries_code", f"event {message.seq} carries a pickup code: not kept")
     return message
 
 

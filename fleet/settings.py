@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_GROUP = re.compile(r"[A-Za-z0-9-]{16,80}")
 
 
 class HubSettings(BaseSettings):
@@ -19,6 +23,10 @@ class HubSettings(BaseSettings):
     # Each worker's MQTT client id is <prefix>-<n>: a restarted worker takes its persistent
     # session (and the messages it had not acknowledged) back.
     mqtt_client_prefix: str = "hub"
+    # The workers' shared-subscription group is a secret (see fleet.broker): empty, it is
+    # made on first use in <data_dir>/share-group, so every worker of this hub shares it;
+    # give it to hubs on other machines (FLEET_MQTT_SHARE_GROUP) to share the load with them.
+    mqtt_share_group: SecretStr = SecretStr("")
     # Mosquitto keeps giving a share of the messages to a worker's session while it is away, so
     # a worker that does not come back holds its share until the session expires; ingest's
     # resend fills what an expired session took with it.
@@ -31,5 +39,29 @@ class HubSettings(BaseSettings):
     http_port: int = Field(default=8100, ge=0, le=65535)
     data_dir: Path = Path("var/fleet")
     resend_every_s: float = Field(default=5.0, gt=0)  # a gap is asked for again after this
+    # A gap is asked for once it is open this long (several workers take one station's
+    # events out of order); the workers look for open gaps this often too.
+    gap_grace_s: float = Field(default=2.0, ge=0)
     token_hours: float = Field(default=12, gt=0)  # operators' bearer tokens
     recent_events: int = Field(default=50, ge=0)  # how many a station's page shows
+
+    def share_group(self) -> str:
+        """The workers' share group: the setting, else the data dir's (made on first use)."""
+        given = self.mqtt_share_group.get_secret_value()
+        if not given:
+            path = self.data_dir / "share-group"
+            if not path.exists():
+                from fleet.broker import new_share_group
+
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:  # another worker made it meanwhile
+                    pass
+                else:
+                    with os.fdopen(fd, "w") as out:
+                        out.write(new_share_group() + "\n")
+            given = path.read_text().strip()
+        if not _GROUP.fullmatch(given):
+            raise ValueError("the share group is 16 to 80 letters, digits or '-'")
+        return given

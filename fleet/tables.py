@@ -53,9 +53,11 @@ class StationState(HubTable, table=True):
     online: bool = False
     last_seen: datetime | None = _when(nullable=True)
     boot: str = ""
-    contiguous_seq: int = 0  # every event up to here is stored and applied
-    station_last_seq: int = 0  # the newest the station said it has written
-    resend_from: int | None = None  # the last resend asked, and when
+    contiguous_seq: int = Field(default=0, sa_type=sa.BigInteger)  # all applied up to here
+    station_last_seq: int = Field(default=0, sa_type=sa.BigInteger)  # the newest it wrote
+    gap_from: int | None = Field(default=None, sa_type=sa.BigInteger)  # the first missing
+    gap_seen_at: datetime | None = _when(nullable=True)
+    resend_from: int | None = Field(default=None, sa_type=sa.BigInteger)  # the last asked
     resend_asked_at: datetime | None = _when(nullable=True)
     free: dict[str, Any] = _json({})  # {size: count}
     accessible_free: dict[str, Any] = _json({})
@@ -149,6 +151,16 @@ class OperatorToken(HubTable, table=True):
     operator: str = Field(foreign_key="operators.name", index=True)
     created_at: datetime = _when()
     expires_at: datetime = _when()
+
+
+class LoginFailure(HubTable, table=True):
+    """Wrong passwords given for a name (known or not) since its last sign-in."""
+
+    __tablename__ = "login_failures"
+
+    name: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_at: datetime = _when()
 
 
 class DroppedCount(HubTable, table=True):

@@ -5,15 +5,17 @@ has committed, and publishes the commands that came of it.
 MQTT 5 with a persistent session (``clean_start=False`` and a session expiry), so a
 worker that is killed or loses its connection gets back, under the same client id,
 every message it had not acknowledged. Several workers share the load through the
-``$share/hub/…`` group; each event is stored once whichever took it (ingest's
+``$share/<secret group>/…`` group; each event is stored once whichever took it (ingest's
 ``ON CONFLICT DO NOTHING``), also when a message comes twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
@@ -32,6 +35,7 @@ from locker.uplink.messages import UP, Command, shared, topic
 
 _LOG = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+POISON_AFTER = 3  # a message that fails so many times (not for the database) is dropped
 
 
 class Worker:
@@ -45,13 +49,20 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.ingest = Ingest(db, resend_every=timedelta(seconds=settings.resend_every_s))
+        self.ingest = Ingest(
+            db,
+            resend_every=timedelta(seconds=settings.resend_every_s),
+            gap_grace=timedelta(seconds=settings.gap_grace_s),
+        )
+        self.sweep_every_s = max(0.5, min(settings.gap_grace_s, settings.resend_every_s))
         self.client_id = f"{settings.mqtt_client_prefix}-{index}"
+        self.share_group = settings.share_group()
         self.handled = 0  # messages acknowledged by this worker
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker confirmed the subscriptions
         self._broken = threading.Event()  # a message could not be stored: reconnect
         self._stop = threading.Event()
+        self._failures: Counter[str] = Counter()  # by message digest
         self._thread: threading.Thread | None = None
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -84,13 +95,13 @@ class Worker:
     def run(self) -> None:
         """Work until :meth:`stop` (or forever): the calling thread supervises."""
         self._connect()
-        next_sweep = time.monotonic() + self.settings.resend_every_s
+        next_sweep = time.monotonic() + self.sweep_every_s
         try:
             while not self._stop.wait(0.2):
                 if self._broken.is_set():
                     self._reconnect()
                 if time.monotonic() >= next_sweep and self.connected.is_set():
-                    next_sweep = time.monotonic() + self.settings.resend_every_s
+                    next_sweep = time.monotonic() + self.sweep_every_s
                     self._sweep()
         finally:
             self.client.disconnect()
@@ -116,7 +127,8 @@ class Worker:
             _LOG.error("%s: the broker refused the connection: %s", self.client_id, reason)
             return
         _LOG.info("%s connected (session present: %s)", self.client_id, flags.session_present)
-        client.subscribe([(shared(kind), SubscribeOptions(qos=1)) for kind in UP])
+        group = self.share_group
+        client.subscribe([(shared(kind, group), SubscribeOptions(qos=1)) for kind in UP])
         self.connected.set()
 
     def _on_subscribe(
@@ -150,12 +162,25 @@ class Worker:
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if self._broken.is_set():
             return  # not acknowledged: it comes again after the reconnection
+        payload = bytes(msg.payload)
         try:
-            out = self.ingest.handle(msg.topic, bytes(msg.payload), self.clock())
-        except Exception:
+            out = self.ingest.handle(msg.topic, payload, self.clock())
+        except (OperationalError, InterfaceError):  # the database is away: it comes again
             _LOG.exception("%s could not store a message on %s", self.client_id, msg.topic)
             self._broken.set()
             return
+        except Exception:
+            # Not the database being away: this message itself fails. Tried a few times
+            # (it might be a passing trouble), then dropped so it cannot stop the stream.
+            key = hashlib.sha256(msg.topic.encode() + b"\0" + payload).hexdigest()
+            self._failures[key] += 1
+            _LOG.exception("%s failed on a message on %s", self.client_id, msg.topic)
+            if self._failures[key] < POISON_AFTER:
+                self._broken.set()
+                return
+            del self._failures[key]
+            self.ingest.drop("failed", msg.topic, "failed every time it was tried")
+            out = []
         client.ack(msg.mid, msg.qos)
         self.handled += 1
         for command in out:

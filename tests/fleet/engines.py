@@ -22,6 +22,8 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -75,8 +77,7 @@ def pg_database(pg_server: Postgres) -> Iterator[PgDatabase]:
         pg_server.start()
     pg_server.create_database(name)
     yield PgDatabase(pg_server, name)
-    if not pg_server.running:
-        pg_server.stop("fast")  # a stale pid file after an immediate stop
+    if not pg_server.running:  # the test stopped it (any mode): the next test needs it
         pg_server.start()
     pg_server.drop_database(name)
 
@@ -88,6 +89,55 @@ def pg_private() -> Iterator[PgDatabase]:
     server.create_database("hub")
     yield PgDatabase(server, "hub")
     server.remove()
+
+
+# --- TLS ----------------------------------------------------------------------------------
+
+
+def make_certificates(folder: Path, name: str = "ca") -> tuple[Path, Path, Path]:
+    """A CA and a server certificate it signed for 127.0.0.1 and localhost:
+    ``(ca.pem, server.pem, server.key)`` in ``folder``."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def build(subject: str, issuer: str, key: Any, signer: Any, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = build(f"test {name}", f"test {name}", ca_key, ca_key, True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build("127.0.0.1", f"test {name}", key, ca_key, False)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = (folder / f"{name}.pem", folder / "server.pem", folder / "server.key")
+    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
 
 
 # --- Mosquitto ----------------------------------------------------------------------------
@@ -125,12 +175,15 @@ class MqttPeer:
     clean_start: bool = True
     session_expiry: int = 0
     will: tuple[str, bytes, int, bool] | None = None  # topic, payload, qos, retain
+    tls_ca: Path | None = None  # TLS, trusting this CA (PEM)
     client: paho.Client = field(init=False)
     inbox: queue.Queue[Received] = field(init=False, default_factory=queue.Queue)
     _acks: dict[int, queue.Queue[Any]] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _connack: queue.Queue[ReasonCode] = field(init=False, default_factory=queue.Queue)
+    disconnects: queue.Queue[ReasonCode] = field(init=False, default_factory=queue.Queue)
     _looping: bool = field(init=False, default=False)
+    _connected: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.client = paho.Client(
@@ -141,6 +194,8 @@ class MqttPeer:
         )
         if self.username is not None:
             self.client.username_pw_set(self.username, self.password)
+        if self.tls_ca is not None:
+            self.client.tls_set(ca_certs=str(self.tls_ca))
         if self.will is not None:
             topic, payload, qos, retain = self.will
             self.client.will_set(topic, payload, qos, retain)
@@ -148,12 +203,21 @@ class MqttPeer:
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
         self.client.on_publish = self._on_publish
+        self.client.on_disconnect = self._on_disconnect
 
     # callbacks (loop thread)
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, rc: Any, props: Any
     ) -> None:
+        self._connected = True
         self._connack.put(rc)
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
+        self.disconnects.put(rc)
+        if not self._connected:  # dropped before any CONNACK: connect() returns this code
+            self._connack.put(rc)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         props = getattr(msg, "properties", None)

@@ -11,8 +11,14 @@ What Mosquitto 2.0.11 really does with the ACL file, as these tests found:
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import shutil
+import ssl
 import subprocess
+import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,9 +26,9 @@ from typing import Any
 import pytest
 
 from fleet import broker
-from fleet.engines import FleetBroker
+from fleet.engines import FleetBroker, free_port, port_accepts
 from locker.uplink.messages import UP, Command, Event, Presence, shared, topic
-from tests.fleet.engines import WAIT, MqttPeer, PeerFactory
+from tests.fleet.engines import WAIT, MqttPeer, PeerFactory, make_certificates
 
 NOT_AUTHORIZED = 0x87
 AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -326,3 +332,110 @@ def test_the_hubs_session_keeps_events_while_it_is_away_and_over_a_broker_restar
     fleet_broker.start()
     back = hub_peer(fleet_broker, mqtt, **options)
     assert [Event.model_validate_json(back.expect().payload).seq for _ in range(3)] == [1, 2, 3]
+
+
+def test_a_removed_station_is_thrown_out_at_the_reload_and_cannot_come_back(
+    fleet_broker: FleetBroker, mqtt: PeerFactory
+) -> None:
+    a = station_peer(fleet_broker, mqtt, "a")
+    b = station_peer(fleet_broker, mqtt, "b")
+    old_a, old_b = fleet_broker.credentials("a"), fleet_broker.credentials("b")
+    fleet_broker.remove_station("a")
+    fleet_broker.add_station("b")  # a new password for b: its old session goes too
+    assert a.disconnects.get(timeout=WAIT) is not None
+    assert b.disconnects.get(timeout=WAIT) is not None
+    for username, password in (old_a, old_b):
+        stale = mqtt(fleet_broker.port, username, password)
+        assert stale.connect().value == NOT_AUTHORIZED
+        stale.close()
+    station_peer(fleet_broker, mqtt, "b")  # with the new one
+
+
+def test_reload_refuses_a_pid_file_that_names_another_program(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        pid_file = tmp_path / "mosquitto.pid"
+        pid_file.write_text(f"{sleeper.pid}\n")
+        with pytest.raises(ProcessLookupError):
+            broker.reload_broker(pid_file)
+        assert sleeper.poll() is None  # not hung up
+        files, pid = broker.apply_broker_config(tmp_path, [], "pw")
+        assert pid is None  # nothing reloaded: the pid file is not a broker's
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_stations_reach_the_broker_over_tls_and_only_with_the_right_certificate(
+    fleet_broker: FleetBroker, mqtt: PeerFactory, tmp_path: Path
+) -> None:
+    ca, cert, key = make_certificates(fleet_broker.folder / "tls")
+    stranger_ca = make_certificates(tmp_path / "other", "other")[0]
+    fleet_broker.stop()
+    fleet_broker.tls = broker.TlsListener(cert, key, port=free_port(), bind="127.0.0.1")
+    fleet_broker.apply()
+    fleet_broker.start()
+    tls_port = fleet_broker.tls.port
+    hub = hub_peer(fleet_broker, mqtt)  # the hub's workers stay on the loopback listener
+    hub.subscribe(shared("evt", fleet_broker.share_group))
+    a = mqtt(tls_port, *fleet_broker.credentials("a"), tls_ca=ca)
+    assert a.connect() == "Success"
+    assert a.publish(topic("a", "evt"), event("a", 1)) == "Success"
+    assert hub.expect().payload == event("a", 1)
+    # The ACL is the same on both listeners.
+    assert a.publish(topic("b", "evt"), event("b", 1)).value == NOT_AUTHORIZED
+    with pytest.raises(ssl.SSLCertVerificationError):
+        mqtt(tls_port, *fleet_broker.credentials("b"), tls_ca=stranger_ca).connect()
+    plain = mqtt(tls_port, *fleet_broker.credentials("b"))  # no TLS on the TLS port
+    assert plain.connect() != "Success"  # the broker drops it before any CONNACK
+    assert plain.disconnects.get_nowait() is not None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the broker drops privileges only when root")
+def test_a_broker_started_as_root_runs_as_its_owner_on_the_generated_files(
+    mqtt: PeerFactory,
+) -> None:
+    """As Debian's service runs it: started as root, Mosquitto becomes ``mosquitto`` before it
+    reads the password file and writes its pid file; ``owner`` hands it what it needs."""
+    folder = Path(tempfile.mkdtemp(prefix="lps-asroot-"))
+    folder.chmod(0o755)
+    port = free_port()
+    password = broker.new_password()
+    users = [broker.BrokerUser.with_password("a", password)]
+    files, pid = broker.apply_broker_config(folder, users, "hub pw", port=port, owner="mosquitto")
+    assert pid is None  # none running yet
+    assert files.passwd.stat().st_uid == pwd.getpwnam("mosquitto").pw_uid
+    process = subprocess.Popen(
+        ["/usr/sbin/mosquitto", "-c", str(files.conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(int(WAIT / 0.02)):
+            if port_accepts(port) or process.poll() is not None:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None
+        station = mqtt(port, "st-a", password)
+        assert station.connect() == "Success"
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        uid = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1]
+        assert int(uid) == pwd.getpwnam("mosquitto").pw_uid
+        station.close()
+        # A second station, written and reloaded through the pid file it wrote as mosquitto.
+        users.append(broker.BrokerUser.with_password("b", password))
+        assert (
+            broker.apply_broker_config(folder, users, "hub pw", port=port, owner="mosquitto")[1]
+            == process.pid
+        )
+        for _ in range(int(WAIT / 0.05)):
+            peer = mqtt(port, "st-b", password)
+            code = peer.connect()
+            peer.close()
+            if code == "Success":
+                break
+        assert code == "Success"
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(folder)

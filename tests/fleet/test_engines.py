@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import sqlalchemy
 
 from fleet.engines import FleetBroker, Postgres, port_accepts
-from tests.fleet.engines import PeerFactory, PgDatabase
+from tests.fleet.engines import WAIT, PeerFactory, PgDatabase
 
 
 def test_postgres_answers_on_loopback_and_comes_back_after_a_stop(pg_database: PgDatabase) -> None:
@@ -54,3 +56,43 @@ def test_broker_carries_a_message_and_keeps_it_over_a_restart(
     again.subscribe("lps/v1/a/state")
     kept = again.expect()
     assert (kept.topic, kept.payload, kept.retain) == ("lps/v1/a/state", b"online", True)
+
+
+def test_engines_run_unprivileged_and_only_on_loopback(
+    pg_database: PgDatabase, fleet_broker: FleetBroker
+) -> None:
+    with psycopg.connect(pg_database.dsn) as conn:
+        assert conn.execute("SHOW listen_addresses").fetchone() == ("127.0.0.1",)
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert pid is not None
+    assert fleet_broker.engine.process is not None
+    for engine_pid in (pid[0], fleet_broker.engine.process.pid):
+        status = Path(f"/proc/{engine_pid}/status").read_text()
+        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        assert uid != 0
+    assert f"listener {fleet_broker.port} 127.0.0.1" in fleet_broker.engine.conf.read_text()
+
+
+def test_a_crashed_cluster_recovers_what_was_committed(pg_private: PgDatabase) -> None:
+    with psycopg.connect(pg_private.dsn) as conn:
+        conn.execute("CREATE TABLE t (x int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+    pg_private.stop("immediate")  # no checkpoint: the next start replays the WAL
+    assert not port_accepts(pg_private.server.port)
+    pg_private.start()
+    with psycopg.connect(pg_private.dsn) as conn:
+        assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+    assert "database system was interrupted" in pg_private.server.log.read_text()
+
+
+def test_a_killed_broker_starts_again_on_its_port(
+    fleet_broker: FleetBroker, mqtt: PeerFactory
+) -> None:
+    station = mqtt(fleet_broker.port, *fleet_broker.credentials("a"))
+    assert station.connect() == "Success"
+    fleet_broker.kill()  # SIGKILL: no save, the pid file left behind
+    assert station.disconnects.get(timeout=WAIT) is not None
+    assert not port_accepts(fleet_broker.port)
+    fleet_broker.start()
+    again = mqtt(fleet_broker.port, *fleet_broker.credentials("a"))
+    assert again.connect() == "Success"

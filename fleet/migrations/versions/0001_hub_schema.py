@@ -27,6 +27,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("reason"),
     )
     op.create_table(
+        "login_failures",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
         "operators",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("password_hash", sa.String(), nullable=False),
@@ -156,9 +163,11 @@ def upgrade() -> None:
         sa.Column("online", sa.Boolean(), nullable=False),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True),
         sa.Column("boot", sa.String(), nullable=False),
-        sa.Column("contiguous_seq", sa.Integer(), nullable=False),
-        sa.Column("station_last_seq", sa.Integer(), nullable=False),
-        sa.Column("resend_from", sa.Integer(), nullable=True),
+        sa.Column("contiguous_seq", sa.BigInteger(), nullable=False),
+        sa.Column("station_last_seq", sa.BigInteger(), nullable=False),
+        sa.Column("gap_from", sa.BigInteger(), nullable=True),
+        sa.Column("gap_seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resend_from", sa.BigInteger(), nullable=True),
         sa.Column("resend_asked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "free",
@@ -201,4 +210,5 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_table("stations")
     op.drop_table("operators")
+    op.drop_table("login_failures")
     op.drop_table("ingest_dropped")

@@ -22,6 +22,9 @@ PASSWORD = "correct horse battery"  # noqa: S105
 # Every route and the role it needs (None: anyone). A new route must be added here.
 ROLES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/auth/token"): None,
+    ("GET", "/docs"): None,
+    ("GET", "/docs/oauth2-redirect"): None,
+    ("GET", "/redoc"): None,
     ("POST", "/api/v1/accounts"): "admin",
     ("GET", "/api/v1/stations"): "operator",
     ("GET", "/api/v1/stations/{name}"): "operator",
@@ -225,6 +228,7 @@ def test_no_command_opens_a_door_and_the_api_says_so(hub: Hub, kind: str) -> Non
     problem = is_problem(answer, 422, "unknown_command")
     assert "No command opens a door" in problem["detail"]
     assert hub.sent == []
+    assert hub.http.get("/docs").status_code == 200
     schema = hub.http.get("/openapi.json").json()
     assert "No command opens a door" in str(schema["components"]["schemas"]["CommandRequest"])
 
@@ -268,3 +272,26 @@ def test_the_dropped_counts_are_shown_to_admins(hub: Hub) -> None:
     Ingest(hub.db).handle(evt_topic("a"), b"nonsense", T0)
     answer = hub.http.get("/api/v1/ingest/dropped", headers=hub.token("ada"))
     assert answer.json() == {"not_json": 1}
+
+
+def test_wrong_passwords_for_a_name_bring_growing_waits(hub: Hub) -> None:
+    def sign_in(name: str, password: str) -> Any:
+        return hub.http.post("/api/v1/auth/token", json={"name": name, "password": password})
+
+    for name in ("olga", "nobody"):  # an unknown name is counted alike
+        for _ in range(accounts.FREE_FAILURES):
+            is_problem(sign_in(name, "wrong password"), 401, "login_failed")
+        refused = sign_in(name, PASSWORD)  # now even the right one waits
+        body = is_problem(refused, 429, "too_many_attempts")
+        assert refused.headers["Retry-After"] == str(body["retry_after"]) == "30"
+    hub.clock.now += timedelta(seconds=29)
+    is_problem(sign_in("olga", PASSWORD), 429, "too_many_attempts")
+    hub.clock.now += timedelta(seconds=1)
+    assert sign_in("olga", PASSWORD).status_code == 200  # and it clears the count
+    for _ in range(accounts.FREE_FAILURES):
+        is_problem(sign_in("olga", "wrong password"), 401, "login_failed")
+    assert hub.token("ada")  # another name is not held up
+    # The waits double: 30 s after the 5th wrong one, 60 s after the 6th.
+    hub.clock.now += timedelta(seconds=30)
+    is_problem(sign_in("nobody", "wrong again"), 401, "login_failed")
+    assert sign_in("nobody", PASSWORD).json()["retry_after"] == 60

@@ -11,6 +11,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
+from api.cli import app as locker_app
 from fleet import accounts, broker, engines, registry
 from fleet.cli import app
 from fleet.db import HubDatabase
@@ -87,7 +88,7 @@ def test_station_add_prints_settings_that_open_the_broker(
 def test_account_add_and_db_upgrade(pg_database: PgDatabase, hub_db: HubDatabase) -> None:
     runner = CliRunner()
     env = {"FLEET_DATABASE_URL": pg_database.url}
-    upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
+    upgraded = runner.invoke(locker_app, ["hub", "db", "upgrade"], env=env)  # as `locker hub`
     assert upgraded.exit_code == 0, upgraded.output
     assert "0001" in upgraded.output
     typed = f"{PASSWORD}\n{PASSWORD}\n"
@@ -96,3 +97,11 @@ def test_account_add_and_db_upgrade(pg_database: PgDatabase, hub_db: HubDatabase
     assert accounts.login(hub_db, "ada", PASSWORD, T0, timedelta(hours=1))
     unknown = runner.invoke(app, ["account", "add", "bo", "--role", "root"], env=env, input=typed)
     assert unknown.exit_code == 2
+
+
+def test_an_unreachable_database_is_a_clear_refusal(pg_database: PgDatabase) -> None:
+    url = pg_database.url.rsplit(":", 1)[0] + ":1/nothing"  # a port nobody listens on
+    for command in (["db", "upgrade"], ["station", "add", "a"], ["worker"]):
+        result = CliRunner().invoke(app, command, env={"FLEET_DATABASE_URL": url})
+        assert result.exit_code == 3, (command, result.output)
+        assert "database_unreachable" in result.output

@@ -54,6 +54,21 @@ def test_a_duplicate_event_is_stored_once_and_applied_once(
         assert conn.execute(sa.text("SELECT count(*) FROM parcels")).scalar_one() == 1
 
 
+def test_another_event_under_a_seq_the_hub_has_is_not_taken_and_is_counted(
+    hub_db: HubDatabase, station_a: StationCredentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A station whose numbering went back (its database put back from a backup) sends
+    new events under old numbers: the hub keeps its own and says so."""
+    ingest = Ingest(hub_db)
+    feed(ingest, history()[:3])
+    before = views(hub_db)
+    other = event("a", 2, "capacity", free={"S": 9}).model_copy(update={"id": "f" * 32})
+    assert ingest.handle(evt_topic(), other.payload(), T0) == []
+    assert views(hub_db) == before
+    assert dump(hub_db)["ingest_dropped"] == [("seq_reused", 1)]
+    assert "another event" in caplog.text
+
+
 def test_the_whole_history_replayed_twice_changes_nothing_row_by_row(
     hub_db: HubDatabase, station_a: StationCredentials
 ) -> None:
@@ -135,6 +150,25 @@ def test_a_gap_still_open_is_asked_for_again_by_the_sweep(
     assert ingest.sweep(T0 + timedelta(minutes=5)) == []
 
 
+def test_a_gap_is_asked_for_only_once_it_has_stayed_open_a_moment(
+    hub_db: HubDatabase, station_a: StationCredentials
+) -> None:
+    """Two workers take a station's events turn about: 3 may be in before 2 is."""
+    ingest = Ingest(hub_db, gap_grace=timedelta(seconds=2), resend_every=timedelta(seconds=5))
+    e = history()
+    at = [T0 + timedelta(seconds=s) for s in range(6)]
+    assert ingest.handle(evt_topic(), e[0].payload(), at[0]) == []
+    assert ingest.handle(evt_topic(), e[2].payload(), at[0]) == []  # 2 is missing
+    assert ingest.handle(evt_topic(), e[1].payload(), at[1]) == []  # and here it is
+    assert state_of(hub_db).contiguous_seq == 3
+    assert ingest.handle(evt_topic(), e[4].payload(), at[2]) == []  # 4 is missing
+    assert ingest.sweep(at[3]) == []
+    assert [(c.type, c.args) for c in ingest.sweep(at[4])] == [("resend", {"from_seq": 4})]
+    assert ingest.handle(evt_topic(), e[5].payload(), at[5]) == []  # asked already
+    with hub_db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM commands")).scalar_one() == 1
+
+
 def test_a_birth_beyond_what_the_hub_has_asks_for_the_rest(
     hub_db: HubDatabase, station_a: StationCredentials
 ) -> None:
@@ -150,6 +184,35 @@ def test_a_birth_beyond_what_the_hub_has_asks_for_the_rest(
     assert ingest.handle(topic("a", "state"), will.payload(), later + timedelta(hours=1)) == []
     state = state_of(hub_db)
     assert (state.online, state.last_seen, state.boot) == (False, later, "boot-2")
+
+
+def test_a_station_coming_online_gets_its_unanswered_commands_again(
+    hub_db: HubDatabase, station_a: StationCredentials
+) -> None:
+    ingest = Ingest(hub_db)
+    with hub_db.transaction() as session:
+        given = [
+            commands.issue(
+                session, "a", "revoke_courier", commands.RevokeCourierArgs(name=n), by="ada", now=T0
+            )
+            for n in ("dhl-1", "dhl-2")
+        ]
+        old = commands.issue(
+            session,
+            "a",
+            "snapshot",
+            commands.SnapshotArgs(),
+            by="ada",
+            now=T0 - timedelta(days=8),
+        )
+    assert old not in given
+    again = ingest.handle(topic("a", "state"), birth("a", 0).payload(), T0 + timedelta(hours=1))
+    assert again == given  # the same ids, arguments and signatures, oldest first
+    assert all(c.verify(bytes.fromhex(station_a.command_key)) for c in again)
+    answer = CommandResult(command_id=given[0].id, station="a", ok=True, at=T0)
+    ingest.handle(topic("a", "res"), answer.payload(), T0)
+    later = ingest.handle(topic("a", "state"), birth("a", 0).payload(), T0 + timedelta(hours=2))
+    assert later == given[1:]
 
 
 def test_a_snapshot_replaces_the_views_and_later_events_apply_on_top(
@@ -200,6 +263,18 @@ BAD = [
     ("unknown_station", topic("zz", "evt"), event("zz", 1, "bus", health={}).payload()),
     ("station_mismatch", topic("a", "evt"), event("b", 1, "bus", health={}).payload()),
     ("station_mismatch", topic("a", "state"), birth("b", 1).payload()),
+    ("unstorable", topic("a", "evt"), event("a", 1, "door", note="\u0000").payload()),
+    (
+        "unstorable",
+        topic("a", "evt"),
+        event("a", 1, "door").model_copy(update={"seq": 2**63}).payload(),
+    ),
+    (
+        "carries_code",
+        topic("a", "evt"),
+        event("a", 1, "parcel", **parcel(1, "stored", 2, pin="12345678")).payload(),
+    ),
+    ("carries_code", topic("a", "evt"), event("a", 1, "door", by={"QR_token": "x"}).payload()),
     ("unknown_topic", "lps/v1/a/cmd", b"{}"),
     ("unknown_topic", "somewhere/else", b"{}"),
     (
@@ -279,3 +354,32 @@ def test_a_command_result_is_recorded_once(
     forged = CommandResult(command_id=given.id, station="b", ok=True, at=T0)
     assert ingest.handle(topic("b", "res"), forged.payload(), T0) == []
     assert ingest.dropped == {"unknown_command": 1}
+
+
+def test_several_workers_on_one_station_at_once_apply_every_event_in_order(
+    hub_db: HubDatabase, station_a: StationCredentials
+) -> None:
+    """Four threads (four workers' worth of connections) take a station's events turn
+    about: each station's row is locked per message, so none is skipped or applied twice."""
+    import threading
+
+    total, threads = 400, 4
+    events = [event("a", seq, "capacity", free={"M": seq}) for seq in range(1, total + 1)]
+    ingests = [Ingest(hub_db) for _ in range(threads)]
+    failures: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for e in events[k::threads]:
+                ingests[k].handle(evt_topic(), e.payload(), T0)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert failures == []
+    state = state_of(hub_db)
+    assert (state.contiguous_seq, state.free) == (total, {"M": total})
