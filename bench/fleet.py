@@ -472,9 +472,10 @@ class Hub:
 
     def _register(self) -> None:
         """Every station in the registry at once (``fleet.cli station add`` one by one
-        would take a transaction each), with the hash the broker's password file has."""
+        would take a transaction each), with a hash of the password the broker has."""
         import secrets
 
+        from fleet import broker
         from fleet.tables import Station, StationState
 
         now = datetime.now(UTC)
@@ -484,7 +485,7 @@ class Hub:
                     name=name,
                     created_at=now,
                     command_key=secrets.token_hex(32),
-                    broker_password_hash=self.broker._hashes[name],
+                    broker_password_hash=broker.hash_password(self.broker.passwords[name]),
                 )
                 for name in self.names
             )
@@ -494,16 +495,16 @@ class Hub:
     def _bench_conf(self) -> None:
         from fleet import broker
 
-        files = self.broker.write()
+        folder = self.broker.folder  # FleetBroker.create wrote the files there
         conf = broker.mosquitto_conf(
-            self.broker.folder,
+            folder,
             port=self.broker.port,
-            persistence_location=files.persistence,
+            persistence_location=folder / "persistence",
             max_queued_messages=0,  # unbounded: see the module's docstring
-            pid_file=files.pid_file,
+            pid_file=folder / "mosquitto.pid",
             log_types=("error", "warning"),
         )
-        files.conf.write_text(conf)
+        (folder / "mosquitto.conf").write_text(conf)
 
     def start_worker(self) -> None:
         env = {
