@@ -48,6 +48,7 @@ import platform
 import random
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -743,6 +744,7 @@ def run(
         if fleet is not None:
             fleet.close()
         hub.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _s(seconds: float) -> str:
