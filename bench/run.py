@@ -12,7 +12,7 @@ import argparse
 import platform
 import time
 
-from bench import code_to_unlock, startup, status_sweep, throughput
+from bench import code_to_unlock, fleet, startup, status_sweep, throughput
 from bench.common import Row, table
 
 
@@ -31,6 +31,14 @@ def main() -> None:
     rows += throughput.measure([1, 8, 32], seconds=3 if quick else 20, pulse_ms=50)
     print(f"throughput done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += startup.measure(repeats=2 if quick else 5)
+    print(f"start-up done ({time.monotonic() - began:.0f} s)", flush=True)
+    # The fleet hub with 100 stations (python -m bench.fleet runs 100, 1,000 and 10,000).
+    rows += fleet.measure(
+        [100],
+        seconds=10 if quick else 60,
+        ceiling_seconds=5 if quick else 15,
+        drain=10 if quick else 30,
+    )
     print()
     print(
         f"`make bench` ({'quick' if quick else 'full'}) on {platform.node()}, "

@@ -10,7 +10,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from bench import code_to_unlock, db_growth, status_sweep
+from bench import code_to_unlock, db_growth, fleet, status_sweep
 from bench.common import Row, table
 
 
@@ -59,3 +59,24 @@ def test_the_growth_generator_runs_and_pruning_keeps_the_outbox_small(tmp_path: 
     # about 35 of 70 days of events are left after pruning: the month and a week
     assert 0.3 < pruned.rows["outbox_event"] / kept.rows["outbox_event"] < 0.7
     assert pruned.rows["delivery"] < kept.rows["delivery"]
+
+
+def test_the_fleet_bench_brings_every_event_to_the_hub_and_measures_the_broker() -> None:
+    # 5 stations at 200× the busy-day rate (about 18 events/s) for 3 s: each event goes
+    # from its own station user through the real broker and the hub's worker into PostgreSQL.
+    result = fleet.run(5, multiples=(200,), seconds=3, ceiling_seconds=2, drain=60)
+    (phase,) = result.phases
+    assert phase.offered > 0
+    assert phase.censored == 0  # every event is in the hub's table
+    assert phase.stored == phase.offered == len(phase.lags)
+    assert all(lag > 0 for lag in phase.lags)  # the row comes after the station's commit
+    assert result.resends == 0  # no gap: each station's seq arrived complete and in order
+    assert phase.worker_cpu_s > 0
+    assert 0 < result.ceiling.received <= result.ceiling.sent
+    rows = fleet.rows_of(result)
+    assert [r.measurement.split(":")[0] for r in rows] == [
+        "broker alone (the ceiling), N=5",
+        "hub ingest into PostgreSQL, N=5, 200× busy day",
+    ]
+    assert rows[1].ratio.endswith("× ceiling")
+    assert table(rows).count("\n") == 3
