@@ -79,10 +79,11 @@ def fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[Fleet]:
         "hub_command_key": creds.command_key,
         "mqtt_keepalive_s": 5,
     }
+    made = Fleet(db, mosquitto, worker, settings, env)
     try:
-        yield Fleet(db, mosquitto, worker, settings, env)
+        yield made
     finally:
-        worker.stop()
+        made.worker.stop()  # the one running now (a test may have started another)
         mosquitto.remove()
         db.close()
 
