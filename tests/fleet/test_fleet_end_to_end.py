@@ -274,7 +274,9 @@ def test_the_broker_away_for_a_hundred_operations_loses_nothing(
         assert_equal_truth(f, live)
 
 
-def test_the_hubs_database_away_loses_nothing(tmp_path: Path, pg_database: PgDatabase) -> None:
+def test_the_hubs_database_away_for_a_hundred_operations_loses_nothing(
+    tmp_path: Path, pg_database: PgDatabase
+) -> None:
     with (
         fleet(tmp_path, pg_database) as f,
         live_station(station_dir(tmp_path), background=False, **f.station_env) as live,
@@ -284,8 +286,9 @@ def test_the_hubs_database_away_loses_nothing(tmp_path: Path, pg_database: PgDat
         store(live, courier)
         assert_equal_truth(f, live)
         pg_database.stop()
-        for _ in range(10):
-            collect_and_empty(live, customer, store(live, courier))
-        store(live, courier)
+        for n in range(50):  # 100 deposits and collections while the hub's database is away
+            parcel = store(live, courier)
+            if n % 7:
+                collect_and_empty(live, customer, parcel)
         pg_database.start()
         assert_equal_truth(f, live)
