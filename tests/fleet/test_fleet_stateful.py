@@ -194,5 +194,5 @@ def test_the_hub_never_holds_what_the_station_had_not_and_converges(
     FleetMachine.server = pg_server
     run_state_machine_as_test(
         FleetMachine,
-        settings=settings(max_examples=6, stateful_step_count=12, deadline=None),
+        settings=settings(max_examples=4, stateful_step_count=12, deadline=None),
     )

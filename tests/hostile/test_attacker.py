@@ -91,7 +91,7 @@ def test_a_guesser_cannot_lock_honest_customers_out_of_the_paired_kiosk(tmp_path
         assert any(network.honest_waits["network, PIN"])
         assert max(network.honest_waits["network, PIN"]) <= 3600
 
-        at_kiosk = attack(target, hours=24, paired=True, seed=4, honest_every_h=2)
+        at_kiosk = attack(target, hours=12, paired=True, seed=4, honest_every_h=1)
         assert at_kiosk.addresses == 1
         waits = at_kiosk.honest_waits["paired kiosk, PIN"]
         assert len(waits) == 12
@@ -100,7 +100,7 @@ def test_a_guesser_cannot_lock_honest_customers_out_of_the_paired_kiosk(tmp_path
         assert at_kiosk.honest_waits["network, PIN"] == [0] * 12  # not the network's cap
         # one guess a minute after the free ones, plus the free ones each customer's right
         # code gives back (FREE per honest customer at the kiosk)
-        assert at_kiosk.evaluated <= 24 * 60 + FREE * (1 + len(waits))
+        assert at_kiosk.evaluated <= 12 * 60 + FREE * (1 + len(waits))
         assert max(at_kiosk.per_clock_hour()) <= 60 + 2 * FREE
         honest = set(target.collected)
         assert at_kiosk.hits == network.hits == 0
