@@ -42,8 +42,9 @@ engines: $(ENGINES)
 fleet: $(VENV)/.installed-run $(ENGINES)
 	$(BIN)/python -m fleet.demo
 
+# Two workers: most tests wait on a serial line, a browser, a subprocess or an engine.
 test: $(VENV)/.installed-dev $(CHROMIUM) $(ENGINES)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
