@@ -131,6 +131,28 @@ class Parcel(SQLModel, table=True):
     recipient_language: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
     extensions: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # by the recipient
     flagged: str = Field(default="", sa_column_kwargs={"server_default": ""})  # why staff must look
+    # The directory's person this parcel is for (None: typed by hand, or not known yet).
+    recipient_id: int | None = Field(default=None, foreign_key="recipient.id", index=True)
+
+
+class Recipient(SQLModel, table=True):
+    """A person the station knows (the directory): staff keep it, couriers pick from it.
+
+    Personal data: it stays until staff erase the person; parcels copy what they need
+    (name, contact, language, accessibility) so that erasing one never rewrites the other.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    unit: str = Field(default="", index=True)  # flat or customer number
+    email: str | None = None
+    phone: str | None = None
+    language: str = "en"
+    needs_accessible: bool = False
+    notify_by: str = "mail"  # "mail", "sms" (the shop's webhook) or "both"
+    staff_note: str = ""
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
 
 
 class DoorOp(SQLModel, table=True):
