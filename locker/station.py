@@ -83,13 +83,15 @@ def sync_layout(station: Station) -> None:
 
 def occupancy_by_compartment(session: Session) -> dict[int, tuple[Occupancy, int]]:
     """What each compartment holds: (reserved or occupied, parcel id); free ones are absent."""
-    query = select(Parcel.compartment_id, Parcel.state, Parcel.id).where(
+    query = select(Parcel.compartment_id, Parcel.state, Parcel.id, Parcel.beside_parcel_id).where(
         col(Parcel.state).in_(ACTIVE_PARCEL_STATES), col(Parcel.compartment_id).is_not(None)
     )
     result: dict[int, tuple[Occupancy, int]] = {}
-    for cid, state, pid in session.exec(query).all():
+    for cid, state, pid, beside in session.exec(query).all():
         assert cid is not None
         assert pid is not None
+        if beside is not None and cid in result:
+            continue  # a parcel beside another: the compartment is named by the first one
         kind = Occupancy.RESERVED if state == ParcelState.RESERVED else Occupancy.OCCUPIED
         result[cid] = (kind, pid)
     return result

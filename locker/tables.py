@@ -87,7 +87,11 @@ class Parcel(SQLModel, table=True):
             "one_active_parcel_per_compartment",
             "compartment_id",
             unique=True,
-            sqlite_where=sa.text("state IN ('reserved', 'stored', 'expired')"),
+            # A parcel the courier put beside another one of its recipient's (issue 17)
+            # is not counted here; triggers (migration 0010) check it is such a parcel.
+            sqlite_where=sa.text(
+                "state IN ('reserved', 'stored', 'expired') AND beside_parcel_id IS NULL"
+            ),
         ),
     )
 
@@ -133,6 +137,11 @@ class Parcel(SQLModel, table=True):
     flagged: str = Field(default="", sa_column_kwargs={"server_default": ""})  # why staff must look
     # The directory's person this parcel is for (None: typed by hand, or not known yet).
     recipient_id: int | None = Field(default=None, foreign_key="recipient.id", index=True)
+    # Issue 17b (migration 0010): several parcels, one compartment; holds; retention.
+    beside_parcel_id: int | None = None  # shares the compartment of this (first) parcel
+    held_until: datetime | None = _when()  # the recipient is away: no reminders till then
+    hold_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # used up
+    erased_at: datetime | None = _when()  # its personal data was erased (a pseudonym left)
 
 
 class Recipient(SQLModel, table=True):

@@ -293,6 +293,7 @@ def release_reservation(
 ) -> None:
     move(session, parcel, ParcelState.ANNOUNCED, actor=actor, now=now, detail=why)
     parcel.compartment_id = None
+    parcel.beside_parcel_id = None  # a parcel held beside another goes elsewhere too
     parcel.reserved_until = None
     parcel.door_opened_at = None
     parcel.door_unconfirmed = False
@@ -324,7 +325,13 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         move(session, parcel, ParcelState.STORED, actor=actor, now=now)
         if parcel.kind is ParcelKind.RETURN:  # waits for its courier; nobody collects it
             return Stored(parcel_id, cid, deadline, None, (parcel_id,))
+        from locker.services import beside  # beside imports this module
+
+        # Several parcels, one compartment: those it lies beside wait as long, and the
+        # new code opens them too.
+        mates = beside.join(session, parcel, actor=actor, now=now)
         together = [parcel, *waiting_for_same_recipient(session, parcel)]
+        together += [m for m in mates if m.id not in {p.id for p in together}]
         code = issue_code(session, station, together, now=now)
         return Stored(parcel_id, cid, deadline, code, tuple(p.id or 0 for p in together))
 

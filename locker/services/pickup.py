@@ -12,7 +12,7 @@ from locker.audit import record
 from locker.errors import CodeInvalid
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
-from locker.services import doors
+from locker.services import beside, doors
 from locker.services.doors import DoorResult
 from locker.services.issuing import parcels_opened_by, retire_spent_codes
 from locker.station import Station, get_parcel
@@ -73,38 +73,56 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
             rejected = True
         else:
             ops = []
-            for parcel in parcels:
-                assert parcel.compartment_id is not None
-                assert parcel.id is not None
+            for cid, pids in _by_compartment(session, parcels):
                 op_id = doors.begin(
                     session,
-                    compartment_id=parcel.compartment_id,
+                    compartment_id=cid,
                     purpose=DoorPurpose.COLLECT,
                     actor=actor,
                     now=now,
-                    parcel_ids=(parcel.id,),
+                    parcel_ids=pids,
                 )
-                ops.append((op_id, parcel.compartment_id, parcel.id))
+                ops.append((op_id, cid, pids))
     if rejected:
         raise CodeInvalid()
     results = []
-    for op_id, cid, pid in ops:
+    for op_id, cid, pids in ops:
         outcome = doors.pulse(station, cid)
         now = station.now()
         with station.db.write() as session:
             doors.finish(session, op_id, outcome, now=now)
-            if outcome is DoorOutcome.OPENED:
-                if get_parcel(session, pid).state is ParcelState.STORED:
-                    hand_out(session, pid, actor=actor, now=now)
-                else:
-                    doors.changed_during_opening(session, cid, pid, now=now)
-            else:  # staff were alerted (the door's fault); the parcel shows it too
-                parcel = get_parcel(session, pid)
-                parcel.flagged = f"its door did not open for the customer ({outcome.value})"
-                session.add(parcel)
+            for pid in pids:
+                if outcome is DoorOutcome.OPENED:
+                    if get_parcel(session, pid).state is ParcelState.STORED:
+                        hand_out(session, pid, actor=actor, now=now)
+                    else:
+                        doors.changed_during_opening(session, cid, pid, now=now)
+                else:  # staff were alerted (the door's fault); the parcel shows it too
+                    parcel = get_parcel(session, pid)
+                    parcel.flagged = f"its door did not open for the customer ({outcome.value})"
+                    session.add(parcel)
         crashpoints.reached(crashpoints.AFTER_OUTCOME_COMMIT)
-        results.append(DoorResult(cid, outcome, (pid,)))
+        results.append(DoorResult(cid, outcome, pids))
     return Collection(tuple(results))
+
+
+def _by_compartment(session: Session, parcels: list[Parcel]) -> list[tuple[int, tuple[int, ...]]]:
+    """One door per compartment, in the order of its first parcel: a shared compartment
+    opens once for all its stored parcels (those beside the code's ones too: the
+    recipient takes out whatever lies behind the door)."""
+    doors_: dict[int, list[int]] = {}
+    for parcel in parcels:
+        assert parcel.compartment_id is not None
+        assert parcel.id is not None
+        doors_.setdefault(parcel.compartment_id, []).append(parcel.id)
+    for cid, pids in doors_.items():
+        beside.refuse_while_depositing(session, cid)
+        for other in beside.in_compartment(session, cid):
+            if other.state is ParcelState.STORED and other.id not in pids:
+                assert other.id is not None
+                pids.append(other.id)
+        pids.sort()
+    return [(cid, tuple(pids)) for cid, pids in doors_.items()]
 
 
 def hand_out(session: Session, parcel_id: int, *, actor: str, now: datetime) -> None:

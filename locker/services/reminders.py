@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from locker.notify.outbox import record_event
 from locker.station import Station
@@ -25,6 +25,8 @@ def remind(station: Station, *, remind_before: timedelta, last_call_before: time
                 Parcel.kind != ParcelKind.RETURN,
                 col(Parcel.deadline) > now,
                 col(Parcel.deadline) <= now + max(remind_before, last_call_before),
+                # the recipient is away (a hold): no reminder until they are back
+                or_(col(Parcel.held_until).is_(None), col(Parcel.held_until) <= now),
             )
         ).all()
         for parcel in due:

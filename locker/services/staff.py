@@ -13,7 +13,7 @@ from locker.errors import DoorBusy, InvalidTransition, ReasonRequired, SecondSta
 from locker.lifecycle import move, to_take_back
 from locker.locks import DoorOutcome
 from locker.notify.outbox import record_event
-from locker.services import doors
+from locker.services import beside, doors
 from locker.services.deposit import Stored, release_expired_reservations, release_reservation
 from locker.services.doors import DoorResult
 from locker.services.issuing import extend_codes, issue_code, retire_spent_codes, unlink_codes
@@ -227,10 +227,16 @@ def extend_deadline(station: Station, *, actor: str, parcel_id: int, until: date
 
 
 def prolong(
-    session: Session, parcel: Parcel, until: datetime, *, actor: str, now: datetime
+    session: Session,
+    parcel: Parcel,
+    until: datetime,
+    *,
+    actor: str,
+    now: datetime,
+    with_mates: bool = True,
 ) -> None:
     """Move a stored or expired parcel's deadline to ``until`` (its codes follow); the
-    recipient and the carrier hear of it."""
+    recipient and the carrier hear of it. Parcels sharing its compartment follow too."""
     if parcel.compartment_id in busy_doors(session):
         raise DoorBusy(f"compartment {parcel.compartment_id} is being opened right now")
     if parcel.state not in (ParcelState.STORED, ParcelState.EXPIRED):
@@ -247,6 +253,8 @@ def prolong(
         record_event(
             session, "parcel.deadline_extended", now=now, parcel=parcel, detail={"by": actor}
         )
+    if with_mates:
+        beside.align(session, parcel, actor=actor, now=now)
 
 
 def expire(station: Station) -> ExpiryReport:
@@ -275,22 +283,30 @@ def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     """A courier takes an expired parcel (or a dropped-off return) back: its door opens and
     the parcel is returned."""
 
+    taken: list[int] = []
+
     def target(session: Session) -> doors.Target:
         parcel = get_parcel(session, parcel_id)
         if not to_take_back(parcel) or parcel.compartment_id is None:
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not for taking back")
-        return parcel.compartment_id, (parcel_id,)
+        beside.refuse_while_depositing(session, parcel.compartment_id)
+        # A shared compartment: the parcels beside it go back with it.
+        taken.extend(
+            p.id for p in beside.mates(session, parcel) if to_take_back(p) and p.id is not None
+        )
+        return parcel.compartment_id, (parcel_id, *taken)
 
     def settle(session: Session, outcome: DoorOutcome, now: datetime) -> None:
         if outcome is DoorOutcome.OPENED:
-            parcel = get_parcel(session, parcel_id)
-            if not to_take_back(parcel):
-                assert parcel.compartment_id is not None
-                doors.changed_during_opening(session, parcel.compartment_id, parcel_id, now=now)
-                return
-            move(session, parcel, ParcelState.RETURNED, actor=actor, now=now)
-            parcel.finished_at = now
-            retire_spent_codes(session, parcel_id, now=now)
+            for pid in (parcel_id, *taken):
+                parcel = get_parcel(session, pid)
+                if not to_take_back(parcel):
+                    assert parcel.compartment_id is not None
+                    doors.changed_during_opening(session, parcel.compartment_id, pid, now=now)
+                    continue
+                move(session, parcel, ParcelState.RETURNED, actor=actor, now=now)
+                parcel.finished_at = now
+                retire_spent_codes(session, pid, now=now)
 
     return doors.operate(
         station, purpose=DoorPurpose.TAKE_BACK, actor=actor, target=target, settle=settle
@@ -309,7 +325,17 @@ def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
             raise InvalidTransition(f"parcel {parcel_id} is a return: its courier takes it")
         assert parcel.compartment_id is not None
         assert parcel.deadline is not None
-        unlink_codes(session, parcel_id, now=now)
-        code = issue_code(session, station, [parcel], now=now)
-        record(session, actor=actor, action="code.reissued", now=now, parcel_id=parcel_id)
-        return Stored(parcel_id, parcel.compartment_id, parcel.deadline, code, (parcel_id,))
+        # A shared compartment's parcels get the new code together (one door, one code).
+        together = [parcel] + [
+            p
+            for p in beside.mates(session, parcel)
+            if p.state in (ParcelState.STORED, ParcelState.EXPIRED)
+        ]
+        for one in together:
+            assert one.id is not None
+            unlink_codes(session, one.id, now=now)
+        code = issue_code(session, station, together, now=now)
+        for one in together:
+            record(session, actor=actor, action="code.reissued", now=now, parcel_id=one.id)
+        opens = tuple(p.id or 0 for p in together)
+        return Stored(parcel_id, parcel.compartment_id, parcel.deadline, code, opens)
