@@ -1,6 +1,6 @@
 """Work the station does by itself while it serves: watch the doors, expire what is due,
-remind recipients, deliver the outbox (and remove what is old in it), and back up the
-database.
+remind recipients, deliver the outbox (and remove what is old in it), erase the personal
+data of parcels that left long enough ago, and back up the database.
 
 Each job runs in a worker thread (the services block on the serial line and the
 database) on its own interval, inside the app's lifespan; a failing round is logged and
@@ -18,7 +18,7 @@ from datetime import timedelta
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
-from locker.services import staff
+from locker.services import privacy, staff
 from locker.services.deposit import Stored
 from locker.services.reconcile import reconcile
 from locker.services.reminders import remind
@@ -101,6 +101,14 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         if removed:
             _LOGGER.info("notifications: %s old event(s) removed", removed)
 
+    def erase_personal_data() -> None:  # the retention of personal data (issue 17)
+        keep_for = timedelta(days=ctx.settings.retention_days)
+        report = privacy.erase_old_personal_data(ctx.station, keep_for=keep_for)
+        if report.parcels:
+            _LOGGER.info(
+                "personal data of %s parcel(s) that left the station erased", len(report.parcels)
+            )
+
     def back_up() -> None:  # logs what it wrote and removed; a failure alerts staff
         ctx.backups.tick()
 
@@ -111,6 +119,7 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         (STALE_INTENT.total_seconds() / 2, settle_stale_intents),
         (BACKUP_CHECK_S, back_up),
         (PRUNE_EVERY_S, prune_outbox),
+        (PRUNE_EVERY_S, erase_personal_data),
     ]
 
 

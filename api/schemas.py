@@ -83,10 +83,18 @@ class ParcelIn(_In):
         return self
 
 
+FITS_BESIDE = (
+    "the courier says the parcel fits beside the one already waiting for the same recipient "
+    "(same directory entry, e-mail address or phone number; same carrier): that compartment "
+    "opens again instead of a new one. Without such a parcel, a compartment of its own."
+)
+
+
 class AnnounceIn(ParcelIn):
     reserve: StrictBool = Field(
         default=False, description="also hold a compartment now (for the reservation time)"
     )
+    fits_beside: StrictBool = Field(default=False, description=FITS_BESIDE)
 
 
 class DepositIn(_In):
@@ -94,6 +102,7 @@ class DepositIn(_In):
 
     parcel_id: StrictInt | None = Field(default=None, ge=1, le=MAX_ID)
     parcel: ParcelIn | None = None
+    fits_beside: StrictBool = Field(default=False, description=FITS_BESIDE)
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -152,6 +161,17 @@ class ParcelOut(BaseModel):
     recipient_language: str
     extensions: int = Field(description="how often the recipient gave themselves more time")
     flagged: str = Field(description="why staff must look at it (empty: nothing)")
+    # Issue 17 (second half): a shared compartment, holds, erased personal data.
+    beside_parcel_id: int | None = Field(
+        default=None, description="it lies beside this parcel, in that one's compartment"
+    )
+    held_until: datetime | None = Field(
+        default=None, description="the recipient is away: no reminders until then"
+    )
+    hold_days: int = Field(default=0, description="days the recipient held it (in all)")
+    erased_at: datetime | None = Field(
+        default=None, description="its personal data was erased (a pseudonym is left)"
+    )
 
 
 class DoorOut(BaseModel):

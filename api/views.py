@@ -66,6 +66,10 @@ def parcel_out(parcel: Parcel) -> ParcelOut:
         recipient_language=parcel.recipient_language,
         extensions=parcel.extensions,
         flagged=parcel.flagged,
+        beside_parcel_id=parcel.beside_parcel_id,
+        held_until=parcel.held_until,
+        hold_days=parcel.hold_days,
+        erased_at=parcel.erased_at,
     )
 
 

@@ -12,7 +12,9 @@ database restored without its key opens no door. The key in the backup folder is
 secret as the one in the data folder; copy the folder only to places as safe.
 
 Backups made before a migration are named ``station-<UTC time>-before-<revision>.db``
-and are never rotated away: they are the only ones the previous version can read.
+and are not counted by the rotation: they are the only ones the previous version can
+read. Every backup, those included, is deleted once older than the retention of personal
+data (``BackupPolicy.max_age``, ``LOCKER_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
@@ -197,6 +199,19 @@ def rotate(folder: Path, keep: int, *, spare: Path | None = None) -> list[Path]:
     return excess
 
 
+def older_than(folder: Path, moment: datetime, *, spare: Path | None = None) -> list[Path]:
+    """Delete the backups (and keys) taken before ``moment``, but never ``spare`` (the
+    one just made): the retention of personal data reaches the backups too. Those made
+    before a migration go as well once that old."""
+    old = [p for p in backups(folder) if p != spare and taken_at(p) < moment]
+    for path in old:
+        path.unlink()
+        key_beside(path).unlink(missing_ok=True)
+    if old:
+        fsync_dir(folder)
+    return old
+
+
 def newest_good(folder: Path) -> tuple[Backup | None, list[tuple[Path, str]]]:
     """The newest backup that passes the check at a revision this code knows, and the
     newer ones that failed it (with why)."""
@@ -226,6 +241,9 @@ class BackupPolicy:
     folder: Path
     every: timedelta
     keep: int
+    # Rotated backups older than this are deleted too: they hold personal data that the
+    # station itself erases after its retention (``LOCKER_RETENTION_DAYS``).
+    max_age: timedelta | None = None
 
 
 class BackupSchedule:
@@ -270,5 +288,7 @@ class BackupSchedule:
         made = write_backup(self.database, self.key, new_backup_path(self.policy.folder, now))
         self._last = now
         removed = rotate(self.policy.folder, self.policy.keep, spare=made.path)
+        if self.policy.max_age is not None:
+            removed += older_than(self.policy.folder, now - self.policy.max_age, spare=made.path)
         _LOGGER.info("backup %s written; %s old one(s) removed", made.path, len(removed))
         return made

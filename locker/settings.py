@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # default: <data_dir>/backups
     backup_every_hours: float = Field(default=24, gt=0)
     backup_keep: int = Field(default=7, ge=1)  # the newest kept; older ones are deleted
+    # People (issue 17): a recipient may hold their parcels this many days in all; the
+    # personal data of parcels that left is erased (a pseudonym left) after
+    # retention_days, and backups older than that are deleted.
+    hold_max_days: int = Field(default=14, ge=0, le=60)
+    retention_days: float = Field(default=30, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -172,6 +177,7 @@ class Settings(BaseSettings):
             folder=self.backup_path,
             every=timedelta(hours=self.backup_every_hours),
             keep=self.backup_keep,
+            max_age=timedelta(days=self.retention_days),
         )
 
     @property

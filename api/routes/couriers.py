@@ -16,7 +16,7 @@ from api.views import code_out, door_out, parcel_out
 from locker.accounts import Principal
 from locker.errors import InvalidTransition, NotFound
 from locker.queries import waiting_for_couriers
-from locker.services import deposit, staff
+from locker.services import beside, deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
 from locker.station import Station, get_parcel
@@ -123,7 +123,7 @@ def announce(body: AnnounceIn, who: Courier, ctx: Ctx) -> ParcelOut:
     """Register a parcel before it arrives; with ``reserve`` a compartment is held for it."""
     data = _input(body, _carrier(who))
     if body.reserve:
-        held = deposit.reserve(ctx.station, actor=who.actor, parcel=data)
+        held = reserve_for(ctx, who, data, fits_beside=body.fits_beside)
         pid = held.parcel_id
     else:
         pid = deposit.announce(ctx.station, actor=who.actor, parcel=data)
@@ -135,10 +135,28 @@ def deposit_parcel(body: DepositIn, who: Courier, ctx: Ctx) -> DepositOut:
     """The station picks the best free compartment for the parcel and opens it."""
     station = ctx.station
     if body.parcel is not None:
-        held = deposit.reserve(station, actor=who.actor, parcel=_input(body.parcel, _carrier(who)))
+        data = _input(body.parcel, _carrier(who))
+        held = reserve_for(ctx, who, data, fits_beside=body.fits_beside)
         return _open_for_deposit(ctx, who, held.parcel_id)
     assert body.parcel_id is not None
+    if (
+        body.fits_beside
+        and load_parcel(station, who, body.parcel_id).state is ParcelState.ANNOUNCED
+    ):
+        beside.reserve_beside(station, actor=who.actor, parcel_id=body.parcel_id)
     return deposit_announced(body.parcel_id, who, ctx)
+
+
+def reserve_for(
+    ctx: Ctx, who: Principal, data: deposit.ParcelInput, *, fits_beside: bool
+) -> deposit.Reservation:
+    """Hold a compartment for a new parcel: with the courier's word that it fits beside the
+    recipient's waiting parcel, that one's compartment if there is one (issue 17)."""
+    if fits_beside:
+        held = beside.reserve_beside(ctx.station, actor=who.actor, parcel=data)
+        if held is not None:
+            return held
+    return deposit.reserve(ctx.station, actor=who.actor, parcel=data)
 
 
 @router.post("/parcels/{parcel_id}/reserve")

@@ -22,6 +22,7 @@ from locker import qr_images
 from locker.accounts import Principal
 from locker.errors import DomainError, InvalidTransition
 from locker.queries import waiting_for_couriers
+from locker.services import beside as beside_service
 from locker.services import deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
@@ -145,6 +146,7 @@ def deposit_new(
     width_mm: Millimetres = None,
     height_mm: Millimetres = None,
     depth_mm: Millimetres = None,
+    beside: Annotated[str, Form(max_length=3)] = "",
 ) -> HTMLResponse:
     """Hold the best free compartment for the parcel and open it."""
     try:
@@ -159,7 +161,17 @@ def deposit_new(
     except FormProblem as exc:
         return _message(request, ctx, 422, str(exc), back=True)
     try:
-        held = deposit.reserve(ctx.station, actor=who.actor, parcel=parcel_input(body, who))
+        data = parcel_input(body, who)
+        # Issue 17: the recipient has a parcel waiting; the courier says whether this one
+        # fits beside it (asked once, in the form: #beside-offer), then that door opens.
+        if not beside and (shared := beside_service.offer(ctx.station, data)) is not None:
+            headers = {"HX-Retarget": "#beside-offer", "HX-Reswap": "innerHTML"}
+            return render(request, "courier_beside.html", headers=headers, compartment=shared)
+        held = (
+            beside_service.reserve_beside(ctx.station, actor=who.actor, parcel=data)
+            if beside == "yes"
+            else None
+        ) or deposit.reserve(ctx.station, actor=who.actor, parcel=data)
         result = open_counted(ctx, who, held.parcel_id)
     except DomainError as exc:
         return _refused(request, ctx, who, exc)

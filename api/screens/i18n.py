@@ -422,6 +422,71 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "The door is latched: it opens only when the station unlocks it.",
         "Die Tür ist verriegelt: Sie geht nur auf, wenn die Station sie entriegelt.",
     ),
+    # People the station knows, second half (issue 17): a shared compartment, holds,
+    # a person's data (export and erasure on the staff screen).
+    "courier_beside_offer": (
+        "A parcel for this recipient is waiting in compartment {n}. Does this one fit beside it?",
+        "Für diesen Empfänger liegt schon ein Paket in Fach {n}. Passt dieses daneben?",
+    ),
+    "courier_beside_yes": (
+        "Yes, it fits beside the parcel already waiting in compartment {n}: open {n} again",
+        "Ja, es passt neben das Paket in Fach {n}: Fach {n} noch einmal öffnen",
+    ),
+    "courier_beside_no": (
+        "No, it needs a compartment of its own",
+        "Nein, es braucht ein eigenes Fach",
+    ),
+    "hold_title": ("Away? Keep your parcels longer", "Verreist? Pakete länger aufbewahren"),
+    "hold_prompt": (
+        "Keep my parcels longer while I am away, for",
+        "Meine Pakete aufbewahren, während ich verreist bin, für",
+    ),
+    "hold_days": ("{days} days", "{days} Tage"),
+    "hold_button": ("Keep them", "Aufbewahren"),
+    "hold_done": (
+        "Kept for you: no reminders until {back}; your parcels now wait until {until}.",
+        "Wir bewahren sie auf: keine Erinnerungen bis {back}; "
+        "Ihre Pakete warten jetzt bis {until}.",
+    ),
+    "hold_used_up": (
+        "Your parcels are held as long as the shop allows.",
+        "Ihre Pakete werden so lange aufbewahrt, wie der Laden es erlaubt.",
+    ),
+    "kiosk_hold": ("Away? Keep longer", "Verreist? Länger aufbewahren"),
+    "problem_hold_refused": (
+        "The parcels cannot be held longer: the shop's limit is reached.",
+        "Die Pakete können nicht länger aufbewahrt werden: Die Grenze des Ladens ist erreicht.",
+    ),
+    "problem_person_waiting": (
+        "This person still has a parcel in the station: erase them once it has left.",
+        "Diese Person hat noch ein Paket in der Station: Löschen geht erst, wenn es abgeholt ist.",
+    ),
+    "staff_person_title": ("A person's data", "Daten einer Person"),
+    "staff_person_intro": (
+        "Everything the station holds about one person: export it, or erase it once none "
+        "of their parcels is waiting.",
+        "Alles, was die Station über eine Person speichert: exportieren, oder löschen, "
+        "sobald keines ihrer Pakete mehr wartet.",
+    ),
+    "staff_person_directory_id": ("Directory number", "Nummer im Verzeichnis"),
+    "staff_person_email": ("E-mail address", "E-Mail-Adresse"),
+    "staff_person_phone": ("Phone number", "Telefonnummer"),
+    "staff_person_find": ("Show what is held", "Gespeichertes zeigen"),
+    "staff_person_found": (
+        "{parcels} parcel(s), {waiting} still waiting; {rows} audit row(s); {messages} message(s).",
+        "{parcels} Paket(e), davon {waiting} wartend; {rows} Protokollzeile(n); "
+        "{messages} Nachricht(en).",
+    ),
+    "staff_person_export": ("Export (JSON)", "Exportieren (JSON)"),
+    "staff_person_erase": ("Erase this person", "Diese Person löschen"),
+    "staff_person_erased": (
+        "Erased: the station now calls this person {pseudonym}.",
+        "Gelöscht: Die Station nennt diese Person jetzt {pseudonym}.",
+    ),
+    "staff_person_link": (
+        "A person's data: export or erase",
+        "Daten einer Person: exportieren oder löschen",
+    ),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;
@@ -436,6 +501,8 @@ PROBLEM_WORDS: Mapping[str, str] = {
     "not_found": "problem_not_found",
     "not_authenticated": "problem_wrong_password",
     "extension_refused": "problem_extension_refused",
+    "hold_refused": "problem_hold_refused",  # issue 17
+    "person_has_parcels_waiting": "problem_person_waiting",  # issue 17
     "reason_required": "staff_reason_needed",
     "second_staff_required": "problem_second_staff_required",
     "second_staff_invalid": "problem_second_staff_invalid",

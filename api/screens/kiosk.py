@@ -20,6 +20,7 @@ from locker.notify.messages import when
 from locker.services import returns
 from locker.services.doors import DoorResult
 from locker.services.extension import extend_by_code
+from locker.services.holds import hold_by_code
 from locker.types import DoorPurpose
 
 router = APIRouter(include_in_schema=False)
@@ -164,6 +165,30 @@ def extend(
             limit=config.customer_extensions,
         )
         return {"extended_until": when(max(until for _, until in changed), config)}
+
+    return _answer_for(request, ctx, code, act)
+
+
+@router.post("/kiosk/hold", response_class=HTMLResponse)
+def hold(
+    request: Request, ctx: Ctx, code: Annotated[str, Form(max_length=200)] = ""
+) -> HTMLResponse:
+    """The recipient is away (issue 17): the parcels of the code wait as many more days as
+    the shop still allows, with no reminders meanwhile; nothing opens."""
+    config = ctx.notifier.config
+
+    def act(code: str) -> dict[str, Any]:
+        held = hold_by_code(
+            ctx.station,
+            code=code,
+            terminal=kiosk_terminal(request, ctx),
+            days=None,
+            max_days=ctx.settings.hold_max_days,
+        )
+        return {
+            "held_until": when(held.held_until, config),
+            "extended_until": when(held.deadline, config),
+        }
 
     return _answer_for(request, ctx, code, act)
 

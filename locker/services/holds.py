@@ -48,13 +48,12 @@ def _hold(
     session: Session,
     parcels: Sequence[Parcel],
     *,
-    days: int,
+    days: int | None,
     max_days: int,
     actor: str,
     now: datetime,
 ) -> Held:
-    if not 1 <= days <= max_days:
-        raise HoldRefused(f"a hold is 1 to {max_days} days")
+    """``days`` None: as many as the shop still allows for all of them."""
     group = {p.id: p for p in parcels if p.state is ParcelState.STORED}
     if not group:
         raise HoldRefused("no parcel of this code is waiting in the station")
@@ -62,6 +61,12 @@ def _hold(
         for other in beside.mates(session, parcel):
             if other.state is ParcelState.STORED:
                 group.setdefault(other.id, other)
+    if days is None:
+        days = min(days_left(p, max_days) for p in group.values())
+        if days == 0:
+            raise HoldRefused(f"the parcels were held {max_days} days already (the shop's limit)")
+    if not 1 <= days <= max_days:
+        raise HoldRefused(f"a hold is 1 to {max_days} days")
     for parcel in group.values():
         if parcel.kind is not ParcelKind.DELIVERY:
             raise HoldRefused(f"parcel {parcel.id} is a return: its courier takes it")
@@ -92,7 +97,7 @@ def _hold(
     return Held(tuple(sorted(p.id or 0 for p in group.values())), until, latest)
 
 
-def hold_by_link(station: Station, parcel_id: int, *, days: int, max_days: int) -> Held:
+def hold_by_link(station: Station, parcel_id: int, *, days: int | None, max_days: int) -> Held:
     """The recipient followed the link in a message of ``parcel_id``."""
     now = station.now()
     with station.db.write() as session:
@@ -103,7 +108,9 @@ def hold_by_link(station: Station, parcel_id: int, *, days: int, max_days: int) 
         )
 
 
-def hold_by_code(station: Station, *, code: str, terminal: str, days: int, max_days: int) -> Held:
+def hold_by_code(
+    station: Station, *, code: str, terminal: str, days: int | None, max_days: int
+) -> Held:
     """At the kiosk: the parcels the code opens (nothing opens); wrong codes count
     against the attempt limits as for a collection."""
     now = station.now()
