@@ -140,6 +140,9 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit)
     for module in (customers, couriers, staff, accounts, kiosks, notifications, system):
         app.include_router(module.router)
+    from api.routes import people  # issue 17: a person's data, its export and erasure
+
+    app.include_router(people.router)
     if ctx.sim is not None:  # the simulator's hands, loaded only on a simulated station
         from api.routes import sim
 

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.context import StationContext
-from api.screens import courier, extend, kiosk, orders, staff
+from api.screens import courier, extend, kiosk, orders, people, staff
 from api.screens.headers import ScreenHeaders
 from api.screens.render import STATIC_DIR, render
 from api.screens.sessions import SignInNeeded, sign_in_needed_answer
@@ -28,6 +28,7 @@ def install(app: FastAPI, ctx: StationContext) -> None:
     app.add_exception_handler(SignInNeeded, sign_in_needed_answer)
     for module in (kiosk, courier, orders, staff, extend):
         app.include_router(module.router)
+    app.include_router(people.router)  # issue 17: a person's data (staff)
     if ctx.sim is not None:  # loaded only on a simulated station
         from api.screens import simulator
 
