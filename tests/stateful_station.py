@@ -3,7 +3,9 @@
 It drives the services the way couriers, customers, staff and the clock would, keeps a
 model of what should be true, and after every step checks the station against it:
 
-* no compartment holds two parcels;
+* no compartment holds two recipients' parcels (a second parcel lies beside the first
+  one of the same recipient only when the courier said it fits, and both leave with
+  one door opening);
 * every stored parcel is in exactly one compartment that is not free;
 * a door is pulsed only when a service meant to open it (a wrong, used or expired code
   never opens one);
@@ -16,6 +18,7 @@ put parcels in and take them out, jam a lock, and count pulses.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import tempfile
@@ -35,7 +38,7 @@ from locker.attempts import AttemptPolicy
 from locker.audit import entries
 from locker.codes import CodeHasher, normalize_pin
 from locker.db import Database
-from locker.errors import CodeInvalid, NoFreeCompartment, TooManyAttempts
+from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.layout import Layout
 from locker.locks import DoorOutcome, Locks
 from locker.services import deposit, staff
@@ -77,6 +80,7 @@ class ModelParcel:
     qr: str = ""
     deadline: datetime | None = None
     recipient: str | None = None
+    beside: int | None = None  # lies beside this (first) parcel, in its compartment
     actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
 
 
@@ -189,7 +193,12 @@ class StationMachine(RuleBasedStateMachine):
     def _release(self, pid: int) -> None:
         model = self.parcels[pid]
         model.state, model.compartment, model.door_opened = P.ANNOUNCED, None, False
+        model.beside = None
         model.actions.append("parcel.released")
+
+    def _inside(self, cid: int, *states: ParcelState) -> list[int]:
+        """The model's parcels in compartment ``cid`` in ``states``, in id order."""
+        return [p for p in self._in(*states) if self.parcels[p].compartment == cid]
 
     # --- couriers ----------------------------------------------------------------------
     @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS)
@@ -223,6 +232,64 @@ class StationMachine(RuleBasedStateMachine):
         self._deposit(new[0])
         if model.door_opened:
             self._put_in_and_close(new[0])
+
+    def _shareable(self, recipient: str) -> int | None:
+        """The first parcel whose compartment a new one of ``recipient`` may join."""
+        for pid in self._in(P.STORED):
+            model = self.parcels[pid]
+            assert model.compartment is not None
+            if (
+                model.recipient == recipient
+                and model.beside is None
+                and model.deadline is not None
+                and model.deadline > self.clock.now
+                and self.condition[model.compartment] is Condition.OK
+                and not self._inside(model.compartment, P.RESERVED)
+            ):
+                return pid
+        return None
+
+    @rule(
+        size=SIZES,
+        recipient=st.sampled_from(["ada@example.org", "bob@example.org"]),
+        first_too=st.booleans(),
+    )
+    def a_courier_puts_a_parcel_beside_the_waiting_one(
+        self, size: SizeClass, recipient: str, first_too: bool
+    ) -> None:
+        """The courier says the new parcel fits beside the recipient's waiting one: that
+        compartment opens again (or, with none waiting, a compartment of its own). With
+        ``first_too`` a first parcel for the recipient is delivered just before, so that
+        shared compartments are reached often."""
+        if first_too:
+            self.a_courier_delivers_one_parcel_all_the_way(SizeClass.L, recipient)
+        data = deposit.ParcelInput(
+            carrier="DHL",
+            tracking_number="B",
+            recipient_name="R",
+            recipient_email=recipient,
+            size=size,
+        )
+        first = self._shareable(recipient)
+        if first is None:
+            known = set(self.parcels)
+            self._reserve(data.needs(), lambda: self.ops.reserve_new(data, fits_beside=True))
+            new = [pid for pid in self.parcels if pid not in known]
+        else:
+            cid = self.parcels[first].compartment
+            reservation = self.ops.reserve_new(data, fits_beside=True)
+            assert reservation.compartment_id == cid, (reservation, first)
+            new = [reservation.parcel_id]
+            self.parcels[reservation.parcel_id] = ModelParcel(
+                P.RESERVED, cid, reservation.reserved_until, beside=first
+            )
+            note(f"parcel {reservation.parcel_id} reserved beside {first} in {cid}")
+            self.runs["beside"] = self.runs.get("beside", 0) + 1
+        for pid in new:
+            self.parcels[pid].recipient = recipient
+            self._deposit(pid)
+            if self.parcels[pid].door_opened:
+                self._put_in_and_close(pid)
 
     @precondition(lambda self: self._in(P.ANNOUNCED))
     @rule(data=st.data())
@@ -270,6 +337,8 @@ class StationMachine(RuleBasedStateMachine):
         model.state, model.pin, model.qr = P.STORED, stored.code.pin, stored.code.qr_token
         model.deadline = stored.deadline
         model.actions.append("parcel.stored")
+        # the parcels it lies beside wait as long (an expired one waits again)
+        self._align(model.compartment, stored.deadline, but=pid)
         together = {pid} | {
             other
             for other in self._in(P.STORED)
@@ -277,6 +346,17 @@ class StationMachine(RuleBasedStateMachine):
         }
         assert set(stored.opens) == together, (stored.opens, together)
         self.codes.append(ModelCode(stored.code.pin, stored.code.qr_token, frozenset(together)))
+
+    def _align(self, cid: int, deadline: datetime, *, but: int) -> None:
+        """A deadline moved in compartment ``cid``: the others there follow it."""
+        for other in self._inside(cid, P.STORED, P.EXPIRED):
+            if other == but:
+                continue
+            mate = self.parcels[other]
+            if mate.state is P.EXPIRED:
+                mate.state = P.STORED
+                mate.actions.append("parcel.extended")
+            mate.deadline = deadline
 
     # --- customers ---------------------------------------------------------------------
     def _live_codes(self) -> list[ModelCode]:
@@ -288,18 +368,31 @@ class StationMachine(RuleBasedStateMachine):
     def collect_with_the_right_code(self, data: st.DataObject, by_qr: bool) -> None:
         code = data.draw(st.sampled_from(self._live_codes()))
         waiting = sorted(code.parcels & set(self._in(P.STORED)))
-        expected = []
-        for pid in waiting:
+        compartments: list[int] = []
+        for pid in waiting:  # one door per compartment, in the order of its first parcel
             cid = self.parcels[pid].compartment
             assert cid is not None
-            expected.append((cid, self._pulse(cid)))
+            if cid not in compartments:
+                compartments.append(cid)
+        if any(self._inside(cid, P.RESERVED) for cid in compartments):
+            # a courier is putting a parcel beside them: no door opens, try again later
+            with contextlib.suppress(DoorBusy):
+                self.ops.collect(code.qr if by_qr else code.pin, next(self.terminals))
+                raise AssertionError("a door opened while a courier filled it")
+            return
+        expected = [
+            (cid, self._pulse(cid), tuple(self._inside(cid, P.STORED))) for cid in compartments
+        ]
         result = self.ops.collect(code.qr if by_qr else code.pin, next(self.terminals))
-        assert [(d.compartment_id, d.outcome) for d in result.doors] == expected
-        for pid, (cid, outcome) in zip(waiting, expected, strict=True):
+        assert [(d.compartment_id, d.outcome, d.parcel_ids) for d in result.doors] == expected
+        for cid, outcome, pids in expected:
+            if outcome is DoorOutcome.OPENED and len(pids) > 1:
+                self.runs["shared"] = self.runs.get("shared", 0) + 1
             if outcome is DoorOutcome.OPENED:
-                model = self.parcels[pid]
-                model.state = P.COLLECTED
-                model.actions.append("parcel.collected")
+                for pid in pids:  # the whole compartment: those beside the code's ones too
+                    model = self.parcels[pid]
+                    model.state = P.COLLECTED
+                    model.actions.append("parcel.collected")
                 self.rig.hands.take(cid)
                 self.rig.hands.close(cid)
 
@@ -351,11 +444,20 @@ class StationMachine(RuleBasedStateMachine):
         pid = data.draw(st.sampled_from(self._in(P.EXPIRED)))
         model = self.parcels[pid]
         assert model.compartment is not None
+        if self._inside(model.compartment, P.RESERVED):
+            with contextlib.suppress(DoorBusy):
+                self.ops.take_back(pid)
+                raise AssertionError("a door opened while a courier filled it")
+            return
         expected = self._pulse(model.compartment)
-        assert self.ops.take_back(pid).outcome is expected
+        result = self.ops.take_back(pid)
+        assert result.outcome is expected
         if expected is DoorOutcome.OPENED:
-            model.state = P.RETURNED
-            model.actions.append("parcel.returned")
+            gone = self._inside(model.compartment, P.EXPIRED)  # all of them go back
+            assert sorted(result.parcel_ids) == gone
+            for other in gone:
+                self.parcels[other].state = P.RETURNED
+                self.parcels[other].actions.append("parcel.returned")
             self.rig.hands.take(model.compartment)
             self.rig.hands.close(model.compartment)
 
@@ -368,6 +470,8 @@ class StationMachine(RuleBasedStateMachine):
         model = self.parcels[pid]
         model.state, model.deadline = P.STORED, until
         model.actions.append("parcel.extended")
+        assert model.compartment is not None
+        self._align(model.compartment, until, but=pid)
 
     # --- staff and hardware ------------------------------------------------------------
     def _compartments(self) -> st.SearchStrategy[int]:
@@ -429,13 +533,25 @@ class StationMachine(RuleBasedStateMachine):
             assert conditions == self.condition
 
     @invariant()
-    def no_compartment_holds_two_parcels(self) -> None:
+    def no_compartment_holds_two_recipients_parcels(self) -> None:
+        """Two active parcels share a compartment only as a first one and those beside
+        it, all of one recipient: as the model put them there."""
         with self.station.db.read() as session:
             held = session.exec(
-                select(Parcel.compartment_id).where(col(Parcel.state).in_(ACTIVE_PARCEL_STATES))
+                select(Parcel.id, Parcel.compartment_id, Parcel.beside_parcel_id).where(
+                    col(Parcel.state).in_(ACTIVE_PARCEL_STATES)
+                )
             ).all()
-        assert None not in held
-        assert len(held) == len(set(held))
+        groups: dict[int, set[int]] = {}
+        for pid, cid, first in held:
+            assert cid is not None
+            assert pid is not None
+            assert first == self.parcels[pid].beside, (pid, first)
+            groups.setdefault(cid, set()).add(first if first is not None else pid)
+            if first is not None:
+                assert self.parcels[pid].recipient == self.parcels[first].recipient
+                assert self.parcels[pid].recipient is not None
+        assert all(len(roots) == 1 for roots in groups.values()), groups
 
     @invariant()
     def every_stored_parcel_is_in_one_taken_compartment(self) -> None:

@@ -14,9 +14,9 @@ from api.app import create_app, make_context
 from api.threaded import served
 from locker import accounts
 from locker.codes import PickupCode
-from locker.errors import CodeInvalid, NoFreeCompartment, TooManyAttempts
+from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.locks import DoorOutcome
-from locker.services import deposit, pickup, staff
+from locker.services import beside, deposit, pickup, staff
 from locker.services.doors import DoorResult
 from locker.services.pickup import Collection
 from locker.settings import Settings
@@ -25,7 +25,9 @@ from locker.types import Role
 
 
 class Ops(Protocol):
-    def reserve_new(self, data: deposit.ParcelInput) -> deposit.Reservation: ...
+    def reserve_new(
+        self, data: deposit.ParcelInput, *, fits_beside: bool = False
+    ) -> deposit.Reservation: ...
     def reserve(self, parcel_id: int) -> deposit.Reservation: ...
     def deposit(self, parcel_id: int) -> DoorResult: ...
     def confirm(self, parcel_id: int) -> deposit.Stored: ...
@@ -44,7 +46,13 @@ class ServiceOps:
     def __init__(self, station: Station) -> None:
         self.station = station
 
-    def reserve_new(self, data: deposit.ParcelInput) -> deposit.Reservation:
+    def reserve_new(
+        self, data: deposit.ParcelInput, *, fits_beside: bool = False
+    ) -> deposit.Reservation:
+        if fits_beside:  # the courier says it fits beside the recipient's waiting parcel
+            held = beside.reserve_beside(self.station, actor="courier", parcel=data)
+            if held is not None:
+                return held
         return deposit.reserve(self.station, actor="courier", parcel=data)
 
     def reserve(self, parcel_id: int) -> deposit.Reservation:
@@ -126,6 +134,8 @@ class ApiOps:
             raise NoFreeCompartment(body["detail"])
         if code == "code_invalid":
             raise CodeInvalid()
+        if code == "door_busy":
+            raise DoorBusy(body["detail"])
         if code == "too_many_attempts":
             raise TooManyAttempts(float(body["retry_after"]))
         raise AssertionError(f"{response.request.url}: {response.status_code} {body}")
@@ -156,7 +166,9 @@ class ApiOps:
             parcel["id"], parcel["compartment_id"], datetime.fromisoformat(parcel["reserved_until"])
         )
 
-    def reserve_new(self, data: deposit.ParcelInput) -> deposit.Reservation:
+    def reserve_new(
+        self, data: deposit.ParcelInput, *, fits_beside: bool = False
+    ) -> deposit.Reservation:
         body = {
             "tracking_number": data.tracking_number,
             "recipient_name": data.recipient_name,
@@ -164,6 +176,7 @@ class ApiOps:
             "size": data.size.value if data.size else None,
             "needs_accessible": data.needs_accessible,
             "reserve": True,
+            "fits_beside": fits_beside,
         }
         return self._reservation(self._json(self.courier.post("/api/v1/parcels", json=body)))
 

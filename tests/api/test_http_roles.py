@@ -41,6 +41,11 @@ NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{API}/parcels/{{parcel_id}}/extend"): STAFF,
     ("POST", f"{API}/parcels/{{parcel_id}}/code"): STAFF,
     ("GET", f"{API}/audit"): STAFF,
+    # a person's data (issue 17)
+    ("GET", f"{API}/recipients/{{recipient_id}}/export"): STAFF,
+    ("DELETE", f"{API}/recipients/{{recipient_id}}"): STAFF,
+    ("POST", f"{API}/people/export"): STAFF,
+    ("POST", f"{API}/people/erase"): STAFF,
     ("GET", f"{API}/alerts"): STAFF,
     ("GET", f"{API}/health/buses"): STAFF,
     ("GET", f"{API}/auth/me"): ANYONE_SIGNED_IN,
@@ -90,6 +95,7 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/kiosk/idle"),
         ("POST", "/kiosk/collect"),
         ("POST", "/kiosk/extend"),
+        ("POST", "/kiosk/hold"),
         ("POST", "/kiosk/drop-off"),
         # pairing a screen as the kiosk (the device token an admin made is the key)
         ("GET", "/kiosk/pair"),
@@ -101,6 +107,7 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         # the recipient's link to more time (the link itself is the key)
         ("GET", "/extend/{token}"),
         ("POST", "/extend/{token}"),
+        ("POST", "/extend/{token}/hold"),
         # the simulator's page tells anyone not signed in as staff the rule
         ("GET", "/sim"),
     }
@@ -132,6 +139,9 @@ SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/parcels/{parcel_id}/extend"): STAFF,
     ("GET", "/staff/audit"): STAFF,
     ("GET", "/staff/health"): STAFF,
+    ("GET", "/staff/person"): STAFF,
+    ("POST", "/staff/person/find"): STAFF,
+    ("POST", "/staff/person/erase"): STAFF,
     # the simulator's hands, mounted only on a simulated station, like /api/v1/sim
     ("GET", "/sim/front"): STAFF,
     ("GET", "/sim/compartments/{compartment_id}"): STAFF,

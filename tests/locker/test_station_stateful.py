@@ -26,6 +26,8 @@ def test_station_state_machine_over_in_memory_doors(capsys: pytest.CaptureFixtur
     with capsys.disabled():
         print(
             f"\n[stateful/in-memory] {InMemoryStation.runs['examples']} examples, "
-            f"{InMemoryStation.runs['checks']} invariant checks"
+            f"{InMemoryStation.runs['checks']} invariant checks, "
+            f"{InMemoryStation.runs.get('beside', 0)} parcels put beside another, "
+            f"{InMemoryStation.runs.get('shared', 0)} shared compartments collected"
         )
     assert InMemoryStation.runs["examples"] > 0
