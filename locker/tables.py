@@ -133,6 +133,11 @@ class Parcel(SQLModel, table=True):
     flagged: str = Field(default="", sa_column_kwargs={"server_default": ""})  # why staff must look
     # The directory's person this parcel is for (None: typed by hand, or not known yet).
     recipient_id: int | None = Field(default=None, foreign_key="recipient.id", index=True)
+    # Directory deposits (migration 0009): the person's channels, copied from the directory
+    # ("mail", "sms", "both"; None: typed by hand, every channel its contact allows), and a
+    # parcel whose recipient the courier could not find: nobody is told until staff assign it.
+    notify_by: str | None = None
+    recipient_unknown: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Recipient(SQLModel, table=True):
