@@ -66,6 +66,9 @@ def parcel_out(parcel: Parcel) -> ParcelOut:
         recipient_language=parcel.recipient_language,
         extensions=parcel.extensions,
         flagged=parcel.flagged,
+        recipient_id=parcel.recipient_id,
+        recipient_unknown=parcel.recipient_unknown,
+        notify_by=parcel.notify_by if parcel.notify_by in ("mail", "sms", "both") else None,
     )
 
 
