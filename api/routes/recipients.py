@@ -4,6 +4,7 @@ person, or send back); couriers search it for the person on a label."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -36,7 +37,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 
 # One router, the role's tag on each route (the fuzzing signs in by the tag).
 router = APIRouter(prefix="/api/v1", responses=problem_responses(404, 409, 422))
-STAFF_TAG = ["staff"]
+STAFF_TAG: list[str | Enum] = ["staff"]
 
 
 def recipient_out(row: Recipient) -> RecipientOut:
