@@ -18,6 +18,7 @@ from api.body_limit import BodyLimit
 from api.context import BoardHealth, StationContext, no_boards
 from api.metrics import Metrics
 from api.routes import accounts, couriers, customers, kiosks, notifications, staff, system
+from api.routes import recipients as directory_routes  # the directory (issue 17)
 from locker import queries
 from locker.alerts import open_alerts
 from locker.backups import BackupSchedule
@@ -143,6 +144,7 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     from api.routes import people  # issue 17: a person's data, its export and erasure
 
     app.include_router(people.router)
+    app.include_router(directory_routes.router)  # the directory (issue 17)
     if ctx.sim is not None:  # the simulator's hands, loaded only on a simulated station
         from api.routes import sim
 

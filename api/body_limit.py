@@ -9,6 +9,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import problem
 
 MAX_BODY_BYTES = 64 * 1024
+# A staff member's CSV file of the directory (tens of thousands of people) may be larger.
+LARGER_BODIES = {
+    "/api/v1/recipients/import": 2 * 1024 * 1024,
+    "/staff/directory/import": 2 * 1024 * 1024,
+}
 
 
 class BodyLimit:
@@ -17,11 +22,16 @@ class BodyLimit:
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.default_max_bytes = max_bytes
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        limit = LARGER_BODIES.get(scope.get("path", ""), self.default_max_bytes)
+        if limit != self.default_max_bytes:
+            await BodyLimit(self.app, limit)(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:  # the server reads no more than the declared length

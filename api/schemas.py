@@ -65,7 +65,9 @@ class ParcelIn(_In):
     """A parcel as the courier describes it: a size class, its dimensions, or both."""
 
     tracking_number: str = Field(min_length=1, max_length=64)
-    recipient_name: str = Text
+    recipient_name: str = Field(
+        default="", max_length=200, description="needed unless recipient_id is given"
+    )
     recipient_email: str | None = Field(
         default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     )
@@ -75,11 +77,27 @@ class ParcelIn(_In):
     needs_accessible: StrictBool = False
     needs_cooling: StrictBool = False
     recipient_language: Language = Field(default="en", description="for the messages")
+    recipient_id: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="a person of the directory (GET /directory/search): the parcel takes "
+        "their name, contact, language, accessibility need and channels",
+    )
+    recipient_unknown: StrictBool = Field(
+        default=False,
+        description="nobody in the directory fits: the parcel is stored without a code and "
+        "nobody is told until staff assign it (POST /parcels/{id}/assign) or send it back",
+    )
 
     @model_validator(mode="after")
     def _size_or_dimensions(self) -> Self:
         if self.size is None and self.dimensions is None:
             raise ValueError("give the parcel's size class or its dimensions")
+        if self.recipient_id is not None and self.recipient_unknown:
+            raise ValueError("give recipient_id or recipient_unknown, not both")
+        if self.recipient_id is None and not self.recipient_name:
+            raise ValueError("give the recipient's name, or recipient_id")
         return self
 
 
@@ -171,6 +189,13 @@ class ParcelOut(BaseModel):
     hold_days: int = Field(default=0, description="days the recipient held it (in all)")
     erased_at: datetime | None = Field(
         default=None, description="its personal data was erased (a pseudonym is left)"
+    )
+    recipient_id: int | None = Field(default=None, description="the directory's person")
+    recipient_unknown: bool = Field(
+        default=False, description="stored for nobody found: staff assign it or send it back"
+    )
+    notify_by: Literal["mail", "sms", "both"] | None = Field(
+        default=None, description="the person's channels (None: every one its contact allows)"
     )
 
 
@@ -467,3 +492,52 @@ class PairedKioskOut(BaseModel):
     name: str
     token: str = Field(description="The device token, shown once: paste it at /kiosk/pair.")
     pair_at: str = "/kiosk/pair"
+
+
+# -- the directory (people the station knows) -----------------------------------------------
+NotifyBy = Literal["mail", "sms", "both"]
+
+
+class RecipientIn(_In):
+    """A person of the directory. ``notify_by`` "mail" needs ``email``, "sms" (through the
+    shop's webhook) needs ``phone``, "both" needs both."""
+
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field(default="", max_length=40, description="flat or customer number")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()/-]{3,}$")
+    language: Language = "en"
+    needs_accessible: StrictBool = Field(default=False, description="a low compartment")
+    notify_by: NotifyBy = "mail"
+    staff_note: str = Field(default="", max_length=500, description="for staff only")
+
+
+class RecipientOut(BaseModel):
+    id: int
+    name: str
+    unit: str
+    email: str | None
+    phone: str | None
+    language: str
+    needs_accessible: bool
+    notify_by: str
+    staff_note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecipientMatchOut(BaseModel):
+    """A person a courier may choose: only a name, a flat or customer number and an id."""
+
+    id: int
+    name: str
+    unit: str
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+
+
+class AssignIn(_In):
+    recipient_id: StrictInt = Field(ge=1, le=MAX_ID)

@@ -70,6 +70,9 @@ def parcel_out(parcel: Parcel) -> ParcelOut:
         held_until=parcel.held_until,
         hold_days=parcel.hold_days,
         erased_at=parcel.erased_at,
+        recipient_id=parcel.recipient_id,
+        recipient_unknown=parcel.recipient_unknown,
+        notify_by=parcel.notify_by if parcel.notify_by in ("mail", "sms", "both") else None,
     )
 
 

@@ -142,6 +142,11 @@ class Parcel(SQLModel, table=True):
     held_until: datetime | None = _when()  # the recipient is away: no reminders till then
     hold_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # used up
     erased_at: datetime | None = _when()  # its personal data was erased (a pseudonym left)
+    # Directory deposits (migration 0009): the person's channels, copied from the directory
+    # ("mail", "sms", "both"; None: typed by hand, every channel its contact allows), and a
+    # parcel whose recipient the courier could not find: nobody is told until staff assign it.
+    notify_by: str | None = None
+    recipient_unknown: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Recipient(SQLModel, table=True):

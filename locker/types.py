@@ -92,6 +92,7 @@ class AlertKind(StrEnum):
     NOTIFICATION_FAILED = "notification_failed"  # a message could not be sent for days
     STAFF_OPENINGS = "staff_openings"  # many staff door openings in a short time
     BACKUP_FAILED = "backup_failed"  # the last backup could not be written
+    RECIPIENT_UNKNOWN = "recipient_unknown"  # a parcel stored for nobody in the directory
 
 
 class ParcelKind(StrEnum):

@@ -21,12 +21,16 @@ from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
 from locker.station import Station, get_parcel
 from locker.tables import Parcel
-from locker.types import DoorPurpose, ParcelState
+from locker.types import DoorPurpose, ParcelState, Role
 
 # Unknown or other carriers' parcels, a state that forbids the step, a door that did not open.
 router = APIRouter(prefix="/api/v1", tags=["couriers"], responses=problem_responses(404, 409, 503))
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 HANDOVER_WAIT_S = 1.0
+UNKNOWN_STORED = (
+    "Stored for a recipient not in the directory: no code yet. Staff assign it to a person, "
+    "who is told then, or send it back."
+)
 
 
 def _input(body: ParcelIn, carrier: str) -> deposit.ParcelInput:
@@ -42,7 +46,18 @@ def _input(body: ParcelIn, carrier: str) -> deposit.ParcelInput:
         needs_accessible=body.needs_accessible,
         needs_cooling=body.needs_cooling,
         recipient_language=body.recipient_language,
+        recipient_id=body.recipient_id,
+        recipient_unknown=body.recipient_unknown,
     )
+
+
+def _seen_by(who: Principal, parcel: Parcel) -> ParcelOut:
+    """The parcel as this caller may see it: a courier never sees the contact of a person
+    from the directory (their carrier's label has what the carrier needs)."""
+    out = parcel_out(parcel)
+    if who.role is Role.COURIER and parcel.recipient_id is not None:
+        out = out.model_copy(update={"recipient_email": None, "recipient_phone": None})
+    return out
 
 
 def _carrier(who: Principal) -> str:
@@ -109,7 +124,7 @@ def _open_for_deposit(ctx: Ctx, who: Principal, parcel_id: int) -> DepositOut:
             f"Ask for another compartment: POST /api/v1/parcels/{parcel_id}/deposit",
         )
     return DepositOut(
-        parcel=parcel_out(load_parcel(station, who, parcel_id)),
+        parcel=_seen_by(who, load_parcel(station, who, parcel_id)),
         door=door_out(station.layout, result),
         next=(
             f"Put the parcel into compartment {result.compartment_id}, close the door, then "
@@ -127,7 +142,7 @@ def announce(body: AnnounceIn, who: Courier, ctx: Ctx) -> ParcelOut:
         pid = held.parcel_id
     else:
         pid = deposit.announce(ctx.station, actor=who.actor, parcel=data)
-    return parcel_out(load_parcel(ctx.station, who, pid))
+    return _seen_by(who, load_parcel(ctx.station, who, pid))
 
 
 @router.post("/deposits", status_code=status.HTTP_201_CREATED)
@@ -164,7 +179,7 @@ def reserve(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> ParcelOut:
     """Hold a compartment for an announced parcel."""
     load_parcel(ctx.station, who, parcel_id)
     deposit.reserve(ctx.station, actor=who.actor, parcel_id=parcel_id)
-    return parcel_out(load_parcel(ctx.station, who, parcel_id))
+    return _seen_by(who, load_parcel(ctx.station, who, parcel_id))
 
 
 @router.post("/parcels/{parcel_id}/deposit")
@@ -200,22 +215,27 @@ def confirm(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> ConfirmOut:
         if parcel.state is not ParcelState.STORED:
             raise
         waiting = _handed_over(ctx, parcel_id)  # the door watcher stored it first
+        if parcel.recipient_unknown:
+            return ConfirmOut(parcel=_seen_by(who, parcel), code=None, detail=UNKNOWN_STORED)
         return ConfirmOut(
-            parcel=parcel_out(parcel),
+            parcel=_seen_by(who, parcel),
             code=code_out(waiting) if waiting else None,
             detail="Stored." if waiting else "Stored; its code was handed over already.",
         )
+    parcel = load_parcel(station, who, parcel_id)
     return ConfirmOut(
-        parcel=parcel_out(load_parcel(station, who, parcel_id)),
+        parcel=_seen_by(who, parcel),
         code=code_out(stored),
-        detail="Stored. Give the recipient the code.",
+        detail=UNKNOWN_STORED
+        if parcel.recipient_unknown
+        else "Stored. Give the recipient the code.",
     )
 
 
 @router.get("/parcels/{parcel_id}")
 def get_one(parcel_id: ParcelId, who: CourierOrStaff, ctx: Ctx) -> ParcelOut:
     """One parcel (couriers see only their carrier's)."""
-    return parcel_out(load_parcel(ctx.station, who, parcel_id))
+    return _seen_by(who, load_parcel(ctx.station, who, parcel_id))
 
 
 @router.get("/returns")
@@ -223,7 +243,7 @@ def returns(who: CourierOrStaff, ctx: Ctx) -> list[ParcelOut]:
     """Parcels waiting to be taken back (couriers: their carrier's): expired deliveries
     and the returns customers dropped off."""
     with ctx.station.db.read() as session:
-        return [parcel_out(p) for p in waiting_for_couriers(session, who.carrier)]
+        return [_seen_by(who, p) for p in waiting_for_couriers(session, who.carrier)]
 
 
 @router.post("/parcels/{parcel_id}/take-back")
@@ -240,7 +260,7 @@ def take_back(parcel_id: ParcelId, who: Courier, ctx: Ctx) -> DepositOut:
             "The parcel stays expired; try again later or ask the shop's staff to open it.",
         )
     return DepositOut(
-        parcel=parcel_out(load_parcel(ctx.station, who, parcel_id)),
+        parcel=_seen_by(who, load_parcel(ctx.station, who, parcel_id)),
         door=door_out(ctx.station.layout, result),
         next=f"Take the parcel out of compartment {result.compartment_id} and close the door.",
     )

@@ -42,6 +42,12 @@ NOT_STATE_CHANGES = frozenset({"parcel.reminder", "parcel.last_call"})
 SHOP_STAFF = "shop:staff"
 
 
+def _for_nobody_yet(event: OutboxEvent, parcel: Parcel) -> bool:
+    """The parcel's recipient is unknown (staff have not assigned it), or was when the
+    event happened: nobody hears of it, not even the person assigned later."""
+    return parcel.recipient_unknown or bool(json.loads(event.detail or "{}").get("for_nobody"))
+
+
 @dataclass
 class Report:
     expanded: int = 0
@@ -82,10 +88,12 @@ class Notifier:
         parcel = session.get(Parcel, event.parcel_id) if event.parcel_id else None
         if parcel is None:
             return found
-        if event.event in RECIPIENT_EVENTS:
-            if c.smtp is not None and parcel.recipient_email:
+        if event.event in RECIPIENT_EVENTS and not _for_nobody_yet(event, parcel):
+            # A directory person's notify_by picks the channels; typed by hand (None): all.
+            by = parcel.notify_by
+            if c.smtp is not None and parcel.recipient_email and by in (None, "mail", "both"):
                 found.append(Target(Channel.EMAIL, parcel.recipient_email))
-            if c.shop_webhook_url and parcel.recipient_phone:
+            if c.shop_webhook_url and parcel.recipient_phone and by in (None, "sms", "both"):
                 found.append(Target(Channel.SHOP_WEBHOOK, f"shop:{parcel.recipient_phone}"))
         if event.event.startswith("parcel.") and event.event not in NOT_STATE_CHANGES:
             carrier = session.get(Carrier, parcel.carrier)

@@ -51,6 +51,8 @@ def record_event(
     if parcel is not None:
         facts.setdefault("state", parcel.state.value)
         facts.setdefault("deadline", parcel.deadline.isoformat() if parcel.deadline else None)
+        if parcel.recipient_unknown:  # told to nobody, also once a person is assigned
+            facts.setdefault("for_nobody", True)
     session.add(
         OutboxEvent(
             at=now,

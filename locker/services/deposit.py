@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from locker.alerts import raise_alert
 from locker.assignment import ParcelNeeds, ranked
 from locker.audit import record
 from locker.codes import PickupCode
@@ -17,6 +18,7 @@ from locker.errors import (
     DoorNotClosed,
     InvalidTransition,
     NoFreeCompartment,
+    NotFound,
     ParcelNotDetected,
 )
 from locker.lifecycle import move
@@ -32,8 +34,16 @@ from locker.station import (
     get_parcel,
     set_condition,
 )
-from locker.tables import Parcel
-from locker.types import CompartmentId, Condition, DoorPurpose, ParcelKind, ParcelState, SizeClass
+from locker.tables import Parcel, Recipient
+from locker.types import (
+    AlertKind,
+    CompartmentId,
+    Condition,
+    DoorPurpose,
+    ParcelKind,
+    ParcelState,
+    SizeClass,
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,10 @@ class ParcelInput:
     needs_cooling: bool = False
     kind: ParcelKind = ParcelKind.DELIVERY
     recipient_language: str = "en"
+    # The directory (see with_recipient): the person chosen, or nobody found.
+    recipient_id: int | None = None
+    recipient_unknown: bool = False
+    notify_by: str | None = None  # copied from the person; None: typed by hand
 
     def needs(self) -> ParcelNeeds:
         return ParcelNeeds(
@@ -87,7 +101,38 @@ def _needs_of(parcel: Parcel) -> ParcelNeeds:
     )
 
 
+def with_recipient(session: Session, data: ParcelInput) -> ParcelInput:
+    """The parcel as the directory completes it: a chosen person's name, contact, language,
+    accessibility need and channels replace what the courier typed; a parcel for nobody
+    found ("recipient unknown") keeps the typed name for staff and no contact at all, so
+    nobody is told of it before staff assign it to a person."""
+    if data.recipient_id is not None and data.recipient_unknown:
+        raise InvalidTransition("a parcel is for a chosen person or for an unknown one, not both")
+    if data.recipient_unknown:
+        return replace(data, recipient_email=None, recipient_phone=None, notify_by=None)
+    if data.recipient_id is None:
+        return data
+    person = session.get(Recipient, data.recipient_id)
+    if person is None:
+        raise NotFound("recipient", data.recipient_id)
+    return replace(
+        data,
+        recipient_name=person.name,
+        recipient_email=person.email,
+        recipient_phone=person.phone,
+        recipient_language=person.language,
+        needs_accessible=data.needs_accessible or person.needs_accessible,
+        notify_by=person.notify_by,
+    )
+
+
+def _completed(station: Station, data: ParcelInput) -> ParcelInput:
+    with station.db.read() as session:
+        return with_recipient(session, data)
+
+
 def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
+    data = with_recipient(session, data)
     data.needs()  # validates size / dimensions
     dims = data.dimensions_mm or (None, None, None)
     parcel = Parcel(
@@ -107,6 +152,10 @@ def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime
         created_at=now,
         kind=data.kind,
         recipient_language=data.recipient_language,
+        recipient_id=data.recipient_id,
+        recipient_unknown=data.recipient_unknown,
+        notify_by=data.notify_by,
+        flagged=UNKNOWN_FLAG if data.recipient_unknown else "",
     )
     session.add(parcel)
     session.flush()
@@ -122,6 +171,7 @@ def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
         return row.id
 
 
+UNKNOWN_FLAG = "recipient unknown: assign it to a person or send it back"
 READ_AHEAD = 8  # the best free candidates read at once (mostly on one board)
 RESERVE_TRIES = 5  # when other couriers held every candidate read meanwhile
 
@@ -150,6 +200,7 @@ def reserve(
                 raise InvalidTransition(f"parcel {parcel_id} is {known.state}, not announced")
             needs = _needs_of(known)
     elif parcel is not None:
+        parcel = _completed(station, parcel)  # a chosen person's accessibility need counts
         needs = parcel.needs()
     else:
         raise ValueError("reserve needs a parcel or a parcel_id")
@@ -324,6 +375,17 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         parcel.door_unconfirmed = False
         move(session, parcel, ParcelState.STORED, actor=actor, now=now)
         if parcel.kind is ParcelKind.RETURN:  # waits for its courier; nobody collects it
+            return Stored(parcel_id, cid, deadline, None, (parcel_id,))
+        if parcel.recipient_unknown:  # no code until staff assign it (or send it back)
+            raise_alert(
+                session,
+                AlertKind.RECIPIENT_UNKNOWN,
+                compartment_id=cid,
+                now=now,
+                detail=f"parcel {parcel_id} ({parcel.carrier} {parcel.tracking_number}) is "
+                "stored for a recipient the courier did not find in the directory: assign "
+                "it to a person (who is then told) or send it back",
+            )
             return Stored(parcel_id, cid, deadline, None, (parcel_id,))
         from locker.services import beside  # beside imports this module
 

@@ -61,6 +61,16 @@ NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", f"{API}/kiosk-devices/{{name}}"): ADMIN,
     ("POST", f"{API}/return-codes"): COURIER | STAFF,
     ("GET", f"{API}/notifications"): STAFF,
+    # the directory (issue 17): staff keep it, couriers search it
+    ("GET", f"{API}/recipients"): STAFF,
+    ("POST", f"{API}/recipients"): STAFF,
+    ("GET", f"{API}/recipients/{{recipient_id}}"): STAFF,
+    ("PUT", f"{API}/recipients/{{recipient_id}}"): STAFF,
+    ("POST", f"{API}/recipients/import"): STAFF,
+    ("GET", f"{API}/recipients/export"): STAFF,
+    ("POST", f"{API}/parcels/{{parcel_id}}/assign"): STAFF,
+    ("POST", f"{API}/parcels/{{parcel_id}}/send-back"): STAFF,
+    ("GET", f"{API}/directory/search"): COURIER | STAFF,
     # the simulator's hands (mounted only on a simulated station): staff, or the
     # simulator's own token (tests/api/test_http_sim_access.py)
     ("GET", f"{API}/sim/doors"): STAFF,
@@ -179,6 +189,7 @@ def _is_api(endpoint: tuple[str, str]) -> bool:
 def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
     url = path.replace("{parcel_id}", "1").replace("{compartment_id}", "1")
     url = url.replace("{account_id}", "1").replace("{hand}", "close").replace("{name}", "X")
+    url = url.replace("{recipient_id}", "1")
     if method in ("POST", "PUT", "PATCH"):
         return client.request(method, url, json={})
     return client.request(method, url)

@@ -45,6 +45,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.routes import accounts, couriers, customers, kiosks, notifications, sim, staff, system
+from api.routes import recipients as directory_routes  # the directory (issue 17)
 from tests.hostile.fuzz_station import FuzzStation, fuzz_station
 
 FUZZ_EXAMPLES = {"dev": 10, "ci": 60, "thorough": 300}
@@ -89,7 +90,8 @@ def _operations() -> list[tuple[str, str]]:
     """Every operation of the API's routers (the simulator's included), as the document
     names them."""
     found = []
-    for module in (customers, couriers, staff, accounts, kiosks, notifications, system, sim):
+    routers = (customers, couriers, staff, accounts, kiosks, notifications, system, sim)
+    for module in (*routers, directory_routes):
         for route in module.router.routes:
             if isinstance(route, APIRoute) and route.include_in_schema:
                 found.extend((method, route.path) for method in sorted(route.methods))
