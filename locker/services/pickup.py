@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from locker import attempts, crashpoints
-from locker.audit import record
-from locker.errors import CodeInvalid
+from locker.audit import record, refused
+from locker.errors import CodeInvalid, DoorBusy, TooManyAttempts
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.services import doors
@@ -67,24 +67,17 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
     now = station.now()
     actor = f"customer@{terminal}"
     rejected = False
-    with station.db.write() as session:
-        parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
-        if not parcels:
-            rejected = True
-        else:
-            ops = []
-            for parcel in parcels:
-                assert parcel.compartment_id is not None
-                assert parcel.id is not None
-                op_id = doors.begin(
-                    session,
-                    compartment_id=parcel.compartment_id,
-                    purpose=DoorPurpose.COLLECT,
-                    actor=actor,
-                    now=now,
-                    parcel_ids=(parcel.id,),
-                )
-                ops.append((op_id, parcel.compartment_id, parcel.id))
+    try:
+        with station.db.write() as session:
+            parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
+            if not parcels:
+                rejected = True
+            else:
+                ops = _begin_doors(session, parcels, actor=actor, now=now)
+    except (TooManyAttempts, DoorBusy) as exc:  # rolled back: audited on their own
+        with station.db.write() as session:
+            refused(session, actor=actor, action="collect.refused", now=now, why=exc.code)
+        raise
     if rejected:
         raise CodeInvalid()
     results = []
@@ -105,6 +98,26 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
         crashpoints.reached(crashpoints.AFTER_OUTCOME_COMMIT)
         results.append(DoorResult(cid, outcome, (pid,)))
     return Collection(tuple(results))
+
+
+def _begin_doors(
+    session: Session, parcels: list[Parcel], *, actor: str, now: datetime
+) -> list[tuple[int, int, int]]:
+    """The intents of every door the code opens, committed together before any pulse."""
+    ops = []
+    for parcel in parcels:
+        assert parcel.compartment_id is not None
+        assert parcel.id is not None
+        op_id = doors.begin(
+            session,
+            compartment_id=parcel.compartment_id,
+            purpose=DoorPurpose.COLLECT,
+            actor=actor,
+            now=now,
+            parcel_ids=(parcel.id,),
+        )
+        ops.append((op_id, parcel.compartment_id, parcel.id))
+    return ops
 
 
 def hand_out(session: Session, parcel_id: int, *, actor: str, now: datetime) -> None:
