@@ -54,7 +54,15 @@ def _device_name(request: Request, ctx: Ctx) -> str | None:
 
 @router.get("/kiosk", response_class=HTMLResponse)
 def kiosk(request: Request, ctx: Ctx) -> HTMLResponse:
-    return render(request, "kiosk.html", device=_device_name(request, ctx), **_common(request, ctx))
+    left_open = _left_open(ctx)
+    return render(
+        request,
+        "kiosk.html",
+        device=_device_name(request, ctx),
+        left_open=left_open,
+        idle_s=IDLE_S,
+        **_common(request, ctx, {cid: "open" for cid in left_open}),
+    )
 
 
 @router.get("/kiosk/pair", response_class=HTMLResponse)
@@ -82,6 +90,9 @@ def pair(
         path="/kiosk",
     )
     return response
+
+
+IDLE_S = 3  # how often the resting kiosk looks for a door left open
 
 
 def _left_open(ctx: Ctx) -> list[int]:
@@ -112,6 +123,7 @@ def idle(request: Request, ctx: Ctx) -> HTMLResponse:
         request,
         "kiosk_idle.html",
         left_open=left_open,
+        idle_s=IDLE_S,
         **_common(request, ctx, {cid: "open" for cid in left_open}),
     )
 
