@@ -296,7 +296,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_notifications": ("Notifications", "Benachrichtigungen"),
     "staff_no_notifications": ("Nothing sent yet.", "Noch nichts verschickt."),
     "staff_audit": ("Audit log", "Protokoll"),
-    "staff_health": ("Health", "Zustand der Technik"),
+    "staff_health": ("Health", "Technik"),
     "staff_pick": (
         "Choose a compartment for its parcel, history and actions.",
         "Wählen Sie ein Fach für Paket, Verlauf und Aktionen.",
