@@ -53,6 +53,7 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         report = watch.tick()
         layout = ctx.station.layout
         ctx.silent_buses = {layout.compartment(cid).bus for cid in report.unread}
+        ctx.door_readings = report.readings
         for stored in report.stored:
             _LOGGER.info(
                 "parcel %s stored in compartment %s", stored.parcel_id, stored.compartment_id

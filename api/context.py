@@ -10,10 +10,12 @@ from fastapi import Request
 
 from api.metrics import Metrics
 from locker.handover import CodeHandover
+from locker.locks import DoorReading
 from locker.notify.notifier import Notifier
 from locker.services.backup_watch import BackupWatch
 from locker.settings import Settings
 from locker.station import Station
+from locker.types import CompartmentId
 
 if TYPE_CHECKING:
     from sim.station import SimStation
@@ -36,6 +38,8 @@ class StationContext:
     backups: BackupWatch  # the regular backups and when the last good one was taken
     sim: SimStation | None = None
     silent_buses: set[str] | None = None  # buses the door watcher's last read missed
+    # what the door watcher's last read saw (latch, IR strip), drawn on the maintenance front
+    door_readings: Mapping[CompartmentId, DoorReading] | None = None
     sim_token: str = ""  # opens /api/v1/sim as a bearer token (like a staff session does)
     board_health: Callable[[], BoardHealth] = no_boards  # how each board's failed reads ended
 

@@ -7,12 +7,13 @@ API's own refusals are mapped here; anything unexpected is logged and answered a
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -114,6 +115,17 @@ def install(app: FastAPI) -> None:
             {"where": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
             for err in exc.errors()
         ]
+        if not _request.url.path.startswith("/api/"):  # a screen's form: a fragment it shows
+            said = "; ".join(
+                f"{e['where'].removeprefix('body.').removeprefix('query.')}: "
+                f"{str(e['problem']).removeprefix('Value error, ')}"
+                for e in errors
+            )
+            return HTMLResponse(  # type: ignore[return-value]
+                '<p class="message bad" role="alert" data-problem="invalid_request">'
+                f"invalid_request: {html.escape(said)}</p>",
+                status_code=422,
+            )
         return problem(422, "invalid_request", "The request is not valid.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
@@ -16,6 +17,8 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -48,11 +51,53 @@ def _iso_8601(value: object) -> object:
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_convertible)]
 
 
+# Text nobody types that can make a screen or a log show something else than what was
+# stored: control characters (NUL, escape, line breaks), bidirectional overrides and other
+# invisible format characters, line and paragraph separators, lone surrogates. The joiners
+# emoji and some scripts need (U+200C, U+200D) stay allowed.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
+SECRET_FIELDS = frozenset({"password", "new_password", "new_password_again"})  # not shown anywhere
+
+
+def unprintable(text: str) -> str | None:
+    """The first character of ``text`` a person cannot see as typed, as U+XXXX (None: none)."""
+    for ch in text:
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in _ALLOWED_FORMAT:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def printable(value: str) -> str:
+    """A validator for every text field a person reads (request bodies, queries, forms)."""
+    found = unprintable(value)
+    if found is not None:
+        raise ValueError(f"contains a control or invisible format character ({found})")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(printable)]  # for Query(), Form(), Path() texts
+
+
 class _In(BaseModel):
     """A request body. Its booleans and numbers are strict: "true" or "5" in JSON is refused,
-    as the document says, instead of being read as true or 5."""
+    as the document says, instead of being read as true or 5. No text in it may hold
+    control or invisible format characters (:func:`printable`), passwords aside."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: object, info: ValidationInfo) -> object:
+        if info.field_name in SECRET_FIELDS:
+            return value
+        if isinstance(value, str):
+            return printable(value)
+        if isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, str):
+                    printable(item)
+        return value
 
 
 class Dimensions(_In):

@@ -63,10 +63,18 @@ class PasswordChangeRequired(DomainError):
     code = "password_change_required"
     status = 403
 
-    def __init__(self) -> None:
+    def __init__(self, ticket: str = "") -> None:
         super().__init__(
             "This password was for one sign-in only: send new_password to choose your own."
         )
+        # the one-time password was right: this ticket lets the person choose their own
+        # without typing it again (see choose_first_password); never part of an API answer
+        self.ticket = ticket
+
+
+class FirstSignInExpired(DomainError):
+    code = "not_authenticated"
+    status = 401
 
 
 class AccountExists(DomainError):
@@ -247,8 +255,61 @@ def sign_in(
     if current is None:
         raise NotAuthenticated("wrong name or password")
     if current.must_change_password:
-        raise PasswordChangeRequired()
+        raise PasswordChangeRequired(_first_password_ticket(station, current, now))
     return _principal(current)
+
+
+FIRST_PASSWORD_TICKET_TTL = timedelta(minutes=10)
+
+
+def _ticket_mac(station: Station, account_id: int, expires: int, password_hash: str) -> str:
+    return station.hasher.secret("first-password", f"{account_id}.{expires}.{password_hash}")
+
+
+def _first_password_ticket(station: Station, account: Account, now: datetime) -> str:
+    """Proof that the one-time password of ``account`` was just typed right: keyed to the
+    station's secret and to that password's hash, so it ends when the password changes
+    and after FIRST_PASSWORD_TICKET_TTL."""
+    assert account.id is not None
+    expires = int((now + FIRST_PASSWORD_TICKET_TTL).timestamp())
+    return f"{account.id}.{expires}." + _ticket_mac(
+        station, account.id, expires, account.password_hash or ""
+    )
+
+
+def choose_first_password(station: Station, *, ticket: str, new_password: str) -> Principal:
+    """The second step of a first sign-in: the one-time password was accepted (``ticket``
+    from :class:`PasswordChangeRequired`); set the person's own password and sign in."""
+    _check_password(new_password)
+    now = station.now()
+    expired = FirstSignInExpired("the first sign-in took too long: sign in again")
+    parts = ticket.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise expired
+    account_id, expires, mac = int(parts[0]), int(parts[1]), parts[2]
+    if expires < now.timestamp() or account_id > 2**63 - 1:
+        raise expired
+    with station.db.read() as session:
+        account = session.get(Account, account_id)
+        stored = (account.password_hash or "") if account is not None else ""
+    if (
+        account is None
+        or not account.active
+        or not account.must_change_password
+        or not secrets.compare_digest(mac, _ticket_mac(station, account_id, expires, stored))
+    ):
+        raise expired
+    new_hash = _HASHER.hash(new_password)
+    with station.db.write() as session:
+        current = session.get(Account, account_id)
+        if current is None or (current.password_hash or "") != stored or not current.active:
+            raise expired  # changed meanwhile (a second tab, a reset)
+        current.password_hash = new_hash
+        current.must_change_password = False
+        session.add(current)
+        _sign_out_everywhere(session, account_id, now)
+        record(session, actor=f"{current.role}:{current.name}", action="password.changed", now=now)
+        return _principal(current)
 
 
 def confirm_second_staff(

@@ -42,6 +42,21 @@ def normalize_pin(text: str) -> str:
     return "".join(ch for ch in text if ch not in " -\t")
 
 
+def group_pin(pin: str) -> str:
+    """A PIN as a person reads it: in groups of three from the left, the last group of up
+    to four (``0635858597`` -> ``063 585 8597``), so it is read out and typed without losing
+    one's place. Anything not all digits is returned as it is."""
+    digits = normalize_pin(pin)
+    if not digits.isdigit() or len(digits) <= 4:
+        return pin
+    groups: list[str] = []
+    while len(digits) > 4:
+        groups.append(digits[:3])
+        digits = digits[3:]
+    groups.append(digits)
+    return " ".join(groups)
+
+
 class CodeHasher:
     """Keyed hashes of codes; the PIN and the QR token live in separate hash domains."""
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.openapi_errors import problem_responses
-from api.schemas import KioskDeviceIn, KioskDeviceOut, PairedKioskOut
+from api.schemas import KioskDeviceIn, KioskDeviceOut, PairedKioskOut, PlainText
 from api.security import Admin, Ctx
 from locker import kiosk_devices
 
@@ -16,7 +16,7 @@ router = APIRouter(
     tags=["accounts"],
     responses=problem_responses(401, 403, 404, 422),
 )
-DeviceName = Annotated[str, Path(min_length=1, max_length=40)]
+DeviceName = Annotated[PlainText, Path(min_length=1, max_length=40)]
 
 
 @router.get("")

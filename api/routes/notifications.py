@@ -15,6 +15,7 @@ from api.schemas import (
     CarrierIn,
     CarrierOut,
     DeliveryOut,
+    PlainText,
     ReturnCodeIn,
     ReturnCodeOut,
 )
@@ -26,7 +27,7 @@ from locker.tables import Delivery, OutboxEvent
 from locker.types import DeliveryState
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=problem_responses(404, 409))
-CarrierName = Annotated[str, Path(min_length=1, max_length=200)]
+CarrierName = Annotated[PlainText, Path(min_length=1, max_length=200)]
 
 
 @router.get("/carriers")

@@ -28,6 +28,7 @@ from api.schemas import (
     OpenAllIn,
     OpenAllOut,
     ParcelOut,
+    PlainText,
     ReasonIn,
 )
 from api.security import Admin, Ctx, Staff, client_address
@@ -204,9 +205,11 @@ def list_parcels(
     who: Staff,
     ctx: Ctx,
     state: Annotated[list[ParcelState] | None, Query()] = None,
-    carrier: str | None = None,
+    carrier: PlainText | None = None,
     compartment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="tracking number or name")] = None,
+    q: Annotated[
+        PlainText | None, Query(max_length=100, description="tracking number or name")
+    ] = None,
     overdue: bool = False,
     limit: Limit = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
@@ -259,8 +262,10 @@ def _parcel(ctx: Ctx, parcel_id: int) -> ParcelOut:
 def audit(
     who: Staff,
     ctx: Ctx,
-    action: Annotated[str | None, Query(max_length=64, description="prefix, e.g. door.")] = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[
+        PlainText | None, Query(max_length=64, description="prefix, e.g. door.")
+    ] = None,
+    actor: Annotated[PlainText | None, Query(max_length=200)] = None,
     parcel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     compartment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: Moment | None = None,

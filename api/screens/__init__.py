@@ -4,7 +4,7 @@ simulator's doors. Server-rendered (Jinja2), with htmx for the live parts."""
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.context import StationContext
@@ -20,6 +20,12 @@ home = APIRouter(include_in_schema=False)
 def index(request: Request) -> HTMLResponse:
     """Where each screen is."""
     return render(request, "index.html", simulated=request.app.state.ctx.sim is not None)
+
+
+@home.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """For browsers and pages (the API docs) that ask the default place for the icon."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 def install(app: FastAPI, ctx: StationContext) -> None:

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
-from api.schemas import MAX_ID
+from api.schemas import MAX_ID, PlainText
 from api.screens.forms import FormProblem, parcel_from_form
 from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render, where
-from api.screens.sessions import screen_role, sign_in_instead, visitor
+from api.screens.sessions import screen_role, sign_in_instead, visitor_on
 from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
 from locker import qr_images
@@ -26,14 +26,16 @@ from locker.services import beside as beside_service
 from locker.services import deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
+from locker.tables import Parcel
 from locker.types import DoorPurpose, ParcelState, Role, SizeClass
 
 HOME = "/courier"
 router = APIRouter(prefix=HOME, include_in_schema=False)
 add_sign_in_routes(router, home=HOME, title_key="courier_title", role=Role.COURIER)
 CourierUser = Annotated[Principal, Depends(screen_role(HOME, Role.COURIER))]
+CourierVisitor = Annotated[Principal | None, Depends(visitor_on(HOME))]  # or nobody
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Field = Annotated[str, Form(max_length=254)]
+Field = Annotated[PlainText, Form(max_length=254)]
 Millimetres = Annotated[int | None, Form(ge=1, le=10_000)]
 POLL_S = 1
 WORK = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML"}  # whoever asked: the work area
@@ -104,13 +106,19 @@ def _door(request: Request, ctx: Ctx, parcel_id: int, result: DoorResult) -> HTM
     return _door_panel(request, ctx, parcel_id, n)
 
 
-def _stored(request: Request, ctx: Ctx, stored: Stored | None, compartment: int) -> HTMLResponse:
+def _stored(
+    request: Request, ctx: Ctx, stored: Stored | None, parcel: Parcel, compartment: int
+) -> HTMLResponse:
+    """The stored parcel, and its code once: named by tracking number and recipient, so
+    the courier passes the right code to the right person."""
     code = stored.code if stored else None
     return _work(
         request,
         ctx,
         "courier_stored.html",
         compartment=compartment,
+        tracking_number=parcel.tracking_number,
+        recipient_name=parcel.recipient_name,
         pin=code.pin if code else None,
         qr=base64.b64encode(qr_images.svg(code.qr_token)).decode() if code else None,
     )
@@ -118,7 +126,7 @@ def _stored(request: Request, ctx: Ctx, stored: Stored | None, compartment: int)
 
 @router.get("", response_class=HTMLResponse)
 def page(
-    request: Request, ctx: Ctx, who: Annotated[Principal | None, Depends(visitor)]
+    request: Request, ctx: Ctx, who: CourierVisitor
 ) -> HTMLResponse:
     sign_in = sign_in_instead(request, who, home=HOME, title_key="courier_title", role=Role.COURIER)
     if sign_in is not None:
@@ -230,7 +238,7 @@ def code(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> H
     if parcel.state is not ParcelState.STORED or parcel.compartment_id is None:
         return _refused(request, ctx, who, InvalidTransition(parcel.state.value), parcel_id)
     waiting = ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)
-    return _stored(request, ctx, waiting, parcel.compartment_id)
+    return _stored(request, ctx, waiting, parcel, parcel.compartment_id)
 
 
 @router.post("/parcels/{parcel_id}/confirm", response_class=HTMLResponse)
@@ -238,17 +246,17 @@ def confirm(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -
     """The courier says the door is closed: the station reads it (and the IR strip) and
     stores the parcel, or says what is wrong."""
     try:
-        load_parcel(ctx.station, who, parcel_id)
+        parcel = load_parcel(ctx.station, who, parcel_id)
         stored = deposit.confirm_stored(ctx.station, parcel_id=parcel_id, actor=who.actor)
     except InvalidTransition as exc:
         parcel = load_parcel(ctx.station, who, parcel_id)
         if parcel.state is ParcelState.STORED and parcel.compartment_id is not None:
             waiting = ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)  # the watcher's
-            return _stored(request, ctx, waiting, parcel.compartment_id)
+            return _stored(request, ctx, waiting, parcel, parcel.compartment_id)
         return _refused(request, ctx, who, exc, parcel_id)
     except DomainError as exc:
         return _refused(request, ctx, who, exc, parcel_id)
-    return _stored(request, ctx, stored, stored.compartment_id)
+    return _stored(request, ctx, stored, parcel, stored.compartment_id)
 
 
 @router.get("/returns", response_class=HTMLResponse)

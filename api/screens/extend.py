@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
+from api.schemas import PlainText
 from api.screens.i18n import Words
 from api.screens.render import language, render
 from api.security import Ctx
@@ -19,7 +20,7 @@ from locker.station import get_parcel
 from locker.types import ParcelKind, ParcelState
 
 router = APIRouter(prefix="/extend", include_in_schema=False)
-Token = Annotated[str, Path(max_length=80)]
+Token = Annotated[PlainText, Path(max_length=80)]
 
 
 def _page(

@@ -2,7 +2,8 @@
 Content-Security-Policy that lets a page load only the station's own scripts and styles.
 Inline style attributes stay allowed (the front's doors are placed with them); inline
 style elements and scripts do not (htmx is told not to add its indicator styles).
-The API docs under /docs bring their own scripts and are left alone."""
+The API docs (/docs, /redoc, /openapi.json and their files) get the same headers with a
+policy that allows the one inline script with which Swagger UI and ReDoc start."""
 
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
-EXEMPT = ("/docs", "/redoc", "/static-offline-docs")
+DOCS = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+DOCS_HEADERS = ((b"content-security-policy", DOCS_POLICY.encode()), *HEADERS[1:])
 
 
 class ScreenHeaders:
@@ -29,15 +36,19 @@ class ScreenHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith(EXEMPT):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        docs = str(scope.get("path", "")).startswith(DOCS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                if content_type.startswith(b"text/html"):
+                if docs:
+                    headers.extend(DOCS_HEADERS)
+                    message["headers"] = headers
+                elif content_type.startswith(b"text/html"):
                     headers.extend(HEADERS)
                     message["headers"] = headers
             await send(message)

@@ -296,7 +296,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_notifications": ("Notifications", "Benachrichtigungen"),
     "staff_no_notifications": ("Nothing sent yet.", "Noch nichts verschickt."),
     "staff_audit": ("Audit log", "Protokoll"),
-    "staff_health": ("Health", "Zustand der Technik"),
+    "staff_health": ("Health", "Technik"),
     "staff_pick": (
         "Choose a compartment for its parcel, history and actions.",
         "Wählen Sie ein Fach für Paket, Verlauf und Aktionen.",
@@ -487,6 +487,83 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "A person's data: export or erase",
         "Daten einer Person: exportieren oder löschen",
     ),
+    # issue 19: a new user's first steps (first sign-in, kiosk, the day, sensors, simulator)
+    "password_or_one_time": (
+        "Password (the first time: the one-time password)",
+        "Passwort (beim ersten Mal: das Einmalpasswort)",
+    ),
+    "first_password_title": ("Choose your own password", "Eigenes Passwort wählen"),
+    "first_password_intro": (
+        "Welcome, {name}: the one-time password is right. Now choose the password you will "
+        "sign in with from now on.",
+        "Willkommen, {name}: Das Einmalpasswort stimmt. Wählen Sie jetzt das Passwort, mit "
+        "dem Sie sich künftig anmelden.",
+    ),
+    "first_password_rules": (
+        "At least {n} characters. A few words you will remember are a good password.",
+        "Mindestens {n} Zeichen. Ein paar Wörter, die Sie sich merken, sind ein gutes Passwort.",
+    ),
+    "first_password_new": ("New password", "Neues Passwort"),
+    "first_password_again": ("The new password again", "Das neue Passwort noch einmal"),
+    "first_password_save": ("Save and sign in", "Speichern und anmelden"),
+    "first_password_differ": (
+        "The two new passwords are not the same. Please type them again.",
+        "Die beiden neuen Passwörter sind nicht gleich. Bitte geben Sie sie erneut ein.",
+    ),
+    "first_password_expired": (
+        "This step took too long. Please sign in again with the one-time password.",
+        "Dieser Schritt hat zu lange gedauert. Bitte melden Sie sich erneut mit dem "
+        "Einmalpasswort an.",
+    ),
+    "courier_code_for": (
+        "Parcel {tracking} for {name}.",
+        "Paket {tracking} für {name}.",
+    ),
+    "kiosk_how_collect": (
+        "To collect: type your PIN or hold your QR code to the scanner, then press Open.",
+        "Abholen: PIN eingeben oder QR-Code an den Scanner halten, dann Öffnen drücken.",
+    ),
+    "kiosk_how_return_more": (
+        "To return a parcel or get more time: type your code, then press "
+        "\u201cReturn a parcel\u201d or \u201cMore time\u201d.",
+        "Paket zurücksenden oder mehr Zeit: Code eingeben, dann "
+        "\u201ePaket zurücksenden\u201c oder \u201eMehr Zeit\u201c drücken.",
+    ),
+    "kiosk_close_again": (
+        "Compartment {n} is still open. Please close its door again.",
+        "Fach {n} ist noch offen. Bitte schließen Sie die Tür wieder.",
+    ),
+    "staff_today": ("Today", "Heute"),
+    "staff_today_none": (
+        "No deposits or collections yet today.",
+        "Heute noch keine Einlagerungen oder Abholungen.",
+    ),
+    "staff_today_stored": (
+        "stored: {tracking} in compartment {n}",
+        "eingelagert: {tracking} in Fach {n}",
+    ),
+    "staff_today_collected": (
+        "collected: {tracking} from compartment {n}",
+        "abgeholt: {tracking} aus Fach {n}",
+    ),
+    "sensed_door_open": ("door open", "Tür offen"),
+    "sensed_inside": ("something inside", "etwas im Fach"),
+    "sim_fault_no_answer": ("The board does not answer", "Steuerung antwortet nicht"),
+    "sim_fault_late_answer": ("The board answers late", "Steuerung antwortet zu spät"),
+    "sim_fault_corrupt_byte": ("A corrupted byte in the answer", "Ein verfälschtes Byte"),
+    "sim_fault_truncated": ("The answer is cut short", "Die Antwort bricht ab"),
+    "sim_fault_stuck_latch": ("The latch is stuck", "Der Riegel klemmt"),
+    "sim_fault_lying_sensor": ("The sensor reports wrongly", "Der Sensor meldet falsch"),
+    "sim_fault_gone": ("The board is gone", "Die Steuerung ist weg"),
+    "sim_why_open": ("The door is open already.", "Die Tür ist schon offen."),
+    "sim_why_latched": (
+        "The door is latched: it opens only when the station unlocks it.",
+        "Die Tür ist verriegelt: Sie geht nur auf, wenn die Station sie entriegelt.",
+    ),
+    "sim_why_closed": ("The door is closed.", "Die Tür ist zu."),
+    "sim_why_full": ("A parcel is inside already.", "Es liegt schon ein Paket im Fach."),
+    "sim_why_empty": ("The compartment is empty.", "Das Fach ist leer."),
+    "sim_why_shut": ("The door is closed already.", "Die Tür ist schon zu."),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;

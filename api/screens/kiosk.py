@@ -11,17 +11,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.routes.customers import arrival, collect_counted
+from api.schemas import PlainText
 from api.screens.i18n import Words
 from api.screens.render import language, marked_front, render, where
 from api.security import KIOSK_COOKIE, Ctx, kiosk_terminal
-from locker import kiosk_devices
+from locker import kiosk_devices, queries
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.notify.messages import when
 from locker.services import returns
 from locker.services.doors import DoorResult
 from locker.services.extension import extend_by_code
 from locker.services.holds import hold_by_code
-from locker.types import DoorPurpose
+from locker.types import CompartmentState, DoorPurpose
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +55,15 @@ def _device_name(request: Request, ctx: Ctx) -> str | None:
 
 @router.get("/kiosk", response_class=HTMLResponse)
 def kiosk(request: Request, ctx: Ctx) -> HTMLResponse:
-    return render(request, "kiosk.html", device=_device_name(request, ctx), **_common(request, ctx))
+    left_open = _left_open(ctx)
+    return render(
+        request,
+        "kiosk.html",
+        device=_device_name(request, ctx),
+        left_open=left_open,
+        idle_s=IDLE_S,
+        **_common(request, ctx, {cid: "open" for cid in left_open}),
+    )
 
 
 @router.get("/kiosk/pair", response_class=HTMLResponse)
@@ -65,7 +74,7 @@ def pair_form(request: Request, ctx: Ctx) -> HTMLResponse:
 
 @router.post("/kiosk/pair", response_model=None)
 def pair(
-    request: Request, ctx: Ctx, token: Annotated[str, Form(max_length=200)] = ""
+    request: Request, ctx: Ctx, token: Annotated[PlainText, Form(max_length=200)] = ""
 ) -> HTMLResponse | RedirectResponse:
     """A live device token becomes this browser's kiosk cookie; then on to the kiosk."""
     token = token.strip()
@@ -84,10 +93,40 @@ def pair(
     return response
 
 
+IDLE_S = 3  # how often the resting kiosk looks for a door left open
+
+
+def _left_open(ctx: Ctx) -> list[int]:
+    """Free compartments whose door the watcher last saw standing open: a customer who
+    took the parcel and walked away. The resting kiosk asks to close them again (a door
+    open for a courier's deposit or for staff is theirs to close)."""
+    readings = ctx.door_readings or {}
+    if not readings:
+        return []
+    with ctx.station.db.read() as session:
+        views = queries.compartments(session, ctx.station.layout)
+    return [
+        int(v.spec.id)
+        for v in views
+        if v.state is CompartmentState.FREE
+        and not v.door_busy
+        and v.spec.id in readings
+        and not readings[v.spec.id].latched
+    ]
+
+
 @router.get("/kiosk/idle", response_class=HTMLResponse)
 def idle(request: Request, ctx: Ctx) -> HTMLResponse:
-    """The resting picture, after an answer was read (or forgotten after a while)."""
-    return render(request, "kiosk_idle.html", **_common(request, ctx))
+    """The resting picture, after an answer was read (or forgotten after a while), with
+    any door a customer left open marked and named."""
+    left_open = _left_open(ctx)
+    return render(
+        request,
+        "kiosk_idle.html",
+        left_open=left_open,
+        idle_s=IDLE_S,
+        **_common(request, ctx, {cid: "open" for cid in left_open}),
+    )
 
 
 Act = Callable[[str], dict[str, Any]]  # a code -> what the answer shows
@@ -137,7 +176,7 @@ def collect(
     request: Request,
     ctx: Ctx,
     t0: Annotated[float, Depends(arrival)],
-    code: Annotated[str, Form(max_length=200)] = "",
+    code: Annotated[PlainText, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     """Open the customer's compartments; the answer is the fragment for #result."""
 
@@ -151,7 +190,7 @@ def collect(
 
 @router.post("/kiosk/extend", response_class=HTMLResponse)
 def extend(
-    request: Request, ctx: Ctx, code: Annotated[str, Form(max_length=200)] = ""
+    request: Request, ctx: Ctx, code: Annotated[PlainText, Form(max_length=200)] = ""
 ) -> HTMLResponse:
     """More time for the parcels of a code (nothing opens); once, as by the link."""
     config = ctx.notifier.config
@@ -171,7 +210,7 @@ def extend(
 
 @router.post("/kiosk/hold", response_class=HTMLResponse)
 def hold(
-    request: Request, ctx: Ctx, code: Annotated[str, Form(max_length=200)] = ""
+    request: Request, ctx: Ctx, code: Annotated[PlainText, Form(max_length=200)] = ""
 ) -> HTMLResponse:
     """The recipient is away (issue 17): the parcels of the code wait as many more days as
     the shop still allows, with no reminders meanwhile; nothing opens."""
@@ -195,7 +234,7 @@ def hold(
 
 @router.post("/kiosk/drop-off", response_class=HTMLResponse)
 def drop_off(
-    request: Request, ctx: Ctx, code: Annotated[str, Form(max_length=200)] = ""
+    request: Request, ctx: Ctx, code: Annotated[PlainText, Form(max_length=200)] = ""
 ) -> HTMLResponse:
     """A return code: an empty compartment of the right size opens for the parcel; a door
     that does not open is marked faulty and the next one is tried."""

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S
-from api.schemas import MAX_ID
+from api.schemas import MAX_ID, PlainText
 from api.screens.forms import FormProblem, parcel_from_form
 from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render
@@ -27,7 +27,7 @@ from locker.types import DoorPurpose, ParcelKind, ParcelState, Role, SizeClass
 router = APIRouter(prefix="/staff/orders", include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(screen_role("/staff", Role.STAFF))]
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Text = Annotated[str, Form(max_length=254)]
+Text = Annotated[PlainText, Form(max_length=254)]
 POLL_S = 1
 WORK = {"HX-Retarget": "#order-work", "HX-Reswap": "innerHTML"}
 

@@ -14,11 +14,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.screens.i18n import LANGUAGE_NAMES, LANGUAGES, Words, pick_language
+from locker.codes import group_pin
 from locker.front import Tile, drawing, locate
 from locker.layout import Layout
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=PACKAGE / "templates")
+TEMPLATES.env.filters["pin"] = group_pin  # a PIN as people read it: 063 585 8597
 STATIC_DIR = PACKAGE / "static"
 LANG_COOKIE = "locker_lang"
 LANG_COOKIE_DAYS = 365

@@ -25,11 +25,24 @@ from api.screens.i18n import Words
 from api.screens.render import is_htmx, language, render
 from api.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 from locker import accounts
-from locker.accounts import PasswordChangeRequired, Principal
+from locker.accounts import FirstSignInExpired, PasswordChangeRequired, Principal
 from locker.errors import DomainError, TooManyAttempts
 from locker.types import Role
 
 CSRF_COOKIE = "locker_csrf"
+# The courier's screen keeps a session of its own, beside the maintenance screens' one
+# (which the simulator's screen and the API's browser session share): a shop's back-office
+# PC where one person is the courier of the shop's own parcels and its staff holds both,
+# and signing in on one screen never signs the other out.
+COURIER_SESSION_COOKIE = "locker_courier_session"
+COURIER_CSRF_COOKIE = "locker_courier_csrf"
+
+
+def cookie_names(home: str) -> tuple[str, str]:
+    """The session and CSRF cookies of the screen at ``home``."""
+    if home == "/courier":
+        return COURIER_SESSION_COOKIE, COURIER_CSRF_COOKIE
+    return SESSION_COOKIE, CSRF_COOKIE
 
 
 class SignInNeeded(Exception):
@@ -48,8 +61,8 @@ def sign_in_needed_answer(request: Request, exc: Exception) -> Response:
     return RedirectResponse(exc.home, status_code=303)
 
 
-def _session_principal(request: Request, ctx: StationContext) -> Principal | None:
-    session_id = request.cookies.get(SESSION_COOKIE)
+def _session_principal(request: Request, ctx: StationContext, home: str) -> Principal | None:
+    session_id = request.cookies.get(cookie_names(home)[0])
     if not session_id:
         return None
     checked = accounts.principal_for_session(
@@ -63,18 +76,29 @@ def _session_principal(request: Request, ctx: StationContext) -> Principal | Non
     return who
 
 
-async def visitor(
-    request: Request, ctx: Annotated[StationContext, Depends(context)]
-) -> Principal | None:
-    """Who is signed in on this browser (None: nobody, or a change without its CSRF token)."""
-    return await run_in_threadpool(_session_principal, request, ctx)
+def visitor_on(home: str) -> Callable[..., object]:
+    """A dependency: who is signed in on the screen at ``home`` in this browser (None:
+    nobody, or a change without its CSRF token)."""
+
+    async def who(
+        request: Request, ctx: Annotated[StationContext, Depends(context)]
+    ) -> Principal | None:
+        return await run_in_threadpool(_session_principal, request, ctx, home)
+
+    return who
+
+
+visitor = visitor_on("/staff")  # the maintenance screens' (and the simulator's) session
 
 
 def screen_role(home: str, *roles: Role) -> Callable[..., object]:
     """A dependency: the signed-in account if it has one of ``roles``, else the screen's
     sign-in page (for htmx requests, a redirect to it)."""
 
-    async def check(who: Annotated[Principal | None, Depends(visitor)]) -> Principal:
+    signed_in_here = visitor_on(home)
+
+    # a default, not an annotation: annotations are strings here, and `home` is a local
+    async def check(who: Principal | None = Depends(signed_in_here)) -> Principal:  # noqa: B008
         if who is None or not who.has(*roles):
             raise SignInNeeded(home)
         return who
@@ -91,7 +115,10 @@ def sign_in_page(
     message: str = "",
     name: str = "",
     change_password: bool = False,
+    ticket: str = "",
 ) -> HTMLResponse:
+    """The sign-in form; with a ``ticket`` its second step of a first sign-in: the
+    one-time password was right, and the person chooses their own (typed twice)."""
     return render(
         request,
         "sign_in.html",
@@ -101,6 +128,9 @@ def sign_in_page(
         message=message,
         name=name,
         change_password=change_password,
+        ticket=ticket,
+        min_length=accounts.MIN_PASSWORD_LENGTH,
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -135,21 +165,73 @@ async def sign_in_form(
         return again(422, words("error_other", detail=words("name") + " / " + words("password")))
     try:
         who = await signed_in(body, request, ctx)
-    except PasswordChangeRequired:
-        return again(403, words("password_change_required"), change_password=True)
+    except PasswordChangeRequired as exc:  # the one-time password was right: the next step
+        return sign_in_page(request, home, title_key, name=name, ticket=exc.ticket)
     except TooManyAttempts as exc:
         return again(429, words("wait_s", s=exc.retry_after))
     except DomainError as exc:
         return again(exc.status, words.problem(exc), bool(new_password))
     if not who.has(*roles):
         return again(403, words("wrong_role"))
+    return await _session_started(ctx, who, home)
+
+
+async def first_password_form(
+    request: Request,
+    ctx: StationContext,
+    *,
+    home: str,
+    title_key: str,
+    roles: tuple[Role, ...],
+    name: str,
+    ticket: str,
+    new_password: str,
+    new_password_again: str,
+) -> Response:
+    """The second step of a first sign-in: the new password, twice; then the screen."""
+    words = Words(language(request))
+
+    def again(status: int, message: str) -> HTMLResponse:
+        return sign_in_page(
+            request, home, title_key, status=status, message=message, name=name, ticket=ticket
+        )
+
+    if new_password != new_password_again:
+        return again(422, words("first_password_differ"))
+    if len(new_password) < accounts.MIN_PASSWORD_LENGTH:
+        return again(422, words("first_password_rules", n=accounts.MIN_PASSWORD_LENGTH))
+    try:
+        who = await run_in_threadpool(
+            lambda: accounts.choose_first_password(
+                ctx.station, ticket=ticket, new_password=new_password
+            )
+        )
+    except FirstSignInExpired:
+        return sign_in_page(
+            request,
+            home,
+            title_key,
+            status=401,
+            message=words("first_password_expired"),
+            name=name,
+        )
+    except DomainError as exc:
+        return again(exc.status, words.problem(exc))
+    if not who.has(*roles):
+        return sign_in_page(request, home, title_key, status=403, message=words("wrong_role"))
+    return await _session_started(ctx, who, home)
+
+
+async def _session_started(ctx: StationContext, who: Principal, home: str) -> Response:
+    """A new session on the screen at ``home``, in that screen's own cookies."""
+    session_cookie, csrf_cookie = cookie_names(home)
     ttl = timedelta(hours=ctx.settings.session_hours)
     keys = await run_in_threadpool(lambda: accounts.start_session(ctx.station, who, ttl=ttl))
     response = RedirectResponse(home, status_code=303)
     age = int(ttl.total_seconds())
     secure = ctx.settings.cookie_secure
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie,
         keys.session_id,
         max_age=age,
         httponly=True,
@@ -158,18 +240,19 @@ async def sign_in_form(
         path="/",
     )
     response.set_cookie(
-        CSRF_COOKIE, keys.csrf_token, max_age=age, samesite="strict", secure=secure, path="/"
+        csrf_cookie, keys.csrf_token, max_age=age, samesite="strict", secure=secure, path="/"
     )
     return response
 
 
 def signed_out(request: Request, ctx: StationContext, home: str) -> Response:
-    session_id = request.cookies.get(SESSION_COOKIE)
+    session_cookie, csrf_cookie = cookie_names(home)
+    session_id = request.cookies.get(session_cookie)
     if session_id:
         accounts.end_session(ctx.station, session_id)
     response = Response(status_code=204, headers={"HX-Redirect": home})
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    response.delete_cookie(session_cookie, path="/")
+    response.delete_cookie(csrf_cookie, path="/")
     return response
 
 

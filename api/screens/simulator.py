@@ -19,6 +19,7 @@ from api.security import Ctx
 from locker.accounts import Principal
 from locker.types import Role
 from sim.faults import Fault
+from sim.model import LockState
 from sim.station import SimStation
 
 HOME = "/sim"
@@ -67,13 +68,26 @@ def _front(request: Request, ctx: Ctx) -> dict[str, Any]:
     return {"doors": doors(ctx.station.layout, css, labels), "live_s": LIVE_S}
 
 
+def _cannot(state: LockState) -> dict[str, str]:
+    """Why each hand cannot act on the door as it is (the words' key; "" where it can)."""
+    closed = "sim_why_closed"
+    return {
+        "open": "sim_why_open" if state.door_open else "sim_why_latched" if state.latched else "",
+        "put": closed if not state.door_open else "sim_why_full" if state.item else "",
+        "take": closed if not state.door_open else "sim_why_empty" if not state.item else "",
+        "close": "" if state.door_open else "sim_why_shut",
+    }
+
+
 def _door(request: Request, ctx: Ctx, compartment_id: int, said: str = "") -> HTMLResponse:
     sim = _sim(ctx, compartment_id)
+    state = sim.state(compartment_id)
     return render(
         request,
         "sim_door.html",
         n=compartment_id,
-        state=sim.state(compartment_id),
+        state=state,
+        cannot=_cannot(state),
         pulses=sim.pulses(compartment_id),
         faults=[f.value for f in Fault],
         active=[f.value for f in sim.faults(compartment_id)],

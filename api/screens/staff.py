@@ -14,7 +14,7 @@ from sqlmodel import col, func, select
 
 from api.routes.staff import open_counted
 from api.routes.system import backup_health, bus_states
-from api.schemas import MAX_ID
+from api.schemas import MAX_ID, PlainText
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
 from api.screens.sessions import screen_role, sign_in_instead, visitor
@@ -34,7 +34,7 @@ from locker.queries import CompartmentView
 from locker.services import staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel
-from locker.tables import Delivery, OutboxEvent
+from locker.tables import AuditEntry, Delivery, OutboxEvent, Parcel
 from locker.types import AlertKind, CompartmentState, DoorPurpose, ParcelState, Role
 
 HOME = "/staff"
@@ -44,7 +44,7 @@ StaffUser = Annotated[Principal, Depends(screen_role(HOME, Role.STAFF))]
 AdminUser = Annotated[Principal, Depends(screen_role(HOME, Role.ADMIN))]
 CompartmentNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 ParcelId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Reason = Annotated[str, Form(max_length=500)]
+Reason = Annotated[PlainText, Form(max_length=500)]
 LIVE_S = 2
 EXTEND_DAYS = 3
 
@@ -54,15 +54,28 @@ def _views(ctx: Ctx) -> list[CompartmentView]:
         return queries.compartments(session, ctx.station.layout)
 
 
+def _sensed(ctx: Ctx, view: CompartmentView) -> tuple[bool, bool]:
+    """What the door watcher's last read saw: (the door stands open, something is inside).
+    Drawn over the compartment's state, so a door left open after a pickup is seen at once."""
+    reading = (ctx.door_readings or {}).get(view.spec.id)
+    if reading is None:
+        return False, False
+    inside = bool(reading.occupied) and view.state is not CompartmentState.OCCUPIED
+    return not reading.latched, inside
+
+
 def _front(request: Request, ctx: Ctx, selected: int | None = None) -> dict[str, Any]:
     words = Words(language(request))
     views = _views(ctx)
+    sensed = {int(v.spec.id): _sensed(ctx, v) for v in views}
     css = {
         int(v.spec.id): " ".join(
             c
             for c in (
                 f"state-{v.state.value}",
                 "busy" if v.door_busy else "",
+                "door-open" if sensed[v.spec.id][0] else "",
+                "has-item" if sensed[v.spec.id][1] else "",
                 "selected" if v.spec.id == selected else "",
             )
             if c
@@ -72,10 +85,34 @@ def _front(request: Request, ctx: Ctx, selected: int | None = None) -> dict[str,
     labels = {
         int(v.spec.id): f"{words('compartment_n', n=v.spec.id)} ({v.spec.size.value}): "
         f"{words('state_' + v.state.value)}"
+        + (f", {words('sensed_door_open')}" if sensed[v.spec.id][0] else "")
+        + (f", {words('sensed_inside')}" if sensed[v.spec.id][1] else "")
         for v in views
     }
     counts = {s: sum(1 for v in views if v.state is s) for s in CompartmentState}
     return {"doors": doors(ctx.station.layout, css, labels), "counts": counts}
+
+
+TODAY_SHOWN = 10  # the day's last deposits and collections on the first page
+
+
+def _today(ctx: Ctx) -> list[tuple[AuditEntry, str]]:
+    """Today's last deposits (stored) and collections, newest first, with the parcel's
+    tracking number: what a shop's staff look for first."""
+    now = ctx.station.now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with ctx.station.db.read() as session:
+        rows = session.exec(
+            select(AuditEntry, Parcel.tracking_number)
+            .join(Parcel, col(Parcel.id) == col(AuditEntry.parcel_id))
+            .where(
+                col(AuditEntry.action).in_(("parcel.stored", "parcel.collected")),
+                col(AuditEntry.at) >= midnight,
+            )
+            .order_by(col(AuditEntry.id).desc())
+            .limit(TODAY_SHOWN)
+        ).all()
+    return [(entry, tracking) for entry, tracking in rows]
 
 
 def _page(
@@ -105,6 +142,7 @@ def page(
         who,
         selected=c,
         alerts=alerts,
+        today=_today(ctx),
         states=list(CompartmentState),
         **_front(request, ctx, c),
     )
@@ -197,7 +235,7 @@ def open_door(
     ctx: Ctx,
     who: StaffUser,
     reason: Reason = "",
-    second_name: Annotated[str, Form(max_length=200)] = "",
+    second_name: Annotated[PlainText, Form(max_length=200)] = "",
     second_password: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     """A staff opening; past the station's limit the panel asks for a second staff member's
@@ -310,8 +348,8 @@ def parcels(
     request: Request,
     ctx: Ctx,
     who: StaffUser,
-    q: Annotated[str, Query(max_length=100)] = "",
-    state: Annotated[str, Query(max_length=20)] = "",
+    q: Annotated[PlainText, Query(max_length=100)] = "",
+    state: Annotated[PlainText, Query(max_length=20)] = "",
 ) -> HTMLResponse:
     """Parcels with search; an htmx search asks for the table alone."""
     found = _parcels(ctx, q, state)
@@ -363,8 +401,8 @@ def audit(
     request: Request,
     ctx: Ctx,
     who: StaffUser,
-    action: Annotated[str, Query(max_length=64)] = "",
-    actor: Annotated[str, Query(max_length=200)] = "",
+    action: Annotated[PlainText, Query(max_length=64)] = "",
+    actor: Annotated[PlainText, Query(max_length=200)] = "",
     parcel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     compartment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,

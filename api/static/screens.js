@@ -10,9 +10,11 @@
     return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
   }
 
-  // Every htmx request of a signed-in screen carries the session's CSRF token.
+  // Every htmx request of a signed-in screen carries the session's CSRF token: the
+  // courier's screen has a session of its own beside the maintenance screens' one.
+  var csrfCookie = location.pathname.indexOf("/courier") === 0 ? "locker_courier_csrf" : "locker_csrf";
   document.addEventListener("htmx:configRequest", function (event) {
-    var token = cookie("locker_csrf");
+    var token = cookie(csrfCookie);
     if (token) {
       event.detail.headers["X-CSRF-Token"] = token;
     }
@@ -30,6 +32,7 @@
       } else if (field.value.length < field.maxLength) {
         field.value += key.dataset.key;
       }
+      groupDigits(field);
       field.focus();
       return;
     }
@@ -39,6 +42,30 @@
       if (target) {
         target.focus();
       }
+    }
+  });
+
+  // A PIN reads in groups, as it is printed (063 585 8597): a field marked data-group-digits
+  // shows the digits typed so; the station takes the code with or without the spaces.
+  function groupDigits(field) {
+    if (!field.hasAttribute("data-group-digits")) {
+      return;
+    }
+    var digits = field.value.replace(/[\s-]/g, "");
+    if (!/^[0-9]{5,}$/.test(digits)) {
+      return;
+    }
+    var groups = [];
+    while (digits.length > 4) {
+      groups.push(digits.slice(0, 3));
+      digits = digits.slice(3);
+    }
+    groups.push(digits);
+    field.value = groups.join(" ");
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-group-digits]")) {
+      groupDigits(event.target);
     }
   });
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from locker.codes import CodeHasher, PickupCode
+from locker.codes import CodeHasher, PickupCode, group_pin
 from locker.notify.config import NotifyConfig
 from locker.tables import Parcel
 
@@ -167,7 +167,7 @@ def to_recipient(
         "compartment": parcel.compartment_id or "–",
         "deadline": when(deadline or parcel.deadline, config),
         "link": f"{config.public_url}/extend/{extend_token(hasher, parcel.id)}",
-        "pin": code.pin if code else "–",
+        "pin": group_pin(code.pin) if code else "–",
     }
     footer_en, footer_de = STATION_FOOTER
     footer = (footer_de if language == "de" else footer_en).format(

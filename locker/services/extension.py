@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from locker.errors import CodeInvalid, DomainError
+from locker.audit import refused
+from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.services.pickup import parcels_of_code
 from locker.services.staff import prolong
 from locker.station import Station, get_parcel
@@ -47,13 +48,24 @@ def extend_by_code(
     codes count against the attempt limits as for a collection."""
     now = station.now()
     changed: list[tuple[int, datetime]] = []
-    with station.db.write() as session:
-        parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
-        for parcel in parcels:
-            assert parcel.id is not None
-            until = _extend(parcel, by=by, limit=limit, now=now)
-            prolong(session, parcel, until, actor=f"recipient@{terminal}", now=now)
-            changed.append((parcel.id, until))
+    try:
+        with station.db.write() as session:
+            parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
+            for parcel in parcels:
+                assert parcel.id is not None
+                until = _extend(parcel, by=by, limit=limit, now=now)
+                prolong(session, parcel, until, actor=f"recipient@{terminal}", now=now)
+                changed.append((parcel.id, until))
+    except TooManyAttempts as exc:  # rolled back: audited on its own, one row a minute
+        with station.db.write() as session:
+            refused(
+                session,
+                actor=f"customer@{terminal}",
+                action="extend.refused",
+                now=now,
+                why=exc.code,
+            )
+        raise
     if not parcels:
         raise CodeInvalid()
     return changed

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from locker import attempts, crashpoints
-from locker.audit import record
-from locker.errors import CodeInvalid
+from locker.audit import record, refused
+from locker.errors import CodeInvalid, DoorBusy, TooManyAttempts
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.services import beside, doors
@@ -67,22 +67,17 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
     now = station.now()
     actor = f"customer@{terminal}"
     rejected = False
-    with station.db.write() as session:
-        parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
-        if not parcels:
-            rejected = True
-        else:
-            ops = []
-            for cid, pids in _by_compartment(session, parcels):
-                op_id = doors.begin(
-                    session,
-                    compartment_id=cid,
-                    purpose=DoorPurpose.COLLECT,
-                    actor=actor,
-                    now=now,
-                    parcel_ids=pids,
-                )
-                ops.append((op_id, cid, pids))
+    try:
+        with station.db.write() as session:
+            parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
+            if not parcels:
+                rejected = True
+            else:
+                ops = _begin_doors(session, parcels, actor=actor, now=now)
+    except (TooManyAttempts, DoorBusy) as exc:  # rolled back: audited on their own
+        with station.db.write() as session:
+            refused(session, actor=actor, action="collect.refused", now=now, why=exc.code)
+        raise
     if rejected:
         raise CodeInvalid()
     results = []
@@ -123,6 +118,25 @@ def _by_compartment(session: Session, parcels: list[Parcel]) -> list[tuple[int, 
                 pids.append(other.id)
         pids.sort()
     return [(cid, tuple(pids)) for cid, pids in doors_.items()]
+
+
+def _begin_doors(
+    session: Session, parcels: list[Parcel], *, actor: str, now: datetime
+) -> list[tuple[int, int, tuple[int, ...]]]:
+    """The intents of every door the code opens (one per compartment), committed together
+    before any pulse."""
+    ops = []
+    for cid, pids in _by_compartment(session, parcels):
+        op_id = doors.begin(
+            session,
+            compartment_id=cid,
+            purpose=DoorPurpose.COLLECT,
+            actor=actor,
+            now=now,
+            parcel_ids=pids,
+        )
+        ops.append((op_id, cid, pids))
+    return ops
 
 
 def hand_out(session: Session, parcel_id: int, *, actor: str, now: datetime) -> None:

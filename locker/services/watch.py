@@ -10,11 +10,12 @@ that is still open starts its count again, so an alert comes late, never falsely
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from locker.alerts import clear_alerts, open_alerts, raise_alert
+from locker.locks import DoorReading
 from locker.services.deposit import Stored, store_closed_deposits
 from locker.station import Station
 from locker.types import AlertKind, CompartmentId
@@ -26,6 +27,7 @@ class WatchReport:
     left_open: tuple[int, ...] = ()  # alerts raised this tick
     closed_again: tuple[int, ...] = ()  # alerts cleared this tick
     unread: tuple[CompartmentId, ...] = ()  # compartments whose board did not answer
+    readings: Mapping[CompartmentId, DoorReading] = field(default_factory=dict)  # this tick's
 
 
 @dataclass
@@ -75,4 +77,4 @@ class DoorWatch:
                         cleared.append(cid)
         stored = store_closed_deposits(station, readings, self.on_stored)
         unread = tuple(c.id for c in station.layout.compartments if c.id not in readings)
-        return WatchReport(tuple(stored), tuple(raised), tuple(cleared), unread)
+        return WatchReport(tuple(stored), tuple(raised), tuple(cleared), unread, dict(readings))

@@ -114,6 +114,10 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/courier/sign-in"),
         ("GET", "/staff"),
         ("POST", "/staff/sign-in"),
+        # a first sign-in's second step (the ticket from the one-time password is the key)
+        ("POST", "/courier/first-password"),
+        ("POST", "/staff/first-password"),
+        ("GET", "/favicon.ico"),
         # the recipient's link to more time (the link itself is the key)
         ("GET", "/extend/{token}"),
         ("POST", "/extend/{token}"),

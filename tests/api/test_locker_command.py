@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from locker.codes import group_pin
 from locker.db import head_revision
 from locker.station_lock import station_lock
 from tests.api.live import wait_until
@@ -225,4 +226,4 @@ def test_serve_pointed_at_a_mail_server_mails_a_parcel_s_whole_life(tmp_path: Pa
         "Your parcel was collected",
     ]
     first = text_of(server.mailbox.to("ada@example.org")[0])
-    assert f"Your PIN: {pin}" in first
+    assert f"Your PIN: {group_pin(pin)}" in first

@@ -37,7 +37,8 @@ def screen_browser(live: LiveStation, name: str) -> httpx.Client:
     answer = browser.post(f"{screen}/sign-in", data={"name": name, "password": PASSWORD})
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == screen
-    csrf = browser.cookies["locker_csrf"]
+    # each screen keeps its own session (a back-office PC may hold both)
+    csrf = browser.cookies["locker_courier_csrf" if screen == "/courier" else "locker_csrf"]
     browser.headers["X-CSRF-Token"] = csrf
     return browser
 
@@ -102,9 +103,14 @@ def test_each_role_reaches_only_its_screen_and_changes_need_the_csrf_token(
             )
             assert wrong.status_code == 401
             assert live.sim.pulses(1) + live.sim.pulses(2) == 0
-            # the staff page shows the courier the sign-in form, not the station
+            # the staff page shows the courier the sign-in form, not the station; a courier
+            # account signing in there is told it may not use it
             page = browsers["courier"].get("/staff")
-            assert "This account may not use this screen." in page.text
+            assert 'action="/staff/sign-in"' in page.text
+            wrong = browsers["courier"].post(
+                "/staff/sign-in", data={"name": "courier", "password": PASSWORD}
+            )
+            assert "This account may not use this screen." in wrong.text
             # signing out ends the session
             out = browsers["rival"].post("/courier/sign-out", headers=HTMX)
             assert out.status_code == 204
@@ -116,6 +122,10 @@ def test_each_role_reaches_only_its_screen_and_changes_need_the_csrf_token(
 
 
 def test_a_sign_in_with_a_one_time_password_asks_for_a_new_one(tmp_path: Path) -> None:
+    """One calm step: the one-time password is accepted (no error, not typed again), then
+    the new password twice, with its rules shown; the three-field form still works."""
+    import re
+
     from locker import accounts
     from locker.types import Role
 
@@ -125,27 +135,82 @@ def test_a_sign_in_with_a_one_time_password_asks_for_a_new_one(tmp_path: Path) -
         )
         assert made.password is not None
         first = browser.post("/staff/sign-in", data={"name": "newbie", "password": made.password})
-        assert first.status_code == 403
+        assert first.status_code == 200
+        assert 'role="alert"' not in first.text  # no red error
+        assert 'name="password"' not in first.text  # the one-time password is not asked again
         assert 'name="new_password"' in first.text
-        weak = browser.post(
-            "/staff/sign-in",
-            data={"name": "newbie", "password": made.password, "new_password": "short"},
-        )
-        assert weak.status_code == 422
-        assert "locker_session" not in browser.cookies
-        chosen = browser.post(
-            "/staff/sign-in",
+        assert 'name="new_password_again"' in first.text
+        assert "At least 10 characters" in first.text  # the rules, before anything is typed
+        assert made.password not in first.text
+        found = re.search(r'name="ticket" value="([^"]+)"', first.text)
+        assert found is not None
+        ticket = found.group(1)
+        differ = browser.post(
+            "/staff/first-password",
             data={
                 "name": "newbie",
-                "password": made.password,
+                "ticket": ticket,
                 "new_password": "a long new password",
+                "new_password_again": "a long new passwort",
+            },
+        )
+        assert differ.status_code == 422
+        assert "not the same" in differ.text
+        assert 'name="ticket"' in differ.text  # still the second step
+        forged = browser.post(
+            "/staff/first-password",
+            data={
+                "name": "newbie",
+                "ticket": ticket[:-2] + "00",
+                "new_password": "a long new password",
+                "new_password_again": "a long new password",
+            },
+        )
+        assert forged.status_code == 401
+        assert "locker_session" not in browser.cookies
+        chosen = browser.post(
+            "/staff/first-password",
+            data={
+                "name": "newbie",
+                "ticket": ticket,
+                "new_password": "a long new password",
+                "new_password_again": "a long new password",
             },
         )
         assert chosen.status_code == 303
         assert browser.get("/staff/health").status_code == 200
+        again = browser.post(  # the ticket ends with the one-time password
+            "/staff/first-password",
+            data={
+                "name": "newbie",
+                "ticket": ticket,
+                "new_password": "another long password",
+                "new_password_again": "another long password",
+            },
+        )
+        assert again.status_code == 401
+        signed = browser.post(
+            "/staff/sign-in", data={"name": "newbie", "password": "a long new password"}
+        )
+        assert signed.status_code == 303
         wrong = browser.post("/staff/sign-in", data={"name": "newbie", "password": "nope"})
         assert wrong.status_code == 401
         assert "Wrong name or password." in wrong.text
+        # the older three-field form (new_password with the one-time one) still works
+        other = accounts.create_account(
+            live.runtime.station, name="other", role=Role.STAFF, carrier=None, actor="test"
+        )
+        assert other.password is not None
+        weak = browser.post(
+            "/staff/sign-in",
+            data={"name": "other", "password": other.password, "new_password": "short"},
+        )
+        assert weak.status_code == 422
+        both = browser.post(
+            "/staff/sign-in",
+            data={"name": "other", "password": other.password, "new_password": "a long password"},
+        )
+        assert both.status_code == 303
 
 
 def test_pages_forbid_framing_and_foreign_scripts(tmp_path: Path) -> None:
@@ -158,6 +223,17 @@ def test_pages_forbid_framing_and_foreign_scripts(tmp_path: Path) -> None:
             assert "frame-ancestors 'none'" in policy
             assert page.headers["x-frame-options"] == "DENY"
             assert page.headers["x-content-type-options"] == "nosniff"
-        # the API's own docs load their bundled scripts: no policy there
-        assert "content-security-policy" not in anyone.get("/docs").headers
+        # the API's docs carry them too, with a policy that lets their start script run
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            docs = anyone.get(path)
+            assert docs.status_code == 200, path
+            assert "frame-ancestors 'none'" in docs.headers["content-security-policy"], path
+            assert docs.headers["x-frame-options"] == "DENY", path
+            assert docs.headers["x-content-type-options"] == "nosniff", path
         assert "content-security-policy" not in anyone.get("/healthz").headers
+        # every page names its icon, and the default place answers too (no 404)
+        assert 'rel="icon" href="/static/favicon.svg"' in anyone.get("/kiosk").text
+        for icon in ("/favicon.ico", "/static/favicon.svg"):
+            answer = anyone.get(icon)
+            assert answer.status_code == 200, icon
+            assert answer.headers["content-type"].startswith("image/svg+xml"), icon

@@ -12,6 +12,7 @@ from drivers.counters import FailureKind
 from locker.front import locate
 from locker.layout import demo_layout
 from locker.types import CompartmentState, ParcelState
+from sim.faults import Fault
 
 KEY_IN_TEMPLATE = re.compile(r"""\bt\(\s*["']([a-z_]+)["']""")
 KEY_IN_CODE = re.compile(r"""\bwords\(\s*f?["']([a-z_]+)["'{]""")
@@ -44,6 +45,8 @@ def test_every_key_the_screens_use_is_in_the_catalogue() -> None:
         "sim_hand_": ["open", "close", "put", "take"],
         "where_": ["top", "bottom", "middle"],
         "fail_": [k.value for k in FailureKind],
+        "sim_fault_": [f.value for f in Fault],
+        "staff_today_": ["stored", "collected"],
     }
     assert prefixes <= set(made), prefixes - set(made)
     for prefix, values in made.items():

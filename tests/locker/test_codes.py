@@ -72,3 +72,14 @@ def test_truncated_key_file_is_an_error_not_a_new_key(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="restore it"):
         load_or_create_key(path)
     assert path.read_bytes() == b"abc"
+
+
+def test_a_pin_reads_in_groups_and_is_taken_back_without_them() -> None:
+    from locker.codes import group_pin
+
+    assert group_pin("0635858597") == "063 585 8597"
+    assert group_pin("12345678") == "123 456 78"
+    assert group_pin("123456") == "123 456"
+    assert group_pin("1234") == "1234"
+    assert group_pin("hLgr-token") == "hLgr-token"  # a QR token stays as it is
+    assert normalize_pin(group_pin("0635858597")) == "0635858597"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from locker.codes import group_pin
 from locker.tables import OutboxEvent
 from tests.api.http_helpers import API, deposit, ok
 from tests.api.live import LiveStation, live_station, wait_until
@@ -41,7 +42,7 @@ def test_the_recipient_gets_the_code_by_mail_with_a_qr_image(tmp_path: Path) -> 
         mail = server.mailbox.to("ada@example.org")[0]
         assert mail["Subject"] == "Your parcel is ready at Test station"
         body = text_of(mail)
-        assert f"Your PIN: {code['pin']}" in body
+        assert f"Your PIN: {group_pin(code['pin'])}" in body
         assert f"compartment {compartment}" in body
         assert "Hauptstraße 1, 10115 Berlin" in body
         assert "Opening hours: Mo-Sa 8-20" in body
@@ -74,7 +75,7 @@ def test_german_reminders_an_extension_by_link_and_the_last_call(tmp_path: Path)
         wait_until(lambda: len(inbox()) == 1)
         first = inbox()[0]
         assert first["Subject"] == "Ihr Paket liegt bereit: Test station"
-        assert f"Ihre PIN: {code['pin']}" in text_of(first)
+        assert f"Ihre PIN: {group_pin(code['pin'])}" in text_of(first)
         assert "Öffnungszeiten: Mo-Sa 8-20" in text_of(first)
 
         live.clock.advance(days=5, hours=1)  # 47 h before the deadline: the reminder

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import ValidationError
 
+from locker.codes import group_pin
 from locker.settings import Settings
 from tests.api.http_helpers import API, ok
 from tests.api.live import LiveStation, live_station, wait_until
@@ -44,7 +45,7 @@ def test_mail_goes_out_over_tls_to_a_server_the_station_trusts(tmp_path: Path, m
             _, _, code = store(live, tracking=f"TRK-{mode}", email="ada@example.org")
             wait_until(lambda: len(server.mailbox.to("ada@example.org")) == 1)
             mail = server.mailbox.to("ada@example.org")[0]
-            assert f"Your PIN: {code['pin']}" in text_of(mail)
+            assert f"Your PIN: {group_pin(code['pin'])}" in text_of(mail)
             assert server.mailbox.over_tls == [True]
             [delivery] = _mail(live)
             assert delivery["state"] == "sent"

@@ -18,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlmodel import col, select
 
 from locker.alerts import open_alerts
+from locker.codes import group_pin
 from locker.notify.outbox import LEASE
 from locker.notify.sealing import Sealer
 from locker.services.staff import reissue_code
@@ -51,7 +52,7 @@ def test_the_code_is_sealed_until_its_mail_went_out(tmp_path: Path) -> None:
         report = notifier(station, server.port).run_once()
         assert report.sent == 1
         mail = server.mailbox.to("ada@example.org")[0]
-        assert f"Your PIN: {code.pin}" in text_of(mail)
+        assert f"Your PIN: {group_pin(code.pin)}" in text_of(mail)
         assert qr_in(mail) == code.qr_token
         with station.db.read() as session:
             assert session.get(OutboxEvent, event.id).sealed is None  # type: ignore[union-attr]
@@ -285,7 +286,7 @@ def test_a_reprinted_code_replaces_the_one_not_yet_mailed(tmp_path: Path) -> Non
         report = notifier(station, server.port).run_once()
         assert (report.sent, report.skipped) == (1, 1)
         [mail] = server.mailbox.to("fay@example.org")
-        assert f"Your PIN: {new.code.pin}" in text_of(mail)  # only the code that works
+        assert f"Your PIN: {group_pin(new.code.pin)}" in text_of(mail)  # only the code that works
     station.db.close()
 
 

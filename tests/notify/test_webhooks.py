@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from locker.codes import group_pin
 from locker.notify.senders import SendFailed, WebhookPoster
 from locker.notify.webhook_guard import WebhookGuard
 from tests.api.http_helpers import API, deposit, ok
@@ -110,7 +111,8 @@ def test_the_shop_webhook_carries_sms_and_staff_alerts(tmp_path: Path) -> None:
             sms = next(r.body for r in receiver.accepted if r.body["event"] == "code.issued")
             assert sms["to"]["phone"] == "+49 170 1234567"
             assert sms["code"] == {"pin": code["pin"], "qr_token": code["qr_token"]}
-            assert code["pin"] in sms["message"]["text"]
+            assert code["pin"] not in sms["message"]["text"]  # read out in groups:
+            assert group_pin(code["pin"]) in sms["message"]["text"]  # 063 585 8597
             # a door that does not open at collection: staff hear of it at once
             live.sim.jam(compartment)
             with live.client(None) as customer:

@@ -24,7 +24,7 @@ def open_for(courier: Page, tracking: str) -> int:
 
 def code_shown_once(live: LiveStation, courier: Page, compartment: int) -> None:
     expect(courier.locator("#work")).to_contain_text(f"Stored in compartment {compartment}")
-    expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{10}$"))
+    expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{3} \d{3} \d{4}$"))
     courier.wait_for_load_state("networkidle")
     expect(courier.locator("[data-pin]")).to_have_count(1)  # not replaced by a later answer
     assert len(live.ctx.handover) == 0  # nothing left waiting for nobody

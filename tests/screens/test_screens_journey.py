@@ -51,9 +51,14 @@ def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser:
             # the door watcher stores it; the courier's screen shows the code once
             pin_field = courier.locator("[data-pin]")
             expect(pin_field).to_be_visible()
-            pin = pin_field.inner_text().strip()
-            assert re.fullmatch(r"\d{10}", pin), pin
+            shown = pin_field.inner_text().strip()
+            assert re.fullmatch(r"\d{3} \d{3} \d{4}", shown), shown  # grouped, as read out
+            pin = shown.replace(" ", "")
             expect(courier.locator("#work")).to_contain_text(f"Stored in compartment {compartment}")
+            # which parcel and which recipient the code belongs to
+            expect(courier.locator("[data-code-for]")).to_have_text(
+                "Parcel TRK-1001 for Ada Lovelace."
+            )
             expect(courier.locator(".qr img")).to_be_visible()
             shot(courier, "courier-stored")
             courier.click("#next-parcel")
@@ -65,7 +70,7 @@ def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser:
             shot(kiosk, "kiosk")
             for digit in pin:
                 kiosk.click(f".keypad [data-key='{digit}']")
-            expect(kiosk.locator("#code")).to_have_value(pin)
+            expect(kiosk.locator("#code")).to_have_value(shown)  # grouped as it is typed
             kiosk.click("button[type=submit]")
             told = kiosk.locator("#result .message.good")
             expect(told).to_contain_text(f"Compartment {compartment} is open")
@@ -74,10 +79,27 @@ def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser:
             assert live.sim.pulses(compartment) == 2
             shot(kiosk, "kiosk-open")
             live.sim.take(compartment)
+            # the customer walks away from the open door: the resting kiosk asks to close it
+            kiosk.click("text=Done")
+            left_open = kiosk.locator(f"[data-left-open='{compartment}']")
+            expect(left_open).to_contain_text(f"Compartment {compartment} is still open")
+
+            # staff see the day on the first page: the parcel stored, then collected; and
+            # the door standing open (the sensor) over the compartment's state
+            staff = screens.signed_in("/staff", "staff")
+            today = staff.locator("ul.today")
+            expect(today.locator("[data-activity='parcel.collected']")).to_contain_text(
+                f"collected: TRK-1001 from compartment {compartment}"
+            )
+            expect(today.locator("[data-activity='parcel.stored']")).to_contain_text("TRK-1001")
+            door = staff.locator(f"#staff-door-{compartment}")
+            expect(door).to_have_class(re.compile(r"\bstate-free\b.*\bdoor-open\b"))
+            expect(door).to_have_attribute("aria-label", re.compile("door open"))
             live.sim.close(compartment)
+            expect(door).not_to_have_class(re.compile(r"\bdoor-open\b"))
+            expect(left_open).to_have_count(0)
 
             # staff find the parcel collected and take another compartment out of service
-            staff = screens.signed_in("/staff", "staff")
             staff.goto("/staff/parcels")
             staff.fill("#q", "TRK-1001")
             row = staff.locator("#parcels-table tbody tr")

@@ -136,7 +136,7 @@ def test_a_parcel_by_its_dimensions_and_a_stuck_door(tmp_path: Path, browser: Br
             live.sim.close(second)
             courier.click("text=I closed the door")
             expect(courier.locator("#work")).to_contain_text(f"Stored in compartment {second}")
-            expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{10}$"))
+            expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{3} \d{3} \d{4}$"))
 
             staff = screens.signed_in("/staff", "staff")
             expect(staff.locator(f"#staff-door-{first}")).to_have_class(re.compile("state-fault"))

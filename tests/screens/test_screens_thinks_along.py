@@ -54,7 +54,7 @@ def test_click_and_collect_with_the_code_by_mail(tmp_path: Path, browser: Browse
             body = text_of(mail)
             assert "Corner Shop" in body
             assert "Öffnungszeiten: Mo-Fr 9-18" in body
-            pin = re.findall(r"Ihre PIN: (\d+)", body)[0]
+            pin = re.findall(r"Ihre PIN: (\d{3} \d{3} \d{4})\r?\n", body)[0]  # grouped; typed so
             assert qr_in(mail)  # a QR image that reads back
 
             kiosk = screens.open("/kiosk")
