@@ -422,6 +422,15 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "The door is latched: it opens only when the station unlocks it.",
         "Die Tür ist verriegelt: Sie geht nur auf, wenn die Station sie entriegelt.",
     ),
+    # central staff: hub operators signing in with the hub's pass (api/screens/central.py)
+    "central_refused": (
+        "The hub's pass was not accepted here ({code}). Ask the hub for a new one.",
+        "Der Pass des Hubs wurde hier nicht angenommen ({code}). Holen Sie einen neuen.",
+    ),
+    "central_no_hub": (
+        "This station is not joined to a hub: sign in with a local account.",
+        "Diese Station ist mit keinem Hub verbunden: Melden Sie sich mit einem lokalen Konto an.",
+    ),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;
