@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from api.context import StationContext
 from locker.uplink import commands, outgoing
 from locker.uplink.capture import record_hub_event
+from locker.uplink.layout import report as layout_report
 from locker.uplink.messages import Command, Presence, topic
 from locker.uplink.snapshot import snapshot
 
@@ -155,7 +156,7 @@ class Uplink:
             at=self.station.now(),
             boot=self.boot,
             last_seq=outgoing.newest_seq(self.station),
-            layout={"name": self.station.layout.name},
+            layout=layout_report(self.station.layout),  # the hub draws the front from it
         )
         client.publish(topic(self.name, "state"), birth.payload(), qos=1, retain=True)
         client.subscribe(topic(self.name, "cmd"), qos=1)

@@ -25,6 +25,7 @@ from fleet import accounts, commands
 from fleet.accounts import HubRole
 from fleet.db import HubDatabase
 from fleet.errors import FleetError, NotAuthenticated, NotFound, TooManyAttempts
+from fleet.screens import create_screens
 from fleet.settings import HubSettings
 from fleet.tables import (
     AlertView,
@@ -244,6 +245,7 @@ def create_app(
     )
     app.state.hub = Hub(db, settings, publish, clock)
     _install_problems(app)
+    app.mount("/fleet", create_screens(app.state.hub))  # the operators' screen: fleet/screens
 
     @app.post("/api/v1/auth/token", tags=["accounts"])
     def sign_in(body: TokenRequest, hub: HubDep) -> TokenAnswer:

@@ -170,3 +170,40 @@ class DroppedCount(HubTable, table=True):
 
     reason: str = Field(primary_key=True, max_length=32)
     count: int = 0
+
+
+# --- the operators' screen (fleet/screens): central staff grants and the hub's audit log ---
+
+
+class StationGrant(HubTable, table=True):
+    """An operator may sign in at a station's maintenance screen until ``expires_at``;
+    sent to the station as a signed ``grant_access`` command (``revoke_access`` ends it)."""
+
+    __tablename__ = "station_grants"
+
+    id: str = Field(primary_key=True, max_length=32)
+    operator: str = Field(foreign_key="operators.name", index=True)
+    station: str = Field(foreign_key="stations.name", index=True)
+    role: str = Field(default="staff", max_length=16)
+    granted_by: str = Field(max_length=64)
+    granted_at: datetime = _when()
+    expires_at: datetime = _when()
+    command_id: str = Field(max_length=64)
+    revoked_at: datetime | None = _when(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=64)
+    revoke_command_id: str | None = Field(default=None, max_length=64)
+
+
+class HubAudit(HubTable, table=True):
+    """What operators did on the hub's screen: sign-ins, commands, grants, passes."""
+
+    __tablename__ = "hub_audit"
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    )
+    at: datetime = _when()
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    station: str | None = Field(default=None, max_length=40)
+    detail: str = ""

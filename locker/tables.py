@@ -364,3 +364,30 @@ class UplinkState(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     acked_seq: int = 0
+
+
+# --- central staff: hub operators granted this station's maintenance screen (issue 18) ---
+
+
+class CentralGrant(SQLModel, table=True):
+    """A hub operator's right to sign in here, from the hub's signed statement; a revoked
+    one stays (also one revoked before it arrived), so a late copy cannot bring it back."""
+
+    __tablename__ = "central_grant"
+
+    id: str = Field(primary_key=True, max_length=64)
+    operator: str = Field(default="", max_length=64)
+    role: str = Field(default="staff", max_length=16)
+    expires_at: datetime | None = _when()
+    received_at: datetime = _when(nullable=False)
+    revoked_at: datetime | None = _when()
+
+
+class UsedPass(SQLModel, table=True):
+    """The nonce of every sign-in pass used here: a pass works once."""
+
+    __tablename__ = "central_used_pass"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    grant_id: str = Field(max_length=64)
+    used_at: datetime = _when(nullable=False)

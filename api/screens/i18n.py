@@ -564,6 +564,15 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "sim_why_full": ("A parcel is inside already.", "Es liegt schon ein Paket im Fach."),
     "sim_why_empty": ("The compartment is empty.", "Das Fach ist leer."),
     "sim_why_shut": ("The door is closed already.", "Die Tür ist schon zu."),
+    # central staff: hub operators signing in with the hub's pass (api/screens/central.py)
+    "central_refused": (
+        "The hub's pass was not accepted here ({code}). Ask the hub for a new one.",
+        "Der Pass des Hubs wurde hier nicht angenommen ({code}). Holen Sie einen neuen.",
+    ),
+    "central_no_hub": (
+        "This station is not joined to a hub: sign in with a local account.",
+        "Diese Station ist mit keinem Hub verbunden: Melden Sie sich mit einem lokalen Konto an.",
+    ),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;

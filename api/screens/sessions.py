@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from api.context import StationContext, context
 from api.routes.accounts import signed_in
 from api.schemas import SignInIn
+from api.screens import central
 from api.screens.i18n import Words
 from api.screens.render import is_htmx, language, render
 from api.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
@@ -164,7 +165,10 @@ async def sign_in_form(
     except ValidationError:
         return again(422, words("error_other", detail=words("name") + " / " + words("password")))
     try:
-        who = await signed_in(body, request, ctx)
+        if central.is_central(name):  # a hub operator's pass (api/screens/central.py)
+            who = await central.signed_in(ctx, name, password, words)
+        else:
+            who = await signed_in(body, request, ctx)
     except PasswordChangeRequired as exc:  # the one-time password was right: the next step
         return sign_in_page(request, home, title_key, name=name, ticket=exc.ticket)
     except TooManyAttempts as exc:
@@ -225,7 +229,7 @@ async def first_password_form(
 async def _session_started(ctx: StationContext, who: Principal, home: str) -> Response:
     """A new session on the screen at ``home``, in that screen's own cookies."""
     session_cookie, csrf_cookie = cookie_names(home)
-    ttl = timedelta(hours=ctx.settings.session_hours)
+    ttl = central.session_ttl(ctx, who, timedelta(hours=ctx.settings.session_hours))
     keys = await run_in_threadpool(lambda: accounts.start_session(ctx.station, who, ttl=ttl))
     response = RedirectResponse(home, status_code=303)
     age = int(ttl.total_seconds())

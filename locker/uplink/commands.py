@@ -26,6 +26,7 @@ from locker.services.deposit import ParcelInput
 from locker.station import Station
 from locker.tables import HubCommand, Parcel
 from locker.types import ParcelState, SizeClass
+from locker.uplink import grants
 from locker.uplink.messages import Command, CommandResult, Problem
 
 
@@ -68,6 +69,18 @@ class BackInServiceArgs(_Args):
 
 class RevokeArgs(_Args):
     name: str = Field(min_length=1, max_length=100)
+
+
+class GrantArgs(_Args):
+    grant_id: str = Field(pattern="^[0-9a-f]{32}$")
+    operator: str = Field(min_length=1, max_length=64)
+    role: str = Field(max_length=16)
+    expires_at: datetime
+    sig: str = Field(max_length=64)
+
+
+class RevokeGrantArgs(_Args):
+    grant_id: str = Field(pattern="^[0-9a-f]{32}$")
 
 
 class NoArgs(_Args):
@@ -138,6 +151,19 @@ def _revoke(station: Station, actor: str, a: RevokeArgs) -> dict[str, Any]:
     return {"name": a.name}
 
 
+def _grant(station: Station, station_name: str, key: bytes, a: GrantArgs) -> dict[str, Any]:
+    statement = grants.GrantStatement(
+        a.grant_id, station_name, a.operator, a.role, a.expires_at, a.sig
+    )
+    grants.receive_grant(station, station_name, key, statement)
+    return {"grant_id": a.grant_id, "operator": a.operator}
+
+
+def _revoke_grant(station: Station, a: RevokeGrantArgs) -> dict[str, Any]:
+    grants.revoke_grant(station, a.grant_id)
+    return {"grant_id": a.grant_id}
+
+
 # What each command does on the station; snapshot and resend are answered by the uplink
 # (they send, they change nothing), so here they only need valid arguments.
 EFFECTS: dict[str, tuple[type[_Args], Effect | None]] = {
@@ -148,6 +174,9 @@ EFFECTS: dict[str, tuple[type[_Args], Effect | None]] = {
     "revoke_courier": (RevokeArgs, _revoke),
     "snapshot": (NoArgs, None),
     "resend": (ResendArgs, None),
+    # central staff (locker.uplink.grants): applied in apply(), they need the station's key
+    "grant_access": (GrantArgs, None),
+    "revoke_access": (RevokeGrantArgs, None),
 }
 
 
@@ -180,6 +209,10 @@ def apply(station: Station, station_name: str, key: bytes, command: Command) -> 
     actor = f"hub:{command.by or 'hub'}"
     try:
         args = kind.model_validate(command.args)
+        if isinstance(args, GrantArgs):
+            effect = lambda st, _actor, a: _grant(st, station_name, key, a)  # noqa: E731
+        elif isinstance(args, RevokeGrantArgs):
+            effect = lambda st, _actor, a: _revoke_grant(st, a)  # noqa: E731
         answer = (
             _result(command, station_name, now, ok=True, result=effect(station, actor, args))
             if effect is not None

@@ -137,6 +137,8 @@ CommandType = Literal[
     "revoke_courier",  # name
     "snapshot",  # no args
     "resend",  # from_seq: the events from there on again
+    "grant_access",  # a hub operator may sign in here: locker.uplink.grants
+    "revoke_access",  # grant_id: that grant ends
 ]
 
 

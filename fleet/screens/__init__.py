@@ -1,0 +1,512 @@
+"""The operators' screen of the fleet hub, under ``/fleet/``: every station on one page
+(redrawn live by htmx polling, with a filter and a sort), a station's page (its front drawn
+from the layout it reported, its alerts, events, parcels and the commands given to it),
+central staff grants and the hub's audit log. English and German; usable by keyboard.
+
+Operators sign in with their hub accounts (:mod:`fleet.accounts`): the session is an
+operator token in an HttpOnly, SameSite=Strict cookie; every change also needs the
+``X-CSRF-Token`` header, which ``fleet.js`` copies from a second cookie holding a value
+derived from the session (only pages of the hub can read it). Every route declares the
+role it needs (:class:`ScreenRole`). Actions travel as the hub's signed commands, each
+audited with the operator's name; none opens a door (there is no such command).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from fleet import accounts, commands, grants
+from fleet.accounts import HubRole
+from fleet.errors import FleetError, NotFound, TooManyAttempts
+from fleet.screens import views
+from fleet.screens.i18n import LANGUAGE_NAMES, LANGUAGES, Words, pick_language
+from fleet.tables import HubAudit, Operator, OperatorToken, ParcelView, Station
+from locker.front import drawing
+from locker.uplink.grants import CENTRAL_PREFIX
+from locker.uplink.layout import from_report
+
+if TYPE_CHECKING:
+    from fleet.app import Hub
+
+HOME = "/fleet/"
+SESSION_COOKIE = "hub_session"
+CSRF_COOKIE = "hub_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+LANG_COOKIE = "hub_lang"
+LIVE_S = 2  # how often the pages redraw
+EXTEND_DAYS = 3
+GRANT_DAYS = 7
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = Jinja2Templates(directory=PACKAGE / "templates")
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+HEADERS = {
+    "Content-Security-Policy": POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+Text = Annotated[str, Form(max_length=500)]
+
+
+class SignInNeeded(Exception):
+    """Nobody (or nobody of the role) is signed in on this browser."""
+
+
+def csrf_of(session_token: str) -> str:
+    """The CSRF value of a session: readable by the hub's pages, useless as a session."""
+    return hmac.new(session_token.encode(), b"hub-screen-csrf", hashlib.sha256).hexdigest()
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _operator(request: Request, role: HubRole) -> Operator | None:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token.startswith(accounts.TOKEN_PREFIX):
+        return None
+    if request.method not in ("GET", "HEAD") and not hmac.compare_digest(
+        request.headers.get(CSRF_HEADER, ""), csrf_of(token)
+    ):
+        return None
+    hub = _hub(request)
+    try:
+        return accounts.authenticate(hub.db, token, role, hub.clock())
+    except FleetError:
+        return None
+
+
+class ScreenRole:
+    """The dependency every screen route but signing in has; a test finds it on each."""
+
+    def __init__(self, role: HubRole) -> None:
+        self.role: HubRole = role
+
+    def __call__(self, request: Request) -> Operator:
+        who = _operator(request, self.role)
+        if who is None:
+            raise SignInNeeded
+        return who
+
+
+AsOperator = Annotated[Operator, Depends(ScreenRole("operator"))]
+AsAdmin = Annotated[Operator, Depends(ScreenRole("admin"))]
+PUBLIC_SCREEN_ROUTES = frozenset({("GET", "/"), ("POST", "/sign-in")})
+
+
+def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+    lang = pick_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+    words = Words(lang)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "t": words,
+            "lang": lang,
+            "languages": LANGUAGE_NAMES,
+            "moment": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else "–",
+            "live_s": LIVE_S,
+            **values,
+        },
+        status_code=status,
+        headers=HEADERS,
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/fleet")
+    return response
+
+
+def _words(request: Request) -> Words:
+    return Words(
+        pick_language(
+            request.query_params.get("lang"),
+            request.cookies.get(LANG_COOKIE),
+            request.headers.get("accept-language"),
+        )
+    )
+
+
+def _said(request: Request, text: str, *, good: bool, status: int = 200) -> HTMLResponse:
+    return render(request, "fleet_said.html", status=status, said=text, good=good)
+
+
+def _front(layout: dict[str, Any] | None, page: views.StationPage, words: Words) -> Any:
+    """The station's front as its maintenance screen draws it, from the layout it reported."""
+    built = from_report(layout)
+    if built is None:
+        return None
+    drawn = drawing(built)
+    doors = []
+    for tile in drawn.tiles:
+        cid = tile.compartment_id
+        c = page.compartments.get(cid)
+        state = c.state if c else "unknown"
+        spec = built.compartment(cid)  # type: ignore[arg-type]
+        state_words = words(f"state_{state}") if f"state_{state}" in _STATE_KEYS else state
+        doors.append(
+            {
+                "id": cid,
+                "css": f"state-{state}",
+                "label": f"{words('compartment_n', n=cid)} ({spec.size.value}): {state_words}",
+                "style": (
+                    f"left:{tile.x * 100:.3f}%;top:{tile.y * 100:.3f}%;"
+                    f"width:{tile.width * 100:.3f}%;height:{tile.height * 100:.3f}%"
+                ),
+            }
+        )
+    return {"aspect": f"{drawn.width_mm} / {drawn.height_mm}", "doors": doors}
+
+
+_STATE_KEYS = {f"state_{s}" for s in ("free", "reserved", "occupied", "out_of_service", "fault")}
+
+
+def _status(row: views.StationRow, words: Words, now: datetime) -> str:
+    if row.last_seen is None:
+        return words("never_seen")
+    age = words.age((now - row.last_seen).total_seconds())
+    return words("online_for", age=age) if row.online else words("offline_for", age=age)
+
+
+def create_screens(hub: Hub) -> FastAPI:
+    """The screen as an app of its own, mounted at ``/fleet`` by :func:`fleet.app.create_app`."""
+    screens = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    screens.state.hub = hub
+    screens.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
+
+    @screens.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, _exc: SignInNeeded) -> Response:
+        if request.headers.get("HX-Request") == "true":
+            return Response(status_code=401, headers={"HX-Redirect": HOME})
+        return RedirectResponse(HOME, status_code=303)
+
+    @screens.exception_handler(FleetError)
+    async def _refused(request: Request, exc: FleetError) -> Response:
+        return _said(
+            request, _words(request)("problem", detail=exc.message), good=False, status=exc.status
+        )
+
+    # -- signing in -------------------------------------------------------------------
+
+    @screens.get("/", response_class=HTMLResponse)
+    def fleet_page(request: Request) -> HTMLResponse:
+        who = _operator(request, "operator")
+        if who is None:
+            return render(request, "fleet_sign_in.html")
+        return _fleet(request, who)
+
+    @screens.post("/sign-in")
+    def sign_in(
+        request: Request,
+        name: Annotated[str, Form(max_length=64)] = "",
+        password: Annotated[str, Form(max_length=1000)] = "",
+    ) -> Response:
+        words = _words(request)
+        now = hub.clock()
+        ttl = timedelta(hours=hub.settings.token_hours)
+        try:
+            token = accounts.login(hub.db, name, password, now, ttl)
+        except TooManyAttempts as exc:
+            return render(
+                request,
+                "fleet_sign_in.html",
+                status=429,
+                message=words("wait_s", s=exc.retry_after),
+                name=name,
+            )
+        except FleetError:
+            return render(
+                request, "fleet_sign_in.html", status=401, message=words("login_failed"), name=name
+            )
+        with hub.db.transaction() as session:
+            grants.audit(session, now, name, "screen.signed_in", None, "")
+        response = RedirectResponse(HOME, status_code=303)
+        age = int(ttl.total_seconds())
+        response.set_cookie(
+            SESSION_COOKIE, token, max_age=age, httponly=True, samesite="strict", path="/fleet"
+        )
+        response.set_cookie(
+            CSRF_COOKIE, csrf_of(token), max_age=age, samesite="strict", path="/fleet"
+        )
+        return response
+
+    @screens.post("/sign-out")
+    def sign_out(request: Request, who: AsOperator) -> Response:
+        with hub.db.transaction() as session:
+            grants.audit(session, hub.clock(), who.name, "screen.signed_out", None, "")
+            token = request.cookies.get(SESSION_COOKIE, "")
+            session.execute(
+                delete(OperatorToken).where(
+                    col(OperatorToken.token_hash) == accounts._token_hash(token)  # noqa: SLF001
+                )
+            )
+        response = Response(status_code=204, headers={"HX-Redirect": HOME})
+        response.delete_cookie(SESSION_COOKIE, path="/fleet")
+        response.delete_cookie(CSRF_COOKIE, path="/fleet")
+        return response
+
+    # -- every station ----------------------------------------------------------------
+
+    def _fleet(request: Request, who: Operator) -> HTMLResponse:
+        q, show, sort = _filters(request)
+        return render(
+            request,
+            "fleet.html",
+            who=who,
+            section="fleet",
+            q=q,
+            show=show,
+            sort=sort,
+            shows=views.SHOWS,
+            sorts=views.SORTS,
+            **_rows(request, q, show, sort),
+        )
+
+    def _filters(request: Request) -> tuple[str, str, str]:
+        q = request.query_params.get("q", "")[:40]
+        show = request.query_params.get("show", "all")
+        sort = request.query_params.get("sort", "name")
+        return q, show if show in views.SHOWS else "all", sort if sort in views.SORTS else "name"
+
+    def _rows(request: Request, q: str, show: str, sort: str) -> dict[str, Any]:
+        now = hub.clock()
+        words = _words(request)
+        with hub.db.transaction() as session:
+            rows = views.station_rows(session, now, text=q, show=show, sort=sort)
+        return {"rows": rows, "status": {r.name: _status(r, words, now) for r in rows}}
+
+    @screens.get("/rows", response_class=HTMLResponse)
+    def rows(request: Request, who: AsOperator) -> HTMLResponse:
+        """The table's rows alone, polled every few seconds with the filter's values."""
+        q, show, sort = _filters(request)
+        return render(request, "fleet_rows.html", **_rows(request, q, show, sort))
+
+    # -- one station ------------------------------------------------------------------
+
+    def _page_values(request: Request, name: str, who: Operator) -> dict[str, Any]:
+        now = hub.clock()
+        words = _words(request)
+        with hub.db.transaction() as session:
+            page = views.station_page(session, name, now, hub.settings.recent_events)
+            if page is None:
+                raise NotFound("station", name)
+            may_pass = any(
+                g.live(now) and g.state == "ok"
+                for g in grants.listed(session, operator=who.name, station=name)
+            )
+        return {
+            "name": name,
+            "page": page,
+            "front": _front(page.layout, page, words),
+            "status": _status(page.row, words, now),
+            "event_text": views.event_text,
+            "may_pass": may_pass,
+            "central_name": CENTRAL_PREFIX + who.name,
+            "extend_days": EXTEND_DAYS,
+            "who": who,
+        }
+
+    @screens.get("/stations/{name}", response_class=HTMLResponse)
+    def station(request: Request, name: str, who: AsOperator) -> HTMLResponse:
+        values = _page_values(request, name, who)
+        return render(request, "fleet_station.html", section="fleet", **values)
+
+    @screens.get("/stations/{name}/live", response_class=HTMLResponse)
+    def station_live(request: Request, name: str, who: AsOperator) -> HTMLResponse:
+        return render(request, "fleet_station_live.html", **_page_values(request, name, who))
+
+    @screens.get("/stations/{name}/compartments/{cid}", response_class=HTMLResponse)
+    def compartment(request: Request, name: str, cid: int, who: AsOperator) -> HTMLResponse:
+        values = _page_values(request, name, who)
+        page: views.StationPage = values["page"]
+        view = page.compartments.get(cid)
+        if view is None:
+            raise NotFound("compartment", cid)
+        parcel = next((p for p in page.parcels if p.compartment_id == cid), None)
+        return render(request, "fleet_compartment.html", view=view, parcel=parcel, **values)
+
+    def _give(
+        request: Request, station: str, kind: Any, args: Any, who: Operator, what: str
+    ) -> HTMLResponse:
+        now = hub.clock()
+        with hub.db.transaction() as session:
+            command = commands.issue(session, station, kind, args, by=who.name, now=now)
+            detail = f"{command.id}: {kind} {command.args}"
+            grants.audit(session, now, who.name, f"command.{kind}", station, detail)
+        hub.publish(command)  # after the commit, as the API does
+        return _said(request, _words(request)("sent_command", what=what), good=True, status=202)
+
+    def _reason(request: Request, text: str) -> str:
+        if not text.strip():
+            raise _NoReason(_words(request)("reason_needed"))
+        return text.strip()
+
+    @screens.post("/stations/{name}/compartments/{cid}/out-of-service", response_class=HTMLResponse)
+    def take_out(
+        request: Request, name: str, cid: int, who: AsOperator, reason: Text = ""
+    ) -> HTMLResponse:
+        args = commands.OutOfServiceArgs(compartment_id=cid, reason=_reason(request, reason))
+        what = f"{_words(request)('take_out')}: {_words(request)('compartment_n', n=cid)}"
+        return _give(request, name, "out_of_service", args, who, what)
+
+    @screens.post(
+        "/stations/{name}/compartments/{cid}/back-in-service", response_class=HTMLResponse
+    )
+    def put_back(
+        request: Request, name: str, cid: int, who: AsOperator, note: Text = ""
+    ) -> HTMLResponse:
+        args = commands.BackInServiceArgs(compartment_id=cid, note=note.strip())
+        what = f"{_words(request)('put_back')}: {_words(request)('compartment_n', n=cid)}"
+        return _give(request, name, "back_in_service", args, who, what)
+
+    @screens.post("/stations/{name}/parcels/{pid}/extend", response_class=HTMLResponse)
+    def extend(request: Request, name: str, pid: int, who: AsOperator) -> HTMLResponse:
+        now = hub.clock()
+        with hub.db.transaction() as session:
+            parcel = session.get(ParcelView, (name, pid))
+            if parcel is None:
+                raise NotFound("parcel", pid)
+            until = max(parcel.deadline or now, now) + timedelta(days=EXTEND_DAYS)
+        args = commands.ExtendArgs(parcel_id=pid, until=until.replace(microsecond=0))
+        what = f"{_words(request)('extend', d=EXTEND_DAYS)}: {parcel.tracking_number}"
+        return _give(request, name, "extend", args, who, what)
+
+    @screens.post("/stations/{name}/revoke-courier", response_class=HTMLResponse)
+    def revoke_courier(
+        request: Request,
+        name: str,
+        who: AsOperator,
+        courier: Annotated[str, Form(max_length=100)] = "",
+    ) -> HTMLResponse:
+        args = commands.RevokeCourierArgs(name=_reason(request, courier))
+        return _give(
+            request,
+            name,
+            "revoke_courier",
+            args,
+            who,
+            f"{_words(request)('revoke_courier')}: {courier}",
+        )
+
+    @screens.post("/stations/{name}/pass", response_class=HTMLResponse)
+    def station_pass(request: Request, name: str, who: AsOperator) -> HTMLResponse:
+        """A one-time pass for this station's maintenance screen (needs a live grant)."""
+        with hub.db.transaction() as session:
+            made = grants.station_pass(session, operator=who.name, station=name, now=hub.clock())
+        return render(
+            request,
+            "fleet_pass.html",
+            made=made,
+            station=name,
+            central_name=CENTRAL_PREFIX + who.name,
+        )
+
+    # -- central staff (admins) -------------------------------------------------------
+
+    def _grants_values() -> dict[str, Any]:
+        with hub.db.transaction() as session:
+            return {
+                "grants": grants.listed(session),
+                "operators": session.exec(select(Operator.name).order_by(col(Operator.name))).all(),
+                "stations": session.exec(select(Station.name).order_by(col(Station.name))).all(),
+                "now": hub.clock(),
+                "grant_days": GRANT_DAYS,
+            }
+
+    @screens.get("/grants", response_class=HTMLResponse)
+    def grants_page(request: Request, who: AsAdmin) -> HTMLResponse:
+        return render(request, "fleet_grants.html", who=who, section="grants", **_grants_values())
+
+    @screens.post("/grants", response_class=HTMLResponse)
+    async def give_grants(request: Request, who: AsAdmin) -> HTMLResponse:
+        form = await request.form()
+        operator = str(form.get("operator", ""))[:64]
+        chosen = [str(s)[:40] for s in form.getlist("station")][:500]
+        try:
+            days = max(1, min(grants.MAX_DAYS, int(str(form.get("days", GRANT_DAYS)))))
+        except ValueError:
+            days = GRANT_DAYS
+        words = _words(request)
+        if not chosen:
+            return render(
+                request,
+                "fleet_grants_list.html",
+                status=422,
+                said=words("pick_station"),
+                good=False,
+                **_grants_values(),
+            )
+        now = hub.clock()
+        sent = []
+        with hub.db.transaction() as session:
+            for station_name in chosen:
+                sent.append(
+                    grants.give(
+                        session,
+                        operator=operator,
+                        station=station_name,
+                        until=now + timedelta(days=days),
+                        by=who.name,
+                        now=now,
+                    )
+                )
+        for command in sent:
+            hub.publish(command)
+        return render(
+            request,
+            "fleet_grants_list.html",
+            said=words("granted", n=len(sent)),
+            good=True,
+            **_grants_values(),
+        )
+
+    @screens.get("/grants/list", response_class=HTMLResponse)
+    def grants_list(request: Request, who: AsAdmin) -> HTMLResponse:
+        return render(request, "fleet_grants_list.html", **_grants_values())
+
+    @screens.post("/grants/{grant_id}/revoke", response_class=HTMLResponse)
+    def revoke_grant(request: Request, grant_id: str, who: AsAdmin) -> HTMLResponse:
+        with hub.db.transaction() as session:
+            command = grants.revoke(session, grant_id, by=who.name, now=hub.clock())
+        hub.publish(command)
+        return render(request, "fleet_grants_list.html", said="", good=True, **_grants_values())
+
+    # -- the hub's audit log ----------------------------------------------------------
+
+    @screens.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request, who: AsOperator) -> HTMLResponse:
+        with hub.db.transaction() as session:
+            entries = session.exec(
+                select(HubAudit).order_by(col(HubAudit.id).desc()).limit(200)
+            ).all()
+        return render(request, "fleet_audit.html", who=who, section="audit", entries=entries)
+
+    @screens.exception_handler(_NoReason)
+    async def _no_reason(request: Request, exc: _NoReason) -> Response:
+        return _said(request, str(exc), good=False, status=422)
+
+    return screens
+
+
+class _NoReason(Exception):
+    """An action that needs a reason (or a name) was asked for without one."""

@@ -1,0 +1,181 @@
+"""What the operators' screen shows, read from the hub's views in one transaction each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from fleet.tables import (
+    AlertView,
+    CommandRow,
+    CompartmentView,
+    EventRow,
+    ParcelView,
+    StationState,
+)
+
+SIZES = ("S", "M", "L", "XL")
+BUS_ERRORS = ("timeouts", "checksum_errors", "bad_frames", "port_errors")
+SORTS = ("name", "alerts", "waiting", "free", "seen")
+SHOWS = ("all", "offline", "alerts")
+
+
+@dataclass(frozen=True)
+class StationRow:
+    name: str
+    online: bool
+    last_seen: datetime | None
+    free: dict[str, int]
+    waiting: int
+    expiring_today: int
+    alerts: int
+    bus_errors: int | None  # None: no bus health reported yet
+    behind: int
+
+    @property
+    def free_total(self) -> int:
+        return sum(self.free.values())
+
+
+def _end_of_day(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def _bus_errors(bus: dict[str, Any]) -> int | None:
+    if not bus:
+        return None
+    return sum(
+        int(counters.get(k, 0))
+        for counters in bus.values()
+        if isinstance(counters, dict)
+        for k in BUS_ERRORS
+    )
+
+
+def station_rows(
+    session: Session, now: datetime, *, text: str = "", show: str = "all", sort: str = "name"
+) -> list[StationRow]:
+    states = session.exec(select(StationState)).all()
+    waiting = dict(
+        session.exec(
+            select(ParcelView.station, func.count())
+            .where(ParcelView.state == "stored")
+            .group_by(col(ParcelView.station))
+        ).all()
+    )
+    expiring = dict(
+        session.exec(
+            select(ParcelView.station, func.count())
+            .where(
+                ParcelView.state == "stored",
+                col(ParcelView.deadline) < _end_of_day(now),
+            )
+            .group_by(col(ParcelView.station))
+        ).all()
+    )
+    alerts = dict(
+        session.exec(select(AlertView.station, func.count()).group_by(col(AlertView.station))).all()
+    )
+    rows = [
+        StationRow(
+            name=s.station,
+            online=s.online,
+            last_seen=s.last_seen,
+            free={size: int(s.free.get(size, 0)) for size in SIZES if size in s.free},
+            waiting=waiting.get(s.station, 0),
+            expiring_today=expiring.get(s.station, 0),
+            alerts=alerts.get(s.station, 0),
+            bus_errors=_bus_errors(s.bus),
+            behind=max(0, s.station_last_seq - s.contiguous_seq),
+        )
+        for s in states
+    ]
+    needle = text.strip().lower()
+    rows = [
+        r
+        for r in rows
+        if needle in r.name
+        and (show != "offline" or not r.online)
+        and (show != "alerts" or r.alerts > 0)
+    ]
+    keys = {
+        "name": lambda r: (r.name,),
+        "alerts": lambda r: (-r.alerts, r.name),
+        "waiting": lambda r: (-r.waiting, r.name),
+        "free": lambda r: (-r.free_total, r.name),
+        "seen": lambda r: (r.last_seen is None, -(r.last_seen.timestamp() if r.last_seen else 0)),
+    }
+    return sorted(rows, key=keys.get(sort, keys["name"]))
+
+
+@dataclass
+class StationPage:
+    row: StationRow
+    layout: dict[str, Any] | None
+    compartments: dict[int, CompartmentView]
+    parcels: list[ParcelView]
+    alerts: list[AlertView]
+    events: list[EventRow]
+    commands: list[CommandRow] = field(default_factory=list)
+
+
+def station_page(session: Session, name: str, now: datetime, recent: int) -> StationPage | None:
+    state = session.get(StationState, name)
+    if state is None:
+        return None
+    row = next(r for r in station_rows(session, now) if r.name == name)
+    compartments = {
+        c.compartment_id: c
+        for c in session.exec(select(CompartmentView).where(CompartmentView.station == name))
+    }
+    parcels = list(
+        session.exec(
+            select(ParcelView)
+            .where(ParcelView.station == name)
+            .order_by(col(ParcelView.deadline), col(ParcelView.parcel_id))
+        ).all()
+    )
+    alerts = list(
+        session.exec(
+            select(AlertView).where(AlertView.station == name).order_by(col(AlertView.raised_at))
+        ).all()
+    )
+    events = list(
+        session.exec(
+            select(EventRow)
+            .where(EventRow.station == name)
+            .order_by(col(EventRow.seq).desc())
+            .limit(recent)
+        ).all()
+    )
+    commands = list(
+        session.exec(
+            select(CommandRow)
+            .where(CommandRow.station == name, CommandRow.type != "resend")
+            .order_by(col(CommandRow.issued_at).desc())
+            .limit(20)
+        ).all()
+    )
+    return StationPage(row, state.layout, compartments, parcels, alerts, events, commands)
+
+
+def event_text(event: EventRow) -> str:
+    """A line for an event: its type and the facts a person reads first."""
+    d = event.data
+    if event.type == "parcel":
+        return f"parcel {d.get('id')} ({d.get('tracking_number')}): {d.get('state')}"
+    if event.type == "door":
+        return f"door {d.get('compartment_id')} ({d.get('purpose')}): {d.get('outcome')}"
+    if event.type == "compartment":
+        return f"compartment {d.get('compartment_id')}: {d.get('state')}"
+    if event.type.startswith("alert."):
+        where = d.get("compartment_id")
+        return f"{event.type} {d.get('kind')}" + (f" (compartment {where})" if where else "")
+    if event.type == "capacity":
+        free = d.get("free", {})
+        return "free: " + ", ".join(f"{k} {v}" for k, v in free.items())
+    return event.type
