@@ -211,7 +211,7 @@ def test_a_parcel_for_nobody_found_is_alerted_then_assigned_or_sent_back(tmp_pat
             wait_until(lambda: len(server.mailbox.to("ada@example.org")) == 1)
             mail = server.mailbox.to("ada@example.org")[0]
             assert mail["Subject"].startswith("Your parcel is ready")
-            pin = re.findall(r"Your PIN: (\d+)", text_of(mail))[0]
+            pin = re.findall(r"Your PIN: (\d[\d ]*\d)", text_of(mail))[0]
             problem(
                 staff.post(f"{API}/parcels/{pid}/assign", json={"recipient_id": ada["id"]}),
                 409,

@@ -44,7 +44,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.routes import accounts, couriers, customers, kiosks, notifications, sim, staff, system
+from api.routes import (
+    accounts,
+    couriers,
+    customers,
+    kiosks,
+    notifications,
+    people,  # a person's data: export and erasure (issue 17)
+    sim,
+    staff,
+    system,
+)
 from api.routes import recipients as directory_routes  # the directory (issue 17)
 from tests.hostile.fuzz_station import FuzzStation, fuzz_station
 
@@ -91,7 +101,7 @@ def _operations() -> list[tuple[str, str]]:
     names them."""
     found = []
     routers = (customers, couriers, staff, accounts, kiosks, notifications, system, sim)
-    for module in (*routers, directory_routes):
+    for module in (*routers, directory_routes, people):
         for route in module.router.routes:
             if isinstance(route, APIRoute) and route.include_in_schema:
                 found.extend((method, route.path) for method in sorted(route.methods))

@@ -41,7 +41,7 @@ def test_the_courier_is_offered_the_compartment_already_waiting(
             live.sim.put(first.compartment_id)
             live.sim.close(first.compartment_id)
             courier.click("text=I closed the door")
-            expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{10}$"))
+            expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{3} \d{3} \d{4}$"))
             assert live.sim.pulses(first.compartment_id) == 2
 
             # "no": a compartment of its own
