@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
@@ -18,7 +18,7 @@ from api.screens.render import door_shown, language, render, where
 from api.screens.sessions import screen_role, sign_in_instead, visitor
 from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
-from locker import qr_images
+from locker import directory, qr_images
 from locker.accounts import Principal
 from locker.errors import DomainError, InvalidTransition
 from locker.queries import waiting_for_couriers
@@ -103,13 +103,16 @@ def _door(request: Request, ctx: Ctx, parcel_id: int, result: DoorResult) -> HTM
     return _door_panel(request, ctx, parcel_id, n)
 
 
-def _stored(request: Request, ctx: Ctx, stored: Stored | None, compartment: int) -> HTMLResponse:
+def _stored(
+    request: Request, ctx: Ctx, stored: Stored | None, compartment: int, *, unknown: bool = False
+) -> HTMLResponse:
     code = stored.code if stored else None
     return _work(
         request,
         ctx,
         "courier_stored.html",
         compartment=compartment,
+        unknown=unknown,
         pin=code.pin if code else None,
         qr=base64.b64encode(qr_images.svg(code.qr_token)).decode() if code else None,
     )
@@ -123,13 +126,39 @@ def page(
     if sign_in is not None:
         return sign_in
     assert who is not None  # sign_in_instead lets only a signed-in account through
-    return render(request, "courier.html", who=who, sizes=list(SizeClass), poll_s=POLL_S)
+    return render(
+        request,
+        "courier.html",
+        who=who,
+        sizes=list(SizeClass),
+        poll_s=POLL_S,
+        directory_used=directory.count(ctx.station) > 0,
+    )
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_parcel(request: Request, who: CourierUser) -> HTMLResponse:
+def new_parcel(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
     """The empty form for the next parcel."""
-    return render(request, "courier_form.html", sizes=list(SizeClass))
+    used = directory.count(ctx.station) > 0
+    return render(request, "courier_form.html", sizes=list(SizeClass), directory_used=used)
+
+
+@router.get("/recipients", response_class=HTMLResponse)
+def recipients(
+    request: Request,
+    ctx: Ctx,
+    who: CourierUser,
+    recipient_name: Annotated[str, Query(max_length=500)] = "",
+) -> HTMLResponse:
+    """The directory's best few for what is typed or scanned, to choose from, and "none of
+    these" (recipient unknown), chosen until the courier picks a person. A station with
+    nobody in its directory offers nothing: the recipient is typed by hand as before."""
+    if directory.count(ctx.station) == 0:
+        return HTMLResponse("")
+    found = directory.search(ctx.station, recipient_name) if recipient_name.strip() else []
+    return render(
+        request, "courier_matches.html", matches=found, typed=bool(recipient_name.strip())
+    )
 
 
 @router.post("/deposit", response_class=HTMLResponse)
@@ -145,8 +174,10 @@ def deposit_new(
     width_mm: Millimetres = None,
     height_mm: Millimetres = None,
     depth_mm: Millimetres = None,
+    recipient_choice: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
-    """Hold the best free compartment for the parcel and open it."""
+    """Hold the best free compartment for the parcel and open it (for the person chosen
+    from the directory, for nobody found, or for a recipient typed by hand)."""
     try:
         body = parcel_from_form(
             tracking_number=tracking_number,
@@ -155,6 +186,7 @@ def deposit_new(
             phone=recipient_phone,
             size=size,
             dimensions_mm=(width_mm, height_mm, depth_mm),
+            recipient_choice=recipient_choice,
         )
     except FormProblem as exc:
         return _message(request, ctx, 422, str(exc), back=True)
@@ -218,7 +250,7 @@ def code(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -> H
     if parcel.state is not ParcelState.STORED or parcel.compartment_id is None:
         return _refused(request, ctx, who, InvalidTransition(parcel.state.value), parcel_id)
     waiting = ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)
-    return _stored(request, ctx, waiting, parcel.compartment_id)
+    return _stored(request, ctx, waiting, parcel.compartment_id, unknown=parcel.recipient_unknown)
 
 
 @router.post("/parcels/{parcel_id}/confirm", response_class=HTMLResponse)
@@ -232,11 +264,14 @@ def confirm(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser) -
         parcel = load_parcel(ctx.station, who, parcel_id)
         if parcel.state is ParcelState.STORED and parcel.compartment_id is not None:
             waiting = ctx.handover.take(parcel_id, wait_s=HANDOVER_WAIT_S)  # the watcher's
-            return _stored(request, ctx, waiting, parcel.compartment_id)
+            return _stored(
+                request, ctx, waiting, parcel.compartment_id, unknown=parcel.recipient_unknown
+            )
         return _refused(request, ctx, who, exc, parcel_id)
     except DomainError as exc:
         return _refused(request, ctx, who, exc, parcel_id)
-    return _stored(request, ctx, stored, stored.compartment_id)
+    unknown = load_parcel(ctx.station, who, parcel_id).recipient_unknown
+    return _stored(request, ctx, stored, stored.compartment_id, unknown=unknown)
 
 
 @router.get("/returns", response_class=HTMLResponse)
