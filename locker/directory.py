@@ -40,7 +40,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()/-]{3,}$")
 MATCHES = 5  # the best few a courier is offered
 CUTOFF = 60.0  # below this a name is no match at all (rapidfuzz's 0..100 scale)
-WORD_CUTOFF = 60.0  # a typed word this alike to a name's word may be it
+WORD_CUTOFF = 72.0  # a typed word this alike to a name's word may be it
+SHORT_WORD_CUTOFF = 60.0  # for words of SHORT letters or fewer, where one typo weighs more
+SHORT = 5
 PREFIX_SCORE = 95.0  # a name's word that begins with the typed one ("Müll" for "Müller")
 UNIT_BONUS = 15.0  # the flat number typed or scanned matches the person's
 CSV_COLUMNS = (
@@ -275,7 +277,11 @@ def _word_matches(index: _Index, word: str) -> dict[str, float]:
     found = {
         known: float(score)
         for known, score, _ in process.extract(
-            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_CUTOFF, limit=None
+            word,
+            index.vocabulary,
+            scorer=fuzz.ratio,
+            score_cutoff=SHORT_WORD_CUTOFF if len(word) <= SHORT else WORD_CUTOFF,
+            limit=None,
         )
     }
     if len(word) >= 3:
