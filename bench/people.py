@@ -59,12 +59,11 @@ def people(count: int, *, seed: int = 17) -> list[Someone]:
     out: list[Someone] = []
     pairs = [(f, ln) for f in FIRST for ln in LAST]
     rng.shuffle(pairs)
-    middle = iter(rng.sample(FIRST, len(FIRST)) * (count // len(pairs) + 2))
     for i in range(count):
         first, last = pairs[i % len(pairs)]
         name = f"{first} {last}"
         if name in names:  # past every pair: a second first name makes them apart
-            name = f"{first} {next(middle)} {last}"
+            name = f"{first} {rng.choice(FIRST)} {last}"
         while name in names:
             name = f"{first} {last}-{rng.choice(LAST)}"
         names.add(name)

@@ -12,7 +12,14 @@ import argparse
 import platform
 import time
 
-from bench import code_to_unlock, fleet, startup, status_sweep, throughput
+from bench import (
+    code_to_unlock,
+    directory_search,  # the directory (issue 17)
+    fleet,
+    startup,
+    status_sweep,
+    throughput,
+)
 from bench.common import Row, table
 
 
@@ -32,6 +39,10 @@ def main() -> None:
     print(f"throughput done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += startup.measure(repeats=2 if quick else 5)
     print(f"start-up done ({time.monotonic() - began:.0f} s)", flush=True)
+    # The courier's search in the directory, beside an indexed lookup (issue 17).
+    for size in (5000,) if quick else (5000, 50_000):
+        rows += directory_search.measure(size, runs=30 if quick else 500)
+    print(f"directory search done ({time.monotonic() - began:.0f} s)", flush=True)
     # The fleet hub with 100 stations (python -m bench.fleet runs 100, 1,000 and 10,000).
     rows += fleet.measure(
         [100],

@@ -40,7 +40,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()/-]{3,}$")
 MATCHES = 5  # the best few a courier is offered
 CUTOFF = 60.0  # below this a name is no match at all (rapidfuzz's 0..100 scale)
-WORD_CUTOFF = 60.0  # a typed word this alike to a name's word may be it
+WORD_CUTOFF = 72.0  # a typed word this alike to a name's word may be it
+SHORT_WORD_CUTOFF = 60.0  # for words of SHORT letters or fewer, where one typo weighs more
+SHORT = 5
 PREFIX_SCORE = 95.0  # a name's word that begins with the typed one ("Müll" for "Müller")
 UNIT_BONUS = 15.0  # the flat number typed or scanned matches the person's
 CSV_COLUMNS = (
@@ -62,8 +64,13 @@ FALSE = frozenset({"", "0", "false", "no", "n", "nein"})
 
 @dataclass(frozen=True)
 class FieldProblem:
+    """What is wrong with one field: in English (``message``), and as a stable ``reason``
+    (with ``n``, a number or name it mentions) for the screens to say in their language."""
+
     field: str
     message: str
+    reason: str = ""
+    n: str = ""
 
 
 class RecipientInvalid(DomainError):
@@ -123,30 +130,50 @@ def check(person: Person) -> Person:
     phone = _text(person.phone) or None
     problems: list[FieldProblem] = []
 
-    def need(ok: bool, where: str, message: str) -> None:
+    def need(ok: bool, where: str, message: str, reason: str, n: object = "") -> None:
         if not ok:
-            problems.append(FieldProblem(where, message))
+            problems.append(FieldProblem(where, message, reason, str(n)))
 
-    need(bool(name), "name", "a name is needed")
-    need(len(name) <= MAX_NAME, "name", f"at most {MAX_NAME} characters")
-    need(len(unit) <= MAX_UNIT, "unit", f"at most {MAX_UNIT} characters")
-    need(len(note) <= MAX_NOTE, "staff_note", f"at most {MAX_NOTE} characters")
+    need(bool(name), "name", "a name is needed", "required")
+    need(len(name) <= MAX_NAME, "name", f"at most {MAX_NAME} characters", "too_long", MAX_NAME)
+    need(len(unit) <= MAX_UNIT, "unit", f"at most {MAX_UNIT} characters", "too_long", MAX_UNIT)
+    need(
+        len(note) <= MAX_NOTE, "staff_note", f"at most {MAX_NOTE} characters", "too_long", MAX_NOTE
+    )
     for where, value in (("name", name), ("unit", unit)):
-        need(not _has_control(value), where, "no control characters")
+        need(not _has_control(value), where, "no control characters", "control")
     if email is not None:
-        need(len(email) <= MAX_EMAIL, "email", f"at most {MAX_EMAIL} characters")
-        need(EMAIL.match(email) is not None, "email", "not an email address (name@example.org)")
+        need(
+            len(email) <= MAX_EMAIL,
+            "email",
+            f"at most {MAX_EMAIL} characters",
+            "too_long",
+            MAX_EMAIL,
+        )
+        need(
+            EMAIL.match(email) is not None,
+            "email",
+            "not an email address (name@example.org)",
+            "not_email",
+        )
     if phone is not None:
-        need(len(phone) <= MAX_PHONE, "phone", f"at most {MAX_PHONE} characters")
-        need(PHONE.match(phone) is not None, "phone", "digits, spaces, + ( ) / - only")
-    need(person.language in LANGUAGES, "language", "en or de")
+        need(
+            len(phone) <= MAX_PHONE,
+            "phone",
+            f"at most {MAX_PHONE} characters",
+            "too_long",
+            MAX_PHONE,
+        )
+        need(PHONE.match(phone) is not None, "phone", "digits, spaces, + ( ) / - only", "not_phone")
+    need(person.language in LANGUAGES, "language", "en or de", "language")
     if person.notify_by not in NOTIFY_BY:
-        problems.append(FieldProblem("notify_by", "mail, sms or both"))
+        problems.append(FieldProblem("notify_by", "mail, sms or both", "notify_by"))
     else:
-        if person.notify_by in ("mail", "both"):
-            need(email is not None, "email", f"needed to tell them by {person.notify_by}")
-        if person.notify_by in ("sms", "both"):
-            need(phone is not None, "phone", f"needed to tell them by {person.notify_by}")
+        by = person.notify_by
+        if by in ("mail", "both"):
+            need(email is not None, "email", f"needed to tell them by {by}", "needed_for", by)
+        if by in ("sms", "both"):
+            need(phone is not None, "phone", f"needed to tell them by {by}", "needed_for", by)
     if problems:
         raise RecipientInvalid(problems)
     return replace(person, name=name, unit=unit, email=email, phone=phone, staff_note=note)
@@ -250,7 +277,11 @@ def _word_matches(index: _Index, word: str) -> dict[str, float]:
     found = {
         known: float(score)
         for known, score, _ in process.extract(
-            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_CUTOFF, limit=None
+            word,
+            index.vocabulary,
+            scorer=fuzz.ratio,
+            score_cutoff=SHORT_WORD_CUTOFF if len(word) <= SHORT else WORD_CUTOFF,
+            limit=None,
         )
     }
     if len(word) >= 3:
@@ -430,10 +461,12 @@ def _person_of(cells: Mapping[str, str]) -> tuple[int | None, Person, list[Field
         if raw_id.isdigit() and 0 < int(raw_id) < 2**63:
             rid = int(raw_id)
         else:
-            problems.append(FieldProblem("id", "a person's number from an export, or empty"))
+            problems.append(
+                FieldProblem("id", "a person's number from an export, or empty", "bad_id")
+            )
     accessible = _flag(cells.get("needs_accessible") or "")
     if accessible is None:
-        problems.append(FieldProblem("needs_accessible", "yes or no"))
+        problems.append(FieldProblem("needs_accessible", "yes or no", "yes_no"))
     language = _text(cells.get("language")).lower() or "en"
     notify_by = _text(cells.get("notify_by")).lower() or "mail"
     person = Person(
@@ -491,7 +524,14 @@ def _rows(
                 problems.append(
                     RowProblem(
                         line,
-                        (FieldProblem("row", f"{len(cells)} cells, the header has {len(header)}"),),
+                        (
+                            FieldProblem(
+                                "row",
+                                f"{len(cells)} cells, the header has {len(header)}",
+                                "cells",
+                                str(len(header)),
+                            ),
+                        ),
                     )
                 )
                 continue
@@ -499,7 +539,7 @@ def _rows(
             if len(rows) > MAX_IMPORT_ROWS:
                 raise CsvRejected(f"at most {MAX_IMPORT_ROWS} people in one file")
     except csv.Error as exc:
-        problems.append(RowProblem(reader.line_num, (FieldProblem("row", str(exc)),)))
+        problems.append(RowProblem(reader.line_num, (FieldProblem("row", str(exc), "unreadable"),)))
     return header, rows, problems
 
 
@@ -524,7 +564,11 @@ def import_csv(station: Station, text: str, *, actor: str) -> ImportReport:
             wrong += exc.problems
         key = (fold(person.name), fold(person.unit))
         if not wrong and key in seen:
-            wrong.append(FieldProblem("name", f"the same name and unit as line {seen[key]}"))
+            wrong.append(
+                FieldProblem(
+                    "name", f"the same name and unit as line {seen[key]}", "twice", str(seen[key])
+                )
+            )
         seen.setdefault(key, line)
         if wrong:
             problems.append(RowProblem(line, tuple(wrong)))
@@ -551,6 +595,8 @@ def import_csv(station: Station, text: str, *, actor: str) -> ImportReport:
                                     "name",
                                     f"already in the directory (person {existing[key]}): give "
                                     "its id to change it",
+                                    "exists",
+                                    str(existing[key]),
                                 ),
                             ),
                         )
@@ -562,7 +608,11 @@ def import_csv(station: Station, text: str, *, actor: str) -> ImportReport:
                 continue
             row = session.get(Recipient, rid)
             if row is None:
-                problems.append(RowProblem(line, (FieldProblem("id", f"no person {rid}"),)))
+                problems.append(
+                    RowProblem(
+                        line, (FieldProblem("id", f"no person {rid}", "no_such_id", str(rid)),)
+                    )
+                )
                 continue
             if not problems:
                 _apply(row, person, now)

@@ -10,7 +10,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from bench import code_to_unlock, db_growth, fleet, status_sweep
+from bench import code_to_unlock, db_growth, directory_search, fleet, status_sweep
 from bench.common import Row, table
 
 
@@ -80,3 +80,14 @@ def test_the_fleet_bench_brings_every_event_to_the_hub_and_measures_the_broker()
     ]
     assert rows[1].ratio.endswith("× ceiling")
     assert table(rows).count("\n") == 3
+
+
+def test_the_directory_search_bench_fills_its_rows() -> None:
+    rows = directory_search.measure(500, runs=20, rebuilds=1)
+    assert [r.measurement for r in rows] == [
+        "courier's search, 500 people",
+        "search index rebuilt after a change, 500 people",
+    ]
+    assert "the person within the first three: 20/20" in rows[0].conditions
+    assert all(r.ratio.endswith("× lookup") for r in rows)
+    assert _ms(rows[0].p50) <= _ms(rows[0].p99)

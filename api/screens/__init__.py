@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.context import StationContext
 from api.screens import courier, extend, kiosk, orders, people, staff
+from api.screens import directory as directory_screens  # the directory (issue 17)
 from api.screens.headers import ScreenHeaders
 from api.screens.render import STATIC_DIR, render
 from api.screens.sessions import SignInNeeded, sign_in_needed_answer
@@ -35,6 +36,7 @@ def install(app: FastAPI, ctx: StationContext) -> None:
     for module in (kiosk, courier, orders, staff, extend):
         app.include_router(module.router)
     app.include_router(people.router)  # issue 17: a person's data (staff)
+    app.include_router(directory_screens.router)  # the directory (issue 17)
     if ctx.sim is not None:  # loaded only on a simulated station
         from api.screens import simulator
 

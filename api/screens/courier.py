@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
@@ -18,7 +18,7 @@ from api.screens.render import door_shown, language, render, where
 from api.screens.sessions import screen_role, sign_in_instead, visitor_on
 from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
-from locker import qr_images
+from locker import directory, qr_images
 from locker.accounts import Principal
 from locker.errors import DomainError, InvalidTransition
 from locker.queries import waiting_for_couriers
@@ -119,6 +119,7 @@ def _stored(
         compartment=compartment,
         tracking_number=parcel.tracking_number,
         recipient_name=parcel.recipient_name,
+        unknown=parcel.recipient_unknown,
         pin=code.pin if code else None,
         qr=base64.b64encode(qr_images.svg(code.qr_token)).decode() if code else None,
     )
@@ -132,13 +133,39 @@ def page(
     if sign_in is not None:
         return sign_in
     assert who is not None  # sign_in_instead lets only a signed-in account through
-    return render(request, "courier.html", who=who, sizes=list(SizeClass), poll_s=POLL_S)
+    return render(
+        request,
+        "courier.html",
+        who=who,
+        sizes=list(SizeClass),
+        poll_s=POLL_S,
+        directory_used=directory.count(ctx.station) > 0,
+    )
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_parcel(request: Request, who: CourierUser) -> HTMLResponse:
+def new_parcel(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
     """The empty form for the next parcel."""
-    return render(request, "courier_form.html", sizes=list(SizeClass))
+    used = directory.count(ctx.station) > 0
+    return render(request, "courier_form.html", sizes=list(SizeClass), directory_used=used)
+
+
+@router.get("/recipients", response_class=HTMLResponse)
+def recipients(
+    request: Request,
+    ctx: Ctx,
+    who: CourierUser,
+    recipient_name: Annotated[str, Query(max_length=500)] = "",
+) -> HTMLResponse:
+    """The directory's best few for what is typed or scanned, to choose from, and "none of
+    these" (recipient unknown), chosen until the courier picks a person. A station with
+    nobody in its directory offers nothing: the recipient is typed by hand as before."""
+    if directory.count(ctx.station) == 0:
+        return HTMLResponse("")
+    found = directory.search(ctx.station, recipient_name) if recipient_name.strip() else []
+    return render(
+        request, "courier_matches.html", matches=found, typed=bool(recipient_name.strip())
+    )
 
 
 @router.post("/deposit", response_class=HTMLResponse)
@@ -155,8 +182,10 @@ def deposit_new(
     height_mm: Millimetres = None,
     depth_mm: Millimetres = None,
     beside: Annotated[str, Form(max_length=3)] = "",
+    recipient_choice: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
-    """Hold the best free compartment for the parcel and open it."""
+    """Hold the best free compartment for the parcel and open it (for the person chosen
+    from the directory, for nobody found, or for a recipient typed by hand)."""
     try:
         body = parcel_from_form(
             tracking_number=tracking_number,
@@ -165,6 +194,7 @@ def deposit_new(
             phone=recipient_phone,
             size=size,
             dimensions_mm=(width_mm, height_mm, depth_mm),
+            recipient_choice=recipient_choice,
         )
     except FormProblem as exc:
         return _message(request, ctx, 422, str(exc), back=True)

@@ -27,9 +27,16 @@ def parcel_from_form(
     size: str = "",
     dimensions_mm: tuple[int | None, int | None, int | None] = (None, None, None),
     language: Language = "en",
+    recipient_choice: str = "",
 ) -> ParcelIn:
-    """Blank fields are absent ones; the dimensions count only when all three are given."""
+    """Blank fields are absent ones; the dimensions count only when all three are given.
+
+    ``recipient_choice`` is the courier's pick among the directory's matches: a person's
+    id, "unknown" (none of them), or blank (no directory search: typed by hand)."""
     width, height, depth = dimensions_mm
+    choice = recipient_choice.strip()
+    if choice and choice != "unknown" and not (choice.isdigit() and 0 < int(choice) < 2**63):
+        raise FormProblem("recipient: choose a person of the list, or none of them")
     try:
         return ParcelIn(
             tracking_number=tracking_number.strip(),
@@ -41,6 +48,8 @@ def parcel_from_form(
             if width and height and depth
             else None,
             recipient_language=language,
+            recipient_id=int(choice) if choice.isdigit() else None,
+            recipient_unknown=choice == "unknown",
         )
     except ValidationError as exc:
         raise FormProblem("; ".join(_said(e["loc"], e["msg"]) for e in exc.errors())) from exc

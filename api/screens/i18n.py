@@ -573,6 +573,135 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "This station is not joined to a hub: sign in with a local account.",
         "Diese Station ist mit keinem Hub verbunden: Melden Sie sich mit einem lokalen Konto an.",
     ),
+    # the directory: people the station knows (issue 17)
+    "courier_search_hint": (
+        "Type part of the name or the flat number, or scan the label, then choose the person.",
+        "Tippen Sie einen Teil des Namens oder die Wohnungsnummer, oder scannen Sie das "
+        "Etikett, dann wählen Sie die Person.",
+    ),
+    "courier_matches": ("Who is it for?", "Für wen ist es?"),
+    "courier_no_match": ("Nobody in the directory matches.", "Niemand im Verzeichnis passt."),
+    "courier_none_of_these": (
+        "None of these: recipient unknown (staff will assign it)",
+        "Niemand davon: Empfänger unbekannt (das Personal ordnet es zu)",
+    ),
+    "courier_stored_unknown": (
+        "The recipient is not in the directory: the parcel has no code yet. Staff will assign "
+        "it to the right person, who is told then.",
+        "Der Empfänger ist nicht im Verzeichnis: Das Paket hat noch keinen Code. Das Personal "
+        "ordnet es der richtigen Person zu, die dann benachrichtigt wird.",
+    ),
+    "staff_directory": ("Directory", "Verzeichnis"),
+    "dir_unknown_title": ("Parcels for nobody found", "Pakete ohne gefundenen Empfänger"),
+    "dir_unknown_hint": (
+        "Nobody has been told of these parcels. Assign each to its person (they are told "
+        "then) or send it back to its carrier.",
+        "Zu diesen Paketen wurde niemand benachrichtigt. Ordnen Sie jedes seiner Person zu "
+        "(sie wird dann benachrichtigt) oder schicken Sie es an den Zusteller zurück.",
+    ),
+    "dir_label_said": ("the label says “{name}”", "auf dem Etikett steht „{name}“"),
+    "dir_find_person": ("Find the person", "Person suchen"),
+    "dir_choose": ("Choose the person", "Person wählen"),
+    "dir_choose_first": (
+        "Find and choose the person first.",
+        "Suchen und wählen Sie zuerst die Person.",
+    ),
+    "dir_assign": ("Assign and tell them", "Zuordnen und benachrichtigen"),
+    "dir_send_back": ("Send back", "Zurückschicken"),
+    "dir_assigned": (
+        "Parcel {id} is now for {name}, who is being told.",
+        "Paket {id} ist jetzt für {name}; die Person wird benachrichtigt.",
+    ),
+    "dir_sent_back": (
+        "Parcel {id} goes back: it waits for its carrier's courier.",
+        "Paket {id} geht zurück: Es wartet auf den Zusteller.",
+    ),
+    "dir_people": ("People", "Personen"),
+    "dir_search": ("Name or flat number", "Name oder Wohnungsnummer"),
+    "dir_count": ("{shown} of {total} people", "{shown} von {total} Personen"),
+    "dir_empty": ("Nobody is in the directory yet.", "Noch niemand im Verzeichnis."),
+    "dir_nobody": ("Nobody matches.", "Niemand passt."),
+    "dir_low": ("Low compartment", "Tiefes Fach"),
+    "dir_yes": ("yes", "ja"),
+    "dir_edit": ("Change", "Ändern"),
+    "dir_add_title": ("Add a person", "Person hinzufügen"),
+    "dir_edit_title": ("Change a person", "Person ändern"),
+    "dir_add": ("Add", "Hinzufügen"),
+    "dir_save": ("Save", "Speichern"),
+    "dir_cancel": ("Cancel", "Abbrechen"),
+    "dir_added": ("{name} was added.", "{name} wurde hinzugefügt."),
+    "dir_saved": ("{name} was saved.", "{name} wurde gespeichert."),
+    "dir_by_mail": ("Mail", "E-Mail"),
+    "dir_by_sms": ("SMS", "SMS"),
+    "dir_by_both": ("Mail and SMS", "E-Mail und SMS"),
+    "dir_field_id": ("Number", "Nummer"),
+    "dir_field_row": ("Row", "Zeile"),
+    "dir_field_name": ("Name", "Name"),
+    "dir_field_unit": ("Flat or customer number", "Wohnungs- oder Kundennummer"),
+    "dir_field_email": ("Email", "E-Mail"),
+    "dir_field_phone": ("Phone", "Telefon"),
+    "dir_field_language": ("Language", "Sprache"),
+    "dir_field_needs_accessible": (
+        "Needs a low (accessible) compartment",
+        "Braucht ein tiefes (barrierefreies) Fach",
+    ),
+    "dir_field_notify_by": ("Tell them by", "Benachrichtigen per"),
+    "dir_field_staff_note": ("Note for staff", "Notiz für das Personal"),
+    "dir_problem_required": ("needed", "fehlt"),
+    "dir_problem_too_long": ("at most {n} characters", "höchstens {n} Zeichen"),
+    "dir_problem_control": ("no control characters", "keine Steuerzeichen"),
+    "dir_problem_not_email": ("not an email address", "keine E-Mail-Adresse"),
+    "dir_problem_not_phone": (
+        "digits, spaces, + ( ) / - only",
+        "nur Ziffern, Leerzeichen, + ( ) / -",
+    ),
+    "dir_problem_language": ("en or de", "en oder de"),
+    "dir_problem_notify_by": ("mail, sms or both", "mail, sms oder both"),
+    "dir_problem_needed_for": (
+        "needed to tell them by {n}",
+        "nötig für die Benachrichtigung per {n}",
+    ),
+    "dir_problem_bad_id": (
+        "a person's number from an export, or empty",
+        "eine Personennummer aus einem Export, oder leer",
+    ),
+    "dir_problem_yes_no": ("yes or no", "ja oder nein"),
+    "dir_problem_cells": ("the header has {n} cells", "die Kopfzeile hat {n} Zellen"),
+    "dir_problem_unreadable": ("not readable as CSV", "als CSV nicht lesbar"),
+    "dir_problem_twice": (
+        "the same name and unit as line {n}",
+        "derselbe Name und dieselbe Nummer wie Zeile {n}",
+    ),
+    "dir_problem_exists": (
+        "already in the directory (person {n}): give its number to change it",
+        "schon im Verzeichnis (Person {n}): Geben Sie die Nummer an, um sie zu ändern",
+    ),
+    "dir_problem_no_such_id": ("there is no person {n}", "es gibt keine Person {n}"),
+    "dir_import_title": ("Import and export (CSV)", "Import und Export (CSV)"),
+    "dir_import_hint": (
+        "The first line names the columns: {columns}. With a number (from an export) a "
+        "person is changed, without one added. A file with any rejected line imports nothing.",
+        "Die erste Zeile nennt die Spalten: {columns}. Mit einer Nummer (aus einem Export) "
+        "wird eine Person geändert, ohne hinzugefügt. Eine Datei mit einer abgelehnten Zeile "
+        "importiert nichts.",
+    ),
+    "dir_file": ("CSV file", "CSV-Datei"),
+    "dir_import": ("Import", "Importieren"),
+    "dir_export": ("Export everybody as CSV", "Alle als CSV exportieren"),
+    "dir_imported": (
+        "Imported: {created} added, {updated} changed.",
+        "Importiert: {created} hinzugefügt, {updated} geändert.",
+    ),
+    "dir_rejected": (
+        "{n} line(s) rejected; nothing was imported.",
+        "{n} Zeile(n) abgelehnt; nichts wurde importiert.",
+    ),
+    "dir_not_utf8": (
+        "The file is not UTF-8 text; nothing was imported.",
+        "Die Datei ist kein UTF-8-Text; nichts wurde importiert.",
+    ),
+    "dir_line": ("Line", "Zeile"),
+    "dir_why": ("Why", "Warum"),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;

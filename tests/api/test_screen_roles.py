@@ -17,7 +17,7 @@ HTMX = {"HX-Request": "true"}
 
 def _url(path: str) -> str:
     url = path.replace("{parcel_id}", "1").replace("{compartment_id}", "1")
-    return url.replace("{hand}", "close")
+    return url.replace("{hand}", "close").replace("{recipient_id}", "1")
 
 
 def _call(client: httpx.Client, method: str, path: str, **headers: str) -> httpx.Response:

@@ -9,11 +9,16 @@ import string
 from api.screens.i18n import TEXTS, Words, pick_language
 from api.screens.render import PACKAGE
 from drivers.counters import FailureKind
+from locker import directory
 from locker.front import locate
 from locker.layout import demo_layout
 from locker.types import CompartmentState, ParcelState
 from sim.faults import Fault
 
+DIRECTORY_REASONS = (
+    "required", "too_long", "control", "not_email", "not_phone", "language", "notify_by",
+    "needed_for", "bad_id", "yes_no", "cells", "unreadable", "twice", "exists", "no_such_id",
+)  # fmt: skip
 KEY_IN_TEMPLATE = re.compile(r"""\bt\(\s*["']([a-z_]+)["']""")
 KEY_IN_CODE = re.compile(r"""\bwords\(\s*f?["']([a-z_]+)["'{]""")
 
@@ -47,6 +52,10 @@ def test_every_key_the_screens_use_is_in_the_catalogue() -> None:
         "fail_": [k.value for k in FailureKind],
         "sim_fault_": [f.value for f in Fault],
         "staff_today_": ["stored", "collected"],
+        # the directory (issue 17): its fields, their problems' reasons, the channels
+        "dir_field_": ["id", "row", *(c for c in directory.CSV_COLUMNS if c != "id")],
+        "dir_problem_": list(DIRECTORY_REASONS),
+        "dir_by_": list(directory.NOTIFY_BY),
     }
     assert prefixes <= set(made), prefixes - set(made)
     for prefix, values in made.items():
