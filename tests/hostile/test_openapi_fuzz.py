@@ -44,7 +44,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.routes import accounts, couriers, customers, kiosks, notifications, sim, staff, system
+from api.routes import (
+    accounts,
+    couriers,
+    customers,
+    kiosks,
+    notifications,
+    people,
+    sim,
+    staff,
+    system,
+)
 from tests.hostile.fuzz_station import FuzzStation, fuzz_station
 
 FUZZ_EXAMPLES = {"dev": 10, "ci": 60, "thorough": 300}
@@ -89,7 +99,17 @@ def _operations() -> list[tuple[str, str]]:
     """Every operation of the API's routers (the simulator's included), as the document
     names them."""
     found = []
-    for module in (customers, couriers, staff, accounts, kiosks, notifications, system, sim):
+    for module in (
+        customers,
+        couriers,
+        staff,
+        accounts,
+        kiosks,
+        notifications,
+        system,
+        sim,
+        people,
+    ):
         for route in module.router.routes:
             if isinstance(route, APIRoute) and route.include_in_schema:
                 found.extend((method, route.path) for method in sorted(route.methods))
