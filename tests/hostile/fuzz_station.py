@@ -29,6 +29,7 @@ from tests.api.live import LiveStation, live_station
 ROLE_BY_TAG = {
     "couriers": "courier",
     "staff": "staff",
+    "people": "staff",  # a person's data (issue 17)
     "accounts": "admin",
     "notifications": "admin",
     "simulator": "staff",  # the simulated doors: staff (or the simulator's own token)

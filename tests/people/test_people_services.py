@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from locker.audit import entries
+from locker.errors import DoorBusy
 from locker.services import beside, deposit, pickup, staff
 from locker.services.holds import HoldRefused, hold_by_code, hold_by_link
 from locker.services.privacy import erase_old_personal_data
@@ -199,3 +200,22 @@ def test_retention_erases_by_the_clock(
     data += wal.read_bytes() if wal.exists() else b""
     for secret in (b"Ada Lovelace", b"ada@example.org", b"+49 170 555"):
         assert secret not in data
+
+
+def test_no_door_opens_for_the_recipient_while_a_courier_fills_it(
+    station: Station, locks: InMemoryLocks
+) -> None:
+    first = _store(station, locks, deposit.reserve(station, actor="courier", parcel=_input("T1")))
+    announced = deposit.announce(station, actor="courier", parcel=_input("T2"))
+    held = beside.reserve_beside(station, actor="courier", parcel_id=announced)
+    assert held is not None
+    assert held.compartment_id == first.compartment_id
+    assert first.code is not None
+    pulses = locks.pulses(first.compartment_id)
+    with pytest.raises(DoorBusy):
+        pickup.collect(station, code=first.code.pin, terminal="k")
+    assert locks.pulses(first.compartment_id) == pulses
+    second = _store(station, locks, held)  # the courier is done: one code for both
+    assert second.code is not None
+    doors = pickup.collect(station, code=second.code.pin, terminal="k").doors
+    assert [d.parcel_ids for d in doors] == [(first.parcel_id, second.parcel_id)]
