@@ -137,6 +137,15 @@ def main() -> None:
             f'-d \'{{"name": "operator", "password": "{operator_password}"}}\''
         )
         print(f"  the fleet: GET http://127.0.0.1:{hub_port}/api/v1/stations (bearer token)")
+        # The operators' screen (fleet/screens): watch each step of a parcel there, live.
+        print(
+            f"fleet screen: http://127.0.0.1:{hub_port}/fleet/   "
+            f"sign in as operator / {operator_password} (an admin: also Central staff)"
+        )
+        print(
+            "  deposit a parcel at a station's /courier screen, collect it at its /kiosk: "
+            "its row and its station's page follow each step"
+        )
         for name in STATIONS:
             port = station_ports[name]
             print(f"{name}: http://127.0.0.1:{port}/kiosk  /courier  /staff  /sim")

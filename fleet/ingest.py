@@ -76,6 +76,33 @@ class _CompartmentData(BaseModel):
     state: str
 
 
+class _ConditionData(BaseModel):
+    """What a station's capture sends for a compartment: its condition only (whether it
+    may be used); what it holds follows from the parcels (the operators' screen joins them)."""
+
+    compartment_id: int
+    condition: str
+
+
+def _project_condition(session: Session, state: StationState, c: _ConditionData) -> None:
+    """A compartment's condition as its view's state: ``out_of_service`` or ``fault``, else
+    ``free`` (held or not: the live parcels say); its size from the view or the layout the
+    station reported."""
+    row = session.get(CompartmentView, (state.station, c.compartment_id))
+    size = row.size if row is not None else ""
+    if not size:
+        reported = (state.layout or {}).get("compartments") or []
+        size = next(
+            (str(x.get("size", "")) for x in reported if x.get("id") == c.compartment_id), "?"
+        )
+    shown = c.condition if c.condition in ("out_of_service", "fault") else "free"
+    session.merge(
+        CompartmentView(
+            station=state.station, compartment_id=c.compartment_id, size=size, state=shown
+        )
+    )
+
+
 class _AlertRaised(BaseModel):
     kind: str
     compartment_id: int | None = None
@@ -462,6 +489,8 @@ def _project(session: Session, state: StationState, row: EventRow) -> None:
                     col(ParcelView.station) == name, col(ParcelView.parcel_id) == parcel.id
                 )
             )
+    elif row.type == "compartment" and "condition" in data:
+        _project_condition(session, state, _ConditionData.model_validate(data))
     elif row.type == "compartment":
         c = _CompartmentData.model_validate(data)
         session.merge(

@@ -160,8 +160,7 @@ def _front(layout: dict[str, Any] | None, page: views.StationPage, words: Words)
     doors = []
     for tile in drawn.tiles:
         cid = tile.compartment_id
-        c = page.compartments.get(cid)
-        state = c.state if c else "unknown"
+        state = page.states.get(cid, "unknown")
         spec = built.compartment(cid)  # type: ignore[arg-type]
         state_words = words(f"state_{state}") if f"state_{state}" in _STATE_KEYS else state
         doors.append(
@@ -293,7 +292,7 @@ def create_screens(hub: Hub) -> FastAPI:
         words = _words(request)
         with hub.db.transaction() as session:
             rows = views.station_rows(session, now, text=q, show=show, sort=sort)
-        return {"rows": rows, "status": {r.name: _status(r, words, now) for r in rows}}
+        return {"rows": rows, "statuses": {r.name: _status(r, words, now) for r in rows}}
 
     @screens.get("/rows", response_class=HTMLResponse)
     def rows(request: Request, who: AsOperator) -> HTMLResponse:
@@ -318,7 +317,7 @@ def create_screens(hub: Hub) -> FastAPI:
             "name": name,
             "page": page,
             "front": _front(page.layout, page, words),
-            "status": _status(page.row, words, now),
+            "status_text": _status(page.row, words, now),
             "event_text": views.event_text,
             "may_pass": may_pass,
             "central_name": CENTRAL_PREFIX + who.name,
@@ -343,7 +342,10 @@ def create_screens(hub: Hub) -> FastAPI:
         if view is None:
             raise NotFound("compartment", cid)
         parcel = next((p for p in page.parcels if p.compartment_id == cid), None)
-        return render(request, "fleet_compartment.html", view=view, parcel=parcel, **values)
+        shown = page.states.get(cid, view.state)
+        return render(
+            request, "fleet_compartment.html", view=view, shown=shown, parcel=parcel, **values
+        )
 
     def _give(
         request: Request, station: str, kind: Any, args: Any, who: Operator, what: str

@@ -121,6 +121,7 @@ class StationPage:
     alerts: list[AlertView]
     events: list[EventRow]
     commands: list[CommandRow] = field(default_factory=list)
+    states: dict[int, str] = field(default_factory=dict)  # what each compartment shows
 
 
 def station_page(session: Session, name: str, now: datetime, recent: int) -> StationPage | None:
@@ -160,7 +161,32 @@ def station_page(session: Session, name: str, now: datetime, recent: int) -> Sta
             .limit(20)
         ).all()
     )
-    return StationPage(row, state.layout, compartments, parcels, alerts, events, commands)
+    return StationPage(
+        row,
+        state.layout,
+        compartments,
+        parcels,
+        alerts,
+        events,
+        commands,
+        shown_states(compartments, parcels),
+    )
+
+
+def shown_states(
+    compartments: dict[int, CompartmentView], parcels: list[ParcelView]
+) -> dict[int, str]:
+    """As the station shows it: a condition (out of service, fault) wins over what the
+    compartment holds, which follows from the live parcels pointing at it."""
+    held = {
+        p.compartment_id: "reserved" if p.state == "reserved" else "occupied"
+        for p in parcels
+        if p.compartment_id is not None and p.state in ("reserved", "stored", "expired")
+    }
+    return {
+        cid: c.state if c.state in ("out_of_service", "fault") else held.get(cid, "free")
+        for cid, c in compartments.items()
+    }
 
 
 def event_text(event: EventRow) -> str:
@@ -171,7 +197,7 @@ def event_text(event: EventRow) -> str:
     if event.type == "door":
         return f"door {d.get('compartment_id')} ({d.get('purpose')}): {d.get('outcome')}"
     if event.type == "compartment":
-        return f"compartment {d.get('compartment_id')}: {d.get('state')}"
+        return f"compartment {d.get('compartment_id')}: {d.get('state') or d.get('condition')}"
     if event.type.startswith("alert."):
         where = d.get("compartment_id")
         return f"{event.type} {d.get('kind')}" + (f" (compartment {where})" if where else "")
