@@ -298,6 +298,9 @@ def create_app(
         with hub.db.transaction() as session:
             return {r.reason: r.count for r in session.exec(select(DroppedCount)).all()}
 
+    from fleet.carrier_api import router as carrier_router  # carriers (issue 18)
+
+    app.include_router(carrier_router)
     return app
 
 
