@@ -21,6 +21,7 @@ class Received:
     body: dict[str, Any]
     headers: dict[str, str]
     signed: bool
+    at: float = field(default_factory=time.time)  # when it came (wall clock, for bench lags)
 
 
 @dataclass
