@@ -63,7 +63,15 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemBody, "content": {MEDIA_TYPE: {}}, "description": text}
-    for status, text in ((401, "Not signed in"), (403, "Role too low"), (422, "Invalid"))
+    for status, text in (
+        (400, "The body is not JSON"),
+        (401, "Not signed in"),
+        (403, "Role too low"),
+        (404, "No such station, command or announcement"),
+        (409, "It exists already, or there is no room"),
+        (422, "Invalid"),
+        (429, "Too many wrong passwords (signing in)"),
+    )
 }
 
 
@@ -300,6 +308,9 @@ def create_app(
         with hub.db.transaction() as session:
             return {r.reason: r.count for r in session.exec(select(DroppedCount)).all()}
 
+    from fleet.carrier_api import router as carrier_router  # carriers (issue 18)
+
+    app.include_router(carrier_router)
     return app
 
 

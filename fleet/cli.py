@@ -171,6 +171,76 @@ def account_add(
     typer.echo(f"account {name} ({role}) added")
 
 
+# -- carriers (issue 18) ----------------------------------------------------------------
+
+carrier_app = typer.Typer(
+    help="Carrier accounts: announcements and webhooks.", no_args_is_help=True
+)
+app.add_typer(carrier_app, name="carrier")
+
+
+@carrier_app.command("add")
+def carrier_add(
+    name: Annotated[str, typer.Argument(help="the carrier's name, as on its parcels")],
+    stations: Annotated[
+        list[str], typer.Option("--stations", help="stations it may use: a,b or repeated")
+    ],
+    webhook: Annotated[str, typer.Option(help="where its parcels' webhooks go")] = "",
+) -> None:
+    """Create a carrier account; prints its bearer token and webhook signing key, once."""
+    from fleet import carriers
+    from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, allow_list
+
+    settings = _settings()
+    names = [part.strip() for item in stations for part in item.split(",") if part.strip()]
+    if webhook:
+        try:
+            WebhookGuard(allow_list(settings.webhook_allow_hosts)).check_url(webhook)
+        except WebhookUrlForbidden as exc:
+            typer.echo(f"error: {exc.code}: {exc.message} (FLEET_WEBHOOK_ALLOW_HOSTS)", err=True)
+            raise typer.Exit(code=1) from None
+    db = _database(settings)
+    try:
+        creds = carriers.add_carrier(db, name, names, webhook, datetime.now(UTC))
+    except FleetError as exc:
+        raise _fail(exc) from None
+    finally:
+        db.close()
+    typer.echo(f"carrier {creds.name} may use: {', '.join(creds.stations)}")
+    typer.echo(f"token: {creds.token}")
+    typer.echo(f"webhook signing key: {creds.signing_key}")
+
+
+@station_app.command("place")
+def station_place(
+    name: str,
+    address: Annotated[str | None, typer.Option(help="shown to carriers")] = None,
+    hours: Annotated[str | None, typer.Option(help="opening hours, shown to carriers")] = None,
+    postcode: Annotated[str | None, typer.Option(help="for routing by postcode")] = None,
+    lat: Annotated[float | None, typer.Option(help="latitude, for routing by distance")] = None,
+    lon: Annotated[float | None, typer.Option(help="longitude")] = None,
+) -> None:
+    """Set where a station is and when it opens (what carriers are told and routed by)."""
+    from fleet import carriers
+
+    db = _database(_settings())
+    try:
+        carriers.set_place(
+            db,
+            name,
+            address=address,
+            opening_hours=hours,
+            postcode=postcode,
+            latitude=lat,
+            longitude=lon,
+        )
+    except FleetError as exc:
+        raise _fail(exc) from None
+    finally:
+        db.close()
+    typer.echo(f"station {name}: place set")
+
+
 @app.command("worker")
 def worker(
     index: Annotated[int, typer.Option(help="its client id is <prefix>-<index>")] = 0,

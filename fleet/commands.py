@@ -34,6 +34,7 @@ class AnnounceArgs(_Args):
     recipient_email: str | None = Field(default=None, max_length=254)
     recipient_phone: str | None = Field(default=None, max_length=40)
     accessible: bool = False  # the recipient needs a low compartment
+    recipient_language: Literal["en", "de"] | None = None  # the station's default: en
 
 
 class ExtendArgs(_Args):

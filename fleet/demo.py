@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from fleet import accounts, broker, registry
+from fleet import accounts, broker, carriers, registry
 from fleet.db import HubDatabase
 from fleet.engines import Mosquitto, Postgres, engine_folder, free_port
 
@@ -151,6 +151,27 @@ def main() -> None:
             print(f"{name}: http://127.0.0.1:{port}/kiosk  /courier  /staff  /sim")
             for line in _lines(home / f"{name}.log", "first start", "simulator"):
                 print(f"  {line}")
+        # A demo carrier (issue 18): the demo stations' couriers work for "Demo Parcel Co"
+        # (api/serve.py), so what it announces through the hub they deposit.
+        for n, name in enumerate(STATIONS):
+            carriers.set_place(
+                db,
+                name,
+                address=f"Demostraße {n + 1}, 1011{n} Berlin",
+                opening_hours="Mo-Sa 07:00-22:00",
+                postcode=f"1011{n}",
+                latitude=52.52 + n / 100,
+                longitude=13.40 + n / 100,
+            )
+        carrier = carriers.add_carrier(db, "Demo Parcel Co", STATIONS, "", now)
+        print(f"carrier: Demo Parcel Co   token: {carrier.token}")
+        print(
+            f"  announce a parcel: curl -s -X POST http://127.0.0.1:{hub_port}"
+            "/api/v1/carrier/announcements "
+            f"-H 'authorization: Bearer {carrier.token}' -H 'content-type: application/json' "
+            '-d \'{"tracking_number": "DEMO-1", "size": "M", "recipient_name": "Ida Lund", '
+            '"recipient_postcode": "10111"}\''
+        )
         print(f"broker: 127.0.0.1:{mqtt_port} (users in {mqtt_folder})")
         sys.stdout.flush()
         stopped = False

@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError
 from sqlmodel import Session, col, select
 
-from fleet import commands, registry
+from fleet import carriers, commands, registry
 from fleet.db import HubDatabase
 from fleet.errors import BadPayload
 from fleet.tables import (
@@ -481,6 +481,9 @@ def _project(session: Session, state: StationState, row: EventRow) -> None:
     name, data = row.station, row.data
     if row.type == "parcel":
         parcel = ParcelFacts.model_validate(data)
+        carriers.parcel_changed(
+            session, row, parcel, carriers.before_state(session, name, parcel.id)
+        )
         if parcel.state in LIVE_PARCEL_STATES:
             session.merge(_parcel_row(name, parcel))
         else:  # collected, returned: no longer at the station
@@ -523,6 +526,8 @@ def _project(session: Session, state: StationState, row: EventRow) -> None:
         state.accessible_free = capacity.accessible_free
     elif row.type == "bus":
         state.bus = _Bus.model_validate(data).health
+    elif row.type == "reminder":
+        carriers.reminded(session, row)
     session.flush()
     # "door" events are history only: the door's result shows in its compartment event.
 

@@ -44,6 +44,10 @@ class HubSettings(BaseSettings):
     gap_grace_s: float = Field(default=2.0, ge=0)
     token_hours: float = Field(default=12, gt=0)  # operators' bearer tokens
     recent_events: int = Field(default=50, ge=0)  # how many a station's page shows
+    # Carriers' webhooks: how often the workers look for due ones, and the hosts (names or
+    # addresses, comma separated) that may be private; any other goes to public ones only.
+    webhook_every_s: float = Field(default=0.5, gt=0)
+    webhook_allow_hosts: str = ""
 
     def share_group(self) -> str:
         """The workers' share group: the setting, else the data dir's (made on first use)."""

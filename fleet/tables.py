@@ -207,3 +207,89 @@ class HubAudit(HubTable, table=True):
     action: str = Field(max_length=64)
     station: str | None = Field(default=None, max_length=40)
     detail: str = ""
+
+
+# -- carriers (issue 18): accounts, where stations are, announcements, webhooks ---------
+
+
+class StationPlace(HubTable, table=True):
+    """Where a station is and when it opens, as the hub's registry has it (set with
+    ``locker hub station place``): what a carrier is told, and what routing ranks by."""
+
+    __tablename__ = "station_places"
+
+    station: str = Field(primary_key=True, foreign_key="stations.name")
+    address: str = ""
+    opening_hours: str = ""
+    postcode: str = Field(default="", max_length=16)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class CarrierAccount(HubTable, table=True):
+    """A carrier on the hub; its name is the carrier's name on the stations' parcels."""
+
+    __tablename__ = "carriers"
+
+    name: str = Field(primary_key=True, max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 of its bearer token
+    webhook_url: str = ""
+    # Signs its webhooks (HMAC-SHA256, as a station's carrier webhooks); shown once.
+    signing_key: str = Field(max_length=64)
+    created_at: datetime = _when()
+
+
+class CarrierStation(HubTable, table=True):
+    """The stations a carrier may use."""
+
+    __tablename__ = "carrier_stations"
+
+    carrier: str = Field(primary_key=True, foreign_key="carriers.name")
+    station: str = Field(primary_key=True, foreign_key="stations.name")
+
+
+class CarrierAnnouncement(HubTable, table=True):
+    """A carrier's announcement: one per tracking number (announcing again is the same)."""
+
+    __tablename__ = "carrier_announcements"
+
+    carrier: str = Field(primary_key=True, foreign_key="carriers.name")
+    tracking_number: str = Field(primary_key=True, max_length=100)
+    station: str = Field(foreign_key="stations.name", index=True)
+    size: str = Field(max_length=2)
+    accessible: bool = False
+    command_id: str = Field(max_length=64)  # the announce command (its state is the answer)
+    announced_at: datetime = _when()
+    parcel_id: int | None = None
+    parcel_state: str | None = None  # the newest the station reported
+
+
+class CarrierWebhook(HubTable, table=True):
+    """A webhook to a carrier, written with the event it comes of; sent by the workers in
+    order per carrier (``id``), retried until its receiver takes it."""
+
+    __tablename__ = "carrier_webhooks"
+    __table_args__ = (
+        sa.UniqueConstraint("carrier", "station", "event_seq", name="carrier_webhooks_once"),
+        sa.Index(
+            "carrier_webhooks_pending",
+            "carrier",
+            "id",
+            postgresql_where=sa.text("state = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    )
+    carrier: str = Field(foreign_key="carriers.name")
+    station: str = Field(foreign_key="stations.name")
+    event_seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    event: str = Field(max_length=40)  # parcel.stored, parcel.reminder, …
+    body: dict[str, Any] = _json({})
+    created_at: datetime = _when()
+    state: str = Field(default="pending", max_length=16)  # pending, sent
+    attempts: int = 0
+    next_at: datetime = _when()
+    last_error: str | None = None
+    sent_at: datetime | None = _when(nullable=True)

@@ -28,9 +28,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from fleet import carriers
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
 from fleet.settings import HubSettings
+from locker.notify.senders import Poster, WebhookPoster
+from locker.notify.webhook_guard import WebhookGuard, allow_list
 from locker.uplink.messages import UP, Command, shared, topic
 
 _LOG = logging.getLogger(__name__)
@@ -64,6 +67,9 @@ class Worker:
         self._stop = threading.Event()
         self._failures: Counter[str] = Counter()  # by message digest
         self._thread: threading.Thread | None = None
+        self._webhooks: threading.Thread | None = None
+        self.db = db
+        self.poster: Poster = WebhookPoster(WebhookGuard(allow_list(settings.webhook_allow_hosts)))
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
@@ -95,6 +101,10 @@ class Worker:
     def run(self) -> None:
         """Work until :meth:`stop` (or forever): the calling thread supervises."""
         self._connect()
+        self._webhooks = threading.Thread(
+            target=self._deliver_webhooks, name=f"fleet-{self.client_id}-webhooks"
+        )
+        self._webhooks.start()
         next_sweep = time.monotonic() + self.sweep_every_s
         try:
             while not self._stop.wait(0.2):
@@ -104,6 +114,9 @@ class Worker:
                     next_sweep = time.monotonic() + self.sweep_every_s
                     self._sweep()
         finally:
+            self._stop.set()
+            if self._webhooks is not None:
+                self._webhooks.join(timeout=30)
             self.client.disconnect()
             self.client.loop_stop()
             self.connected.clear()
@@ -211,6 +224,18 @@ class Worker:
             properties=properties,
         )
         self.client.loop_start()
+
+    def _deliver_webhooks(self) -> None:
+        """Carriers' webhooks (fleet.carriers), on a thread of their own: a slow receiver
+        holds up neither the messages nor the sweep."""
+        while not self._stop.wait(self.settings.webhook_every_s):
+            try:
+                while carriers.deliver_due(self.db, self.poster, self.clock) and (
+                    not self._stop.is_set()
+                ):
+                    pass
+            except Exception:
+                _LOG.exception("%s could not send carriers' webhooks", self.client_id)
 
     def _sweep(self) -> None:
         try:

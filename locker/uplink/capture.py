@@ -34,6 +34,7 @@ from locker.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel, Uplin
 
 HUB_EVENT = "hub."  # outbox events for the hub are named hub.<type>; the notifier skips them
 PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size")
+REMINDERS = frozenset({"parcel.reminder", "parcel.last_call"})  # outbox events for the hub
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,11 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
             found.append(
                 ("compartment", {"compartment_id": obj.id, "condition": obj.condition.value})
             )
+        elif isinstance(obj, OutboxEvent) and new and obj.event in REMINDERS:
+            reminded = session.get(Parcel, obj.parcel_id) if obj.parcel_id else None
+            if reminded is not None:  # the carrier's stream on the hub tells of reminders
+                kind = obj.event.removeprefix("parcel.")
+                found.append(("reminder", {**parcel_facts(reminded), "reminder": kind}))
         elif isinstance(obj, DoorOp) and obj.outcome is not None and _changed(obj, ("outcome",)):
             found.append(
                 (
@@ -139,7 +145,14 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
                     },
                 )
             )
-    order = {"compartment": 0, "parcel": 1, "door": 2, "alert.raised": 3, "alert.cleared": 4}
+    order = {
+        "compartment": 0,
+        "parcel": 1,
+        "door": 2,
+        "alert.raised": 3,
+        "alert.cleared": 4,
+        "reminder": 5,
+    }
     return sorted(
         found,
         key=lambda item: (order[item[0]], item[1].get("id") or item[1].get("compartment_id") or 0),

@@ -68,6 +68,7 @@ EventType = Literal[
     "compartment",  # compartment_id, size, state (free, occupied, reserved, out_of_service, …)
     "capacity",  # free: {size: count}; accessible_free: {size: count}
     "bus",  # health: {bus id: {counter: value}}
+    "reminder",  # a recipient's reminder was written: ParcelFacts fields and "reminder"
 ]
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
 from api.app import create_app, make_context
 from api.context import StationContext
@@ -52,6 +53,7 @@ class LiveStation:
     clock: FakeClock
     # admin, staff, courier, rival; and "sim": the simulator's own token (for /api/v1/sim)
     tokens: dict[str, str] = field(default_factory=dict)
+    app: FastAPI | None = None  # the served app (its state holds the uplink, with a hub)
 
     @property
     def sim(self) -> SimStation:
@@ -108,8 +110,9 @@ def live_station(
             },
             sim_station=runtime.sim,
         )
-        with served(create_app(ctx, background=background)) as base_url:
-            live = LiveStation(base_url, runtime, ctx, clock)
+        app = create_app(ctx, background=background)
+        with served(app) as base_url:
+            live = LiveStation(base_url, runtime, ctx, clock, app=app)
             live.tokens["sim"] = ctx.sim_token
             _accounts(live)
             yield live

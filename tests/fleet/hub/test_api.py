@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from fleet import accounts, registry
+from fleet import accounts, carriers, registry
 from fleet.app import PUBLIC_ROUTES, NeedsRole, create_app
+from fleet.carrier_api import NeedsCarrier
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
 from fleet.settings import HubSettings
@@ -32,6 +33,11 @@ ROLES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/stations/{name}/commands"): "operator",
     ("GET", "/api/v1/commands/{command_id}"): "operator",
     ("GET", "/api/v1/ingest/dropped"): "admin",
+    # carriers (fleet/carrier_api.py): a carrier's bearer token, not an operator's
+    ("GET", "/api/v1/carrier/stations"): "carrier",
+    ("POST", "/api/v1/carrier/announcements"): "carrier",
+    ("GET", "/api/v1/carrier/announcements"): "carrier",
+    ("GET", "/api/v1/carrier/announcements/{tracking_number}"): "carrier",
 }
 
 
@@ -56,6 +62,8 @@ class Hub:
             self.keys[name] = bytes.fromhex(creds.command_key)
         for name, role in (("olga", "operator"), ("ada", "admin")):
             accounts.add_operator(db, name, PASSWORD, role, T0)  # type: ignore[arg-type]
+        made = carriers.add_carrier(db, "Parcel Co", ["a"], "", T0)
+        self.carrier = {"Authorization": f"Bearer {made.token}"}
 
     def token(self, name: str) -> dict[str, str]:
         answer = self.http.post("/api/v1/auth/token", json={"name": name, "password": PASSWORD})
@@ -86,19 +94,25 @@ def roles_declared(route: APIRoute) -> set[str]:
     stack = list(route.dependant.dependencies)
     while stack:
         dep = stack.pop()
-        if isinstance(dep.call, NeedsRole):
+        if isinstance(dep.call, NeedsRole | NeedsCarrier):
             found.add(dep.call.role)
         stack.extend(dep.dependencies)
     return found
 
 
 def concrete(path: str) -> str:
-    return path.replace("{name}", "a").replace("{command_id}", "c0ffee00")
+    return (
+        path.replace("{name}", "a")
+        .replace("{command_id}", "c0ffee00")
+        .replace("{tracking_number}", "T1")
+    )
 
 
 def test_every_route_declares_the_role_it_needs(hub: Hub) -> None:
-    routes = [r for r in hub.app.routes if isinstance(r, APIRoute)]
-    seen = {(m, r.path): r for r in routes for m in r.methods}
+    # every route of the app, those of included routers too (the carriers', screens')
+    contexts = [c for c in iter_route_contexts(hub.app.routes)]
+    routes = [(c.path, c.original_route) for c in contexts]
+    seen = {(m, path): r for path, r in routes if isinstance(r, APIRoute) for m in r.methods}
     assert set(seen) == set(ROLES)
     for key, route in seen.items():
         needed = ROLES[key]
@@ -114,13 +128,23 @@ def test_every_protected_route_refuses_without_a_token_or_with_too_low_a_role(
     is_problem(hub.http.request(method, url, json={}), 401, "not_authenticated")
     bogus = {"Authorization": "Bearer hub_not-a-token"}
     is_problem(hub.http.request(method, url, json={}, headers=bogus), 401, "not_authenticated")
-    operator = hub.token("olga")
+    operator, admin = hub.token("olga"), hub.token("ada")
     answer = hub.http.request(method, url, json={}, headers=operator)
-    if ROLES[(method, path)] == "admin":
+    needed = ROLES[(method, path)]
+    if needed == "carrier":  # an operator's token is no carrier's, and the other way round
+        for staff in (operator, admin):
+            is_problem(
+                hub.http.request(method, url, json={}, headers=staff), 401, "not_authenticated"
+            )
+        answer = hub.http.request(method, url, json={}, headers=hub.carrier)
+        assert answer.status_code not in (401, 403), answer.text
+        return
+    carrier = hub.http.request(method, url, json={}, headers=hub.carrier)
+    is_problem(carrier, 401, "not_authenticated")
+    if needed == "admin":
         is_problem(answer, 403, "forbidden")
     else:
         assert answer.status_code not in (401, 403), answer.text
-    admin = hub.token("ada")
     assert hub.http.request(method, url, json={}, headers=admin).status_code not in (401, 403)
 
 

@@ -1,0 +1,201 @@
+"""The carriers' API on the hub (``/api/v1/carrier/…``): announce parcels to any station
+of the fleet the carrier may use, by name or to the best one, and see each
+announcement's state. Every route needs a carrier's bearer token (:class:`NeedsCarrier`);
+what a carrier sees is its own. The routing and the webhook stream: :mod:`fleet.carriers`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from fleet import carriers
+from fleet.app import MEDIA_TYPE, ProblemBody
+from fleet.carriers import AnnouncementRequest
+from fleet.errors import NotAuthenticated, NotFound
+from fleet.tables import (
+    CarrierAccount,
+    CarrierAnnouncement,
+    CommandRow,
+    StationPlace,
+    StationState,
+)
+
+_BEARER = HTTPBearer(auto_error=False)
+
+
+class NeedsCarrier:
+    """The dependency of every carrier route; the role test finds it on each route."""
+
+    role = "carrier"
+
+    def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> CarrierAccount:
+        if credentials is None:
+            raise NotAuthenticated("A carrier's bearer token is needed (locker hub carrier add).")
+        return carriers.authenticate(request.app.state.hub.db, credentials.credentials)
+
+
+CARRIER = NeedsCarrier()
+AsCarrier = Annotated[CarrierAccount, Depends(CARRIER)]
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    text = {403: "Not a station of this carrier", 404: "Not found", 409: "No room"}
+    return {
+        s: {"model": ProblemBody, "content": {MEDIA_TYPE: {}}, "description": text[s]}
+        for s in statuses
+    }
+
+
+class StationOut(BaseModel):
+    name: str
+    address: str
+    opening_hours: str
+    postcode: str
+    latitude: float | None
+    longitude: float | None
+
+
+class StationRoom(StationOut):
+    online: bool
+    free: dict[str, int]  # per size: what the station reported, less pending announcements
+    accessible_free: dict[str, int]
+
+
+class ProblemOut(BaseModel):
+    code: str
+    detail: str
+
+
+class AnnouncementOut(BaseModel):
+    tracking_number: str
+    station: StationOut
+    state: str  # sent, accepted (by the station), refused (problem: the station's reason)
+    problem: ProblemOut | None
+    parcel_id: int | None
+    parcel_state: str | None  # the newest the station reported: announced, stored, …
+    command_id: str
+    announced_at: datetime
+    answered_at: datetime | None
+
+
+def _station(session: Session, name: str) -> StationOut:
+    place = session.get(StationPlace, name) or StationPlace(station=name)
+    return StationOut(
+        name=name,
+        address=place.address,
+        opening_hours=place.opening_hours,
+        postcode=place.postcode,
+        latitude=place.latitude,
+        longitude=place.longitude,
+    )
+
+
+STATES = {"sent": "sent", "ok": "accepted", "refused": "refused"}
+
+
+def _out(session: Session, row: CarrierAnnouncement) -> AnnouncementOut:
+    command = session.get_one(CommandRow, row.command_id)
+    parcel_id = row.parcel_id
+    if parcel_id is None and command.result and "parcel_id" in command.result:
+        parcel_id = int(command.result["parcel_id"])
+    return AnnouncementOut(
+        tracking_number=row.tracking_number,
+        station=_station(session, row.station),
+        state=STATES.get(command.state, command.state),
+        problem=ProblemOut(code=command.problem_code, detail=command.problem_detail or "")
+        if command.problem_code
+        else None,
+        parcel_id=parcel_id,
+        parcel_state=row.parcel_state,
+        command_id=row.command_id,
+        announced_at=row.announced_at,
+        answered_at=command.answered_at,
+    )
+
+
+router = APIRouter(prefix="/api/v1/carrier", tags=["carriers"])
+
+
+@router.get("/stations")
+def my_stations(request: Request, carrier: AsCarrier) -> list[StationRoom]:
+    """The stations this carrier may use: where they are, when they open, their room."""
+    with request.app.state.hub.db.transaction() as session:
+        out = []
+        for name in carriers.allowed_stations(session, carrier.name):
+            state = session.get(StationState, name)
+            sizes = carriers.SIZES
+            out.append(
+                StationRoom(
+                    **_station(session, name).model_dump(),
+                    online=bool(state and state.online),
+                    free={s: max(0, carriers.room(session, name, s, False)) for s in sizes},
+                    accessible_free={
+                        s: max(0, carriers.room(session, name, s, True)) for s in sizes
+                    },
+                )
+            )
+        return out
+
+
+@router.post(
+    "/announcements",
+    status_code=202,
+    responses={
+        200: {"model": AnnouncementOut, "description": "Announced before: that announcement"},
+        **_problems(403, 404, 409),
+    },
+)
+def announce(
+    body: AnnouncementRequest, request: Request, response: Response, carrier: AsCarrier
+) -> AnnouncementOut:
+    """Announce a parcel: to ``station``, or to the best station for the recipient (see
+    docs/fleet-hub.md). The answer names the station, its address and opening hours; the
+    station's own answer follows (``GET …/announcements/{tracking_number}``). The same
+    tracking number again gives the first announcement (200), unless it was refused."""
+    hub = request.app.state.hub
+    with hub.db.transaction() as session:
+        row, command = carriers.announce(session, carrier.name, body, hub.clock())
+        out = _out(session, row)
+    if command is None:
+        response.status_code = 200
+    else:
+        hub.publish(command)  # after the commit: a station never answers an unknown command
+    return out
+
+
+@router.get("/announcements/{tracking_number}", responses=_problems(404))
+def announcement(
+    tracking_number: Annotated[str, Path(min_length=1, max_length=100, pattern=carriers.TEXT)],
+    request: Request,
+    carrier: AsCarrier,
+) -> AnnouncementOut:
+    """An announcement's state: ``sent``, ``accepted`` (by the station) or ``refused``
+    (with the station's reason), and the parcel's newest state there."""
+    with request.app.state.hub.db.transaction() as session:
+        row = session.get(CarrierAnnouncement, (carrier.name, tracking_number))
+        if row is None:
+            raise NotFound("announcement", tracking_number)
+        return _out(session, row)
+
+
+@router.get("/announcements")
+def announcements(request: Request, carrier: AsCarrier) -> list[AnnouncementOut]:
+    """This carrier's newest announcements (up to 100)."""
+    with request.app.state.hub.db.transaction() as session:
+        rows = session.exec(
+            select(CarrierAnnouncement)
+            .where(CarrierAnnouncement.carrier == carrier.name)
+            .order_by(col(CarrierAnnouncement.announced_at).desc())
+            .limit(100)
+        ).all()
+        return [_out(session, row) for row in rows]
