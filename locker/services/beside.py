@@ -18,7 +18,6 @@ all (the recipient takes out whatever lies behind the door).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -219,11 +218,3 @@ def align(session: Session, parcel: Parcel, *, actor: str, now: datetime) -> Non
         ):
             assert parcel.deadline is not None
             prolong(session, other, parcel.deadline, actor=actor, now=now, with_mates=False)
-
-
-def describe(session: Session, parcel: Parcel) -> dict[str, Any]:
-    """What a parcel's view says of its compartment's other parcels."""
-    return {
-        "beside_parcel_id": parcel.beside_parcel_id,
-        "compartment_parcels": [p.id for p in mates(session, parcel)],
-    }
