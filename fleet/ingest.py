@@ -85,9 +85,9 @@ class _ConditionData(BaseModel):
 
 
 def _project_condition(session: Session, state: StationState, c: _ConditionData) -> None:
-    """A compartment's condition as its view's state: ``out_of_service`` or ``fault``, else
-    ``free`` (held or not: the live parcels say); its size from the view or the layout the
-    station reported."""
+    """A compartment's condition as its view's state: ``out_of_service`` or ``fault``; back
+    in service, ``free`` (what it holds follows from the live parcels; a snapshot's state
+    stands while it stays in service); its size from the view or the reported layout."""
     row = session.get(CompartmentView, (state.station, c.compartment_id))
     size = row.size if row is not None else ""
     if not size:
@@ -95,7 +95,12 @@ def _project_condition(session: Session, state: StationState, c: _ConditionData)
         size = next(
             (str(x.get("size", "")) for x in reported if x.get("id") == c.compartment_id), "?"
         )
-    shown = c.condition if c.condition in ("out_of_service", "fault") else "free"
+    if c.condition in ("out_of_service", "fault"):
+        shown = c.condition
+    elif row is not None and row.state in ("free", "reserved", "occupied"):
+        shown = row.state  # in service still: what a snapshot said it holds stands
+    else:
+        shown = "free"
     session.merge(
         CompartmentView(
             station=state.station, compartment_id=c.compartment_id, size=size, state=shown

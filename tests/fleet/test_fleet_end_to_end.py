@@ -245,8 +245,8 @@ def test_a_deposit_and_a_collection_show_in_the_hub_and_its_announcement_is_depo
                 session, "a", "snapshot", SnapshotArgs(), by="operator:ida", now=datetime.now(UTC)
             )
         f.worker.publish(asked)
-        wait_until(lambda: bool(hub_truth(f)[1]), timeout_s=30)
-        assert hub_truth(f) == station_truth(live)
+        # (the compartments come with their conditions before: wait for the snapshot's states)
+        wait_until(lambda: hub_truth(f) == station_truth(live), timeout_s=30)
         assert list(hub_truth(f)[1].values()).count("occupied") == 1
 
 
