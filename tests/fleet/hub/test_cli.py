@@ -91,7 +91,7 @@ def test_account_add_and_db_upgrade(pg_database: PgDatabase, hub_db: HubDatabase
     env = {"FLEET_DATABASE_URL": pg_database.url}
     upgraded = runner.invoke(locker_app, ["hub", "db", "upgrade"], env=env)  # as `locker hub`
     assert upgraded.exit_code == 0, upgraded.output
-    assert "0001" in upgraded.output
+    assert "0002" in upgraded.output
     typed = f"{PASSWORD}\n{PASSWORD}\n"
     made = runner.invoke(app, ["account", "add", "ada", "--role", "admin"], env=env, input=typed)
     assert made.exit_code == 0, made.output
