@@ -43,7 +43,7 @@ from fleet.settings import HubSettings
 from locker.uplink.messages import Command
 from tests.fleet.engines import PgDatabase
 
-FUZZ_EXAMPLES = {"dev": 5, "ci": 8, "thorough": 200}
+FUZZ_EXAMPLES = {"dev": 5, "ci": 5, "thorough": 200}
 SEED = int(os.environ.get("LOCKER_FUZZ_SEED", "20261204"))
 CHECKS = [
     not_a_server_error,
