@@ -83,6 +83,29 @@
     field.focus();
   });
 
+  // The courier's directory search: Enter (a label scanner ends with it) searches at once
+  // instead of sending the form with "none of these" still chosen; the best match of that
+  // search is then chosen and focused, and the next Enter deposits for that person.
+  var chooseBest = false;
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-directory-search]")) {
+      event.preventDefault();
+      chooseBest = true;
+      htmx.trigger(event.target, "search");
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!chooseBest || !event.detail.target || event.detail.target.id !== "matches") {
+      return;
+    }
+    chooseBest = false;
+    var best = event.detail.target.querySelector("input[name=recipient_choice]");
+    if (best) {
+      best.checked = true;
+      best.focus();
+    }
+  });
+
   // A form marked data-clear-after forgets what was typed once it was sent.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt && event.detail.elt.closest

@@ -156,7 +156,7 @@ def test_the_courier_finds_the_person_or_deposits_for_nobody_found(
             compartment = _opened(courier)
             live.sim.put(compartment)
             live.sim.close(compartment)
-            expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{10}$"))
+            expect(courier.locator("[data-pin]")).to_have_text(re.compile(r"^\d{3} \d{3} \d{4}$"))
             stored = _parcel(live, "TRK-DIR-1")
             assert stored.recipient_id == juergen.recipient_id
             assert (stored.recipient_email, stored.recipient_language) == (
@@ -165,6 +165,24 @@ def test_the_courier_finds_the_person_or_deposits_for_nobody_found(
             )
             assert stored.needs_accessible  # from the directory
             assert stored.notify_by == "both"
+
+            # a label scanned into the field ends with Enter: that searches (it does not send
+            # the form for nobody found), chooses the best match; the next Enter deposits
+            courier.click("#next-parcel")
+            courier.fill("#tracking_number", "TRK-DIR-SCAN")
+            courier.focus("#recipient_name")
+            courier.keyboard.type("Kaethe Mueller 4.02 Lindenstr. 7\n")
+            kaethe = directory.search(station, "Käthe Müller")[0]
+            chosen = courier.locator(f"[data-match='{kaethe.recipient_id}']")
+            expect(chosen).to_be_checked()
+            expect(chosen).to_be_focused()
+            expect(courier.locator("#work .message.good")).to_have_count(0)  # nothing sent yet
+            courier.keyboard.press("Enter")
+            scanned = _opened(courier)
+            live.sim.put(scanned)
+            live.sim.close(scanned)
+            expect(courier.locator("[data-pin]")).to_have_count(1)
+            assert _parcel(live, "TRK-DIR-SCAN").recipient_id == kaethe.recipient_id
 
             # nobody found: "none of these" stays chosen, the parcel is stored without a code
             courier.click("#next-parcel")
