@@ -149,7 +149,7 @@ def main() -> None:
         for name in STATIONS:
             port = station_ports[name]
             print(f"{name}: http://127.0.0.1:{port}/kiosk  /courier  /staff  /sim")
-            for line in _lines(home / f"{name}.log", "first start", "simulator"):
+            for line in _lines(home / f"{name}.log", "first start", "courier screen", "simulator"):
                 print(f"  {line}")
         # A demo carrier (issue 18): the demo stations' couriers work for "Demo Parcel Co"
         # (api/serve.py), so what it announces through the hub they deposit.
