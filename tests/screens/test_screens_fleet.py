@@ -132,6 +132,15 @@ def station_audit(live: LiveStation, action: str) -> list[str]:
 
 
 @pytest.mark.usefixtures("quick_password_hashes")
+def _processed(page: Page, selector: str) -> None:
+    """Wait until htmx has taken over the form just swapped in (under load a key pressed at
+    once can beat it, and the browser then sends the form itself)."""
+    page.wait_for_function(
+        "s => { const f = document.querySelector(s); return !!f && !!f['htmx-internal-data'] }",
+        arg=selector,
+    )
+
+
 def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
     browser: Browser,
     tmp_path: Path,
@@ -177,6 +186,7 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
         page.keyboard.press("Enter")
         expect(page.locator("#detail h2")).to_have_text("Compartment 12")
         page.fill("#reason", "door sticks")
+        _processed(page, "#detail form")
         page.keyboard.press("Enter")
         expect(page.locator("#said")).to_contain_text("Sent")
         first = page.locator("#commands tr.command").first
@@ -185,6 +195,7 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
         expect(page.locator("#hub-door-12")).to_have_class(re.compile("state-out_of_service"))
         assert compartment_condition(live, 12) is Condition.OUT_OF_SERVICE
         page.click("#hub-door-12")
+        _processed(page, "#detail form")
         page.click("#put-back")
         expect(page.locator("#hub-door-12")).to_have_class(re.compile("state-free"))
 
