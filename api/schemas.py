@@ -61,7 +61,8 @@ SECRET_FIELDS = frozenset({"password", "new_password", "new_password_again"})  #
 
 
 def unprintable(text: str) -> str | None:
-    """The first character of ``text`` a person cannot see as typed, as U+XXXX (None: none)."""
+    """The first character of ``text`` a person cannot see as typed, written like "U+001B"
+    (None: none)."""
     for ch in text:
         if unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in _ALLOWED_FORMAT:
             return f"U+{ord(ch):04X}"

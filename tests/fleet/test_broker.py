@@ -391,6 +391,8 @@ def test_stations_reach_the_broker_over_tls_and_only_with_the_right_certificate(
     assert plain.disconnects.get_nowait() is not None
 
 
+# CI runs as root (.ci/run installs the engines with apt), so there this always runs; a
+# developer's unprivileged run cannot start a broker that drops privileges.
 @pytest.mark.skipif(os.geteuid() != 0, reason="the broker drops privileges only when root")
 def test_a_broker_started_as_root_runs_as_its_owner_on_the_generated_files(
     mqtt: PeerFactory,
