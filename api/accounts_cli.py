@@ -9,14 +9,14 @@ from typing import Annotated
 
 import typer
 
-from locker import accounts, kiosk_devices
-from locker.db_advice import refusal
-from locker.db_check import DatabaseUnusable
 from locker.errors import DomainError
 from locker.locks import NoDoors
-from locker.settings import Settings
-from locker.startup import open_station
+from locker.people import accounts, kiosk_devices
+from locker.runtime.settings import Settings
+from locker.runtime.startup import open_station
 from locker.station import Station
+from locker.store.advice import refusal
+from locker.store.check import DatabaseUnusable
 from locker.types import Role
 
 staff_app = typer.Typer(help="Staff and admin accounts.", no_args_is_help=True)

@@ -19,17 +19,17 @@ from api.context import BoardHealth, StationContext, no_boards
 from api.metrics import Metrics
 from api.routes import accounts, couriers, customers, kiosks, notifications, staff, system
 from api.routes import recipients as directory_routes  # the directory (issue 17)
-from locker import queries
 from locker.alerts import open_alerts
-from locker.backups import BackupSchedule
 from locker.handover import CodeHandover
 from locker.notify.notifier import Notifier
 from locker.notify.senders import SmtpMailer, WebhookPoster
 from locker.notify.webhook_guard import WebhookGuard
+from locker.runtime.settings import Settings
 from locker.services.backup_watch import BackupWatch
-from locker.settings import Settings
 from locker.station import Station
-from locker.tables import Parcel
+from locker.store import queries
+from locker.store.backups import BackupSchedule
+from locker.store.tables import Parcel
 
 if TYPE_CHECKING:
     from sim.station import SimStation

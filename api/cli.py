@@ -8,7 +8,7 @@ import drivers.cli
 from api.accounts_cli import courier_app, kiosk_app, staff_app
 from api.serve import serve
 from fleet.cli import app as hub_app
-from locker.cli import db_app, layout_app
+from locker.runtime.cli import db_app, layout_app
 
 app = typer.Typer(help="Open pickup station controller.", no_args_is_help=True)
 app.command("serve")(serve)

@@ -12,8 +12,8 @@ from api.metrics import Metrics
 from locker.handover import CodeHandover
 from locker.locks import DoorReading
 from locker.notify.notifier import Notifier
+from locker.runtime.settings import Settings
 from locker.services.backup_watch import BackupWatch
-from locker.settings import Settings
 from locker.station import Station
 from locker.types import CompartmentId
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from drivers.station_locks import SerialLocks
 from locker.layout import SIM_PORT
+from locker.runtime.settings import Settings
+from locker.runtime.startup import check_station_database, open_station, station_layout
 from locker.services.reconcile import Settled, reconcile
-from locker.settings import Settings
-from locker.startup import check_station_database, open_station, station_layout
 from locker.station import Station
-from locker.station_lock import station_lock
+from locker.store.station_lock import station_lock
 
 if TYPE_CHECKING:
     from sim.station import SimStation
@@ -37,8 +37,8 @@ def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[
     """Start everything, settle interrupted door operations, and stop it all on exit.
 
     The database is locked to this process and checked before the doors are opened: a
-    damaged one raises :class:`locker.db_check.DatabaseUnusable` with nothing started and
-    nothing written, another station on it :class:`locker.station_lock.StationBusy`.
+    damaged one raises :class:`locker.store.check.DatabaseUnusable` with nothing started and
+    nothing written, another station on it :class:`locker.store.station_lock.StationBusy`.
     """
     layout = station_layout(settings)
     with ExitStack() as stack:

@@ -17,8 +17,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from api.context import StationContext, context
 from api.problems import ProblemError
-from locker import kiosk_devices
-from locker.accounts import Principal, principal_for_session, principal_for_token
+from locker.people import kiosk_devices
+from locker.people.accounts import Principal, principal_for_session, principal_for_token
 from locker.types import Role
 
 SESSION_COOKIE = "locker_session"

@@ -20,14 +20,14 @@ import uvicorn
 from api.app import create_app, make_context, new_sim_token
 from api.console import front
 from api.runtime import Runtime, running_station
-from locker import accounts
-from locker.backups import BackupError
-from locker.db_advice import refusal
-from locker.db_check import DatabaseUnusable
 from locker.errors import DomainError
 from locker.layout import LayoutError
-from locker.settings import Settings
-from locker.station_lock import StationBusy
+from locker.people import accounts
+from locker.runtime.settings import Settings
+from locker.store.advice import refusal
+from locker.store.backups import BackupError
+from locker.store.check import DatabaseUnusable
+from locker.store.station_lock import StationBusy
 from locker.types import Role
 
 DEMO_COURIER = "demo-courier"

@@ -14,10 +14,10 @@ from api.schemas import (
 )
 from locker.front import locate
 from locker.layout import Layout
-from locker.queries import CompartmentView
 from locker.services.deposit import Stored
 from locker.services.doors import DoorResult
-from locker.tables import Alert, AuditEntry, Parcel
+from locker.store.queries import CompartmentView
+from locker.store.tables import Alert, AuditEntry, Parcel
 from locker.types import CompartmentId
 
 QR_PNG = "/api/v1/qr.png"

@@ -43,10 +43,10 @@ import httpx
 from api.app import create_app, make_context
 from api.runtime import Runtime, running_station
 from api.threaded import served
-from locker import kiosk_devices
+from locker.people import kiosk_devices
+from locker.runtime.settings import Settings
 from locker.services import deposit
 from locker.services.deposit import ParcelInput
-from locker.settings import Settings
 from locker.types import SizeClass
 
 Endpoint = Literal["kiosk", "api"]

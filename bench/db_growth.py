@@ -7,7 +7,7 @@ Two weeks of parcels go through the real services on a real SQLite file (migrate
 the station's pragmas): reserve, deposit (a door operation with its intent and outcome),
 stored (its code issued), mailed and announced to its carrier's webhook through the
 outbox, reminded, collected with its PIN, or expired and taken back by the courier. The
-doors are the in-memory ones of ``locker.testing``, the mail and webhook senders take
+doors are the in-memory ones of ``locker.testkit.memory_locks``, the mail and webhook senders take
 every message at the edge (nothing leaves the machine), and the clock is moved by hand.
 The first week fills the station; the rows the second week wrote (its steady state) are
 then copied, week after week, until the year is full: new ids with the references
@@ -41,7 +41,6 @@ from typing import Any
 from sqlalchemy import text
 
 from locker.codes import CodeHasher
-from locker.db import Database
 from locker.layout import Layout, parse_layout
 from locker.notify.carriers import connect
 from locker.notify.config import NotifyConfig, SmtpConfig
@@ -50,7 +49,8 @@ from locker.notify.notifier import Notifier
 from locker.services import deposit, pickup, staff
 from locker.services.reminders import remind
 from locker.station import Policy, Station, sync_layout
-from locker.testing import InMemoryLocks
+from locker.store.db import Database
+from locker.testkit.memory_locks import InMemoryLocks
 
 CARRIERS = ("Parcel Co", "Other Express", "Quick Post")
 DOORS = 800  # enough for the parcels waiting (about 550 at the most)

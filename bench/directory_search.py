@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python -m bench.directory_search [--queries N] [--size N ...]``. Each
 query is a person's name as a courier may type it (umlauts spelt out, one typo, words
-swapped, case lost; bench/people.py). The tolerant search (locker.directory.search, as
+swapped, case lost; bench/people.py). The tolerant search (locker.people.directory.search, as
 ``GET /api/v1/directory/search`` runs it) stands beside a plain indexed lookup in the same
 run: the flat number on its indexed column (``WHERE unit = ?``, ix_recipient_unit), each
 in its own read transaction on the same SQLite file, so the ratio is what the tolerance
@@ -24,13 +24,13 @@ from sqlmodel import select
 
 from bench.common import Row, ms, p50, p99, table
 from bench.people import people, queries
-from locker import directory
 from locker.codes import CodeHasher
-from locker.db import Database
 from locker.layout import demo_layout
+from locker.people import directory
 from locker.station import Policy, Station, sync_layout
-from locker.tables import Recipient
-from locker.testing import InMemoryLocks
+from locker.store.db import Database
+from locker.store.tables import Recipient
+from locker.testkit.memory_locks import InMemoryLocks
 
 
 def _station(folder: Path) -> Station:

@@ -28,7 +28,7 @@ from drivers.board import (
 )
 from drivers.counters import BoardFailures, FailureKind, FailureLog
 from drivers.errors import BadFrame, BoardRefused, BusError, NoAnswer
-from locker import crashpoints
+from locker.testkit import crashpoints
 
 if TYPE_CHECKING:
     from drivers.bus import LockBus

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from locker.audit import record
 from locker.notify.outbox import record_event
-from locker.tables import Alert
+from locker.store.tables import Alert
 from locker.types import AlertKind
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from locker.tables import AuditEntry
+from locker.store.tables import AuditEntry
 
 
 def record(

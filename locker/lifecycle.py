@@ -14,7 +14,7 @@ from sqlmodel import Session
 from locker.audit import record
 from locker.errors import InvalidTransition
 from locker.notify.outbox import record_event
-from locker.tables import Parcel
+from locker.store.tables import Parcel
 from locker.types import ParcelKind
 from locker.types import ParcelState as P
 

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from locker.alerts import clear_alerts, raise_alert
-from locker.attempts import AttemptPolicy
 from locker.audit import record
 from locker.codes import DEFAULT_PIN_DIGITS, CodeHasher
-from locker.db import Database
 from locker.errors import NotFound, StationMisconfigured
 from locker.layout import CompartmentSpec, Layout
 from locker.locks import Locks
-from locker.tables import ACTIVE_PARCEL_STATES, Compartment, DoorOp, Parcel
+from locker.people.attempts import AttemptPolicy
+from locker.store.db import Database
+from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, DoorOp, Parcel
 from locker.types import (
     AlertKind,
     CompartmentId,

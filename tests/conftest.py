@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from locker.layout import demo_layout
 from locker.station import Station
-from locker.testing import InMemoryLocks
+from locker.testkit.memory_locks import InMemoryLocks
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 for name, examples, steps in (("dev", 25, 20), ("ci", 60, 30), ("thorough", 500, 60)):

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from locker.layout import demo_layout
+from locker.runtime.settings import Settings
+from locker.runtime.startup import open_station
 from locker.services import deposit
-from locker.settings import Settings
-from locker.startup import open_station
-from locker.testing import InMemoryLocks
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import SizeClass
 
 PAGE = 4096

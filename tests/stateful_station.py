@@ -34,16 +34,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlmodel import col, select
 
 from locker.assignment import ParcelNeeds, choose
-from locker.attempts import AttemptPolicy
 from locker.audit import entries
 from locker.codes import CodeHasher, normalize_pin
-from locker.db import Database
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.layout import Layout
 from locker.locks import DoorOutcome, Locks
+from locker.people.attempts import AttemptPolicy
 from locker.services import deposit, staff
 from locker.station import Policy, Station, compartment_state, sync_layout
-from locker.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
+from locker.store.db import Database
+from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
 from locker.types import CompartmentState, Condition, ParcelState, SizeClass
 from tests.station_ops import Ops, ServiceOps
 from tests.support import FakeClock, migrated_template

@@ -13,14 +13,14 @@ import httpx
 from api.app import create_app, make_context
 from api.schemas import unprintable
 from api.threaded import served
-from locker import accounts
 from locker.codes import PickupCode
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.locks import DoorOutcome
+from locker.people import accounts
+from locker.runtime.settings import Settings
 from locker.services import beside, deposit, pickup, staff
 from locker.services.doors import DoorResult
 from locker.services.pickup import Collection
-from locker.settings import Settings
 from locker.station import Station
 from locker.types import Role
 

@@ -10,10 +10,10 @@ from functools import cache
 from pathlib import Path
 
 from locker.codes import CodeHasher
-from locker.db import Database
 from locker.layout import Layout
 from locker.locks import Locks
 from locker.station import Policy, Station, sync_layout
+from locker.store.db import Database
 
 KEY = b"k" * 32
 

@@ -21,7 +21,7 @@ import httpx
 from api.app import create_app, make_context
 from api.runtime import running_station
 from api.threaded import served
-from locker.settings import Settings
+from locker.runtime.settings import Settings
 
 layout = Path(sys.argv[2]) if len(sys.argv) > 2 else None
 settings = Settings(data_dir=Path(sys.argv[1]), layout=layout, _env_file=None)

@@ -26,8 +26,8 @@ from api.schemas import (
     TokenOut,
 )
 from api.security import SESSION_COOKIE, Admin, Ctx, bearer_scheme, client_address, principal
-from locker import accounts
-from locker.accounts import Principal
+from locker.people import accounts
+from locker.people.accounts import Principal
 from locker.types import Role
 
 # No bearer token to revoke, a wrong password, a one-time one to replace, a taken name,

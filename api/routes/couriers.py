@@ -13,14 +13,14 @@ from api.problems import ProblemError
 from api.schemas import MAX_ID, AnnounceIn, ConfirmOut, DepositIn, DepositOut, ParcelIn, ParcelOut
 from api.security import Courier, CourierOrStaff, Ctx
 from api.views import code_out, door_out, parcel_out
-from locker.accounts import Principal
 from locker.errors import InvalidTransition, NotFound
-from locker.queries import waiting_for_couriers
+from locker.people.accounts import Principal
 from locker.services import beside, deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
 from locker.station import Station, get_parcel
-from locker.tables import Parcel
+from locker.store.queries import waiting_for_couriers
+from locker.store.tables import Parcel
 from locker.types import DoorPurpose, ParcelState, Role
 
 # Unknown or other carriers' parcels, a state that forbids the step, a door that did not open.

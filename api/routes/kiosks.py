@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, status
 from api.openapi_errors import problem_responses
 from api.schemas import KioskDeviceIn, KioskDeviceOut, PairedKioskOut, PlainText
 from api.security import Admin, Ctx
-from locker import kiosk_devices
+from locker.people import kiosk_devices
 
 router = APIRouter(
     prefix="/api/v1/kiosk-devices",

@@ -23,7 +23,7 @@ from api.security import Admin, CourierOrStaff, Ctx, Staff
 from locker.notify import carriers as carrier_hooks
 from locker.notify.webhook_guard import WebhookGuard
 from locker.services.returns import issue_return_code
-from locker.tables import Delivery, OutboxEvent
+from locker.store.tables import Delivery, OutboxEvent
 from locker.types import DeliveryState
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=problem_responses(404, 409))

@@ -24,11 +24,11 @@ from api.schemas import (
 )
 from api.security import CourierOrStaff, Ctx, Staff
 from api.views import parcel_out
-from locker import directory
-from locker.directory import CsvRejected, Person, RecipientInvalid
+from locker.people import directory
+from locker.people.directory import CsvRejected, Person, RecipientInvalid
 from locker.services import recipients
 from locker.station import get_parcel
-from locker.tables import Recipient
+from locker.store.tables import Recipient
 
 MAX_CSV_BYTES = 2 * 1024 * 1024  # api.body_limit lets an import's body be this large
 RecipientId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -33,14 +33,15 @@ from api.schemas import (
 )
 from api.security import Admin, Ctx, Staff, client_address
 from api.views import alert_out, audit_out, code_out, compartment_out, door_out, parcel_out
-from locker import accounts, queries
-from locker.accounts import Principal
 from locker.alerts import open_alerts
 from locker.errors import NotFound, ReasonRequired
+from locker.people import accounts
+from locker.people.accounts import Principal
 from locker.services import staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel
-from locker.tables import Parcel
+from locker.store import queries
+from locker.store.tables import Parcel
 from locker.types import CompartmentState, DoorPurpose, ParcelState, Role, SizeClass
 
 router = APIRouter(prefix="/api/v1", tags=["staff"], responses=problem_responses(404, 409, 503))

@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from api.schemas import BackupHealthOut, HealthOut, QrIn
 from api.security import Ctx
-from locker import qr_images
 from locker.alerts import open_alerts
+from locker.notify import qr_images
 from locker.types import AlertKind
 
 router = APIRouter(tags=["station"])

@@ -12,9 +12,9 @@ from sqlmodel import col, select
 
 from api.context import StationContext
 from api.screens.i18n import Words
-from locker.accounts import Principal
 from locker.errors import DomainError
-from locker.tables import CentralGrant
+from locker.people.accounts import Principal
+from locker.store.tables import CentralGrant
 from locker.uplink import grants
 
 is_central = grants.is_central

@@ -18,15 +18,16 @@ from api.screens.render import door_shown, language, render, where
 from api.screens.sessions import screen_role, sign_in_instead, visitor_on
 from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
-from locker import directory, qr_images
-from locker.accounts import Principal
 from locker.errors import DomainError, InvalidTransition
-from locker.queries import waiting_for_couriers
+from locker.notify import qr_images
+from locker.people import directory
+from locker.people.accounts import Principal
 from locker.services import beside as beside_service
 from locker.services import deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
-from locker.tables import Parcel
+from locker.store.queries import waiting_for_couriers
+from locker.store.tables import Parcel
 from locker.types import DoorPurpose, ParcelState, Role, SizeClass
 
 HOME = "/courier"

@@ -15,13 +15,13 @@ from api.screens.i18n import Words
 from api.screens.render import language, render
 from api.screens.sessions import screen_role
 from api.security import Ctx
-from locker import directory
-from locker.accounts import Principal
-from locker.directory import CsvRejected, FieldProblem, Person, RecipientInvalid
 from locker.errors import DomainError
+from locker.people import directory
+from locker.people.accounts import Principal
+from locker.people.directory import CsvRejected, FieldProblem, Person, RecipientInvalid
 from locker.services import recipients
 from locker.station import get_parcel
-from locker.tables import Parcel, Recipient
+from locker.store.tables import Parcel, Recipient
 from locker.types import ParcelState, Role
 
 HOME = "/staff/directory"

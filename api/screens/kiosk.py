@@ -15,13 +15,14 @@ from api.schemas import PlainText
 from api.screens.i18n import Words
 from api.screens.render import language, marked_front, render, where
 from api.security import KIOSK_COOKIE, Ctx, kiosk_terminal
-from locker import kiosk_devices, queries
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.notify.messages import when
+from locker.people import kiosk_devices
 from locker.services import returns
 from locker.services.doors import DoorResult
 from locker.services.extension import extend_by_code
 from locker.services.holds import hold_by_code
+from locker.store import queries
 from locker.types import CompartmentState, DoorPurpose
 
 router = APIRouter(include_in_schema=False)

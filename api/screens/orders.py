@@ -17,9 +17,9 @@ from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render
 from api.screens.sessions import screen_role
 from api.security import Ctx
-from locker import qr_images
-from locker.accounts import Principal
 from locker.errors import DomainError
+from locker.notify import qr_images
+from locker.people.accounts import Principal
 from locker.services import deposit
 from locker.station import get_parcel
 from locker.types import DoorPurpose, ParcelKind, ParcelState, Role, SizeClass

@@ -18,8 +18,8 @@ from api.screens.i18n import Words
 from api.screens.render import language, render
 from api.screens.sessions import screen_role
 from api.security import Ctx
-from locker.accounts import Principal
 from locker.errors import DomainError
+from locker.people.accounts import Principal
 from locker.services import privacy
 from locker.types import Role
 

@@ -25,9 +25,9 @@ from api.screens import central
 from api.screens.i18n import Words
 from api.screens.render import is_htmx, language, render
 from api.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
-from locker import accounts
-from locker.accounts import FirstSignInExpired, PasswordChangeRequired, Principal
 from locker.errors import DomainError, TooManyAttempts
+from locker.people import accounts
+from locker.people.accounts import FirstSignInExpired, PasswordChangeRequired, Principal
 from locker.types import Role
 
 CSRF_COOKIE = "locker_csrf"

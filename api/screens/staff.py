@@ -20,8 +20,6 @@ from api.screens.render import doors, language, render
 from api.screens.sessions import screen_role, sign_in_instead, visitor
 from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx, client_address
-from locker import queries
-from locker.accounts import Principal
 from locker.alerts import open_alerts
 from locker.errors import (
     DomainError,
@@ -30,11 +28,13 @@ from locker.errors import (
     SecondStaffRequired,
     SecondStaffSamePerson,
 )
-from locker.queries import CompartmentView
+from locker.people.accounts import Principal
 from locker.services import staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel
-from locker.tables import AuditEntry, Delivery, OutboxEvent, Parcel
+from locker.store import queries
+from locker.store.queries import CompartmentView
+from locker.store.tables import AuditEntry, Delivery, OutboxEvent, Parcel
 from locker.types import AlertKind, CompartmentState, DoorPurpose, ParcelState, Role
 
 HOME = "/staff"

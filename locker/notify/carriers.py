@@ -17,7 +17,7 @@ from locker.codes import CodeHasher
 from locker.errors import DomainError
 from locker.notify.webhook_guard import WebhookGuard, redact
 from locker.station import Station
-from locker.tables import Carrier
+from locker.store.tables import Carrier
 
 
 class BadWebhookUrl(DomainError):

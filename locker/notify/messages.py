@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from locker.codes import CodeHasher, PickupCode, group_pin
 from locker.notify.config import NotifyConfig
-from locker.tables import Parcel
+from locker.store.tables import Parcel
 
 # event -> (English subject, English text), (German subject, German text).
 # Texts may use: {name} {tracking} {carrier} {station} {compartment} {deadline} {link}

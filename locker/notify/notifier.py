@@ -32,7 +32,7 @@ from locker.notify.outbox import Target
 from locker.notify.sealing import Sealer
 from locker.notify.senders import Mailer, Poster, SendFailed
 from locker.station import Station
-from locker.tables import Carrier, CodeParcel, Delivery, OutboxEvent, Parcel, PickupCodeRow
+from locker.store.tables import Carrier, CodeParcel, Delivery, OutboxEvent, Parcel, PickupCodeRow
 from locker.types import AlertKind, Channel, DeliveryState, ParcelState
 
 BATCH = 20  # deliveries one round sends at most

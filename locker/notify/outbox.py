@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, or_, select
 
-from locker.tables import Delivery, OutboxEvent, Parcel, UplinkState
+from locker.store.tables import Delivery, OutboxEvent, Parcel, UplinkState
 from locker.types import Channel, DeliveryState, ParcelState
 
 LEASE = timedelta(seconds=60)  # how long one attempt may take before another may begin

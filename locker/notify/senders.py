@@ -17,7 +17,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from locker import qr_images
+from locker.notify import qr_images
 from locker.notify.config import SmtpConfig
 from locker.notify.messages import Letter, signature
 from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, redact, scrub

@@ -7,7 +7,7 @@ While the alert is open a backup is tried again, due or not, after a wait that d
 from a minute up to an hour (a full disk is not filled again with a whole copy every
 minute), so a mended folder clears it soon. The last good backup is the newest complete
 backup in the folder (a file under a backup's name is always a complete, checked one, see
-:mod:`locker.backups`), or the last this process wrote if the folder cannot be read
+:mod:`locker.store.backups`), or the last this process wrote if the folder cannot be read
 (a stick pulled out, a file where the folder should be).
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from locker.alerts import clear_alerts, open_alerts, raise_alert
-from locker.backups import Backup, BackupSchedule, backups, taken_at
 from locker.station import Station
+from locker.store.backups import Backup, BackupSchedule, backups, taken_at
 from locker.types import AlertKind
 
 _LOGGER = logging.getLogger(__name__)

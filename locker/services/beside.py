@@ -26,7 +26,7 @@ from locker.lifecycle import move
 from locker.services.deposit import ParcelInput, Reservation, new_parcel
 from locker.services.issuing import recipient_key
 from locker.station import Station, as_compartment_id, busy_doors, get_parcel
-from locker.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
+from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
 from locker.types import Condition, ParcelKind, ParcelState
 
 

@@ -34,7 +34,7 @@ from locker.station import (
     get_parcel,
     set_condition,
 )
-from locker.tables import Parcel, Recipient
+from locker.store.tables import Parcel, Recipient
 from locker.types import (
     AlertKind,
     CompartmentId,

@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from locker import crashpoints
 from locker.audit import record
 from locker.errors import DoorBusy
 from locker.locks import DoorOutcome
 from locker.station import Station, as_compartment_id, busy_doors, set_condition
-from locker.tables import DoorOp
+from locker.store.tables import DoorOp
+from locker.testkit import crashpoints
 from locker.types import Condition, DoorPurpose
 
 _LOGGER = logging.getLogger(__name__)

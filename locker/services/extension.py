@@ -10,7 +10,7 @@ from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.services.pickup import parcels_of_code
 from locker.services.staff import prolong
 from locker.station import Station, get_parcel
-from locker.tables import Parcel
+from locker.store.tables import Parcel
 from locker.types import ParcelState
 
 

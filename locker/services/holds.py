@@ -23,7 +23,7 @@ from locker.services.issuing import waiting_for_same_recipient
 from locker.services.pickup import parcels_of_code
 from locker.services.staff import prolong
 from locker.station import Station, get_parcel
-from locker.tables import Parcel
+from locker.store.tables import Parcel
 from locker.types import ParcelKind, ParcelState
 
 

@@ -20,7 +20,7 @@ from locker.errors import InvalidTransition
 from locker.notify.outbox import record_event
 from locker.notify.sealing import Sealer
 from locker.station import Station
-from locker.tables import CodeParcel, Parcel, PickupCodeRow
+from locker.store.tables import CodeParcel, Parcel, PickupCodeRow
 from locker.types import ParcelKind, ParcelState
 
 # A code stays alive while one of its parcels may still be collected (an expired parcel

@@ -7,16 +7,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from locker import attempts, crashpoints
 from locker.audit import record, refused
 from locker.errors import CodeInvalid, DoorBusy, TooManyAttempts
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
+from locker.people import attempts
 from locker.services import beside, doors
 from locker.services.doors import DoorResult
 from locker.services.issuing import parcels_opened_by, retire_spent_codes
 from locker.station import Station, get_parcel
-from locker.tables import Parcel, PickupCodeRow
+from locker.store.tables import Parcel, PickupCodeRow
+from locker.testkit import crashpoints
 from locker.types import DoorPurpose, ParcelState
 
 
@@ -61,7 +62,7 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
     """Open the compartments of the parcels that ``code`` (PIN or QR token) belongs to.
 
     Unknown, used and expired codes all raise :class:`CodeInvalid`, counted against the
-    terminal and the station (:mod:`locker.attempts`). A door that does not open leaves
+    terminal and the station (:mod:`locker.people.attempts`). A door that does not open leaves
     its parcel stored and the code valid, so the customer can try again or call staff.
     """
     now = station.now()

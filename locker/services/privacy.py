@@ -12,7 +12,7 @@ Erasing replaces the name by a pseudonym (``person-<random>``), blanks address, 
 and the accessibility flag, unlinks the directory entry and removes it, and rewrites the
 copies above; the audit log keeps every row (a ``person.erased`` row names the
 pseudonym only). SQLite's ``secure_delete`` (set on every connection, see
-:mod:`locker.db`) overwrites the freed bytes, and a WAL checkpoint afterwards leaves no
+:mod:`locker.store.db`) overwrites the freed bytes, and a WAL checkpoint afterwards leaves no
 older copy of the pages in the write-ahead log.
 """
 
@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
 from locker.audit import record
-from locker.db import Database
 from locker.errors import DomainError, NotFound
 from locker.services.issuing import recipient_key
 from locker.station import Station
-from locker.tables import AuditEntry, Delivery, OutboxEvent, Parcel, Recipient
+from locker.store.db import Database
+from locker.store.tables import AuditEntry, Delivery, OutboxEvent, Parcel, Recipient
 from locker.types import ParcelState
 
 FINISHED = (ParcelState.COLLECTED, ParcelState.RETURNED)

@@ -13,13 +13,13 @@ from sqlmodel import Session
 
 from locker.alerts import clear_alerts
 from locker.audit import record
-from locker.directory import recipient_row
 from locker.errors import DoorBusy, InvalidTransition
 from locker.lifecycle import move
+from locker.people.directory import recipient_row
 from locker.services.deposit import Stored
 from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import Station, busy_doors, get_parcel
-from locker.tables import Parcel
+from locker.store.tables import Parcel
 from locker.types import AlertKind, ParcelKind, ParcelState
 
 SENT_BACK_FLAG = "recipient unknown: sent back to the carrier"

@@ -27,7 +27,7 @@ from locker.services.doors import parcel_ids_of
 from locker.services.issuing import retire_spent_codes
 from locker.services.pickup import hand_out
 from locker.station import Station, as_compartment_id, get_parcel, set_condition
-from locker.tables import DoorOp
+from locker.store.tables import DoorOp
 from locker.types import Condition, DoorPurpose, ParcelState
 
 OPENED = "opened"

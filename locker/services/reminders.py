@@ -10,7 +10,7 @@ from sqlmodel import col, or_, select
 
 from locker.notify.outbox import record_event
 from locker.station import Station
-from locker.tables import Parcel
+from locker.store.tables import Parcel
 from locker.types import ParcelKind, ParcelState
 
 

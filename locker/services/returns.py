@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from locker import attempts
 from locker.audit import record
 from locker.codes import new_pin, normalize_pin
 from locker.errors import CodeInvalid, NoFreeCompartment
+from locker.people import attempts
 from locker.services import deposit
 from locker.services.doors import UNCERTAIN, DoorResult
 from locker.station import Station
-from locker.tables import ReturnCode
+from locker.store.tables import ReturnCode
 from locker.types import ParcelKind, SizeClass
 
 # A door that does not open is marked faulty and another compartment is tried, this often.

@@ -18,7 +18,7 @@ from locker.services.deposit import Stored, release_expired_reservations, releas
 from locker.services.doors import DoorResult
 from locker.services.issuing import extend_codes, issue_code, retire_spent_codes, unlink_codes
 from locker.station import Station, busy_doors, compartment_row, get_parcel, set_condition
-from locker.tables import DoorOp, Parcel
+from locker.store.tables import DoorOp, Parcel
 from locker.types import AlertKind, Condition, DoorPurpose, ParcelKind, ParcelState
 
 
@@ -42,7 +42,7 @@ def open_door(
     Once ``policy.staff_open_limit`` staff openings fell within ``staff_open_window``
     (station-wide), a further one needs an admin (``by_admin``) or a second staff member
     who confirmed it (``confirmed_by``, checked by the caller, see
-    :func:`locker.accounts.confirm_second_staff`); reaching the limit alerts staff.
+    :func:`locker.people.accounts.confirm_second_staff`); reaching the limit alerts staff.
     """
     reason = reason.strip()
     if not reason:

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from locker.layout import Layout
 from locker.station import free_compartments, utcnow
-from locker.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel, UplinkState
+from locker.store.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel, UplinkState
 
 HUB_EVENT = "hub."  # outbox events for the hub are named hub.<type>; the notifier skips them
 PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size")

@@ -18,13 +18,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import col, select
 
-from locker import accounts
 from locker.audit import record
 from locker.errors import DomainError, NotFound
+from locker.people import accounts
 from locker.services import deposit, staff
 from locker.services.deposit import ParcelInput
 from locker.station import Station
-from locker.tables import HubCommand, Parcel
+from locker.store.tables import HubCommand, Parcel
 from locker.types import ParcelState, SizeClass
 from locker.uplink import grants
 from locker.uplink.messages import Command, CommandResult, Problem

@@ -30,11 +30,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, delete, select
 
-from locker.accounts import Principal
 from locker.audit import record
 from locker.errors import DomainError
+from locker.people.accounts import Principal
 from locker.station import Station
-from locker.tables import Account, CentralGrant, StaffSession, UsedPass
+from locker.store.tables import Account, CentralGrant, StaffSession, UsedPass
 from locker.types import Role
 
 CENTRAL_PREFIX = "hub:"  # the name a hub operator signs in with here: hub:<operator>

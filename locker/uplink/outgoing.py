@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from locker.station import Station
-from locker.tables import OutboxEvent, UplinkState
+from locker.store.tables import OutboxEvent, UplinkState
 from locker.uplink.capture import HUB_EVENT
 from locker.uplink.messages import Event
 

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from locker.alerts import open_alerts
 from locker.station import Station, occupancy_by_compartment
-from locker.tables import Compartment, OutboxEvent, Parcel
+from locker.store.tables import Compartment, OutboxEvent, Parcel
 from locker.types import CompartmentState, Occupancy, ParcelState
 from locker.uplink.capture import capacity, parcel_facts
 from locker.uplink.messages import AlertFacts, CompartmentFacts, ParcelFacts, Snapshot

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from locker import accounts
+from locker.people import accounts
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.app import create_app, make_context
 from api.runtime import Runtime, running_station
 from api.threaded import served
-from locker.settings import Settings
+from locker.runtime.settings import Settings
 from tests.api.live import LiveStation, layout_text
 from tests.support import FakeClock
 

@@ -21,8 +21,8 @@ from api.app import create_app, make_context
 from api.context import StationContext
 from api.runtime import Runtime, running_station
 from api.threaded import served
-from locker import accounts
-from locker.settings import Settings
+from locker.people import accounts
+from locker.runtime.settings import Settings
 from locker.types import Role
 from sim.station import SimStation
 from tests.support import FakeClock

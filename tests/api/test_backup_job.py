@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from api.background import jobs
-from locker.backups import backups, key_beside, stamp
-from locker.db import head_revision
-from locker.db_check import check_database
+from locker.store.backups import backups, key_beside, stamp
+from locker.store.check import check_database
+from locker.store.db import head_revision
 from tests.api.http_helpers import API, ok
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.api.test_screen_roles import screen_browser

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from api.runtime import running_station
-from locker.backups import backups, key_beside, new_backup_path, write_backup
-from locker.db_check import EXIT_DAMAGED, EXIT_INCOMPATIBLE
-from locker.station_lock import StationBusy
+from locker.store.backups import backups, key_beside, new_backup_path, write_backup
+from locker.store.check import EXIT_DAMAGED, EXIT_INCOMPATIBLE
+from locker.store.station_lock import StationBusy
 from tests.api.live import live_station
 from tests.api.test_locker_command import LOCKER, _free_port, _start, _stop, _until_up, run
 from tests.db_damage import DAMAGE, page_overwritten, seeded_station

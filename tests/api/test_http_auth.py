@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from locker import accounts
+from locker.people import accounts
 from tests.api.http_helpers import API, bare_station, ok, problem
 from tests.api.live import PASSWORD, LiveStation, live_station
 

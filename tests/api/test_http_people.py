@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from api.background import jobs
-from locker.tables import Recipient
+from locker.store.tables import Recipient
 from tests.api.http_helpers import (
     API,
     ok,

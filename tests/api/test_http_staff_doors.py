@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from locker import accounts
+from locker.people import accounts
 from locker.types import Role
 from tests.api.http_helpers import API, ok, problem, pulsed_since, pulses
 from tests.api.live import PASSWORD, LiveStation, live_station, wait_until

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 from locker.codes import group_pin
-from locker.db import head_revision
-from locker.station_lock import station_lock
+from locker.store.db import head_revision
+from locker.store.station_lock import station_lock
 from tests.api.live import wait_until
 from tests.mail_support import smtp_server, text_of
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from locker.backups import key_beside, new_backup_path, write_backup
-from locker.db_check import EXIT_DAMAGED
 from locker.layout import demo_layout
+from locker.runtime.startup import open_station
 from locker.services import pickup
-from locker.startup import open_station
-from locker.testing import InMemoryLocks
+from locker.store.backups import key_beside, new_backup_path, write_backup
+from locker.store.check import EXIT_DAMAGED
+from locker.testkit.memory_locks import InMemoryLocks
 from tests.api.test_damaged_database import _serve_each
 from tests.api.test_locker_command import run
 from tests.db_damage import seeded_station

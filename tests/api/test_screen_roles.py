@@ -126,7 +126,7 @@ def test_a_sign_in_with_a_one_time_password_asks_for_a_new_one(tmp_path: Path) -
     the new password twice, with its rules shown; the three-field form still works."""
     import re
 
-    from locker import accounts
+    from locker.people import accounts
     from locker.types import Role
 
     with live_station(tmp_path, background=False) as live, live.client(None) as browser:

@@ -9,9 +9,9 @@ import string
 from api.screens.i18n import TEXTS, Words, pick_language
 from api.screens.render import PACKAGE
 from drivers.counters import FailureKind
-from locker import directory
 from locker.front import locate
 from locker.layout import demo_layout
+from locker.people import directory
 from locker.types import CompartmentState, ParcelState
 from sim.faults import Fault
 

@@ -27,8 +27,8 @@ from enum import StrEnum
 
 import httpx
 
-from locker import crashpoints
-from locker.crashpoints import (
+from locker.testkit import crashpoints
+from locker.testkit.crashpoints import (
     AFTER_BOARD_ANSWER,
     AFTER_INTENT_COMMIT,
     AFTER_UNLOCK_FRAME,

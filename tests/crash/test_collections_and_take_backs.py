@@ -41,8 +41,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from locker import crashpoints
-from locker.crashpoints import (
+from locker.testkit import crashpoints
+from locker.testkit.crashpoints import (
     AFTER_BOARD_ANSWER,
     AFTER_INTENT_COMMIT,
     AFTER_OUTCOME_COMMIT,

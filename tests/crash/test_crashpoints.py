@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from locker import crashpoints
+from locker.testkit import crashpoints
 from tests.crash.station_process import frozen, wait_for
 
 # Reaches two points five times, saying so after each round.
 LOOP = (
-    "from locker import crashpoints\n"
+    "from locker.testkit import crashpoints\n"
     "for i in range(1, 6):\n"
     "    crashpoints.reached(crashpoints.AFTER_UNLOCK_FRAME)\n"
     "    crashpoints.reached(crashpoints.AFTER_INTENT_COMMIT)\n"

@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from locker import crashpoints
-from locker.db import Database
+from locker.store.db import Database
+from locker.testkit import crashpoints
 from tests.crash import dbview, wal
 from tests.crash.station_process import StationProcess, free_port, wait_for
 from tests.crash.world import World, crash_world

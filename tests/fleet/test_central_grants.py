@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import col, select
 
 from fleet.engines import free_port
-from locker.tables import AuditEntry
+from locker.store.tables import AuditEntry
 from locker.uplink import commands
 from locker.uplink.grants import GrantStatement, make_pass, new_grant_id
 from locker.uplink.messages import Command

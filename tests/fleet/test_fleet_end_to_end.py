@@ -25,7 +25,7 @@ from fleet.engines import Mosquitto, engine_folder, free_port
 from fleet.settings import HubSettings
 from fleet.tables import CommandRow, CompartmentView, EventRow, ParcelView, StationState
 from fleet.worker import Worker
-from locker.tables import Compartment, Parcel
+from locker.store.tables import Compartment, Parcel
 from locker.types import ParcelState
 from locker.uplink import outgoing
 from locker.uplink.snapshot import snapshot

@@ -33,7 +33,7 @@ from fleet.commands import BackInServiceArgs, OutOfServiceArgs
 from fleet.engines import Postgres
 from fleet.tables import CommandRow, EventRow, ParcelView
 from fleet.worker import Worker
-from locker.tables import OutboxEvent
+from locker.store.tables import OutboxEvent
 from tests.api.http_helpers import StoredParcel, store
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.fleet.engines import PgDatabase

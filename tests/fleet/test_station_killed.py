@@ -16,9 +16,9 @@ from sqlmodel import col, func, select
 
 from fleet.engines import free_port
 from fleet.tables import EventRow, ParcelView
-from locker.settings import Settings
-from locker.startup import open_station
-from locker.testing import InMemoryLocks
+from locker.runtime.settings import Settings
+from locker.runtime.startup import open_station
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import ParcelState
 from locker.uplink import outgoing
 from tests.api.live import wait_until
@@ -141,7 +141,7 @@ def _newest(settings: Settings) -> int:
 
 
 def _same_as_the_station(f: Fleet, settings: Settings, newest: int) -> None:
-    from locker.tables import Parcel
+    from locker.store.tables import Parcel
 
     locks = InMemoryLocks([])
     station = open_station(settings, locks)

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from fleet.engines import FleetBroker
-from locker.tables import Parcel
+from locker.store.tables import Parcel
 from locker.uplink import outgoing
 from locker.uplink.messages import Command, CommandResult, Event, Presence, topic
 from tests.api.http_helpers import API, ok, pulses, store

@@ -22,7 +22,7 @@ import pytest
 from argon2 import PasswordHasher
 from schemathesis import Case
 
-from locker import accounts
+from locker.people import accounts
 from locker.types import Role
 from tests.api.live import LiveStation, live_station
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.attacker import AttackReport, FullStation, attack, full_station
-from locker.attempts import AttemptPolicy
+from locker.people.attempts import AttemptPolicy
 
 CAP = 10
 FREE = 3

@@ -11,17 +11,17 @@ import pytest
 from argon2 import extract_parameters
 from sqlmodel import select
 
-from locker import accounts
-from locker.accounts import (
+from locker.errors import TooManyAttempts
+from locker.people import accounts
+from locker.people.accounts import (
     _DUMMY_HASH,
     _HASHER,
     NotAuthenticated,
     PasswordChangeRequired,
     WeakPassword,
 )
-from locker.errors import TooManyAttempts
 from locker.station import Station
-from locker.tables import Account, ApiToken, AttemptCounter, StaffSession
+from locker.store.tables import Account, ApiToken, AttemptCounter, StaffSession
 from locker.types import Role
 from tests.support import FakeClock
 

@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from locker import backups as backups_module
 from locker.audit import record
-from locker.backups import (
+from locker.codes import load_or_create_key
+from locker.runtime.startup import open_database
+from locker.station import utcnow
+from locker.store import backups as backups_module
+from locker.store.backups import (
     ABANDONED_AFTER_S,
     BackupError,
     BackupPolicy,
@@ -24,11 +27,8 @@ from locker.backups import (
     new_backup_path,
     write_backup,
 )
-from locker.codes import load_or_create_key
-from locker.db import Database, alembic_config, head_revision
-from locker.db_check import DatabaseUnusable, check_database
-from locker.startup import open_database
-from locker.station import utcnow
+from locker.store.check import DatabaseUnusable, check_database
+from locker.store.db import Database, alembic_config, head_revision
 from tests.db_damage import page_overwritten, seeded_station, station_settings
 from tests.support import FakeClock
 

@@ -15,9 +15,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, select
 
-import locker.tables  # noqa: F401  (the models under comparison)
-from locker.db import Database, alembic_config, head_revision, revision_graph
-from locker.tables import ApiToken, Compartment, Parcel
+import locker.store.tables  # noqa: F401  (the models under comparison)
+from locker.store.db import Database, alembic_config, head_revision, revision_graph
+from locker.store.tables import ApiToken, Compartment, Parcel
 from locker.types import ParcelState
 from tests.support import FakeClock
 
@@ -43,7 +43,7 @@ def test_a_start_at_the_head_does_not_load_alembic(tmp_path: Path) -> None:
     db.upgrade()
     db.close()
     probe = (
-        "import sys; from pathlib import Path; from locker.db import Database; "
+        "import sys; from pathlib import Path; from locker.store.db import Database; "
         f"db = Database(Path({str(tmp_path / 'station.db')!r})); db.upgrade(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
     )

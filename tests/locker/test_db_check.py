@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from locker.backups import new_backup_path, write_backup
-from locker.db import head_revision
-from locker.db_check import (
+from locker.layout import demo_layout
+from locker.runtime.startup import check_station_database, open_station
+from locker.store.backups import new_backup_path, write_backup
+from locker.store.check import (
     EXIT_DAMAGED,
     EXIT_INCOMPATIBLE,
     DatabaseDamaged,
@@ -19,9 +20,8 @@ from locker.db_check import (
     NotAStationDatabase,
     check_database,
 )
-from locker.layout import demo_layout
-from locker.startup import check_station_database, open_station
-from locker.testing import InMemoryLocks
+from locker.store.db import head_revision
+from locker.testkit.memory_locks import InMemoryLocks
 from tests.db_damage import DAMAGE, page_overwritten, seeded_station, station_settings
 from tests.support import FakeClock
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bench.people import Someone, misspelt, people
-from locker import directory
-from locker.directory import CsvRejected, Person, RecipientInvalid
+from locker.people import directory
+from locker.people.directory import CsvRejected, Person, RecipientInvalid
 from locker.station import Station
-from locker.tables import AuditEntry, Recipient
+from locker.store.tables import AuditEntry, Recipient
 
 CROWD = people(5000)
 

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from locker import attempts, kiosk_devices
-from locker.attempts import AttemptPolicy, device_terminal
 from locker.audit import entries
 from locker.errors import CodeInvalid, NotFound, TooManyAttempts
+from locker.people import attempts, kiosk_devices
+from locker.people.attempts import AttemptPolicy, device_terminal
 from locker.services import pickup
 from locker.station import Station
-from locker.testing import InMemoryLocks
+from locker.testkit.memory_locks import InMemoryLocks
 from tests.locker.test_services import store
 from tests.support import FakeClock
 

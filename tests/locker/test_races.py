@@ -15,7 +15,7 @@ from locker.services import deposit, pickup, reconcile, staff
 from locker.services.deposit import ParcelInput, Stored
 from locker.services.doors import begin
 from locker.station import Station, compartment_state, get_parcel
-from locker.testing import InMemoryLocks
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import CompartmentId, CompartmentState, DoorPurpose, ParcelState, SizeClass
 from tests.support import FakeClock
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from locker.backups import Backup, key_beside, write_backup
-from locker.db_advice import refusal
-from locker.db_check import DatabaseDamaged, DatabaseMissing, check_database
 from locker.layout import demo_layout
-from locker.restore import RestoreRefused, restore
+from locker.runtime.startup import check_station_database, open_station
 from locker.services import pickup
-from locker.startup import check_station_database, open_station
-from locker.station_lock import StationBusy, station_lock
-from locker.testing import InMemoryLocks
+from locker.store.advice import refusal
+from locker.store.backups import Backup, key_beside, write_backup
+from locker.store.check import DatabaseDamaged, DatabaseMissing, check_database
+from locker.store.restore import RestoreRefused, restore
+from locker.store.station_lock import StationBusy, station_lock
+from locker.testkit.memory_locks import InMemoryLocks
 from tests.db_damage import Seeded, garbage, page_overwritten, seeded_station
 from tests.support import FakeClock
 

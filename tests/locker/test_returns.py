@@ -14,8 +14,8 @@ from locker.lifecycle import move
 from locker.services import returns, staff
 from locker.services.deposit import confirm_stored
 from locker.station import Station, compartment_row, get_parcel
-from locker.tables import Parcel, ReturnCode
-from locker.testing import InMemoryLocks
+from locker.store.tables import Parcel, ReturnCode
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import Condition, ParcelKind, ParcelState, SizeClass
 from tests.support import FakeClock
 

@@ -28,8 +28,8 @@ from locker.locks import DoorOutcome, DoorReading
 from locker.services import deposit, doors, pickup, reconcile, staff
 from locker.services.deposit import ParcelInput, Stored
 from locker.station import Station, compartment_state, get_parcel, sync_layout
-from locker.tables import DoorOp, Parcel
-from locker.testing import InMemoryLocks
+from locker.store.tables import DoorOp, Parcel
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import CompartmentId, CompartmentState, DoorPurpose, ParcelState, SizeClass
 from tests.support import FakeClock
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
 from locker.layout import demo_layout
-from locker.testing import InMemoryLocks
+from locker.testkit.memory_locks import InMemoryLocks
 from tests.stateful_station import Rig, StationMachine
 
 

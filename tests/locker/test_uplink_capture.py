@@ -17,8 +17,8 @@ from sqlmodel import col, select
 from locker.layout import demo_layout
 from locker.services import pickup, staff
 from locker.station import Station, get_parcel
-from locker.tables import OutboxEvent
-from locker.testing import InMemoryLocks
+from locker.store.tables import OutboxEvent
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import ParcelState
 from locker.uplink.capture import Capture
 from tests.locker.test_services import store

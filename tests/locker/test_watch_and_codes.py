@@ -20,7 +20,7 @@ from locker.services import deposit, pickup, staff
 from locker.services.deposit import ParcelInput, Stored
 from locker.services.watch import DoorWatch
 from locker.station import Station, get_parcel
-from locker.testing import InMemoryLocks
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import AlertKind, CompartmentId, ParcelState, SizeClass
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from locker.db import Database
 from locker.layout import demo_layout
 from locker.notify.config import NotifyConfig, SmtpConfig
 from locker.notify.notifier import Notifier
 from locker.notify.senders import SmtpMailer, WebhookPoster
 from locker.services import deposit
 from locker.station import Station
-from locker.testing import InMemoryLocks
+from locker.store.db import Database
+from locker.testkit.memory_locks import InMemoryLocks
 from tests.support import FakeClock, make_station
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from locker.codes import group_pin
-from locker.tables import OutboxEvent
+from locker.store.tables import OutboxEvent
 from tests.api.http_helpers import API, deposit, ok
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.mail_support import SmtpServer, qr_in, smtp_server, text_of

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from locker.codes import group_pin
-from locker.settings import Settings
+from locker.runtime.settings import Settings
 from tests.api.http_helpers import API, ok
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.mail_support import smtp_server, text_of

@@ -22,7 +22,7 @@ from locker.codes import group_pin
 from locker.notify.outbox import LEASE
 from locker.notify.sealing import Sealer
 from locker.services.staff import reissue_code
-from locker.tables import Delivery, OutboxEvent
+from locker.store.tables import Delivery, OutboxEvent
 from locker.types import AlertKind, DeliveryState
 from tests.mail_support import SmtpServer, qr_in, smtp_server, text_of
 from tests.notify.outbox_station import notifier, open_station, store_for

@@ -18,7 +18,7 @@ from locker.notify.outbox import record_event
 from locker.services import staff
 from locker.services.reminders import remind
 from locker.station import Station
-from locker.tables import Delivery, OutboxEvent
+from locker.store.tables import Delivery, OutboxEvent
 from locker.types import DeliveryState
 from tests.api.http_helpers import API, deposit, ok
 from tests.api.live import live_station

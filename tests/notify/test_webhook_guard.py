@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from locker.notify.senders import SendFailed, WebhookPoster
 from locker.notify.webhook_guard import WebhookGuard, redact
-from locker.settings import Settings
-from locker.tables import Carrier
+from locker.runtime.settings import Settings
+from locker.store.tables import Carrier
 from tests.api.http_helpers import API, deposit, ok, problem
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.api.test_screen_roles import screen_browser

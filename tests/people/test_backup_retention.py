@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from locker.backups import (
+from locker.store.backups import (
     BackupPolicy,
     BackupSchedule,
     backups,

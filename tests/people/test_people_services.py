@@ -16,8 +16,8 @@ from locker.services.holds import HoldRefused, hold_by_code, hold_by_link
 from locker.services.privacy import erase_old_personal_data
 from locker.services.reminders import remind
 from locker.station import Station
-from locker.tables import Parcel
-from locker.testing import InMemoryLocks
+from locker.store.tables import Parcel
+from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import ParcelState, SizeClass
 from tests.support import FakeClock
 

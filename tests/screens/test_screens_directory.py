@@ -11,9 +11,9 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
-from locker import directory
-from locker.directory import Person
-from locker.tables import Parcel
+from locker.people import directory
+from locker.people.directory import Person
+from locker.store.tables import Parcel
 from tests.api.live import LiveStation, live_station
 from tests.screens.conftest import Screens, no_script_errors, shot
 

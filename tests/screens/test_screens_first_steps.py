@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Response, expect
 
-from locker import accounts
+from locker.people import accounts
 from locker.types import Role
 from tests.api.http_helpers import API, ok
 from tests.api.live import PASSWORD, live_station

@@ -29,7 +29,7 @@ from fleet.engines import Mosquitto, engine_folder, free_port
 from fleet.settings import HubSettings
 from fleet.tables import HubAudit
 from fleet.worker import Worker
-from locker.tables import AuditEntry, Compartment, Parcel
+from locker.store.tables import AuditEntry, Compartment, Parcel
 from locker.types import Condition
 from tests.api.http_helpers import store
 from tests.api.live import PASSWORD, LiveStation, live_station

@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from locker.codes import normalize_pin
 from locker.errors import TooManyAttempts
-from locker.tables import AttemptCounter
+from locker.store.tables import AttemptCounter
 
 STATION_SCOPE = "station"
 DEVICE_PREFIX = "kiosk:"  # a terminal key of a paired kiosk (never an address's)

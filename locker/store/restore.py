@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from locker.backups import copy_secret, fsync_dir, key_beside, stamp, taken_at
-from locker.db_check import (
+from locker.store.backups import copy_secret, fsync_dir, key_beside, stamp, taken_at
+from locker.store.check import (
     DatabaseCheck,
     DatabaseDamaged,
     DatabaseUnusable,
     check_database,
 )
-from locker.station_lock import station_lock
+from locker.store.station_lock import station_lock
 
 SIDE_FILES = ("", "-wal", "-shm")
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from locker.db_check import DatabaseCheck, DatabaseUnusable, check_database
+from locker.store.check import DatabaseCheck, DatabaseUnusable, check_database
 
 _LOGGER = logging.getLogger(__name__)
 NAME = re.compile(r"^station-(?P<at>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?(?:-before-(?P<rev>\w+))?\.db$")

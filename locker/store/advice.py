@@ -7,8 +7,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from locker.backups import Backup, newest_good
-from locker.db_check import (
+from locker.runtime.settings import Settings
+from locker.store.backups import Backup, newest_good
+from locker.store.check import (
     EXIT_DAMAGED,
     EXIT_INCOMPATIBLE,
     DatabaseDamaged,
@@ -18,7 +19,6 @@ from locker.db_check import (
     KeyMissing,
     NotAStationDatabase,
 )
-from locker.settings import Settings
 
 SYSTEMD_HINT = (
     f"Under systemd, RestartPreventExitStatus={EXIT_DAMAGED} {EXIT_INCOMPATIBLE} in the "

@@ -2,7 +2,7 @@
 
 A paired screen holds a device token (from :mod:`secrets`, kept here only as a keyed
 hash, like every other secret of the station). Codes typed on it are counted against
-that device, not against a network address: the limits of :mod:`locker.attempts` treat
+that device, not against a network address: the limits of :mod:`locker.people.attempts` treat
 it as one terminal that nobody can multiply, so a guesser on the network cannot lock the
 shop's own screen. Pairing a name again replaces its token (the old screen stops being a
 kiosk at once); unpairing ends it.
@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select, update
 
-from locker.attempts import device_terminal
 from locker.audit import record
 from locker.errors import DomainError, NotFound
+from locker.people.attempts import device_terminal
 from locker.station import Station
-from locker.tables import KioskDevice
+from locker.store.tables import KioskDevice
 
 TOKEN_PREFIX = "kd_"  # noqa: S105 - a marker, not a secret
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")

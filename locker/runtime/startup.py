@@ -7,15 +7,15 @@ from datetime import datetime
 
 from sqlmodel import col, func, select
 
-from locker.backups import backups, new_backup_path, write_backup
 from locker.codes import CodeHasher, load_or_create_key
-from locker.db import Database, head_revision
-from locker.db_check import DatabaseCheck, DatabaseMissing, KeyMissing, check_database
 from locker.layout import Layout, demo_layout, load_layout
 from locker.locks import Locks
-from locker.settings import Settings
+from locker.runtime.settings import Settings
 from locker.station import Station, sync_layout, utcnow
-from locker.tables import PickupCodeRow, ReturnCode
+from locker.store.backups import backups, new_backup_path, write_backup
+from locker.store.check import DatabaseCheck, DatabaseMissing, KeyMissing, check_database
+from locker.store.db import Database, head_revision
+from locker.store.tables import PickupCodeRow, ReturnCode
 from locker.uplink.capture import Capture
 
 
@@ -24,7 +24,7 @@ def station_layout(settings: Settings) -> Layout:
 
 
 def check_station_database(settings: Settings, *, thorough: bool = False) -> DatabaseCheck:
-    """The database checked before anything writes to it (see :mod:`locker.db_check`).
+    """The database checked before anything writes to it (see :mod:`locker.store.check`).
 
     A missing or empty database is a new station, unless the backup folder shows there was
     one: then the station's data was lost, and starting empty would forget every parcel in
@@ -64,7 +64,7 @@ def open_station(
 ) -> Station:
     """A ready station: schema at the newest migration, compartments matching the layout.
 
-    Raises :class:`locker.db_check.DatabaseUnusable` before anything is written when the
+    Raises :class:`locker.store.check.DatabaseUnusable` before anything is written when the
     database is damaged, lost or from a newer version (``checked`` is a check already made).
     """
     db = open_database(settings, checked)

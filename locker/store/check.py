@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
-from locker.db import head_revision, revision_graph
+from locker.store.db import head_revision, revision_graph
 
 EXIT_DAMAGED = 65  # sysexits EX_DATAERR: the file is damaged (or lost while backups exist)
 EXIT_INCOMPATIBLE = 78  # sysexits EX_CONFIG: a newer version's database, or not a station's

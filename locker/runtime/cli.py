@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from locker.backups import (
+from locker.codes import load_or_create_key
+from locker.layout import LayoutError, demo_layout, load_layout
+from locker.runtime.settings import Settings
+from locker.runtime.startup import check_station_database, open_database
+from locker.station import utcnow
+from locker.store.advice import describe, refusal
+from locker.store.backups import (
     BackupError,
     copy_secret,
     key_beside,
@@ -15,16 +21,10 @@ from locker.backups import (
     newest_good,
     write_backup,
 )
-from locker.codes import load_or_create_key
-from locker.db import Database
-from locker.db_advice import describe, refusal
-from locker.db_check import DatabaseUnusable, check_database
-from locker.layout import LayoutError, demo_layout, load_layout
-from locker.restore import RestoreRefused, restore
-from locker.settings import Settings
-from locker.startup import check_station_database, open_database
-from locker.station import utcnow
-from locker.station_lock import StationBusy, station_lock
+from locker.store.check import DatabaseUnusable, check_database
+from locker.store.db import Database
+from locker.store.restore import RestoreRefused, restore
+from locker.store.station_lock import StationBusy, station_lock
 
 db_app = typer.Typer(help="The station's database.", no_args_is_help=True)
 layout_app = typer.Typer(help="The station's layout file.", no_args_is_help=True)

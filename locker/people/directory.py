@@ -27,7 +27,7 @@ from sqlmodel import Session, col, func, select
 from locker.audit import record
 from locker.errors import DomainError, NotFound
 from locker.station import Station
-from locker.tables import Recipient
+from locker.store.tables import Recipient
 
 NOTIFY_BY = ("mail", "sms", "both")
 LANGUAGES = ("en", "de")

@@ -21,8 +21,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from locker import attempts
-from locker.attempts import AttemptPolicy
 from locker.audit import record
 from locker.errors import (
     DomainError,
@@ -31,8 +29,10 @@ from locker.errors import (
     SecondStaffInvalid,
     SecondStaffSamePerson,
 )
+from locker.people import attempts
+from locker.people.attempts import AttemptPolicy
 from locker.station import Station
-from locker.tables import Account, ApiToken, StaffSession
+from locker.store.tables import Account, ApiToken, StaffSession
 from locker.types import Role
 
 MIN_PASSWORD_LENGTH = 10

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from locker.tables import UTCDateTime
+from locker.store.tables import UTCDateTime
 
 revision: str = "0013"
 down_revision: str | None = "0010"

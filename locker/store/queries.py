@@ -10,7 +10,7 @@ from sqlmodel import Session, and_, col, or_, select
 
 from locker.layout import CompartmentSpec, Layout
 from locker.station import busy_doors, occupancy_by_compartment
-from locker.tables import AuditEntry, Compartment, Parcel
+from locker.store.tables import AuditEntry, Compartment, Parcel
 from locker.types import CompartmentState, Condition, Occupancy, ParcelKind, ParcelState
 
 MAX_PAGE = 500

@@ -98,7 +98,7 @@ _DOWN_REVISION = re.compile(r'^down_revision: str \| None = (?:"([^"]+)"|None)$'
 def revision_graph() -> dict[str, str | None]:
     """Every migration this code knows, and the one it follows (None: the first)."""
     graph: dict[str, str | None] = {}
-    for entry in (resources.files("locker") / "migrations" / "versions").iterdir():
+    for entry in (resources.files("locker.store") / "migrations" / "versions").iterdir():
         if not entry.name.endswith(".py") or entry.name.startswith("_"):
             continue
         text = entry.read_text(encoding="utf-8")
@@ -122,7 +122,7 @@ def alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(resources.files("locker") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("locker.store") / "migrations"))
     return config
 
 

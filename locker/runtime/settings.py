@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from locker.attempts import AttemptPolicy
-from locker.backups import BackupPolicy
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
 from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, allow_list
+from locker.people.attempts import AttemptPolicy
 from locker.station import Policy
+from locker.store.backups import BackupPolicy
 from locker.uplink.messages import STATION_NAME
 
 
@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     customer_extend_days: float = Field(default=3, gt=0)  # one extension by link or kiosk
     customer_extensions: int = Field(default=1, ge=0)
     return_code_days: float = Field(default=14, gt=0)  # how long a return code works
-    # Backups of the database (and the code key beside each), see locker.backups.
+    # Backups of the database (and the code key beside each), see locker.store.backups.
     backup_dir: Path | None = None  # default: <data_dir>/backups
     backup_every_hours: float = Field(default=24, gt=0)
     backup_keep: int = Field(default=7, ge=1)  # the newest kept; older ones are deleted

@@ -1,0 +1,1 @@
+"""Storage: the SQLite file, its tables, queries and migrations, checks, backups and restore."""

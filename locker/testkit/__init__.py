@@ -1,0 +1,1 @@
+"""Hooks and stand-ins for tests and benches: in-memory locks, named crash points."""
