@@ -26,7 +26,7 @@ from bench.common import Row, ms, p50, p99, table
 from bench.people import people, queries
 from locker.codes import CodeHasher
 from locker.layout import demo_layout
-from locker.people import directory
+from locker.people import directory_search
 from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
 from locker.store.tables import Recipient
@@ -77,14 +77,14 @@ def _measure(station: Station, size: int, runs: int, rebuilds: int) -> list[Row]
         )  # fmt: skip
     rebuilt = []
     for _ in range(rebuilds):
-        directory.changed()
-        rebuilt.append(_timed(lambda: directory.search(station, "Anna Müller")))
+        directory_search.changed()
+        rebuilt.append(_timed(lambda: directory_search.search(station, "Anna Müller")))
     asked = list(itertools.islice(queries(crowd), runs))
     found_in_three = 0
     searched = []
     for person, text in asked:
         start = time.perf_counter()
-        offered = directory.search(station, text)
+        offered = directory_search.search(station, text)
         searched.append(time.perf_counter() - start)
         found_in_three += person.name in [m.name for m in offered[:3]]
 

@@ -24,8 +24,9 @@ from api.schemas import (
 )
 from api.security import CourierOrStaff, Ctx, Staff
 from api.views import parcel_out
-from locker.people import directory
-from locker.people.directory import CsvRejected, Person, RecipientInvalid
+from locker.people import directory, directory_csv, directory_search
+from locker.people.directory_csv import CsvRejected
+from locker.people.person import Person, RecipientInvalid
 from locker.services import recipients
 from locker.station import get_parcel
 from locker.store.tables import Recipient
@@ -121,7 +122,7 @@ CSV_BODY: dict[str, Any] = {
         "required": True,
         "content": {"text/csv": {"schema": {"type": "string"}}},
         "description": "a header naming the columns ("
-        + ", ".join(directory.CSV_COLUMNS)
+        + ", ".join(directory_csv.CSV_COLUMNS)
         + "; 'name' is needed), then one person a line; ',' or ';' between cells",
     }
 }
@@ -138,7 +139,9 @@ async def import_recipients(request: Request, who: Staff, ctx: Ctx) -> ImportOut
     except UnicodeDecodeError:
         raise ProblemError(422, "csv_rejected", "the file is not UTF-8 text", rows=[]) from None
     try:
-        report = await run_in_threadpool(directory.import_csv, ctx.station, text, actor=who.actor)
+        report = await run_in_threadpool(
+            directory_csv.import_csv, ctx.station, text, actor=who.actor
+        )
     except CsvRejected as exc:
         raise rejected(exc) from None
     return ImportOut(created=report.created, updated=report.updated)
@@ -153,7 +156,7 @@ async def import_recipients(request: Request, who: Staff, ctx: Ctx) -> ImportOut
 def export_recipients(who: Staff, ctx: Ctx) -> Response:
     """Everybody as CSV (the columns the import takes back)."""
     return Response(
-        directory.export_csv(ctx.station),
+        directory_csv.export_csv(ctx.station),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="directory.csv"'},
     )
@@ -211,12 +214,12 @@ def search(
             description="part of a name or a flat number, or a label's scanned text",
         ),
     ],
-    limit: Annotated[int, Query(ge=1, le=10)] = directory.MATCHES,
+    limit: Annotated[int, Query(ge=1, le=10)] = directory_search.MATCHES,
 ) -> list[RecipientMatchOut]:
     """The best few people for what the courier typed or scanned (misspelt, umlauts spelt
     out, any word order), best first: only a name, a flat number and the id to deposit
     with (``recipient_id``). None fits: deposit with ``recipient_unknown``."""
     return [
         RecipientMatchOut(id=m.recipient_id, name=m.name, unit=m.unit)
-        for m in directory.search(ctx.station, q, limit=limit)
+        for m in directory_search.search(ctx.station, q, limit=limit)
     ]

@@ -20,7 +20,7 @@ from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
 from locker.errors import DomainError, InvalidTransition
 from locker.notify import qr_images
-from locker.people import directory
+from locker.people import directory, directory_search
 from locker.people.accounts import Principal
 from locker.services import beside as beside_service
 from locker.services import deposit, staff
@@ -163,7 +163,7 @@ def recipients(
     nobody in its directory offers nothing: the recipient is typed by hand as before."""
     if directory.count(ctx.station) == 0:
         return HTMLResponse("")
-    found = directory.search(ctx.station, recipient_name) if recipient_name.strip() else []
+    found = directory_search.search(ctx.station, recipient_name) if recipient_name.strip() else []
     return render(
         request, "courier_matches.html", matches=found, typed=bool(recipient_name.strip())
     )

@@ -16,9 +16,10 @@ from api.screens.render import language, render
 from api.screens.sessions import screen_role
 from api.security import Ctx
 from locker.errors import DomainError
-from locker.people import directory
+from locker.people import directory, directory_csv, directory_search
 from locker.people.accounts import Principal
-from locker.people.directory import CsvRejected, FieldProblem, Person, RecipientInvalid
+from locker.people.directory_csv import CsvRejected
+from locker.people.person import FieldProblem, Person, RecipientInvalid
 from locker.services import recipients
 from locker.station import get_parcel
 from locker.store.tables import Parcel, Recipient
@@ -80,7 +81,7 @@ def page(request: Request, ctx: Ctx, who: StaffUser, q: Search = "") -> HTMLResp
         person=None,
         editing=None,
         problems=[],
-        columns=", ".join(directory.CSV_COLUMNS),
+        columns=", ".join(directory_csv.CSV_COLUMNS),
     )
 
 
@@ -185,7 +186,9 @@ async def import_file(
             rows=[],
         )
     try:
-        report = await run_in_threadpool(directory.import_csv, ctx.station, text, actor=who.actor)
+        report = await run_in_threadpool(
+            directory_csv.import_csv, ctx.station, text, actor=who.actor
+        )
     except CsvRejected as exc:
         rows = [(r.line, [problem_words(words, p) for p in r.problems]) for r in exc.rows]
         said = words("dir_rejected", n=len(rows)) if rows else exc.message
@@ -221,7 +224,7 @@ def update(
 @router.get("/export")
 def export(ctx: Ctx, who: StaffUser) -> Response:
     return Response(
-        directory.export_csv(ctx.station),
+        directory_csv.export_csv(ctx.station),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="directory.csv"'},
     )
@@ -236,7 +239,7 @@ def choices(
     q: Search = "",
 ) -> HTMLResponse:
     """The people a parcel for nobody found may be for (the tolerant search)."""
-    found = directory.search(ctx.station, q) if q.strip() else []
+    found = directory_search.search(ctx.station, q) if q.strip() else []
     return render(
         request, "staff_directory_choices.html", matches=found, parcel_id=parcel_id, typed=q
     )

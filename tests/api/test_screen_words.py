@@ -11,7 +11,7 @@ from api.screens.render import PACKAGE
 from drivers.counters import FailureKind
 from locker.front import locate
 from locker.layout import demo_layout
-from locker.people import directory
+from locker.people import directory_csv, person
 from locker.types import CompartmentState, ParcelState
 from sim.faults import Fault
 
@@ -53,9 +53,9 @@ def test_every_key_the_screens_use_is_in_the_catalogue() -> None:
         "sim_fault_": [f.value for f in Fault],
         "staff_today_": ["stored", "collected"],
         # the directory (issue 17): its fields, their problems' reasons, the channels
-        "dir_field_": ["id", "row", *(c for c in directory.CSV_COLUMNS if c != "id")],
+        "dir_field_": ["id", "row", *(c for c in directory_csv.CSV_COLUMNS if c != "id")],
         "dir_problem_": list(DIRECTORY_REASONS),
-        "dir_by_": list(directory.NOTIFY_BY),
+        "dir_by_": list(person.NOTIFY_BY),
     }
     assert prefixes <= set(made), prefixes - set(made)
     for prefix, values in made.items():

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bench.people import Someone, misspelt, people
-from locker.people import directory
-from locker.people.directory import CsvRejected, Person, RecipientInvalid
+from locker.people import directory, directory_csv, directory_search, person
+from locker.people.directory_csv import CsvRejected
+from locker.people.person import Person, RecipientInvalid
 from locker.station import Station
 from locker.store.tables import AuditEntry, Recipient
 
@@ -37,7 +38,7 @@ def _fill(station: Station, crowd: list[Someone]) -> None:
 
 
 def _names(station: Station, text: str, n: int = 3) -> list[str]:
-    return [m.name for m in directory.search(station, text)[:n]]
+    return [m.name for m in directory_search.search(station, text)[:n]]
 
 
 def test_the_generated_crowd_is_5000_different_people_with_umlauts() -> None:
@@ -53,8 +54,8 @@ def test_a_misspelt_name_finds_its_person_within_the_first_three(station: Statio
     @given(st.sampled_from(CROWD), st.randoms(use_true_random=False))
     def typed(person: Someone, rng: random.Random) -> None:
         text = misspelt(rng, person.name)
-        found = directory.search(station, text)
-        assert len(found) <= directory.MATCHES
+        found = directory_search.search(station, text)
+        assert len(found) <= directory_search.MATCHES
         assert person.name in [m.name for m in found[:3]], (text, found)
 
     typed()
@@ -83,13 +84,13 @@ def test_umlauts_ascii_word_order_parts_flat_numbers_and_label_text(station: Sta
     # part of a name offers people who have it
     assert all("Müller" in name for name in _names(station, "Müll", 5))
     # what a courier is offered: the best few, and nothing for nonsense or nothing typed
-    assert len(directory.search(station, "Anna")) == directory.MATCHES
-    assert directory.search(station, "xqzv") == []
-    assert directory.search(station, "  ,. ") == []
+    assert len(directory_search.search(station, "Anna")) == directory_search.MATCHES
+    assert directory_search.search(station, "xqzv") == []
+    assert directory_search.search(station, "  ,. ") == []
 
 
 def test_the_index_follows_changes(station: Station) -> None:
-    assert directory.search(station, "Ada Lovelace") == []
+    assert directory_search.search(station, "Ada Lovelace") == []
     ada = directory.create(
         station, Person(name="Ada Lovelace", unit="1", email="ada@example.org"), actor="staff"
     )
@@ -104,12 +105,12 @@ def test_the_index_follows_changes(station: Station) -> None:
     assert _names(station, "ada king", 1) == ["Ada King"]
     with station.db.write() as session:  # an erasure elsewhere (a row count that moved)
         session.delete(session.get(Recipient, ada.id))
-    assert directory.search(station, "ada king") == []
+    assert directory_search.search(station, "ada king") == []
 
 
 def test_the_fields_are_checked_and_every_problem_named() -> None:
     with pytest.raises(RecipientInvalid) as caught:
-        directory.check(
+        person.check(
             Person(
                 name=" ",
                 unit="x" * 41,
@@ -123,10 +124,10 @@ def test_the_fields_are_checked_and_every_problem_named() -> None:
     fields = [p.field for p in caught.value.problems]
     assert set(fields) == {"name", "unit", "email", "phone", "language", "staff_note"}
     with pytest.raises(RecipientInvalid, match="notify_by"):
-        directory.check(Person(name="A", notify_by="pigeon"))
+        person.check(Person(name="A", notify_by="pigeon"))
     with pytest.raises(RecipientInvalid, match="phone: needed to tell them by both"):
-        directory.check(Person(name="A", email="a@example.org", notify_by="both"))
-    ok = directory.check(Person(name="  Ada  ", unit=" 3.1 ", email=" a@example.org "))
+        person.check(Person(name="A", email="a@example.org", notify_by="both"))
+    ok = person.check(Person(name="  Ada  ", unit=" 3.1 ", email=" a@example.org "))
     assert (ok.name, ok.unit, ok.email) == ("Ada", "3.1", "a@example.org")
 
 
@@ -138,7 +139,7 @@ GOOD = (
 
 
 def test_an_import_with_broken_rows_imports_nothing_and_reports_each(station: Station) -> None:
-    directory.import_csv(station, GOOD, actor="staff")
+    directory_csv.import_csv(station, GOOD, actor="staff")
     audit_before = _audit_count(station)
     broken = (
         "name;unit;email;phone;language;needs_accessible;notify_by\n"  # semicolons, as Excel
@@ -151,7 +152,7 @@ def test_an_import_with_broken_rows_imports_nothing_and_reports_each(station: St
         "Fritz Roth;2.005\n"  # line 8: too few cells
     )
     with pytest.raises(CsvRejected) as caught:
-        directory.import_csv(station, broken, actor="staff")
+        directory_csv.import_csv(station, broken, actor="staff")
     report = {row.line: {p.field for p in row.problems} for row in caught.value.rows}
     assert report == {
         3: {"name"},
@@ -164,7 +165,7 @@ def test_an_import_with_broken_rows_imports_nothing_and_reports_each(station: St
     assert "6 row(s) rejected, nothing was imported" in str(caught.value)
     # nothing half-imported: Clara (a good row) is not there, nothing was audited
     assert directory.count(station) == 2
-    assert directory.search(station, "Clara Weiss") == []
+    assert directory_search.search(station, "Clara Weiss") == []
     assert _audit_count(station) == audit_before
 
 
@@ -175,29 +176,29 @@ def test_a_file_without_the_columns_is_refused_whole(station: Station) -> None:
         ("unit,email\n1,a@example.org\n", "'name' is needed"),
     ):
         with pytest.raises(CsvRejected, match=said):
-            directory.import_csv(station, text, actor="staff")
+            directory_csv.import_csv(station, text, actor="staff")
     assert directory.count(station) == 0
 
 
 def test_export_then_import_changes_people_by_id_and_adds_none(station: Station) -> None:
-    directory.import_csv(station, GOOD, actor="staff")
+    directory_csv.import_csv(station, GOOD, actor="staff")
     directory.create(
         station, Person(name="=HYPERLINK(1)", unit="-3", email="f@example.org"), actor="staff"
     )
-    exported = directory.export_csv(station)
+    exported = directory_csv.export_csv(station)
     lines = exported.splitlines()
-    assert lines[0] == ",".join(directory.CSV_COLUMNS)
+    assert lines[0] == ",".join(directory_csv.CSV_COLUMNS)
     assert lines[2] == "2,Bob Smith,1.002,,+44 20 7946 0000,en,yes,sms,ring twice"
     assert lines[3].startswith("3,'=HYPERLINK(1),'-3,")  # no formula for a spreadsheet
     changed = exported.replace("ring twice", "ring three times")
-    report = directory.import_csv(station, changed, actor="staff")
+    report = directory_csv.import_csv(station, changed, actor="staff")
     assert (report.created, report.updated) == (0, 3)
     assert directory.count(station) == 3
     bob = directory.get(station, 2)
     assert bob.staff_note == "ring three times"
     assert directory.get(station, 3).name == "=HYPERLINK(1)"  # the quote is taken off again
     with pytest.raises(CsvRejected) as caught:
-        directory.import_csv(station, "id,name,email\n99,Nobody,n@example.org\n", actor="staff")
+        directory_csv.import_csv(station, "id,name,email\n99,Nobody,n@example.org\n", actor="staff")
     assert caught.value.rows[0].problems[0].message == "no person 99"
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
-from locker.people import directory
-from locker.people.directory import Person
+from locker.people import directory, directory_csv, directory_search
+from locker.people.person import Person
 from locker.store.tables import Parcel
 from tests.api.live import LiveStation, live_station
 from tests.screens.conftest import Screens, no_script_errors, shot
@@ -137,8 +137,8 @@ def test_the_courier_finds_the_person_or_deposits_for_nobody_found(
 ) -> None:
     with live_station(tmp_path) as live:
         station = live.runtime.station
-        directory.import_csv(station, PEOPLE, actor="test")
-        juergen = directory.search(station, "Jürgen Groß")[0]
+        directory_csv.import_csv(station, PEOPLE, actor="test")
+        juergen = directory_search.search(station, "Jürgen Groß")[0]
         screens = Screens(browser, live)
         try:
             courier = screens.signed_in("/courier", "courier")
@@ -172,7 +172,7 @@ def test_the_courier_finds_the_person_or_deposits_for_nobody_found(
             courier.fill("#tracking_number", "TRK-DIR-SCAN")
             courier.focus("#recipient_name")
             courier.keyboard.type("Kaethe Mueller 4.02 Lindenstr. 7\n")
-            kaethe = directory.search(station, "Käthe Müller")[0]
+            kaethe = directory_search.search(station, "Käthe Müller")[0]
             chosen = courier.locator(f"[data-match='{kaethe.recipient_id}']")
             expect(chosen).to_be_checked()
             expect(chosen).to_be_focused()
