@@ -18,7 +18,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from api.context import StationContext, context
 from api.problems import ProblemError
 from locker.people import kiosk_devices
-from locker.people.accounts import Principal, principal_for_session, principal_for_token
+from locker.people.credentials import principal_for_session, principal_for_token
+from locker.people.identity import Principal
 from locker.types import Role
 
 SESSION_COOKIE = "locker_session"

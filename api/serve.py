@@ -22,7 +22,7 @@ from api.console import front
 from api.runtime import Runtime, running_station
 from locker.errors import DomainError
 from locker.layout import LayoutError
-from locker.people import accounts
+from locker.people import accounts, credentials
 from locker.runtime.settings import Settings
 from locker.store.advice import refusal
 from locker.store.backups import BackupError
@@ -155,7 +155,7 @@ def _demo_courier(runtime: Runtime, settings: Settings) -> list[str]:
     ttl = timedelta(days=settings.device_token_days)
     for who, active in accounts.accounts(station):
         if who.name == DEMO_COURIER and active:
-            token = accounts.issue_token(station, who, ttl=ttl, label="demo").token
+            token = credentials.issue_token(station, who, ttl=ttl, label="demo").token
             return [f"demo courier token ({DEMO_CARRIER}): {token}"]
     try:
         made = accounts.create_account(

@@ -16,7 +16,7 @@ from api.threaded import served
 from locker.codes import PickupCode
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.locks import DoorOutcome
-from locker.people import accounts
+from locker.people import accounts, credentials
 from locker.runtime.settings import Settings
 from locker.services import beside, deposit, pickup, staff
 from locker.services.doors import DoorResult
@@ -108,7 +108,7 @@ class ApiOps:
                 made = accounts.create_account(
                     station, name=name, role=role, carrier=carrier, actor="test", password=PASSWORD
                 )
-                tokens[name] = accounts.issue_token(
+                tokens[name] = credentials.issue_token(
                     station, made.principal, ttl=timedelta(days=3650)
                 ).token
         settings = Settings(_env_file=None)  # type: ignore[call-arg]

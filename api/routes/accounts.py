@@ -26,8 +26,9 @@ from api.schemas import (
     TokenOut,
 )
 from api.security import SESSION_COOKIE, Admin, Ctx, bearer_scheme, client_address, principal
-from locker.people import accounts
-from locker.people.accounts import Principal
+from locker.people import accounts, credentials
+from locker.people import sign_in as signing
+from locker.people.identity import Principal
 from locker.types import Role
 
 # No bearer token to revoke, a wrong password, a one-time one to replace, a taken name,
@@ -53,7 +54,7 @@ _HASHING = anyio.CapacityLimiter(2)
 
 async def signed_in(body: SignInIn, request: Request, ctx: StationContext) -> Principal:
     def check() -> Principal:
-        return accounts.sign_in(
+        return signing.sign_in(
             ctx.station,
             name=body.name,
             password=body.password,
@@ -70,7 +71,7 @@ async def token(body: TokenIn, request: Request, ctx: Ctx) -> TokenOut:
     who = await signed_in(body, request, ctx)
     ttl = timedelta(hours=ctx.settings.token_hours)
     issued = await run_in_threadpool(
-        lambda: accounts.issue_token(ctx.station, who, ttl=ttl, label=body.label)
+        lambda: credentials.issue_token(ctx.station, who, ttl=ttl, label=body.label)
     )
     return TokenOut(token=issued.token, expires_at=issued.expires_at, account=account_out(who))
 
@@ -86,7 +87,7 @@ def revoke_token(
         raise ProblemError(
             400, "no_bearer_token", "Send the token to revoke as 'Authorization: Bearer <token>'."
         )
-    accounts.revoke_token(ctx.station, bearer.credentials, actor=who.actor)
+    credentials.revoke_token(ctx.station, bearer.credentials, actor=who.actor)
 
 
 @router.post("/auth/session")
@@ -96,7 +97,7 @@ async def sign_in(body: SignInIn, request: Request, response: Response, ctx: Ctx
     if who.role is Role.COURIER:
         raise ProblemError(403, "forbidden", "Couriers sign in for a bearer token instead.")
     ttl = timedelta(hours=ctx.settings.session_hours)
-    keys = await run_in_threadpool(lambda: accounts.start_session(ctx.station, who, ttl=ttl))
+    keys = await run_in_threadpool(lambda: credentials.start_session(ctx.station, who, ttl=ttl))
     response.set_cookie(
         SESSION_COOKIE,
         keys.session_id,
@@ -120,7 +121,7 @@ def sign_out(
 ) -> None:
     """End this browser's session."""
     if session_id:
-        accounts.end_session(ctx.station, session_id)
+        credentials.end_session(ctx.station, session_id)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

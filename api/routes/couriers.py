@@ -14,7 +14,7 @@ from api.schemas import MAX_ID, AnnounceIn, ConfirmOut, DepositIn, DepositOut, P
 from api.security import Courier, CourierOrStaff, Ctx
 from api.views import code_out, door_out, parcel_out
 from locker.errors import InvalidTransition, NotFound
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.services import beside, deposit, staff
 from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult

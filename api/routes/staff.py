@@ -35,8 +35,8 @@ from api.security import Admin, Ctx, Staff, client_address
 from api.views import alert_out, audit_out, code_out, compartment_out, door_out, parcel_out
 from locker.alerts import open_alerts
 from locker.errors import NotFound, ReasonRequired
-from locker.people import accounts
-from locker.people.accounts import Principal
+from locker.people import sign_in
+from locker.people.identity import Principal
 from locker.services import staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel
@@ -66,7 +66,7 @@ def open_counted(
     confirmed_by = None
     if second is not None:
         name, password = second
-        confirmed_by = accounts.confirm_second_staff(
+        confirmed_by = sign_in.confirm_second_staff(
             ctx.station, who, name=name, password=password, client=client
         ).actor
     result = staff.open_door(

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from api.context import StationContext
 from api.screens.i18n import Words
 from locker.errors import DomainError
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.store.tables import CentralGrant
 from locker.uplink import grants
 

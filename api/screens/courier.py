@@ -21,7 +21,7 @@ from api.security import Ctx
 from locker.errors import DomainError, InvalidTransition
 from locker.notify import qr_images
 from locker.people import directory, directory_search
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.services import beside as beside_service
 from locker.services import deposit, staff
 from locker.services.deposit import Stored
@@ -127,9 +127,7 @@ def _stored(
 
 
 @router.get("", response_class=HTMLResponse)
-def page(
-    request: Request, ctx: Ctx, who: CourierVisitor
-) -> HTMLResponse:
+def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
     sign_in = sign_in_instead(request, who, home=HOME, title_key="courier_title", role=Role.COURIER)
     if sign_in is not None:
         return sign_in

@@ -17,8 +17,8 @@ from api.screens.sessions import screen_role
 from api.security import Ctx
 from locker.errors import DomainError
 from locker.people import directory, directory_csv, directory_search
-from locker.people.accounts import Principal
 from locker.people.directory_csv import CsvRejected
+from locker.people.identity import Principal
 from locker.people.person import FieldProblem, Person, RecipientInvalid
 from locker.services import recipients
 from locker.station import get_parcel

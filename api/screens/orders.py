@@ -19,7 +19,7 @@ from api.screens.sessions import screen_role
 from api.security import Ctx
 from locker.errors import DomainError
 from locker.notify import qr_images
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.services import deposit
 from locker.station import get_parcel
 from locker.types import DoorPurpose, ParcelKind, ParcelState, Role, SizeClass

@@ -19,7 +19,7 @@ from api.screens.render import language, render
 from api.screens.sessions import screen_role
 from api.security import Ctx
 from locker.errors import DomainError
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.services import privacy
 from locker.types import Role
 

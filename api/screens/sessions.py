@@ -26,8 +26,8 @@ from api.screens.i18n import Words
 from api.screens.render import is_htmx, language, render
 from api.security import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 from locker.errors import DomainError, TooManyAttempts
-from locker.people import accounts
-from locker.people.accounts import FirstSignInExpired, PasswordChangeRequired, Principal
+from locker.people import credentials, identity, sign_in
+from locker.people.identity import FirstSignInExpired, PasswordChangeRequired, Principal
 from locker.types import Role
 
 CSRF_COOKIE = "locker_csrf"
@@ -66,7 +66,7 @@ def _session_principal(request: Request, ctx: StationContext, home: str) -> Prin
     session_id = request.cookies.get(cookie_names(home)[0])
     if not session_id:
         return None
-    checked = accounts.principal_for_session(
+    checked = credentials.principal_for_session(
         ctx.station, session_id, csrf_token=request.headers.get(CSRF_HEADER)
     )
     if checked is None:
@@ -130,7 +130,7 @@ def sign_in_page(
         name=name,
         change_password=change_password,
         ticket=ticket,
-        min_length=accounts.MIN_PASSWORD_LENGTH,
+        min_length=identity.MIN_PASSWORD_LENGTH,
         headers={"Cache-Control": "no-store"},
     )
 
@@ -202,11 +202,11 @@ async def first_password_form(
 
     if new_password != new_password_again:
         return again(422, words("first_password_differ"))
-    if len(new_password) < accounts.MIN_PASSWORD_LENGTH:
-        return again(422, words("first_password_rules", n=accounts.MIN_PASSWORD_LENGTH))
+    if len(new_password) < identity.MIN_PASSWORD_LENGTH:
+        return again(422, words("first_password_rules", n=identity.MIN_PASSWORD_LENGTH))
     try:
         who = await run_in_threadpool(
-            lambda: accounts.choose_first_password(
+            lambda: sign_in.choose_first_password(
                 ctx.station, ticket=ticket, new_password=new_password
             )
         )
@@ -230,7 +230,7 @@ async def _session_started(ctx: StationContext, who: Principal, home: str) -> Re
     """A new session on the screen at ``home``, in that screen's own cookies."""
     session_cookie, csrf_cookie = cookie_names(home)
     ttl = central.session_ttl(ctx, who, timedelta(hours=ctx.settings.session_hours))
-    keys = await run_in_threadpool(lambda: accounts.start_session(ctx.station, who, ttl=ttl))
+    keys = await run_in_threadpool(lambda: credentials.start_session(ctx.station, who, ttl=ttl))
     response = RedirectResponse(home, status_code=303)
     age = int(ttl.total_seconds())
     secure = ctx.settings.cookie_secure
@@ -253,7 +253,7 @@ def signed_out(request: Request, ctx: StationContext, home: str) -> Response:
     session_cookie, csrf_cookie = cookie_names(home)
     session_id = request.cookies.get(session_cookie)
     if session_id:
-        accounts.end_session(ctx.station, session_id)
+        credentials.end_session(ctx.station, session_id)
     response = Response(status_code=204, headers={"HX-Redirect": home})
     response.delete_cookie(session_cookie, path="/")
     response.delete_cookie(csrf_cookie, path="/")

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.context import StationContext, context
 from api.schemas import PlainText
 from api.screens.sessions import first_password_form, screen_role, sign_in_form, signed_out
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.types import Role
 
 Field = Annotated[str, Form(max_length=200)]  # passwords: taken as typed

@@ -16,7 +16,7 @@ from api.screens.i18n import Words
 from api.screens.render import doors, language, render
 from api.screens.sessions import screen_role, visitor
 from api.security import Ctx
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.types import Role
 from sim.faults import Fault
 from sim.model import LockState

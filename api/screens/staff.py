@@ -28,7 +28,7 @@ from locker.errors import (
     SecondStaffRequired,
     SecondStaffSamePerson,
 )
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.services import staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel

@@ -32,7 +32,7 @@ from sqlmodel import Session, delete, select
 
 from locker.audit import record
 from locker.errors import DomainError
-from locker.people.accounts import Principal
+from locker.people.identity import Principal
 from locker.station import Station
 from locker.store.tables import Account, CentralGrant, StaffSession, UsedPass
 from locker.types import Role

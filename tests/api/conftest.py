@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from locker.people import accounts
+from locker.people import identity
 
 
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024))

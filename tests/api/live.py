@@ -21,7 +21,7 @@ from api.app import create_app, make_context
 from api.context import StationContext
 from api.runtime import Runtime, running_station
 from api.threaded import served
-from locker.people import accounts
+from locker.people import accounts, credentials
 from locker.runtime.settings import Settings
 from locker.types import Role
 from sim.station import SimStation
@@ -80,7 +80,7 @@ def _accounts(live: LiveStation) -> None:
         made = accounts.create_account(
             station, name=key, role=role, carrier=carrier, actor="test", password=PASSWORD
         )
-        live.tokens[key] = accounts.issue_token(
+        live.tokens[key] = credentials.issue_token(
             station, made.principal, ttl=timedelta(days=3650), label="test"
         ).token
 

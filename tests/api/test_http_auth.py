@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from locker.people import accounts
+from locker.people import accounts, sign_in
 from tests.api.http_helpers import API, bare_station, ok, problem
 from tests.api.live import PASSWORD, LiveStation, live_station
 
@@ -103,7 +103,7 @@ def test_one_address_trying_many_names_is_limited_too(tmp_path: Path) -> None:
         live.client(None, local_address="127.0.0.3") as sprayer,
         live.client(None, local_address="127.0.0.4") as colleague,
     ):
-        free = accounts.LOGIN_FROM_POLICY.free_failures
+        free = sign_in.LOGIN_FROM_POLICY.free_failures
         for n in range(free):  # a different name each time: no name's own limit is hit
             problem(
                 sprayer.post(f"{API}/auth/token", json={"name": f"u{n}", "password": "x" * 12}),

@@ -22,7 +22,7 @@ import pytest
 from argon2 import PasswordHasher
 from schemathesis import Case
 
-from locker.people import accounts
+from locker.people import accounts, credentials, identity
 from locker.types import Role
 from tests.api.live import LiveStation, live_station
 
@@ -74,7 +74,7 @@ class FuzzStation:
         """Undo what would leave the rest of the run locked out or on broken boards."""
         if case.path.endswith("/deactivate"):
             for role, token in list(self.tokens.items()):
-                if accounts.principal_for_token(self.live.runtime.station, token) is None:
+                if credentials.principal_for_token(self.live.runtime.station, token) is None:
                     self.tokens[role] = self._account(role)
         if case.path == "/api/v1/sim/doors/{compartment_id}/fault" and case.method == "POST":
             compartment = (case.path_parameters or {}).get("compartment_id")
@@ -92,15 +92,15 @@ class FuzzStation:
             actor="test",
             password="correct horse battery",
         )
-        return accounts.issue_token(
+        return credentials.issue_token(
             station, made.principal, ttl=timedelta(days=TOKEN_DAYS), label="fuzz"
         ).token
 
     def _token(self, role: str) -> str:
         station = self.live.runtime.station
-        who = accounts.principal_for_token(station, self.tokens[role])
+        who = credentials.principal_for_token(station, self.tokens[role])
         assert who is not None
-        return accounts.issue_token(
+        return credentials.issue_token(
             station, who, ttl=timedelta(days=TOKEN_DAYS), label="to revoke"
         ).token
 
@@ -109,7 +109,7 @@ class FuzzStation:
 def fuzz_station(tmp_path: Path) -> Iterator[FuzzStation]:
     with pytest.MonkeyPatch.context() as patch:
         # Many accounts are made (the fuzzer's and ours): argon2 at its smallest cost.
-        patch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+        patch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
         with live_station(tmp_path) as live:
             tokens = {role: live.tokens[role] for role in ROLES}
             yield FuzzStation(live, tokens)
