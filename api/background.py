@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
 from locker.services import privacy, staff
-from locker.services.deposit import Stored
+from locker.services.intake import Stored
 from locker.services.reconcile import reconcile
 from locker.services.reminders import remind
 from locker.services.watch import DoorWatch

@@ -14,8 +14,8 @@ from api.schemas import (
 )
 from locker.front import locate
 from locker.layout import Layout
-from locker.services.deposit import Stored
 from locker.services.doors import DoorResult
+from locker.services.intake import Stored
 from locker.store.queries import CompartmentView
 from locker.store.tables import Alert, AuditEntry, Parcel
 from locker.types import CompartmentId

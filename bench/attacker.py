@@ -45,8 +45,8 @@ from api.runtime import Runtime, running_station
 from api.threaded import served
 from locker.people import kiosk_devices
 from locker.runtime.settings import Settings
-from locker.services import deposit
-from locker.services.deposit import ParcelInput
+from locker.services import deposit, intake
+from locker.services.intake import ParcelInput
 from locker.types import SizeClass
 
 Endpoint = Literal["kiosk", "api"]
@@ -134,7 +134,7 @@ def fill(runtime: Runtime, *, threads: int = 8) -> dict[str, str]:
         )
         reservations.append(deposit.reserve(station, actor="filler", parcel=parcel))
 
-    def store(reservation: deposit.Reservation) -> tuple[str, str]:
+    def store(reservation: intake.Reservation) -> tuple[str, str]:
         opened = deposit.deposit(station, actor="filler", parcel_id=reservation.parcel_id)
         if not opened.opened:
             raise RuntimeError(f"compartment {opened.compartment_id} did not open: {opened}")

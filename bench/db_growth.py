@@ -46,7 +46,7 @@ from locker.notify.carriers import connect
 from locker.notify.config import NotifyConfig, SmtpConfig
 from locker.notify.messages import Letter
 from locker.notify.notifier import Notifier
-from locker.services import deposit, pickup, staff
+from locker.services import deposit, intake, pickup, staff
 from locker.services.reminders import remind
 from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
@@ -224,7 +224,7 @@ def run_real(folder: Path, *, days: int, per_day: int, seed: int = 15) -> Statio
             held = deposit.reserve(
                 station,
                 actor=f"courier:{carrier}",
-                parcel=deposit.ParcelInput(
+                parcel=intake.ParcelInput(
                     carrier=carrier,
                     tracking_number=f"{carrier[:2].upper()}{rng.randrange(10**11, 10**12)}",
                     recipient_name=f"Recipient {rng.randrange(10**6)}",

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from locker.services.deposit import Stored
+from locker.services.intake import Stored
 
 MAX_WAITING = 1000
 

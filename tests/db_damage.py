@@ -17,7 +17,7 @@ from pathlib import Path
 from locker.layout import demo_layout
 from locker.runtime.settings import Settings
 from locker.runtime.startup import open_station
-from locker.services import deposit
+from locker.services import deposit, intake
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import SizeClass
 
@@ -46,7 +46,7 @@ def seeded_station(data_dir: Path, parcels: int = 2) -> Seeded:
     pins: dict[int, str] = {}
     try:
         for n in range(parcels):
-            data = deposit.ParcelInput(
+            data = intake.ParcelInput(
                 carrier="Parcel Co",
                 tracking_number=f"BACKUP-{n}",
                 recipient_name=f"Recipient {n}",

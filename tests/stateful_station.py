@@ -40,7 +40,7 @@ from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttem
 from locker.layout import Layout
 from locker.locks import DoorOutcome, Locks
 from locker.people.attempts import AttemptPolicy
-from locker.services import deposit, staff
+from locker.services import intake, staff
 from locker.station import Policy, Station, compartment_state, sync_layout
 from locker.store.db import Database
 from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
@@ -164,7 +164,7 @@ class StationMachine(RuleBasedStateMachine):
             return DoorOutcome.REFUSED
         return DoorOutcome.OPENED
 
-    def _reserve(self, needs: ParcelNeeds, call: Callable[[], deposit.Reservation]) -> None:
+    def _reserve(self, needs: ParcelNeeds, call: Callable[[], intake.Reservation]) -> None:
         held = self._held()
         free = [
             c
@@ -203,7 +203,7 @@ class StationMachine(RuleBasedStateMachine):
     # --- couriers ----------------------------------------------------------------------
     @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS)
     def reserve_new(self, size: SizeClass, accessible: bool, recipient: str | None) -> None:
-        data = deposit.ParcelInput(
+        data = intake.ParcelInput(
             carrier="DHL",
             tracking_number="T",
             recipient_name="R",
@@ -263,7 +263,7 @@ class StationMachine(RuleBasedStateMachine):
         shared compartments are reached often."""
         if first_too:
             self.a_courier_delivers_one_parcel_all_the_way(SizeClass.L, recipient)
-        data = deposit.ParcelInput(
+        data = intake.ParcelInput(
             carrier="DHL",
             tracking_number="B",
             recipient_name="R",

@@ -18,7 +18,7 @@ from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttem
 from locker.locks import DoorOutcome
 from locker.people import accounts, credentials
 from locker.runtime.settings import Settings
-from locker.services import beside, deposit, pickup, staff
+from locker.services import beside, deadlines, deposit, intake, pickup, staff
 from locker.services.doors import DoorResult
 from locker.services.pickup import Collection
 from locker.station import Station
@@ -27,11 +27,11 @@ from locker.types import Role
 
 class Ops(Protocol):
     def reserve_new(
-        self, data: deposit.ParcelInput, *, fits_beside: bool = False
-    ) -> deposit.Reservation: ...
-    def reserve(self, parcel_id: int) -> deposit.Reservation: ...
+        self, data: intake.ParcelInput, *, fits_beside: bool = False
+    ) -> intake.Reservation: ...
+    def reserve(self, parcel_id: int) -> intake.Reservation: ...
     def deposit(self, parcel_id: int) -> DoorResult: ...
-    def confirm(self, parcel_id: int) -> deposit.Stored: ...
+    def confirm(self, parcel_id: int) -> intake.Stored: ...
     def collect(self, code: str, terminal: int) -> Collection: ...
     def take_back(self, parcel_id: int) -> DoorResult: ...
     def extend(self, parcel_id: int, until: datetime) -> None: ...
@@ -48,21 +48,21 @@ class ServiceOps:
         self.station = station
 
     def reserve_new(
-        self, data: deposit.ParcelInput, *, fits_beside: bool = False
-    ) -> deposit.Reservation:
+        self, data: intake.ParcelInput, *, fits_beside: bool = False
+    ) -> intake.Reservation:
         if fits_beside:  # the courier says it fits beside the recipient's waiting parcel
             held = beside.reserve_beside(self.station, actor="courier", parcel=data)
             if held is not None:
                 return held
         return deposit.reserve(self.station, actor="courier", parcel=data)
 
-    def reserve(self, parcel_id: int) -> deposit.Reservation:
+    def reserve(self, parcel_id: int) -> intake.Reservation:
         return deposit.reserve(self.station, actor="courier", parcel_id=parcel_id)
 
     def deposit(self, parcel_id: int) -> DoorResult:
         return deposit.deposit(self.station, actor="courier", parcel_id=parcel_id)
 
-    def confirm(self, parcel_id: int) -> deposit.Stored:
+    def confirm(self, parcel_id: int) -> intake.Stored:
         return deposit.confirm_stored(self.station, parcel_id=parcel_id)
 
     def collect(self, code: str, terminal: int) -> Collection:
@@ -72,7 +72,7 @@ class ServiceOps:
         return staff.take_back(self.station, actor="courier", parcel_id=parcel_id)
 
     def extend(self, parcel_id: int, until: datetime) -> None:
-        staff.extend_deadline(self.station, actor="staff", parcel_id=parcel_id, until=until)
+        deadlines.extend_deadline(self.station, actor="staff", parcel_id=parcel_id, until=until)
 
     def open_door(self, compartment_id: int) -> DoorResult:
         return staff.open_door(
@@ -161,15 +161,15 @@ class ApiOps:
         return self._door(body.get("door", body))
 
     @staticmethod
-    def _reservation(parcel: dict[str, Any]) -> deposit.Reservation:
+    def _reservation(parcel: dict[str, Any]) -> intake.Reservation:
         assert parcel["state"] == "reserved", parcel
-        return deposit.Reservation(
+        return intake.Reservation(
             parcel["id"], parcel["compartment_id"], datetime.fromisoformat(parcel["reserved_until"])
         )
 
     def reserve_new(
-        self, data: deposit.ParcelInput, *, fits_beside: bool = False
-    ) -> deposit.Reservation:
+        self, data: intake.ParcelInput, *, fits_beside: bool = False
+    ) -> intake.Reservation:
         body = {
             "tracking_number": data.tracking_number,
             "recipient_name": data.recipient_name,
@@ -181,17 +181,17 @@ class ApiOps:
         }
         return self._reservation(self._json(self.courier.post("/api/v1/parcels", json=body)))
 
-    def reserve(self, parcel_id: int) -> deposit.Reservation:
+    def reserve(self, parcel_id: int) -> intake.Reservation:
         answer = self.courier.post(f"/api/v1/parcels/{parcel_id}/reserve")
         return self._reservation(self._json(answer))
 
     def deposit(self, parcel_id: int) -> DoorResult:
         return self._door_answer(self.courier.post(f"/api/v1/parcels/{parcel_id}/deposit"))
 
-    def confirm(self, parcel_id: int) -> deposit.Stored:
+    def confirm(self, parcel_id: int) -> intake.Stored:
         body = self._json(self.courier.post(f"/api/v1/parcels/{parcel_id}/confirm"))
         code = body["code"]
-        return deposit.Stored(
+        return intake.Stored(
             parcel_id,
             body["parcel"]["compartment_id"],
             datetime.fromisoformat(body["parcel"]["deadline"]),

@@ -15,9 +15,9 @@ from api.security import Courier, CourierOrStaff, Ctx
 from api.views import code_out, door_out, parcel_out
 from locker.errors import InvalidTransition, NotFound
 from locker.people.identity import Principal
-from locker.services import beside, deposit, staff
-from locker.services.deposit import Stored
+from locker.services import beside, deposit, intake, staff
 from locker.services.doors import UNCERTAIN, DoorResult
+from locker.services.intake import Stored
 from locker.station import Station, get_parcel
 from locker.store.queries import waiting_for_couriers
 from locker.store.tables import Parcel
@@ -33,9 +33,9 @@ UNKNOWN_STORED = (
 )
 
 
-def _input(body: ParcelIn, carrier: str) -> deposit.ParcelInput:
+def _input(body: ParcelIn, carrier: str) -> intake.ParcelInput:
     dims = body.dimensions
-    return deposit.ParcelInput(
+    return intake.ParcelInput(
         carrier=carrier,
         tracking_number=body.tracking_number,
         recipient_name=body.recipient_name,
@@ -100,7 +100,7 @@ def open_counted(ctx: Ctx, who: Principal, parcel_id: int) -> DoorResult:
     return result
 
 
-def parcel_input(body: ParcelIn, who: Principal) -> deposit.ParcelInput:
+def parcel_input(body: ParcelIn, who: Principal) -> intake.ParcelInput:
     return _input(body, _carrier(who))
 
 
@@ -163,8 +163,8 @@ def deposit_parcel(body: DepositIn, who: Courier, ctx: Ctx) -> DepositOut:
 
 
 def reserve_for(
-    ctx: Ctx, who: Principal, data: deposit.ParcelInput, *, fits_beside: bool
-) -> deposit.Reservation:
+    ctx: Ctx, who: Principal, data: intake.ParcelInput, *, fits_beside: bool
+) -> intake.Reservation:
     """Hold a compartment for a new parcel: with the courier's word that it fits beside the
     recipient's waiting parcel, that one's compartment if there is one (issue 17)."""
     if fits_beside:

@@ -37,7 +37,7 @@ from locker.alerts import open_alerts
 from locker.errors import NotFound, ReasonRequired
 from locker.people import sign_in
 from locker.people.identity import Principal
-from locker.services import staff
+from locker.services import deadlines, staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel
 from locker.store import queries
@@ -241,7 +241,7 @@ def extend(parcel_id: ParcelId, body: ExtendIn, who: Staff, ctx: Ctx) -> ParcelO
             parcel = get_parcel(session, parcel_id)
         base = max(parcel.deadline or ctx.station.now(), ctx.station.now())
         until = base + timedelta(days=body.days)
-    staff.extend_deadline(ctx.station, actor=who.actor, parcel_id=parcel_id, until=until)
+    deadlines.extend_deadline(ctx.station, actor=who.actor, parcel_id=parcel_id, until=until)
     return _parcel(ctx, parcel_id)
 
 

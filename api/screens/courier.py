@@ -24,8 +24,8 @@ from locker.people import directory, directory_search
 from locker.people.identity import Principal
 from locker.services import beside as beside_service
 from locker.services import deposit, staff
-from locker.services.deposit import Stored
 from locker.services.doors import UNCERTAIN, DoorResult
+from locker.services.intake import Stored
 from locker.store.queries import waiting_for_couriers
 from locker.store.tables import Parcel
 from locker.types import DoorPurpose, ParcelState, Role, SizeClass

@@ -20,7 +20,7 @@ from api.security import Ctx
 from locker.errors import DomainError
 from locker.notify import qr_images
 from locker.people.identity import Principal
-from locker.services import deposit
+from locker.services import deposit, intake
 from locker.station import get_parcel
 from locker.types import DoorPurpose, ParcelKind, ParcelState, Role, SizeClass
 
@@ -73,7 +73,7 @@ def put_in(
         )
     except FormProblem as exc:
         return _work(request, ctx, status=422, problem=str(exc))
-    data = deposit.ParcelInput(
+    data = intake.ParcelInput(
         carrier=ctx.settings.shop_name,
         tracking_number=body.tracking_number,
         recipient_name=body.recipient_name,

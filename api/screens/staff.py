@@ -29,7 +29,7 @@ from locker.errors import (
     SecondStaffSamePerson,
 )
 from locker.people.identity import Principal
-from locker.services import staff
+from locker.services import deadlines, staff
 from locker.services.doors import DoorResult
 from locker.station import get_parcel
 from locker.store import queries
@@ -386,7 +386,7 @@ def extend(parcel_id: ParcelId, request: Request, ctx: Ctx, who: StaffUser) -> H
             parcel = get_parcel(session, parcel_id)
         now = ctx.station.now()
         until = max(parcel.deadline or now, now) + timedelta(days=EXTEND_DAYS)
-        staff.extend_deadline(ctx.station, actor=who.actor, parcel_id=parcel_id, until=until)
+        deadlines.extend_deadline(ctx.station, actor=who.actor, parcel_id=parcel_id, until=until)
         with ctx.station.db.read() as session:
             parcel = get_parcel(session, parcel_id)
     except DomainError as exc:

@@ -21,66 +21,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from locker.errors import DoorBusy, InvalidTransition, NoFreeCompartment
+from locker.errors import InvalidTransition, NoFreeCompartment
 from locker.lifecycle import move
-from locker.services.deposit import ParcelInput, Reservation, new_parcel
-from locker.services.issuing import recipient_key
+from locker.services.intake import ParcelInput, Reservation, new_parcel
+from locker.services.shared_compartments import being_deposited, same_recipient
 from locker.station import Station, as_compartment_id, busy_doors, get_parcel
-from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
+from locker.store.tables import Compartment, Parcel
 from locker.types import Condition, ParcelKind, ParcelState
-
-
-def same_recipient(a: Parcel, b: Parcel) -> bool:
-    """One person: the same directory entry, or the same e-mail address or phone number
-    (as the station groups a recipient's parcels under one code)."""
-    if a.recipient_id is not None and a.recipient_id == b.recipient_id:
-        return True
-    key = recipient_key(a)
-    return key is not None and key == recipient_key(b)
-
-
-def group_root(parcel: Parcel) -> int:
-    assert parcel.id is not None or parcel.beside_parcel_id is not None
-    return parcel.beside_parcel_id if parcel.beside_parcel_id is not None else (parcel.id or 0)
-
-
-def in_compartment(session: Session, compartment_id: int) -> list[Parcel]:
-    """The active parcels of a compartment (one, or a first one and those beside it)."""
-    return list(
-        session.exec(
-            select(Parcel)
-            .where(
-                Parcel.compartment_id == compartment_id,
-                col(Parcel.state).in_(ACTIVE_PARCEL_STATES),
-            )
-            .order_by(col(Parcel.id))
-        ).all()
-    )
-
-
-def mates(session: Session, parcel: Parcel) -> list[Parcel]:
-    """The other active parcels sharing ``parcel``'s compartment."""
-    if parcel.compartment_id is None:
-        return []
-    return [p for p in in_compartment(session, parcel.compartment_id) if p.id != parcel.id]
-
-
-def being_deposited(session: Session, compartment_id: int) -> Parcel | None:
-    """A parcel a courier is putting beside the others right now (reserved there)."""
-    for parcel in in_compartment(session, compartment_id):
-        if parcel.state is ParcelState.RESERVED:
-            return parcel
-    return None
-
-
-def refuse_while_depositing(session: Session, compartment_id: int) -> None:
-    """A compartment is not opened for its recipient or a take-back while a courier adds
-    a parcel to it."""
-    if being_deposited(session, compartment_id) is not None:
-        raise DoorBusy(
-            f"a courier is putting a parcel into compartment {compartment_id} right now: "
-            "try again in a minute"
-        )
 
 
 def _as_parcel(data: ParcelInput) -> Parcel:
@@ -192,29 +139,3 @@ def reserve_beside(
         )
         assert row.id is not None
         return Reservation(row.id, cid, row.reserved_until)
-
-
-def join(session: Session, parcel: Parcel, *, actor: str, now: datetime) -> list[Parcel]:
-    """``parcel`` was just stored beside others: they wait as long as it does (an expired
-    one is collectable again, since the recipient's new code opens the door). Returns
-    the compartment's other parcels."""
-    from locker.services.staff import prolong  # staff imports deposit, which calls this
-
-    others = mates(session, parcel)
-    assert parcel.deadline is not None
-    for other in others:
-        if other.deadline is None or other.deadline < parcel.deadline:
-            prolong(session, other, parcel.deadline, actor=actor, now=now, with_mates=False)
-    return others
-
-
-def align(session: Session, parcel: Parcel, *, actor: str, now: datetime) -> None:
-    """After ``parcel``'s deadline moved: its compartment's other parcels get the same one."""
-    from locker.services.staff import prolong
-
-    for other in mates(session, parcel):
-        if other.state in (ParcelState.STORED, ParcelState.EXPIRED) and (
-            other.deadline != parcel.deadline
-        ):
-            assert parcel.deadline is not None
-            prolong(session, other, parcel.deadline, actor=actor, now=now, with_mates=False)

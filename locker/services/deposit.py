@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -12,19 +11,19 @@ from sqlmodel import Session, col, select
 from locker.alerts import raise_alert
 from locker.assignment import ParcelNeeds, ranked
 from locker.audit import record
-from locker.codes import PickupCode
 from locker.errors import (
     DoorBusy,
     DoorNotClosed,
     InvalidTransition,
     NoFreeCompartment,
-    NotFound,
     ParcelNotDetected,
 )
 from locker.lifecycle import move
 from locker.locks import DoorOutcome, DoorReading
 from locker.services import doors
+from locker.services.deadlines import join
 from locker.services.doors import DoorResult
+from locker.services.intake import ParcelInput, Reservation, Stored, completed, needs_of, new_parcel
 from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import (
     Station,
@@ -34,7 +33,7 @@ from locker.station import (
     get_parcel,
     set_condition,
 )
-from locker.store.tables import Parcel, Recipient
+from locker.store.tables import Parcel
 from locker.types import (
     AlertKind,
     CompartmentId,
@@ -42,125 +41,7 @@ from locker.types import (
     DoorPurpose,
     ParcelKind,
     ParcelState,
-    SizeClass,
 )
-
-
-@dataclass(frozen=True)
-class ParcelInput:
-    carrier: str
-    tracking_number: str
-    recipient_name: str
-    recipient_phone: str | None = None
-    recipient_email: str | None = None
-    size: SizeClass | None = None
-    dimensions_mm: tuple[int, int, int] | None = None
-    needs_accessible: bool = False
-    needs_cooling: bool = False
-    kind: ParcelKind = ParcelKind.DELIVERY
-    recipient_language: str = "en"
-    # The directory (see with_recipient): the person chosen, or nobody found.
-    recipient_id: int | None = None
-    recipient_unknown: bool = False
-    notify_by: str | None = None  # copied from the person; None: typed by hand
-
-    def needs(self) -> ParcelNeeds:
-        return ParcelNeeds(
-            size=self.size,
-            dimensions_mm=self.dimensions_mm,
-            accessible=self.needs_accessible,
-            cooled=self.needs_cooling,
-        )
-
-
-@dataclass(frozen=True)
-class Reservation:
-    parcel_id: int
-    compartment_id: int
-    reserved_until: datetime
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A parcel now in its compartment, with its code in clear text (shown once)."""
-
-    parcel_id: int
-    compartment_id: int
-    deadline: datetime
-    code: PickupCode | None  # None for a return: nobody collects it with a code
-    opens: tuple[int, ...] = ()  # every parcel the code opens (this one first)
-
-
-def _needs_of(parcel: Parcel) -> ParcelNeeds:
-    dims = (parcel.width_mm, parcel.height_mm, parcel.depth_mm)
-    return ParcelNeeds(
-        size=parcel.size,
-        dimensions_mm=None if None in dims else (dims[0] or 0, dims[1] or 0, dims[2] or 0),
-        accessible=parcel.needs_accessible,
-        cooled=parcel.needs_cooling,
-    )
-
-
-def with_recipient(session: Session, data: ParcelInput) -> ParcelInput:
-    """The parcel as the directory completes it: a chosen person's name, contact, language,
-    accessibility need and channels replace what the courier typed; a parcel for nobody
-    found ("recipient unknown") keeps the typed name for staff and no contact at all, so
-    nobody is told of it before staff assign it to a person."""
-    if data.recipient_id is not None and data.recipient_unknown:
-        raise InvalidTransition("a parcel is for a chosen person or for an unknown one, not both")
-    if data.recipient_unknown:
-        return replace(data, recipient_email=None, recipient_phone=None, notify_by=None)
-    if data.recipient_id is None:
-        return data
-    person = session.get(Recipient, data.recipient_id)
-    if person is None:
-        raise NotFound("recipient", data.recipient_id)
-    return replace(
-        data,
-        recipient_name=person.name,
-        recipient_email=person.email,
-        recipient_phone=person.phone,
-        recipient_language=person.language,
-        needs_accessible=data.needs_accessible or person.needs_accessible,
-        notify_by=person.notify_by,
-    )
-
-
-def _completed(station: Station, data: ParcelInput) -> ParcelInput:
-    with station.db.read() as session:
-        return with_recipient(session, data)
-
-
-def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
-    data = with_recipient(session, data)
-    data.needs()  # validates size / dimensions
-    dims = data.dimensions_mm or (None, None, None)
-    parcel = Parcel(
-        state=ParcelState.ANNOUNCED,
-        carrier=data.carrier,
-        tracking_number=data.tracking_number,
-        recipient_name=data.recipient_name,
-        recipient_phone=data.recipient_phone,
-        recipient_email=data.recipient_email,
-        size=data.size,
-        width_mm=dims[0],
-        height_mm=dims[1],
-        depth_mm=dims[2],
-        needs_accessible=data.needs_accessible,
-        needs_cooling=data.needs_cooling,
-        courier=actor,
-        created_at=now,
-        kind=data.kind,
-        recipient_language=data.recipient_language,
-        recipient_id=data.recipient_id,
-        recipient_unknown=data.recipient_unknown,
-        notify_by=data.notify_by,
-        flagged=UNKNOWN_FLAG if data.recipient_unknown else "",
-    )
-    session.add(parcel)
-    session.flush()
-    record(session, actor=actor, action="parcel.announced", now=now, parcel_id=parcel.id)
-    return parcel
 
 
 def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
@@ -171,7 +52,6 @@ def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
         return row.id
 
 
-UNKNOWN_FLAG = "recipient unknown: assign it to a person or send it back"
 READ_AHEAD = 8  # the best free candidates read at once (mostly on one board)
 RESERVE_TRIES = 5  # when other couriers held every candidate read meanwhile
 
@@ -198,9 +78,9 @@ def reserve(
             known = get_parcel(session, parcel_id)
             if known.state is not ParcelState.ANNOUNCED:  # before any door is read
                 raise InvalidTransition(f"parcel {parcel_id} is {known.state}, not announced")
-            needs = _needs_of(known)
+            needs = needs_of(known)
     elif parcel is not None:
-        parcel = _completed(station, parcel)  # a chosen person's accessibility need counts
+        parcel = completed(station, parcel)  # a chosen person's accessibility need counts
         needs = parcel.needs()
     else:
         raise ValueError("reserve needs a parcel or a parcel_id")
@@ -387,11 +267,9 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
                 "it to a person (who is then told) or send it back",
             )
             return Stored(parcel_id, cid, deadline, None, (parcel_id,))
-        from locker.services import beside  # beside imports this module
-
         # Several parcels, one compartment: those it lies beside wait as long, and the
         # new code opens them too.
-        mates = beside.join(session, parcel, actor=actor, now=now)
+        mates = join(session, parcel, actor=actor, now=now)
         together = [parcel, *waiting_for_same_recipient(session, parcel)]
         together += [m for m in mates if m.id not in {p.id for p in together}]
         code = issue_code(session, station, together, now=now)

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from locker.audit import refused
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
+from locker.services.deadlines import prolong
 from locker.services.pickup import parcels_of_code
-from locker.services.staff import prolong
 from locker.station import Station, get_parcel
 from locker.store.tables import Parcel
 from locker.types import ParcelState

@@ -18,10 +18,10 @@ from sqlmodel import Session
 
 from locker.audit import record
 from locker.errors import CodeInvalid, DomainError
-from locker.services import beside
+from locker.services import shared_compartments
+from locker.services.deadlines import prolong
 from locker.services.issuing import waiting_for_same_recipient
 from locker.services.pickup import parcels_of_code
-from locker.services.staff import prolong
 from locker.station import Station, get_parcel
 from locker.store.tables import Parcel
 from locker.types import ParcelKind, ParcelState
@@ -58,7 +58,7 @@ def _hold(
     if not group:
         raise HoldRefused("no parcel of this code is waiting in the station")
     for parcel in list(group.values()):
-        for other in beside.mates(session, parcel):
+        for other in shared_compartments.mates(session, parcel):
             if other.state is ParcelState.STORED:
                 group.setdefault(other.id, other)
     if days is None:

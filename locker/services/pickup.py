@@ -12,7 +12,7 @@ from locker.errors import CodeInvalid, DoorBusy, TooManyAttempts
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
 from locker.people import attempts
-from locker.services import beside, doors
+from locker.services import doors, shared_compartments
 from locker.services.doors import DoorResult
 from locker.services.issuing import parcels_opened_by, retire_spent_codes
 from locker.station import Station, get_parcel
@@ -112,8 +112,8 @@ def _by_compartment(session: Session, parcels: list[Parcel]) -> list[tuple[int, 
         assert parcel.id is not None
         doors_.setdefault(parcel.compartment_id, []).append(parcel.id)
     for cid, pids in doors_.items():
-        beside.refuse_while_depositing(session, cid)
-        for other in beside.in_compartment(session, cid):
+        shared_compartments.refuse_while_depositing(session, cid)
+        for other in shared_compartments.in_compartment(session, cid):
             if other.state is ParcelState.STORED and other.id not in pids:
                 assert other.id is not None
                 pids.append(other.id)

@@ -16,7 +16,7 @@ from locker.audit import record
 from locker.errors import DoorBusy, InvalidTransition
 from locker.lifecycle import move
 from locker.people.directory import recipient_row
-from locker.services.deposit import Stored
+from locker.services.intake import Stored
 from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import Station, busy_doors, get_parcel
 from locker.store.tables import Parcel

@@ -17,7 +17,7 @@ from locker.audit import record
 from locker.codes import new_pin, normalize_pin
 from locker.errors import CodeInvalid, NoFreeCompartment
 from locker.people import attempts
-from locker.services import deposit
+from locker.services import deposit, intake
 from locker.services.doors import UNCERTAIN, DoorResult
 from locker.station import Station
 from locker.store.tables import ReturnCode
@@ -114,9 +114,9 @@ def drop_off(station: Station, *, code: str, terminal: str) -> DropOff:
             attempts.succeeded(session, terminal)
             row.used_at = now
             if row.parcel_id is None:  # the first try makes the parcel; a retry reuses it
-                parcel = deposit.new_parcel(
+                parcel = intake.new_parcel(
                     session,
-                    deposit.ParcelInput(
+                    intake.ParcelInput(
                         carrier=row.carrier,
                         tracking_number=row.reference,
                         recipient_name=f"Return {row.reference}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -12,11 +12,11 @@ from locker.audit import record
 from locker.errors import DoorBusy, InvalidTransition, ReasonRequired, SecondStaffRequired
 from locker.lifecycle import move, to_take_back
 from locker.locks import DoorOutcome
-from locker.notify.outbox import record_event
-from locker.services import beside, doors
-from locker.services.deposit import Stored, release_expired_reservations, release_reservation
+from locker.services import doors, shared_compartments
+from locker.services.deposit import release_expired_reservations, release_reservation
 from locker.services.doors import DoorResult
-from locker.services.issuing import extend_codes, issue_code, retire_spent_codes, unlink_codes
+from locker.services.intake import Stored
+from locker.services.issuing import issue_code, retire_spent_codes, unlink_codes
 from locker.station import Station, busy_doors, compartment_row, get_parcel, set_condition
 from locker.store.tables import DoorOp, Parcel
 from locker.types import AlertKind, Condition, DoorPurpose, ParcelKind, ParcelState
@@ -212,51 +212,6 @@ def clear_fault(station: Station, *, actor: str, compartment_id: int, note: str 
         )
 
 
-LONGEST_DEADLINE = timedelta(days=365)
-
-
-def extend_deadline(station: Station, *, actor: str, parcel_id: int, until: datetime) -> None:
-    """Give the recipient until ``until``; an expired parcel becomes collectable again."""
-    now = station.now()
-    if until <= now:
-        raise InvalidTransition("the new deadline must lie in the future")
-    if until > now + LONGEST_DEADLINE:
-        raise InvalidTransition("a deadline may lie at most a year ahead")
-    with station.db.write() as session:
-        prolong(session, get_parcel(session, parcel_id), until, actor=actor, now=now)
-
-
-def prolong(
-    session: Session,
-    parcel: Parcel,
-    until: datetime,
-    *,
-    actor: str,
-    now: datetime,
-    with_mates: bool = True,
-) -> None:
-    """Move a stored or expired parcel's deadline to ``until`` (its codes follow); the
-    recipient and the carrier hear of it. Parcels sharing its compartment follow too."""
-    if parcel.compartment_id in busy_doors(session):
-        raise DoorBusy(f"compartment {parcel.compartment_id} is being opened right now")
-    if parcel.state not in (ParcelState.STORED, ParcelState.EXPIRED):
-        raise InvalidTransition(
-            f"parcel {parcel.id} is {parcel.state}; only stored or expired ones"
-        )
-    assert parcel.id is not None
-    parcel.deadline = until
-    extend_codes(session, parcel.id, until)
-    if parcel.state is ParcelState.EXPIRED:
-        move(session, parcel, ParcelState.STORED, actor=actor, now=now, detail=until.isoformat())
-    else:
-        session.add(parcel)
-        record_event(
-            session, "parcel.deadline_extended", now=now, parcel=parcel, detail={"by": actor}
-        )
-    if with_mates:
-        beside.align(session, parcel, actor=actor, now=now)
-
-
 def expire(station: Station) -> ExpiryReport:
     """Expire stored parcels past their deadline and reservations past their hold time."""
     now = station.now()
@@ -289,10 +244,12 @@ def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
         parcel = get_parcel(session, parcel_id)
         if not to_take_back(parcel) or parcel.compartment_id is None:
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}, not for taking back")
-        beside.refuse_while_depositing(session, parcel.compartment_id)
+        shared_compartments.refuse_while_depositing(session, parcel.compartment_id)
         # A shared compartment: the parcels beside it go back with it.
         taken.extend(
-            p.id for p in beside.mates(session, parcel) if to_take_back(p) and p.id is not None
+            p.id
+            for p in shared_compartments.mates(session, parcel)
+            if to_take_back(p) and p.id is not None
         )
         return parcel.compartment_id, (parcel_id, *taken)
 
@@ -328,7 +285,7 @@ def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
         # A shared compartment's parcels get the new code together (one door, one code).
         together = [parcel] + [
             p
-            for p in beside.mates(session, parcel)
+            for p in shared_compartments.mates(session, parcel)
             if p.state in (ParcelState.STORED, ParcelState.EXPIRED)
         ]
         for one in together:

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from locker.alerts import clear_alerts, open_alerts, raise_alert
 from locker.locks import DoorReading
-from locker.services.deposit import Stored, store_closed_deposits
+from locker.services.deposit import store_closed_deposits
+from locker.services.intake import Stored
 from locker.station import Station
 from locker.types import AlertKind, CompartmentId
 

@@ -21,8 +21,8 @@ from sqlmodel import col, select
 from locker.audit import record
 from locker.errors import DomainError, NotFound
 from locker.people import accounts
-from locker.services import deposit, staff
-from locker.services.deposit import ParcelInput
+from locker.services import deadlines, deposit, staff
+from locker.services.intake import ParcelInput
 from locker.station import Station
 from locker.store.tables import HubCommand, Parcel
 from locker.types import ParcelState, SizeClass
@@ -132,7 +132,7 @@ def _extend(station: Station, actor: str, a: ExtendArgs) -> dict[str, Any]:
             ).first()
         if parcel_id is None:
             raise NotFound("parcel", a.tracking_number)
-    staff.extend_deadline(station, actor=actor, parcel_id=parcel_id, until=a.until)
+    deadlines.extend_deadline(station, actor=actor, parcel_id=parcel_id, until=a.until)
     return {"parcel_id": parcel_id, "until": a.until.isoformat()}
 
 

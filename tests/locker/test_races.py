@@ -11,9 +11,9 @@ import pytest
 
 from locker.errors import DoorBusy, InvalidTransition
 from locker.locks import DoorOutcome, DoorReading
-from locker.services import deposit, pickup, reconcile, staff
-from locker.services.deposit import ParcelInput, Stored
+from locker.services import deadlines, deposit, pickup, reconcile, staff
 from locker.services.doors import begin
+from locker.services.intake import ParcelInput, Stored
 from locker.station import Station, compartment_state, get_parcel
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import CompartmentId, CompartmentState, DoorPurpose, ParcelState, SizeClass
@@ -113,7 +113,7 @@ def test_staff_cannot_extend_a_parcel_whose_door_is_opening(
             now=station.now(),
         )
     with pytest.raises(DoorBusy):
-        staff.extend_deadline(
+        deadlines.extend_deadline(
             station, actor="staff", parcel_id=item.parcel_id, until=station.now() + timedelta(1)
         )
 

@@ -25,8 +25,8 @@ from locker.errors import (
 )
 from locker.layout import demo_layout
 from locker.locks import DoorOutcome, DoorReading
-from locker.services import deposit, doors, pickup, reconcile, staff
-from locker.services.deposit import ParcelInput, Stored
+from locker.services import deadlines, deposit, doors, pickup, reconcile, staff
+from locker.services.intake import ParcelInput, Stored
 from locker.station import Station, compartment_state, get_parcel, sync_layout
 from locker.store.tables import DoorOp, Parcel
 from locker.testkit.memory_locks import InMemoryLocks
@@ -269,7 +269,7 @@ def test_expiry_take_back_and_extension(
     report = staff.expire(station)
     assert set(report.expired_parcels) == {late.parcel_id, extended.parcel_id}
     assert comp_state(station, late.compartment_id) is CompartmentState.OCCUPIED
-    staff.extend_deadline(
+    deadlines.extend_deadline(
         station,
         actor="staff:eva",
         parcel_id=extended.parcel_id,

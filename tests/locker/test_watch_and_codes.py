@@ -17,7 +17,7 @@ from locker.handover import CodeHandover
 from locker.layout import demo_layout
 from locker.locks import DoorOutcome
 from locker.services import deposit, pickup, staff
-from locker.services.deposit import ParcelInput, Stored
+from locker.services.intake import ParcelInput, Stored
 from locker.services.watch import DoorWatch
 from locker.station import Station, get_parcel
 from locker.testkit.memory_locks import InMemoryLocks

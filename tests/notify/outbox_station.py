@@ -10,7 +10,7 @@ from locker.layout import demo_layout
 from locker.notify.config import NotifyConfig, SmtpConfig
 from locker.notify.notifier import Notifier
 from locker.notify.senders import SmtpMailer, WebhookPoster
-from locker.services import deposit
+from locker.services import deposit, intake
 from locker.station import Station
 from locker.store.db import Database
 from locker.testkit.memory_locks import InMemoryLocks
@@ -46,7 +46,7 @@ def store_for(station: Station, locks: InMemoryLocks, email: str, tracking: str)
     held = deposit.reserve(
         station,
         actor="courier:test",
-        parcel=deposit.ParcelInput(
+        parcel=intake.ParcelInput(
             carrier="Parcel Co",
             tracking_number=tracking,
             recipient_name="R",

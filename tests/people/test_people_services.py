@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from locker.audit import entries
 from locker.errors import DoorBusy
-from locker.services import beside, deposit, pickup, staff
+from locker.services import beside, deadlines, deposit, intake, pickup, staff
 from locker.services.holds import HoldRefused, hold_by_code, hold_by_link
 from locker.services.privacy import erase_old_personal_data
 from locker.services.reminders import remind
@@ -24,8 +24,8 @@ from tests.support import FakeClock
 
 def _input(
     tracking: str, email: str | None = "ada@example.org", **more: object
-) -> deposit.ParcelInput:
-    return deposit.ParcelInput(
+) -> intake.ParcelInput:
+    return intake.ParcelInput(
         carrier="DHL",
         tracking_number=tracking,
         recipient_name="Ada Lovelace",
@@ -35,14 +35,14 @@ def _input(
     )
 
 
-def _store(station: Station, locks: InMemoryLocks, held: deposit.Reservation) -> deposit.Stored:
+def _store(station: Station, locks: InMemoryLocks, held: intake.Reservation) -> intake.Stored:
     assert deposit.deposit(station, actor="courier", parcel_id=held.parcel_id).opened
     locks.put(held.compartment_id)
     locks.close(held.compartment_id)
     return deposit.confirm_stored(station, parcel_id=held.parcel_id, actor="courier")
 
 
-def _two_in_one(station: Station, locks: InMemoryLocks) -> tuple[deposit.Stored, deposit.Stored]:
+def _two_in_one(station: Station, locks: InMemoryLocks) -> tuple[intake.Stored, intake.Stored]:
     first = _store(station, locks, deposit.reserve(station, actor="courier", parcel=_input("T1")))
     assert beside.offer(station, _input("T2")) == first.compartment_id
     held = beside.reserve_beside(station, actor="courier", parcel=_input("T2"))
@@ -90,7 +90,7 @@ def test_the_older_code_also_finishes_the_whole_compartment(
 def test_another_recipient_or_carrier_gets_no_offer(station: Station, locks: InMemoryLocks) -> None:
     _store(station, locks, deposit.reserve(station, actor="courier", parcel=_input("T1")))
     assert beside.offer(station, _input("T2", email="bob@example.org")) is None
-    other = deposit.ParcelInput(
+    other = intake.ParcelInput(
         carrier="UPS",
         tracking_number="U",
         recipient_name="Ada",
@@ -143,7 +143,7 @@ def test_staff_extending_one_extends_both(
     first, second = _two_in_one(station, locks)
     clock.advance(days=8)
     staff.expire(station)
-    staff.extend_deadline(
+    deadlines.extend_deadline(
         station, actor="staff", parcel_id=first.parcel_id, until=clock.now + timedelta(days=2)
     )
     with station.db.read() as session:
