@@ -16,7 +16,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.problems import MEDIA_TYPE, TITLES, Problem
+from api.problems import TITLES
+from common.problems import MEDIA_TYPE, Problem
 
 SCHEMA_NAME = "Problem"
 _REF = f"#/components/schemas/{SCHEMA_NAME}"

@@ -14,26 +14,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from locker.errors import DomainError, TooManyAttempts
+from common.problems import Problems, invalid_fields
+from locker.errors import DomainError
 
 _LOGGER = logging.getLogger(__name__)
-MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:open-pickup-station:problem:"
-
-
-class Problem(BaseModel):
-    """The body of every error answer; further members depend on the ``code``."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str
 
 
 class ProblemError(Exception):
@@ -71,31 +58,19 @@ TITLES = {
 }
 
 
+_PROBLEMS = Problems(TYPE_BASE, lambda status, _code: TITLES.get(status, "Error"))
+
+
 def problem(
     status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    body = {
-        "type": TYPE_BASE + code,
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "code": code,
-        "detail": detail,
-        **extra,
-    }
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    """The station's problem answer (its ``type`` URN, its titles)."""
+    return _PROBLEMS.answer(status, code, detail, headers, **extra)
 
 
 def from_domain(exc: DomainError) -> JSONResponse:
-    if isinstance(exc, TooManyAttempts):
-        return problem(
-            exc.status,
-            exc.code,
-            exc.message,
-            headers={"Retry-After": str(exc.retry_after)},
-            retry_after=exc.retry_after,
-        )
-    status = exc.status if exc.status < 500 else 503
-    return problem(status, exc.code, exc.message)
+    """A domain refusal; a misconfigured station answers 503, never a bare 500."""
+    return _PROBLEMS.of_error(exc, status=exc.status if exc.status < 500 else 503)
 
 
 def install(app: FastAPI) -> None:
@@ -111,10 +86,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"where": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
-            for err in exc.errors()
-        ]
+        errors = invalid_fields(exc)
         if not _request.url.path.startswith("/api/"):  # a screen's form: a fragment it shows
             said = "; ".join(
                 f"{e['where'].removeprefix('body.').removeprefix('query.')}: "

@@ -7,24 +7,24 @@ of a role (:class:`NeedsRole`); errors are ``application/problem+json`` with a s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet import accounts, commands
 from fleet.accounts import HubRole
+from fleet.carrier_api import router as carrier_router
 from fleet.db import HubDatabase
-from fleet.errors import FleetError, NotAuthenticated, NotFound, TooManyAttempts
+from fleet.errors import NotAuthenticated, NotFound
+from fleet.hub import Clock, Hub, HubDep, Publish
+from fleet.problems import DOCUMENTED, install_problems
 from fleet.screens import create_screens
 from fleet.settings import HubSettings
 from fleet.tables import (
@@ -38,43 +38,8 @@ from fleet.tables import (
     Station,
     StationState,
 )
-from locker.uplink.messages import Command
 
 _LOG = logging.getLogger(__name__)
-MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "urn:open-pickup-station:hub:problem:"
-Publish = Callable[[Command], None]
-Clock = Callable[[], datetime]
-
-
-class ProblemBody(BaseModel):
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str
-
-
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": TYPE_BASE + code, "title": code.replace("_", " "), "status": status}
-    body |= {"code": code, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
-
-
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemBody, "content": {MEDIA_TYPE: {}}, "description": text}
-    for status, text in (
-        (400, "The body is not JSON"),
-        (401, "Not signed in"),
-        (403, "Role too low"),
-        (404, "No such station, command or announcement"),
-        (409, "It exists already, or there is no room"),
-        (422, "Invalid"),
-        (429, "Too many wrong passwords (signing in)"),
-    )
-}
-
-
 # -- answers --------------------------------------------------------------------------
 
 
@@ -221,21 +186,6 @@ PUBLIC_ROUTES = frozenset(
 )
 
 
-class Hub:
-    def __init__(
-        self, db: HubDatabase, settings: HubSettings, publish: Publish, clock: Clock
-    ) -> None:
-        self.db, self.settings, self.publish, self.clock = db, settings, publish, clock
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
-HubDep = Annotated[Hub, Depends(_hub)]
-
-
 # -- the app --------------------------------------------------------------------------
 
 
@@ -249,10 +199,10 @@ def create_app(
         title="Open pickup station: fleet hub",
         version="1",
         description=__doc__,
-        responses=_PROBLEMS,
+        responses=DOCUMENTED,
     )
     app.state.hub = Hub(db, settings, publish, clock)
-    _install_problems(app)
+    install_problems(app)
     app.mount("/fleet", create_screens(app.state.hub))  # the operators' screen: fleet/screens
 
     @app.post("/api/v1/auth/token", tags=["accounts"])
@@ -307,8 +257,6 @@ def create_app(
         """Messages the workers dropped (bad payloads), by reason."""
         with hub.db.transaction() as session:
             return {r.reason: r.count for r in session.exec(select(DroppedCount)).all()}
-
-    from fleet.carrier_api import router as carrier_router  # carriers (issue 18)
 
     app.include_router(carrier_router)
     return app
@@ -427,32 +375,3 @@ def _detail(session: Session, name: str, recent: int) -> StationDetail:
             for e in events
         ],
     )
-
-
-def _install_problems(app: FastAPI) -> None:
-    @app.exception_handler(FleetError)
-    async def _fleet(_request: Request, exc: FleetError) -> JSONResponse:
-        if isinstance(exc, TooManyAttempts):
-            answer = problem(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
-            answer.headers["Retry-After"] = str(exc.retry_after)
-            return answer
-        return problem(exc.status, exc.code, exc.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"where": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
-            for err in exc.errors()
-        ]
-        return problem(422, "invalid_request", "The request is not valid.", errors=errors)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed"}
-        code = codes.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def _internal(_request: Request, exc: Exception) -> JSONResponse:
-        _LOG.error("unexpected error", exc_info=exc)
-        return problem(500, "internal_error", "Something went wrong on the hub.")

@@ -14,8 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from common.problems import openapi_responses
 from fleet import carriers
-from fleet.app import MEDIA_TYPE, ProblemBody
 from fleet.carriers import AnnouncementRequest
 from fleet.errors import NotAuthenticated, NotFound
 from fleet.tables import (
@@ -50,10 +50,7 @@ AsCarrier = Annotated[CarrierAccount, Depends(CARRIER)]
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {403: "Not a station of this carrier", 404: "Not found", 409: "No room"}
-    return {
-        s: {"model": ProblemBody, "content": {MEDIA_TYPE: {}}, "description": text[s]}
-        for s in statuses
-    }
+    return openapi_responses({s: text[s] for s in statuses})
 
 
 class StationOut(BaseModel):

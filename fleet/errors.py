@@ -23,25 +23,17 @@
 
 from __future__ import annotations
 
-import math
+from common.errors import CodedError, Missing, Throttled, whole_seconds
 
 
-class FleetError(Exception):
+class FleetError(CodedError):
     code = "fleet_error"
     status = 400
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
-
-class NotFound(FleetError):
+class NotFound(FleetError, Missing):
     code = "not_found"
     status = 404
-
-    def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"{what} {ident} does not exist")
-        self.code = f"{what}_not_found"
 
 
 class NotAuthenticated(FleetError):
@@ -62,14 +54,14 @@ class LoginFailed(FleetError):
         super().__init__("The name or the password is wrong.")
 
 
-class TooManyAttempts(FleetError):
+class TooManyAttempts(FleetError, Throttled):
     code = "too_many_attempts"
     status = 429
 
     def __init__(self, retry_after: float) -> None:
-        self.retry_after = max(1, math.ceil(retry_after))  # rounded up: sooner is refused
+        seconds = whole_seconds(retry_after)
         super().__init__(
-            f"Too many wrong passwords for this name. Wait {self.retry_after} s and try again."
+            f"Too many wrong passwords for this name. Wait {seconds} s and try again.", seconds
         )
 
 

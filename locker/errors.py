@@ -23,25 +23,17 @@ A door that does not open is not an error: services return it as an outcome.
 
 from __future__ import annotations
 
-import math
+from common.errors import CodedError, Missing, Throttled, whole_seconds
 
 
-class DomainError(Exception):
+class DomainError(CodedError):
     code = "domain_error"
     status = 400
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
-
-class NotFound(DomainError):
+class NotFound(DomainError, Missing):
     code = "not_found"
     status = 404
-
-    def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"{what} {ident} does not exist")
-        self.code = f"{what}_not_found"
 
 
 class InvalidTransition(DomainError):
@@ -62,13 +54,12 @@ class CodeInvalid(DomainError):
         super().__init__("This code does not open any compartment. Check the code and try again.")
 
 
-class TooManyAttempts(DomainError):
+class TooManyAttempts(DomainError, Throttled):
     code = "too_many_attempts"
     status = 429
 
     def __init__(self, retry_after: float, *, station_wide: bool = False) -> None:
-        # Rounded up: a client told to come back earlier than the wait ends is refused again.
-        seconds = max(1, math.ceil(retry_after))
+        seconds = whole_seconds(retry_after)
         if station_wide:
             message = (
                 "Too many wrong codes were tried at this station in the last hour. Scan the "
@@ -77,8 +68,7 @@ class TooManyAttempts(DomainError):
             )
         else:
             message = f"Too many wrong codes. Please wait {seconds} s before trying again."
-        super().__init__(message)
-        self.retry_after = seconds
+        super().__init__(message, seconds)
         self.station_wide = station_wide
 
 

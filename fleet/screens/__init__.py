@@ -17,7 +17,7 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,15 +29,13 @@ from sqlmodel import col, select
 from fleet import accounts, commands, grants
 from fleet.accounts import HubRole
 from fleet.errors import FleetError, NotFound, TooManyAttempts
+from fleet.hub import Hub, hub_of
 from fleet.screens import views
 from fleet.screens.i18n import LANGUAGE_NAMES, LANGUAGES, Words, pick_language
 from fleet.tables import HubAudit, Operator, OperatorToken, ParcelView, Station
 from locker.front import drawing
 from locker.uplink.grants import CENTRAL_PREFIX
 from locker.uplink.layout import from_report
-
-if TYPE_CHECKING:
-    from fleet.app import Hub
 
 HOME = "/fleet/"
 SESSION_COOKIE = "hub_session"
@@ -73,10 +71,6 @@ def csrf_of(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"hub-screen-csrf", hashlib.sha256).hexdigest()
 
 
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
 
 def _operator(request: Request, role: HubRole) -> Operator | None:
     token = request.cookies.get(SESSION_COOKIE, "")
@@ -86,7 +80,7 @@ def _operator(request: Request, role: HubRole) -> Operator | None:
         request.headers.get(CSRF_HEADER, ""), csrf_of(token)
     ):
         return None
-    hub = _hub(request)
+    hub = hub_of(request)
     try:
         return accounts.authenticate(hub.db, token, role, hub.clock())
     except FleetError:
