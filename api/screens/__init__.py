@@ -13,6 +13,7 @@ from api.screens import directory as directory_screens  # the directory (issue 1
 from api.screens.headers import ScreenHeaders
 from api.screens.render import STATIC_DIR, render
 from api.screens.sessions import SignInNeeded, sign_in_needed_answer
+from common.assets import mount_common
 
 home = APIRouter(include_in_schema=False)
 
@@ -31,6 +32,7 @@ def favicon() -> FileResponse:
 
 def install(app: FastAPI, ctx: StationContext) -> None:
     app.add_middleware(ScreenHeaders)
+    mount_common(app, "/static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(SignInNeeded, sign_in_needed_answer)
     for module in (kiosk, courier, orders, staff, extend):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
+import common.words
+from common.words import WordTable
 from locker.errors import DomainError
 from locker.front import Location
-
-LANGUAGES = ("en", "de")
-DEFAULT_LANGUAGE = "en"
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 
 # key -> (English, German)
 TEXTS: Mapping[str, tuple[str, str]] = {
@@ -730,28 +729,11 @@ ORDINALS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def pick_language(asked: str | None, remembered: str | None, accept: str | None) -> str:
-    """The query's choice, else the cookie's, else the browser's first known one."""
-    for choice in (asked, remembered):
-        if choice in LANGUAGES:
-            return choice
-    for part in (accept or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT_LANGUAGE
-
-
 @dataclass(frozen=True)
-class Words:
-    """The texts of one language: ``words("kiosk_opened", n=3, where=...)``."""
+class Words(common.words.Words):
+    """The station's texts of one language: ``words("kiosk_opened", n=3, where=...)``."""
 
-    lang: str
-
-    def __call__(self, key: str, **fields: object) -> str:
-        english, german = TEXTS[key]
-        text = german if self.lang == "de" else english
-        return text.format(**fields) if fields else text
+    TEXTS: ClassVar[WordTable] = TEXTS
 
     def problem(self, exc: DomainError) -> str:
         """What to say of a refusal: its own words here, else the domain's message."""

@@ -13,7 +13,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.screens.i18n import LANGUAGE_NAMES, LANGUAGES, Words, pick_language
+from api.screens.i18n import Words
+from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
 from locker.codes import group_pin
 from locker.front import Tile, drawing, locate
 from locker.layout import Layout

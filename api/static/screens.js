@@ -1,24 +1,8 @@
-// The screens' little behaviour beside htmx: the CSRF header, the kiosk's keypad,
-// countdowns of a lockout, and putting the focus back where the next input goes.
+// The screens' little behaviour beside htmx (the CSRF header is common/static/csrf.js):
+// the kiosk's keypad, countdowns of a lockout, and putting the focus back where the next
+// input goes.
 (function () {
   "use strict";
-
-  function cookie(name) {
-    var found = document.cookie.split("; ").find(function (c) {
-      return c.indexOf(name + "=") === 0;
-    });
-    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
-  }
-
-  // Every htmx request of a signed-in screen carries the session's CSRF token: the
-  // courier's screen has a session of its own beside the maintenance screens' one.
-  var csrfCookie = location.pathname.indexOf("/courier") === 0 ? "locker_courier_csrf" : "locker_csrf";
-  document.addEventListener("htmx:configRequest", function (event) {
-    var token = cookie(csrfCookie);
-    if (token) {
-      event.detail.headers["X-CSRF-Token"] = token;
-    }
-  });
 
   // The keypad types into its field; the field keeps the focus for a keyboard or scanner.
   document.addEventListener("click", function (event) {

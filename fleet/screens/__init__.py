@@ -26,12 +26,14 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+from common.assets import mount_common
+from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
 from fleet import accounts, commands, grants
 from fleet.accounts import HubRole
 from fleet.errors import FleetError, NotFound, TooManyAttempts
 from fleet.hub import Hub, hub_of
 from fleet.screens import views
-from fleet.screens.i18n import LANGUAGE_NAMES, LANGUAGES, Words, pick_language
+from fleet.screens.i18n import Words
 from fleet.tables import HubAudit, Operator, OperatorToken, ParcelView, Station
 from locker.front import drawing
 from locker.uplink.grants import CENTRAL_PREFIX
@@ -185,6 +187,7 @@ def create_screens(hub: Hub) -> FastAPI:
     """The screen as an app of its own, mounted at ``/fleet`` by :func:`fleet.app.create_app`."""
     screens = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     screens.state.hub = hub
+    mount_common(screens, "/static")
     screens.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
 
     @screens.exception_handler(SignInNeeded)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
-LANGUAGES = ("en", "de")
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+import common.words
+from common.words import WordTable
 
 TEXTS: Mapping[str, tuple[str, str]] = {
     "title": ("Fleet", "Flotte"),
@@ -172,25 +173,11 @@ TEXTS: Mapping[str, tuple[str, str]] = {
 }
 
 
-def pick_language(asked: str | None, remembered: str | None, accept: str | None) -> str:
-    for choice in (asked, remembered):
-        if choice in LANGUAGES:
-            return choice
-    for part in (accept or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return "en"
-
-
 @dataclass(frozen=True)
-class Words:
-    lang: str
+class Words(common.words.Words):
+    """The fleet screen's texts of one language."""
 
-    def __call__(self, key: str, **fields: object) -> str:
-        english, german = TEXTS[key]
-        text = german if self.lang == "de" else english
-        return text.format(**fields) if fields else text
+    TEXTS: ClassVar[WordTable] = TEXTS
 
     def age(self, seconds: float) -> str:
         s = max(0, int(seconds))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 import string
 
-from api.screens.i18n import TEXTS, Words, pick_language
+from api.screens.i18n import TEXTS, Words
 from api.screens.render import PACKAGE
+from common.words import pick_language
 from drivers.counters import FailureKind
 from locker.front import locate
 from locker.layout import demo_layout
