@@ -15,9 +15,9 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from common.problems import openapi_responses
-from fleet import carriers
-from fleet.carriers import AnnouncementRequest
+from fleet import carriers, routing
 from fleet.errors import NotAuthenticated, NotFound
+from fleet.routing import AnnouncementRequest
 from fleet.tables import (
     CarrierAccount,
     CarrierAnnouncement,
@@ -128,16 +128,16 @@ def my_stations(request: Request, carrier: AsCarrier) -> list[StationRoom]:
     """The stations this carrier may use: where they are, when they open, their room."""
     with request.app.state.hub.db.transaction() as session:
         out = []
-        for name in carriers.allowed_stations(session, carrier.name):
+        for name in routing.allowed_stations(session, carrier.name):
             state = session.get(StationState, name)
-            sizes = carriers.SIZES
+            sizes = routing.SIZES
             out.append(
                 StationRoom(
                     **_station(session, name).model_dump(),
                     online=bool(state and state.online),
-                    free={s: max(0, carriers.room(session, name, s, False)) for s in sizes},
+                    free={s: max(0, routing.room(session, name, s, False)) for s in sizes},
                     accessible_free={
-                        s: max(0, carriers.room(session, name, s, True)) for s in sizes
+                        s: max(0, routing.room(session, name, s, True)) for s in sizes
                     },
                 )
             )
@@ -161,7 +161,7 @@ def announce(
     tracking number again gives the first announcement (200), unless it was refused."""
     hub = request.app.state.hub
     with hub.db.transaction() as session:
-        row, command = carriers.announce(session, carrier.name, body, hub.clock())
+        row, command = routing.announce(session, carrier.name, body, hub.clock())
         out = _out(session, row)
     if command is None:
         response.status_code = 200

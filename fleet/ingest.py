@@ -28,22 +28,23 @@ failure is raised: the worker then does not acknowledge the message and it comes
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError
 from sqlmodel import Session, col, select
 
-from fleet import carriers, commands, registry
+from fleet import commands, registry
 from fleet.db import HubDatabase
 from fleet.errors import BadPayload
+from fleet.payloads import _parse
+from fleet.projection import LIVE_PARCEL_STATES, _parcel_row, _project
 from fleet.tables import (
     AlertView,
     CommandRow,
@@ -57,75 +58,14 @@ from locker.uplink.messages import (
     Command,
     CommandResult,
     Event,
-    ParcelFacts,
     Presence,
     Snapshot,
     station_of,
 )
 
 _LOG = logging.getLogger(__name__)
-LIVE_PARCEL_STATES = frozenset({"announced", "reserved", "stored", "expired"})
 _BATCH = 500
 REPUBLISH_WITHIN = timedelta(days=7)  # unanswered commands older than this are not sent again
-M = TypeVar("M", bound=BaseModel)
-
-
-class _CompartmentData(BaseModel):
-    compartment_id: int
-    size: str
-    state: str
-
-
-class _ConditionData(BaseModel):
-    """What a station's capture sends for a compartment: its condition only (whether it
-    may be used); what it holds follows from the parcels (the operators' screen joins them)."""
-
-    compartment_id: int
-    condition: str
-
-
-def _project_condition(session: Session, state: StationState, c: _ConditionData) -> None:
-    """A compartment's condition as its view's state: ``out_of_service`` or ``fault``; back
-    in service, ``free`` (what it holds follows from the live parcels; a snapshot's state
-    stands while it stays in service); its size from the view or the reported layout."""
-    row = session.get(CompartmentView, (state.station, c.compartment_id))
-    size = row.size if row is not None else ""
-    if not size:
-        reported = (state.layout or {}).get("compartments") or []
-        size = next(
-            (str(x.get("size", "")) for x in reported if x.get("id") == c.compartment_id), "?"
-        )
-    if c.condition in ("out_of_service", "fault"):
-        shown = c.condition
-    elif row is not None and row.state in ("free", "reserved", "occupied"):
-        shown = row.state  # in service still: what a snapshot said it holds stands
-    else:
-        shown = "free"
-    session.merge(
-        CompartmentView(
-            station=state.station, compartment_id=c.compartment_id, size=size, state=shown
-        )
-    )
-
-
-class _AlertRaised(BaseModel):
-    kind: str
-    compartment_id: int | None = None
-    detail: str = ""
-
-
-class _AlertCleared(BaseModel):
-    kind: str
-    compartment_id: int | None = None
-
-
-class _Capacity(BaseModel):
-    free: dict[str, int]
-    accessible_free: dict[str, int] = {}
-
-
-class _Bus(BaseModel):
-    health: dict[str, dict[str, Any]]
 
 
 class Ingest:
@@ -433,113 +373,4 @@ def _contiguous(rows: list[EventRow] | Any, after: int) -> Iterator[EventRow]:
         yield row
         expected += 1
 
-
-# Names a pickup code could travel under; an event carrying one is not stored (the hub
-# keeps no codes, and a station that sends one has a bug to be seen in the log).
-CODE_KEYS = frozenset({"pin", "qr", "qr_token", "code", "pickup_code", "pin_hash", "code_hash"})
-
-
-def _keys(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield str(key).lower()
-            yield from _keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _keys(inner)
-
-
-def _parse(model: type[M], payload: bytes, station: str) -> M:
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadPayload("not_json", f"not JSON: {exc}") from None
-    try:
-        message = model.model_validate(body)
-    except ValidationError as exc:
-        raise BadPayload("bad_schema", f"not a {model.__name__}: {exc.errors()[:3]}") from None
-    if getattr(message, "station", None) != station:
-        raise BadPayload(
-            "station_mismatch",
-            f"a {model.__name__} of {getattr(message, 'station', None)!r} on {station!r}'s topic",
-        )
-    if isinstance(message, Event) and not CODE_KEYS.isdisjoint(_keys(message.data)):
-        raise BadPayload("carries_code", f"event {message.seq} carries a pickup code: not kept")
-    return message
-
-
-def _parcel_row(station: str, p: ParcelFacts) -> ParcelView:
-    return ParcelView(
-        station=station,
-        parcel_id=p.id,
-        tracking_number=p.tracking_number,
-        carrier=p.carrier,
-        state=p.state,
-        size=p.size,
-        compartment_id=p.compartment_id,
-        deadline=p.deadline,
-        accessible=p.accessible,
-    )
-
-
-def _project(session: Session, state: StationState, row: EventRow) -> None:
-    name, data = row.station, row.data
-    if row.type == "parcel":
-        parcel = ParcelFacts.model_validate(data)
-        carriers.parcel_changed(
-            session, row, parcel, carriers.before_state(session, name, parcel.id)
-        )
-        if parcel.state in LIVE_PARCEL_STATES:
-            session.merge(_parcel_row(name, parcel))
-        else:  # collected, returned: no longer at the station
-            session.execute(
-                delete(ParcelView).where(
-                    col(ParcelView.station) == name, col(ParcelView.parcel_id) == parcel.id
-                )
-            )
-    elif row.type == "compartment" and "condition" in data:
-        _project_condition(session, state, _ConditionData.model_validate(data))
-    elif row.type == "compartment":
-        c = _CompartmentData.model_validate(data)
-        session.merge(
-            CompartmentView(
-                station=name, compartment_id=c.compartment_id, size=c.size, state=c.state
-            )
-        )
-    elif row.type == "alert.raised":
-        raised = _AlertRaised.model_validate(data)
-        existing = session.exec(_alert(name, raised.kind, raised.compartment_id)).first()
-        if existing is None:
-            session.add(
-                AlertView(
-                    station=name,
-                    kind=raised.kind,
-                    compartment_id=raised.compartment_id,
-                    detail=raised.detail,
-                    raised_at=row.at,
-                )
-            )
-        else:
-            existing.detail = raised.detail
-    elif row.type == "alert.cleared":
-        cleared = _AlertCleared.model_validate(data)
-        for alert in session.exec(_alert(name, cleared.kind, cleared.compartment_id)).all():
-            session.delete(alert)
-    elif row.type == "capacity":
-        capacity = _Capacity.model_validate(data)
-        state.free = capacity.free
-        state.accessible_free = capacity.accessible_free
-    elif row.type == "bus":
-        state.bus = _Bus.model_validate(data).health
-    elif row.type == "reminder":
-        carriers.reminded(session, row)
-    session.flush()
     # "door" events are history only: the door's result shows in its compartment event.
-
-
-def _alert(station: str, kind: str, compartment_id: int | None) -> Any:
-    return select(AlertView).where(
-        AlertView.station == station,
-        AlertView.kind == kind,
-        col(AlertView.compartment_id).is_not_distinct_from(compartment_id),
-    )

@@ -28,7 +28,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from fleet import carriers
+from fleet import carrier_stream
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
 from fleet.settings import HubSettings
@@ -230,7 +230,7 @@ class Worker:
         holds up neither the messages nor the sweep."""
         while not self._stop.wait(self.settings.webhook_every_s):
             try:
-                while carriers.deliver_due(self.db, self.poster, self.clock) and (
+                while carrier_stream.deliver_due(self.db, self.poster, self.clock) and (
                     not self._stop.is_set()
                 ):
                     pass

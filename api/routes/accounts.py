@@ -15,8 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from api.context import StationContext
 from api.openapi_errors import problem_responses
 from api.problems import ProblemError
-from api.schemas import (
-    MAX_ID,
+from api.schemas import MAX_ID
+from api.schemas_accounts import (
     AccountIn,
     AccountOut,
     NewAccountOut,

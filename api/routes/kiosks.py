@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.openapi_errors import problem_responses
-from api.schemas import KioskDeviceIn, KioskDeviceOut, PairedKioskOut, PlainText
+from api.schemas import PlainText
+from api.schemas_accounts import KioskDeviceIn, KioskDeviceOut, PairedKioskOut
 from api.security import Admin, Ctx
 from locker.people import kiosk_devices
 

@@ -11,14 +11,8 @@ from sqlmodel import col, select
 
 from api.openapi_errors import problem_responses
 from api.problems import ProblemError
-from api.schemas import (
-    CarrierIn,
-    CarrierOut,
-    DeliveryOut,
-    PlainText,
-    ReturnCodeIn,
-    ReturnCodeOut,
-)
+from api.schemas import PlainText
+from api.schemas_system import CarrierIn, CarrierOut, DeliveryOut, ReturnCodeIn, ReturnCodeOut
 from api.security import Admin, CourierOrStaff, Ctx, Staff
 from locker.notify import carriers as carrier_hooks
 from locker.notify.webhook_guard import WebhookGuard

@@ -13,15 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.openapi_errors import problem_responses
 from api.problems import ProblemError
-from api.schemas import (
-    MAX_ID,
-    AssignIn,
-    ImportOut,
-    ParcelOut,
-    RecipientIn,
-    RecipientMatchOut,
-    RecipientOut,
-)
+from api.schemas import MAX_ID, ParcelOut
+from api.schemas_directory import AssignIn, ImportOut, RecipientIn, RecipientMatchOut, RecipientOut
 from api.security import CourierOrStaff, Ctx, Staff
 from api.views import parcel_out
 from locker.people import directory, directory_csv, directory_search

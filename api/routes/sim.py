@@ -11,7 +11,8 @@ from fastapi import APIRouter, Path
 
 from api.openapi_errors import problem_responses
 from api.problems import ProblemError
-from api.schemas import MAX_ID, SimDoorOut, SimFaultIn
+from api.schemas import MAX_ID
+from api.schemas_system import SimDoorOut, SimFaultIn
 from api.security import Ctx, SimHands
 from sim.faults import Fault
 from sim.station import SimStation

@@ -14,8 +14,6 @@ from api.schemas import (
     MAX_ID,
     AlertOut,
     AuditOut,
-    BoardHealthOut,
-    BusHealthOut,
     CodeOut,
     CompartmentDetailOut,
     CompartmentOut,
@@ -31,6 +29,7 @@ from api.schemas import (
     PlainText,
     ReasonIn,
 )
+from api.schemas_system import BoardHealthOut, BusHealthOut
 from api.security import Admin, Ctx, Staff, client_address
 from api.views import alert_out, audit_out, code_out, compartment_out, door_out, parcel_out
 from locker.alerts import open_alerts

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.schemas import BackupHealthOut, HealthOut, QrIn
+from api.schemas_system import BackupHealthOut, HealthOut, QrIn
 from api.security import Ctx
 from locker.alerts import open_alerts
 from locker.notify import qr_images

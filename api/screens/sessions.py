@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from api.context import StationContext, context
 from api.routes.accounts import signed_in
-from api.schemas import SignInIn
+from api.schemas_accounts import SignInIn
 from api.screens import central
 from api.screens.i18n import Words
 from api.screens.render import is_htmx, language, render

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.uplink import Uplink
-from fleet import broker, carriers, registry
+from fleet import broker, carriers, registry, routing
 from fleet.app import create_app
 from fleet.db import HubDatabase
 from fleet.engines import Mosquitto, engine_folder, free_port
@@ -70,7 +70,7 @@ class CarrierFleet:
 
     def room_seen(self, station: str) -> int:
         with self.db.transaction() as session:
-            return carriers.room(session, station, "M", False)
+            return routing.room(session, station, "M", False)
 
 
 @contextmanager

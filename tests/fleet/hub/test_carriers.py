@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from fleet import carriers, registry
+from fleet import carrier_stream, carriers, registry
 from fleet.app import create_app
-from fleet.carriers import AnnouncementRequest, Candidate, great_circle_km, rank
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
+from fleet.routing import AnnouncementRequest, Candidate, great_circle_km, rank
 from fleet.settings import HubSettings
 from fleet.tables import CarrierWebhook
 from locker.notify.senders import WebhookPoster
@@ -269,12 +269,12 @@ def test_the_webhook_stream_is_signed_ordered_once_per_change_and_retried(
     hub.handle("a", "evt", event("a", 5, "parcel", **parcel(1, "stored", 2, **facts)).payload())
     receiver.fail_next = 2  # the receiver is down for a moment
     out = poster()
-    assert carriers.deliver_due(hub.db, out, hub.clock) == 0  # the head failed: all wait
+    assert carrier_stream.deliver_due(hub.db, out, hub.clock) == 0  # the head failed: all wait
     hub.clock.now += timedelta(seconds=1)
-    assert carriers.deliver_due(hub.db, out, hub.clock) == 0  # failed again, waits 2 s
+    assert carrier_stream.deliver_due(hub.db, out, hub.clock) == 0  # failed again, waits 2 s
     hub.clock.now += timedelta(seconds=2)
-    assert carriers.deliver_due(hub.db, out, hub.clock) == 6
-    assert carriers.deliver_due(hub.db, out, hub.clock) == 0
+    assert carrier_stream.deliver_due(hub.db, out, hub.clock) == 6
+    assert carrier_stream.deliver_due(hub.db, out, hub.clock) == 0
     got = receiver.bodies()
     assert [(b["station"], b["parcel"]["id"], b["event"]) for b in got] == [
         ("a", 1, "parcel.stored"),

@@ -1,0 +1,125 @@
+"""Bodies and answers of the station's health, the simulator, carriers, return codes,
+notifications and QR images."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictBool,
+    StrictInt,
+)
+
+from api.schemas import FailureKindOut, _In
+from locker.types import SizeClass
+
+
+class QrIn(_In):
+    token: str = Field(pattern=r"^[A-Za-z0-9_-]{32}$", description="a parcel's QR token")
+
+
+class BackupHealthOut(BaseModel):
+    state: Literal["ok", "failing", "never"] = Field(
+        description="failing: the last backup could not be written (staff are alerted)"
+    )
+    last_good_at: datetime | None = Field(description="when the last good backup was taken")
+    age_s: int | None = Field(description="how old it is, in seconds; null: there is none")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "failing"]
+    buses: dict[str, Literal["ok", "no_answer"]]
+    open_alerts: int
+    backup: BackupHealthOut
+
+
+class BoardHealthOut(BaseModel):
+    """How one board's failed reads ended (drivers.counters.BoardFailures)."""
+
+    address: int
+    last_failure: FailureKindOut | None = Field(
+        description="the kind that dominated the last read that got no answer: a whole frame "
+        "with a wrong checksum, bytes but no whole frame, or not one byte; null if none failed"
+    )
+    last_failure_detail: str | None = Field(
+        description="e.g. 'bad checksum (3 of 3 tries)'", examples=["bad checksum (3 of 3 tries)"]
+    )
+    answered_since: bool = Field(description="a read succeeded after the last failure")
+    failed_reads: dict[FailureKindOut, int] = Field(
+        description="reads that got no answer since the station started, by kind"
+    )
+
+
+class BusHealthOut(BaseModel):
+    bus: str
+    counters: dict[str, int]
+    boards: list[BoardHealthOut] = []
+
+
+class SimDoorOut(BaseModel):
+    compartment_id: int
+    latched: bool
+    open: bool
+    item: bool
+    pulses: int
+
+
+class SimFaultIn(_In):
+    fault: Literal[
+        "no_answer",
+        "late_answer",
+        "corrupt_byte",
+        "truncated",
+        "stuck_latch",
+        "lying_sensor",
+        "gone",
+    ]
+    count: StrictInt | None = Field(default=None, ge=1, le=1000, description="None: until cleared")
+
+
+class CarrierIn(_In):
+    webhook_url: str = Field(
+        default="", max_length=500, description="where its webhooks go (empty: none)"
+    )
+    new_secret: StrictBool = Field(default=False, description="make a new signing secret")
+
+
+class CarrierOut(BaseModel):
+    name: str
+    webhook_url: str
+    secret: str | None = Field(
+        default=None,
+        description="HMAC-SHA256 key of X-Station-Signature; shown only when it is new",
+    )
+
+
+class ReturnCodeIn(_In):
+    reference: str = Field(min_length=1, max_length=64, description="the return's number")
+    size: SizeClass
+    carrier: str | None = Field(
+        default=None, max_length=200, description="staff only: whose return (default: the shop)"
+    )
+
+
+class ReturnCodeOut(BaseModel):
+    pin: str = Field(description="for the customer to type at the kiosk; shown once")
+    carrier: str
+    reference: str
+    expires_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event: str
+    parcel_id: int | None
+    channel: str
+    recipient: str
+    state: str
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime
+    sent_at: datetime | None

@@ -1,0 +1,178 @@
+"""The carriers' stream: what happens to their parcels, told by signed webhooks (written by
+ingest in the transaction applying the event, delivered by the workers with growing
+retries).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+
+from fleet.carriers import _LOG, Clock
+from fleet.db import HubDatabase
+from fleet.tables import (
+    CarrierAccount,
+    CarrierAnnouncement,
+    CarrierStation,
+    CarrierWebhook,
+    EventRow,
+    ParcelView,
+)
+from locker.notify.senders import Poster, SendFailed
+from locker.uplink.messages import ParcelFacts
+
+STREAM = {"stored", "collected", "expired", "returned"}  # parcel states told to carriers
+
+
+RETRY_FIRST = timedelta(seconds=1)
+
+
+RETRY_MAX = timedelta(minutes=10)
+
+
+def _carriers_of(session: Session, station: str, carrier: str) -> bool:
+    return (
+        session.get(CarrierStation, (carrier, station)) is not None
+        and session.get(CarrierAccount, carrier) is not None
+    )
+
+
+def _facts(parcel: ParcelFacts) -> dict[str, Any]:
+    return {
+        "id": parcel.id,
+        "tracking_number": parcel.tracking_number,
+        "carrier": parcel.carrier,
+        "state": parcel.state,
+        "size": parcel.size,
+        "compartment_id": parcel.compartment_id,
+        "deadline": parcel.deadline.isoformat() if parcel.deadline else None,
+    }
+
+
+def _webhook(
+    session: Session, row: EventRow, carrier: str, event: str, parcel: ParcelFacts
+) -> None:
+    body = {
+        "event": event,
+        "event_id": row.event_id,
+        "at": row.at.isoformat(),
+        "station": row.station,
+        "parcel": _facts(parcel),
+        "state_then": parcel.state,
+    }
+    session.execute(
+        insert(CarrierWebhook)
+        .values(
+            carrier=carrier,
+            station=row.station,
+            event_seq=row.seq,
+            event=event,
+            body=body,
+            created_at=row.received_at,
+            state="pending",
+            attempts=0,
+            next_at=row.received_at,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def parcel_changed(
+    session: Session, row: EventRow, parcel: ParcelFacts, before: str | None
+) -> None:
+    """A parcel event applied: the carrier's announcement learns its state, and a change
+    into a state the stream tells of becomes a webhook."""
+    session.execute(
+        CarrierAnnouncement.__table__.update()  # type: ignore[attr-defined]
+        .where(
+            CarrierAnnouncement.__table__.c.carrier == parcel.carrier,  # type: ignore[attr-defined]
+            CarrierAnnouncement.__table__.c.tracking_number == parcel.tracking_number,  # type: ignore[attr-defined]
+            CarrierAnnouncement.__table__.c.station == row.station,  # type: ignore[attr-defined]
+        )
+        .values(parcel_id=parcel.id, parcel_state=parcel.state)
+    )
+    if parcel.state == before or parcel.state not in STREAM:
+        return
+    if _carriers_of(session, row.station, parcel.carrier):
+        _webhook(session, row, parcel.carrier, f"parcel.{parcel.state}", parcel)
+
+
+class _Reminder(ParcelFacts):
+    reminder: Literal["reminder", "last_call"] = "reminder"
+
+
+def reminded(session: Session, row: EventRow) -> None:
+    reminder = _Reminder.model_validate(row.data)
+    if _carriers_of(session, row.station, reminder.carrier):
+        _webhook(session, row, reminder.carrier, f"parcel.{reminder.reminder}", reminder)
+
+
+def before_state(session: Session, station: str, parcel_id: int) -> str | None:
+    view = session.get(ParcelView, (station, parcel_id))
+    return view.state if view is not None else None
+
+
+def _wait(attempts: int) -> timedelta:
+    factor: int = 2 ** min(attempts - 1, 20)
+    return min(RETRY_MAX, RETRY_FIRST * factor)
+
+
+def deliver_due(db: HubDatabase, poster: Poster, clock: Clock, *, batch: int = 200) -> int:
+    """Send what is due, per carrier in order; how many went out. Each webhook is one
+    transaction holding its carrier's row (``FOR UPDATE SKIP LOCKED``), so several workers
+    never send one carrier's webhooks at once or out of order."""
+    with db.transaction() as session:
+        names = session.exec(
+            select(CarrierWebhook.carrier)
+            .where(CarrierWebhook.state == "pending", col(CarrierWebhook.next_at) <= clock())
+            .distinct()
+        ).all()
+    sent = 0
+    for name in names:
+        for _ in range(batch):
+            done = _send_next(db, poster, name, clock)
+            if done is None:
+                break
+            sent += int(done)
+            if not done:
+                break
+    return sent
+
+
+def _send_next(db: HubDatabase, poster: Poster, carrier: str, clock: Clock) -> bool | None:
+    """The carrier's oldest pending webhook, sent: True, failed: False, none due: None."""
+    with db.transaction() as session:
+        account = session.exec(
+            select(CarrierAccount)
+            .where(CarrierAccount.name == carrier)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if account is None or not account.webhook_url:
+            return None
+        head = session.exec(
+            select(CarrierWebhook)
+            .where(CarrierWebhook.carrier == carrier, CarrierWebhook.state == "pending")
+            .order_by(col(CarrierWebhook.id))
+            .limit(1)
+        ).first()
+        now = clock()
+        if head is None or head.next_at > now:
+            return None
+        assert head.id is not None
+        body = {**head.body, "delivery_id": head.id}
+        try:
+            poster.post(account.webhook_url, body, secret=account.signing_key, delivery_id=head.id)
+        except SendFailed as exc:
+            head.attempts += 1
+            head.next_at = now + _wait(head.attempts)
+            head.last_error = str(exc)[:500]
+            _LOG.warning("webhook %s to %s failed (%s): %s", head.id, carrier, head.attempts, exc)
+            return False
+        head.state = "sent"
+        head.sent_at = now
+        head.attempts += 1
+        head.last_error = None
+        return True

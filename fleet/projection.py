@@ -1,0 +1,160 @@
+"""What an event does to the hub's view of a station: its compartments and their conditions,
+its parcels, its alerts. Applied by :class:`fleet.ingest.Ingest` in the transaction that
+stores the event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from fleet import carrier_stream
+from fleet.tables import (
+    AlertView,
+    CompartmentView,
+    EventRow,
+    ParcelView,
+    StationState,
+)
+from locker.uplink.messages import (
+    ParcelFacts,
+)
+
+LIVE_PARCEL_STATES = frozenset({"announced", "reserved", "stored", "expired"})
+
+
+class _CompartmentData(BaseModel):
+    compartment_id: int
+    size: str
+    state: str
+
+
+class _ConditionData(BaseModel):
+    """What a station's capture sends for a compartment: its condition only (whether it
+    may be used); what it holds follows from the parcels (the operators' screen joins them)."""
+
+    compartment_id: int
+    condition: str
+
+
+def _project_condition(session: Session, state: StationState, c: _ConditionData) -> None:
+    """A compartment's condition as its view's state: ``out_of_service`` or ``fault``; back
+    in service, ``free`` (what it holds follows from the live parcels; a snapshot's state
+    stands while it stays in service); its size from the view or the reported layout."""
+    row = session.get(CompartmentView, (state.station, c.compartment_id))
+    size = row.size if row is not None else ""
+    if not size:
+        reported = (state.layout or {}).get("compartments") or []
+        size = next(
+            (str(x.get("size", "")) for x in reported if x.get("id") == c.compartment_id), "?"
+        )
+    if c.condition in ("out_of_service", "fault"):
+        shown = c.condition
+    elif row is not None and row.state in ("free", "reserved", "occupied"):
+        shown = row.state  # in service still: what a snapshot said it holds stands
+    else:
+        shown = "free"
+    session.merge(
+        CompartmentView(
+            station=state.station, compartment_id=c.compartment_id, size=size, state=shown
+        )
+    )
+
+
+class _AlertRaised(BaseModel):
+    kind: str
+    compartment_id: int | None = None
+    detail: str = ""
+
+
+class _AlertCleared(BaseModel):
+    kind: str
+    compartment_id: int | None = None
+
+
+class _Capacity(BaseModel):
+    free: dict[str, int]
+    accessible_free: dict[str, int] = {}
+
+
+class _Bus(BaseModel):
+    health: dict[str, dict[str, Any]]
+
+
+def _parcel_row(station: str, p: ParcelFacts) -> ParcelView:
+    return ParcelView(
+        station=station,
+        parcel_id=p.id,
+        tracking_number=p.tracking_number,
+        carrier=p.carrier,
+        state=p.state,
+        size=p.size,
+        compartment_id=p.compartment_id,
+        deadline=p.deadline,
+        accessible=p.accessible,
+    )
+
+
+def _project(session: Session, state: StationState, row: EventRow) -> None:
+    name, data = row.station, row.data
+    if row.type == "parcel":
+        parcel = ParcelFacts.model_validate(data)
+        carrier_stream.parcel_changed(
+            session, row, parcel, carrier_stream.before_state(session, name, parcel.id)
+        )
+        if parcel.state in LIVE_PARCEL_STATES:
+            session.merge(_parcel_row(name, parcel))
+        else:  # collected, returned: no longer at the station
+            session.execute(
+                delete(ParcelView).where(
+                    col(ParcelView.station) == name, col(ParcelView.parcel_id) == parcel.id
+                )
+            )
+    elif row.type == "compartment" and "condition" in data:
+        _project_condition(session, state, _ConditionData.model_validate(data))
+    elif row.type == "compartment":
+        c = _CompartmentData.model_validate(data)
+        session.merge(
+            CompartmentView(
+                station=name, compartment_id=c.compartment_id, size=c.size, state=c.state
+            )
+        )
+    elif row.type == "alert.raised":
+        raised = _AlertRaised.model_validate(data)
+        existing = session.exec(_alert(name, raised.kind, raised.compartment_id)).first()
+        if existing is None:
+            session.add(
+                AlertView(
+                    station=name,
+                    kind=raised.kind,
+                    compartment_id=raised.compartment_id,
+                    detail=raised.detail,
+                    raised_at=row.at,
+                )
+            )
+        else:
+            existing.detail = raised.detail
+    elif row.type == "alert.cleared":
+        cleared = _AlertCleared.model_validate(data)
+        for alert in session.exec(_alert(name, cleared.kind, cleared.compartment_id)).all():
+            session.delete(alert)
+    elif row.type == "capacity":
+        capacity = _Capacity.model_validate(data)
+        state.free = capacity.free
+        state.accessible_free = capacity.accessible_free
+    elif row.type == "bus":
+        state.bus = _Bus.model_validate(data).health
+    elif row.type == "reminder":
+        carrier_stream.reminded(session, row)
+    session.flush()
+
+
+def _alert(station: str, kind: str, compartment_id: int | None) -> Any:
+    return select(AlertView).where(
+        AlertView.station == station,
+        AlertView.kind == kind,
+        col(AlertView.compartment_id).is_not_distinct_from(compartment_id),
+    )
