@@ -13,8 +13,8 @@ from starlette.routing import Mount
 from fleet import accounts
 from fleet.app import create_app
 from fleet.db import HubDatabase
-from fleet.screens import CSRF_COOKIE, PUBLIC_SCREEN_ROUTES, SESSION_COOKIE, ScreenRole
 from fleet.screens.i18n import TEXTS
+from fleet.screens.pages import CSRF_COOKIE, PUBLIC_SCREEN_ROUTES, SESSION_COOKIE, ScreenRole
 from fleet.settings import HubSettings
 from tests.fleet.hub.support import T0
 
