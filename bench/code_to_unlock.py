@@ -21,7 +21,6 @@ The door watcher reads every board every 0.5 s meanwhile, as in service.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,15 +32,14 @@ from bench.common import (
     CU16_STATUS_BYTES,
     PROCESSING_S,
     Row,
+    against,
     byte_s,
-    courier_token,
-    layout_toml,
+    courier_station,
     locker_serve,
-    ms,
     p50,
-    p99,
-    station_env,
+    scratch,
     table,
+    write_layout,
 )
 from drivers.kerong_cu16 import CMD_UNLOCK, Cu16Board
 from locker.layout import load_layout
@@ -51,22 +49,16 @@ BOARDS = 8
 
 
 def measure(baud: int, runs: int, pulse_ms: int) -> list[Row]:
-    with tempfile.TemporaryDirectory(prefix=f"bench-unlock-{baud}-") as tmp:
-        return _measure(Path(tmp), baud, runs, pulse_ms)
+    with scratch(f"bench-unlock-{baud}-") as folder:
+        return _measure(folder, baud, runs, pulse_ms)
 
 
 def _measure(folder: Path, baud: int, runs: int, pulse_ms: int) -> list[Row]:
-    sim_layout = folder / "sim.toml"
-    sim_layout.write_text(layout_toml(boards=BOARDS, port="sim", baud=baud, pulse_ms=pulse_ms))
-    sim = SimStation(load_layout(sim_layout))
+    wire = {"boards": BOARDS, "baud": baud, "pulse_ms": pulse_ms}
+    sim = SimStation(load_layout(write_layout(folder / "sim.toml", port="sim", **wire)))
     with sim.serve("pty") as ports:
-        station_layout = folder / "station.toml"
-        station_layout.write_text(
-            layout_toml(boards=BOARDS, port=ports["main"], baud=baud, pulse_ms=pulse_ms)
-        )
-        env = station_env(folder / "var", LOCKER_LAYOUT=str(station_layout))
-        token = courier_token(env)
-        courier = {"Authorization": f"Bearer {token}"}
+        station_layout = write_layout(folder / "station.toml", port=ports["main"], **wire)
+        env, courier = courier_station(folder, station_layout)
         sim_bus = sim.buses["main"]
         with (
             locker_serve(env, log=folder / "serve.log") as station,
@@ -101,31 +93,25 @@ def _measure(folder: Path, baud: int, runs: int, pulse_ms: int) -> list[Row]:
         unlock_wire + pulse_ms / 1000 + Cu16Board.RELEASE_MARGIN_S + status_wire + PROCESSING_S
     )
     conditions = f"{len(to_frame)} collections, {baud} Bd, pulse {pulse_ms} ms"
-    base = p50(baseline)
     return [
-        Row(
-            "code → unlock frame on the wire",
-            conditions,
-            f"wire {ms(unlock_wire)}",
-            ms(p50(to_frame)),
-            ms(p99(to_frame)),
-            f"{p50(to_frame) / unlock_wire:.2f}× wire",
+        against(
+            "code → unlock frame on the wire", conditions, "wire", unlock_wire, to_frame, "wire"
         ),
-        Row(
+        against(
             "code → unlock frame, against HTTP",
             conditions,
-            f"GET /healthz {ms(base)}",
-            ms(p50(to_frame)),
-            ms(p99(to_frame)),
-            f"{p50(to_frame) / base:.2f}× healthz",
+            "GET /healthz",
+            p50(baseline),
+            to_frame,
+            "healthz",
         ),
-        Row(
+        against(
             "code → answer 'door open' (board confirmed)",
             conditions,
-            f"wire + pulse + wait {ms(answer_floor)}",
-            ms(p50(to_answer)),
-            ms(p99(to_answer)),
-            f"{p50(to_answer) / answer_floor:.2f}× floor",
+            "wire + pulse + wait",
+            answer_floor,
+            to_answer,
+            "floor",
         ),
     ]
 

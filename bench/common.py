@@ -1,5 +1,6 @@
-"""What the benchmarks share: a bench station's layout, `locker serve` as a child process,
-percentiles, the wire arithmetic, and the table they all print into."""
+"""What the benchmarks share: a scratch folder, a bench station's layout and its courier,
+`locker serve` as a child process, timing, percentiles, the wire arithmetic, and the table
+they all print into (with the row of a measurement beside its reference)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,38 @@ class Row:
 HEADER = ("measurement", "conditions", "floor / baseline", "p50", "p99", "ratio")
 
 
+def against(
+    measurement: str,
+    conditions: str,
+    reference: str,
+    reference_s: float,
+    samples: Sequence[float],
+    unit: str,
+    note: str = "",
+) -> Row:
+    """The row of timed ``samples`` beside a reference time (a floor or a same-run baseline)
+    named ``reference`` (``note`` follows its time); the ratio is the median's to the
+    reference, in ``unit``."""
+    return Row(
+        measurement,
+        conditions,
+        f"{reference} {ms(reference_s)}{note}",
+        ms(p50(samples)),
+        ms(p99(samples)),
+        f"{p50(samples) / reference_s:.2f}× {unit}",
+    )
+
+
+def timed(runs: int, action: Callable[[], object]) -> list[float]:
+    """How long ``action`` took, ``runs`` times."""
+    samples = []
+    for _ in range(runs):
+        start = time.monotonic()
+        action()
+        samples.append(time.monotonic() - start)
+    return samples
+
+
 def table(rows: Sequence[Row]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for r in rows:
@@ -82,6 +116,32 @@ def layout_toml(*, boards: int, port: str, baud: int, pulse_ms: int) -> str:
                 f'size = "M"\ncolumn = {board + 1}\nrow = {lock}\n'
             )
     return "\n".join(parts)
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A folder of one measurement's files, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp)
+
+
+def write_layout(path: Path, *, boards: int, port: str, baud: int, pulse_ms: int) -> Path:
+    """:func:`layout_toml` written to ``path``."""
+    path.write_text(layout_toml(boards=boards, port=port, baud=baud, pulse_ms=pulse_ms))
+    return path
+
+
+def courier_station(folder: Path, layout: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A bench station's environment (its data in ``folder/var``, on ``layout``) and the
+    ``Authorization`` header of a courier made for it."""
+    env = station_env(folder / "var", LOCKER_LAYOUT=str(layout))
+    return env, {"Authorization": f"Bearer {courier_token(env)}"}
+
+
+def proc_kib(pid: int, field: str) -> int:
+    """A memory figure of a process from ``/proc/PID/status`` (``VmRSS``, ``VmHWM``), KiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(x for x in status.splitlines() if x.startswith(field + ":")).split()[1])
 
 
 def free_port() -> int:
@@ -117,9 +177,7 @@ class Station:
 
     def peak_rss_kib(self) -> int:
         """The station process's peak resident memory (VmHWM), read from /proc."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1])
+        return proc_kib(self.process.pid, "VmHWM")
 
 
 @contextmanager

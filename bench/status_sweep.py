@@ -14,9 +14,6 @@ The ratio is to the wire time alone (the bytes at 10 bits each).
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import (
@@ -24,12 +21,13 @@ from bench.common import (
     CU16_STATUS_BYTES,
     PROCESSING_S,
     Row,
+    against,
     byte_s,
-    layout_toml,
     ms,
-    p50,
-    p99,
+    scratch,
     table,
+    timed,
+    write_layout,
 )
 from drivers.station_locks import SerialLocks
 from locker.layout import load_layout
@@ -39,31 +37,21 @@ BOARDS = 8
 LOCKS = 16
 
 
-def _timed(runs: int, action: Callable[[], object]) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        start = time.monotonic()
-        action()
-        samples.append(time.monotonic() - start)
-    return samples
-
-
 def measure(baud: int, runs: int) -> list[Row]:
-    with tempfile.TemporaryDirectory(prefix=f"bench-sweep-{baud}-") as tmp:
-        return _measure(Path(tmp), baud, runs)
+    with scratch(f"bench-sweep-{baud}-") as folder:
+        return _measure(folder, baud, runs)
 
 
 def _measure(folder: Path, baud: int, runs: int) -> list[Row]:
-    path = folder / "layout.toml"
-    path.write_text(layout_toml(boards=BOARDS, port="sim", baud=baud, pulse_ms=550))
+    path = write_layout(folder / "layout.toml", boards=BOARDS, port="sim", baud=baud, pulse_ms=550)
     layout = load_layout(path)
     sim = SimStation(layout)
     with sim.serve("pty") as ports, SerialLocks(layout, ports) as locks:
         if len(locks.read()) != BOARDS * LOCKS:  # opens the port outside the measurement
             raise SystemExit("the first sweep did not read every lock")
-        whole = _timed(runs, locks.read)
+        whole = timed(runs, locks.read)
         boards = [locks.board("main", a) for a in range(BOARDS)]
-        one_by_one = _timed(runs, lambda: [b.status() for b in boards])
+        one_by_one = timed(runs, lambda: [b.status() for b in boards])
         counters = locks.health()["main"]
     if counters.timeouts or counters.checksum_errors:
         raise SystemExit(f"errors during the sweep: {counters}")
@@ -73,21 +61,23 @@ def _measure(folder: Path, baud: int, runs: int) -> list[Row]:
     reacting = BOARDS * PROCESSING_S
     conditions = f"{BOARDS} boards × {LOCKS} locks, {baud} Bd, {runs} sweeps"
     return [
-        Row(
+        against(
             "status sweep, whole-bus request (as the station reads)",
             conditions,
-            f"wire {ms(whole_wire)} (+ reaction {ms(whole_wire + reacting)})",
-            ms(p50(whole)),
-            ms(p99(whole)),
-            f"{p50(whole) / whole_wire:.2f}× wire",
+            "wire",
+            whole_wire,
+            whole,
+            "wire",
+            f" (+ reaction {ms(whole_wire + reacting)})",
         ),
-        Row(
+        against(
             "status sweep, board by board",
             conditions,
-            f"wire {ms(single_wire)} (+ reaction {ms(single_wire + reacting)})",
-            ms(p50(one_by_one)),
-            ms(p99(one_by_one)),
-            f"{p50(one_by_one) / single_wire:.2f}× wire",
+            "wire",
+            single_wire,
+            one_by_one,
+            "wire",
+            f" (+ reaction {ms(single_wire + reacting)})",
         ),
     ]
 

@@ -14,7 +14,7 @@ concurrency (what the HTTP stack alone gives). The station process's peak reside
 from __future__ import annotations
 
 import argparse
-import tempfile
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,22 +24,18 @@ import httpx
 
 from bench.common import (
     Row,
-    courier_token,
-    layout_toml,
+    courier_station,
     locker_serve,
     ms,
     p50,
     p99,
-    station_env,
+    proc_kib,
+    scratch,
     table,
+    write_layout,
 )
 
 BOARDS = 8
-
-
-def _rss_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
 
 
 def _healthz_rate(base_url: str, clients: int, seconds: float) -> float:
@@ -61,9 +57,10 @@ def _healthz_rate(base_url: str, clients: int, seconds: float) -> float:
 class _Load:
     """Clients cycling parcels until a deadline; what they did and how long each door took."""
 
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, base_url: str, courier: dict[str, str], hands: dict[str, str]) -> None:
         self.base_url = base_url
-        self.courier = {"Authorization": f"Bearer {token}"}
+        self.courier = courier
+        self.hands = hands  # the simulator's token: the simulated doors are not for couriers
         self.lock = threading.Lock()
         self.deposits = 0
         self.collections = 0
@@ -98,8 +95,8 @@ class _Load:
             client, "/api/v1/deposits", 201, json={"parcel": parcel}, headers=self.courier
         ).json()
         cid, pid = opened["door"]["compartment_id"], opened["parcel"]["id"]
-        self._post(client, f"/api/v1/sim/doors/{cid}/put", 200)
-        self._post(client, f"/api/v1/sim/doors/{cid}/close", 200)
+        self._post(client, f"/api/v1/sim/doors/{cid}/put", 200, headers=self.hands)
+        self._post(client, f"/api/v1/sim/doors/{cid}/close", 200, headers=self.hands)
         pin = self._post(
             client, f"/api/v1/parcels/{pid}/confirm", 200, headers=self.courier
         ).json()["code"]["pin"]
@@ -108,8 +105,8 @@ class _Load:
         self._door(client, "/api/v1/collect", 200, json={"code": pin})
         with self.lock:
             self.collections += 1
-        self._post(client, f"/api/v1/sim/doors/{cid}/take", 200)
-        self._post(client, f"/api/v1/sim/doors/{cid}/close", 200)
+        self._post(client, f"/api/v1/sim/doors/{cid}/take", 200, headers=self.hands)
+        self._post(client, f"/api/v1/sim/doors/{cid}/close", 200, headers=self.hands)
 
     def run(self, clients: int, seconds: float) -> float:
         stop = time.monotonic() + seconds
@@ -126,25 +123,27 @@ class _Load:
 
 
 def measure(levels: list[int], seconds: float, pulse_ms: int) -> list[Row]:
-    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
-        return _measure(Path(tmp), levels, seconds, pulse_ms)
+    with scratch("bench-throughput-") as folder:
+        return _measure(folder, levels, seconds, pulse_ms)
 
 
 def _measure(folder: Path, levels: list[int], seconds: float, pulse_ms: int) -> list[Row]:
-    layout = folder / "layout.toml"
-    layout.write_text(layout_toml(boards=BOARDS, port="sim", baud=19200, pulse_ms=pulse_ms))
-    env = station_env(folder / "var", LOCKER_LAYOUT=str(layout))
-    token = courier_token(env)
+    layout = write_layout(
+        folder / "layout.toml", boards=BOARDS, port="sim", baud=19200, pulse_ms=pulse_ms
+    )
+    env, courier = courier_station(folder, layout)
+    env["LOCKER_SIM_TOKEN"] = secrets.token_urlsafe(24)
+    hands = {"Authorization": f"Bearer {env['LOCKER_SIM_TOKEN']}"}
     rows: list[Row] = []
     memory: list[Row] = []
     with locker_serve(env, log=folder / "serve.log") as station:
         pid = station.process.pid
-        rss_start = _rss_kib(pid)
+        rss_start = proc_kib(pid, "VmRSS")
         first: tuple[int, float] | None = None
         for clients in levels:
             healthz = _healthz_rate(station.base_url, clients, min(3.0, seconds))
             _reset_peak_rss(pid)
-            load = _Load(station.base_url, token)
+            load = _Load(station.base_url, courier, hands)
             elapsed = load.run(clients, seconds)
             peak = station.peak_rss_kib()
             ops = (load.deposits + load.collections) / elapsed

@@ -10,7 +10,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from bench import code_to_unlock, db_growth, directory_search, fleet, status_sweep
+from bench import code_to_unlock, db_growth, directory_search, fleet, status_sweep, throughput
 from bench.common import Row, table
 
 
@@ -30,6 +30,16 @@ def test_code_to_unlock_fills_its_rows() -> None:
     # the unlock frame is on the wire before the answer that it opened comes back
     assert 0 < _ms(frame.p50) < _ms(answer.p50)
     assert _ms(frame.p50) <= _ms(frame.p99)
+
+
+def test_throughput_cycles_parcels_and_reads_the_memory() -> None:
+    rows = throughput.measure([1], seconds=1.0, pulse_ms=20)
+    load, memory = rows
+    assert load.measurement.startswith("throughput: ")
+    assert "1 clients" in load.conditions
+    assert " 0 deposits" not in load.conditions  # at least one parcel went through
+    assert load.ratio.endswith("× healthz req/s")
+    assert memory.ratio.endswith("× start-up")
 
 
 def test_status_sweep_reads_every_lock_and_prints_a_table() -> None:
