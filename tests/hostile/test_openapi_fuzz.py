@@ -26,16 +26,12 @@ import json
 import os
 import threading
 import time
-import zlib
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import schemathesis
 from fastapi.routing import APIRoute
-from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import strategies as st
-from schemathesis import Case, CheckContext, GenerationMode, Response
+from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -57,6 +53,12 @@ from api.routes import (
 )
 from api.routes import recipients as directory_routes  # the directory (issue 17)
 from tests.hostile.fuzz_station import FuzzStation, fuzz_station
+from tests.openapi_fuzzing import (
+    documented,
+    fuzz_operation,
+    load_schema,
+    no_leftover_threads,  # noqa: F401 (autouse: overrides conftest's)
+)
 
 FUZZ_EXAMPLES = {"dev": 10, "ci": 60, "thorough": 300}
 SEED = int(os.environ.get("LOCKER_FUZZ_SEED", "20260701"))
@@ -111,9 +113,6 @@ def _operations() -> list[tuple[str, str]]:
 OPERATIONS = _operations()
 
 
-SERVER_POOL = "AnyIO worker thread"  # the served app's thread pool, grown on demand
-
-
 @pytest.fixture(scope="module")
 def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStation]:
     """One station for the whole module; every thread it started has ended after it."""
@@ -129,33 +128,13 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStation]:
         time.sleep(0.05)
 
 
-@pytest.fixture(autouse=True)
-def no_leftover_threads() -> Iterator[None]:
-    """As tests/conftest.py's, but the station outlives each test: its server's worker
-    threads may start during one (the station fixture checks they end with it)."""
-    before = set(threading.enumerate())
-    yield
-    extra = [
-        t.name
-        for t in threading.enumerate()
-        if t not in before and t.is_alive() and t.name != SERVER_POOL
-    ]
-    assert not extra, f"test left threads running: {extra}"
-
-
 @pytest.fixture(scope="module")
 def api_schema(station: FuzzStation) -> schemathesis.BaseSchema:
-    config = schemathesis.Config.from_dict(
-        {"seed": SEED, "base-url": station.base_url, "generation": {"database": "none"}}
-    )
-    return schemathesis.openapi.from_url(f"{station.base_url}/openapi.json", config=config)
+    return load_schema(station.base_url, SEED)
 
 
 def test_every_operation_of_the_document_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
-    documented = {
-        (op.method.upper(), op.path) for op in (r.ok() for r in api_schema.get_all_operations())
-    }
-    assert documented == set(OPERATIONS)
+    assert documented(api_schema) == set(OPERATIONS)
 
 
 def _call(station: FuzzStation, case: Case, who: int) -> None:
@@ -170,27 +149,12 @@ def _call(station: FuzzStation, case: Case, who: int) -> None:
 def test_operation_answers_as_documented(
     method: str, path: str, api_schema: schemathesis.BaseSchema, station: FuzzStation
 ) -> None:
-    operation: Any = api_schema[path][method]
-    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-
-    coverage = api_schema.iter_coverage_cases(
-        operation,
-        generation_modes=modes,
-        generation_config=api_schema.config.generation_for(operation=operation, phase="coverage"),
+    fuzz_operation(
+        api_schema,
+        method,
+        path,
+        lambda case, who: _call(station, case, who),
+        fuzz_seed=SEED,
+        examples=_examples(),
+        coverage_caller=RIGHT_ROLE,
     )
-    for case in coverage:
-        _call(station, case, RIGHT_ROLE)
-
-    @seed(SEED ^ zlib.crc32(f"{method} {path}".encode()))
-    @settings(
-        max_examples=_examples(),
-        database=None,
-        deadline=None,
-        phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=st.one_of(*(operation.as_strategy(mode) for mode in modes)), who=st.integers(0, 9))
-    def fuzz(case: Case, who: int) -> None:
-        _call(station, case, who)
-
-    fuzz()

@@ -13,8 +13,6 @@ Bounded for CI: FUZZ_EXAMPLES per operation by Hypothesis profile, fixed seeds.
 from __future__ import annotations
 
 import os
-import threading
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,9 +21,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.routing import APIRoute, iter_route_contexts
-from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import strategies as st
-from schemathesis import Case, GenerationMode
+from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -42,6 +38,12 @@ from fleet.db import HubDatabase
 from fleet.settings import HubSettings
 from locker.uplink.messages import Command
 from tests.fleet.engines import PgDatabase
+from tests.openapi_fuzzing import (
+    documented,
+    fuzz_operation,
+    load_schema,
+    no_leftover_threads,  # noqa: F401 (autouse: overrides conftest's)
+)
 
 FUZZ_EXAMPLES = {"dev": 5, "ci": 5, "thorough": 200}
 SEED = int(os.environ.get("LOCKER_FUZZ_SEED", "20261204"))
@@ -118,33 +120,13 @@ def fuzz_hub(pg_server: Any) -> Iterator[FuzzHub]:
     db.close()
 
 
-@pytest.fixture(autouse=True)
-def no_leftover_threads() -> Iterator[None]:
-    """As tests/conftest.py's, but the hub outlives each test: its server's worker
-    threads may start during one."""
-    before = set(threading.enumerate())
-    yield
-    extra = [
-        t.name
-        for t in threading.enumerate()
-        if t not in before and t.is_alive() and t.name != "AnyIO worker thread"
-    ]
-    assert not extra, f"test left threads running: {extra}"
-
-
 @pytest.fixture(scope="module")
 def api_schema(fuzz_hub: FuzzHub) -> schemathesis.BaseSchema:
-    config = schemathesis.Config.from_dict(
-        {"seed": SEED, "base-url": fuzz_hub.base_url, "generation": {"database": "none"}}
-    )
-    return schemathesis.openapi.from_url(f"{fuzz_hub.base_url}/openapi.json", config=config)
+    return load_schema(fuzz_hub.base_url, SEED)
 
 
 def test_every_operation_of_the_document_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
-    documented = {
-        (op.method.upper(), op.path) for op in (r.ok() for r in api_schema.get_all_operations())
-    }
-    assert documented == set(OPERATIONS)
+    assert documented(api_schema) == set(OPERATIONS)
 
 
 def _examples() -> int:
@@ -155,30 +137,9 @@ def _examples() -> int:
 def test_operation_answers_as_documented(
     method: str, path: str, api_schema: schemathesis.BaseSchema, fuzz_hub: FuzzHub
 ) -> None:
-    operation: Any = api_schema[path][method]
-    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-
     def call(case: Case, who: int) -> None:
         case.call_and_validate(headers=fuzz_hub.headers(method, path, who), checks=CHECKS)
 
-    coverage = api_schema.iter_coverage_cases(
-        operation,
-        generation_modes=modes,
-        generation_config=api_schema.config.generation_for(operation=operation, phase="coverage"),
+    fuzz_operation(
+        api_schema, method, path, call, fuzz_seed=SEED, examples=_examples(), coverage_caller=2
     )
-    for case in coverage:
-        call(case, 2)
-
-    @seed(SEED ^ zlib.crc32(f"{method} {path}".encode()))
-    @settings(
-        max_examples=_examples(),
-        database=None,
-        deadline=None,
-        phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=st.one_of(*(operation.as_strategy(mode) for mode in modes)), who=st.integers(0, 9))
-    def fuzz(case: Case, who: int) -> None:
-        call(case, who)
-
-    fuzz()
