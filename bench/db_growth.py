@@ -30,21 +30,25 @@ import argparse
 import os
 import random
 import shutil
-import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import text
-
+from bench.db_growth_copy import extend
+from bench.db_growth_rows import (
+    GROWING,
+    Clock,
+    Edge,
+    Station14,
+    Waiting,
+    _max_ids,
+    _size,
+)
 from locker.codes import CodeHasher
 from locker.layout import Layout, parse_layout
 from locker.notify.carriers import connect
 from locker.notify.config import NotifyConfig, SmtpConfig
-from locker.notify.messages import Letter
 from locker.notify.notifier import Notifier
 from locker.services import deposit, intake, pickup, staff
 from locker.services.reminders import remind
@@ -76,47 +80,6 @@ def layout(doors: int = DOORS) -> Layout:
     return parse_layout("\n".join(parts))
 
 
-class Edge:
-    """The mail server and the webhooks' receivers at the edge: every message is taken."""
-
-    def __init__(self) -> None:
-        self.mails = 0
-        self.posts = 0
-
-    def send(self, letter: Letter, *, to: str, message_id: str) -> None:
-        self.mails += 1
-
-    def post(self, url: str, body: dict[str, Any], *, secret: str, delivery_id: int) -> None:
-        self.posts += 1
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Waiting:
-    parcel_id: int
-    compartment_id: int
-    pin: str
-    deposited: int  # the day
-    collect_on: int | None  # the day it is collected; None: never
-
-
-@dataclass
-class Run:
-    days: int
-    size: int  # the database file, bytes
-    parcels: int
-    rows: dict[str, int]
-    seconds: float
-    per_day: list[int] = field(default_factory=list)  # the size every four weeks
-
-
 def _collect_day(rng: random.Random, day: int) -> int | None:
     r = rng.random()
     if r < 0.70:
@@ -126,47 +89,6 @@ def _collect_day(rng: random.Random, day: int) -> int | None:
     if r < 0.97:
         return day + 6  # after the reminder (two days before the deadline)
     return None
-
-
-def _size(db: Database) -> int:
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return db.path.stat().st_size
-
-
-COUNTED = ("parcel", "audit", "door_op", "pickup_code", "outbox_event", "delivery")
-
-
-def _rows(db: Database) -> dict[str, int]:
-    with db.engine.connect() as connection:
-        return {
-            t: int(connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())  # noqa: S608
-            for t in COUNTED
-        }
-
-
-@dataclass
-class Station14:
-    """A station run through the real services, and the rows of its second week."""
-
-    station: Station
-    notifier: Notifier
-    clock: Clock
-    week: dict[str, tuple[int, int]]  # table -> (first id, last id) written in week two
-    parcels: int
-    edge: Edge
-
-
-# The tables a parcel writes to, by their integer id (code_parcel has none: it follows).
-GROWING = ("pickup_code", "parcel", "door_op", "audit", "outbox_event", "delivery")
-
-
-def _max_ids(db: Database) -> dict[str, int]:
-    with db.engine.connect() as connection:
-        return {
-            t: int(connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar_one())  # noqa: S608
-            for t in GROWING
-        }
 
 
 def run_real(folder: Path, *, days: int, per_day: int, seed: int = 15) -> Station14:
@@ -265,134 +187,6 @@ def run_real(folder: Path, *, days: int, per_day: int, seed: int = 15) -> Statio
     last = _max_ids(db)
     week = {t: (first[t], last[t]) for t in GROWING}
     return Station14(station, notifier, clock, week, made, edge)
-
-
-ACTIVE = "('reserved', 'stored', 'expired')"
-
-
-def _copy_week(connection: sqlite3.Connection, week: dict[str, tuple[int, int]], k: int) -> None:
-    """Append the ``k``-th copy of the second week's rows, a ``k`` weeks later: new ids (the
-    references between them moved alike), times moved, unique codes new. A parcel still
-    waiting at the end of the real run is collected in its copies (its door is free).
-    The rows come from the real run's own file (attached as ``tpl``): the pruned file
-    has lost them after a month."""
-    span = {t: hi - lo + 1 for t, (lo, hi) in week.items()}
-    shift = f"'+{7 * k} days'"
-
-    def moved(column: str) -> str:
-        return f"strftime('%Y-%m-%d %H:%M:%f', {column}, {shift}) || '000'"
-
-    def ref(table: str, column: str) -> str:
-        return f"{column} + {k * span[table]}" if span[table] else column
-
-    columns: dict[str, list[str]] = {}
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        for table in (*GROWING, "code_parcel"):
-            info = connection.execute(f"PRAGMA table_info({table})").fetchall()
-            columns[table] = [row[1] for row in info]
-        times = {
-            "pickup_code": ("created_at", "expires_at", "used_at"),
-            "parcel": (
-                "created_at",
-                "reserved_until",
-                "door_opened_at",
-                "stored_at",
-                "deadline",
-                "finished_at",
-            ),
-            "door_op": ("created_at", "finished_at"),
-            "audit": ("at",),
-            "outbox_event": ("at",),
-            "delivery": ("next_attempt_at", "claimed_until", "sent_at"),
-        }
-        special = {
-            "pickup_code": {
-                "id": ref("pickup_code", "id"),
-                "pin_hash": "lower(hex(randomblob(length(pin_hash) / 2)))",
-                "qr_hash": "lower(hex(randomblob(length(qr_hash) / 2)))",
-            },
-            "parcel": {
-                "id": ref("parcel", "id"),
-                "code_id": ref("pickup_code", "code_id"),
-                "state": f"CASE WHEN state IN {ACTIVE} THEN 'collected' ELSE state END",
-            },
-            "door_op": {"id": ref("door_op", "id")},
-            "audit": {"id": ref("audit", "id"), "parcel_id": ref("parcel", "parcel_id")},
-            "outbox_event": {
-                "id": ref("outbox_event", "id"),
-                "parcel_id": ref("parcel", "parcel_id"),
-                "key": f"CASE WHEN key IS NULL THEN NULL ELSE key || '#{k}' END",
-            },
-            "delivery": {
-                "id": ref("delivery", "id"),
-                "event_id": ref("outbox_event", "event_id"),
-                "dedup_key": f"({ref('outbox_event', 'event_id')}) || "
-                "substr(dedup_key, instr(dedup_key, ':'))",
-            },
-        }
-        for table in GROWING:
-            lo, hi = week[table]
-            out = []
-            for c in columns[table]:
-                if c in special[table]:
-                    out.append(special[table][c])
-                elif c in times[table]:
-                    out.append(moved(c))
-                elif c == "parcel_id":
-                    out.append(ref("parcel", c))
-                else:
-                    out.append(c)
-            names = ", ".join(columns[table])
-            connection.execute(
-                f"INSERT INTO {table} ({names}) SELECT {', '.join(out)} FROM tpl.{table} "  # noqa: S608
-                f"WHERE id BETWEEN {lo} AND {hi}"
-            )
-        lo, hi = week["pickup_code"]
-        connection.execute(
-            f"INSERT INTO code_parcel (code_id, parcel_id) SELECT {ref('pickup_code', 'code_id')}, "  # noqa: S608
-            f"{ref('parcel', 'parcel_id')} FROM tpl.code_parcel WHERE code_id BETWEEN {lo} AND {hi}"
-        )
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-
-
-def extend(path: Path, real: Station14, *, days: int, prune_after: timedelta | None) -> Run:
-    """The real run's file (at ``path``) made a year long by copies of its second week;
-    pruned after each week when ``prune_after`` is given, as the station's hourly job
-    would (the weekly round keeps at most a week more than the retention)."""
-    began = time.monotonic()
-    db = Database(path)
-    clock = Clock()
-    station = Station(
-        layout=real.station.layout,
-        db=db,
-        locks=InMemoryLocks([]),
-        hasher=real.station.hasher,
-        policy=Policy(),
-        clock=clock,
-    )
-    notifier = Notifier(station, real.notifier.config, real.edge, real.edge)
-    sizes: list[int] = []
-    weeks = (days - 14 + 6) // 7
-    copier = sqlite3.connect(path.resolve().as_uri(), uri=True, isolation_level=None)
-    copier.execute(
-        "ATTACH DATABASE ? AS tpl", (f"{real.station.db.path.resolve().as_uri()}?mode=ro",)
-    )
-    for k in range(1, weeks + 1):
-        _copy_week(copier, real.week, k)
-        clock.now = datetime(2026, 1, 15, 8, 0, tzinfo=UTC) + timedelta(days=7 * k)
-        if prune_after is not None:
-            notifier.prune(prune_after)
-        if k % 4 == 0:
-            sizes.append(_size(db))
-    copier.close()
-    size = _size(db)
-    rows = _rows(db)
-    db.close()
-    return Run(14 + 7 * weeks, size, rows["parcel"], rows, time.monotonic() - began, sizes)
 
 
 def main() -> None:

@@ -10,7 +10,15 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from bench import code_to_unlock, db_growth, directory_search, fleet, status_sweep, throughput
+from bench import (
+    code_to_unlock,
+    db_growth,
+    db_growth_copy,
+    directory_search,
+    fleet,
+    status_sweep,
+    throughput,
+)
 from bench.common import Row, table
 
 
@@ -61,7 +69,7 @@ def test_the_growth_generator_runs_and_pruning_keeps_the_outbox_small(tmp_path: 
     for keep in (None, timedelta(days=30)):
         copy = tmp_path / f"{keep}.db"
         shutil.copyfile(real.station.db.path, copy)
-        runs[keep] = db_growth.extend(copy, real, days=70, prune_after=keep)
+        runs[keep] = db_growth_copy.extend(copy, real, days=70, prune_after=keep)
     kept, pruned = runs[None], runs[timedelta(days=30)]
     assert kept.days == pruned.days == 70
     assert kept.rows["parcel"] == pruned.rows["parcel"] == 70 * 4  # every week copied

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.attacker import AttackReport, FullStation, attack, full_station
+from bench.attacker import AttackReport, attack
+from bench.full_station import FullStation, full_station
 from locker.people.attempts import AttemptPolicy
 
 CAP = 10
