@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,22 @@ API = "/api/v1"
 COMPARTMENTS = tuple(range(1, 13))  # the live layout: 12 compartments on two boards
 # Sizes of the live layout (tests/api/live.py): S S M M L XL on each board.
 SIZES = {cid: ("S", "S", "M", "M", "L", "XL")[(cid - 1) % 6] for cid in COMPARTMENTS}
+
+
+def kiosk_collect(live: LiveStation, code: str, address: str = "127.0.0.2") -> httpx.Response:
+    """A customer collects at a kiosk of client address ``address``."""
+    with live.client(None, local_address=address) as kiosk:
+        response: httpx.Response = kiosk.post(f"{API}/collect", json={"code": code})
+    return response
+
+
+def ids_of(items: list[dict[str, Any]]) -> list[int]:
+    return [item["id"] for item in items]
+
+
+def parse_time(text: str) -> datetime:
+    """An API's time (ISO 8601, ``Z`` for UTC)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ returns and take-back, against the served app, the real driver and the simulated
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from locker.services import staff as staff_service
@@ -17,15 +17,12 @@ from tests.api.http_helpers import (
     ok,
     parcel,
     parcel_state,
+    parse_time,
     problem,
     pulsed_since,
     pulses,
 )
 from tests.api.live import LiveStation, live_station, wait_until
-
-
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _compartment_state(live: LiveStation, cid: int) -> str:
@@ -79,9 +76,9 @@ def test_deposit_by_size_opens_the_door_and_confirm_stores_with_a_code(tmp_path:
         assert code["opens_parcels"] == [pid]
         assert code["qr_png"] == "/api/v1/qr.png"
         assert code["qr_svg"] == "/api/v1/qr.svg"
-        stored_at = _at(stored["parcel"]["stored_at"])
-        assert _at(stored["parcel"]["deadline"]) == stored_at + timedelta(days=7)
-        assert _at(code["expires_at"]) == stored_at + timedelta(days=7)
+        stored_at = parse_time(stored["parcel"]["stored_at"])
+        assert parse_time(stored["parcel"]["deadline"]) == stored_at + timedelta(days=7)
+        assert parse_time(code["expires_at"]) == stored_at + timedelta(days=7)
         assert stored["parcel"]["reserved_until"] is None
 
         # the code is handed out once: a second confirm stores nothing new
@@ -159,7 +156,9 @@ def test_announce_reserve_and_deposit_by_parcel_id(tmp_path: Path) -> None:
         assert held["state"] == "reserved"
         held_cid = held["compartment_id"]
         assert held_cid == 1
-        assert _at(held["reserved_until"]) == _at(held["created_at"]) + timedelta(minutes=15)
+        assert parse_time(held["reserved_until"]) == parse_time(held["created_at"]) + timedelta(
+            minutes=15
+        )
         assert _compartment_state(live, held_cid) == "reserved"
         assert pulsed_since(live, before) == {}  # announcing and reserving open nothing
 

@@ -11,6 +11,7 @@ import httpx
 from locker.services import staff as staff_service
 from tests.api.http_helpers import (
     API,
+    kiosk_collect,
     ok,
     parcel_state,
     problem,
@@ -19,12 +20,6 @@ from tests.api.http_helpers import (
     store,
 )
 from tests.api.live import LiveStation, live_station
-
-
-def _collect(live: LiveStation, code: str, address: str = "127.0.0.2") -> httpx.Response:
-    with live.client(None, local_address=address) as kiosk:
-        response: httpx.Response = kiosk.post(f"{API}/collect", json={"code": code})
-    return response
 
 
 def test_pin_and_qr_token_open_their_own_door_and_no_other(tmp_path: Path) -> None:
@@ -39,7 +34,7 @@ def test_pin_and_qr_token_open_their_own_door_and_no_other(tmp_path: Path) -> No
         assert len({first.compartment_id, second.compartment_id, third.compartment_id}) == 3
 
         before = pulses(live)
-        body = ok(_collect(live, second.pin))
+        body = ok(kiosk_collect(live, second.pin))
         assert body["all_opened"] is True
         assert len(body["doors"]) == 1
         door = body["doors"][0]
@@ -61,7 +56,7 @@ def test_pin_and_qr_token_open_their_own_door_and_no_other(tmp_path: Path) -> No
         assert (audit[0]["action"], audit[0]["parcel_id"]) == ("door.opened", second.id)
 
         before = pulses(live)
-        body = ok(_collect(live, third.qr_token))
+        body = ok(kiosk_collect(live, third.qr_token))
         assert [d["compartment_id"] for d in body["doors"]] == [third.compartment_id]
         assert pulsed_since(live, before) == {third.compartment_id: 1}
         assert parcel_state(staff, third.id) == "collected"
@@ -102,21 +97,21 @@ def test_unknown_used_and_expired_codes_look_the_same(tmp_path: Path) -> None:
     ):
         used = store(live, courier, tracking="USED", email="u@example.org")
         expiring = store(live, courier, tracking="LATE", email="l@example.org")
-        ok(_collect(live, used.pin))
+        ok(kiosk_collect(live, used.pin))
 
         before = pulses(live)
         answers = [
-            _collect(live, "0000000000", "127.0.0.2"),  # unknown PIN
-            _collect(live, "A" * 32, "127.0.0.2"),  # unknown QR token
-            _collect(live, used.pin, "127.0.0.3"),  # used PIN
-            _collect(live, used.qr_token, "127.0.0.3"),  # used QR token
+            kiosk_collect(live, "0000000000", "127.0.0.2"),  # unknown PIN
+            kiosk_collect(live, "A" * 32, "127.0.0.2"),  # unknown QR token
+            kiosk_collect(live, used.pin, "127.0.0.3"),  # used PIN
+            kiosk_collect(live, used.qr_token, "127.0.0.3"),  # used QR token
         ]
         live.clock.advance(days=7, minutes=1)  # past the deadline, not yet marked expired
-        answers.append(_collect(live, expiring.pin, "127.0.0.4"))
+        answers.append(kiosk_collect(live, expiring.pin, "127.0.0.4"))
         staff_service.expire(live.runtime.station)
         assert parcel_state(staff, expiring.id) == "expired"
-        answers.append(_collect(live, expiring.pin, "127.0.0.5"))  # expired
-        answers.append(_collect(live, expiring.qr_token, "127.0.0.5"))
+        answers.append(kiosk_collect(live, expiring.pin, "127.0.0.5"))  # expired
+        answers.append(kiosk_collect(live, expiring.qr_token, "127.0.0.5"))
 
         first = problem(answers[0], 404, "code_invalid")
         for answer in answers:
@@ -144,7 +139,7 @@ def test_the_newest_code_of_a_recipient_opens_all_their_parcels(tmp_path: Path) 
         assert other.opens == (other.id,)
 
         before = pulses(live)
-        body = ok(_collect(live, new.pin))
+        body = ok(kiosk_collect(live, new.pin))
         assert body["all_opened"] is True
         assert sorted(d["compartment_id"] for d in body["doors"]) == sorted(
             [old.compartment_id, new.compartment_id]
@@ -156,20 +151,20 @@ def test_the_newest_code_of_a_recipient_opens_all_their_parcels(tmp_path: Path) 
         assert parcel_state(staff, new.id) == "collected"
         assert parcel_state(staff, other.id) == "stored"
         # the older code opened only its own parcel, which is gone now
-        problem(_collect(live, old.pin), 404, "code_invalid")
+        problem(kiosk_collect(live, old.pin), 404, "code_invalid")
 
         # the older code opens only its own door
         first = store(live, courier, tracking="H-1", phone="+41 79 123 45 67")
         second = store(live, courier, tracking="H-2", phone="+41791234567")
         assert set(second.opens) == {first.id, second.id}
         before = pulses(live)
-        body = ok(_collect(live, first.qr_token, "127.0.0.3"))
+        body = ok(kiosk_collect(live, first.qr_token, "127.0.0.3"))
         assert [d["compartment_id"] for d in body["doors"]] == [first.compartment_id]
         assert pulsed_since(live, before) == {first.compartment_id: 1}
         assert parcel_state(staff, second.id) == "stored"
         # the newer code still opens what is left
         before = pulses(live)
-        body = ok(_collect(live, second.pin, "127.0.0.3"))
+        body = ok(kiosk_collect(live, second.pin, "127.0.0.3"))
         assert [d["compartment_id"] for d in body["doors"]] == [second.compartment_id]
         assert pulsed_since(live, before) == {second.compartment_id: 1}
 
@@ -185,11 +180,11 @@ def test_codes_of_different_carriers_are_never_merged(tmp_path: Path) -> None:
         theirs = store(live, rival, tracking="CARRIER-B", email="sam@example.org")
         assert theirs.opens == (theirs.id,)  # the rival's code opens only the rival's parcel
         before = pulses(live)
-        body = ok(_collect(live, theirs.pin))
+        body = ok(kiosk_collect(live, theirs.pin))
         assert [d["compartment_id"] for d in body["doors"]] == [theirs.compartment_id]
         assert pulsed_since(live, before) == {theirs.compartment_id: 1}
         assert parcel_state(staff, mine.id) == "stored"
-        ok(_collect(live, mine.qr_token))
+        ok(kiosk_collect(live, mine.qr_token))
         assert parcel_state(staff, mine.id) == "collected"
 
 
@@ -235,14 +230,14 @@ def test_attempt_limits_per_client_address(tmp_path: Path) -> None:
 
         # two mistakes, then the right code: opens at once
         for _ in range(2):
-            problem(_collect(live, "1111111111", me), 404, "code_invalid")
-        ok(_collect(live, parcels[0].pin, me))
+            problem(kiosk_collect(live, "1111111111", me), 404, "code_invalid")
+        ok(kiosk_collect(live, parcels[0].pin, me))
 
         # three more mistakes: the next try must wait, even with the right code
         for _ in range(3):
-            problem(_collect(live, "1111111111", me), 404, "code_invalid")
+            problem(kiosk_collect(live, "1111111111", me), 404, "code_invalid")
         before = pulses(live)
-        limited = _collect(live, parcels[1].pin, me)
+        limited = kiosk_collect(live, parcels[1].pin, me)
         body = problem(limited, 429, "too_many_attempts")
         assert limited.headers["Retry-After"] == "30"
         assert body["retry_after"] == 30
@@ -257,26 +252,26 @@ def test_attempt_limits_per_client_address(tmp_path: Path) -> None:
         problem(spoofed, 429, "too_many_attempts")
 
         # another client address is not held up
-        ok(_collect(live, parcels[2].pin, other))
+        ok(kiosk_collect(live, parcels[2].pin, other))
         assert pulsed_since(live, before) == {parcels[2].compartment_id: 1}
 
         # waiting lifts the delay; a further mistake doubles it
         live.clock.advance(seconds=29)
-        problem(_collect(live, parcels[1].pin, me), 429, "too_many_attempts")
+        problem(kiosk_collect(live, parcels[1].pin, me), 429, "too_many_attempts")
         live.clock.advance(seconds=2)
-        problem(_collect(live, "1111111111", me), 404, "code_invalid")
-        doubled = _collect(live, parcels[1].pin, me)
+        problem(kiosk_collect(live, "1111111111", me), 404, "code_invalid")
+        doubled = kiosk_collect(live, parcels[1].pin, me)
         problem(doubled, 429, "too_many_attempts")
         assert doubled.headers["Retry-After"] == "60"
         live.clock.advance(seconds=61)
         before = pulses(live)
-        ok(_collect(live, parcels[1].pin, me))
+        ok(kiosk_collect(live, parcels[1].pin, me))
         assert pulsed_since(live, before) == {parcels[1].compartment_id: 1}
 
         # a success clears the run: two mistakes are free again
         for _ in range(2):
-            problem(_collect(live, "1111111111", me), 404, "code_invalid")
-        ok(_collect(live, parcels[3].pin, me))
+            problem(kiosk_collect(live, "1111111111", me), 404, "code_invalid")
+        ok(kiosk_collect(live, parcels[3].pin, me))
 
 
 def test_the_station_caps_wrong_codes_per_hour_whatever_the_address(tmp_path: Path) -> None:
@@ -286,12 +281,12 @@ def test_the_station_caps_wrong_codes_per_hour_whatever_the_address(tmp_path: Pa
     ):
         stored = store(live, courier, tracking="CAP")
         for n in range(4):
-            problem(_collect(live, "2222222222", f"127.0.0.{10 + n}"), 404, "code_invalid")
+            problem(kiosk_collect(live, "2222222222", f"127.0.0.{10 + n}"), 404, "code_invalid")
         before = pulses(live)
-        capped = _collect(live, stored.pin, "127.0.0.20")
+        capped = kiosk_collect(live, stored.pin, "127.0.0.20")
         problem(capped, 429, "too_many_attempts")
         assert int(capped.headers["Retry-After"]) == 3600
         assert pulsed_since(live, before) == {}
         live.clock.advance(hours=1)
-        ok(_collect(live, stored.pin, "127.0.0.20"))
+        ok(kiosk_collect(live, stored.pin, "127.0.0.20"))
         assert pulsed_since(live, before) == {stored.compartment_id: 1}

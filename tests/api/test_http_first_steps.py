@@ -11,15 +11,9 @@ from pathlib import Path
 import httpx
 
 from locker.codes import group_pin
-from tests.api.http_helpers import API, ok, parcel, problem, store
-from tests.api.live import LiveStation, live_station
+from tests.api.http_helpers import API, kiosk_collect, ok, parcel, problem, store
+from tests.api.live import live_station
 from tests.api.test_screen_roles import screen_browser
-
-
-def _collect(live: LiveStation, code: str, address: str) -> httpx.Response:
-    with live.client(None, local_address=address) as kiosk:
-        response: httpx.Response = kiosk.post(f"{API}/collect", json={"code": code})
-    return response
 
 
 def _refusals(staff: httpx.Client) -> list[dict[str, object]]:
@@ -38,17 +32,17 @@ def test_codes_refused_with_429_leave_one_counted_audit_row_per_client_and_minut
 ) -> None:
     with live_station(tmp_path, background=False) as live, live.client("staff") as staff:
         for _ in range(3):  # the free wrong tries: each its own code.rejected row
-            problem(_collect(live, "1111111111", "127.0.0.2"), 404, "code_invalid")
+            problem(kiosk_collect(live, "1111111111", "127.0.0.2"), 404, "code_invalid")
         for _ in range(6):  # a flood of refused ones
-            problem(_collect(live, "1111111111", "127.0.0.2"), 429, "too_many_attempts")
-        problem(_collect(live, "1111111111", "127.0.0.3"), 404, "code_invalid")
+            problem(kiosk_collect(live, "1111111111", "127.0.0.2"), 429, "too_many_attempts")
+        problem(kiosk_collect(live, "1111111111", "127.0.0.3"), 404, "code_invalid")
         rows = _refusals(staff)
         assert len(rows) == 1
         assert rows[0]["actor"] == "customer@127.0.0.2"
         assert rows[0]["detail"] == "6 × too_many_attempts"
         live.clock.advance(seconds=61)  # a new minute (and the 30 s wait is over)
-        problem(_collect(live, "1111111111", "127.0.0.2"), 404, "code_invalid")
-        problem(_collect(live, "1111111111", "127.0.0.2"), 429, "too_many_attempts")
+        problem(kiosk_collect(live, "1111111111", "127.0.0.2"), 404, "code_invalid")
+        problem(kiosk_collect(live, "1111111111", "127.0.0.2"), 429, "too_many_attempts")
         rows = _refusals(staff)
         assert [r["detail"] for r in rows] == ["1 × too_many_attempts", "6 × too_many_attempts"]
         # and the maintenance screen's audit log shows them
@@ -75,7 +69,7 @@ def test_every_parallel_try_of_one_pin_leaves_a_trace(tmp_path: Path) -> None:
 
         def one(i: int) -> None:
             start.wait()
-            answers.append(_collect(live, stored.pin, f"127.0.1.{i + 1}").status_code)
+            answers.append(kiosk_collect(live, stored.pin, f"127.0.1.{i + 1}").status_code)
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(tries)]
         for thread in threads:
@@ -155,6 +149,6 @@ def test_a_pin_is_taken_with_or_without_its_spaces(tmp_path: Path) -> None:
         grouped = group_pin(stored.pin)
         assert grouped.count(" ") == 2
         assert grouped.replace(" ", "") == stored.pin
-        body = ok(_collect(live, grouped, "127.0.0.2"))
+        body = ok(kiosk_collect(live, grouped, "127.0.0.2"))
         assert body["all_opened"] is True
         assert body["doors"][0]["compartment_id"] == stored.compartment_id
