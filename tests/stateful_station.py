@@ -23,65 +23,32 @@ import itertools
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from hypothesis import note
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from sqlmodel import col, select
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from locker.assignment import ParcelNeeds, choose
-from locker.audit import entries
 from locker.codes import CodeHasher, normalize_pin
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
-from locker.layout import Layout
-from locker.locks import DoorOutcome, Locks
+from locker.locks import DoorOutcome
 from locker.people.attempts import AttemptPolicy
-from locker.services import intake, staff
-from locker.station import Policy, Station, compartment_state, sync_layout
+from locker.services import intake
+from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
-from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
-from locker.types import CompartmentState, Condition, ParcelState, SizeClass
+from locker.store.tables import ACTIVE_PARCEL_STATES, Parcel
+from locker.types import Condition, ParcelState, SizeClass
+from tests.stateful_invariants import StationInvariants
+from tests.stateful_model import ModelCode, ModelParcel, Rig
+from tests.stateful_staff_rules import StaffAndClockRules
 from tests.station_ops import Ops, ServiceOps
 from tests.support import FakeClock, migrated_template
 
 P = ParcelState
 GUESSER = 10_000  # the terminal number of the one who guesses codes
-
-
-class Hands(Protocol):
-    def close(self, compartment: int) -> None: ...
-    def put(self, compartment: int) -> None: ...
-    def take(self, compartment: int) -> None: ...
-    def jam(self, compartment: int, jammed: bool = True) -> None: ...
-    def pulses(self, compartment: int) -> int: ...
-    def holds(self, compartment: int) -> bool: ...
-
-
-@dataclass
-class Rig:
-    layout: Layout
-    locks: Locks
-    hands: Hands
-    pulses_when_jammed: int = 1  # a driver may pulse once more after a fresh read
-    close: Callable[[], None] = lambda: None
-
-
-@dataclass
-class ModelParcel:
-    state: ParcelState
-    compartment: int | None
-    reserved_until: datetime | None
-    door_opened: bool = False
-    pin: str = ""
-    qr: str = ""
-    deadline: datetime | None = None
-    recipient: str | None = None
-    beside: int | None = None  # lies beside this (first) parcel, in its compartment
-    actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
 
 
 # The machine's staff open doors as often as it likes: the limit on staff openings (and the
@@ -93,16 +60,7 @@ SIZES = st.sampled_from(list(SizeClass))
 RECIPIENTS = st.sampled_from(["ada@example.org", None, "bob@example.org"])
 
 
-@dataclass
-class ModelCode:
-    """A code the machine was given, and the parcels it opens."""
-
-    pin: str
-    qr: str
-    parcels: frozenset[int]
-
-
-class StationMachine(RuleBasedStateMachine):
+class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachine):
     make_rig: ClassVar[Callable[[], Rig]]
     make_ops: ClassVar[Callable[[Station, dict[str, str]], Ops]] = staticmethod(
         lambda station, _tokens: ServiceOps(station)
@@ -421,173 +379,3 @@ class StationMachine(RuleBasedStateMachine):
         except CodeInvalid:
             return
         raise AssertionError(f"the spent code of parcels {sorted(code.parcels)} was accepted")
-
-    # --- time --------------------------------------------------------------------------
-    @rule(hours=st.sampled_from([0.1, 0.5, 24, 24 * 8]))
-    def time_passes_and_expiry_runs(self, hours: float) -> None:
-        self.clock.advance(hours=hours)
-        now = self.clock.now
-        staff.expire(self.station)
-        for pid in self._in(P.STORED):
-            model = self.parcels[pid]
-            if model.deadline is not None and model.deadline <= now:
-                model.state = P.EXPIRED
-                model.actions.append("parcel.expired")
-        for pid in self._waiting():
-            until = self.parcels[pid].reserved_until
-            if until is not None and until <= now:
-                self._release(pid)
-
-    @precondition(lambda self: self._in(P.EXPIRED))
-    @rule(data=st.data())
-    def courier_takes_back(self, data: st.DataObject) -> None:
-        pid = data.draw(st.sampled_from(self._in(P.EXPIRED)))
-        model = self.parcels[pid]
-        assert model.compartment is not None
-        if self._inside(model.compartment, P.RESERVED):
-            with contextlib.suppress(DoorBusy):
-                self.ops.take_back(pid)
-                raise AssertionError("a door opened while a courier filled it")
-            return
-        expected = self._pulse(model.compartment)
-        result = self.ops.take_back(pid)
-        assert result.outcome is expected
-        if expected is DoorOutcome.OPENED:
-            gone = self._inside(model.compartment, P.EXPIRED)  # all of them go back
-            assert sorted(result.parcel_ids) == gone
-            for other in gone:
-                self.parcels[other].state = P.RETURNED
-                self.parcels[other].actions.append("parcel.returned")
-            self.rig.hands.take(model.compartment)
-            self.rig.hands.close(model.compartment)
-
-    @precondition(lambda self: self._in(P.EXPIRED))
-    @rule(data=st.data())
-    def staff_extend_deadline(self, data: st.DataObject) -> None:
-        pid = data.draw(st.sampled_from(self._in(P.EXPIRED)))
-        until = self.clock.now + timedelta(days=3)
-        self.ops.extend(pid, until)
-        model = self.parcels[pid]
-        model.state, model.deadline = P.STORED, until
-        model.actions.append("parcel.extended")
-        assert model.compartment is not None
-        self._align(model.compartment, until, but=pid)
-
-    # --- staff and hardware ------------------------------------------------------------
-    def _compartments(self) -> st.SearchStrategy[int]:
-        return st.sampled_from([c.id for c in self.rig.layout.compartments])
-
-    @rule(data=st.data())
-    def staff_opens_and_closes_a_door(self, data: st.DataObject) -> None:
-        cid = data.draw(self._compartments())
-        if any(self.parcels[p].compartment == cid for p in self._open_for_deposit()):
-            return  # a courier is at that door
-        expected = self._pulse(cid)
-        result = self.ops.open_door(cid)
-        assert result.outcome is expected
-        self.rig.hands.close(cid)
-
-    @rule(data=st.data())
-    def staff_takes_out_of_service(self, data: st.DataObject) -> None:
-        cid = data.draw(self._compartments())
-        self.ops.out_of_service(cid)
-        self.condition[cid] = Condition.OUT_OF_SERVICE
-        for pid in self._waiting():
-            if self.parcels[pid].compartment == cid:
-                self._release(pid)
-
-    @precondition(lambda self: any(c is not Condition.OK for c in self.condition.values()))
-    @rule(data=st.data())
-    def staff_clears_fault(self, data: st.DataObject) -> None:
-        broken = sorted(c for c, cond in self.condition.items() if cond is not Condition.OK)
-        cid = data.draw(st.sampled_from(broken))
-        self.ops.clear_fault(cid)
-        self.condition[cid] = Condition.OK
-
-    @rule(data=st.data(), jammed=st.booleans())
-    def a_lock_jams_or_is_repaired(self, data: st.DataObject, jammed: bool) -> None:
-        cid = data.draw(self._compartments())
-        self.rig.hands.jam(cid, jammed)
-        (self.jammed.add if jammed else self.jammed.discard)(cid)
-
-    @rule()
-    def restart(self) -> None:
-        self.ops.close()
-        self.station.db.close()
-        self.station = self._open()
-        self.ops = self.make_ops(self.station, self.tokens)
-
-    # --- invariants --------------------------------------------------------------------
-    @invariant()
-    def database_agrees_with_the_model(self) -> None:
-        self.runs["checks"] += 1
-        with self.station.db.read() as session:
-            rows = {p.id: p for p in session.exec(select(Parcel)).all()}
-            assert set(rows) == set(self.parcels)
-            for pid, model in self.parcels.items():
-                row = rows[pid]
-                assert row.state is model.state, (pid, row.state, model.state)
-                if model.state in ACTIVE_PARCEL_STATES:
-                    assert row.compartment_id == model.compartment, pid
-            conditions = {c.id: c.condition for c in session.exec(select(Compartment)).all()}
-            assert conditions == self.condition
-
-    @invariant()
-    def no_compartment_holds_two_recipients_parcels(self) -> None:
-        """Two active parcels share a compartment only as a first one and those beside
-        it, all of one recipient: as the model put them there."""
-        with self.station.db.read() as session:
-            held = session.exec(
-                select(Parcel.id, Parcel.compartment_id, Parcel.beside_parcel_id).where(
-                    col(Parcel.state).in_(ACTIVE_PARCEL_STATES)
-                )
-            ).all()
-        groups: dict[int, set[int]] = {}
-        for pid, cid, first in held:
-            assert cid is not None
-            assert pid is not None
-            assert first == self.parcels[pid].beside, (pid, first)
-            groups.setdefault(cid, set()).add(first if first is not None else pid)
-            if first is not None:
-                assert self.parcels[pid].recipient == self.parcels[first].recipient
-                assert self.parcels[pid].recipient is not None
-        assert all(len(roots) == 1 for roots in groups.values()), groups
-
-    @invariant()
-    def every_stored_parcel_is_in_one_taken_compartment(self) -> None:
-        with self.station.db.read() as session:
-            stored = session.exec(select(Parcel).where(Parcel.state == P.STORED)).all()
-            for parcel in stored:
-                assert parcel.compartment_id is not None
-                state = compartment_state(session, parcel.compartment_id)
-                assert state is not CompartmentState.FREE
-                assert state is not CompartmentState.RESERVED
-
-    @invariant()
-    def what_is_inside_is_what_the_database_says(self) -> None:
-        """The physical contents (the hands' record) match the parcels the database keeps
-        stored or expired in each compartment: no parcel is left behind unrecorded."""
-        with self.station.db.read() as session:
-            inside = set(
-                session.exec(
-                    select(Parcel.compartment_id).where(
-                        col(Parcel.state).in_((P.STORED, P.EXPIRED))
-                    )
-                ).all()
-            )
-        for spec in self.rig.layout.compartments:
-            assert self.rig.hands.holds(spec.id) == (spec.id in inside), spec.id
-
-    @invariant()
-    def doors_pulse_only_when_meant_to(self) -> None:
-        for cid, expected in self.pulses.items():
-            assert self.rig.hands.pulses(cid) == expected, cid
-
-    @invariant()
-    def one_audit_row_per_transition(self) -> None:
-        with self.station.db.read() as session:
-            for pid, model in self.parcels.items():
-                logged = [
-                    e.action for e in entries(session, parcel_id=pid, action_prefix="parcel.")
-                ]
-                assert logged == model.actions, (pid, logged, model.actions)

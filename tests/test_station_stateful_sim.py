@@ -11,7 +11,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from drivers.station_locks import SerialLocks
 from locker.layout import parse_layout
 from sim.station import SimStation
-from tests.stateful_station import Rig, StationMachine
+from tests.stateful_model import Rig
+from tests.stateful_station import StationMachine
 
 SIZES = ["S", "S", "M", "M", "M", "L", "L", "XL"]
 

@@ -7,7 +7,8 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from locker.layout import demo_layout
 from locker.testkit.memory_locks import InMemoryLocks
-from tests.stateful_station import Rig, StationMachine
+from tests.stateful_model import Rig
+from tests.stateful_station import StationMachine
 
 
 def in_memory_rig() -> Rig:
