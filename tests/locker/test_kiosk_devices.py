@@ -17,7 +17,7 @@ from locker.people.attempts import AttemptPolicy, device_terminal
 from locker.services import pickup
 from locker.station import Station
 from locker.testkit.memory_locks import InMemoryLocks
-from tests.locker.test_services import store
+from tests.locker.service_helpers import store
 from tests.support import FakeClock
 
 WRONG = "1111111111"

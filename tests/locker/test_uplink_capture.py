@@ -21,7 +21,7 @@ from locker.store.tables import OutboxEvent
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import ParcelState
 from locker.uplink.capture import Capture
-from tests.locker.test_services import store
+from tests.locker.service_helpers import store
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 
