@@ -94,7 +94,8 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
 )
 # The API's documentation (no /api/v1 prefix, not in the OpenAPI document itself).
 DOCS_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
-STATIC = "/static"  # the screens' stylesheet, script and vendored htmx
+# the screens' stylesheet, script and vendored htmx, and the base they share with the hub
+STATIC = ("/static", "/static/common")
 
 # The screens (HTML, not in the OpenAPI document): who may use each. A screen that needs
 # a role answers anyone else with its sign-in page (a redirect to it).
@@ -191,7 +192,7 @@ def _endpoints(live: LiveStation) -> tuple[set[tuple[str, str]], set[str]]:
         if path.startswith(DOCS_PREFIXES):
             docs.add(path)
             continue
-        if path == STATIC:
+        if path in STATIC:
             continue
         route = context.original_route
         assert isinstance(route, APIRoute), f"a route of an unexpected kind: {route!r}"

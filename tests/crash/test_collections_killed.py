@@ -1,6 +1,6 @@
-"""Crash safety of the two door operations test_kill_points.py does not cover: a collection
-that opens several doors with one code, killed between (and at every step of) its doors,
-and a courier's take-back of expired parcels.
+"""Crash safety of a collection that opens several doors with one code (test_kill_points.py
+covers one door), killed between (and at every step of) its doors; a courier's take-back
+of expired parcels is in test_take_backs_killed.py.
 
 ``locker serve`` runs as its own process, killed by SIGKILL at a crash point (the n-th
 visit: a collection of two doors reaches every point twice), restarted, and held
@@ -24,22 +24,15 @@ after_board_answer:n     (collected); later ones ``not_opened (reconciled)``
 after_outcome_commit:n   doors up to the n-th ``opened``; later ones as above
 after the HTTP answer    all ``opened``; the code is spent
 ======================== =========================================================
-
-A take-back is one door: it ends as a collection's door does (the IR strip tells whether
-the expired parcel is still inside); a board silent at restart leaves the compartment at
-fault with the parcel still expired, for staff to check.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
-import pytest
 
 from locker.testkit import crashpoints
 from locker.testkit.crashpoints import (
@@ -51,65 +44,17 @@ from locker.testkit.crashpoints import (
 )
 from sim.faults import Fault
 from tests.crash import dbview
-from tests.crash.scenarios import AFTER_HTTP_ANSWER, KILL_POINTS
-from tests.crash.station_process import wait_for
-from tests.crash.world import Waiting, World, crash_world
+from tests.crash.killing import (
+    OPENED,
+    kill_at,
+    pulsed_per_compartment,
+    restarted,
+    starts,
+)
+from tests.crash.scenarios import AFTER_HTTP_ANSWER
+from tests.crash.world import Waiting, World
 
 DOORS = 2  # parcels of one recipient, one code for both (each kill costs two starts)
-OPENED = ("opened", "opened (reconciled)")
-# Short deadlines make parcels expire while the test waits (settings of the real station).
-EXPIRING = {"LOCKER_PICKUP_DAYS": "0.00002", "LOCKER_EXPIRY_EVERY_S": "0.2"}  # 1.7 s
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with crash_world(tmp_path) as made:
-        yield made
-        made.station.stop()
-
-
-def pulsed_per_compartment(world: World) -> None:
-    """Every pulse the board saw has its door intent that opened the door, and back."""
-    snap = world.snapshot()
-    for cid, pulses in world.pulses().items():
-        ops = [
-            op
-            for op in snap.door_ops.values()
-            if op["compartment_id"] == cid and op["outcome"] in OPENED
-        ]
-        assert pulses == len(ops), f"compartment {cid}: {pulses} pulses, opened by {ops}"
-
-
-def starts(world: World) -> str:
-    times = world.station.start_s
-    return (
-        f"{len(times)} starts of locker serve (mean {sum(times) / len(times):.2f} s until it "
-        "answers)"
-    )
-
-
-def kill_at(world: World, point: str, visit: int) -> None:
-    """Stop the running station at rest, and start it armed at ``point``'s ``visit``."""
-    assert world.station.kill() == -signal.SIGKILL
-    crash = {} if point == AFTER_HTTP_ANSWER else {crashpoints.ENV: f"{point}:{visit}"}
-    world.station.start(crash)
-
-
-def restarted(
-    world: World, expected_pulses: dict[int, int], meanwhile: Callable[[], None] = lambda: None
-) -> dbview.Snapshot:
-    """The killed station's doors have finished their pulses; ``meanwhile`` is what people
-    do while it is down; start it again; nothing was pulsed by the restart and the
-    invariants hold."""
-    for cid, pulses in expected_pulses.items():
-        world.settle_doors(cid, pulses)
-    assert world.pulses() == expected_pulses
-    meanwhile()
-    world.station.start()
-    after = world.snapshot()
-    assert dbview.problems(after, settled=True) == []
-    assert world.pulses() == expected_pulses, "the restart pulsed a door"
-    return after
 
 
 # -- a collection of several doors ----------------------------------------------------
@@ -307,159 +252,3 @@ def test_a_collection_of_several_doors_killed_between_its_doors_loses_nothing(
 
 
 # -- taking back expired parcels ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TakeBack:
-    point: str
-    visit: int = 1  # 2: the courier took another expired parcel back first, same process
-    silent_board: bool = False  # the board does not answer when the station restarts
-
-    @property
-    def pulsed(self) -> bool:
-        return self.point not in (BEFORE_INTENT_COMMIT, AFTER_INTENT_COMMIT)
-
-    def outcome(self) -> str | None:
-        if self.point == BEFORE_INTENT_COMMIT:
-            return None
-        if self.silent_board:
-            return "unknown (reconciled)"
-        if self.point == AFTER_INTENT_COMMIT:
-            return "not_opened (reconciled)"
-        if self.point in (AFTER_UNLOCK_FRAME, AFTER_BOARD_ANSWER):
-            return "opened (reconciled)"
-        return "opened"
-
-    def __str__(self) -> str:
-        words = f"{self.point}:{self.visit}"
-        return words + (", board silent at restart" if self.silent_board else "")
-
-
-TAKE_BACKS = [
-    *(TakeBack(point) for point in KILL_POINTS),
-    TakeBack(AFTER_UNLOCK_FRAME, visit=2),
-    TakeBack(AFTER_INTENT_COMMIT, silent_board=True),
-]
-
-
-def expired_parcels(world: World, count: int) -> list[Waiting]:
-    """Deposit ``count`` parcels and wait until the station's expiry job has expired them."""
-    parcels = [world.deposit() for _ in range(count)]
-    wait_for(
-        f"parcels {[p.pid for p in parcels]} to expire",
-        lambda: all(world.snapshot().parcel(p.pid)["state"] == "expired" for p in parcels),
-    )
-    for parcel in parcels:
-        world.waiting.remove(parcel)  # no longer the recipient's to collect
-    return parcels
-
-
-def take_back(world: World, parcel: Waiting) -> httpx.Response:
-    return world.courier(f"/parcels/{parcel.pid}/take-back")
-
-
-def taken_away(world: World, parcel: Waiting) -> None:
-    """The courier takes the parcel out of its open door and shuts it."""
-    assert world.sim.is_open(parcel.cid)
-    world.sim.take(parcel.cid)
-    world.sim.close(parcel.cid)
-
-
-def agree_with_expired(world: World) -> None:
-    """Every door shut and latched; a parcel lies exactly where one waits (stored or
-    expired); the invariants hold."""
-    snap = world.snapshot()
-    assert dbview.problems(snap, settled=True) == []
-    held = {
-        p["compartment_id"] for p in snap.parcels.values() if p["state"] in ("stored", "expired")
-    }
-    for cid in world.compartments():
-        state = world.sim.state(cid)
-        assert state.latched, f"compartment {cid} is not latched"
-        assert state.item == (cid in held), f"compartment {cid}: item {state.item}"
-
-
-def test_a_take_back_of_expired_parcels_killed_at_every_step_loses_nothing(
-    world: World,
-) -> None:
-    world.station.extra_env.update(EXPIRING)
-    kill_at(world, AFTER_HTTP_ANSWER, 1)  # restarted, unarmed, with the short deadlines
-    started = time.monotonic()
-    endings = []
-    for case in TAKE_BACKS:
-        parcels = expired_parcels(world, case.visit)
-        first, target = parcels[:-1], parcels[-1]
-        kill_at(world, case.point, case.visit)
-        for parcel in first:  # taken back whole by the armed process
-            done = take_back(world, parcel)
-            assert done.status_code == 200, done.text
-            taken_away(world, parcel)
-        before = world.snapshot()
-        pulses = world.pulses()
-        try:
-            answer: httpx.Response | None = take_back(world, target)
-        except httpx.TransportError:
-            answer = None
-        if case.point == AFTER_HTTP_ANSWER:
-            assert answer is not None, "the station died before answering"
-            assert answer.status_code == 200, answer.text
-            assert world.station.kill() == -signal.SIGKILL
-        else:
-            assert answer is None, f"{case}: the station answered {answer.text}"
-            assert world.station.wait_killed() == -signal.SIGKILL
-
-        expected = {**pulses, target.cid: pulses[target.cid] + case.pulsed}
-        for cid, count in expected.items():
-            world.settle_doors(cid, count)
-        if case.silent_board:
-            world.sim.inject(target.cid, Fault.NO_ANSWER)
-        after = restarted(world, expected)
-
-        outcome = case.outcome()
-        new_ops = [op for op_id, op in after.door_ops.items() if op_id not in before.door_ops]
-        assert all(after.door_ops[i] == op for i, op in before.door_ops.items())
-        if outcome is None:
-            assert new_ops == []
-        else:
-            assert [(op["compartment_id"], op["purpose"], op["outcome"]) for op in new_ops] == [
-                (target.cid, "take_back", outcome)
-            ]
-        opened = outcome in OPENED
-        state = after.parcel(target.pid)["state"]
-        assert state == ("returned" if opened else "expired"), (case, state)
-        changed = dbview.changed(before.parcels, after.parcels)
-        assert set(changed) <= ({target.pid} if opened else set()), changed
-        compartments = dbview.changed(before.compartments, after.compartments)
-        if case.silent_board:
-            assert compartments.pop(target.cid) <= {"condition", "note"}
-            assert after.compartments[target.cid]["condition"] == "fault"
-        assert compartments == {}, compartments
-        spent = {before.parcel(target.pid)["code_id"]} if opened else set()
-        assert set(dbview.changed(before.codes, after.codes)) <= spent
-        for row in dbview.audit_appended(before, after):
-            assert row["compartment_id"] in (None, target.cid), row
-            assert row["parcel_id"] in (None, target.pid), row
-        pulsed_per_compartment(world)
-
-        # the courier finishes: takes the parcel from the open door, or asks again
-        if case.silent_board:
-            world.sim.repair(target.cid)
-            cleared = world.staff(f"/compartments/{target.cid}/clear-fault", {"note": "checked"})
-            assert cleared.status_code == 200, cleared.text
-        if not opened:
-            again = take_back(world, target)
-            assert again.status_code == 200, again.text
-            world.settle_doors(target.cid, expected[target.cid] + 1)
-        taken_away(world, target)
-        assert world.snapshot().parcel(target.pid)["state"] == "returned"
-        refused = take_back(world, target)  # nothing left to take back: no second opening
-        assert refused.status_code == 409, refused.text
-        pulsed_per_compartment(world)
-        agree_with_expired(world)
-        endings.append(f"{case}: {outcome or 'no intent'}")
-    print(
-        f"\n{len(TAKE_BACKS)} kills of a take-back, {starts(world)}, "
-        f"{time.monotonic() - started:.1f} s in all"
-    )
-    for ending in endings:
-        print(f"  {ending}")
