@@ -37,6 +37,13 @@ def kiosk_collect(live: LiveStation, code: str, address: str = "127.0.0.2") -> h
     return response
 
 
+def compartment_state_of(live: LiveStation, cid: int) -> str:
+    """A compartment's state as staff read it."""
+    with live.client("staff") as staff:
+        state: str = ok(staff.get(f"{API}/compartments/{cid}"))["compartment"]["state"]
+    return state
+
+
 def ids_of(items: list[dict[str, Any]]) -> list[int]:
     return [item["id"] for item in items]
 
