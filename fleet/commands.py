@@ -11,67 +11,34 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session
 
 from fleet.errors import UnknownCommand
 from fleet.registry import command_key
 from fleet.tables import CommandRow
+from locker.types import SizeClass
+from locker.uplink import command_args as wire
 from locker.uplink.messages import Command, CommandType
 
-Size = Literal["S", "M", "L", "XL"]
+
+class AnnounceArgs(wire.AnnounceArgs):
+    """An operator's announcement: its size is needed, and a language left out is the
+    station's default (so it is not written into the signed command)."""
+
+    size: SizeClass
+    recipient_language: Literal["en", "de"] | None = None  # type: ignore[assignment]
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# The contract of the messages (locker.uplink.command_args), under the hub's names.
+ExtendArgs = wire.ExtendArgs
+OutOfServiceArgs = wire.OutOfServiceArgs
+BackInServiceArgs = wire.BackInServiceArgs
+RevokeCourierArgs = wire.RevokeArgs
+SnapshotArgs = wire.NoArgs
+ResendArgs = wire.ResendArgs
 
 
-class AnnounceArgs(_Args):
-    tracking_number: str = Field(min_length=1, max_length=100)
-    carrier: str = Field(min_length=1, max_length=100)
-    size: Size
-    recipient_name: str = Field(min_length=1, max_length=200)
-    recipient_email: str | None = Field(default=None, max_length=254)
-    recipient_phone: str | None = Field(default=None, max_length=40)
-    accessible: bool = False  # the recipient needs a low compartment
-    recipient_language: Literal["en", "de"] | None = None  # the station's default: en
-
-
-class ExtendArgs(_Args):
-    parcel_id: int | None = None
-    tracking_number: str | None = Field(default=None, min_length=1, max_length=100)
-    until: datetime
-
-    @model_validator(mode="after")
-    def _one_parcel(self) -> ExtendArgs:
-        if (self.parcel_id is None) == (self.tracking_number is None):
-            raise ValueError("give either parcel_id or tracking_number")
-        return self
-
-
-class OutOfServiceArgs(_Args):
-    compartment_id: int
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class BackInServiceArgs(_Args):
-    compartment_id: int
-    note: str = Field(default="", max_length=500)
-
-
-class RevokeCourierArgs(_Args):
-    name: str = Field(min_length=1, max_length=100)
-
-
-class SnapshotArgs(_Args):
-    pass
-
-
-class ResendArgs(_Args):
-    from_seq: int = Field(ge=1)
-
-
-ARGS: dict[str, type[_Args]] = {
+ARGS: dict[str, type[wire.CommandArgs]] = {
     "announce": AnnounceArgs,
     "extend": ExtendArgs,
     "out_of_service": OutOfServiceArgs,
@@ -107,7 +74,7 @@ def issue(
     session: Session,
     station: str,
     kind: CommandType,
-    args: _Args,
+    args: wire.CommandArgs,
     *,
     by: str,
     now: datetime,

@@ -16,6 +16,7 @@ from fleet.errors import FleetError, NotFound
 from fleet.registry import command_key
 from fleet.tables import CommandRow, HubAudit, Operator, Station, StationGrant
 from locker.uplink import grants as statements
+from locker.uplink.command_args import CommandArgs
 from locker.uplink.messages import Command
 
 MAX_DAYS = 90  # a grant lasts at most this long; give a new one after
@@ -31,7 +32,7 @@ class NoGrant(FleetError):
     status = 403
 
 
-class _GrantAccess(commands._Args):  # noqa: SLF001 (the commands' own base)
+class _GrantAccess(CommandArgs):  # its expiry as the signed text, not a datetime
     grant_id: str
     operator: str
     role: str
@@ -39,7 +40,7 @@ class _GrantAccess(commands._Args):  # noqa: SLF001 (the commands' own base)
     sig: str
 
 
-class _RevokeAccess(commands._Args):  # noqa: SLF001
+class _RevokeAccess(CommandArgs):
     grant_id: str
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from locker.audit import record
@@ -25,71 +25,21 @@ from locker.services import deadlines, deposit, staff
 from locker.services.intake import ParcelInput
 from locker.station import Station
 from locker.store.tables import HubCommand, Parcel
-from locker.types import ParcelState, SizeClass
+from locker.types import ParcelState
 from locker.uplink import grants
+from locker.uplink.command_args import (
+    AnnounceArgs,
+    BackInServiceArgs,
+    CommandArgs,
+    ExtendArgs,
+    GrantArgs,
+    NoArgs,
+    OutOfServiceArgs,
+    ResendArgs,
+    RevokeArgs,
+    RevokeGrantArgs,
+)
 from locker.uplink.messages import Command, CommandResult, Problem
-
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class AnnounceArgs(_Args):
-    carrier: str = Field(min_length=1, max_length=100)
-    tracking_number: str = Field(min_length=1, max_length=100)
-    recipient_name: str = Field(min_length=1, max_length=200)
-    recipient_email: str | None = Field(default=None, max_length=254)
-    recipient_phone: str | None = Field(default=None, max_length=40)
-    recipient_language: str = Field(default="en", pattern="^(en|de)$")
-    size: SizeClass | None = None
-    accessible: bool = False
-
-
-class ExtendArgs(_Args):
-    parcel_id: int | None = Field(default=None, ge=1)
-    tracking_number: str | None = Field(default=None, min_length=1, max_length=100)
-    until: datetime
-
-    @model_validator(mode="after")
-    def _one_parcel(self) -> ExtendArgs:
-        if (self.parcel_id is None) == (self.tracking_number is None):
-            raise ValueError("give either parcel_id or tracking_number")
-        return self
-
-
-class OutOfServiceArgs(_Args):
-    compartment_id: int = Field(ge=1)
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class BackInServiceArgs(_Args):
-    compartment_id: int = Field(ge=1)
-    note: str = Field(default="", max_length=500)
-
-
-class RevokeArgs(_Args):
-    name: str = Field(min_length=1, max_length=100)
-
-
-class GrantArgs(_Args):
-    grant_id: str = Field(pattern="^[0-9a-f]{32}$")
-    operator: str = Field(min_length=1, max_length=64)
-    role: str = Field(max_length=16)
-    expires_at: datetime
-    sig: str = Field(max_length=64)
-
-
-class RevokeGrantArgs(_Args):
-    grant_id: str = Field(pattern="^[0-9a-f]{32}$")
-
-
-class NoArgs(_Args):
-    pass
-
-
-class ResendArgs(_Args):
-    from_seq: int = Field(ge=1)
-
 
 LIVE = (ParcelState.ANNOUNCED, ParcelState.RESERVED, ParcelState.STORED, ParcelState.EXPIRED)
 Effect = Callable[[Station, str, Any], dict[str, Any]]
@@ -166,7 +116,7 @@ def _revoke_grant(station: Station, a: RevokeGrantArgs) -> dict[str, Any]:
 
 # What each command does on the station; snapshot and resend are answered by the uplink
 # (they send, they change nothing), so here they only need valid arguments.
-EFFECTS: dict[str, tuple[type[_Args], Effect | None]] = {
+EFFECTS: dict[str, tuple[type[CommandArgs], Effect | None]] = {
     "announce": (AnnounceArgs, _announce),
     "extend": (ExtendArgs, _extend),
     "out_of_service": (OutOfServiceArgs, _out),
