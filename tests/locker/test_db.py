@@ -60,6 +60,54 @@ def test_upgrade_is_idempotent_and_records_its_revision(tmp_path: Path) -> None:
     db.close()
 
 
+def test_the_migrations_live_with_the_store(tmp_path: Path) -> None:
+    """Alembic finds the migrations where the package keeps them (locker/store/migrations),
+    and the first one is the oldest of the chain."""
+    location = Path(alembic_config().get_main_option("script_location") or "")
+    assert location.parts[-3:] == ("locker", "store", "migrations")
+    assert (location / "env.py").is_file()
+    graph = revision_graph()
+    assert [rev for rev, down in graph.items() if down is None] == ["0001"]
+
+
+def test_a_database_made_by_the_oldest_migration_upgrades_to_the_head(tmp_path: Path) -> None:
+    """A station's file from the first release keeps its rows and reaches today's schema
+    through the same upgrade a start runs."""
+    db = Database(tmp_path / "station.db")
+    made = datetime(2026, 6, 1, 9, 0)
+    with db.engine.connect() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO compartment (id, condition, note, retired) VALUES (7, 'ok', 'old', 0)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO parcel (id, state, carrier, tracking_number, recipient_name,"
+            " size, needs_accessible, needs_cooling, compartment_id, created_at, deadline)"
+            " VALUES (1, 'stored', 'Parcel Co', 'OLD-1', 'Ada', 'M', 0, 0, 7, ?, ?)",
+            (made, made + timedelta(days=7)),
+        )
+        connection.commit()
+    assert db.current_revision() == "0001"
+    db.upgrade()
+    assert db.current_revision() == head_revision()
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    with db.read() as session:
+        parcel = session.exec(select(Parcel)).one()
+        compartment = session.get(Compartment, 7)
+    db.close()
+    assert diff == []
+    assert (parcel.tracking_number, parcel.state, parcel.compartment_id) == (
+        "OLD-1",
+        ParcelState.STORED,
+        7,
+    )
+    assert compartment is not None
+    assert compartment.note == "old"
+
+
 def test_tokens_from_before_expiry_end_ninety_days_after_they_were_issued(
     tmp_path: Path,
 ) -> None:
