@@ -44,6 +44,21 @@ def test_every_relative_link_points_at_what_exists(page: Path) -> None:
     assert broken == []
 
 
+PATH = re.compile(r"`((?:locker|api|fleet|drivers|sim|tests|bench|common|scripts|docs)/[\w./-]+)`")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_file_a_page_names_exists(page: Path) -> None:
+    """A path of the project in backticks (`locker/store/db.py`) names a file or folder that
+    is there: moving a module moves its mentions too."""
+    missing = [
+        named
+        for named in PATH.findall(page.read_text(encoding="utf-8"))
+        if not (ROOT / named.rstrip("/.")).exists()
+    ]
+    assert missing == []
+
+
 def test_the_pages_are_linked_from_the_readme() -> None:
     readme = set(links(ROOT / "README.md"))
     for page in (ROOT / "docs").glob("*.md"):
