@@ -52,9 +52,10 @@ class StationNotAllowed(FleetError):
 
 
 class AnnouncementRequest(BaseModel):
-    """A parcel to announce: to ``station``, or (without it) to the best station."""
+    """A parcel to announce: to ``station``, or (without it) to the best station. Text is
+    taken without the blanks around it, as the station takes the command it becomes."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     tracking_number: str = Field(min_length=1, max_length=100, pattern=TEXT)
     size: Size

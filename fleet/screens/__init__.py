@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import delete
@@ -48,6 +48,7 @@ from fleet.tables import HubAudit, Operator, OperatorToken, ParcelView, Station
 from locker.uplink.grants import CENTRAL_PREFIX
 
 Text = Annotated[str, Form(max_length=500)]
+RowId = Annotated[int, Path(ge=1)]  # a compartment or parcel number, as a command takes it
 
 
 AsOperator = Annotated[Operator, Depends(ScreenRole("operator"))]
@@ -203,7 +204,7 @@ def create_screens(hub: Hub) -> FastAPI:
         return render(request, "fleet_station_live.html", **_page_values(request, name, who))
 
     @screens.get("/stations/{name}/compartments/{cid}", response_class=HTMLResponse)
-    def compartment(request: Request, name: str, cid: int, who: AsOperator) -> HTMLResponse:
+    def compartment(request: Request, name: str, cid: RowId, who: AsOperator) -> HTMLResponse:
         values = _page_values(request, name, who)
         page: views.StationPage = values["page"]
         view = page.compartments.get(cid)
@@ -233,7 +234,7 @@ def create_screens(hub: Hub) -> FastAPI:
 
     @screens.post("/stations/{name}/compartments/{cid}/out-of-service", response_class=HTMLResponse)
     def take_out(
-        request: Request, name: str, cid: int, who: AsOperator, reason: Text = ""
+        request: Request, name: str, cid: RowId, who: AsOperator, reason: Text = ""
     ) -> HTMLResponse:
         args = commands.OutOfServiceArgs(compartment_id=cid, reason=_reason(request, reason))
         what = f"{_words(request)('take_out')}: {_words(request)('compartment_n', n=cid)}"
@@ -243,14 +244,14 @@ def create_screens(hub: Hub) -> FastAPI:
         "/stations/{name}/compartments/{cid}/back-in-service", response_class=HTMLResponse
     )
     def put_back(
-        request: Request, name: str, cid: int, who: AsOperator, note: Text = ""
+        request: Request, name: str, cid: RowId, who: AsOperator, note: Text = ""
     ) -> HTMLResponse:
         args = commands.BackInServiceArgs(compartment_id=cid, note=note.strip())
         what = f"{_words(request)('put_back')}: {_words(request)('compartment_n', n=cid)}"
         return _give(request, name, "back_in_service", args, who, what)
 
     @screens.post("/stations/{name}/parcels/{pid}/extend", response_class=HTMLResponse)
-    def extend(request: Request, name: str, pid: int, who: AsOperator) -> HTMLResponse:
+    def extend(request: Request, name: str, pid: RowId, who: AsOperator) -> HTMLResponse:
         now = hub.clock()
         with hub.db.transaction() as session:
             parcel = session.get(ParcelView, (name, pid))

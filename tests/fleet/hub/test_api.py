@@ -263,6 +263,13 @@ def test_bad_arguments_are_named(hub: Hub) -> None:
         ({"type": "out_of_service", "args": {"reason": "x"}}, "body.args.compartment_id"),
         ({"type": "extend", "args": {"until": "2026-11-20T18:00:00Z"}}, "body.args"),
         ({"type": "snapshot", "args": {"pin": "1234"}}, "body.args.pin"),
+        # the station's own rules for a command's arguments (locker/uplink/command_args.py):
+        # the hub signs nothing the station would refuse for its form
+        (
+            {"type": "out_of_service", "args": {"compartment_id": 0, "reason": "x"}},
+            "body.args.compartment_id",
+        ),
+        ({"type": "revoke_courier", "args": {"name": "   "}}, "body.args.name"),
     ]
     for body, where in cases:
         answer = hub.http.post("/api/v1/stations/a/commands", json=body, headers=headers)

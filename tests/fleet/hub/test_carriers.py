@@ -307,6 +307,16 @@ def test_an_announcement_follows_its_parcel(hub: CarrierHub) -> None:
     assert (body["state"], body["parcel_id"], body["parcel_state"]) == ("accepted", 3, "stored")
 
 
+def test_blank_text_is_refused_as_the_station_would_refuse_it(hub: CarrierHub) -> None:
+    hub.online("a", {"M": 4}, {})
+    answer = hub.announce(tracking_number="   ")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "invalid_request"
+    assert hub.sent == []
+    assert hub.announce(tracking_number="  TRK0009 ").status_code == 202
+    assert hub.sent[0].args["tracking_number"] == "TRK0009"
+
+
 def test_the_request_schema_refuses_what_postgresql_could_not_hold() -> None:
     with pytest.raises(ValueError, match="pattern"):
         AnnouncementRequest.model_validate(

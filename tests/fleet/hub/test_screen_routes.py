@@ -85,6 +85,19 @@ def test_without_a_session_a_role_or_the_csrf_header_nothing_is_done(http: TestC
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
+def test_a_compartment_or_parcel_number_below_one_is_refused_not_a_crash(
+    http: TestClient,
+) -> None:
+    sign_in(http, "olga")
+    headers = {"HX-Request": "true", "X-CSRF-Token": http.cookies[CSRF_COOKIE]}
+    for path in (
+        "/fleet/stations/a/compartments/0/out-of-service",
+        "/fleet/stations/a/compartments/-3/back-in-service",
+        "/fleet/stations/a/parcels/0/extend",
+    ):
+        assert http.post(path, data={"reason": "x"}, headers=headers).status_code == 422, path
+
+
 def test_every_word_of_the_screen_has_english_and_german() -> None:
     for key, (english, german) in TEXTS.items():
         assert english.strip(), key
