@@ -1,4 +1,7 @@
-"""Request and answer bodies of the HTTP API (they make the OpenAPI document)."""
+"""Request and answer bodies of the HTTP API (they make the OpenAPI document): the checks
+every body shares (:class:`RequestBody`), parcels, doors, codes, compartments and the
+audit log. Accounts, the station's own health and the directory have modules of their
+own beside this one (``schemas_accounts``, ``schemas_system``, ``schemas_directory``)."""
 
 from __future__ import annotations
 
@@ -80,7 +83,7 @@ def printable(value: str) -> str:
 PlainText = Annotated[str, AfterValidator(printable)]  # for Query(), Form(), Path() texts
 
 
-class _In(BaseModel):
+class RequestBody(BaseModel):
     """A request body. Its booleans and numbers are strict: "true" or "5" in JSON is refused,
     as the document says, instead of being read as true or 5. No text in it may hold
     control or invisible format characters (:func:`printable`), passwords aside."""
@@ -101,13 +104,13 @@ class _In(BaseModel):
         return value
 
 
-class Dimensions(_In):
+class Dimensions(RequestBody):
     width_mm: StrictInt = Field(gt=0, le=3000)
     height_mm: StrictInt = Field(gt=0, le=3000)
     depth_mm: StrictInt = Field(gt=0, le=3000)
 
 
-class ParcelIn(_In):
+class ParcelIn(RequestBody):
     """A parcel as the courier describes it: a size class, its dimensions, or both."""
 
     tracking_number: str = Field(min_length=1, max_length=64)
@@ -161,7 +164,7 @@ class AnnounceIn(ParcelIn):
     fits_beside: StrictBool = Field(default=False, description=FITS_BESIDE)
 
 
-class DepositIn(_In):
+class DepositIn(RequestBody):
     """Either an announced parcel's id, or a new parcel."""
 
     parcel_id: StrictInt | None = Field(default=None, ge=1, le=MAX_ID)
@@ -276,7 +279,7 @@ class ConfirmOut(BaseModel):
     detail: str
 
 
-class CollectIn(_In):
+class CollectIn(RequestBody):
     code: str = Field(min_length=1, max_length=200, description="the PIN or the QR token")
 
 
@@ -287,18 +290,18 @@ class CollectionOut(BaseModel):
     next: list[str]
 
 
-class ReasonIn(_In):
+class ReasonIn(RequestBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class SecondStaffIn(_In):
+class SecondStaffIn(RequestBody):
     """A second staff member confirms an opening with their own name and password."""
 
     name: str = Text
     password: str = Field(min_length=1, max_length=200)
 
 
-class DoorOpenIn(_In):
+class DoorOpenIn(RequestBody):
     reason: str = Field(
         default="", max_length=500, description="required: why (goes to the audit log)"
     )
@@ -309,7 +312,7 @@ class DoorOpenIn(_In):
     )
 
 
-class OpenAllIn(_In):
+class OpenAllIn(RequestBody):
     reason: str = Field(
         default="", max_length=500, description="required: why (goes to the audit log)"
     )
@@ -328,11 +331,11 @@ class OpenAllOut(BaseModel):
     doors: list[OpenAllDoorOut]
 
 
-class NoteIn(_In):
+class NoteIn(RequestBody):
     note: str = Field(default="", max_length=500)
 
 
-class ExtendIn(_In):
+class ExtendIn(RequestBody):
     until: Moment | None = None
     days: StrictFloat | None = Field(default=None, gt=0, le=90)
 

@@ -9,7 +9,7 @@ from pydantic import (
     Field,
 )
 
-from api.schemas import Text, _In
+from api.schemas import RequestBody, Text
 from locker.types import Role
 
 
@@ -21,7 +21,7 @@ class AccountOut(BaseModel):
     active: bool = True
 
 
-class SignInIn(_In):
+class SignInIn(RequestBody):
     name: str = Text
     password: str = Field(min_length=1, max_length=200)
     new_password: str | None = Field(
@@ -45,7 +45,7 @@ class SessionOut(BaseModel):
     account: AccountOut
 
 
-class AccountIn(_In):
+class AccountIn(RequestBody):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     role: Role
     carrier: str | None = Field(default=None, max_length=100)
@@ -57,7 +57,7 @@ class NewAccountOut(BaseModel):
     token: str | None = Field(description="couriers: a first bearer token; shown once")
 
 
-class KioskDeviceIn(_In):
+class KioskDeviceIn(RequestBody):
     name: str = Field(min_length=1, max_length=40, examples=["kiosk"])
 
 

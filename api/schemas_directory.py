@@ -11,10 +11,10 @@ from pydantic import (
     StrictInt,
 )
 
-from api.schemas import MAX_ID, Language, NotifyBy, _In
+from api.schemas import MAX_ID, Language, NotifyBy, RequestBody
 
 
-class RecipientIn(_In):
+class RecipientIn(RequestBody):
     """A person of the directory. ``notify_by`` "mail" needs ``email``, "sms" (through the
     shop's webhook) needs ``phone``, "both" needs both."""
 
@@ -55,5 +55,5 @@ class ImportOut(BaseModel):
     updated: int
 
 
-class AssignIn(_In):
+class AssignIn(RequestBody):
     recipient_id: StrictInt = Field(ge=1, le=MAX_ID)

@@ -13,11 +13,11 @@ from pydantic import (
     StrictInt,
 )
 
-from api.schemas import FailureKindOut, _In
+from api.schemas import FailureKindOut, RequestBody
 from locker.types import SizeClass
 
 
-class QrIn(_In):
+class QrIn(RequestBody):
     token: str = Field(pattern=r"^[A-Za-z0-9_-]{32}$", description="a parcel's QR token")
 
 
@@ -68,7 +68,7 @@ class SimDoorOut(BaseModel):
     pulses: int
 
 
-class SimFaultIn(_In):
+class SimFaultIn(RequestBody):
     fault: Literal[
         "no_answer",
         "late_answer",
@@ -81,7 +81,7 @@ class SimFaultIn(_In):
     count: StrictInt | None = Field(default=None, ge=1, le=1000, description="None: until cleared")
 
 
-class CarrierIn(_In):
+class CarrierIn(RequestBody):
     webhook_url: str = Field(
         default="", max_length=500, description="where its webhooks go (empty: none)"
     )
@@ -97,7 +97,7 @@ class CarrierOut(BaseModel):
     )
 
 
-class ReturnCodeIn(_In):
+class ReturnCodeIn(RequestBody):
     reference: str = Field(min_length=1, max_length=64, description="the return's number")
     size: SizeClass
     carrier: str | None = Field(

@@ -7,8 +7,8 @@ Two weeks of parcels go through the real services on a real SQLite file (migrate
 the station's pragmas): reserve, deposit (a door operation with its intent and outcome),
 stored (its code issued), mailed and announced to its carrier's webhook through the
 outbox, reminded, collected with its PIN, or expired and taken back by the courier. The
-doors are the in-memory ones of ``locker.testkit.memory_locks``, the mail and webhook senders take
-every message at the edge (nothing leaves the machine), and the clock is moved by hand.
+doors are the in-memory ones of ``locker.testkit.memory_locks``, the mail and webhook
+senders take every message at the edge (nothing leaves the machine), and the clock is moved by hand.
 The first week fills the station; the rows the second week wrote (its steady state) are
 then copied, week after week, until the year is full: new ids with the references
 between them moved alike, times moved, new code hashes (a service call takes tens of
@@ -42,8 +42,8 @@ from bench.db_growth_rows import (
     Edge,
     Station14,
     Waiting,
-    _max_ids,
-    _size,
+    file_size,
+    max_ids,
 )
 from locker.codes import CodeHasher
 from locker.layout import Layout, parse_layout
@@ -136,7 +136,7 @@ def run_real(folder: Path, *, days: int, per_day: int, seed: int = 15) -> Statio
 
     for day in range(days):
         if day == days - 7:
-            first = {t: n + 1 for t, n in _max_ids(db).items()}
+            first = {t: n + 1 for t, n in max_ids(db).items()}
         start = datetime(2026, 1, 1, 8, 0, tzinfo=UTC) + timedelta(days=day)
         step = timedelta(hours=12) / per_day
         for i in range(per_day):
@@ -184,7 +184,7 @@ def run_real(folder: Path, *, days: int, per_day: int, seed: int = 15) -> Statio
             locks.close(w.compartment_id)
             waiting.remove(w)
         work_outbox()
-    last = _max_ids(db)
+    last = max_ids(db)
     week = {t: (first[t], last[t]) for t in GROWING}
     return Station14(station, notifier, clock, week, made, edge)
 
@@ -200,12 +200,12 @@ def main() -> None:
     try:
         empty = Database(root / "empty.db")
         empty.upgrade()
-        baseline = _size(empty)
+        baseline = file_size(empty)
         empty.close()
         began = time.monotonic()
         (root / "real").mkdir()
         real = run_real(root / "real", days=14, per_day=args.per_day)
-        fortnight = _size(real.station.db)
+        fortnight = file_size(real.station.db)
         real.station.db.close()
         print(
             f"two weeks through the services: {real.parcels} parcels, "

@@ -14,8 +14,8 @@ from bench.db_growth_rows import (
     Clock,
     Run,
     Station14,
-    _rows,
-    _size,
+    file_size,
+    row_counts,
 )
 from locker.notify.notifier import Notifier
 from locker.station import Policy, Station
@@ -142,9 +142,9 @@ def extend(path: Path, real: Station14, *, days: int, prune_after: timedelta | N
         if prune_after is not None:
             notifier.prune(prune_after)
         if k % 4 == 0:
-            sizes.append(_size(db))
+            sizes.append(file_size(db))
     copier.close()
-    size = _size(db)
-    rows = _rows(db)
+    size = file_size(db)
+    rows = row_counts(db)
     db.close()
     return Run(14 + 7 * weeks, size, rows["parcel"], rows, time.monotonic() - began, sizes)

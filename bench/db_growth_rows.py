@@ -57,7 +57,7 @@ class Run:
     per_day: list[int] = field(default_factory=list)  # the size every four weeks
 
 
-def _size(db: Database) -> int:
+def file_size(db: Database) -> int:
     with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return db.path.stat().st_size
@@ -66,7 +66,7 @@ def _size(db: Database) -> int:
 COUNTED = ("parcel", "audit", "door_op", "pickup_code", "outbox_event", "delivery")
 
 
-def _rows(db: Database) -> dict[str, int]:
+def row_counts(db: Database) -> dict[str, int]:
     with db.engine.connect() as connection:
         return {
             t: int(connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())  # noqa: S608
@@ -90,7 +90,7 @@ class Station14:
 GROWING = ("pickup_code", "parcel", "door_op", "audit", "outbox_event", "delivery")
 
 
-def _max_ids(db: Database) -> dict[str, int]:
+def max_ids(db: Database) -> dict[str, int]:
     with db.engine.connect() as connection:
         return {
             t: int(connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar_one())  # noqa: S608

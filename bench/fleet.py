@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, p50, p99, table
-from bench.fleet_rig import Fleet, Hub, _wait, children_cpu_s, cpu_s
+from bench.fleet_rig import Fleet, Hub, children_cpu_s, cpu_s, wait_for
 from bench.fleet_stations import (
     DAY_S,
     EVENTS_PER_DAY,
@@ -232,7 +232,7 @@ def run(
     try:
         hub.start_worker()
         fleet = Fleet(hub, processes)
-        _wait(
+        wait_for(
             lambda: int(hub.scalar("SELECT count(*) FROM station_state WHERE online")) == stations,
             "every station's birth in the hub",
         )

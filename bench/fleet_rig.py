@@ -19,7 +19,7 @@ from typing import Any
 from bench.fleet_stations import (
     REPO,
     WAIT_S,
-    _simulator_main,
+    simulator_main,
 )
 
 
@@ -119,7 +119,7 @@ class Hub:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        _wait(lambda: "subscribed" in log.read_text(), f"the worker's subscription ({log})")
+        wait_for(lambda: "subscribed" in log.read_text(), f"the worker's subscription ({log})")
 
     def stop_worker(self) -> None:
         if self.worker is not None and self.worker.poll() is None:
@@ -153,7 +153,7 @@ class Hub:
         self.pg.remove()
 
 
-def _wait(check: Any, what: str, seconds: float = WAIT_S) -> None:
+def wait_for(check: Any, what: str, seconds: float = WAIT_S) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
@@ -173,7 +173,7 @@ class Fleet:
             creds = [(n, *hub.broker.credentials(n)) for n in names]
             mine, theirs = ctx.Pipe()
             proc = ctx.Process(
-                target=_simulator_main,
+                target=simulator_main,
                 args=(theirs, hub.broker.port, creds, 1000 + k),
                 daemon=True,
             )

@@ -262,7 +262,7 @@ class Simulator:
         self.pump(0.1)
 
 
-def _simulator_main(
+def simulator_main(
     pipe: Connection, port: int, creds: list[tuple[str, str, str]], seed: int
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us

@@ -1,6 +1,6 @@
-"""A full station to attack: a layout of many compartments on one simulated bus, a movable
-clock, and every compartment filled with a parcel whose PIN is known (what the attacker
-bench and the hostile tests stand on).
+"""A full station to attack: a layout of many compartments on simulated buses (ten CU16
+boards a bus), a movable clock, and every compartment filled with a parcel whose PIN is
+known (what the attacker bench and the hostile tests stand on).
 """
 
 from __future__ import annotations

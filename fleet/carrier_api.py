@@ -1,7 +1,8 @@
 """The carriers' API on the hub (``/api/v1/carrier/…``): announce parcels to any station
 of the fleet the carrier may use, by name or to the best one, and see each
 announcement's state. Every route needs a carrier's bearer token (:class:`NeedsCarrier`);
-what a carrier sees is its own. The routing and the webhook stream: :mod:`fleet.carriers`.
+what a carrier sees is its own. The routing: :mod:`fleet.routing`; the webhook stream:
+:mod:`fleet.carrier_stream`.
 """
 
 from __future__ import annotations

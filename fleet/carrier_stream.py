@@ -1,17 +1,26 @@
-"""The carriers' stream: what happens to their parcels, told by signed webhooks (written by
-ingest in the transaction applying the event, delivered by the workers with growing
-retries).
+"""The carriers' stream: what happens to their parcels, told by signed webhooks.
+
+Ingest writes a webhook row (:func:`parcel_changed`, :func:`reminded`) in the transaction
+that applies the station's event (each event takes effect once), for a parcel of a carrier
+that may use that station: ``parcel.stored``, ``parcel.reminder`` (and
+``parcel.last_call``), ``parcel.collected``, ``parcel.expired``, ``parcel.returned``.
+:func:`deliver_due` (the workers) sends them, per carrier in the order they were written:
+the oldest first, the next only once it was taken. A failure waits (growing, up to
+``RETRY_MAX``) and blocks that carrier's stream only. Signed as a station's carrier
+webhooks are (``X-Station-Signature``, :func:`locker.notify.messages.signature`). No
+pickup code is in them: the hub has none.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
-from fleet.carriers import _LOG, Clock
+from fleet.carriers import Clock
 from fleet.db import HubDatabase
 from fleet.tables import (
     CarrierAccount,
@@ -25,6 +34,8 @@ from locker.notify.senders import Poster, SendFailed
 from locker.uplink.messages import ParcelFacts
 
 STREAM = {"stored", "collected", "expired", "returned"}  # parcel states told to carriers
+
+_LOG = logging.getLogger(__name__)
 
 
 RETRY_FIRST = timedelta(seconds=1)

@@ -1,28 +1,12 @@
-"""Carriers on the hub: accounts, routing an announcement to a station, and the signed
-webhook stream of their parcels on every station.
+"""Carriers on the hub: their accounts. Routing an announcement to a station is in
+:mod:`fleet.routing`, the signed webhook stream of their parcels in
+:mod:`fleet.carrier_stream`.
 
-- **An account** has a bearer token (``car_…``, kept only as its SHA-256 hash), the
-  stations it may use, a webhook URL and the key its webhooks are signed with. Its name is
-  the carrier's name on the stations' parcels: the stations' couriers of that carrier
-  deposit what it announces, and its stream is made of the parcels with that name.
-- **Routing** (:func:`announce`): to the station named, or to the best one of those the
-  carrier may use. Only stations online with room for the parcel's size (and a low
-  compartment, if the recipient needs one) are candidates; room is the free capacity the
-  station last reported less the hub's own announcements to it not yet in a compartment.
-  Then the nearest: great-circle distance when the station and the recipient have
-  coordinates; else, with postcodes, the same postcode first, then the longest common
-  leading part; then the most room; then the name. The hub's registry says where each
-  station is (:class:`fleet.tables.StationPlace`). Announcements are routed one at a time
-  (an advisory lock), so two at once never take the last compartment twice.
-- **The stream** (:func:`parcel_changed`, :func:`reminded`): ingest writes a webhook row in
-  the transaction that applies the station's event (each event takes effect once), for a
-  parcel of a carrier that may use that station: ``parcel.stored``, ``parcel.reminder``
-  (and ``parcel.last_call``), ``parcel.collected``, ``parcel.expired``, ``parcel.returned``.
-  :func:`deliver_due` sends them, per carrier in the order they were written: the oldest
-  first, the next only once it was taken. A failure waits (growing, up to
-  ``RETRY_MAX``) and blocks that carrier's stream only. Signed as a station's carrier
-  webhooks are (``X-Station-Signature``, :func:`locker.notify.messages.signature`). No
-  pickup code is in them: the hub has none.
+An account has a bearer token (``car_…``, kept only as its SHA-256 hash), the stations it
+may use, a webhook URL and the key its webhooks are signed with. Its name is the carrier's
+name on the stations' parcels: the stations' couriers of that carrier deposit what it
+announces, and its stream is made of the parcels with that name. Where each station is
+(:class:`fleet.tables.StationPlace`), for routing, is set here too.
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ from sqlmodel import Session, col, select
 from fleet import commands, registry
 from fleet.db import HubDatabase
 from fleet.errors import BadPayload
-from fleet.payloads import _parse
-from fleet.projection import LIVE_PARCEL_STATES, _parcel_row, _project
+from fleet.payloads import parse_payload
+from fleet.projection import LIVE_PARCEL_STATES, parcel_row, project_event
 from fleet.tables import (
     AlertView,
     CommandRow,
@@ -112,19 +112,19 @@ class Ingest:
         except ValueError as exc:
             raise BadPayload("unknown_topic", str(exc)) from None
         if kind == "evt":
-            event = _parse(Event, payload, station)
+            event = parse_payload(Event, payload, station)
             with self.db.transaction() as session:
                 return self._event(session, self._lock(session, station), event, now)
         if kind == "state":
-            presence = _parse(Presence, payload, station)
+            presence = parse_payload(Presence, payload, station)
             with self.db.transaction() as session:
                 return self._presence(session, self._lock(session, station), presence, now)
         if kind == "snap":
-            snapshot = _parse(Snapshot, payload, station)
+            snapshot = parse_payload(Snapshot, payload, station)
             with self.db.transaction() as session:
                 return self._snapshot(session, self._lock(session, station), snapshot, now)
         if kind == "res":
-            result = _parse(CommandResult, payload, station)
+            result = parse_payload(CommandResult, payload, station)
             with self.db.transaction() as session:
                 self._result(session, self._lock(session, station), result, now)
             return []
@@ -234,7 +234,7 @@ class Ingest:
             )
         for p in snapshot.parcels:
             if p.state in LIVE_PARCEL_STATES:
-                session.add(_parcel_row(name, p))
+                session.add(parcel_row(name, p))
         for a in snapshot.alerts:
             session.add(
                 AlertView(
@@ -320,7 +320,7 @@ class Ingest:
 
     def _apply(self, session: Session, state: StationState, row: EventRow) -> None:
         try:
-            _project(session, state, row)
+            project_event(session, state, row)
         except ValidationError as exc:
             # The event stays stored and counts as applied: the chain goes on.
             _LOG.warning(

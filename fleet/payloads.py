@@ -31,7 +31,7 @@ def _keys(value: Any) -> Iterator[str]:
             yield from _keys(inner)
 
 
-def _parse(model: type[M], payload: bytes, station: str) -> M:
+def parse_payload(model: type[M], payload: bytes, station: str) -> M:
     try:
         body = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -84,7 +84,7 @@ class _Bus(BaseModel):
     health: dict[str, dict[str, Any]]
 
 
-def _parcel_row(station: str, p: ParcelFacts) -> ParcelView:
+def parcel_row(station: str, p: ParcelFacts) -> ParcelView:
     return ParcelView(
         station=station,
         parcel_id=p.id,
@@ -98,7 +98,7 @@ def _parcel_row(station: str, p: ParcelFacts) -> ParcelView:
     )
 
 
-def _project(session: Session, state: StationState, row: EventRow) -> None:
+def project_event(session: Session, state: StationState, row: EventRow) -> None:
     name, data = row.station, row.data
     if row.type == "parcel":
         parcel = ParcelFacts.model_validate(data)
@@ -106,7 +106,7 @@ def _project(session: Session, state: StationState, row: EventRow) -> None:
             session, row, parcel, carrier_stream.before_state(session, name, parcel.id)
         )
         if parcel.state in LIVE_PARCEL_STATES:
-            session.merge(_parcel_row(name, parcel))
+            session.merge(parcel_row(name, parcel))
         else:  # collected, returned: no longer at the station
             session.execute(
                 delete(ParcelView).where(

@@ -1,6 +1,13 @@
-"""Routing a carrier's announcement: which stations the carrier may use, which have room, and
-the nearest that fits (by postcode, then distance); the announcement then goes to it as a
-command.
+"""Routing a carrier's announcement (:func:`announce`): to the station named, or to the best
+one of those the carrier may use; the announcement then goes to it as a signed command.
+
+Only stations online with room for the parcel's size (and a low compartment, if the
+recipient needs one) are candidates; room is the free capacity the station last reported
+less the hub's own announcements to it not yet in a compartment. Then the nearest:
+great-circle distance when the station and the recipient have coordinates; else, with
+postcodes, the same postcode first, then the longest common leading part; then the most
+room; then the name. Announcements are routed one at a time (an advisory lock), so two at
+once never take the last compartment twice.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A screen signs in with the same accounts, limits and sessions as the API's browser
 session. The session id stays in an HttpOnly cookie; the session's CSRF token goes into a
 second cookie that only pages of this station can read (SameSite=Strict), from which
-``screens.js`` copies it into the ``X-CSRF-Token`` header of every htmx request. The
+``common/static/csrf.js`` copies it into the ``X-CSRF-Token`` header of every htmx request. The
 server checks that header against the session's stored hash, as for the API.
 """
 

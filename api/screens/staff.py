@@ -1,6 +1,7 @@
 """The maintenance screen: the station drawn as its front with every compartment's state
-(updated live), a compartment's parcel, history and actions, parcels with search,
-expired parcels, the audit log, and the health of the lock-board buses."""
+(updated live), a compartment's parcel, history and actions (doors opened with a reason,
+out of service and back). Its records (parcels with search, expired parcels, the audit
+log, the health of the lock-board buses) are in :mod:`api.screens.staff_records`."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ def _today(ctx: Ctx) -> list[tuple[AuditEntry, str]]:
     return [(entry, tracking) for entry, tracking in rows]
 
 
-def _page(
+def staff_page(
     request: Request, template: str, section: str, who: Principal, **values: Any
 ) -> HTMLResponse:
     return render(request, template, who=who, section=section, live_s=LIVE_S, **values)
@@ -133,7 +134,7 @@ def page(
     assert who is not None  # sign_in_instead lets only a signed-in account through
     with ctx.station.db.read() as session:
         alerts = open_alerts(session)
-    return _page(
+    return staff_page(
         request,
         "staff_station.html",
         "station",

@@ -15,7 +15,7 @@ from api.routes.system import backup_health, bus_states
 from api.schemas import MAX_ID, PlainText
 from api.screens.i18n import Words
 from api.screens.render import language, render
-from api.screens.staff import EXTEND_DAYS, HOME, ParcelId, StaffUser, _page
+from api.screens.staff import EXTEND_DAYS, HOME, ParcelId, StaffUser, staff_page
 from api.security import Ctx
 from locker.alerts import open_alerts
 from locker.errors import (
@@ -54,7 +54,7 @@ def parcels(
     found = _parcels(ctx, q, state)
     if request.headers.get("HX-Target") == "parcels-table":
         return render(request, "staff_parcels_table.html", parcels=found, extend_days=EXTEND_DAYS)
-    return _page(
+    return staff_page(
         request,
         "staff_parcels.html",
         "parcels",
@@ -71,7 +71,7 @@ def parcels(
 def expired(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
     """Parcels past their deadline, still in their compartments, for couriers to take back."""
     found = _parcels(ctx, "", ParcelState.EXPIRED.value)
-    return _page(
+    return staff_page(
         request, "staff_expired.html", "expired", who, parcels=found, extend_days=EXTEND_DAYS
     )
 
@@ -124,7 +124,7 @@ def audit(
         "parcel": parcel or "",
         "compartment": compartment or "",
     }
-    return _page(
+    return staff_page(
         request, "staff_audit.html", "audit", who, entries=entries, filters=filters, older=older
     )
 
@@ -152,7 +152,7 @@ def health(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
     names = sorted({c for values in counters.values() for c in values})
     backup = backup_health(ctx, failing=any(a.kind is AlertKind.BACKUP_FAILED for a in alerts))
     words = Words(language(request))
-    return _page(
+    return staff_page(
         request,
         "staff_health.html",
         "health",

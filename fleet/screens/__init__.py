@@ -5,9 +5,10 @@ central staff grants and the hub's audit log. English and German; usable by keyb
 
 Operators sign in with their hub accounts (:mod:`fleet.accounts`): the session is an
 operator token in an HttpOnly, SameSite=Strict cookie; every change also needs the
-``X-CSRF-Token`` header, which ``fleet.js`` copies from a second cookie holding a value
+``X-CSRF-Token`` header, which ``common/static/csrf.js`` copies from a second cookie holding a value
 derived from the session (only pages of the hub can read it). Every route declares the
-role it needs (:class:`ScreenRole`). Actions travel as the hub's signed commands, each
+role it needs (:class:`~fleet.screens.pages.ScreenRole`); what every page uses is in
+:mod:`fleet.screens.pages`. Actions travel as the hub's signed commands, each
 audited with the operator's name; none opens a door (there is no such command).
 """
 
@@ -36,13 +37,13 @@ from fleet.screens.pages import (
     SESSION_COOKIE,
     ScreenRole,
     SignInNeeded,
-    _front,
-    _operator,
-    _said,
-    _status,
-    _words,
     csrf_of,
+    front_of,
+    operator_of,
     render,
+    said_fragment,
+    status_words,
+    words_for,
 )
 from fleet.tables import HubAudit, Operator, OperatorToken, ParcelView, Station
 from locker.uplink.grants import CENTRAL_PREFIX
@@ -70,15 +71,18 @@ def create_screens(hub: Hub) -> FastAPI:
 
     @screens.exception_handler(FleetError)
     async def _refused(request: Request, exc: FleetError) -> Response:
-        return _said(
-            request, _words(request)("problem", detail=exc.message), good=False, status=exc.status
+        return said_fragment(
+            request,
+            words_for(request)("problem", detail=exc.message),
+            good=False,
+            status=exc.status,
         )
 
     # -- signing in -------------------------------------------------------------------
 
     @screens.get("/", response_class=HTMLResponse)
     def fleet_page(request: Request) -> HTMLResponse:
-        who = _operator(request, "operator")
+        who = operator_of(request, "operator")
         if who is None:
             return render(request, "fleet_sign_in.html")
         return _fleet(request, who)
@@ -89,7 +93,7 @@ def create_screens(hub: Hub) -> FastAPI:
         name: Annotated[str, Form(max_length=64)] = "",
         password: Annotated[str, Form(max_length=1000)] = "",
     ) -> Response:
-        words = _words(request)
+        words = words_for(request)
         now = hub.clock()
         ttl = timedelta(hours=hub.settings.token_hours)
         try:
@@ -158,10 +162,10 @@ def create_screens(hub: Hub) -> FastAPI:
 
     def _rows(request: Request, q: str, show: str, sort: str) -> dict[str, Any]:
         now = hub.clock()
-        words = _words(request)
+        words = words_for(request)
         with hub.db.transaction() as session:
             rows = views.station_rows(session, now, text=q, show=show, sort=sort)
-        return {"rows": rows, "statuses": {r.name: _status(r, words, now) for r in rows}}
+        return {"rows": rows, "statuses": {r.name: status_words(r, words, now) for r in rows}}
 
     @screens.get("/rows", response_class=HTMLResponse)
     def rows(request: Request, who: AsOperator) -> HTMLResponse:
@@ -173,7 +177,7 @@ def create_screens(hub: Hub) -> FastAPI:
 
     def _page_values(request: Request, name: str, who: Operator) -> dict[str, Any]:
         now = hub.clock()
-        words = _words(request)
+        words = words_for(request)
         with hub.db.transaction() as session:
             page = views.station_page(session, name, now, hub.settings.recent_events)
             if page is None:
@@ -185,8 +189,8 @@ def create_screens(hub: Hub) -> FastAPI:
         return {
             "name": name,
             "page": page,
-            "front": _front(page.layout, page, words),
-            "status_text": _status(page.row, words, now),
+            "front": front_of(page.layout, page, words),
+            "status_text": status_words(page.row, words, now),
             "event_text": views.event_text,
             "may_pass": may_pass,
             "central_name": CENTRAL_PREFIX + who.name,
@@ -225,11 +229,13 @@ def create_screens(hub: Hub) -> FastAPI:
             detail = f"{command.id}: {kind} {command.args}"
             grants.audit(session, now, who.name, f"command.{kind}", station, detail)
         hub.publish(command)  # after the commit, as the API does
-        return _said(request, _words(request)("sent_command", what=what), good=True, status=202)
+        return said_fragment(
+            request, words_for(request)("sent_command", what=what), good=True, status=202
+        )
 
     def _reason(request: Request, text: str) -> str:
         if not text.strip():
-            raise _NoReason(_words(request)("reason_needed"))
+            raise _NoReason(words_for(request)("reason_needed"))
         return text.strip()
 
     @screens.post("/stations/{name}/compartments/{cid}/out-of-service", response_class=HTMLResponse)
@@ -237,7 +243,7 @@ def create_screens(hub: Hub) -> FastAPI:
         request: Request, name: str, cid: RowId, who: AsOperator, reason: Text = ""
     ) -> HTMLResponse:
         args = commands.OutOfServiceArgs(compartment_id=cid, reason=_reason(request, reason))
-        what = f"{_words(request)('take_out')}: {_words(request)('compartment_n', n=cid)}"
+        what = f"{words_for(request)('take_out')}: {words_for(request)('compartment_n', n=cid)}"
         return _give(request, name, "out_of_service", args, who, what)
 
     @screens.post(
@@ -247,7 +253,7 @@ def create_screens(hub: Hub) -> FastAPI:
         request: Request, name: str, cid: RowId, who: AsOperator, note: Text = ""
     ) -> HTMLResponse:
         args = commands.BackInServiceArgs(compartment_id=cid, note=note.strip())
-        what = f"{_words(request)('put_back')}: {_words(request)('compartment_n', n=cid)}"
+        what = f"{words_for(request)('put_back')}: {words_for(request)('compartment_n', n=cid)}"
         return _give(request, name, "back_in_service", args, who, what)
 
     @screens.post("/stations/{name}/parcels/{pid}/extend", response_class=HTMLResponse)
@@ -259,7 +265,7 @@ def create_screens(hub: Hub) -> FastAPI:
                 raise NotFound("parcel", pid)
             until = max(parcel.deadline or now, now) + timedelta(days=EXTEND_DAYS)
         args = commands.ExtendArgs(parcel_id=pid, until=until.replace(microsecond=0))
-        what = f"{_words(request)('extend', d=EXTEND_DAYS)}: {parcel.tracking_number}"
+        what = f"{words_for(request)('extend', d=EXTEND_DAYS)}: {parcel.tracking_number}"
         return _give(request, name, "extend", args, who, what)
 
     @screens.post("/stations/{name}/revoke-courier", response_class=HTMLResponse)
@@ -276,7 +282,7 @@ def create_screens(hub: Hub) -> FastAPI:
             "revoke_courier",
             args,
             who,
-            f"{_words(request)('revoke_courier')}: {courier}",
+            f"{words_for(request)('revoke_courier')}: {courier}",
         )
 
     @screens.post("/stations/{name}/pass", response_class=HTMLResponse)
@@ -317,7 +323,7 @@ def create_screens(hub: Hub) -> FastAPI:
             days = max(1, min(grants.MAX_DAYS, int(str(form.get("days", GRANT_DAYS)))))
         except ValueError:
             days = GRANT_DAYS
-        words = _words(request)
+        words = words_for(request)
         if not chosen:
             return render(
                 request,
@@ -374,7 +380,7 @@ def create_screens(hub: Hub) -> FastAPI:
 
     @screens.exception_handler(_NoReason)
     async def _no_reason(request: Request, exc: _NoReason) -> Response:
-        return _said(request, str(exc), good=False, status=422)
+        return said_fragment(request, str(exc), good=False, status=422)
 
     return screens
 

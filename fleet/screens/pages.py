@@ -81,7 +81,7 @@ def csrf_of(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"hub-screen-csrf", hashlib.sha256).hexdigest()
 
 
-def _operator(request: Request, role: HubRole) -> Operator | None:
+def operator_of(request: Request, role: HubRole) -> Operator | None:
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token.startswith(accounts.TOKEN_PREFIX):
         return None
@@ -103,7 +103,7 @@ class ScreenRole:
         self.role: HubRole = role
 
     def __call__(self, request: Request) -> Operator:
-        who = _operator(request, self.role)
+        who = operator_of(request, self.role)
         if who is None:
             raise SignInNeeded
         return who
@@ -138,7 +138,7 @@ def render(request: Request, template: str, *, status: int = 200, **values: Any)
     return response
 
 
-def _words(request: Request) -> Words:
+def words_for(request: Request) -> Words:
     return Words(
         pick_language(
             request.query_params.get("lang"),
@@ -148,11 +148,11 @@ def _words(request: Request) -> Words:
     )
 
 
-def _said(request: Request, text: str, *, good: bool, status: int = 200) -> HTMLResponse:
+def said_fragment(request: Request, text: str, *, good: bool, status: int = 200) -> HTMLResponse:
     return render(request, "fleet_said.html", status=status, said=text, good=good)
 
 
-def _front(layout: dict[str, Any] | None, page: views.StationPage, words: Words) -> Any:
+def front_of(layout: dict[str, Any] | None, page: views.StationPage, words: Words) -> Any:
     """The station's front as its maintenance screen draws it, from the layout it reported."""
     built = from_report(layout)
     if built is None:
@@ -181,7 +181,7 @@ def _front(layout: dict[str, Any] | None, page: views.StationPage, words: Words)
 _STATE_KEYS = {f"state_{s}" for s in ("free", "reserved", "occupied", "out_of_service", "fault")}
 
 
-def _status(row: views.StationRow, words: Words, now: datetime) -> str:
+def status_words(row: views.StationRow, words: Words, now: datetime) -> str:
     if row.last_seen is None:
         return words("never_seen")
     age = words.age((now - row.last_seen).total_seconds())

@@ -10,9 +10,10 @@ carrier's parcels share a compartment (a courier learns nothing of other carrier
 parcels, and one code then opens them all, see :mod:`locker.services.issuing`).
 
 Everything in a shared compartment moves together: the deadlines are kept equal (a
-later deposit moves the first one's; an extension or a hold moves all), one door
-opening collects or takes back all of them, and a code of any of them finishes them
-all (the recipient takes out whatever lies behind the door).
+later deposit moves the first one's; an extension or a hold moves all, see
+:mod:`locker.services.deadlines`), one door opening collects or takes back all of them
+(which parcels lie together: :mod:`locker.services.shared_compartments`), and a code of any
+of them finishes them all (the recipient takes out whatever lies behind the door).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The shop's staff and the station's own housekeeping: doors, service, deadlines, returns."""
+"""The shop's staff and the station's own housekeeping: doors, service, expiry, take-backs
+and new codes (deadlines are in :mod:`locker.services.deadlines`)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def open_door(
     Once ``policy.staff_open_limit`` staff openings fell within ``staff_open_window``
     (station-wide), a further one needs an admin (``by_admin``) or a second staff member
     who confirmed it (``confirmed_by``, checked by the caller, see
-    :func:`locker.people.accounts.confirm_second_staff`); reaching the limit alerts staff.
+    :func:`locker.people.sign_in.confirm_second_staff`); reaching the limit alerts staff.
     """
     reason = reason.strip()
     if not reason:
