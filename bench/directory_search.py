@@ -6,8 +6,9 @@ swapped, case lost; bench/people.py). The tolerant search
 (locker.people.directory_search.search, as ``GET /api/v1/directory/search`` runs it)
 stands beside a plain indexed lookup in the same run: the flat number on its indexed
 column (``WHERE unit = ?``, ix_recipient_unit), each in its own read transaction on the
-same SQLite file, so the ratio is what the tolerance costs over an exact lookup. Also measured: rebuilding the search's index after a change
-(the first search then), and how often the person was within the first three offered.
+same SQLite file, so the ratio is what the tolerance costs over an exact lookup. Also
+measured: rebuilding the search's index after a change (the first search then), and how
+often the person was within the first three offered.
 """
 
 from __future__ import annotations
