@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Row, locker_serve, ms, p50, station_env, table
+from bench.common import Row, locker_serve, ms, p50, proc_kib, station_env, table
 
 
 def _spawn(args: list[str]) -> float:
@@ -32,10 +32,7 @@ def _spawn(args: list[str]) -> float:
 
 def rss_mib(pid: int) -> float:
     """The resident set of a running process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+    return proc_kib(pid, "VmRSS") / 1024
 
 
 def _rss_of(code: str) -> float:
