@@ -1,25 +1,15 @@
-"""Security headers on the screens' pages: no framing (clickjacking), no sniffing, and a
-Content-Security-Policy that lets a page load only the station's own scripts and styles.
-Inline style attributes stay allowed (the front's doors are placed with them); inline
-style elements and scripts do not (htmx is told not to add its indicator styles).
-The API docs (/docs, /redoc, /openapi.json and their files) get the same headers with a
-policy that allows the one inline script with which Swagger UI and ReDoc start."""
+"""Security headers on the station's screens: those of :mod:`common.screen_headers` (which
+the hub's screen sends too), put on every HTML answer by a middleware. The API docs
+(/docs, /redoc, /openapi.json and their files) get the same headers with a policy that
+allows the one inline script with which Swagger UI and ReDoc start."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'"
-)
-HEADERS = (
-    (b"content-security-policy", POLICY.encode()),
-    (b"x-frame-options", b"DENY"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-)
+from common.screen_headers import SCREEN_HEADERS
+
+HEADERS = tuple((name.lower().encode(), value.encode()) for name, value in SCREEN_HEADERS.items())
 DOCS = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "

@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from common.screen_headers import SCREEN_HEADERS
 from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
 from fleet import accounts
 from fleet.accounts import HubRole
@@ -56,20 +57,7 @@ PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=PACKAGE / "templates")
 
 
-POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'"
-)
-
-
-HEADERS = {
-    "Content-Security-Policy": POLICY,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+HEADERS = {**SCREEN_HEADERS, "Cache-Control": "no-store"}  # an operator's pages stay unstored
 
 
 class SignInNeeded(Exception):
