@@ -161,7 +161,7 @@ def test_the_root_of_locker_holds_only_the_domain() -> None:
     root = {p.stem for p in (ROOT / "locker").glob("*.py")}
     assert root == {
         "__init__", "alerts", "assignment", "audit", "codes", "errors", "front", "handover",
-        "layout", "lifecycle", "locks", "station", "types",
+        "layout", "lifecycle", "locks", "sensors", "station", "types",
     }
 
 
