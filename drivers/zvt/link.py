@@ -1,0 +1,106 @@
+"""One TCP connection to the terminal: APDUs out, whole APDUs in, each by a deadline.
+
+:meth:`Link.receive` tells three ways of not getting a message apart, because a payment
+ends differently for each: :class:`LinkSilent` (nothing whole came in time),
+:class:`LinkClosed` (the terminal or the network closed the connection) and
+:class:`LinkGarbled` (bytes that are no APDU). ``torn`` says that part of an APDU had come.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections import deque
+from types import TracebackType
+
+from drivers.zvt.apdu import Apdu, ApduError, ApduReader
+
+_LOGGER = logging.getLogger(__name__)
+READ_SIZE = 4096
+
+
+class LinkError(Exception):
+    """The link gave no message."""
+
+    def __init__(self, message: str, *, torn: bool = False) -> None:
+        super().__init__(message)
+        self.torn = torn
+
+
+class LinkSilent(LinkError):
+    """No whole message before the deadline."""
+
+
+class LinkClosed(LinkError):
+    """The connection ended (closed, reset)."""
+
+
+class LinkGarbled(LinkError):
+    """Bytes that are no APDU a terminal sends."""
+
+
+class Link:
+    """A connected socket to the terminal; closes it on exit."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._reader = ApduReader()
+        self._queue: deque[Apdu] = deque()
+        self.sent: list[bytes] = []  # every frame sent, for the log and the tests
+        self.received: list[bytes] = []
+
+    @classmethod
+    def connect(cls, host: str, port: int, timeout_s: float) -> Link:
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(sock)
+
+    def send(self, apdu: Apdu) -> None:
+        frame = apdu.encode()
+        _LOGGER.debug("zvt tx %s", frame.hex(" "))
+        self.sent.append(frame)
+        try:
+            self._sock.sendall(frame)
+        except OSError as exc:
+            raise LinkClosed(f"sending failed: {exc}") from exc
+
+    def receive(self, deadline: float) -> Apdu:
+        """The next whole APDU, waiting until ``deadline`` (``time.monotonic()``) at most."""
+        while not self._queue:
+            left = deadline - time.monotonic()
+            torn = self._reader.pending > 0
+            if left <= 0:
+                raise LinkSilent("the terminal said nothing in time", torn=torn)
+            self._sock.settimeout(left)
+            try:
+                chunk = self._sock.recv(READ_SIZE)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise LinkClosed(f"the connection failed: {exc}", torn=torn) from exc
+            if not chunk:
+                raise LinkClosed("the terminal closed the connection", torn=torn)
+            try:
+                self._queue.extend(self._reader.feed(chunk))
+            except ApduError as exc:
+                raise LinkGarbled(str(exc), torn=True) from exc
+        apdu = self._queue.popleft()
+        frame = apdu.encode()
+        _LOGGER.debug("zvt rx %s", frame.hex(" "))
+        self.received.append(frame)
+        return apdu
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
