@@ -87,8 +87,21 @@ class Fields:
         return None if raw is None else raw.decode("latin-1").strip()
 
 
-USED = frozenset({RESULT, AMOUNT, TRACE, TIME, DATE, RECEIPT, CARD_TYPE, CARD_NAME,
-                  CURRENCY, TERMINAL_ID, TOTALS})
+USED = frozenset(
+    {
+        RESULT,
+        AMOUNT,
+        TRACE,
+        TIME,
+        DATE,
+        RECEIPT,
+        CARD_TYPE,
+        CARD_NAME,
+        CURRENCY,
+        TERMINAL_ID,
+        TOTALS,
+    }
+)
 
 
 def parse(data: bytes) -> Fields:

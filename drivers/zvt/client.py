@@ -116,8 +116,10 @@ class ZvtTerminal:
                     TerminalOutcome.ERROR, amount_cents, text="the terminal refused registration"
                 )
             ex = self._exchange(command, on_text)
-            if ex.ending is Ending.REFUSED and ex.code in NOT_REGISTERED:
-                self._registered = False  # e.g. the terminal restarted: register next time
+            if ex.ending is Ending.REFUSED and ex.code in NOT_REGISTERED and self._register():
+                # The terminal forgot the station (it restarted): the refusal started
+                # nothing, so the same payment is asked once more after registering.
+                ex = self._exchange(command, on_text)
             result = outcome.judge(ex, amount_cents)
             self._count(result, payment=True)
             return result
