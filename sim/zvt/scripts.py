@@ -94,7 +94,7 @@ def registration(s: Session, frame: Frame) -> None:
     s.sim.config = data[3]
     s.sim.registered = True
     s.send(0x80, 0x00)
-    s.tell(0x06, 0x0F, b"\x19\x00\x29" + bcd(s.sim.terminal_id, 4) + b"\x49" + EUR)
+    s.final(0x06, 0x0F, b"\x19\x00\x29" + bcd(s.sim.terminal_id, 4) + b"\x49" + EUR)
 
 
 def payment(s: Session, frame: Frame) -> None:
@@ -127,7 +127,7 @@ def payment(s: Session, frame: Frame) -> None:
     s.wait(sim.times.host_s, abortable=False)
     if ZvtFault.DECLINED in sim.faults:
         if s.tell(0x04, 0x0F, b"\x27" + bytes([DECLINED]) + b"\x04" + bcd(cents, 6) + _now()):
-            s.tell(0x06, 0x1E, bytes([DECLINED]))
+            s.final(0x06, 0x1E, bytes([DECLINED]))
         return
     receipt, trace = sim.next_numbers()
     sim.journal.append(Payment(receipt=receipt, trace=trace, amount_cents=cents))
@@ -151,7 +151,7 @@ def payment(s: Session, frame: Frame) -> None:
         "Karte ############1234",
     ]
     if _receipt_lines(s, lines, admin=False):
-        s.tell(0x06, 0x0F, b"")
+        s.final(0x06, 0x0F, b"")
 
 
 def _approved(s: Session, cents: int, receipt: int, trace: int) -> bytes:
@@ -175,7 +175,7 @@ def _abort(s: Session, by_station: bool) -> None:
     """The customer is gone (the terminal's timeout) or the station aborted."""
     if by_station:
         s.send(0x80, 0x00)
-    s.tell(0x06, 0x1E, bytes([TIMED_OUT]))
+    s.final(0x06, 0x1E, bytes([TIMED_OUT]))
 
 
 def reversal(s: Session, frame: Frame) -> None:
@@ -196,10 +196,10 @@ def reversal(s: Session, frame: Frame) -> None:
     s.wait(sim.times.host_s, abortable=False)
     found = [p for p in sim.batch() if p.receipt == number]
     if not found:
-        s.tell(0x06, 0x1E, bytes([REVERSAL_NOT_POSSIBLE]))
+        s.final(0x06, 0x1E, bytes([REVERSAL_NOT_POSSIBLE]))
         return
     if found[0].reversed_by is not None:
-        s.tell(0x06, 0x1E, bytes([ALREADY_REVERSED]))
+        s.final(0x06, 0x1E, bytes([ALREADY_REVERSED]))
         return
     receipt, trace = sim.next_numbers()
     found[0].reversed_by = receipt
@@ -208,7 +208,7 @@ def reversal(s: Session, frame: Frame) -> None:
         return
     lines = ["Storno", f"EUR {cents // 100},{cents % 100:02d}", f"Beleg-Nr. {receipt:04d}"]
     if _receipt_lines(s, lines, admin=False):
-        s.tell(0x06, 0x0F, b"")
+        s.final(0x06, 0x0F, b"")
 
 
 def end_of_day(s: Session, frame: Frame) -> None:
@@ -235,7 +235,7 @@ def end_of_day(s: Session, frame: Frame) -> None:
         p.settled = True
     lines = ["Kassenschnitt", f"{len(kept)} Zahlung(en)", f"EUR {total // 100},{total % 100:02d}"]
     if _receipt_lines(s, lines, admin=True):
-        s.tell(0x06, 0x0F, b"")
+        s.final(0x06, 0x0F, b"")
 
 
 def status_enquiry(s: Session, frame: Frame) -> None:
@@ -245,7 +245,7 @@ def status_enquiry(s: Session, frame: Frame) -> None:
         return
     s.send(0x80, 0x00)
     if s.tell(0x04, 0x0F, b"\x27\x00\x29" + bcd(s.sim.terminal_id, 4)):
-        s.tell(0x06, 0x0F, b"")
+        s.final(0x06, 0x0F, b"")
 
 
 def log_off(s: Session, frame: Frame) -> None:

@@ -30,9 +30,12 @@ def serve_zvt(sim: TerminalSim, host: str = "127.0.0.1", port: int = 0) -> Itera
     sessions: list[threading.Thread] = []
 
     def talk(conn: socket.socket) -> None:
-        with conn:
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            Session(conn, sim, stop).serve()
+        try:
+            with conn:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                Session(conn, sim, stop).serve()
+        finally:
+            sim.connected(-1)
 
     def accept() -> None:
         while not stop.is_set():
@@ -44,6 +47,7 @@ def serve_zvt(sim: TerminalSim, host: str = "127.0.0.1", port: int = 0) -> Itera
             except OSError:
                 return
             _LOGGER.info("zvt sim: station %s connected", peer)
+            sim.connected(+1)  # counted before the thread runs: a test may wait for 0
             thread = threading.Thread(target=talk, args=(conn,), name="zvt-session", daemon=True)
             thread.start()
             sessions[:] = [t for t in sessions if t.is_alive()] + [thread]

@@ -43,6 +43,7 @@ class Session:
         self._buffer = FrameBuffer()
         self._inbox: list[Frame] = []
         self.abort_asked = False
+        self._holding = False  # this session runs the terminal's one transaction
 
     # -- the wire --------------------------------------------------------------------------
     def read(self, timeout: float) -> Frame | None:
@@ -147,8 +148,20 @@ class Session:
         if ZvtFault.BUSY in self.sim.faults or not self.sim.begin():
             self.send(0x84, BUSY_CODE)
             return
+        self._holding = True
         try:
             self.abort_asked = False
             handler(self, frame)
         finally:
+            self._release()
+
+    def final(self, cls: int, ins: int, payload: bytes = b"") -> bool:
+        """The transaction's last message (completion or abort): the terminal is free for
+        the next command from the moment it is sent."""
+        self._release()
+        return self.tell(cls, ins, payload)
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
             self.sim.end()

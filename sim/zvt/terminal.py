@@ -68,6 +68,7 @@ class TerminalSim:
     sent: list[bytes] = field(default_factory=list)  # the terminal's frames, in order
     unacknowledged: int = 0  # messages the station never acknowledged
     bad_frames: int = 0  # bytes from the station that were no frame
+    connections: int = 0  # open now
     _receipt: int = 0
     _trace: int = 0
     _busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -99,6 +100,10 @@ class TerminalSim:
     def batch(self) -> list[Payment]:
         """The payments since the last end of day."""
         return [p for p in self.journal if not p.settled]
+
+    def connected(self, change: int) -> None:
+        with self._log:
+            self.connections += change
 
     # -- for tests -------------------------------------------------------------------------
     def taken_cents(self) -> int:
