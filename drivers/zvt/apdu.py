@@ -70,6 +70,7 @@ class ApduReader:
     def __init__(self, classes: frozenset[int] | None = TERMINAL_CLASSES) -> None:
         self._classes = classes
         self._buffer = bytearray()
+        self.error: ApduError | None = None  # garbage found after the APDUs last given
 
     @property
     def pending(self) -> int:
@@ -77,10 +78,21 @@ class ApduReader:
         return len(self._buffer)
 
     def feed(self, chunk: bytes) -> list[Apdu]:
+        """The APDUs completed by ``chunk``. Garbage raises :class:`ApduError`; when whole
+        APDUs came before it in the same chunk, those are given first and the error is
+        kept in :attr:`error` (and raised by the next call)."""
+        if self.error is not None:
+            raise self.error
         self._buffer += chunk
         found: list[Apdu] = []
         while True:
-            apdu = self._take()
+            try:
+                apdu = self._take()
+            except ApduError as exc:
+                if not found:
+                    raise
+                self.error = exc
+                return found
             if apdu is None:
                 return found
             found.append(apdu)

@@ -111,10 +111,10 @@ class ZvtTerminal:
                 TerminalOutcome.BUSY, amount_cents, text="another payment is running"
             )
         try:
-            if not self._registered and not self._register():
-                return TerminalResult(
-                    TerminalOutcome.ERROR, amount_cents, text="the terminal refused registration"
-                )
+            if not self._registered:
+                refused = self._unregistered(amount_cents)
+                if refused is not None:
+                    return refused
             ex = self._exchange(command, on_text)
             if ex.ending is Ending.REFUSED and ex.code in NOT_REGISTERED and self._register():
                 # The terminal forgot the station (it restarted): the refusal started
@@ -158,11 +158,26 @@ class ZvtTerminal:
 
     # -- inside ----------------------------------------------------------------------------
     def _register(self) -> bool:
+        return self._registration().ending is Ending.COMPLETED
+
+    def _registration(self) -> Exchange:
         ex = self._exchange(self.registration(), None)
         self._registered = ex.ending is Ending.COMPLETED
         if not self._registered:
             _LOGGER.warning("zvt %s: registration failed: %s %s", self, ex.ending.value, ex.note)
-        return self._registered
+        return ex
+
+    def _unregistered(self, amount_cents: int) -> TerminalResult | None:
+        """Register before a payment; None when it worked, else why there is no payment
+        (a busy or silent terminal says so; anything else is an error: no money moved)."""
+        ex = self._registration()
+        if ex.ending is Ending.COMPLETED:
+            return None
+        if ex.started:
+            return TerminalResult(
+                TerminalOutcome.ERROR, amount_cents, text=f"registration failed: {ex.note}"
+            )
+        return outcome.judge(ex, amount_cents)
 
     def _exchange(self, command: Apdu, on_text: Callable[[str], None] | None) -> Exchange:
         try:

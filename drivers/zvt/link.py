@@ -68,6 +68,8 @@ class Link:
     def receive(self, deadline: float) -> Apdu:
         """The next whole APDU, waiting until ``deadline`` (``time.monotonic()``) at most."""
         while not self._queue:
+            if self._reader.error is not None:
+                raise LinkGarbled(str(self._reader.error), torn=True)
             left = deadline - time.monotonic()
             torn = self._reader.pending > 0
             if left <= 0:
