@@ -12,13 +12,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sim.zvt.codec import Frame, FrameError, bcd, lllvar, llvar, pack, read_fields, tlv, unbcd
-from sim.zvt.terminal import Payment, ZvtFault
+from sim.zvt.terminal import Payment, TerminalSim, ZvtFault
 
-if TYPE_CHECKING:
-    from sim.zvt.session import Session
+
+class Session(Protocol):
+    """What a script needs of its connection (:class:`sim.zvt.session.Session`)."""
+
+    sim: TerminalSim
+
+    def send(self, cls: int, ins: int, payload: bytes = b"") -> None: ...
+    def send_raw(self, raw: bytes) -> None: ...
+    def tell(self, cls: int, ins: int, payload: bytes = b"") -> bool: ...
+    def final(self, cls: int, ins: int, payload: bytes = b"") -> bool: ...
+    def wait(self, seconds: float, *, abortable: bool) -> bool: ...
+    def hang_up(self) -> None: ...
+
 
 INSERT_CARD, WATCH_PIN_PAD, PLEASE_WAIT = 0x0A, 0x01, 0x0E
 APPROVED, DECLINED, TIMED_OUT = 0x00, 0x05, 0x6C

@@ -14,6 +14,7 @@ import socket
 import threading
 from collections.abc import Iterator
 
+from sim.zvt.scripts import COMMANDS
 from sim.zvt.session import Session
 from sim.zvt.terminal import TerminalSim
 
@@ -33,7 +34,7 @@ def serve_zvt(sim: TerminalSim, host: str = "127.0.0.1", port: int = 0) -> Itera
         try:
             with conn:
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                Session(conn, sim, stop).serve()
+                Session(conn, sim, stop, COMMANDS).serve()
         finally:
             sim.connected(-1)
 

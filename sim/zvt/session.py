@@ -14,8 +14,8 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping
 
-from sim.zvt import scripts
 from sim.zvt.codec import Frame, FrameBuffer, FrameError, pack
 from sim.zvt.terminal import TerminalSim, ZvtFault
 
@@ -36,8 +36,15 @@ class Hangup(Exception):
 class Session:
     """The terminal's side of one TCP connection."""
 
-    def __init__(self, conn: socket.socket, sim: TerminalSim, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        conn: socket.socket,
+        sim: TerminalSim,
+        stop: threading.Event,
+        commands: Mapping[tuple[int, int], Callable[[Session, Frame], None]],
+    ) -> None:
         self.conn = conn
+        self.commands = commands
         self.sim = sim
         self.stop = stop
         self._buffer = FrameBuffer()
@@ -140,7 +147,7 @@ class Session:
             _LOGGER.info("zvt sim: connection over (%s)", why)
 
     def dispatch(self, frame: Frame) -> None:
-        handler = scripts.COMMANDS.get((frame.cls, frame.ins))
+        handler = self.commands.get((frame.cls, frame.ins))
         if handler is None:
             if (frame.cls, frame.ins) != ACK:  # a late acknowledgement is no command
                 self.send(0x84, NOT_POSSIBLE)
