@@ -65,6 +65,7 @@ class ZvtTerminal:
         self.counters = Counters()
         self._lock = threading.Lock()
         self._registered = False
+        self._cancel = threading.Event()
         self.last_frames: tuple[list[bytes], list[bytes]] = ([], [])  # sent, received
 
     def __repr__(self) -> str:  # never the password
@@ -115,16 +116,22 @@ class ZvtTerminal:
                 refused = self._unregistered(amount_cents)
                 if refused is not None:
                     return refused
-            ex = self._exchange(command, on_text)
+            self._cancel.clear()
+            ex = self._exchange(command, on_text, self._cancel)
             if ex.ending is Ending.REFUSED and ex.code in NOT_REGISTERED and self._register():
                 # The terminal forgot the station (it restarted): the refusal started
                 # nothing, so the same payment is asked once more after registering.
-                ex = self._exchange(command, on_text)
+                ex = self._exchange(command, on_text, self._cancel)
             result = outcome.judge(ex, amount_cents)
             self._count(result, payment=True)
             return result
         finally:
             self._lock.release()
+
+    def cancel(self) -> None:
+        """The customer gave up at the kiosk: the running payment is aborted (``06 B0``)
+        unless the terminal has approved it already (then it runs to its end)."""
+        self._cancel.set()
 
     def reverse(self, receipt_number: str) -> TerminalResult:
         command = self.reversal(receipt_number)
@@ -179,14 +186,19 @@ class ZvtTerminal:
             )
         return outcome.judge(ex, amount_cents)
 
-    def _exchange(self, command: Apdu, on_text: Callable[[str], None] | None) -> Exchange:
+    def _exchange(
+        self,
+        command: Apdu,
+        on_text: Callable[[str], None] | None,
+        cancel: threading.Event | None = None,
+    ) -> Exchange:
         try:
             link = Link.connect(self.host, self.port, self.timeouts.connect_s)
         except OSError as exc:
             _LOGGER.warning("zvt %s: cannot connect: %s", self, exc)
             return Exchange(ending=Ending.NO_ANSWER, note=f"cannot connect: {exc}")
         with link:
-            ex = run(link, command, self.timeouts, on_text)
+            ex = run(link, command, self.timeouts, on_text, cancel)
             self.last_frames = (link.sent, link.received)
         if ex.ending is Ending.GARBLED:
             self.counters.garbled += 1

@@ -41,6 +41,8 @@ def _outcome(ex: Exchange, amount_cents: int | None) -> tuple[TerminalOutcome, s
     if ex.ending is Ending.ABORTED:
         if ex.approved_result:
             return TerminalOutcome.LOST, "aborted after an approved result"
+        if ex.cancelled:
+            return TerminalOutcome.TIMEOUT, "cancelled at the kiosk"
         if ex.code == codes.TIMEOUT_OR_ABORT:
             return TerminalOutcome.TIMEOUT, f"timed out ({said or ex.note})"
         if ex.code in codes.BUSY:

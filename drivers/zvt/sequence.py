@@ -15,6 +15,7 @@ completion, and never aborts.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ ABORT = (0x06, 0x1E)
 STATION_ABORT = Apdu(0x06, 0xB0)
 ACK_CLASS, NACK_CLASS = 0x80, 0x84
 DISPLAY_TEXTS, TEXT_LINE = 0x24, 0x07
+CANCEL_POLL_S = 0.1  # how soon a cancel at the kiosk becomes the station's abort
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Exchange:
     texts: list[str] = field(default_factory=list)
     print_blocks: int = 0
     station_aborted: bool = False
+    cancelled: bool = False  # the abort was the customer's, at the kiosk
     note: str = ""
 
     @property
@@ -87,8 +90,10 @@ def run(
     command: Apdu,
     timeouts: Timeouts,
     on_text: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Exchange:
-    """Send ``command`` and follow the terminal to the end of the transaction."""
+    """Send ``command`` and follow the terminal to the end of the transaction; ``cancel``
+    set before a result makes the station abort (the customer pressed "cancel")."""
     ex = Exchange()
     link.send(command)
     try:
@@ -103,17 +108,29 @@ def run(
     if first != ACK:
         return _ended(ex, Ending.OUT_OF_SEQUENCE, f"answer {first} to {command}")
     ex.started = True
-    return _follow(link, ex, timeouts, on_text)
+    return _follow(link, ex, timeouts, on_text, cancel)
 
 
 def _follow(
-    link: Link, ex: Exchange, timeouts: Timeouts, on_text: Callable[[str], None] | None
+    link: Link,
+    ex: Exchange,
+    timeouts: Timeouts,
+    on_text: Callable[[str], None] | None,
+    cancel: threading.Event | None,
 ) -> Exchange:
     deadline = time.monotonic() + timeouts.transaction_s
     while True:
+        cancelled = cancel is not None and cancel.is_set()
+        if cancelled and not (ex.approved_result or ex.station_aborted):
+            link.send(STATION_ABORT)
+            ex.station_aborted = ex.cancelled = True
+            deadline = time.monotonic() + timeouts.abort_s
+        look_until = deadline if cancel is None else min(deadline, time.monotonic() + CANCEL_POLL_S)
         try:
-            msg = link.receive(deadline)
+            msg = link.receive(look_until)
         except LinkSilent as exc:
+            if time.monotonic() < deadline:
+                continue  # only a look at the cancel flag
             if ex.approved_result or ex.station_aborted:
                 return _ended(ex, Ending.SILENT, str(exc))
             link.send(STATION_ABORT)  # the customer's time is up

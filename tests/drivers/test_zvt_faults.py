@@ -8,6 +8,7 @@ receipt number when the terminal gave one (so the station can reverse it).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -142,3 +143,47 @@ def test_after_a_fault_the_next_payment_goes_through(zvt: Rig) -> None:
         assert pay(zvt)[0] is not TerminalOutcome.APPROVED or fault is ZvtFault.UNKNOWN_BITMAPS
         zvt.sim.faults = set()
         assert pay(zvt, 100)[0] is TerminalOutcome.APPROVED
+
+
+def test_the_customer_cancels_at_the_kiosk_and_the_station_aborts() -> None:
+    slow = ZvtTimes.zero()
+    slow.card_s = 30  # the card never comes in the test's time
+    with rig(times=slow) as zvt:
+        shown = threading.Event()
+        done: list[TerminalOutcome] = []
+
+        def customer() -> None:
+            result = zvt.terminal.authorise(2040, lambda text: shown.set())
+            done.append(result.outcome)
+
+        thread = threading.Thread(target=customer)
+        thread.start()
+        assert shown.wait(5)  # "Insert card" is on the kiosk
+        zvt.terminal.cancel()
+        thread.join()
+        assert done == [TerminalOutcome.TIMEOUT]
+        assert "06 b0 00" in zvt.received()
+        assert zvt.kinds_sent()[-1] == "06 1e"
+        assert zvt.sim.journal == []
+
+
+def test_a_cancel_before_a_payment_is_forgotten_and_one_after_approval_changes_nothing(
+    zvt: Rig,
+) -> None:
+    zvt.terminal.cancel()  # before the payment: forgotten when it starts
+    assert pay(zvt)[0] is TerminalOutcome.APPROVED
+    zvt.clear()
+    zvt.sim.faults = {ZvtFault.NO_COMPLETION}  # result 00, then 0.3 s of silence
+
+    def cancel_once_approved() -> None:
+        # the command and four acknowledgements: three texts and the status were taken in
+        while len(zvt.sim.received) < 5:
+            time.sleep(0.001)
+        zvt.terminal.cancel()
+
+    later = threading.Thread(target=cancel_once_approved)
+    later.start()
+    result = zvt.terminal.authorise(100, lambda text: None)
+    later.join()
+    assert result.outcome is TerminalOutcome.LOST
+    assert "06 b0 00" not in zvt.received()  # no abort after an approval
