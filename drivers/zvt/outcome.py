@@ -15,14 +15,18 @@ from locker.payments.terminal import DayTotals, TerminalOutcome, TerminalResult
 
 
 def judge(ex: Exchange, amount_cents: int | None) -> TerminalResult:
-    """The result of a payment (``amount_cents`` asked) or a reversal (None)."""
+    """The result of a payment (``amount_cents`` asked) or a reversal (None).
+
+    ``result_code`` is bitmap 27's; without one, the code of the terminal's abort
+    (``06 1E xx``) or refusal (``84 xx``), from the same table: a reversal refused as
+    "already reversed" is ``0xB4``, so a station that crashed after reversing can tell."""
     outcome, why = _outcome(ex, amount_cents)
     fields = ex.fields
     approved_cents = _amount(fields)
     return TerminalResult(
         outcome=outcome,
         amount_cents=approved_cents if approved_cents is not None else (amount_cents or 0),
-        result_code=ex.result_code,
+        result_code=ex.result_code if ex.result_code is not None else ex.code,
         receipt_number=fields.digits(bitmaps.RECEIPT),
         trace_number=fields.digits(bitmaps.TRACE),
         card_type=card_type(fields),

@@ -148,7 +148,8 @@ def _follow(
         if kind == ABORT:
             link.send(ACK)
             ex.code = msg.data[0] if msg.data else None
-            return _ended(ex, Ending.ABORTED, codes.result_text(ex.code or 0))
+            why = "aborted" if ex.code is None else codes.result_text(ex.code)
+            return _ended(ex, Ending.ABORTED, why)
         if kind == INTERMEDIATE:
             link.send(ACK)
             _show(ex, intermediate_text(msg.data), on_text)

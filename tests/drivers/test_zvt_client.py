@@ -94,6 +94,7 @@ def test_a_reversal_byte_for_byte_and_only_once(zvt: Rig) -> None:
     again = zvt.terminal.reverse("0001")
     assert again.outcome is TerminalOutcome.DECLINED
     assert again.text == "already reversed"
+    assert again.result_code == 0xB4
     unknown = zvt.terminal.reverse("0099")
     assert unknown.outcome is TerminalOutcome.DECLINED
     assert unknown.text == "reversal not possible"

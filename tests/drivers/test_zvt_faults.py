@@ -177,7 +177,8 @@ def test_a_cancel_before_a_payment_is_forgotten_and_one_after_approval_changes_n
 
     def cancel_once_approved() -> None:
         # the command and four acknowledgements: three texts and the status were taken in
-        while len(zvt.sim.received) < 5:
+        deadline = time.monotonic() + 10
+        while len(zvt.sim.received) < 5 and time.monotonic() < deadline:
             time.sleep(0.001)
         zvt.terminal.cancel()
 
