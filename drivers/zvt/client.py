@@ -117,11 +117,7 @@ class ZvtTerminal:
                 if refused is not None:
                     return refused
             self._cancel.clear()
-            ex = self._exchange(command, on_text, self._cancel)
-            if ex.ending is Ending.REFUSED and ex.code in NOT_REGISTERED and self._register():
-                # The terminal forgot the station (it restarted): the refusal started
-                # nothing, so the same payment is asked once more after registering.
-                ex = self._exchange(command, on_text, self._cancel)
+            ex = self._registered_exchange(command, on_text, self._cancel)
             result = outcome.judge(ex, amount_cents)
             self._count(result, payment=True)
             return result
@@ -138,7 +134,7 @@ class ZvtTerminal:
         if not self._lock.acquire(timeout=self.timeouts.transaction_s):
             return TerminalResult(TerminalOutcome.BUSY, 0, text="another transaction is running")
         try:
-            result = outcome.judge(self._exchange(command, None), None)
+            result = outcome.judge(self._registered_exchange(command, None), None)
             self._count(result, payment=False)
             return result
         finally:
@@ -148,7 +144,7 @@ class ZvtTerminal:
         if not self._lock.acquire(timeout=self.timeouts.transaction_s):
             return DayTotals(ok=False, total_cents=0, count=0, text="another transaction runs")
         try:
-            return outcome.day_totals(self._exchange(self.end_of_day_command(), None))
+            return outcome.day_totals(self._registered_exchange(self.end_of_day_command(), None))
         finally:
             self._lock.release()
 
@@ -185,6 +181,20 @@ class ZvtTerminal:
                 TerminalOutcome.ERROR, amount_cents, text=f"registration failed: {ex.note}"
             )
         return outcome.judge(ex, amount_cents)
+
+    def _registered_exchange(
+        self,
+        command: Apdu,
+        on_text: Callable[[str], None] | None,
+        cancel: threading.Event | None = None,
+    ) -> Exchange:
+        """Run ``command``; when the terminal refuses it for want of a registration (it
+        restarted and forgot the station), register and ask once more: the refusal
+        started nothing, so nothing is taken twice."""
+        ex = self._exchange(command, on_text, cancel)
+        if ex.ending is Ending.REFUSED and ex.code in NOT_REGISTERED and self._register():
+            ex = self._exchange(command, on_text, cancel)
+        return ex
 
     def _exchange(
         self,

@@ -18,6 +18,27 @@ from drivers.zvt.apdu import Apdu, ApduError, ApduReader
 
 _LOGGER = logging.getLogger(__name__)
 READ_SIZE = 4096
+# Status information and receipt lines may carry a masked card number: their data is
+# never logged, only their length.
+UNLOGGED = frozenset({(0x04, 0x0F), (0x06, 0xD1), (0x06, 0xD3)})
+
+
+# The station's commands that begin with the terminal's password: it is logged as ** ** **.
+WITH_PASSWORD = frozenset({(0x06, 0x00), (0x06, 0x30), (0x06, 0x31), (0x06, 0x50), (0x05, 0x01)})
+
+
+def loggable(apdu: Apdu) -> str:
+    """The frame in hex; only its command and length where it may hold card data, and
+    the password hidden."""
+    if apdu.command in UNLOGGED:
+        return f"{apdu.cls:02x} {apdu.instr:02x} ({len(apdu.data)} data bytes)"
+    text = apdu.encode().hex(" ")
+    if apdu.command in WITH_PASSWORD and len(apdu.data) >= 3:
+        head = len(apdu.encode()) - len(apdu.data)
+        parts = text.split(" ")
+        parts[head : head + 3] = ["**"] * 3
+        text = " ".join(parts)
+    return text
 
 
 class LinkError(Exception):
@@ -58,7 +79,7 @@ class Link:
 
     def send(self, apdu: Apdu) -> None:
         frame = apdu.encode()
-        _LOGGER.debug("zvt tx %s", frame.hex(" "))
+        _LOGGER.debug("zvt tx %s", loggable(apdu))
         self.sent.append(frame)
         try:
             self._sock.sendall(frame)
@@ -88,9 +109,8 @@ class Link:
             except ApduError as exc:
                 raise LinkGarbled(str(exc), torn=True) from exc
         apdu = self._queue.popleft()
-        frame = apdu.encode()
-        _LOGGER.debug("zvt rx %s", frame.hex(" "))
-        self.received.append(frame)
+        _LOGGER.debug("zvt rx %s", loggable(apdu))
+        self.received.append(apdu.encode())
         return apdu
 
     def close(self) -> None:

@@ -198,7 +198,7 @@ def reversal(s: Session, frame: Frame) -> None:
     except (FrameError, KeyError):
         _refuse(s)
         return
-    if not _password_ok(s, frame.payload):
+    if not _password_ok(s, frame.payload) or not sim.registered:
         _refuse(s)
         return
     s.send(0x80, 0x00)

@@ -3,6 +3,7 @@ registration, authorisation, reversal, end of day and status enquiry."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -74,6 +75,16 @@ def test_a_terminal_that_forgot_the_station_is_registered_again(zvt: Rig) -> Non
     assert len(zvt.sim.journal) == 1  # one payment, not two
 
 
+def test_a_reversal_after_the_terminal_restarted_registers_again(zvt: Rig) -> None:
+    assert zvt.terminal.authorise(300, lambda text: None).outcome is TerminalOutcome.APPROVED
+    zvt.sim.forget_registration()
+    zvt.clear()
+    assert zvt.terminal.reverse("0001").outcome is TerminalOutcome.APPROVED
+    commands = [f[:5] for f in zvt.received() if f != ACK]
+    assert commands == ["06 30", "06 00", "06 30"]
+    assert zvt.sim.taken_cents() == 0
+
+
 def test_receipt_lines_one_by_one_when_the_station_asks_for_lines(zvt: Rig) -> None:
     lines = zvt.client(config=0x3E)  # without 80: print lines (06 D1), not text blocks
     assert lines.authorise(1234, lambda text: None).outcome is TerminalOutcome.APPROVED
@@ -138,3 +149,18 @@ def test_an_amount_the_terminal_cannot_take_is_refused_before_a_byte_is_sent(zvt
 
 def test_the_password_never_shows_in_the_clients_repr(zvt: Rig) -> None:
     assert "123456" not in repr(zvt.terminal)
+
+
+def test_no_card_data_nor_the_password_reaches_the_log(
+    zvt: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="drivers.zvt")
+    assert zvt.terminal.reverse("0042").outcome is TerminalOutcome.DECLINED  # (registers)
+    assert zvt.terminal.authorise(2040, lambda text: None).outcome is TerminalOutcome.APPROVED
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("drivers"))
+    assert "zvt rx 04 0f (" in logged  # the status information by its length only
+    assert "22 f0 f2 67 26" not in logged  # the masked card number the simulator sends
+    assert "1234" not in logged  # nor the receipt's "Karte ####1234"
+    assert "12 34 56" not in logged  # nor the terminal's password
+    assert "zvt tx 06 00 07 ** ** ** be 49 09 78" in logged
+    assert "zvt tx 06 30 06 ** ** ** 87 00 42" in logged
