@@ -87,3 +87,14 @@ def test_the_demo_starts_a_simulated_terminal(tmp_path: Path) -> None:
     assert shown[0].startswith("card terminal: simulated (ZVT) at 127.0.0.1:")
     assert shown[0].endswith(", registered")
     assert "station stopped" in out
+
+
+def test_the_terminal_is_set_by_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCKER_ZVT_HOST", "192.0.2.40")
+    monkeypatch.setenv("LOCKER_ZVT_PORT", "20008")
+    monkeypatch.setenv("LOCKER_ZVT_PASSWORD", "000000")
+    settings = _settings(tmp_path)
+    assert (settings.zvt_host, settings.zvt_port) == ("192.0.2.40", 20008)
+    assert settings.zvt_password.get_secret_value() == "000000"
