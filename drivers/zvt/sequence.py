@@ -106,6 +106,9 @@ def run(
         ex.code = first.instr
         return _ended(ex, Ending.REFUSED, codes.result_text(first.instr))
     if first != ACK:
+        # Strict: no acknowledgement, no transaction. But a terminal that went on without
+        # one may have begun taking money, so unless it says it stopped, count it begun.
+        ex.started = first.command != ABORT and first.cls != ACK_CLASS
         return _ended(ex, Ending.OUT_OF_SEQUENCE, f"answer {first} to {command}")
     ex.started = True
     return _follow(link, ex, timeouts, on_text, cancel)

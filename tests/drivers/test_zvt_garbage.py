@@ -97,3 +97,8 @@ def test_an_approval_of_another_amount_is_not_an_approval() -> None:
 def test_a_message_out_of_sequence_ends_it_unapproved() -> None:
     unexpected = hexb("06 01 07 04 00 00 00 00 20 40")  # a terminal never sends a payment
     assert played(MESSAGES[0] + MESSAGES[2] + unexpected + MESSAGES[3]) is TerminalOutcome.LOST
+
+
+def test_a_terminal_that_skips_the_acknowledgement_may_have_begun() -> None:
+    assert played(b"".join(MESSAGES[1:])) is TerminalOutcome.LOST  # strict, not approved
+    assert played(hexb("06 1E 01 6C")) is TerminalOutcome.ERROR  # it said it stopped
