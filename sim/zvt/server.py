@@ -20,6 +20,7 @@ from sim.zvt.terminal import TerminalSim
 
 _LOGGER = logging.getLogger(__name__)
 POLL_S = 0.05
+SEND_TIMEOUT_S = 5.0
 
 
 @contextlib.contextmanager
@@ -34,6 +35,7 @@ def serve_zvt(sim: TerminalSim, host: str = "127.0.0.1", port: int = 0) -> Itera
         try:
             with conn:
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn.settimeout(SEND_TIMEOUT_S)  # a station that stops reading is dropped
                 Session(conn, sim, stop, COMMANDS).serve()
         finally:
             sim.connected(-1)
