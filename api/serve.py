@@ -23,7 +23,7 @@ from api.runtime import Runtime, running_station
 from locker.errors import DomainError
 from locker.layout import LayoutError
 from locker.people import accounts, credentials
-from locker.runtime.settings import Settings
+from locker.runtime.settings import ZVT_SIM, Settings
 from locker.store.advice import refusal
 from locker.store.backups import BackupError
 from locker.store.check import DatabaseUnusable
@@ -55,6 +55,8 @@ def serve(
         if value is not None:
             overrides[key] = value
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if demo and not settings.zvt_host:  # the demo's kiosk takes cards at a simulated terminal
+        settings = settings.model_copy(update={"zvt_host": ZVT_SIM})
     _stop_on_signals()
     try:
         with running_station(settings, force_sim=force_sim) as runtime:
@@ -62,7 +64,7 @@ def serve(
             _announce(runtime, settings, demo=demo, sim_token=sim_token)
             ctx = make_context(
                 runtime.station,
-                settings,
+                runtime.settings or settings,  # with the simulated terminal's address
                 bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
                 board_health=lambda: {
                     k: [b.as_dict() for b in v] for k, v in runtime.locks.board_health().items()
@@ -125,6 +127,9 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool, sim_token: st
             f"{settled.compartment_id}: {settled.verdict}"
         )
     typer.echo(front(station))
+    terminal = _terminal_line(runtime)
+    if terminal:
+        typer.echo(terminal)
     password = accounts.ensure_admin(station)
     if password is not None:
         typer.echo(
@@ -146,6 +151,23 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool, sim_token: st
     typer.echo(f"health: {base}/healthz   metrics: {base}/metrics")
     if runtime.sim is not None:
         typer.echo(f"simulated doors: {base}/sim  (API: {base}/api/v1/sim/doors)")
+
+
+def _terminal_line(runtime: Runtime) -> str:
+    """Where the card terminal is and whether it took the registration (never its
+    password)."""
+    running = runtime.settings
+    if runtime.terminal is None or running is None:
+        return ""
+    where = f"{running.zvt_host}:{running.zvt_port}"
+    state = (
+        "registered"
+        if runtime.terminal_registered
+        else ("not registered (it is tried again before the first payment)")
+    )
+    if runtime.zvt_sim is not None:
+        return f"card terminal: simulated (ZVT) at {where}, {state}"
+    return f"card terminal: ZVT at {where}, {state}"
 
 
 def _demo_courier(runtime: Runtime, settings: Settings) -> list[str]:

@@ -19,6 +19,7 @@ from bench import (
     startup,
     status_sweep,
     throughput,
+    zvt_payment,  # the kiosk's card terminal (issue 28)
 )
 from bench.common import Row, table
 
@@ -43,6 +44,11 @@ def main() -> None:
     for size in (5000,) if quick else (5000, 50_000):
         rows += directory_search.measure(size, runs=30 if quick else 500)
     print(f"directory search done ({time.monotonic() - began:.0f} s)", flush=True)
+    # A card payment at the ZVT terminal simulator, beside the bare TCP round trip.
+    rows += zvt_payment.measure(
+        runs=1 if quick else 5, bare_runs=20 if quick else 300, scale=0.1 if quick else 1.0
+    )
+    print(f"card payment done ({time.monotonic() - began:.0f} s)", flush=True)
     # The fleet hub with 100 stations (python -m bench.fleet runs 100, 1,000 and 10,000).
     rows += fleet.measure(
         [100],

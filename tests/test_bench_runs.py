@@ -18,6 +18,7 @@ from bench import (
     fleet,
     status_sweep,
     throughput,
+    zvt_payment,
 )
 from bench.common import Row, table
 
@@ -109,3 +110,17 @@ def test_the_directory_search_bench_fills_its_rows() -> None:
     assert "the person within the first three: 20/20" in rows[0].conditions
     assert all(r.ratio.endswith("× lookup") for r in rows)
     assert _ms(rows[0].p50) <= _ms(rows[0].p99)
+
+
+def test_the_card_payment_bench_fills_its_rows() -> None:
+    rows = zvt_payment.measure(runs=2, bare_runs=5, scale=0.01)
+    assert [r.measurement for r in rows] == [
+        "card payment at the ZVT simulator, modelled times",
+        "card payment at the ZVT simulator, the protocol alone",
+    ]
+    assert all(r.ratio.endswith("× TCP RTT") for r in rows)
+    modelled, protocol = rows
+    assert "2 payments" in modelled.conditions
+    assert "= 80.00 ms modelled" in modelled.conditions  # (3 + 4 + 1 s) × 0.01
+    assert _ms(modelled.p50) <= _ms(modelled.p99)
+    assert _ms(protocol.p50) <= _ms(protocol.p99)

@@ -20,6 +20,8 @@ from locker.station import Policy
 from locker.store.backups import BackupPolicy
 from locker.uplink.messages import STATION_NAME
 
+ZVT_SIM = "sim"  # zvt_host: the terminal simulator on loopback
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOCKER_", env_file=".env", extra="ignore")
@@ -108,6 +110,16 @@ class Settings(BaseSettings):
     # retention_days, and backups older than that are deleted.
     hold_max_days: int = Field(default=14, ge=0, le=60)
     retention_days: float = Field(default=30, gt=0)
+    # The kiosk's card terminal (ZVT over TCP, issue 28): no host, no terminal. "sim" starts
+    # the terminal simulator on loopback (the demo does). The password is the terminal's
+    # 6-digit one (the simulator's is made at start when none is set).
+    zvt_host: str = ""
+    zvt_port: int = Field(default=20007, ge=1, le=65535)
+    zvt_password: SecretStr = SecretStr("")
+    zvt_connect_timeout_s: float = Field(default=5, gt=0)
+    zvt_ack_timeout_s: float = Field(default=5, gt=0)  # for the first answer to a command
+    zvt_payment_timeout_s: float = Field(default=120, gt=0)  # the customer's time, then abort
+    zvt_completion_timeout_s: float = Field(default=15, gt=0)  # after approval
 
     @field_validator("timezone")
     @classmethod
@@ -124,6 +136,20 @@ class Settings(BaseSettings):
         if path is not None and not path.is_file():
             raise ValueError(f"{path}: no such CA file (PEM)")
         return path
+
+    @field_validator("zvt_password")
+    @classmethod
+    def _zvt_password_digits(cls, password: SecretStr) -> SecretStr:
+        text = password.get_secret_value()
+        if text and not (len(text) == 6 and text.isascii() and text.isdigit()):
+            raise ValueError("LOCKER_ZVT_PASSWORD is the terminal's password: 6 digits")
+        return password
+
+    @model_validator(mode="after")
+    def _zvt_needs_password(self) -> Settings:
+        if self.zvt_host not in ("", ZVT_SIM) and not self.zvt_password.get_secret_value():
+            raise ValueError("LOCKER_ZVT_PASSWORD (6 digits) is needed with LOCKER_ZVT_HOST")
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
