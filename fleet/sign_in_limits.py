@@ -104,5 +104,5 @@ def signed_in(session: Session, name: str, network: str) -> None:
     session.execute(
         update(LoginAttempt)
         .where(col(LoginAttempt.scope) == net_key, col(LoginAttempt.failures) > 0)
-        .values(failures=LoginAttempt.failures - 1)  # type: ignore[operator]
+        .values(failures=LoginAttempt.failures - 1)
     )
