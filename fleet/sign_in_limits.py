@@ -86,14 +86,13 @@ def take_attempt(session: Session, name: str, network: str, now: datetime) -> No
         .order_by(col(LoginAttempt.scope))
         .with_for_update()
     ).all()
-    left = max(
-        (row.last_at + delay(row.failures, scopes[row.scope]) - now).total_seconds() for row in rows
-    )
+    ends = [row.last_at + wait for row in rows if (wait := delay(row.failures, scopes[row.scope]))]
+    left = max(((end - now).total_seconds() for end in ends), default=0.0)
     if left > 0:
         raise TooManyAttempts(left)
-    for row in rows:
+    for row in rows:  # parallel tries took their clocks before the lock: the latest stays
         row.failures += 1
-        row.last_at = now
+        row.last_at = max(row.last_at, now)
         session.add(row)
 
 
