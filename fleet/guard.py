@@ -78,7 +78,8 @@ async def _fields(request: Request) -> Iterator[tuple[tuple[str | int, ...], str
             found.append((("body", key), key))
             if isinstance(item, str) and key not in SECRET_FIELDS:
                 found.append((("body", key), item))
-    elif kind == "application/json" or kind.endswith("+json"):
+    elif not kind or kind == "application/json" or kind.endswith("+json"):
+        # as FastAPI reads a body: JSON when it says so, and when it says nothing
         raw = await request.body()
         try:
             document = json.loads(raw) if raw else None

@@ -6,7 +6,9 @@ central staff grants and the hub's audit log. English and German; usable by keyb
 Operators sign in with their hub accounts (:mod:`fleet.accounts`): the session is an
 operator token in an HttpOnly, SameSite=Strict cookie; every change also needs the
 ``X-CSRF-Token`` header, which ``common/static/csrf.js`` copies from a second cookie holding a value
-derived from the session (only pages of the hub can read it). Every route declares the
+derived from the session (only pages of the hub can read it); signing in, and what keeps
+other sites out (Origin, Sec-Fetch-Site, the sign-in form's own CSRF value), are in
+:mod:`fleet.screens.sign_in`. Every route declares the
 role it needs (:class:`~fleet.screens.pages.ScreenRole`); what every page uses is in
 :mod:`fleet.screens.pages`. Actions travel as the hub's signed commands, each
 audited with the operator's name; none opens a door (there is no such command).

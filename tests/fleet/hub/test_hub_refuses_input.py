@@ -51,6 +51,9 @@ def test_signing_in_with_a_nul_or_an_override_is_refused_not_a_crash(hub: LiveHu
             refused(http.post("/api/v1/auth/token", json={f"na{bad}me": "x"}), f"body.na{bad}me")
             data = {"name": f"ol{bad}ga", "password": PASSWORD, "form_token": form_token(http)}
             refused(http.post("/fleet/sign-in", data=data), "body.name")
+        # a body without a content type is read as JSON by the routes: checked all the same
+        bare = b'{"name": "ol\\u0000ga", "password": "correct horse battery"}'
+        refused(http.post("/api/v1/auth/token", content=bare), "body.name")
         # a password is only hashed: whatever it holds, it is just wrong
         wrong = http.post("/api/v1/auth/token", json={"name": "olga", "password": "a\x00b"})
         assert wrong.status_code == 401
