@@ -16,6 +16,7 @@ screens' path numbers): a command the station could not store is never signed.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -112,7 +113,13 @@ def https_by_default(settings: HubSettings) -> bool:
     """The setting ``FLEET_HTTPS``; unset, on unless the hub listens on loopback only."""
     if settings.https is not None:
         return settings.https
-    return settings.http_host not in ("127.0.0.1", "::1", "localhost")
+    host = settings.http_host.strip("[]")
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, or every address (0.0.0.0 is an address, not loopback)
+        return True
 
 
 def secure(request: Request) -> bool:

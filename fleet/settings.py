@@ -39,7 +39,7 @@ class HubSettings(BaseSettings):
     http_port: int = Field(default=8100, ge=0, le=65535)
     # The hub is reached over HTTPS (its own TLS below, or a proxy's): the screens' cookies
     # are Secure and every answer has Strict-Transport-Security. Unset: on unless the hub
-    # listens on loopback only (http_host 127.0.0.1, ::1 or localhost).
+    # listens on loopback only (http_host 127.0.0.1 or another of 127/8, ::1, localhost).
     https: bool | None = None
     # TLS served by the hub itself (both, or neither: then a proxy in front gives it).
     http_tls_cert_file: Path | None = None

@@ -125,6 +125,16 @@ def test_off_loopback_by_default_every_answer_has_hsts_and_cookies_are_secure(
         assert "httponly" in cookies[SESSION_COOKIE].lower()
     off = HubSettings(_env_file=None, http_host="0.0.0.0", https=False)  # type: ignore[call-arg]  # noqa: S104
     assert not https_by_default(off)
+    for host, default in (
+        ("127.0.0.1", False),
+        ("127.0.0.2", False),
+        ("::1", False),
+        ("localhost", False),
+        ("::", True),
+        ("192.0.2.10", True),
+        ("hub.example.org", True),
+    ):
+        assert https_by_default(HubSettings(_env_file=None, http_host=host)) is default, host  # type: ignore[call-arg]
 
 
 def test_served_over_tls_the_hub_says_so_and_its_cookies_are_secure(
