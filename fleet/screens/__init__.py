@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from common.assets import mount_common
@@ -222,8 +223,11 @@ def create_screens(hub: Hub) -> FastAPI:
             parcel = session.get(ParcelView, (name, pid))
             if parcel is None:
                 raise NotFound("parcel", pid)
-            until = max(parcel.deadline or now, now) + timedelta(days=EXTEND_DAYS)
-        args = commands.ExtendArgs(parcel_id=pid, until=until.replace(microsecond=0))
+            try:  # a deadline the station reported near the year 9999 has no 3 days more
+                until = max(parcel.deadline or now, now) + timedelta(days=EXTEND_DAYS)
+                args = commands.ExtendArgs(parcel_id=pid, until=until.replace(microsecond=0))
+            except (OverflowError, ValidationError):
+                raise _NoReason(words_for(request)("cannot_extend")) from None
         what = f"{words_for(request)('extend', d=EXTEND_DAYS)}: {parcel.tracking_number}"
         return _give(request, name, "extend", args, who, what)
 
@@ -345,4 +349,4 @@ def create_screens(hub: Hub) -> FastAPI:
 
 
 class _NoReason(Exception):
-    """An action that needs a reason (or a name) was asked for without one."""
+    """An action refused for what it was given: no reason (or name), no later deadline."""

@@ -6,6 +6,7 @@ cannot store are refused at the hub, and nothing is signed or sent."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from fleet.db import HubDatabase
 from fleet.screens.pages import CSRF_COOKIE
+from fleet.tables import ParcelView
 from tests.fleet.hub.live_hub import PASSWORD, LiveHub, form_token, live_hub
 
 # NUL, escape, a C1 control (NEL), a bidirectional override, a zero-width no-break space,
@@ -199,3 +201,27 @@ def test_numbers_and_times_a_station_cannot_store_are_refused_and_the_rest_goes(
             )
     assert [c.args for c in hub.sent] == [{"compartment_id": MAX_INT, "note": ""}]
     assert commands_stored(hub) == 1
+
+
+def test_extending_a_deadline_already_at_the_end_of_time_is_refused_not_a_crash(
+    hub: LiveHub,
+) -> None:
+    end = datetime(9999, 12, 30, tzinfo=UTC)
+    with hub.db.transaction() as session:
+        session.add(
+            ParcelView(
+                station="a",
+                parcel_id=7,
+                tracking_number="T7",
+                carrier="DHL",
+                state="stored",
+                size="M",
+                deadline=end,
+            )
+        )
+    with hub.client() as http:
+        headers = signed_in_screen(hub, http)
+        answer = http.post("/fleet/stations/a/parcels/7/extend", headers=headers)
+        assert answer.status_code == 422
+        assert "cannot be moved any later" in answer.text
+    assert hub.sent == []
