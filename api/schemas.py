@@ -6,7 +6,6 @@ own beside this one (``schemas_accounts``, ``schemas_system``, ``schemas_directo
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
@@ -25,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from common.text import SECRET_FIELDS, printable
+from common.text import unprintable as unprintable  # what a person cannot see as typed
 from locker.types import CompartmentState, Condition, ParcelKind, ParcelState, SizeClass
 
 Text = Field(min_length=1, max_length=200)
@@ -52,32 +53,6 @@ def _iso_8601(value: object) -> object:
 
 
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_convertible)]
-
-
-# Text nobody types that can make a screen or a log show something else than what was
-# stored: control characters (NUL, escape, line breaks), bidirectional overrides and other
-# invisible format characters, line and paragraph separators, lone surrogates. The joiners
-# emoji and some scripts need (U+200C, U+200D) stay allowed.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
-SECRET_FIELDS = frozenset({"password", "new_password", "new_password_again"})  # not shown anywhere
-
-
-def unprintable(text: str) -> str | None:
-    """The first character of ``text`` a person cannot see as typed, written like "U+001B"
-    (None: none)."""
-    for ch in text:
-        if unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in _ALLOWED_FORMAT:
-            return f"U+{ord(ch):04X}"
-    return None
-
-
-def printable(value: str) -> str:
-    """A validator for every text field a person reads (request bodies, queries, forms)."""
-    found = unprintable(value)
-    if found is not None:
-        raise ValueError(f"contains a control or invisible format character ({found})")
-    return value
 
 
 PlainText = Annotated[str, AfterValidator(printable)]  # for Query(), Form(), Path() texts

@@ -305,6 +305,10 @@ def serve(
             create_app(db, settings, first.publish),
             host=settings.http_host,
             port=settings.http_port,
+            ssl_certfile=settings.http_tls_cert_file,
+            ssl_keyfile=settings.http_tls_key_file,
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or None,
         )
     except _Stopped:
         pass

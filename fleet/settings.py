@@ -37,6 +37,16 @@ class HubSettings(BaseSettings):
     station_mqtt_port: int = Field(default=0, ge=0, le=65535)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
+    # The hub is reached over HTTPS (its own TLS below, or a proxy's): the screens' cookies
+    # are Secure and every answer has Strict-Transport-Security. Unset: on unless the hub
+    # listens on loopback only (http_host 127.0.0.1 or another of 127/8, ::1, localhost).
+    https: bool | None = None
+    # TLS served by the hub itself (both, or neither: then a proxy in front gives it).
+    http_tls_cert_file: Path | None = None
+    http_tls_key_file: Path | None = None
+    # Proxies (addresses, comma separated) whose X-Forwarded-For / -Proto the hub believes:
+    # the sign-in limits count the client's address, not the proxy's. Empty: none.
+    trusted_proxies: str = ""
     data_dir: Path = Path("var/fleet")
     resend_every_s: float = Field(default=5.0, gt=0)  # a gap is asked for again after this
     # A gap is asked for once it is open this long (several workers take one station's

@@ -153,12 +153,14 @@ class OperatorToken(HubTable, table=True):
     expires_at: datetime = _when()
 
 
-class LoginFailure(HubTable, table=True):
-    """Wrong passwords given for a name (known or not) since its last sign-in."""
+class LoginAttempt(HubTable, table=True):
+    """Wrong passwords counted for one scope (:mod:`fleet.sign_in_limits`): a name tried
+    from one network (``name:<network>:<name>``) or one network whatever the names
+    (``net:<network>``)."""
 
-    __tablename__ = "login_failures"
+    __tablename__ = "login_attempts"
 
-    name: str = Field(primary_key=True, max_length=64)
+    scope: str = Field(primary_key=True, max_length=200)
     failures: int = 0
     last_at: datetime = _when()
 

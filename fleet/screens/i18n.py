@@ -22,6 +22,14 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Too many wrong passwords: wait {s} s.",
         "Zu viele falsche Passwörter: {s} s warten.",
     ),
+    "cannot_extend": (
+        "This parcel's deadline cannot be moved any later.",
+        "Die Frist dieses Pakets lässt sich nicht weiter verschieben.",
+    ),
+    "form_again": (
+        "This form is too old or came from elsewhere: sign in again here.",
+        "Dieses Formular ist zu alt oder kam von anderswo: Melden Sie sich hier erneut an.",
+    ),
     "nav_fleet": ("Stations", "Stationen"),
     "nav_grants": ("Central staff", "Zentrales Personal"),
     "nav_audit": ("Audit log", "Protokoll"),

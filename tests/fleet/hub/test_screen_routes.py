@@ -3,6 +3,7 @@ without a session or without the CSRF header, and every word has English and Ger
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -53,10 +54,16 @@ def test_every_screen_route_declares_its_role(http: TestClient) -> None:
             assert roles(route) == {"admin" if key in ADMIN_ONLY else "operator"}, key
 
 
+def form_token(http: TestClient) -> str:
+    """The sign-in form's CSRF value, as the page gives it (and its cookie)."""
+    found = re.search(r'name="form_token" value="([^"]+)"', http.get("/fleet/").text)
+    assert found is not None
+    return found.group(1)
+
+
 def sign_in(http: TestClient, name: str) -> None:
-    answer = http.post(
-        "/fleet/sign-in", data={"name": name, "password": PASSWORD}, follow_redirects=False
-    )
+    data = {"name": name, "password": PASSWORD, "form_token": form_token(http)}
+    answer = http.post("/fleet/sign-in", data=data, follow_redirects=False)
     assert answer.status_code == 303
 
 
