@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from locker.types import SizeClass
+from locker.types import ColdKind, SizeClass
 
 
 class CommandArgs(BaseModel):
@@ -28,6 +28,7 @@ class AnnounceArgs(CommandArgs):
     recipient_language: str = Field(default="en", pattern="^(en|de)$")
     size: SizeClass | None = None
     accessible: bool = False
+    cold: ColdKind | None = None  # chilled or frozen goods
 
 
 class ExtendArgs(CommandArgs):
