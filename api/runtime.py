@@ -7,7 +7,7 @@ simulator's pty exactly as it would open ``/dev/ttyUSB0``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from drivers.station_locks import SerialLocks
 from locker.layout import SIM_PORT
 from locker.runtime.settings import Settings
 from locker.runtime.startup import check_station_database, open_station, station_layout
+from locker.sensors import Thermometer
 from locker.services.reconcile import Settled, reconcile
 from locker.station import Station
 from locker.store.station_lock import station_lock
@@ -52,6 +53,8 @@ def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[
             sim = SimStation(layout, every_bus=force_sim)
             ports = stack.enter_context(sim.serve())
         locks = stack.enter_context(SerialLocks(layout, ports))
-        station = open_station(settings, locks, layout, checked=checked)
+        # The cold groups' thermometers by [[sensor]] id: the sensor drivers plug in here.
+        thermometers: Mapping[str, Thermometer] = {}
+        station = open_station(settings, locks, layout, checked=checked, thermometers=thermometers)
         stack.callback(station.db.close)
         yield Runtime(station, locks, sim, reconcile(station))

@@ -130,7 +130,8 @@ def compartment_state(session: Session, cid: int) -> CompartmentState:
 
 def free_compartments(session: Session, layout: Layout) -> list[CompartmentSpec]:
     """Compartments in service that hold nothing and have no door operation under way; a
-    cold group out of its band (or whose thermometer is silent) takes no new parcels."""
+    cold group takes new parcels only while its last verdict is "in band" (not out of band,
+    not silent, not unread since it came into the layout)."""
     usable = set(
         session.exec(
             select(Compartment.id).where(
@@ -139,11 +140,15 @@ def free_compartments(session: Session, layout: Layout) -> list[CompartmentSpec]
         ).all()
     )
     taken = occupancy_by_compartment(session).keys() | busy_doors(session)
-    closed = set(session.exec(select(ColdGroupState.group).where(ColdGroupState.closed)).all())
+    cold_open = set(
+        session.exec(select(ColdGroupState.group).where(col(ColdGroupState.closed).is_(False)))
+    )
     return [
         spec
         for spec in layout.compartments
-        if spec.id in usable and spec.id not in taken and spec.cold_group not in closed
+        if spec.id in usable
+        and spec.id not in taken
+        and (spec.cold_group is None or spec.cold_group in cold_open)
     ]
 
 

@@ -129,8 +129,7 @@ COLD_NOTES: Mapping[str, tuple[str, str]] = {
     "chilled": (
         "It is chilled goods, kept cold in its compartment for a short time only: please "
         "collect it soon.",
-        "Es ist Kühlware und wird im Fach nur kurz gekühlt aufbewahrt: Bitte holen Sie es "
-        "bald ab.",
+        "Es ist Kühlware und wird im Fach nur kurz gekühlt aufbewahrt: Bitte holen Sie es bald ab.",
     ),
     "frozen": (
         "It is frozen goods, kept frozen in its compartment for a short time only: please "

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     # retention_days, and backups older than that are deleted.
     hold_max_days: int = Field(default=14, ge=0, le=60)
     retention_days: float = Field(default=30, gt=0)
+    # Cooled compartments (issue 27): how long a chilled or frozen parcel waits, how long a
+    # cold group may be out of its band (or its thermometer silent) before the alert, and
+    # how often the door watcher's loop reads the thermometers.
+    chilled_hours: float = Field(default=24, gt=0)
+    frozen_hours: float = Field(default=12, gt=0)
+    cold_out_of_band_minutes: float = Field(default=10, gt=0)
+    cold_read_s: float = Field(default=30, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -198,6 +205,9 @@ class Settings(BaseSettings):
             ),
             staff_open_limit=self.staff_open_limit,
             staff_open_window=timedelta(seconds=self.staff_open_window_s),
+            chilled_period=timedelta(hours=self.chilled_hours),
+            frozen_period=timedelta(hours=self.frozen_hours),
+            cold_out_of_band_after=timedelta(minutes=self.cold_out_of_band_minutes),
         )
 
     def notify(self, station_name: str) -> NotifyConfig:
