@@ -34,7 +34,12 @@ class Runtime:
 
 
 @contextmanager
-def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[Runtime]:
+def running_station(
+    settings: Settings,
+    *,
+    force_sim: bool = False,
+    thermometers: Mapping[str, Thermometer] | None = None,
+) -> Iterator[Runtime]:
     """Start everything, settle interrupted door operations, and stop it all on exit.
 
     The database is locked to this process and checked before the doors are opened: a
@@ -53,8 +58,8 @@ def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[
             sim = SimStation(layout, every_bus=force_sim)
             ports = stack.enter_context(sim.serve())
         locks = stack.enter_context(SerialLocks(layout, ports))
-        # The cold groups' thermometers by [[sensor]] id: the sensor drivers plug in here.
-        thermometers: Mapping[str, Thermometer] = {}
+        if thermometers is None:  # the cold groups' thermometers by [[sensor]] id: the
+            thermometers = {}  # sensor drivers (issue 27) plug in here, from the layout
         station = open_station(settings, locks, layout, checked=checked, thermometers=thermometers)
         stack.callback(station.db.close)
         yield Runtime(station, locks, sim, reconcile(station))

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from locker.alerts import clear_alerts, raise_alert
 from locker.audit import record
 from locker.codes import DEFAULT_PIN_DIGITS, CodeHasher
-from locker.cold.tables import ColdGroupState
+from locker.cold.tables import open_cold_groups
 from locker.errors import NotFound, StationMisconfigured
 from locker.layout import CompartmentSpec, Layout
 from locker.locks import Locks
@@ -140,9 +140,7 @@ def free_compartments(session: Session, layout: Layout) -> list[CompartmentSpec]
         ).all()
     )
     taken = occupancy_by_compartment(session).keys() | busy_doors(session)
-    cold_open = set(
-        session.exec(select(ColdGroupState.group).where(col(ColdGroupState.closed).is_(False)))
-    )
+    cold_open = open_cold_groups(session)
     return [
         spec
         for spec in layout.compartments

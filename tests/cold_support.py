@@ -70,3 +70,28 @@ class ColdStation:
 
     def close(self) -> None:
         self.db.close()
+
+
+def live_cold_layout() -> str:
+    """A served station's layout (tests/api/live.py): one CU16 board on the simulator,
+    three ambient compartments and a chilled group of two."""
+    text = COLD_LAYOUT.replace(
+        "[[board]]\naddress = 0\n", "[[board]]\naddress = 0\npulse_ms = 40\n"
+    )
+    text = text.replace(
+        '\n[[cold_group]]\nid = "freezer"\nkind = "frozen"\nsensor = "freezer-sensor"\n', ""
+    )
+    for cid, size, group, column, row in [
+        (1, "S", None, 1, 1),
+        (2, "M", None, 1, 2),
+        (3, "L", None, 1, 3),
+        (4, "M", "fridge", 2, 1),
+        (5, "M", "fridge", 2, 2),
+    ]:
+        text += (
+            f'\n[[compartment]]\nid = {cid}\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f"column = {column}\nrow = {row}\n"
+        )
+        if group:
+            text += f'cold_group = "{group}"\n'
+    return text

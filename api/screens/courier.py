@@ -28,7 +28,7 @@ from locker.services.doors import UNCERTAIN, DoorResult
 from locker.services.intake import Stored
 from locker.store.queries import waiting_for_couriers
 from locker.store.tables import Parcel
-from locker.types import DoorPurpose, ParcelState, Role, SizeClass
+from locker.types import ColdKind, DoorPurpose, ParcelState, Role, SizeClass
 
 HOME = "/courier"
 router = APIRouter(prefix=HOME, include_in_schema=False)
@@ -50,6 +50,12 @@ def _work(
     if marked is not None:
         values.update(door_shown(ctx.station.layout, Words(language(request)), marked))
     return render(request, template, status=status, poll_s=POLL_S, headers=WORK, **values)
+
+
+def cold_kinds(ctx: Ctx) -> list[str]:
+    """The cold kinds this station's compartments offer (the form asks only for those)."""
+    kinds = {spec.cold for spec in ctx.station.layout.compartments if spec.cold is not None}
+    return [kind.value for kind in ColdKind if kind in kinds]
 
 
 def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) -> HTMLResponse:
@@ -139,6 +145,7 @@ def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
         sizes=list(SizeClass),
         poll_s=POLL_S,
         directory_used=directory.count(ctx.station) > 0,
+        cold_kinds=cold_kinds(ctx),
     )
 
 
@@ -146,7 +153,13 @@ def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
 def new_parcel(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
     """The empty form for the next parcel."""
     used = directory.count(ctx.station) > 0
-    return render(request, "courier_form.html", sizes=list(SizeClass), directory_used=used)
+    return render(
+        request,
+        "courier_form.html",
+        sizes=list(SizeClass),
+        directory_used=used,
+        cold_kinds=cold_kinds(ctx),
+    )
 
 
 @router.get("/recipients", response_class=HTMLResponse)
@@ -182,9 +195,11 @@ def deposit_new(
     depth_mm: Millimetres = None,
     beside: Annotated[str, Form(max_length=3)] = "",
     recipient_choice: Annotated[str, Form(max_length=20)] = "",
+    cold: Annotated[str, Form(max_length=10)] = "",
 ) -> HTMLResponse:
     """Hold the best free compartment for the parcel and open it (for the person chosen
-    from the directory, for nobody found, or for a recipient typed by hand)."""
+    from the directory, for nobody found, or for a recipient typed by hand); a chilled or
+    frozen parcel only in a compartment of its kind."""
     try:
         body = parcel_from_form(
             tracking_number=tracking_number,
@@ -194,6 +209,7 @@ def deposit_new(
             size=size,
             dimensions_mm=(width_mm, height_mm, depth_mm),
             recipient_choice=recipient_choice,
+            cold=cold,
         )
     except FormProblem as exc:
         return _message(request, ctx, 422, str(exc), back=True)

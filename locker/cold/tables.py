@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from locker.store.tables import UTCDateTime
 
@@ -41,3 +41,9 @@ class ColdReading(SQLModel, table=True):
     max_c: float | None = None
     answers: int = 0  # readings that came back in that minute
     silences: int = 0  # and those that did not
+
+
+def open_cold_groups(session: Session) -> set[str]:
+    """The cold groups that take new parcels: their last verdict was "in band"."""
+    query = select(ColdGroupState.group).where(col(ColdGroupState.closed).is_(False))
+    return set(session.exec(query).all())
