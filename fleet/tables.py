@@ -61,6 +61,7 @@ class StationState(HubTable, table=True):
     resend_asked_at: datetime | None = _when(nullable=True)
     free: dict[str, Any] = _json({})  # {size: count}
     accessible_free: dict[str, Any] = _json({})
+    cold_free: dict[str, Any] = _json({})  # {"chilled": {size: count}, "frozen": {…}}
     bus: dict[str, Any] = _json({})  # {bus id: {counter: value}}
     layout: dict[str, Any] | None = _json(None)
 

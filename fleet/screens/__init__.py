@@ -28,6 +28,7 @@ from fleet import accounts, commands, grants
 from fleet.errors import FleetError, NotFound, TooManyAttempts
 from fleet.hub import Hub
 from fleet.screens import views
+from fleet.screens.cold import cold_groups
 from fleet.screens.pages import (
     CSRF_COOKIE,
     EXTEND_DAYS,
@@ -182,6 +183,7 @@ def create_screens(hub: Hub) -> FastAPI:
             page = views.station_page(session, name, now, hub.settings.recent_events)
             if page is None:
                 raise NotFound("station", name)
+            cold = cold_groups(session, name, now, words("cold_chart"))  # issue 27
             may_pass = any(
                 g.live(now) and g.state == "ok"
                 for g in grants.listed(session, operator=who.name, station=name)
@@ -193,6 +195,7 @@ def create_screens(hub: Hub) -> FastAPI:
             "status_text": status_words(page.row, words, now),
             "event_text": views.event_text,
             "may_pass": may_pass,
+            "cold": cold,
             "central_name": CENTRAL_PREFIX + who.name,
             "extend_days": EXTEND_DAYS,
             "who": who,

@@ -31,6 +31,7 @@ from locker.notify.outbox import record_event
 from locker.station import Station
 from locker.store.tables import Parcel
 from locker.types import AlertKind, ParcelState
+from locker.uplink.capture import Capture, record_hub_event, refresh_capacity
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,12 +44,16 @@ class Change:
     told: int = 0  # recipients asked to come soon
 
 
+HUB_EVERY = timedelta(minutes=5)  # a group's reading goes to the hub this often at least
+
+
 @dataclass
 class ColdWatch:
     station: Station
     read_every: timedelta = timedelta(seconds=30)
     _trackers: dict[str, Tracker] = field(default_factory=dict)
     _last_read: datetime | None = None
+    _told_hub: dict[str, datetime] = field(default_factory=dict)
 
     def due(self, now: datetime) -> bool:
         return self._last_read is None or now - self._last_read >= self.read_every
@@ -99,7 +104,32 @@ class ColdWatch:
             row.status, row.since, row.closed = after, now, not after.takes_parcels
             change.append(self._changed(session, group, before, after, now, tracker))
         session.add(row)
+        if change:
+            refresh_capacity(session, now)  # the hub routes cold parcels by it
+        self._tell_hub(session, group, row, now, changed=bool(change))
         return change
+
+    def _tell_hub(
+        self, session: Session, group: ColdGroup, row: ColdGroupState, now: datetime, *,
+        changed: bool,
+    ) -> None:  # fmt: skip
+        """With a hub: the group's reading on each change and every :data:`HUB_EVERY`."""
+        if not isinstance(session.info.get("capture"), Capture):
+            return
+        told = self._told_hub.get(group.id)
+        if not changed and told is not None and now - told < HUB_EVERY:
+            return
+        self._told_hub[group.id] = now
+        facts = {
+            "group": group.id,
+            "kind": group.kind.value,
+            "min_c": group.min_c,
+            "max_c": group.max_c,
+            "status": row.status,
+            "celsius": row.last_c,
+            "compartments": [int(c.id) for c in self.station.layout.in_group(group.id)],
+        }
+        record_hub_event(session, "cold", facts, now=now)
 
     def _changed(
         self,
