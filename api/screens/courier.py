@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
 from api.schemas import MAX_ID, PlainText
-from api.screens.forms import FormProblem, parcel_from_form
+from api.screens.forms import FormProblem, cold_kinds, parcel_from_form
 from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render, where
 from api.screens.sessions import screen_role, sign_in_instead, visitor_on
@@ -28,7 +28,7 @@ from locker.services.doors import UNCERTAIN, DoorResult
 from locker.services.intake import Stored
 from locker.store.queries import waiting_for_couriers
 from locker.store.tables import Parcel
-from locker.types import ColdKind, DoorPurpose, ParcelState, Role, SizeClass
+from locker.types import DoorPurpose, ParcelState, Role, SizeClass
 
 HOME = "/courier"
 router = APIRouter(prefix=HOME, include_in_schema=False)
@@ -50,12 +50,6 @@ def _work(
     if marked is not None:
         values.update(door_shown(ctx.station.layout, Words(language(request)), marked))
     return render(request, template, status=status, poll_s=POLL_S, headers=WORK, **values)
-
-
-def cold_kinds(ctx: Ctx) -> list[str]:
-    """The cold kinds this station's compartments offer (the form asks only for those)."""
-    kinds = {spec.cold for spec in ctx.station.layout.compartments if spec.cold is not None}
-    return [kind.value for kind in ColdKind if kind in kinds]
 
 
 def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) -> HTMLResponse:
@@ -145,7 +139,7 @@ def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
         sizes=list(SizeClass),
         poll_s=POLL_S,
         directory_used=directory.count(ctx.station) > 0,
-        cold_kinds=cold_kinds(ctx),
+        cold_kinds=cold_kinds(ctx.station.layout),
     )
 
 
@@ -158,7 +152,7 @@ def new_parcel(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
         "courier_form.html",
         sizes=list(SizeClass),
         directory_used=used,
-        cold_kinds=cold_kinds(ctx),
+        cold_kinds=cold_kinds(ctx.station.layout),
     )
 
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from api.schemas import Dimensions, Language, ParcelIn
+from locker.layout import Layout
 from locker.types import ColdKind, SizeClass
+
+
+def cold_kinds(layout: Layout) -> list[str]:
+    """The cold kinds the station's compartments offer (a form asks only for those)."""
+    kinds = {spec.cold for spec in layout.compartments if spec.cold is not None}
+    return [kind.value for kind in ColdKind if kind in kinds]
 
 
 class FormProblem(ValueError):
