@@ -53,8 +53,13 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
 
     def watch_doors() -> None:
         for change in cold.tick():  # the cold groups' thermometers, every cold_read_s
-            _LOGGER.warning(
-                "cold group %s: %s -> %s", change.group, change.before.value, change.after.value
+            level = logging.INFO if change.after.takes_parcels else logging.WARNING
+            _LOGGER.log(
+                level,
+                "cold group %s: %s -> %s",
+                change.group,
+                change.before.value,
+                change.after.value,
             )
         report = watch.tick()
         layout = ctx.station.layout
