@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import (
     code_to_unlock,
+    cold_groups,
     db_growth,
     db_growth_copy,
     directory_search,
@@ -109,3 +110,13 @@ def test_the_directory_search_bench_fills_its_rows() -> None:
     assert "the person within the first three: 20/20" in rows[0].conditions
     assert all(r.ratio.endswith("× lookup") for r in rows)
     assert _ms(rows[0].p50) <= _ms(rows[0].p99)
+
+
+def test_the_cold_groups_bench_fills_its_rows() -> None:
+    rows = cold_groups.measure(runs=9)
+    assert [r.measurement for r in rows] == [
+        "cold groups: one read of every thermometer",
+        "cold groups: maintenance panel, a day's charts",
+    ]
+    assert all(_ms(r.p50) > 0 for r in rows)
+    assert rows[0].ratio.endswith("× door tick")

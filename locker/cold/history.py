@@ -50,9 +50,9 @@ class Minute:
 
 def last_day(session: Session, group: str, now: datetime) -> list[Minute]:
     """The group's minutes of the last :data:`KEPT`, oldest first."""
-    rows = session.exec(
-        select(ColdReading)
+    rows = session.exec(  # plain columns, no row objects: a day is 1,440 of them
+        select(ColdReading.minute, ColdReading.mean_c, ColdReading.min_c, ColdReading.max_c)
         .where(ColdReading.group == group, col(ColdReading.minute) >= minute_of(now) - KEPT)
         .order_by(col(ColdReading.minute))
     ).all()
-    return [Minute(r.minute, r.mean_c, r.min_c, r.max_c) for r in rows]
+    return [Minute(*row) for row in rows]
