@@ -70,6 +70,8 @@ class ColdWatch:
         with station.db.write() as session:
             for group in station.layout.cold_groups:
                 changes += self._settle(session, group, now, readings[group.id])
+            if changes:
+                refresh_capacity(session, now)  # the hub routes cold parcels by it
         return changes
 
     def _read(self, group: ColdGroup) -> float | None:
@@ -104,8 +106,6 @@ class ColdWatch:
             row.status, row.since, row.closed = after, now, not after.takes_parcels
             change.append(self._changed(session, group, before, after, now, tracker))
         session.add(row)
-        if change:
-            refresh_capacity(session, now)  # the hub routes cold parcels by it
         self._tell_hub(session, group, row, now, changed=bool(change))
         return change
 

@@ -25,6 +25,7 @@ from locker.services.reminders import remind
 from locker.station import free_compartments
 from locker.store.tables import OutboxEvent, Parcel
 from locker.types import AlertKind, ColdKind, SizeClass
+from locker.uplink.capture import Capture
 from tests.cold_support import ColdStation
 from tests.locker.service_helpers import COURIER
 from tests.support import FakeClock
@@ -236,3 +237,35 @@ def test_the_messages_of_a_cold_parcel_say_so(
         warning = to_recipient("parcel.cold_warning", row, config, cold.station.hasher)
         assert ("Kühlfach" if language == "de" else "cooled compartment") in warning.text
         assert words not in to_recipient("parcel.collected", row, config, cold.station.hasher).text
+
+
+def test_with_a_hub_the_groups_readings_alerts_and_cold_capacity_go_up(cold: ColdStation) -> None:
+    cold.station.db.capture = Capture("grocer-1", cold.layout)
+    watch = ColdWatch(cold.station)
+    watch.tick()
+    cold.fridge.set(13.0)
+    _minutes(cold, watch, 11)
+    with cold.station.db.read() as session:
+        rows = session.exec(
+            select(OutboxEvent)
+            .where(col(OutboxEvent.hub_seq).is_not(None))
+            .order_by(col(OutboxEvent.hub_seq))
+        ).all()
+    events = [(r.event.removeprefix("hub."), json.loads(r.detail)) for r in rows]
+    assert [seq for seq in (r.hub_seq for r in rows)] == list(range(1, len(rows) + 1))
+    readings = [d for kind, d in events if kind == "cold" and d["group"] == "fridge"]
+    assert readings[0] == {
+        "group": "fridge",
+        "kind": "chilled",
+        "min_c": 2.0,
+        "max_c": 8.0,
+        "status": "ok",
+        "celsius": 5.0,
+        "compartments": [3, 4],
+    }
+    assert [d["status"] for d in readings] == ["ok", "ok", "ok", "out_of_band"]  # every 5 min
+    raised = [d for kind, d in events if kind == "alert.raised"]
+    assert [(d["kind"], d["cold_group"]) for d in raised] == [("cold_out_of_band", "fridge")]
+    capacities = [d for kind, d in events if kind == "capacity"]
+    assert capacities[0]["cold_free"] == {"chilled": {"M": 2}, "frozen": {"M": 1}}
+    assert capacities[-1]["cold_free"] == {"chilled": {}, "frozen": {"M": 1}}
