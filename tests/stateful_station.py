@@ -266,7 +266,9 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         with self.station.db.read() as session:
             row = session.get(Parcel, pid)
             assert row is not None
-            needs = ParcelNeeds(size=row.size, accessible=row.needs_accessible)
+            needs = ParcelNeeds(
+                size=row.size, accessible=row.needs_accessible, cold=self.parcels[pid].cold
+            )
         self._reserve(needs, lambda: self.ops.reserve(pid))
 
     def _waiting(self) -> list[int]:
