@@ -11,8 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from fleet import accounts
 from fleet.db import HubDatabase
 from fleet.screens.cold import cold_groups
 from fleet.tables import AlertView, StationState
@@ -21,6 +23,7 @@ from tests.fleet.hub.test_carriers import CarrierHub
 from tests.fleet.hub.test_carriers import receiver as receiver  # noqa: F401  (a fixture)
 from tests.fleet.receiver import Receiver
 
+PASSWORD = "correct horse battery"  # noqa: S105
 LABEL = "{group}: temperature over the last 24 hours, band {band}"
 
 
@@ -117,3 +120,28 @@ def test_the_fleet_screen_draws_each_group_from_its_events(hub: CarrierHub) -> N
     assert "<polyline" in fridge.chart
     assert 'class="silent"' in fridge.chart
     assert "<script" not in fridge.chart
+
+
+def test_the_station_page_shows_the_group_and_its_chart(hub: CarrierHub) -> None:
+    hub.online("a", {"M": 1}, {})
+    for minute in range(30):
+        reading = 4.0 + minute / 10 if minute < 25 else None
+        facts = {"group": "fridge", "kind": "chilled", "min_c": 2.0, "max_c": 8.0}
+        status = "ok" if minute < 25 else "silent"
+        _emit(
+            hub, "a", "cold", {**facts, "status": status, "celsius": reading, "compartments": [4]}
+        )
+    accounts.add_operator(hub.db, "olga", PASSWORD, "operator", T0)
+    hub.clock.now = T0 + timedelta(hours=1)
+    with TestClient(hub.app, base_url="http://hub") as http:
+        signed = http.post(
+            "/fleet/sign-in", data={"name": "olga", "password": PASSWORD}, follow_redirects=False
+        )
+        assert signed.status_code == 303
+        page = http.get("/fleet/stations/a/live")
+    assert page.status_code == 200, page.text
+    assert 'data-cold-group="fridge" data-cold-status="silent"' in page.text
+    assert "thermometer silent: takes no new cold parcels" in page.text
+    assert "band 2–8 °C" in page.text
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="cold-chart"' in page.text
+    assert "<polyline" in page.text
