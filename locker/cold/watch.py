@@ -110,9 +110,14 @@ class ColdWatch:
         return change
 
     def _tell_hub(
-        self, session: Session, group: ColdGroup, row: ColdGroupState, now: datetime, *,
+        self,
+        session: Session,
+        group: ColdGroup,
+        row: ColdGroupState,
+        now: datetime,
+        *,
         changed: bool,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """With a hub: the group's reading on each change and every :data:`HUB_EVERY`."""
         if not isinstance(session.info.get("capture"), Capture):
             return

@@ -56,8 +56,8 @@ def test_cold_deposits_over_the_api(tmp_path: Path) -> None:
         bad = courier.post(f"{API}/deposits", json={"parcel": parcel("X", cold="icy")})
         assert bad.status_code == 422
 
-        for pid, cid in ((first["parcel"]["id"], first["door"]["compartment_id"]),
-                         (second["parcel"]["id"], second["door"]["compartment_id"])):  # fmt: skip
+        made = [first, second]
+        for pid, cid in ((m["parcel"]["id"], m["door"]["compartment_id"]) for m in made):
             live.sim.put(cid)
             live.sim.close(cid)
             stored = ok(courier.post(f"{API}/parcels/{pid}/confirm"))

@@ -89,8 +89,8 @@ def test_a_group_out_of_band_takes_nothing_and_its_alerts_are_its_own(hub: Carri
     for group in ("fridge", "freezer"):
         alert = {"kind": "cold_out_of_band", "compartment_id": None, "cold_group": group}
         _emit(hub, "a", "alert.raised", {**alert, "detail": f"{group} too warm"})
-    hub.emit("a", "capacity", free={"S": 1, "M": 2}, accessible_free={},
-             cold_free={"chilled": {}, "frozen": {}})  # fmt: skip
+    closed = {"chilled": {}, "frozen": {}}  # both groups out of band: none free
+    hub.emit("a", "capacity", free={"S": 1, "M": 2}, accessible_free={}, cold_free=closed)
     assert hub.announce(tracking_number="C1", cold="chilled").json()["code"] == "no_station_fits"
     cleared = {"kind": "cold_out_of_band", "compartment_id": None, "cold_group": "fridge"}
     _emit(hub, "a", "alert.cleared", cleared)
