@@ -68,7 +68,11 @@ class StationState(HubTable, table=True):
 
 class EventRow(HubTable, table=True):
     __tablename__ = "events"
-    __table_args__ = (sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),
+        # a station's events of one type over a time (the fleet screen's cold charts)
+        sa.Index("ix_events_station_type_at", "station", "type", "at"),
+    )
 
     id: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)

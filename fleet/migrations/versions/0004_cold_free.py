@@ -1,4 +1,5 @@
-"""cooled compartments: each station's free compartments per cold kind and size
+"""cooled compartments: each station's free compartments per cold kind and size, and an
+index for a station's events of one type over a time (the cold groups' charts)
 
 Revision ID: 0004
 Revises: 0003
@@ -29,7 +30,9 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
+    op.create_index("ix_events_station_type_at", "events", ["station", "type", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_station_type_at", table_name="events")
     op.drop_column("station_state", "cold_free")
