@@ -18,6 +18,7 @@ from datetime import timedelta
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
+from locker.cold.watch import ColdWatch
 from locker.services import privacy, staff
 from locker.services.intake import Stored
 from locker.services.reconcile import reconcile
@@ -48,8 +49,18 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
             ctx.handover.put(stored)
 
     watch = DoorWatch(ctx.station, timedelta(seconds=ctx.settings.door_left_open_s), hand_over)
+    cold = ColdWatch(ctx.station, timedelta(seconds=ctx.settings.cold_read_s))
 
     def watch_doors() -> None:
+        for change in cold.tick():  # the cold groups' thermometers, every cold_read_s
+            level = logging.INFO if change.after.takes_parcels else logging.WARNING
+            _LOGGER.log(
+                level,
+                "cold group %s: %s -> %s",
+                change.group,
+                change.before.value,
+                change.after.value,
+            )
         report = watch.tick()
         layout = ctx.station.layout
         ctx.silent_buses = {layout.compartment(cid).bus for cid in report.unread}

@@ -9,7 +9,7 @@ port, and the ZVT client is pointed at it as at a terminal on the LAN.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from locker.layout import SIM_PORT
 from locker.payments.terminal import CardTerminal
 from locker.runtime.settings import ZVT_SIM, Settings
 from locker.runtime.startup import check_station_database, open_station, station_layout
+from locker.sensors import Thermometer
 from locker.services.reconcile import Settled, reconcile
 from locker.station import Station
 from locker.store.station_lock import station_lock
@@ -44,7 +45,12 @@ class Runtime:
 
 
 @contextmanager
-def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[Runtime]:
+def running_station(
+    settings: Settings,
+    *,
+    force_sim: bool = False,
+    thermometers: Mapping[str, Thermometer] | None = None,
+) -> Iterator[Runtime]:
     """Start everything, settle interrupted door operations, and stop it all on exit.
 
     The database is locked to this process and checked before the doors are opened: a
@@ -63,7 +69,9 @@ def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[
             sim = SimStation(layout, every_bus=force_sim)
             ports = stack.enter_context(sim.serve())
         locks = stack.enter_context(SerialLocks(layout, ports))
-        station = open_station(settings, locks, layout, checked=checked)
+        if thermometers is None:  # the cold groups' thermometers by [[sensor]] id: the
+            thermometers = {}  # sensor drivers (issue 27) plug in here, from the layout
+        station = open_station(settings, locks, layout, checked=checked, thermometers=thermometers)
         stack.callback(station.db.close)
         running, zvt_sim = _card_terminal_settings(settings, stack)
         terminal = card_terminal(running)

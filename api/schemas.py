@@ -26,7 +26,14 @@ from pydantic import (
 
 from common.text import SECRET_FIELDS, printable
 from common.text import unprintable as unprintable  # what a person cannot see as typed
-from locker.types import CompartmentState, Condition, ParcelKind, ParcelState, SizeClass
+from locker.types import (
+    ColdKind,
+    CompartmentState,
+    Condition,
+    ParcelKind,
+    ParcelState,
+    SizeClass,
+)
 
 Text = Field(min_length=1, max_length=200)
 Language = Literal["en", "de"]
@@ -99,7 +106,14 @@ class ParcelIn(RequestBody):
     size: SizeClass | None = None
     dimensions: Dimensions | None = None
     needs_accessible: StrictBool = False
-    needs_cooling: StrictBool = False
+    needs_cooling: StrictBool = Field(
+        default=False, description="the older way of saying cold = chilled"
+    )
+    cold: ColdKind | None = Field(
+        default=None,
+        description="chilled or frozen: only a compartment of that kind takes it (none free: "
+        "no_free_chilled_compartment / no_free_frozen_compartment), and it waits less",
+    )
     recipient_language: Language = Field(default="en", description="for the messages")
     recipient_id: StrictInt | None = Field(
         default=None,
@@ -172,6 +186,8 @@ class CompartmentOut(BaseModel):
     depth_mm: int
     accessible: bool
     cooled: bool
+    cold: ColdKind | None = Field(description="chilled, frozen, or none (ambient)")
+    cold_group: str | None
     state: CompartmentState
     condition: Condition
     note: str
@@ -192,6 +208,7 @@ class ParcelOut(BaseModel):
     dimensions: Dimensions | None
     needs_accessible: bool
     needs_cooling: bool
+    cold: ColdKind | None
     compartment_id: int | None
     courier: str | None
     created_at: datetime

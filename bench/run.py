@@ -14,6 +14,7 @@ import time
 
 from bench import (
     code_to_unlock,
+    cold_groups,  # cooled compartments (issue 27)
     directory_search,  # the directory (issue 17)
     fleet,
     startup,
@@ -49,6 +50,8 @@ def main() -> None:
         runs=1 if quick else 5, bare_runs=20 if quick else 300, scale=0.1 if quick else 1.0
     )
     print(f"card payment done ({time.monotonic() - began:.0f} s)", flush=True)
+    rows += cold_groups.measure(runs=60 if quick else 300)  # cooled compartments (issue 27)
+    print(f"cold groups done ({time.monotonic() - began:.0f} s)", flush=True)
     # The fleet hub with 100 stations (python -m bench.fleet runs 100, 1,000 and 10,000).
     rows += fleet.measure(
         [100],

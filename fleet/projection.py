@@ -64,20 +64,26 @@ def _project_condition(session: Session, state: StationState, c: _ConditionData)
     )
 
 
-class _AlertRaised(BaseModel):
-    kind: str
-    compartment_id: int | None = None
-    detail: str = ""
-
-
 class _AlertCleared(BaseModel):
     kind: str
     compartment_id: int | None = None
+    cold_group: str | None = None  # a cold group's alert, of no compartment
+
+    @property
+    def shown_kind(self) -> str:
+        """A cold group's alert is kept as ``<kind>:<group>``: two groups' alerts of one
+        kind are two alerts (both of no compartment)."""
+        return f"{self.kind}:{self.cold_group}" if self.cold_group else self.kind
+
+
+class _AlertRaised(_AlertCleared):
+    detail: str = ""
 
 
 class _Capacity(BaseModel):
     free: dict[str, int]
     accessible_free: dict[str, int] = {}
+    cold_free: dict[str, dict[str, int]] = {}
 
 
 class _Bus(BaseModel):
@@ -124,12 +130,12 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
         )
     elif row.type == "alert.raised":
         raised = _AlertRaised.model_validate(data)
-        existing = session.exec(_alert(name, raised.kind, raised.compartment_id)).first()
+        existing = session.exec(_alert(name, raised.shown_kind, raised.compartment_id)).first()
         if existing is None:
             session.add(
                 AlertView(
                     station=name,
-                    kind=raised.kind,
+                    kind=raised.shown_kind,
                     compartment_id=raised.compartment_id,
                     detail=raised.detail,
                     raised_at=row.at,
@@ -139,12 +145,13 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
             existing.detail = raised.detail
     elif row.type == "alert.cleared":
         cleared = _AlertCleared.model_validate(data)
-        for alert in session.exec(_alert(name, cleared.kind, cleared.compartment_id)).all():
+        for alert in session.exec(_alert(name, cleared.shown_kind, cleared.compartment_id)).all():
             session.delete(alert)
     elif row.type == "capacity":
         capacity = _Capacity.model_validate(data)
         state.free = capacity.free
         state.accessible_free = capacity.accessible_free
+        state.cold_free = capacity.cold_free
     elif row.type == "bus":
         state.bus = _Bus.model_validate(data).health
     elif row.type == "reminder":

@@ -61,13 +61,18 @@ class StationState(HubTable, table=True):
     resend_asked_at: datetime | None = _when(nullable=True)
     free: dict[str, Any] = _json({})  # {size: count}
     accessible_free: dict[str, Any] = _json({})
+    cold_free: dict[str, Any] = _json({})  # {"chilled": {size: count}, "frozen": {…}}
     bus: dict[str, Any] = _json({})  # {bus id: {counter: value}}
     layout: dict[str, Any] | None = _json(None)
 
 
 class EventRow(HubTable, table=True):
     __tablename__ = "events"
-    __table_args__ = (sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),
+        # a station's events of one type over a time (the fleet screen's cold charts)
+        sa.Index("ix_events_station_type_at", "station", "type", "at"),
+    )
 
     id: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)

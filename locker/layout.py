@@ -7,7 +7,9 @@ The file has four kinds of table::
     [[board]]            bus, address, type ("cu16", "cu12"), pulse_ms, hook_polarity,
                          ir_sensors
     [[compartment]]      id, bus, board, lock, size, width_mm, height_mm, depth_mm,
-                         column, row, accessible, cooled
+                         column, row, accessible, cold_group (``cooled = true``: the
+                         old key, read as chilled with no sensor)
+    [[cold_group]]       id, kind ("chilled", "frozen"), sensor, min_c, max_c
 
 Validation collects every problem and raises one :class:`LayoutError` whose message names
 the file and line of each. Board-type specifics (how many locks a board has, which
@@ -17,15 +19,18 @@ module stays free of hardware knowledge.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from locker.types import CompartmentId, SizeClass
+from common.toml_lines import TomlLines
+from locker.cold import groups as cold
+from locker.cold.groups import ColdGroup
+from locker.types import ColdKind, CompartmentId, SizeClass
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
 HOOK_POLARITIES = ("engaged_high", "engaged_low")  # lock-protocol.md §1.5 / §1.10
@@ -81,12 +86,17 @@ class CompartmentSpec:
     column: int
     row: int
     accessible: bool = False
-    cooled: bool = False
+    cold: ColdKind | None = None  # the kind of its cold group; None: ambient
+    cold_group: str | None = None  # None with a cold kind: an old ``cooled = true``, unwatched
     line: int = 0
 
     @property
     def dimensions(self) -> tuple[int, int, int]:
         return (self.width_mm, self.height_mm, self.depth_mm)
+
+    @property
+    def cooled(self) -> bool:
+        return self.cold is not None
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class Layout:
     boards: tuple[Board, ...]
     compartments: tuple[CompartmentSpec, ...]
     source: str = "<layout>"
+    cold_groups: tuple[ColdGroup, ...] = ()
     _by_id: dict[CompartmentId, CompartmentSpec] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -106,6 +117,12 @@ class Layout:
     def compartment(self, cid: CompartmentId) -> CompartmentSpec:
         return self._by_id[cid]
 
+    def cold_group(self, group: str) -> ColdGroup:
+        return next(g for g in self.cold_groups if g.id == group)
+
+    def in_group(self, group: str) -> tuple[CompartmentSpec, ...]:
+        return tuple(c for c in self.compartments if c.cold_group == group)
+
     def boards_on(self, bus: str) -> tuple[Board, ...]:
         return tuple(b for b in self.boards if b.bus == bus)
 
@@ -115,31 +132,6 @@ class Layout:
     def problem(self, line: int, text: str) -> str:
         """Format one problem the way :class:`LayoutError` lists them."""
         return f"{self.source}:{line}: {text}"
-
-
-class _Lines:
-    """Finds the line of a table or key in TOML text (tomllib keeps no positions)."""
-
-    _HEADER = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-]+)\s*\]")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.tables: dict[tuple[str, int], tuple[int, dict[str, int]]] = {}
-        counts: dict[str, int] = {}
-        current: dict[str, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if header := self._HEADER.match(line):
-                name = header.group(2)
-                index = counts.get(name, 0) if header.group(1) else 0
-                counts[name] = index + 1
-                current = {}
-                self.tables[(name, index)] = (number, current)
-            elif key := self._KEY.match(line):
-                current.setdefault(key.group(1), number)
-
-    def of(self, table: str, index: int, key: str | None = None) -> int:
-        header, keys = self.tables.get((table, index), (0, {}))
-        return keys.get(key, header) if key else header
 
 
 _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
@@ -166,18 +158,21 @@ _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
         "row": int,
         "accessible": bool,
         "cooled": bool,
+        "cold_group": str,
     },
+    "cold_group": cold.FIELDS,
 }
 _REQUIRED = {
     "bus": ("id", "port"),
     "board": ("address",),
     "compartment": ("id", "board", "lock", "size"),
+    "cold_group": cold.REQUIRED,
 }
 
 
 class _Checker:
     def __init__(self, text: str, source: str) -> None:
-        self.lines = _Lines(text)
+        self.lines = TomlLines(text)
         self.source = source
         self.problems: list[str] = []
 
@@ -221,7 +216,13 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
     station = check.entry("station", 0, data.get("station", {})) or {}
     buses = _buses(check, data.get("bus", []))
     boards = _boards(check, data.get("board", []), buses)
-    compartments = _compartments(check, data.get("compartment", []), buses, boards)
+    groups = cold.cold_groups(
+        _array(check, "cold_group", data.get("cold_group", [])),
+        lambda i, item: check.entry("cold_group", i, item),
+        lambda i, key, text: check.fail("cold_group", i, key, text),
+        lambda i: check.lines.of("cold_group", i),
+    )
+    compartments = _compartments(check, data.get("compartment", []), buses, boards, groups)
     if not compartments and not check.problems:
         check.problems.append(f"{source}: the layout has no [[compartment]]")
     if check.problems:
@@ -232,6 +233,7 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         boards=tuple(boards.values()),
         compartments=tuple(compartments),
         source=source,
+        cold_groups=tuple(groups.values()),
     )
 
 
@@ -295,7 +297,11 @@ def _boards(check: _Checker, raw: Any, buses: dict[str, Bus]) -> dict[tuple[str,
 
 
 def _compartments(
-    check: _Checker, raw: Any, buses: dict[str, Bus], boards: dict[tuple[str, int], Board]
+    check: _Checker,
+    raw: Any,
+    buses: dict[str, Bus],
+    boards: dict[tuple[str, int], Board],
+    groups: dict[str, ColdGroup],
 ) -> list[CompartmentSpec]:
     result: list[CompartmentSpec] = []
     ids: set[int] = set()
@@ -306,7 +312,8 @@ def _compartments(
         if entry is None:
             continue
         bus = _default_bus(check, "compartment", i, entry, buses)
-        if bus is None:
+        kind = cold.cold_of(entry := dict(entry), groups, partial(check.fail, "compartment", i))
+        if bus is None or kind is None:
             continue
         try:
             size = SizeClass(entry["size"])
@@ -328,6 +335,8 @@ def _compartments(
                 "size": size,
                 "id": CompartmentId(entry["id"]),
                 "line": check.lines.of("compartment", i),
+                "cold": kind[0],
+                "cold_group": kind[1],
             }
         )
         where = (bus, spec.board, spec.lock)

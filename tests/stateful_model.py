@@ -11,7 +11,7 @@ from typing import Protocol
 
 from locker.layout import Layout
 from locker.locks import Locks
-from locker.types import ParcelState
+from locker.types import ColdKind, ParcelState
 
 
 class Hands(Protocol):
@@ -43,6 +43,7 @@ class ModelParcel:
     deadline: datetime | None = None
     recipient: str | None = None
     beside: int | None = None  # lies beside this (first) parcel, in its compartment
+    cold: ColdKind | None = None  # chilled or frozen goods
     actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
 
 

@@ -40,7 +40,7 @@ from locker.services import intake
 from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
 from locker.store.tables import ACTIVE_PARCEL_STATES, Parcel
-from locker.types import Condition, ParcelState, SizeClass
+from locker.types import ColdKind, Condition, ParcelState, SizeClass
 from tests.stateful_invariants import StationInvariants
 from tests.stateful_model import ModelCode, ModelParcel, Rig
 from tests.stateful_staff_rules import StaffAndClockRules
@@ -58,6 +58,7 @@ POLICY = Policy(
 )
 SIZES = st.sampled_from(list(SizeClass))
 RECIPIENTS = st.sampled_from(["ada@example.org", None, "bob@example.org"])
+COLD = st.sampled_from([None, None, ColdKind.CHILLED, ColdKind.FROZEN])  # mostly ambient
 
 
 class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachine):
@@ -159,8 +160,14 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         return [p for p in self._in(*states) if self.parcels[p].compartment == cid]
 
     # --- couriers ----------------------------------------------------------------------
-    @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS)
-    def reserve_new(self, size: SizeClass, accessible: bool, recipient: str | None) -> None:
+    @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS, cold=COLD)
+    def reserve_new(
+        self,
+        size: SizeClass,
+        accessible: bool,
+        recipient: str | None,
+        cold: ColdKind | None = None,
+    ) -> None:
         data = intake.ParcelInput(
             carrier="DHL",
             tracking_number="T",
@@ -168,20 +175,22 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
             recipient_email=recipient,
             size=size,
             needs_accessible=accessible,
+            cold=cold,
         )
         known = set(self.parcels)
         self._reserve(data.needs(), lambda: self.ops.reserve_new(data))
         for pid in set(self.parcels) - known:
             self.parcels[pid].recipient = recipient
+            self.parcels[pid].cold = cold
 
-    @rule(size=SIZES, recipient=RECIPIENTS)
+    @rule(size=SIZES, recipient=RECIPIENTS, cold=COLD)
     def a_courier_delivers_one_parcel_all_the_way(
-        self, size: SizeClass, recipient: str | None
+        self, size: SizeClass, recipient: str | None, cold: ColdKind | None = None
     ) -> None:
         """Reserve, open, put in and close in one step, so that stations with several
         stored parcels (and recipients with several) are reached often."""
         known = set(self.parcels)
-        self.reserve_new(size, False, recipient)
+        self.reserve_new(size, False, recipient, cold)
         new = [pid for pid in self.parcels if pid not in known]
         if not new:
             return
@@ -198,6 +207,7 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
             assert model.compartment is not None
             if (
                 model.recipient == recipient
+                and model.cold is None  # the new one is ambient: never beside a cold one
                 and model.beside is None
                 and model.deadline is not None
                 and model.deadline > self.clock.now
@@ -256,7 +266,9 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         with self.station.db.read() as session:
             row = session.get(Parcel, pid)
             assert row is not None
-            needs = ParcelNeeds(size=row.size, accessible=row.needs_accessible)
+            needs = ParcelNeeds(
+                size=row.size, accessible=row.needs_accessible, cold=self.parcels[pid].cold
+            )
         self._reserve(needs, lambda: self.ops.reserve(pid))
 
     def _waiting(self) -> list[int]:

@@ -131,7 +131,11 @@ class ApiOps:
         assert response.headers["content-type"] == "application/problem+json", response.text
         body = response.json()
         code = body["code"]
-        if code == "no_free_compartment":
+        if code in (
+            "no_free_compartment",
+            "no_free_chilled_compartment",
+            "no_free_frozen_compartment",
+        ):
             raise NoFreeCompartment(body["detail"])
         if code == "code_invalid":
             raise CodeInvalid()
@@ -176,6 +180,7 @@ class ApiOps:
             "recipient_email": data.recipient_email,
             "size": data.size.value if data.size else None,
             "needs_accessible": data.needs_accessible,
+            "cold": data.cold.value if data.cold else None,
             "reserve": True,
             "fits_beside": fits_beside,
         }

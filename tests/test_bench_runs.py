@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import (
     code_to_unlock,
+    cold_groups,
     db_growth,
     db_growth_copy,
     directory_search,
@@ -124,3 +125,11 @@ def test_the_card_payment_bench_fills_its_rows() -> None:
     assert "= 80.00 ms modelled" in modelled.conditions  # (3 + 4 + 1 s) × 0.01
     assert _ms(modelled.p50) <= _ms(modelled.p99)
     assert _ms(protocol.p50) <= _ms(protocol.p99)
+def test_the_cold_groups_bench_fills_its_rows() -> None:
+    rows = cold_groups.measure(runs=9)
+    assert [r.measurement for r in rows] == [
+        "cold groups: one read of every thermometer",
+        "cold groups: maintenance panel, a day's charts",
+    ]
+    assert all(_ms(r.p50) > 0 for r in rows)
+    assert rows[0].ratio.endswith("× door tick")

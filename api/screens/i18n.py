@@ -303,6 +303,45 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_empty": ("empty", "leer"),
     "staff_history": ("History", "Verlauf"),
     "staff_alerts": ("Alerts", "Meldungen"),
+    # cooled compartments (issue 27)
+    "courier_cold": ("Cooling", "Kühlung"),
+    "cold_none": ("None", "Keine"),
+    "cold_chilled": ("Chilled", "Gekühlt"),
+    "cold_frozen": ("Frozen", "Tiefgekühlt"),
+    "problem_no_chilled": (
+        "No chilled compartment takes this parcel now (all taken, or out of their temperature "
+        "band). A chilled parcel never goes into an ordinary compartment: take it back.",
+        "Kein Kühlfach nimmt dieses Paket gerade (alle belegt oder außerhalb ihres "
+        "Temperaturbereichs). Kühlware kommt nie in ein normales Fach: Bitte nehmen Sie es "
+        "wieder mit.",
+    ),
+    "problem_no_frozen": (
+        "No frozen compartment takes this parcel now (all taken, or out of their temperature "
+        "band). A frozen parcel never goes into an ordinary compartment: take it back.",
+        "Kein Tiefkühlfach nimmt dieses Paket gerade (alle belegt oder außerhalb ihres "
+        "Temperaturbereichs). Tiefkühlware kommt nie in ein normales Fach: Bitte nehmen Sie "
+        "es wieder mit.",
+    ),
+    "staff_cold": ("Cooled compartments", "Kühlfächer"),
+    "staff_cold_band": ("band {band}", "Bereich {band}"),
+    "staff_cold_now": ("now {c} °C", "jetzt {c} °C"),
+    "staff_cold_no_answer": ("no answer", "keine Antwort"),
+    "staff_cold_since": ("since {at}", "seit {at}"),
+    "staff_cold_compartments": ("compartments {ids}", "Fächer {ids}"),
+    "cold_status_ok": ("in band", "im Bereich"),
+    "cold_status_out_of_band": (
+        "OUT OF BAND: takes no new parcels",
+        "AUSSERHALB DES BEREICHS: nimmt keine neuen Pakete",
+    ),
+    "cold_status_silent": (
+        "THERMOMETER SILENT: takes no new parcels",
+        "THERMOMETER STUMM: nimmt keine neuen Pakete",
+    ),
+    "cold_status_unknown": ("not read yet", "noch nicht gemessen"),
+    "staff_cold_chart": (
+        "{group}: temperature over the last 24 hours, band {band}",
+        "{group}: Temperatur der letzten 24 Stunden, Bereich {band}",
+    ),
     "staff_no_alerts": ("No open alerts.", "Keine offenen Meldungen."),
     "staff_reason": ("Reason", "Grund"),
     "staff_reason_needed": (
@@ -708,6 +747,8 @@ TEXTS: Mapping[str, tuple[str, str]] = {
 PROBLEM_WORDS: Mapping[str, str] = {
     "code_invalid": "kiosk_invalid",
     "no_free_compartment": "courier_no_free",
+    "no_free_chilled_compartment": "problem_no_chilled",
+    "no_free_frozen_compartment": "problem_no_frozen",
     "door_busy": "problem_door_busy",
     "door_not_closed": "problem_door_not_closed",
     "parcel_not_detected": "problem_parcel_not_detected",

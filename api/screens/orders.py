@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S
 from api.schemas import MAX_ID, PlainText
-from api.screens.forms import FormProblem, parcel_from_form
+from api.screens.forms import FormProblem, cold_kinds, parcel_from_form
 from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render
 from api.screens.sessions import screen_role
@@ -42,9 +42,15 @@ def _work(request: Request, ctx: Ctx, *, status: int = 200, **values: Any) -> HT
 
 
 @router.get("", response_class=HTMLResponse)
-def page(request: Request, who: StaffUser) -> HTMLResponse:
+def page(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
     return render(
-        request, "staff_orders.html", who=who, section="orders", sizes=list(SizeClass), live_s=2
+        request,
+        "staff_orders.html",
+        who=who,
+        section="orders",
+        sizes=list(SizeClass),
+        live_s=2,
+        cold_kinds=cold_kinds(ctx.station.layout),
     )
 
 
@@ -59,6 +65,7 @@ def put_in(
     phone: Text = "",
     customer_language: Annotated[Literal["en", "de"], Form()] = "en",
     size: Annotated[str, Form(max_length=4)] = "M",
+    cold: Annotated[str, Form(max_length=10)] = "",
 ) -> HTMLResponse:
     """Hold a compartment of the order's size and open it."""
     words = Words(language(request))
@@ -70,6 +77,7 @@ def put_in(
             phone=phone,
             size=size,
             language=customer_language,
+            cold=cold,
         )
     except FormProblem as exc:
         return _work(request, ctx, status=422, problem=str(exc))
@@ -82,6 +90,7 @@ def put_in(
         size=body.size,
         kind=ParcelKind.SHOP_ORDER,
         recipient_language=body.recipient_language,
+        cold=body.cold,  # chilled or frozen goods: only a compartment of that kind
     )
     try:
         held = deposit.reserve(ctx.station, actor=who.actor, parcel=data)

@@ -31,6 +31,7 @@ from fleet.errors import FleetError, NotFound
 from fleet.hub import Hub
 from fleet.problems import install_problems
 from fleet.screens import sign_in, views
+from fleet.screens.cold import cold_groups
 from fleet.screens.pages import (
     EXTEND_DAYS,
     GRANT_DAYS,
@@ -142,6 +143,7 @@ def create_screens(hub: Hub) -> FastAPI:
             page = views.station_page(session, name, now, hub.settings.recent_events)
             if page is None:
                 raise NotFound("station", name)
+            cold = cold_groups(session, name, now, words("cold_chart"))  # issue 27
             may_pass = any(
                 g.live(now) and g.state == "ok"
                 for g in grants.listed(session, operator=who.name, station=name)
@@ -153,6 +155,7 @@ def create_screens(hub: Hub) -> FastAPI:
             "status_text": status_words(page.row, words, now),
             "event_text": views.event_text,
             "may_pass": may_pass,
+            "cold": cold,
             "central_name": CENTRAL_PREFIX + who.name,
             "extend_days": EXTEND_DAYS,
             "who": who,

@@ -129,6 +129,28 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     ),
     "alerts_here": ("Open alerts", "Offene Meldungen"),
     "no_alerts": ("No open alerts.", "Keine offenen Meldungen."),
+    # cooled compartments (issue 27)
+    "cold_groups": ("Cooled compartments", "Kühlfächer"),
+    "cold_chilled": ("chilled", "gekühlt"),
+    "cold_frozen": ("frozen", "tiefgekühlt"),
+    "cold_band": ("band {band}", "Bereich {band}"),
+    "cold_now": ("{c} °C", "{c} °C"),
+    "cold_no_answer": ("no answer", "keine Antwort"),
+    "cold_compartments": ("compartments {ids}", "Fächer {ids}"),
+    "cold_status_ok": ("in band", "im Bereich"),
+    "cold_status_out_of_band": (
+        "out of band: takes no new cold parcels",
+        "außerhalb des Bereichs: nimmt keine neuen Kühlpakete",
+    ),
+    "cold_status_silent": (
+        "thermometer silent: takes no new cold parcels",
+        "Thermometer stumm: nimmt keine neuen Kühlpakete",
+    ),
+    "cold_status_unknown": ("not read yet", "noch nicht gemessen"),
+    "cold_chart": (
+        "{group}: temperature over the last 24 hours, band {band}",
+        "{group}: Temperatur der letzten 24 Stunden, Bereich {band}",
+    ),
     "events": ("Recent events", "Letzte Ereignisse"),
     "event": ("Event", "Ereignis"),
     "at": ("At", "Um"),

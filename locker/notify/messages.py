@@ -107,6 +107,38 @@ WORDS: Mapping[str, tuple[tuple[str, str], tuple[str, str]]] = {
 }
 # "extended" (expired, given more time by staff) reads like a deadline moved on.
 WORDS = {**WORDS, "parcel.extended": WORDS["parcel.deadline_extended"]}
+# A cold group left its band: its recipients are asked to come soon.
+WORDS["parcel.cold_warning"] = (
+    (
+        "Please collect your parcel soon: {station}",
+        "Hello {name},\n\nthe cooled compartment {compartment} that holds your parcel "
+        "{tracking} does not keep its temperature just now. Please collect it as soon as you "
+        "can, by {deadline} at the latest. If it cannot wait, the shop's staff will take it "
+        "out and take it back, so that nothing spoils.",
+    ),
+    (
+        "Bitte holen Sie Ihr Paket bald ab: {station}",
+        "Hallo {name},\n\ndas Kühlfach {compartment} mit Ihrem Paket {tracking} hält gerade "
+        "seine Temperatur nicht. Bitte holen Sie es so bald wie möglich ab, spätestens bis "
+        "{deadline}. Kann es nicht warten, nimmt das Personal des Geschäfts es heraus und "
+        "zurück, damit nichts verdirbt.",
+    ),
+)
+# What messages of a cold parcel add: it waits less, so it should be collected soon.
+COLD_NOTES: Mapping[str, tuple[str, str]] = {
+    "chilled": (
+        "It is chilled goods, kept cold in its compartment for a short time only: please "
+        "collect it soon.",
+        "Es ist Kühlware und wird im Fach nur kurz gekühlt aufbewahrt: Bitte holen Sie es bald ab.",
+    ),
+    "frozen": (
+        "It is frozen goods, kept frozen in its compartment for a short time only: please "
+        "collect it soon and take it straight to a freezer.",
+        "Es ist Tiefkühlware und wird im Fach nur kurz tiefgekühlt aufbewahrt: Bitte holen "
+        "Sie es bald ab und legen Sie es gleich in ein Gefrierfach.",
+    ),
+}
+COLD_NOTED = frozenset({"code.issued", "parcel.reminder", "parcel.last_call"})
 RECIPIENT_EVENTS = frozenset(WORDS)
 STAFF_PREFIX = "alert."
 STATION_FOOTER = (
@@ -175,9 +207,13 @@ def to_recipient(
         address=config.station_address or "",
         hours=config.opening_hours or "–",
     )
+    body = text.format(**fields)
+    if parcel.cold is not None and event in COLD_NOTED:
+        note_en, note_de = COLD_NOTES[parcel.cold.value]
+        body += "\n\n" + (note_de if language == "de" else note_en)
     return Letter(
         subject=subject.format(**fields),
-        text=text.format(**fields) + "\n\n-- \n" + footer,
+        text=body + "\n\n-- \n" + footer,
         language=language,
         qr_token=code.qr_token if code else None,
     )

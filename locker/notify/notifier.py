@@ -37,8 +37,10 @@ from locker.types import AlertKind, Channel, DeliveryState, ParcelState
 
 BATCH = 20  # deliveries one round sends at most
 _LOGGER = logging.getLogger(__name__)
-NEEDS_STORED = frozenset({"code.issued", "parcel.reminder", "parcel.last_call"})
-NOT_STATE_CHANGES = frozenset({"parcel.reminder", "parcel.last_call"})
+NEEDS_STORED = frozenset(
+    {"code.issued", "parcel.reminder", "parcel.last_call", "parcel.cold_warning"}
+)
+NOT_STATE_CHANGES = frozenset({"parcel.reminder", "parcel.last_call", "parcel.cold_warning"})
 SHOP_STAFF = "shop:staff"
 
 

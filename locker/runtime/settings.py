@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     zvt_ack_timeout_s: float = Field(default=5, gt=0)  # for the first answer to a command
     zvt_payment_timeout_s: float = Field(default=120, gt=0)  # the customer's time, then abort
     zvt_completion_timeout_s: float = Field(default=15, gt=0)  # after approval
+    # Cooled compartments (issue 27): how long a chilled or frozen parcel waits, how long a
+    # cold group may be out of its band (or its thermometer silent) before the alert, and
+    # how often the door watcher's loop reads the thermometers.
+    chilled_hours: float = Field(default=24, gt=0)
+    frozen_hours: float = Field(default=12, gt=0)
+    cold_out_of_band_minutes: float = Field(default=10, gt=0)
+    cold_read_s: float = Field(default=30, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -224,6 +231,9 @@ class Settings(BaseSettings):
             ),
             staff_open_limit=self.staff_open_limit,
             staff_open_window=timedelta(seconds=self.staff_open_window_s),
+            chilled_period=timedelta(hours=self.chilled_hours),
+            frozen_period=timedelta(hours=self.frozen_hours),
+            cold_out_of_band_after=timedelta(minutes=self.cold_out_of_band_minutes),
         )
 
     def notify(self, station_name: str) -> NotifyConfig:

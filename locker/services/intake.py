@@ -21,6 +21,7 @@ from locker.station import (
 )
 from locker.store.tables import Parcel, Recipient
 from locker.types import (
+    ColdKind,
     ParcelKind,
     ParcelState,
     SizeClass,
@@ -37,7 +38,7 @@ class ParcelInput:
     size: SizeClass | None = None
     dimensions_mm: tuple[int, int, int] | None = None
     needs_accessible: bool = False
-    needs_cooling: bool = False
+    cold: ColdKind | None = None  # chilled or frozen: only a compartment of that kind
     kind: ParcelKind = ParcelKind.DELIVERY
     recipient_language: str = "en"
     # The directory (see with_recipient): the person chosen, or nobody found.
@@ -50,7 +51,7 @@ class ParcelInput:
             size=self.size,
             dimensions_mm=self.dimensions_mm,
             accessible=self.needs_accessible,
-            cooled=self.needs_cooling,
+            cold=self.cold,
         )
 
 
@@ -78,7 +79,7 @@ def needs_of(parcel: Parcel) -> ParcelNeeds:
         size=parcel.size,
         dimensions_mm=None if None in dims else (dims[0] or 0, dims[1] or 0, dims[2] or 0),
         accessible=parcel.needs_accessible,
-        cooled=parcel.needs_cooling,
+        cold=parcel.cold,
     )
 
 
@@ -128,7 +129,8 @@ def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime
         height_mm=dims[1],
         depth_mm=dims[2],
         needs_accessible=data.needs_accessible,
-        needs_cooling=data.needs_cooling,
+        needs_cooling=data.cold is not None,
+        cold=data.cold,
         courier=actor,
         created_at=now,
         kind=data.kind,

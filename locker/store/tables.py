@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 from locker.types import (
     AlertKind,
     Channel,
+    ColdKind,
     Condition,
     DeliveryState,
     DoorPurpose,
@@ -47,7 +48,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _enum(enum: type[StrEnum], default: Any = None, *, index: bool = False) -> Any:
+def _enum(
+    enum: type[StrEnum], default: Any = None, *, index: bool = False, nullable: bool = False
+) -> Any:
     """A column holding an enum's values (not its member names, SQLAlchemy's default)."""
     column_type = sa.Enum(
         enum,
@@ -56,7 +59,7 @@ def _enum(enum: type[StrEnum], default: Any = None, *, index: bool = False) -> A
         length=20,
         validate_strings=True,
     )
-    return Field(default=default, sa_type=column_type, nullable=False, index=index)
+    return Field(default=default, sa_type=column_type, nullable=nullable, index=index)
 
 
 def _when(*, nullable: bool = True, index: bool = False) -> Any:
@@ -112,7 +115,8 @@ class Parcel(SQLModel, table=True):
     height_mm: int | None = None
     depth_mm: int | None = None
     needs_accessible: bool = False
-    needs_cooling: bool = False
+    needs_cooling: bool = False  # cold is not None (kept for older readers)
+    cold: ColdKind | None = _enum(ColdKind, nullable=True)  # only into a compartment of its kind
     compartment_id: int | None = Field(default=None, foreign_key="compartment.id")
     code_id: int | None = Field(default=None, foreign_key="pickup_code.id", index=True)
     courier: str | None = None
@@ -277,6 +281,7 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: AlertKind = _enum(AlertKind)
     compartment_id: int | None = Field(default=None, foreign_key="compartment.id", index=True)
+    cold_group: str | None = Field(default=None, max_length=40)  # a cold group's alert
     detail: str = ""
     raised_at: datetime = _when(nullable=False)
     cleared_at: datetime | None = _when(index=True)

@@ -58,15 +58,37 @@ def parcel_facts(parcel: Parcel) -> dict[str, Any]:
     }
 
 
-def capacity(session: Session, layout: Layout) -> dict[str, dict[str, int]]:
-    """Free compartments per size (and those of them that are accessible)."""
+def capacity(session: Session, layout: Layout) -> dict[str, Any]:
+    """Free compartments per size (and those of them that are accessible); with cooled
+    compartments, the free ones of each cold kind per size too (a group out of its band
+    has none free), which the hub routes cold parcels by."""
     free = free_compartments(session, layout)
-    return {
+    found: dict[str, Any] = {
         "free": dict(sorted(Counter(spec.size.value for spec in free).items())),
         "accessible_free": dict(
             sorted(Counter(spec.size.value for spec in free if spec.accessible).items())
         ),
     }
+    kinds = sorted({spec.cold.value for spec in layout.compartments if spec.cold is not None})
+    if kinds:
+        found["cold_free"] = {
+            kind: dict(
+                sorted(Counter(s.size.value for s in free if s.cold and s.cold == kind).items())
+            )
+            for kind in kinds
+        }
+    return found
+
+
+def refresh_capacity(session: Session, now: datetime) -> None:
+    """A capacity event if free capacity changed for a reason the capture does not see
+    (a cold group closing or opening); nothing without a hub."""
+    capture = session.info.get("capture")
+    if isinstance(capture, Capture):
+        session.flush()
+        free = capacity(session, capture.layout)
+        if last_hub_event(session, "capacity") != free:
+            record_hub_event(session, "capacity", free, now=now)
 
 
 def next_seq(session: Session) -> int:
@@ -120,7 +142,9 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(obj, Parcel) and (new or _changed(obj, PARCEL_FIELDS)):
             found.append(("parcel", parcel_facts(obj)))
         elif isinstance(obj, Alert):
-            facts = {"kind": obj.kind.value, "compartment_id": obj.compartment_id}
+            facts: dict[str, Any] = {"kind": obj.kind.value, "compartment_id": obj.compartment_id}
+            if obj.cold_group is not None:  # a cold group's alert names its group
+                facts["cold_group"] = obj.cold_group
             if new:
                 found.append(("alert.raised", {**facts, "detail": obj.detail}))
             elif obj.cleared_at is not None and _changed(obj, ("cleared_at",)):

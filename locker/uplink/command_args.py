@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from common.text import printable
-from locker.types import SizeClass
+from locker.types import ColdKind, SizeClass
 
 MAX_INT = 2**63 - 1  # SQLite's INTEGER (64-bit signed): no row of a station has a bigger id
 
@@ -63,6 +63,7 @@ class AnnounceArgs(CommandArgs):
     recipient_language: str = Field(default="en", pattern="^(en|de)$")
     size: SizeClass | None = None
     accessible: bool = False
+    cold: ColdKind | None = None  # chilled or frozen goods
 
 
 class ExtendArgs(CommandArgs):

@@ -69,6 +69,8 @@ EventType = Literal[
     "capacity",  # free: {size: count}; accessible_free: {size: count}
     "bus",  # health: {bus id: {counter: value}}
     "reminder",  # a recipient's reminder was written: ParcelFacts fields and "reminder"
+    "cold",  # a cold group: group, kind, min_c, max_c, status, celsius (None: no answer),
+    # compartments; on each change of status and every few minutes (the hub's chart)
 ]
 
 

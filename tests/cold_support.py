@@ -1,0 +1,97 @@
+"""A small station with cooled compartments for the cold groups' tests: two ambient
+compartments, a chilled group "fridge" (2..8 °C, two compartments) and a frozen group
+"freezer" (-18 °C or colder, one), each group with a thermometer the test sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from locker.layout import Layout, parse_layout
+from locker.station import Station
+from locker.store.db import Database
+from locker.testkit.memory_locks import InMemoryLocks
+from locker.testkit.thermometers import SettableThermometer
+from tests.support import FakeClock, fresh_database, make_station, migrated_template
+
+COLD_LAYOUT = """\
+[station]
+name = "Corner grocer"
+
+[[bus]]
+id = "main"
+port = "sim"
+
+[[board]]
+address = 0
+
+[[cold_group]]
+id = "fridge"
+kind = "chilled"
+sensor = "fridge-sensor"
+
+[[cold_group]]
+id = "freezer"
+kind = "frozen"
+sensor = "freezer-sensor"
+"""
+COMPARTMENTS = [
+    (1, "M", None, 1, 1),
+    (2, "L", None, 1, 2),
+    (3, "M", "fridge", 2, 1),
+    (4, "M", "fridge", 2, 2),
+    (5, "M", "freezer", 3, 1),
+]
+
+
+def cold_layout() -> Layout:
+    text = COLD_LAYOUT
+    for cid, size, group, column, row in COMPARTMENTS:
+        text += (
+            f'\n[[compartment]]\nid = {cid}\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f"column = {column}\nrow = {row}\n"
+        )
+        if group:
+            text += f'cold_group = "{group}"\n'
+    return parse_layout(text, source="cold.toml")
+
+
+class ColdStation:
+    """The station, its doors and its two thermometers (fridge 5 °C, freezer -20 °C)."""
+
+    def __init__(self, folder: Path, clock: FakeClock) -> None:
+        self.layout = cold_layout()
+        self.db: Database = fresh_database(migrated_template(), folder)
+        self.locks = InMemoryLocks([c.id for c in self.layout.compartments])
+        self.fridge = SettableThermometer(5.0)
+        self.freezer = SettableThermometer(-20.0)
+        self.clock = clock
+        self.station: Station = make_station(self.db, self.layout, self.locks, clock)
+        self.station.thermometers = {"fridge-sensor": self.fridge, "freezer-sensor": self.freezer}
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def live_cold_layout() -> str:
+    """A served station's layout (tests/api/live.py): one CU16 board on the simulator,
+    three ambient compartments and a chilled group of two."""
+    text = COLD_LAYOUT.replace(
+        "[[board]]\naddress = 0\n", "[[board]]\naddress = 0\npulse_ms = 40\n"
+    )
+    text = text.replace(
+        '\n[[cold_group]]\nid = "freezer"\nkind = "frozen"\nsensor = "freezer-sensor"\n', ""
+    )
+    for cid, size, group, column, row in [
+        (1, "S", None, 1, 1),
+        (2, "M", None, 1, 2),
+        (3, "L", None, 1, 3),
+        (4, "M", "fridge", 2, 1),
+        (5, "M", "fridge", 2, 2),
+    ]:
+        text += (
+            f'\n[[compartment]]\nid = {cid}\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f"column = {column}\nrow = {row}\n"
+        )
+        if group:
+            text += f'cold_group = "{group}"\n'
+    return text
