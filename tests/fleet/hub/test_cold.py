@@ -18,7 +18,7 @@ from fleet import accounts
 from fleet.db import HubDatabase
 from fleet.screens.cold import cold_groups
 from fleet.tables import AlertView, StationState
-from tests.fleet.hub.support import T0, event
+from tests.fleet.hub.support import T0, event, form_token
 from tests.fleet.hub.test_carriers import CarrierHub
 from tests.fleet.hub.test_carriers import receiver as receiver  # noqa: F401  (a fixture)
 from tests.fleet.receiver import Receiver
@@ -135,7 +135,9 @@ def test_the_station_page_shows_the_group_and_its_chart(hub: CarrierHub) -> None
     hub.clock.now = T0 + timedelta(hours=1)
     with TestClient(hub.app, base_url="http://hub") as http:
         signed = http.post(
-            "/fleet/sign-in", data={"name": "olga", "password": PASSWORD}, follow_redirects=False
+            "/fleet/sign-in",
+            data={"name": "olga", "password": PASSWORD, "form_token": form_token(http)},
+            follow_redirects=False,
         )
         assert signed.status_code == 303
         page = http.get("/fleet/stations/a/live")

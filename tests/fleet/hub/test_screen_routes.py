@@ -3,7 +3,6 @@ without a session or without the CSRF header, and every word has English and Ger
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +16,7 @@ from fleet.db import HubDatabase
 from fleet.screens.i18n import TEXTS
 from fleet.screens.pages import CSRF_COOKIE, PUBLIC_SCREEN_ROUTES, SESSION_COOKIE, ScreenRole
 from fleet.settings import HubSettings
-from tests.fleet.hub.support import T0
+from tests.fleet.hub.support import T0, form_token
 
 PASSWORD = "correct horse battery"  # noqa: S105
 ADMIN_ONLY = {
@@ -52,13 +51,6 @@ def test_every_screen_route_declares_its_role(http: TestClient) -> None:
             assert roles(route) == set(), key
         else:
             assert roles(route) == {"admin" if key in ADMIN_ONLY else "operator"}, key
-
-
-def form_token(http: TestClient) -> str:
-    """The sign-in form's CSRF value, as the page gives it (and its cookie)."""
-    found = re.search(r'name="form_token" value="([^"]+)"', http.get("/fleet/").text)
-    assert found is not None
-    return found.group(1)
 
 
 def sign_in(http: TestClient, name: str) -> None:
