@@ -1,13 +1,13 @@
 """The station layout: buses, lock boards and compartments, read from a TOML file.
 
-The file has four kinds of table::
+The file has five kinds of table (families and sensors: :mod:`locker.layouts.hardware`)::
 
     [station]            name = "..."
-    [[bus]]              id, port (a pyserial URL, or "sim"), baud, timeout_ms
-    [[board]]            bus, address, type ("cu16", "cu12"), pulse_ms, hook_polarity,
-                         ir_sensors
-    [[compartment]]      id, bus, board, lock, size, width_mm, height_mm, depth_mm,
-                         column, row, accessible, cooled
+    [[bus]]              id, port (a pyserial URL, or "sim"), family, baud, timeout_ms
+    [[board]]            bus, address, type, channels, pulse_ms, hook_polarity, ir_sensors
+    [[compartment]]      id, bus, board, lock, input_board, input, size, width_mm,
+                         height_mm, depth_mm, column, row, accessible, cooled
+    [[sensor]]           id, bus, address, type
 
 Validation collects every problem and raises one :class:`LayoutError` whose message names
 the file and line of each. Board-type specifics (how many locks a board has, which
@@ -17,7 +17,6 @@ module stays free of hardware knowledge.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from locker.layouts.hardware import (
+    DEFAULT_BAUD,
+    DEFAULT_TYPE,
+    FAMILIES,
+    FAMILY_TYPES,
+    KERONG,
+    SensorSpec,
+    check_sensor,
+)
+from locker.layouts.toml_check import Checker as _Checker
 from locker.types import CompartmentId, SizeClass
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
@@ -55,6 +64,7 @@ class Bus:
     baud: int = 19200
     timeout_ms: int = 200
     line: int = 0
+    family: str = KERONG
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class Board:
     hook_polarity: str = "engaged_high"
     ir_sensors: bool = True
     line: int = 0
+    channels: int | None = None  # the 8A/80 board: 8..50; others: fixed by the type
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,14 @@ class CompartmentSpec:
     accessible: bool = False
     cooled: bool = False
     line: int = 0
+    input_board: int | None = None  # where the door switch is read (relay boards);
+    input: int | None = None  # None: the lock's own board and number
+
+    @property
+    def door_input(self) -> tuple[int, int]:
+        """(board, input) that reports this compartment's door."""
+        board = self.board if self.input_board is None else self.input_board
+        return board, self.lock if self.input is None else self.input
 
     @property
     def dimensions(self) -> tuple[int, int, int]:
@@ -96,6 +115,7 @@ class Layout:
     boards: tuple[Board, ...]
     compartments: tuple[CompartmentSpec, ...]
     source: str = "<layout>"
+    sensors: tuple[SensorSpec, ...] = ()
     _by_id: dict[CompartmentId, CompartmentSpec] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -105,6 +125,9 @@ class Layout:
 
     def compartment(self, cid: CompartmentId) -> CompartmentSpec:
         return self._by_id[cid]
+
+    def family(self, bus: str) -> str:
+        return next(b.family for b in self.buses if b.id == bus)
 
     def boards_on(self, bus: str) -> tuple[Board, ...]:
         return tuple(b for b in self.boards if b.bus == bus)
@@ -117,38 +140,14 @@ class Layout:
         return f"{self.source}:{line}: {text}"
 
 
-class _Lines:
-    """Finds the line of a table or key in TOML text (tomllib keeps no positions)."""
-
-    _HEADER = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-]+)\s*\]")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.tables: dict[tuple[str, int], tuple[int, dict[str, int]]] = {}
-        counts: dict[str, int] = {}
-        current: dict[str, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if header := self._HEADER.match(line):
-                name = header.group(2)
-                index = counts.get(name, 0) if header.group(1) else 0
-                counts[name] = index + 1
-                current = {}
-                self.tables[(name, index)] = (number, current)
-            elif key := self._KEY.match(line):
-                current.setdefault(key.group(1), number)
-
-    def of(self, table: str, index: int, key: str | None = None) -> int:
-        header, keys = self.tables.get((table, index), (0, {}))
-        return keys.get(key, header) if key else header
-
-
 _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
     "station": {"name": str},
-    "bus": {"id": str, "port": str, "baud": int, "timeout_ms": int},
+    "bus": {"id": str, "port": str, "family": str, "baud": int, "timeout_ms": int},
     "board": {
         "bus": str,
         "address": int,
         "type": str,
+        "channels": int,
         "pulse_ms": int,
         "hook_polarity": str,
         "ir_sensors": bool,
@@ -166,46 +165,17 @@ _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
         "row": int,
         "accessible": bool,
         "cooled": bool,
+        "input_board": int,
+        "input": int,
     },
+    "sensor": {"id": str, "bus": str, "address": int, "type": str},
 }
 _REQUIRED = {
     "bus": ("id", "port"),
     "board": ("address",),
     "compartment": ("id", "board", "lock", "size"),
+    "sensor": ("id", "address"),
 }
-
-
-class _Checker:
-    def __init__(self, text: str, source: str) -> None:
-        self.lines = _Lines(text)
-        self.source = source
-        self.problems: list[str] = []
-
-    def fail(self, table: str, index: int, key: str | None, text: str) -> None:
-        self.problems.append(f"{self.source}:{self.lines.of(table, index, key)}: {text}")
-
-    def entry(self, table: str, index: int, raw: Any) -> dict[str, Any] | None:
-        """Check one table's keys and types; None when it is unusable."""
-        if not isinstance(raw, dict):
-            self.fail(table, index, None, f"[{table}] must be a table")
-            return None
-        fields = _FIELDS[table]
-        ok = True
-        for key, value in raw.items():
-            expected = fields.get(key)
-            if expected is None:
-                known = ", ".join(fields)
-                self.fail(table, index, key, f"unknown key '{key}' in [{table}] (known: {known})")
-                ok = False
-            elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                name = expected.__name__ if isinstance(expected, type) else str(expected)
-                self.fail(table, index, key, f"'{key}' must be {name}, not {value!r}")
-                ok = False
-        for key in _REQUIRED.get(table, ()):
-            if key not in raw:
-                self.fail(table, index, None, f"[{table}] lacks '{key}'")
-                ok = False
-        return raw if ok else None
 
 
 def parse_layout(text: str, source: str = "<layout>") -> Layout:
@@ -214,7 +184,7 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LayoutError([f"{source}: not valid TOML: {exc}"]) from exc
-    check = _Checker(text, source)
+    check = _Checker(text, source, _FIELDS, _REQUIRED)
     for key in data:
         if key not in _FIELDS:
             check.fail(key, 0, None, f"unknown table [{key}] (known: {', '.join(_FIELDS)})")
@@ -222,6 +192,7 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
     buses = _buses(check, data.get("bus", []))
     boards = _boards(check, data.get("board", []), buses)
     compartments = _compartments(check, data.get("compartment", []), buses, boards)
+    sensors = _sensors(check, data.get("sensor", []), buses, boards)
     if not compartments and not check.problems:
         check.problems.append(f"{source}: the layout has no [[compartment]]")
     if check.problems:
@@ -232,6 +203,7 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         boards=tuple(boards.values()),
         compartments=tuple(compartments),
         source=source,
+        sensors=tuple(sensors),
     )
 
 
@@ -241,9 +213,13 @@ def _buses(check: _Checker, raw: Any) -> dict[str, Bus]:
         entry = check.entry("bus", i, item)
         if entry is None:
             continue
-        bus = Bus(line=check.lines.of("bus", i), **entry)
+        family = entry.get("family", KERONG)
+        baud = DEFAULT_BAUD.get(family, 19200)
+        bus = Bus(**{"baud": baud, **entry, "line": check.lines.of("bus", i)})
         if bus.id in buses:
             check.fail("bus", i, "id", f"bus '{bus.id}' is defined twice")
+        elif family not in FAMILIES:
+            check.fail("bus", i, "family", f"family '{family}' is not one of {FAMILIES}")
         elif bus.baud not in BAUD_RATES:
             check.fail("bus", i, "baud", f"baud {bus.baud} is not one of {BAUD_RATES}")
         elif bus.timeout_ms <= 0:
@@ -276,8 +252,13 @@ def _boards(check: _Checker, raw: Any, buses: dict[str, Bus]) -> dict[tuple[str,
         bus = _default_bus(check, "board", i, entry, buses)
         if bus is None:
             continue
-        board = Board(**{**entry, "bus": bus, "line": check.lines.of("board", i)})
-        if (bus, board.address) in boards:
+        family = buses[bus].family
+        line = check.lines.of("board", i)
+        board = Board(**{"type": DEFAULT_TYPE[family], **entry, "bus": bus, "line": line})
+        if board.type not in FAMILY_TYPES[family]:
+            known = ", ".join(FAMILY_TYPES[family])
+            check.fail("board", i, "type", f"a {family} bus takes boards of type {known}")
+        elif (bus, board.address) in boards:
             check.fail(
                 "board", i, "address", f"board {board.address} on bus '{bus}' is defined twice"
             )
@@ -339,6 +320,8 @@ def _compartments(
             check.fail("compartment", i, "board", f"unknown board {spec.board} on bus '{bus}'")
         elif spec.lock < 1:
             check.fail("compartment", i, "lock", "lock numbers start at 1")
+        elif (bus, spec.door_input[0]) not in boards or spec.door_input[1] < 1:
+            check.fail("compartment", i, "input", f"no input {spec.door_input} on bus '{bus}'")
         elif where in locks:
             check.fail(
                 "compartment",
@@ -360,6 +343,28 @@ def _compartments(
             ids.add(spec.id)
             locks[where] = spec.id
             places[(spec.column, spec.row)] = spec.id
+            result.append(spec)
+    return result
+
+
+def _sensors(
+    check: _Checker, raw: Any, buses: dict[str, Bus], boards: dict[tuple[str, int], Board]
+) -> list[SensorSpec]:
+    result: list[SensorSpec] = []
+    taken = {(bus, address): "a board" for bus, address in boards}
+    for i, item in enumerate(_array(check, "sensor", raw)):
+        entry = check.entry("sensor", i, item)
+        bus = None if entry is None else _default_bus(check, "sensor", i, entry, buses)
+        if entry is None or bus is None:
+            continue
+        spec = SensorSpec(**{**entry, "bus": bus, "line": check.lines.of("sensor", i)})
+        on_bus = {a: what for (b, a), what in taken.items() if b == bus}
+        if spec.id in {s.id for s in result}:
+            check.fail("sensor", i, "id", f"sensor '{spec.id}' is defined twice")
+        elif problem := check_sensor(spec, buses[bus].family, on_bus):
+            check.fail("sensor", i, None, problem)
+        else:
+            taken[(bus, spec.address)] = f"sensor '{spec.id}'"
             result.append(spec)
     return result
 

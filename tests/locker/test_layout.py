@@ -129,7 +129,7 @@ def test_unknown_key_is_a_typo_not_ignored() -> None:
     text = GOOD.replace("lock = 1\n", "lock = 1\nacessible = true\n", 1)
     assert problems_of(text) == [
         "station.toml:29: unknown key 'acessible' in [compartment] (known: id, bus, board, lock, "
-        "size, width_mm, height_mm, depth_mm, column, row, accessible, cooled)"
+        "size, width_mm, height_mm, depth_mm, column, row, accessible, cooled, input_board, input)"
     ]
 
 
