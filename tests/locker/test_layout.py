@@ -221,7 +221,7 @@ def test_empty_layout_and_unknown_table() -> None:
         "station.toml: the layout has no [[compartment]]"
     ]
     assert problems_of(GOOD + "\n[[door]]\nid = 1\n") == [
-        "station.toml:45: unknown table [door] (known: station, bus, board, compartment)"
+        "station.toml:45: unknown table [door] (known: station, bus, board, compartment, sensor)"
     ]
 
 
