@@ -7,15 +7,16 @@ simulator's pty exactly as it would open ``/dev/ttyUSB0``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from drivers.station_locks import SerialLocks
 from locker.layout import SIM_PORT
 from locker.runtime.settings import Settings
 from locker.runtime.startup import check_station_database, open_station, station_layout
+from locker.sensors import Thermometer
 from locker.services.reconcile import Settled, reconcile
 from locker.station import Station
 from locker.store.station_lock import station_lock
@@ -30,6 +31,8 @@ class Runtime:
     locks: SerialLocks
     sim: SimStation | None
     reconciled: list[Settled]
+    # one per layout [[sensor]], by sensor id, read over its bus (cooled groups' watcher)
+    thermometers: Mapping[str, Thermometer] = field(default_factory=dict)
 
 
 @contextmanager
@@ -52,6 +55,8 @@ def running_station(settings: Settings, *, force_sim: bool = False) -> Iterator[
             sim = SimStation(layout, every_bus=force_sim)
             ports = stack.enter_context(sim.serve())
         locks = stack.enter_context(SerialLocks(layout, ports))
+        locks.start()  # relay boards: all relays off before anything else
+        thermometers = locks.thermometers()
         station = open_station(settings, locks, layout, checked=checked)
         stack.callback(station.db.close)
-        yield Runtime(station, locks, sim, reconcile(station))
+        yield Runtime(station, locks, sim, reconcile(station), thermometers)

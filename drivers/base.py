@@ -136,6 +136,17 @@ class BoardBase(abc.ABC):
         """Read every lock of the board in one exchange."""
         return self.decode_status(self._noted(self._read_raw))
 
+    def start(self) -> None:
+        """Bring the board to a safe state at start-up (relay boards: all relays off).
+
+        :raises BusError: when the board did not hear it.
+        """
+        return None  # lock boards need nothing: a pulse ends by itself
+
+    def wire_door(self, lock: int, board: BoardBase, number: int) -> None:
+        """Read the door of ``lock`` from input ``number`` of ``board`` (relay boards only)."""
+        raise ValueError(f"a {self.TYPE} board reads its doors itself")
+
     def failures(self) -> BoardFailures:
         """How this board's failed reads ended (silence, torn frame, bad checksum)."""
         return self._failures.snapshot()

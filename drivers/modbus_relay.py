@@ -66,9 +66,11 @@ class ModbusBoard(BoardBase):
         self._doors: dict[int, tuple[ModbusBoard, int]] = {n: (self, n) for n in own}
         self._relays_cleared = False
 
-    def wire_door(self, lock: int, board: ModbusBoard, number: int) -> None:
+    def wire_door(self, lock: int, board: BoardBase, number: int) -> None:
         """The door of relay ``lock`` is reported by input ``number`` of ``board``."""
         self._check_lock(lock)
+        if not isinstance(board, ModbusBoard):
+            raise ValueError(f"board {board.address} is no Modbus board")
         if not 1 <= number <= board.INPUTS:
             raise ValueError(f"board {board.address} has inputs 1..{board.INPUTS}, not {number}")
         self._doors[lock] = (board, number)
