@@ -87,10 +87,15 @@ def _accounts(live: LiveStation) -> None:
 
 @contextmanager
 def live_station(
-    tmp_path: Path, *, background: bool = True, pulse_ms: int = 40, **settings: object
+    tmp_path: Path,
+    *,
+    background: bool = True,
+    pulse_ms: int = 40,
+    layout: str | None = None,
+    **settings: object,
 ) -> Iterator[LiveStation]:
     layout_file = tmp_path / "layout.toml"
-    layout_file.write_text(layout_text(pulse_ms))
+    layout_file.write_text(layout if layout is not None else layout_text(pulse_ms))
     config = Settings(
         data_dir=tmp_path / "var",
         layout=layout_file,
