@@ -23,7 +23,7 @@ SIZES = ["S", "S", "M", "M", "M", "L", "L", "XL"]
 FAMILY_HEADS = {
     "xor8a": (
         '[[bus]]\nid = "sim"\nport = "sim"\nfamily = "xor8a"\ntimeout_ms = 60\n',
-        '[[board]]\naddress = {a}\nchannels = 16\npulse_ms = 15\n',
+        "[[board]]\naddress = {a}\nchannels = 16\npulse_ms = 15\n",
         (1, 4),
     ),
     "modbus-relay": (

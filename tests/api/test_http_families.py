@@ -48,7 +48,10 @@ def test_relay_boards_start_with_all_relays_off_and_sensors_answer(tmp_path: Pat
     with live_station(tmp_path, background=False, layout=text) as live:
         bus = live.sim.buses["cold"]
         assert isinstance(bus, ModbusSimBus)
-        all_off = {bytes.fromhex("01 05 00 FF 00 00 FD FA"), bytes.fromhex("02 05 00 FF 00 00 FD C9")}
+        all_off = {
+            bytes.fromhex("01 05 00 FF 00 00 FD FA"),
+            bytes.fromhex("02 05 00 FF 00 00 FD C9"),
+        }
         assert all_off <= {raw for _t, raw in bus.frames_received}
         fridge = live.runtime.thermometers["fridge"]
         assert fridge.read_celsius() == 5.0

@@ -27,7 +27,10 @@ MARGIN_S = 0.05
 
 # modbus-relay.md §3, the worked frames: (wire bytes, the driver's encoder, device, function)
 WORKED = {
-    "flash relay 3 for 700 ms": ("01 05 02 03 00 07 7D B0", lambda: modbus_rtu.flash_on(1, 0x203, 7)),
+    "flash relay 3 for 700 ms": (
+        "01 05 02 03 00 07 7D B0",
+        lambda: modbus_rtu.flash_on(1, 0x203, 7),
+    ),
     "read 8 inputs": ("01 02 00 00 00 08 79 CC", lambda: modbus_rtu.read_inputs(1, 0, 8)),
     "all relays off": ("01 05 00 FF 00 00 FD FA", lambda: modbus_rtu.write_coil(1, 0xFF, False)),
     "relay 0 on": ("01 05 00 00 FF 00 8C 3A", lambda: modbus_rtu.write_coil(1, 0, True)),

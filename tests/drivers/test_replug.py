@@ -43,6 +43,11 @@ def _replug(link: Path, target: str) -> None:
     os.replace(fresh, link)  # the device node appears again under its old name
 
 
+def _read_three_times(board: BoardBase) -> None:
+    for _ in range(3):
+        board.status()
+
+
 def _read_until_back(board: BoardBase, seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -66,8 +71,7 @@ def test_the_bus_comes_back_after_the_adapter_was_unplugged(family: str, tmp_pat
         _replug(link, path)
         assert board.status().address == board.address
     with pytest.raises(BusError):  # unplugged: the old pty is gone
-        for _ in range(3):
-            board.status()
+        _read_three_times(board)
     link.unlink()
     with pytest.raises(BusError):  # and the device node with it
         board.status()
