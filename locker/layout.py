@@ -32,6 +32,7 @@ from locker.layouts.hardware import (
     KERONG,
     SensorSpec,
     check_sensor,
+    family_of_type,
 )
 from locker.layouts.toml_check import Checker as _Checker
 from locker.types import CompartmentId, SizeClass
@@ -255,7 +256,7 @@ def _boards(check: _Checker, raw: Any, buses: dict[str, Bus]) -> dict[tuple[str,
         family = buses[bus].family
         line = check.lines.of("board", i)
         board = Board(**{"type": DEFAULT_TYPE[family], **entry, "bus": bus, "line": line})
-        if board.type not in FAMILY_TYPES[family]:
+        if board.type not in FAMILY_TYPES[family] and family_of_type(board.type):
             known = ", ".join(FAMILY_TYPES[family])
             check.fail("board", i, "type", f"a {family} bus takes boards of type {known}")
         elif (bus, board.address) in boards:
