@@ -22,9 +22,7 @@ def test_killed_mid_door_on_each_family_the_station_loses_nothing(
     family: str, tmp_path: Path
 ) -> None:
     scenarios = [
-        Scenario(kind, point, ir=False)
-        for kind in (Kind.DEPOSIT, Kind.COLLECT)
-        for point in POINTS
+        Scenario(kind, point, ir=False) for kind in (Kind.DEPOSIT, Kind.COLLECT) for point in POINTS
     ]
     with crash_world(tmp_path, family=family) as world:
         endings = [run_scenario(world, s) for s in scenarios]
