@@ -81,3 +81,26 @@ def test_a_door_found_open_without_an_order_raises_the_alert_on_relay_boards(
 
         wait_until(lambda: "door_left_open" in alerts())
         assert live.sim.pulses(3) == 0
+
+
+def test_the_simulators_control_api_warms_drifts_and_silences_a_sensor(tmp_path: Path) -> None:
+    text = example_path("modbus_relay").read_text(encoding="utf-8")
+    with live_station(tmp_path, background=False, layout=text) as live, live.client("sim") as sim:
+        fridge = live.runtime.thermometers["fridge"]
+        assert ok(sim.get(f"{API}/sim/sensors")) == [
+            {"sensor_id": "fridge", "address": 10, "celsius": 5.0, "silent": False}
+        ]
+        warm = ok(sim.put(f"{API}/sim/sensors/fridge", json={"celsius": 9.5}))
+        assert warm["celsius"] == 9.5
+        assert fridge.read_celsius() == 9.5
+        ok(sim.put(f"{API}/sim/sensors/fridge", json={"celsius": 9.5, "drift_per_min": 60}))
+        wait_until(lambda: (fridge.read_celsius() or 0.0) >= 9.6)
+        assert ok(sim.post(f"{API}/sim/sensors/fridge/silence"))["silent"] is True
+        assert fridge.read_celsius() is None
+        assert ok(sim.delete(f"{API}/sim/sensors/fridge/silence"))["silent"] is False
+        assert fridge.read_celsius() is not None
+        missing = sim.put(f"{API}/sim/sensors/attic", json={"celsius": 1.0})
+        assert missing.status_code == 404
+        assert missing.json()["code"] == "sensor_not_found"
+        bad = sim.put(f"{API}/sim/sensors/fridge", json={"celsius": "warm"})
+        assert bad.status_code == 422
