@@ -12,7 +12,8 @@ A relay per lock, a digital input per door switch (modbus-relay.md §3-4):
   input first (:class:`drivers.base.BoardBase`).
 
 ``hook_polarity`` is the input's sense on the board that has the input:
-``engaged_high`` = input on (switch closed) means the door is shut.
+``engaged_high`` = input on (switch closed) means the door is shut. The 16-relay board's
+flash range 0x0200-0x020F is inferred from the 8-relay board's map (modbus-relay.md §3).
 """
 
 from __future__ import annotations
