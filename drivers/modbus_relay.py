@@ -60,8 +60,26 @@ class ModbusBoard(BoardBase):
     INPUTS: ClassVar[int]
     RELEASE_MARGIN_S: ClassVar[float] = 0.1
 
-    def __init__(self, bus: LockBus, address: int, **options: object) -> None:
-        super().__init__(bus, address, **options)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        bus: LockBus,
+        address: int,
+        *,
+        pulse_ms: int = 500,
+        hook_polarity: str = ENGAGED_HIGH,
+        ir_sensors: bool = False,
+        release_margin_s: float | None = None,
+        channels: int | None = None,
+    ) -> None:
+        super().__init__(
+            bus,
+            address,
+            pulse_ms=pulse_ms,
+            hook_polarity=hook_polarity,
+            ir_sensors=ir_sensors,
+            release_margin_s=release_margin_s,
+            channels=channels,
+        )
         self.pulse_ms = flash_steps(self.pulse_ms) * FLASH_STEP_MS
         own = range(1, min(self.RELAYS, self.INPUTS) + 1)
         self._doors: dict[int, tuple[ModbusBoard, int]] = {n: (self, n) for n in own}
