@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -42,6 +42,8 @@ class Runtime:
     terminal_registered: bool = False  # its registration at start worked
     zvt_sim: TerminalSim | None = None  # the simulated terminal (LOCKER_ZVT_HOST=sim)
     settings: Settings | None = None  # as running: "sim" replaced by the simulator's address
+    # one per layout [[sensor]], by sensor id, read over its bus (cooled groups' watcher)
+    thermometers: Mapping[str, Thermometer] = field(default_factory=dict)
 
 
 @contextmanager
@@ -69,8 +71,9 @@ def running_station(
             sim = SimStation(layout, every_bus=force_sim)
             ports = stack.enter_context(sim.serve())
         locks = stack.enter_context(SerialLocks(layout, ports))
-        if thermometers is None:  # the cold groups' thermometers by [[sensor]] id: the
-            thermometers = {}  # sensor drivers (issue 27) plug in here, from the layout
+        locks.start()  # relay boards: all relays off before anything else
+        if thermometers is None:  # the cold groups' thermometers by [[sensor]] id, read
+            thermometers = locks.thermometers()  # over their buses (tests may give their own)
         station = open_station(settings, locks, layout, checked=checked, thermometers=thermometers)
         stack.callback(station.db.close)
         running, zvt_sim = _card_terminal_settings(settings, stack)
@@ -85,6 +88,7 @@ def running_station(
             terminal_registered=registered,
             zvt_sim=zvt_sim,
             settings=running,
+            thermometers=thermometers,
         )
 
 

@@ -77,8 +77,23 @@ class SimFaultIn(RequestBody):
         "stuck_latch",
         "lying_sensor",
         "gone",
+        "exception",
     ]
     count: StrictInt | None = Field(default=None, ge=1, le=1000, description="None: until cleared")
+
+
+class SimSensorIn(RequestBody):
+    """A simulated XY-MD02's temperature from now on, and how fast it drifts."""
+
+    celsius: float = Field(ge=-40, le=80)
+    drift_per_min: float = Field(default=0.0, ge=-60, le=60, description="°C per minute")
+
+
+class SimSensorOut(BaseModel):
+    sensor_id: str
+    address: int
+    celsius: float
+    silent: bool
 
 
 class CarrierIn(RequestBody):

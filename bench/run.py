@@ -16,6 +16,7 @@ from bench import (
     code_to_unlock,
     cold_groups,  # cooled compartments (issue 27)
     directory_search,  # the directory (issue 17)
+    families,  # every board family (issue 27)
     fleet,
     startup,
     status_sweep,
@@ -37,6 +38,9 @@ def main() -> None:
     for baud in (9600, 19200):
         rows += status_sweep.measure(baud, runs=20 if quick else 300)
     print(f"status sweeps done ({time.monotonic() - began:.0f} s)", flush=True)
+    for family in families.FAMILIES:  # each beside its own wire floor at its baud rate
+        rows += families.measure(family, runs=16 if quick else 200, sweeps=20 if quick else 300)
+    print(f"board families done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += throughput.measure([1, 8, 32], seconds=3 if quick else 20, pulse_ms=50)
     print(f"throughput done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += startup.measure(repeats=2 if quick else 5)

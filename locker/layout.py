@@ -1,14 +1,14 @@
 """The station layout: buses, lock boards and compartments, read from a TOML file.
 
-The file has four kinds of table::
+The file has five kinds of table (families and sensors: :mod:`locker.layouts.hardware`)::
 
     [station]            name = "..."
-    [[bus]]              id, port (a pyserial URL, or "sim"), baud, timeout_ms
-    [[board]]            bus, address, type ("cu16", "cu12"), pulse_ms, hook_polarity,
-                         ir_sensors
-    [[compartment]]      id, bus, board, lock, size, width_mm, height_mm, depth_mm,
-                         column, row, accessible, cold_group (``cooled = true``: the
-                         old key, read as chilled with no sensor)
+    [[bus]]              id, port (a pyserial URL, or "sim"), family, baud, timeout_ms
+    [[board]]            bus, address, type, channels, pulse_ms, hook_polarity, ir_sensors
+    [[compartment]]      id, bus, board, lock, input_board, input, size, width_mm,
+                         height_mm, depth_mm, column, row, accessible, cold_group
+                         (``cooled = true``: the old key, read as chilled with no sensor)
+    [[sensor]]           id, bus, address, type
     [[cold_group]]       id, kind ("chilled", "frozen"), sensor, min_c, max_c
 
 Validation collects every problem and raises one :class:`LayoutError` whose message names
@@ -27,10 +27,23 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from common.toml_lines import TomlLines
 from locker.cold import groups as cold
 from locker.cold.groups import ColdGroup
-from locker.types import ColdKind, CompartmentId, SizeClass
+from locker.layouts.hardware import (
+    DEFAULT_BAUD,
+    DEFAULT_TYPE,
+    FAMILIES,
+    FAMILY_TYPES,
+    KERONG,
+    SensorSpec,
+    check_sensor,
+    family_of_type,
+)
+from locker.layouts.specs import Board as Board
+from locker.layouts.specs import Bus as Bus
+from locker.layouts.specs import CompartmentSpec as CompartmentSpec
+from locker.layouts.toml_check import Checker as _Checker
+from locker.types import CompartmentId, SizeClass
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
 HOOK_POLARITIES = ("engaged_high", "engaged_low")  # lock-protocol.md §1.5 / §1.10
@@ -54,58 +67,13 @@ class LayoutError(ValueError):
 
 
 @dataclass(frozen=True)
-class Bus:
-    id: str
-    port: str
-    baud: int = 19200
-    timeout_ms: int = 200
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class Board:
-    bus: str
-    address: int
-    type: str = "cu16"
-    pulse_ms: int = 550
-    hook_polarity: str = "engaged_high"
-    ir_sensors: bool = True
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class CompartmentSpec:
-    id: CompartmentId
-    bus: str
-    board: int
-    lock: int
-    size: SizeClass
-    width_mm: int
-    height_mm: int
-    depth_mm: int
-    column: int
-    row: int
-    accessible: bool = False
-    cold: ColdKind | None = None  # the kind of its cold group; None: ambient
-    cold_group: str | None = None  # None with a cold kind: an old ``cooled = true``, unwatched
-    line: int = 0
-
-    @property
-    def dimensions(self) -> tuple[int, int, int]:
-        return (self.width_mm, self.height_mm, self.depth_mm)
-
-    @property
-    def cooled(self) -> bool:
-        return self.cold is not None
-
-
-@dataclass(frozen=True)
 class Layout:
     name: str
     buses: tuple[Bus, ...]
     boards: tuple[Board, ...]
     compartments: tuple[CompartmentSpec, ...]
     source: str = "<layout>"
+    sensors: tuple[SensorSpec, ...] = ()
     cold_groups: tuple[ColdGroup, ...] = ()
     _by_id: dict[CompartmentId, CompartmentSpec] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -116,6 +84,9 @@ class Layout:
 
     def compartment(self, cid: CompartmentId) -> CompartmentSpec:
         return self._by_id[cid]
+
+    def family(self, bus: str) -> str:
+        return next(b.family for b in self.buses if b.id == bus)
 
     def cold_group(self, group: str) -> ColdGroup:
         return next(g for g in self.cold_groups if g.id == group)
@@ -136,11 +107,12 @@ class Layout:
 
 _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
     "station": {"name": str},
-    "bus": {"id": str, "port": str, "baud": int, "timeout_ms": int},
+    "bus": {"id": str, "port": str, "family": str, "baud": int, "timeout_ms": int},
     "board": {
         "bus": str,
         "address": int,
         "type": str,
+        "channels": int,
         "pulse_ms": int,
         "hook_polarity": str,
         "ir_sensors": bool,
@@ -159,48 +131,19 @@ _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
         "accessible": bool,
         "cooled": bool,
         "cold_group": str,
+        "input_board": int,
+        "input": int,
     },
+    "sensor": {"id": str, "bus": str, "address": int, "type": str},
     "cold_group": cold.FIELDS,
 }
 _REQUIRED = {
     "bus": ("id", "port"),
     "board": ("address",),
     "compartment": ("id", "board", "lock", "size"),
+    "sensor": ("id", "address"),
     "cold_group": cold.REQUIRED,
 }
-
-
-class _Checker:
-    def __init__(self, text: str, source: str) -> None:
-        self.lines = TomlLines(text)
-        self.source = source
-        self.problems: list[str] = []
-
-    def fail(self, table: str, index: int, key: str | None, text: str) -> None:
-        self.problems.append(f"{self.source}:{self.lines.of(table, index, key)}: {text}")
-
-    def entry(self, table: str, index: int, raw: Any) -> dict[str, Any] | None:
-        """Check one table's keys and types; None when it is unusable."""
-        if not isinstance(raw, dict):
-            self.fail(table, index, None, f"[{table}] must be a table")
-            return None
-        fields = _FIELDS[table]
-        ok = True
-        for key, value in raw.items():
-            expected = fields.get(key)
-            if expected is None:
-                known = ", ".join(fields)
-                self.fail(table, index, key, f"unknown key '{key}' in [{table}] (known: {known})")
-                ok = False
-            elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                name = expected.__name__ if isinstance(expected, type) else str(expected)
-                self.fail(table, index, key, f"'{key}' must be {name}, not {value!r}")
-                ok = False
-        for key in _REQUIRED.get(table, ()):
-            if key not in raw:
-                self.fail(table, index, None, f"[{table}] lacks '{key}'")
-                ok = False
-        return raw if ok else None
 
 
 def parse_layout(text: str, source: str = "<layout>") -> Layout:
@@ -209,7 +152,7 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LayoutError([f"{source}: not valid TOML: {exc}"]) from exc
-    check = _Checker(text, source)
+    check = _Checker(text, source, _FIELDS, _REQUIRED)
     for key in data:
         if key not in _FIELDS:
             check.fail(key, 0, None, f"unknown table [{key}] (known: {', '.join(_FIELDS)})")
@@ -223,6 +166,8 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         lambda i: check.lines.of("cold_group", i),
     )
     compartments = _compartments(check, data.get("compartment", []), buses, boards, groups)
+    sensors = _sensors(check, data.get("sensor", []), buses, boards)
+    _groups_have_sensors(check, groups, sensors)
     if not compartments and not check.problems:
         check.problems.append(f"{source}: the layout has no [[compartment]]")
     if check.problems:
@@ -233,6 +178,7 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         boards=tuple(boards.values()),
         compartments=tuple(compartments),
         source=source,
+        sensors=tuple(sensors),
         cold_groups=tuple(groups.values()),
     )
 
@@ -243,9 +189,13 @@ def _buses(check: _Checker, raw: Any) -> dict[str, Bus]:
         entry = check.entry("bus", i, item)
         if entry is None:
             continue
-        bus = Bus(line=check.lines.of("bus", i), **entry)
+        family = entry.get("family", KERONG)
+        baud = DEFAULT_BAUD.get(family, 19200)
+        bus = Bus(**{"baud": baud, **entry, "line": check.lines.of("bus", i)})
         if bus.id in buses:
             check.fail("bus", i, "id", f"bus '{bus.id}' is defined twice")
+        elif family not in FAMILIES:
+            check.fail("bus", i, "family", f"family '{family}' is not one of {FAMILIES}")
         elif bus.baud not in BAUD_RATES:
             check.fail("bus", i, "baud", f"baud {bus.baud} is not one of {BAUD_RATES}")
         elif bus.timeout_ms <= 0:
@@ -278,8 +228,13 @@ def _boards(check: _Checker, raw: Any, buses: dict[str, Bus]) -> dict[tuple[str,
         bus = _default_bus(check, "board", i, entry, buses)
         if bus is None:
             continue
-        board = Board(**{**entry, "bus": bus, "line": check.lines.of("board", i)})
-        if (bus, board.address) in boards:
+        family = buses[bus].family
+        line = check.lines.of("board", i)
+        board = Board(**{"type": DEFAULT_TYPE[family], **entry, "bus": bus, "line": line})
+        if board.type not in FAMILY_TYPES[family] and family_of_type(board.type):
+            known = ", ".join(FAMILY_TYPES[family])
+            check.fail("board", i, "type", f"a {family} bus takes boards of type {known}")
+        elif (bus, board.address) in boards:
             check.fail(
                 "board", i, "address", f"board {board.address} on bus '{bus}' is defined twice"
             )
@@ -348,6 +303,8 @@ def _compartments(
             check.fail("compartment", i, "board", f"unknown board {spec.board} on bus '{bus}'")
         elif spec.lock < 1:
             check.fail("compartment", i, "lock", "lock numbers start at 1")
+        elif (bus, spec.door_input[0]) not in boards or spec.door_input[1] < 1:
+            check.fail("compartment", i, "input", f"no input {spec.door_input} on bus '{bus}'")
         elif where in locks:
             check.fail(
                 "compartment",
@@ -371,6 +328,42 @@ def _compartments(
             places[(spec.column, spec.row)] = spec.id
             result.append(spec)
     return result
+
+
+def _sensors(
+    check: _Checker, raw: Any, buses: dict[str, Bus], boards: dict[tuple[str, int], Board]
+) -> list[SensorSpec]:
+    result: list[SensorSpec] = []
+    taken = {(bus, address): "a board" for bus, address in boards}
+    for i, item in enumerate(_array(check, "sensor", raw)):
+        entry = check.entry("sensor", i, item)
+        bus = None if entry is None else _default_bus(check, "sensor", i, entry, buses)
+        if entry is None or bus is None:
+            continue
+        spec = SensorSpec(**{**entry, "bus": bus, "line": check.lines.of("sensor", i)})
+        on_bus = {a: what for (b, a), what in taken.items() if b == bus}
+        if spec.id in {s.id for s in result}:
+            check.fail("sensor", i, "id", f"sensor '{spec.id}' is defined twice")
+        elif problem := check_sensor(spec, buses[bus].family, on_bus):
+            check.fail("sensor", i, None, problem)
+        else:
+            taken[(bus, spec.address)] = f"sensor '{spec.id}'"
+            result.append(spec)
+    return result
+
+
+def _groups_have_sensors(
+    check: _Checker, groups: dict[str, ColdGroup], sensors: list[SensorSpec]
+) -> None:
+    """Each cold group's ``sensor`` names a ``[[sensor]]`` of the layout."""
+    known = {s.id for s in sensors}
+    for group in groups.values():
+        if group.sensor not in known:
+            names = ", ".join(sorted(known)) or "none"
+            check.problems.append(
+                f"{check.source}:{group.line}: cold group '{group.id}' names sensor "
+                f"'{group.sensor}', which no [[sensor]] defines (defined: {names})"
+            )
 
 
 def _array(check: _Checker, table: str, raw: Any) -> list[Any]:

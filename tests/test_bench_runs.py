@@ -16,6 +16,7 @@ from bench import (
     db_growth,
     db_growth_copy,
     directory_search,
+    families,
     fleet,
     status_sweep,
     throughput,
@@ -40,6 +41,17 @@ def test_code_to_unlock_fills_its_rows() -> None:
     # the unlock frame is on the wire before the answer that it opened comes back
     assert 0 < _ms(frame.p50) < _ms(answer.p50)
     assert _ms(frame.p50) <= _ms(frame.p99)
+
+
+def test_every_family_fills_its_unlock_and_door_read_rows() -> None:
+    for family in families.FAMILIES:
+        rows = families.measure(family, runs=3, sweeps=3)
+        assert [r.measurement for r in rows] == [
+            f"code → unlock frame ({family})",
+            f"whole-bus door read ({family})",
+        ]
+        assert all(r.ratio.endswith("× wire") and _ms(r.p50) > 0 for r in rows)
+        assert "3 collections" in rows[0].conditions
 
 
 def test_throughput_cycles_parcels_and_reads_the_memory() -> None:

@@ -99,7 +99,7 @@ def live_station(
     """``layout`` (TOML text) replaces the twelve compartments; ``thermometers`` are its
     cold groups' sensors by id."""
     layout_file = tmp_path / "layout.toml"
-    layout_file.write_text(layout or layout_text(pulse_ms))
+    layout_file.write_text(layout if layout is not None else layout_text(pulse_ms))
     config = Settings(
         data_dir=tmp_path / "var",
         layout=layout_file,

@@ -77,6 +77,10 @@ NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{API}/sim/doors/{{compartment_id}}/{{hand}}"): STAFF,
     ("POST", f"{API}/sim/doors/{{compartment_id}}/fault"): STAFF,
     ("DELETE", f"{API}/sim/doors/{{compartment_id}}/fault"): STAFF,
+    ("GET", f"{API}/sim/sensors"): STAFF,
+    ("PUT", f"{API}/sim/sensors/{{sensor_id}}"): STAFF,
+    ("POST", f"{API}/sim/sensors/{{sensor_id}}/silence"): STAFF,
+    ("DELETE", f"{API}/sim/sensors/{{sensor_id}}/silence"): STAFF,
 }
 
 # Deliberately open to anyone: the customer's code, QR images, signing in, health and
