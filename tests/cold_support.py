@@ -22,7 +22,28 @@ id = "main"
 port = "sim"
 
 [[board]]
+bus = "main"
 address = 0
+
+# the thermometers: XY-MD02 sensors on a Modbus bus of their own (the tests may give
+# settable ones in their place)
+[[bus]]
+id = "cold"
+port = "sim"
+family = "modbus-relay"
+baud = 9600
+
+[[sensor]]
+id = "fridge-sensor"
+bus = "cold"
+address = 10
+type = "xy-md02"
+
+[[sensor]]
+id = "freezer-sensor"
+bus = "cold"
+address = 11
+type = "xy-md02"
 
 [[cold_group]]
 id = "fridge"
@@ -47,7 +68,7 @@ def cold_layout() -> Layout:
     text = COLD_LAYOUT
     for cid, size, group, column, row in COMPARTMENTS:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
             f"column = {column}\nrow = {row}\n"
         )
         if group:
@@ -76,7 +97,8 @@ def live_cold_layout() -> str:
     """A served station's layout (tests/api/live.py): one CU16 board on the simulator,
     three ambient compartments and a chilled group of two."""
     text = COLD_LAYOUT.replace(
-        "[[board]]\naddress = 0\n", "[[board]]\naddress = 0\npulse_ms = 40\n"
+        '[[board]]\nbus = "main"\naddress = 0\n',
+        '[[board]]\nbus = "main"\naddress = 0\npulse_ms = 40\n',
     )
     text = text.replace(
         '\n[[cold_group]]\nid = "freezer"\nkind = "frozen"\nsensor = "freezer-sensor"\n', ""
@@ -89,7 +111,7 @@ def live_cold_layout() -> str:
         (5, "M", "fridge", 2, 2),
     ]:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
             f"column = {column}\nrow = {row}\n"
         )
         if group:

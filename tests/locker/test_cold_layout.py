@@ -15,10 +15,12 @@ id = "b"
 port = "sim"
 
 [[board]]
+bus = "b"
 address = 1
 
 [[compartment]]
 id = 1
+bus = "b"
 board = 1
 lock = 1
 size = "M"
@@ -38,6 +40,7 @@ max_c = -20
 
 [[compartment]]
 id = 2
+bus = "b"
 board = 1
 lock = 2
 size = "M"
@@ -45,10 +48,29 @@ cold_group = "fridge"
 
 [[compartment]]
 id = 3
+bus = "b"
 board = 1
 lock = 3
 size = "S"
 cold_group = "freezer"
+
+[[bus]]
+id = "m"
+port = "sim"
+family = "modbus-relay"
+baud = 9600
+
+[[sensor]]
+id = "fridge"
+bus = "m"
+address = 10
+type = "xy-md02"
+
+[[sensor]]
+id = "chest"
+bus = "m"
+address = 11
+type = "xy-md02"
 """
 
 
@@ -72,13 +94,22 @@ def test_groups_give_their_compartments_a_kind_and_a_band() -> None:
     assert fridge.band.text() == "2–8 °C"
 
 
+def test_a_group_must_name_a_sensor_of_the_layout() -> None:
+    text = (BASE + FRIDGE).replace('sensor = "chest"', 'sensor = "attic"')
+    assert any(
+        "cold group 'freezer' names sensor 'attic', which no [[sensor]] defines "
+        "(defined: chest, fridge)" in problem
+        for problem in problems_of(text)
+    )
+
+
 def test_the_old_cooled_key_reads_as_chilled_without_a_thermometer() -> None:
     layout = parse_layout(BASE.replace('size = "M"', 'size = "M"\ncooled = true'))
     spec = layout.compartment(1)
     assert (spec.cold, spec.cold_group) == (ColdKind.CHILLED, None)
 
 
-GONE = "s.toml:37: unknown cold group 'freezer'"  # its compartment, once the group is refused
+GONE = "s.toml:41: unknown cold group 'freezer'"  # its compartment, once the group is refused
 
 
 @pytest.mark.parametrize(
@@ -86,24 +117,24 @@ GONE = "s.toml:37: unknown cold group 'freezer'"  # its compartment, once the gr
     [
         (
             ('kind = "frozen"', 'kind = "icy"'),
-            ["s.toml:21: kind 'icy' is not one of chilled, frozen", GONE],
+            ["s.toml:23: kind 'icy' is not one of chilled, frozen", GONE],
         ),
         (
             ("max_c = -20", "min_c = 5\nmax_c = -20"),
-            ["s.toml:24: max_c (-20) must be above min_c (5)", GONE.replace("37", "38")],
+            ["s.toml:26: max_c (-20) must be above min_c (5)", GONE.replace("41", "42")],
         ),
         (
             ('cold_group = "freezer"', 'cold_group = "cellar"'),
-            ["s.toml:37: unknown cold group 'cellar'"],
+            ["s.toml:41: unknown cold group 'cellar'"],
         ),
         (
             ('cold_group = "freezer"', 'cold_group = "freezer"\ncooled = false'),
-            ["s.toml:38: cooled = false contradicts its cold_group"],
+            ["s.toml:42: cooled = false contradicts its cold_group"],
         ),
-        (('sensor = "chest"', "sensor = 7"), ["s.toml:22: 'sensor' must be str, not 7", GONE]),
+        (('sensor = "chest"', "sensor = 7"), ["s.toml:24: 'sensor' must be str, not 7", GONE]),
         (
             ('id = "freezer"', 'id = "fridge"'),
-            ["s.toml:20: cold group 'fridge' is defined twice", GONE],
+            ["s.toml:22: cold group 'fridge' is defined twice", GONE],
         ),
     ],
 )
@@ -114,6 +145,6 @@ def test_each_mistake_names_its_line(change: tuple[str, str], problems: list[str
 def test_a_group_needs_its_kind_and_sensor() -> None:
     text = BASE + '\n[[cold_group]]\nid = "x"\n'
     assert problems_of(text) == [
-        "s.toml:14: [cold_group] lacks 'kind'",
-        "s.toml:14: [cold_group] lacks 'sensor'",
+        "s.toml:16: [cold_group] lacks 'kind'",
+        "s.toml:16: [cold_group] lacks 'sensor'",
     ]
