@@ -68,7 +68,8 @@ def cold_layout() -> Layout:
     text = COLD_LAYOUT
     for cid, size, group, column, row in COMPARTMENTS:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\n'
+            f'size = "{size}"\n'
             f"column = {column}\nrow = {row}\n"
         )
         if group:
@@ -111,7 +112,8 @@ def live_cold_layout() -> str:
         (5, "M", "fridge", 2, 2),
     ]:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\n'
+            f'size = "{size}"\n'
             f"column = {column}\nrow = {row}\n"
         )
         if group:
