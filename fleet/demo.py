@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from fleet import accounts, broker, carriers, registry
+from fleet import accounts, broker, carriers, dynsec, registry
 from fleet.db import HubDatabase
 from fleet.engines import Mosquitto, Postgres, engine_folder, free_port
 
@@ -86,7 +86,7 @@ def main() -> None:
         mqtt_port = free_port()
         hub_password = broker.new_password()
         users = [broker.BrokerUser(name, hashed) for name, hashed in registry.stations(db)]
-        broker.apply_broker_config(mqtt_folder, users, hub_password, port=mqtt_port)
+        dynsec.apply_broker_config(mqtt_folder, users, hub_password, port=mqtt_port)
         mosquitto = Mosquitto(mqtt_folder, mqtt_port)
         mosquitto.start()
         stack.callback(mosquitto.remove)
