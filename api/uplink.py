@@ -35,6 +35,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
 from api.context import StationContext
+from api.uplink_tls import StatusBoard, UplinkState, UplinkStatus, client_context, describe
+from locker.runtime.settings import plaintext_password_risk
 from locker.uplink import commands, outgoing
 from locker.uplink.capture import record_hub_event
 from locker.uplink.layout import report as layout_report
@@ -67,6 +69,8 @@ class Uplink:
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.status = StatusBoard(settings.mqtt_tls, self.station.now)
+        self._handshake_failed = False  # the last attempt's TLS handshake failed (network thread)
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"st-{self.name}",
@@ -80,8 +84,11 @@ class Uplink:
             qos=1,
             retain=True,
         )
+        if settings.mqtt_tls:
+            client.tls_set_context(client_context(settings, self._tls_failed))
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
@@ -90,6 +97,10 @@ class Uplink:
     # --- life ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        risk = plaintext_password_risk(self._settings)
+        if risk and not self._settings.mqtt_allow_plaintext_password_over_network:
+            self._note("refused", risk)  # the settings refuse this too; never sent in clear
+            return
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         connect.SessionExpiryInterval = SESSION_EXPIRY_S
         self._client.connect_async(
@@ -137,6 +148,18 @@ class Uplink:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    def health(self) -> UplinkStatus:
+        return self.status.get()
+
+    def _note(self, state: UplinkState, detail: str | None) -> None:
+        """The link's status, logged once when it changes (not at every retry)."""
+        if not self.status.set(state, detail):
+            return
+        if state == "refused":
+            _LOG.error("uplink: %s", detail)
+        elif detail:
+            _LOG.warning("uplink: %s", detail)
+
     # --- paho's callbacks (network thread: hand over, never block) ------------------------
 
     def _on_connect(
@@ -148,7 +171,7 @@ class Uplink:
         _properties: Properties | None,
     ) -> None:
         if reason.is_failure:
-            _LOG.error("uplink: the broker refused the station: %s", reason)
+            self._note("refused", f"the broker refused the station: {reason}")
             return
         birth = Presence(
             station=self.name,
@@ -163,7 +186,22 @@ class Uplink:
         self._restart.set()
         self._connected.set()
         self._wake.set()
-        _LOG.info("uplink: connected to %s", self._settings.mqtt_host)
+        self.status.set("connected")
+        tls = " over TLS" if self._settings.mqtt_tls else ""
+        _LOG.info("uplink: connected to %s%s", self._settings.mqtt_host, tls)
+
+    def _tls_failed(self, error: Exception) -> None:
+        if self._connected.is_set():  # a connection that worked and broke: a reconnect
+            return
+        self._handshake_failed = True
+        self._note("refused", describe(error))
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        if self._handshake_failed:  # said already, with the handshake's reason
+            self._handshake_failed = False
+            return
+        where = f"{self._settings.mqtt_host}:{self._settings.mqtt_port}"
+        self._note("connecting", f"the broker at {where} does not answer; trying again")
 
     def _on_disconnect(
         self,
@@ -174,8 +212,8 @@ class Uplink:
         _properties: Properties | None,
     ) -> None:
         self._connected.clear()
-        if not self._stop.is_set():
-            _LOG.warning("uplink: disconnected (%s); reconnecting", reason)
+        if not self._stop.is_set() and self.status.get().state == "connected":
+            self._note("connecting", f"disconnected ({reason}); reconnecting")
 
     def _on_publish(
         self,

@@ -208,6 +208,8 @@ class TlsListener:
     keyfile: Path
     port: int = 8883
     bind: str = "0.0.0.0"  # noqa: S104 - the point of this listener
+    # Stations must also show a client certificate this CA signed (besides their password).
+    client_ca: Path | None = None
 
 
 def mosquitto_conf(
@@ -251,6 +253,8 @@ def mosquitto_conf(
             f"keyfile {tls.keyfile.resolve()}",
             "tls_version tlsv1.2",  # the lowest version taken (Mosquitto 2.0)
         ]
+        if tls.client_ca is not None:
+            lines += [f"cafile {tls.client_ca.resolve()}", "require_certificate true"]
     return "\n".join(lines) + "\n"
 
 
