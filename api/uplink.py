@@ -40,7 +40,7 @@ from locker.runtime.settings import plaintext_password_risk
 from locker.uplink import commands, outgoing
 from locker.uplink.capture import record_hub_event
 from locker.uplink.layout import report as layout_report
-from locker.uplink.messages import Command, Presence, topic
+from locker.uplink.messages import Command, CommandResult, Presence, topic
 from locker.uplink.snapshot import snapshot
 
 _LOG = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ class Uplink:
         self.counts = {"published": 0, "acked": 0, "refused": 0, "bad_commands": 0}
         self._settings = settings
         self._acks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
-        self._commands: queue.SimpleQueue[Command | None] = queue.SimpleQueue()
+        # Commands to apply, or refusals of messages that were none (answered as they are).
+        self._commands: queue.SimpleQueue[Command | CommandResult | None] = queue.SimpleQueue()
         self._restart = threading.Event()  # connected again: resend from the acked point
         self._resend_from: int | None = None
         self._wake = threading.Event()
@@ -231,7 +232,14 @@ class Uplink:
             command = Command.model_validate_json(message.payload)
         except ValidationError as exc:
             self.counts["bad_commands"] += 1
-            _LOG.warning("uplink: a command that is not one was dropped: %s", exc.errors()[:1])
+            first = exc.errors()[0]
+            why = f"{'.'.join(str(p) for p in first['loc']) or 'message'}: {first['msg']}"
+            answer = commands.unreadable(bytes(message.payload), self.name, self.station.now(), why)
+            if answer is None:
+                _LOG.warning("uplink: a message that is no command was dropped: %s", why)
+                return
+            _LOG.warning("uplink: command %s refused, unreadable: %s", answer.command_id, why)
+            self._commands.put(answer)
             return
         self._commands.put(command)
 
@@ -315,10 +323,15 @@ class Uplink:
             command = self._commands.get()
             if command is None:
                 return
+            if isinstance(command, CommandResult):  # a refusal of what was no command
+                self._client.publish(topic(self.name, "res"), command.payload(), qos=1)
+                continue
             try:
                 self._answer(command)
-            except Exception:
+            except Exception as exc:  # answered all the same: the hub never waits on it
                 _LOG.exception("uplink: command %s failed", command.id)
+                answer = commands.cannot_apply(command, self.name, self.station.now(), exc)
+                self._client.publish(topic(self.name, "res"), answer.payload(), qos=1)
 
     def _answer(self, command: Command) -> None:
         result = commands.apply(self.station, self.name, self.key, command)

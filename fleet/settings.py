@@ -39,6 +39,9 @@ class HubSettings(BaseSettings):
     http_port: int = Field(default=8100, ge=0, le=65535)
     data_dir: Path = Path("var/fleet")
     resend_every_s: float = Field(default=5.0, gt=0)  # a gap is asked for again after this
+    # A command the broker has not acknowledged is published again after this (while its
+    # station is online; fleet.delivery).
+    command_retry_s: float = Field(default=10.0, gt=0)
     # A gap is asked for once it is open this long (several workers take one station's
     # events out of order); the workers look for open gaps this often too.
     gap_grace_s: float = Field(default=2.0, ge=0)

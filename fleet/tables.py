@@ -133,6 +133,10 @@ class CommandRow(HubTable, table=True):
     problem_code: str | None = None
     problem_detail: str | None = None
     answered_at: datetime | None = _when(nullable=True)
+    # Delivery (fleet.delivery): when it was last handed to the broker (null: when issued)
+    # and when the broker acknowledged it (PUBACK); unacknowledged ones are published again.
+    published_at: datetime | None = _when(nullable=True)
+    reached_broker_at: datetime | None = _when(nullable=True)
 
 
 class Operator(HubTable, table=True):

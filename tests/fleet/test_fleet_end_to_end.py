@@ -46,7 +46,7 @@ class Fleet:
 
 
 @contextmanager
-def fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[Fleet]:
+def fleet(tmp_path: Path, pg: PgDatabase, **hub: object) -> Iterator[Fleet]:
     db = HubDatabase(pg.url)
     db.upgrade()
     creds = registry.add_station(db, "a", datetime.now(UTC))
@@ -68,6 +68,7 @@ def fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[Fleet]:
         gap_grace_s=0.5,
         resend_every_s=1.0,
         _env_file=None,  # type: ignore[call-arg]
+        **hub,  # type: ignore[arg-type]
     )
     worker = Worker(db, settings)
     worker.start()
