@@ -297,21 +297,6 @@ def test_a_removed_station_is_thrown_out_at_once_and_cannot_come_back(
     station_peer(fleet_broker, mqtt, "b")  # with the new one
 
 
-def test_a_pid_file_that_names_another_program_is_no_running_broker(tmp_path: Path) -> None:
-    sleeper = subprocess.Popen(["sleep", "60"])
-    try:
-        pid_file = tmp_path / "mosquitto.pid"
-        pid_file.write_text(f"{sleeper.pid}\n")
-        assert broker.running_broker(pid_file) is None
-        files, pid = dynsec.apply_broker_config(tmp_path, [], "pw")
-        assert pid is None  # the files were written: the pid file is not a broker's
-        assert files.dynsec.exists()
-        assert sleeper.poll() is None  # left alone
-    finally:
-        sleeper.kill()
-        sleeper.wait()
-
-
 def test_applying_the_registry_to_a_running_broker_removes_and_names_what_it_lacks(
     fleet_broker: FleetBroker, mqtt: PeerFactory
 ) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet import broker
+from fleet import broker, dynsec
 from locker.uplink.messages import UP
 
 
@@ -110,3 +110,18 @@ def test_files_are_written_whole_and_the_plugins_file_is_private(tmp_path: Path)
         "mosquitto.conf",
         "persistence",
     ]
+
+
+def test_a_pid_file_that_names_another_program_is_no_running_broker(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        pid_file = tmp_path / "mosquitto.pid"
+        pid_file.write_text(f"{sleeper.pid}\n")
+        assert broker.running_broker(pid_file) is None
+        files, pid = dynsec.apply_broker_config(tmp_path, [], "pw")
+        assert pid is None  # the files were written: the pid file is not a broker's
+        assert files.dynsec.exists()
+        assert sleeper.poll() is None  # left alone
+    finally:
+        sleeper.kill()
+        sleeper.wait()
