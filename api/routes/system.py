@@ -90,7 +90,8 @@ def healthz(ctx: Ctx, request: Request) -> JSONResponse:
         backup=backup,
         uplink=uplink,
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if db_ok else 503)
+    shown = body.model_dump(mode="json", exclude={"uplink"} if uplink is None else None)
+    return JSONResponse(shown, status_code=200 if db_ok else 503)
 
 
 @router.get("/metrics", response_class=Response)
