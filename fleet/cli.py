@@ -134,7 +134,12 @@ def _broker_folder(settings: HubSettings) -> Path:
 
 
 def _broker_config(
-    settings: HubSettings, folder: Path, *, port: int | None = None, bind: str = "127.0.0.1"
+    settings: HubSettings,
+    folder: Path,
+    *,
+    port: int | None = None,
+    bind: str = "127.0.0.1",
+    owner: str | None = None,
 ) -> None:
     from fleet import broker, dynsec, registry
 
@@ -149,7 +154,7 @@ def _broker_config(
         db.close()
     try:
         files, pid = dynsec.apply_broker_config(
-            folder, users, password, port=port or settings.mqtt_port, bind=bind
+            folder, users, password, port=port or settings.mqtt_port, bind=bind, owner=owner
         )
     except broker.BrokerConfigError as exc:
         typer.echo(f"error: broker_config: {exc}", err=True)
@@ -165,13 +170,16 @@ def broker_config(
     ] = None,
     port: Annotated[int | None, typer.Option(help="the broker's port [FLEET_MQTT_PORT]")] = None,
     bind: Annotated[str, typer.Option(help="the address it listens on")] = "127.0.0.1",
+    owner: Annotated[
+        str | None, typer.Option(help="as root: the user the broker runs as, e.g. mosquitto")
+    ] = None,
 ) -> None:
     """Write Mosquitto's configuration from the registry: the dynamic-security plugin with a
     user and a role per station (its own topics only, SUBSCRIBE checked too) and the hub's
     user. Run it with `mosquitto -c <out>/mosquitto.conf`; once it runs, `station add` lets
     new stations in through its control topic, without a restart."""
     settings = _settings()
-    _broker_config(settings, out or _broker_folder(settings), port=port, bind=bind)
+    _broker_config(settings, out or _broker_folder(settings), port=port, bind=bind, owner=owner)
 
 
 @account_app.command("add")
