@@ -29,12 +29,28 @@ class BackupHealthOut(BaseModel):
     age_s: int | None = Field(description="how old it is, in seconds; null: there is none")
 
 
+class UplinkHealthOut(BaseModel):
+    """The link to the fleet hub's broker (absent when the station has no hub)."""
+
+    state: Literal["connecting", "connected", "refused"] = Field(
+        description="refused: the broker refused the station, or the station refused the "
+        "broker (an untrusted certificate, one for another name, a password it would send "
+        "in clear); the station works on, it just does not report"
+    )
+    tls: bool
+    detail: str | None = Field(
+        description="why, in words", examples=["TLS: the broker's certificate was refused"]
+    )
+    since: datetime | None
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "failing"]
     buses: dict[str, Literal["ok", "no_answer"]]
     open_alerts: int
     backup: BackupHealthOut
+    uplink: UplinkHealthOut | None = None
 
 
 class BoardHealthOut(BaseModel):

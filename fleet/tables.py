@@ -40,7 +40,7 @@ class Station(HubTable, table=True):
     created_at: datetime = _when()
     command_key: str = Field(max_length=64)  # 32 random bytes, hex: signs its commands
     # The station's broker password, only as Mosquitto's PBKDF2-SHA512 hash ($7$…), for
-    # the broker's password file (fleet.broker); the password itself is shown once.
+    # the broker's dynamic-security file (fleet.broker); the password itself is shown once.
     broker_password_hash: str
 
 
@@ -138,6 +138,10 @@ class CommandRow(HubTable, table=True):
     problem_code: str | None = None
     problem_detail: str | None = None
     answered_at: datetime | None = _when(nullable=True)
+    # Delivery (fleet.delivery): when it was last handed to the broker (null: when issued)
+    # and when the broker acknowledged it (PUBACK); unacknowledged ones are published again.
+    published_at: datetime | None = _when(nullable=True)
+    reached_broker_at: datetime | None = _when(nullable=True)
 
 
 class Operator(HubTable, table=True):

@@ -6,6 +6,7 @@ read from ``key_file``) and never stored in the database.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +49,15 @@ class Settings(BaseSettings):
     mqtt_password: str = ""
     hub_command_key: str = ""
     mqtt_keepalive_s: int = Field(default=30, ge=2, le=3600)
+    # TLS to the broker: its certificate and name are always verified, against the system's
+    # CAs or only those in this PEM file; a client certificate and key (PEM) if it asks.
+    mqtt_tls: bool = False
+    mqtt_ca_file: Path | None = None
+    mqtt_client_cert: Path | None = None
+    mqtt_client_key: Path | None = None
+    # Without TLS the broker password goes in clear: refused unless the broker is on this
+    # machine (loopback), or this says, in so many words, that anyone on the way may read it.
+    mqtt_allow_plaintext_password_over_network: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     poll_s: float = Field(default=0.5, gt=0)  # door watcher: seconds between reads
@@ -137,11 +147,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {name!r} (e.g. UTC, Europe/Berlin)") from exc
         return name
 
-    @field_validator("smtp_ca_file")
+    @field_validator("smtp_ca_file", "mqtt_ca_file", "mqtt_client_cert", "mqtt_client_key")
     @classmethod
     def _ca_file_exists(cls, path: Path | None) -> Path | None:
         if path is not None and not path.is_file():
-            raise ValueError(f"{path}: no such CA file (PEM)")
+            raise ValueError(f"{path}: no such CA file or certificate (PEM)")
         return path
 
     @field_validator("zvt_password")
@@ -178,6 +188,13 @@ class Settings(BaseSettings):
             raise ValueError("LOCKER_HUB_COMMAND_KEY must be hex") from exc
         if len(key) < 16:
             raise ValueError("LOCKER_HUB_COMMAND_KEY is needed (hex; `locker hub station add`)")
+        if (self.mqtt_client_cert is None) != (self.mqtt_client_key is None):
+            raise ValueError("LOCKER_MQTT_CLIENT_CERT and LOCKER_MQTT_CLIENT_KEY go together")
+        if (self.mqtt_ca_file or self.mqtt_client_cert) and not self.mqtt_tls:
+            raise ValueError("LOCKER_MQTT_CA_FILE and a client certificate need LOCKER_MQTT_TLS")
+        risk = plaintext_password_risk(self)
+        if risk and not self.mqtt_allow_plaintext_password_over_network:
+            raise ValueError(risk)
         return self
 
     @model_validator(mode="after")
@@ -267,3 +284,26 @@ class Settings(BaseSettings):
             customer_extend=timedelta(days=self.customer_extend_days),
             customer_extensions=self.customer_extensions,
         )
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: a connection that never leaves this machine."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve anywhere
+
+
+def plaintext_password_risk(settings: Settings) -> str | None:
+    """Why the station would not send its broker password, or None when it may: with TLS,
+    without a password, or to a broker on loopback."""
+    if settings.mqtt_tls or not settings.mqtt_password or is_loopback(settings.mqtt_host):
+        return None
+    return (
+        f"LOCKER_MQTT_HOST {settings.mqtt_host!r} is not on this machine and LOCKER_MQTT_TLS "
+        "is off: the station would send its broker password, and every event, in clear to "
+        "anyone on the way. Set LOCKER_MQTT_TLS=true (and LOCKER_MQTT_CA_FILE for a private "
+        "CA), or accept that risk with LOCKER_MQTT_ALLOW_PLAINTEXT_PASSWORD_OVER_NETWORK=true"
+    )

@@ -39,9 +39,9 @@ def topic(station: str, kind: Kind) -> str:
 def shared(kind: Kind, group: str = SHARE_GROUP) -> str:
     """What hub workers subscribe to: every station's ``kind``, shared between them.
 
-    Give the hub's secret ``group`` (``fleet.broker.new_share_group()``): Mosquitto's ACL
-    file does not check subscriptions, so a station that joins the hub's group gets its
-    turn of other stations' messages, which the broker then drops (read denied)."""
+    The hub gives its own ``group`` (``fleet.broker.new_share_group()``); the broker's
+    dynamic-security roles refuse any station's subscription to it (SUBACK 0x87), so every
+    member that takes a turn of the stations' messages is one of the hub's workers."""
     return f"$share/{group}/{ROOT}/+/{kind}"
 
 
