@@ -147,6 +147,9 @@ class Parcel(SQLModel, table=True):
     # parcel whose recipient the courier could not find: nobody is told until staff assign it.
     notify_by: str | None = None
     recipient_unknown: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Pay at pick-up (migration 0015; locker.payments): integer cents, 0 = nothing due.
+    amount_due_cents: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    currency: str = Field(default="EUR", max_length=3, sa_column_kwargs={"server_default": "EUR"})
 
 
 class Recipient(SQLModel, table=True):
