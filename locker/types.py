@@ -93,6 +93,8 @@ class AlertKind(StrEnum):
     STAFF_OPENINGS = "staff_openings"  # many staff door openings in a short time
     BACKUP_FAILED = "backup_failed"  # the last backup could not be written
     RECIPIENT_UNKNOWN = "recipient_unknown"  # a parcel stored for nobody in the directory
+    PAYMENT_REFUND = "payment_refund"  # money to hand back by hand (a refund failed)
+    PAYMENT_UNKNOWN = "payment_unknown"  # a card payment the station lost track of
 
 
 class ParcelKind(StrEnum):

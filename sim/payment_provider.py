@@ -41,7 +41,9 @@ class Ledger:
     idempotent: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
 
     def charged_cents(self) -> int:
-        return sum(s["amount_total"] for s in self.sessions.values() if s["payment_status"] == "paid")
+        return sum(
+            s["amount_total"] for s in self.sessions.values() if s["payment_status"] == "paid"
+        )
 
     def refunded_cents(self) -> int:
         return sum(r["amount"] for r in self.refunds.values() if r["status"] == "succeeded")
@@ -124,7 +126,9 @@ class FakeStripe:
         if session is None:
             return 404, _error("resource_missing", f"No such checkout.session: '{sid}'")
         if session["status"] != "open":
-            return 400, _error(None, "Only Checkout Sessions with a status of `open` can be expired.")
+            return 400, _error(
+                None, "Only Checkout Sessions with a status of `open` can be expired."
+            )
         session["status"] = "expired"
         return 200, session
 
@@ -136,15 +140,22 @@ class FakeStripe:
         if session is None:
             return 404, _error("resource_missing", f"No such payment_intent: '{intent}'")
         amount = int(form.get("amount") or session["amount_total"])
-        done = sum(r["amount"] for r in self.ledger.refunds.values() if r["payment_intent"] == intent)
+        done = sum(
+            r["amount"] for r in self.ledger.refunds.values() if r["payment_intent"] == intent
+        )
         if self.faults.refunds_fail:
             return 402, _error("card_declined", "The refund could not be made.", "card_error")
         if done + amount > session["amount_total"]:
             return 400, _error("charge_already_refunded", "Charge has already been refunded.")
         rid = "re_" + secrets.token_hex(12)
         refund = {
-            "id": rid, "object": "refund", "amount": amount, "currency": session["currency"],
-            "payment_intent": intent, "status": "succeeded", "created": int(time.time()),
+            "id": rid,
+            "object": "refund",
+            "amount": amount,
+            "currency": session["currency"],
+            "payment_intent": intent,
+            "status": "succeeded",
+            "created": int(time.time()),
         }
         self.ledger.refunds[rid] = refund
         return 200, refund
@@ -174,7 +185,9 @@ class FakeStripe:
         self.ledger.sent.append((payload, header))
         if not self.webhook_url:
             return None
-        request = urllib.request.Request(
+        if not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook URL {self.webhook_url!r} is not http(s)")
+        request = urllib.request.Request(  # noqa: S310 (http(s) only, checked above)
             self.webhook_url,
             data=payload,
             headers={"Content-Type": "application/json", "Stripe-Signature": header},
@@ -251,7 +264,9 @@ def _handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
                 sid = path.rsplit("/", 1)[1]
                 session = fake.ledger.sessions.get(sid)
                 if session is None:
-                    self._json(404, _error("resource_missing", f"No such checkout.session: '{sid}'"))
+                    self._json(
+                        404, _error("resource_missing", f"No such checkout.session: '{sid}'")
+                    )
                 else:
                     self._json(200, session)
                 return

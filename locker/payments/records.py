@@ -27,6 +27,7 @@ class PayState(StrEnum):
 
     PENDING = "pending"  # the intent is stored; the provider or terminal is asked
     APPROVED = "approved"  # the money is taken (or, waived: the parcel counts as paid)
+    RETURNING = "returning"  # taken, but no door opened: it goes back (and is retried)
     FAILED = "failed"  # declined, expired, walked away: nothing taken
     UNKNOWN = "unknown"  # the terminal was under way when the station stopped: staff check
     REVERSED = "reversed"  # a card payment cancelled at the terminal
@@ -35,7 +36,7 @@ class PayState(StrEnum):
     DUPLICATE = "duplicate"  # paid twice by a race; refunded at once (see ledger.approve)
 
 
-HOLDS_MONEY = (PayState.APPROVED, PayState.REFUND_FAILED)
+HOLDS_MONEY = (PayState.APPROVED, PayState.RETURNING, PayState.REFUND_FAILED)
 RETURNED = (PayState.REVERSED, PayState.REFUNDED)
 
 
@@ -54,7 +55,7 @@ class Payment(SQLModel, table=True):
             "one_charge_per_parcel",
             "parcel_id",
             unique=True,
-            sqlite_where=sa.text("state IN ('approved', 'refund_failed')"),
+            sqlite_where=sa.text("state IN ('approved', 'returning', 'refund_failed')"),
         ),
     )
 

@@ -19,8 +19,11 @@ from locker.payments.provider import (
 
 WEBHOOK_TOLERANCE_S = 300  # an older signature is a replay
 EVENTS = frozenset(
-    {"checkout.session.completed", "checkout.session.async_payment_succeeded",
-     "checkout.session.expired"}
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.expired",
+    }
 )
 
 
@@ -117,7 +120,10 @@ class StripeLinks:
 
 def _payment(obj: Any) -> LinkPayment:
     session = obj.to_dict()
-    if session.get("payment_status") in ("paid", "no_payment_required") and session.get("status") == "complete":
+    if (
+        session.get("payment_status") in ("paid", "no_payment_required")
+        and session.get("status") == "complete"
+    ):
         status = LinkStatus.PAID
     elif session.get("status") == "expired":
         status = LinkStatus.EXPIRED

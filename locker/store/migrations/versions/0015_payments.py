@@ -64,7 +64,7 @@ def upgrade() -> None:
         "payment",
         ["parcel_id"],
         unique=True,
-        sqlite_where=sa.text("state IN ('approved', 'refund_failed')"),
+        sqlite_where=sa.text("state IN ('approved', 'returning', 'refund_failed')"),
     )
 
 
