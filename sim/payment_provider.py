@@ -226,7 +226,7 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 def _handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        protocol_version = "HTTP/1.0"  # one request per connection: no thread lingers
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
