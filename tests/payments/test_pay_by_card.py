@@ -32,7 +32,8 @@ def test_paid_at_the_terminal_the_door_opens_once(
     assert said == ["Insert card", "PIN please"]
     assert cashier.collect(code=stored.code.pin, terminal="kiosk:1").all_opened
     [payment] = payments(station, stored.parcel_id)
-    assert payment.receipt_number == "0001" and payment.state is PayState.APPROVED
+    assert payment.receipt_number == "0001"
+    assert payment.state is PayState.APPROVED
     assert terminal.taken == {"0001": 2040}
 
 
@@ -55,7 +56,8 @@ def test_declined_timeout_busy_and_lost_open_nothing(
         PayState.FAILED,
         PayState.REVERSED,
     ]
-    assert terminal.taken == {} and terminal.reversed == {"0001": 700}  # lost: reversed
+    assert terminal.taken == {}
+    assert terminal.reversed == {"0001": 700}  # lost: reversed
     assert locks.pulses(stored.compartment_id) == 1
     assert state_of(station, stored.parcel_id) is ParcelState.STORED
 
@@ -70,7 +72,8 @@ def test_no_door_reverses_the_card_payment_or_alerts_staff(
         state = cashier.pay_by_card(stored.parcel_id, actor="kiosk:1", on_text=lambda _t: None)
         assert state is PayState.APPROVED, payments(station, stored.parcel_id)
         locks.jam(stored.compartment_id)
-    assert first.code is not None and second.code is not None
+    assert first.code is not None
+    assert second.code is not None
     cashier.collect(code=first.code.pin, terminal="kiosk:1")
     assert payments(station, first.parcel_id)[0].state is PayState.REVERSED
     terminal.reversals_fail = True
@@ -78,7 +81,8 @@ def test_no_door_reverses_the_card_payment_or_alerts_staff(
     assert payments(station, second.parcel_id)[0].state is PayState.REFUND_FAILED
     with station.db.read() as session:
         [alert] = [a for a in open_alerts(session) if a.kind.value == "payment_refund"]
-    assert "receipt 0002" in alert.detail and "EUR 13.00" in alert.detail
+    assert "receipt 0002" in alert.detail
+    assert "EUR 13.00" in alert.detail
 
 
 def test_the_link_and_the_terminal_never_both_charge(
