@@ -18,6 +18,7 @@ from datetime import timedelta
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
+from locker.errors import DomainError
 from locker.services import privacy, staff
 from locker.services.intake import Stored
 from locker.services.reconcile import reconcile
@@ -110,6 +111,15 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
                 "personal data of %s parcel(s) that left the station erased", len(report.parcels)
             )
 
+    def check_payments() -> None:  # a lost webhook must not leave a paid customer waiting
+        try:
+            changed = ctx.money.sweep()
+        except DomainError as exc:
+            _LOGGER.warning("payments not checked: %s", exc)
+            return
+        if changed:
+            _LOGGER.info("payments: %s settled by asking the provider", changed)
+
     def back_up() -> None:  # logs what it wrote and removed; a failure alerts staff
         ctx.backups.tick()
 
@@ -121,6 +131,7 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         (BACKUP_CHECK_S, back_up),
         (PRUNE_EVERY_S, prune_outbox),
         (PRUNE_EVERY_S, erase_personal_data),
+        (ctx.settings.payment_check_every_s, check_payments),
     ]
 
 

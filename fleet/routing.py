@@ -32,6 +32,7 @@ from fleet.tables import (
     StationPlace,
     StationState,
 )
+from locker.payments.amounts import MAX_CENTS
 from locker.uplink.messages import STATION_NAME, Command
 
 ROUTING_LOCK = 0x6361727269657273  # "carriers": announcements are routed one at a time
@@ -71,6 +72,9 @@ class AnnouncementRequest(BaseModel):
     recipient_phone: str | None = Field(default=None, max_length=40, pattern=TEXT)
     recipient_language: Literal["en", "de"] = "en"
     accessible: bool = Field(default=False, description="the recipient needs a low compartment")
+    amount_due: int | None = Field(
+        default=None, ge=0, le=MAX_CENTS, strict=True, description="cents to pay at pick-up"
+    )
     station: str | None = Field(
         default=None,
         max_length=40,
@@ -249,6 +253,7 @@ def announce(
         recipient_email=request.recipient_email,
         recipient_phone=request.recipient_phone,
         accessible=request.accessible,
+        amount_due=request.amount_due,
     )
     if request.recipient_language != "en":  # the station writes to the recipient in it
         args.recipient_language = request.recipient_language

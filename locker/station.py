@@ -41,6 +41,7 @@ class Policy:
     # admin) must confirm each further one.
     staff_open_limit: int = 5
     staff_open_window: timedelta = timedelta(minutes=10)
+    currency: str = "EUR"  # of amounts due (pay at pick-up)
 
 
 @dataclass

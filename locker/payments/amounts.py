@@ -30,6 +30,21 @@ def cents(value: object, *, limit: int = MAX_CENTS) -> int:
     return value
 
 
+TYPED = re.compile(r"^(\d{1,7})(?:[.,](\d{1,2}))?$")
+
+
+def from_text(text: str) -> int:
+    """What staff type in a form, ``20.40`` or ``20,40`` (or ``20``), in cents; blank: 0."""
+    text = text.strip()
+    if not text:
+        return 0
+    match = TYPED.fullmatch(text)
+    if match is None:
+        raise AmountInvalid(f"{text!r} is not an amount (e.g. 20.40)")
+    whole, part = match.group(1), (match.group(2) or "0").ljust(2, "0")
+    return cents(int(whole) * 100 + int(part))
+
+
 def currency(value: str) -> str:
     code = value.strip().upper()
     if CURRENCY.fullmatch(code) is None:

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
 from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, allow_list
+from locker.payments.provider import LinkProvider
 from locker.people.attempts import AttemptPolicy
 from locker.station import Policy
 from locker.store.backups import BackupPolicy
@@ -108,6 +109,14 @@ class Settings(BaseSettings):
     # retention_days, and backups older than that are deleted.
     hold_max_days: int = Field(default=14, ge=0, le=60)
     retention_days: float = Field(default=30, gt=0)
+    # Pay at pick-up (issue 28, locker.payments): the currency of amounts due, and pay by
+    # link through Stripe (no key: no links). The API base is Stripe's own unless set (the
+    # tests' and the demo's fake provider on loopback). The card terminal: LOCKER_ZVT_*.
+    payment_currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
+    stripe_api_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = ""
+    payment_check_every_s: float = Field(default=30, gt=0)  # asks the provider (lost webhooks)
 
     @field_validator("timezone")
     @classmethod
@@ -156,6 +165,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"LOCKER_SHOP_WEBHOOK_URL: {exc.message}") from exc
         return self
 
+    @model_validator(mode="after")
+    def _stripe_is_whole(self) -> Settings:
+        key = self.stripe_api_key.get_secret_value()
+        if key and not self.stripe_webhook_secret.get_secret_value():
+            raise ValueError("LOCKER_STRIPE_WEBHOOK_SECRET is needed to check Stripe's webhooks")
+        return self
+
+    def link_provider(self) -> LinkProvider | None:
+        """Stripe, when a key is set (its SDK is loaded only then)."""
+        key = self.stripe_api_key.get_secret_value()
+        if not key:
+            return None
+        from locker.payments.stripe_link import StripeLinks
+
+        secret = self.stripe_webhook_secret.get_secret_value()
+        return StripeLinks(key, secret, api_base=self.stripe_api_base)
+
     @property
     def webhook_allowed_hosts(self) -> frozenset[str]:
         return allow_list(self.webhook_allow_hosts)
@@ -198,6 +224,7 @@ class Settings(BaseSettings):
             ),
             staff_open_limit=self.staff_open_limit,
             staff_open_window=timedelta(seconds=self.staff_open_window_s),
+            currency=self.payment_currency,
         )
 
     def notify(self, station_name: str) -> NotifyConfig:

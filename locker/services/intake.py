@@ -46,7 +46,7 @@ class ParcelInput:
     recipient_unknown: bool = False
     notify_by: str | None = None  # copied from the person; None: typed by hand
     amount_due_cents: int = 0  # pay at pick-up (locker.payments.amounts checks it)
-    currency: str = "EUR"
+    currency: str | None = None  # None: the station's (Policy.currency)
 
     def needs(self) -> ParcelNeeds:
         return ParcelNeeds(
@@ -115,7 +115,9 @@ def completed(station: Station, data: ParcelInput) -> ParcelInput:
         return with_recipient(session, data)
 
 
-def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
+def new_parcel(
+    session: Session, data: ParcelInput, *, actor: str, now: datetime, currency: str = "EUR"
+) -> Parcel:
     data = with_recipient(session, data)
     data.needs()  # validates size / dimensions
     dims = data.dimensions_mm or (None, None, None)
@@ -141,7 +143,7 @@ def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime
         notify_by=data.notify_by,
         flagged=UNKNOWN_FLAG if data.recipient_unknown else "",
         amount_due_cents=amounts.cents(data.amount_due_cents),
-        currency=amounts.currency(data.currency),
+        currency=amounts.currency(data.currency or currency),
     )
     session.add(parcel)
     session.flush()

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from locker.payments.amounts import MAX_CENTS
 from locker.types import SizeClass
 
 
@@ -28,6 +29,8 @@ class AnnounceArgs(CommandArgs):
     recipient_language: str = Field(default="en", pattern="^(en|de)$")
     size: SizeClass | None = None
     accessible: bool = False
+    # Pay at pick-up: integer cents (left out: nothing due), never a card or a secret.
+    amount_due: int | None = Field(default=None, ge=0, le=MAX_CENTS, strict=True)
 
 
 class ExtendArgs(CommandArgs):

@@ -67,6 +67,7 @@ def _announce(station: Station, actor: str, a: AnnounceArgs) -> dict[str, Any]:
         recipient_language=a.recipient_language,
         size=a.size,
         needs_accessible=a.accessible,
+        amount_due_cents=a.amount_due or 0,
     )
     return {"parcel_id": deposit.announce(station, actor=actor, parcel=parcel)}
 
