@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.routes.customers import arrival, collect_counted
 from api.schemas import PlainText
 from api.screens.i18n import Words
+from api.screens.kiosk_due import owed_values
 from api.screens.render import language, marked_front, render, where
 from api.security import KIOSK_COOKIE, Ctx, kiosk_terminal
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.notify.messages import when
+from locker.payments.due import PaymentRequired
 from locker.people import kiosk_devices
 from locker.services import returns
 from locker.services.doors import DoorResult
@@ -133,7 +135,9 @@ def idle(request: Request, ctx: Ctx) -> HTMLResponse:
 Act = Callable[[str], dict[str, Any]]  # a code -> what the answer shows
 
 
-def _answer_for(request: Request, ctx: Ctx, code: str, act: Act) -> HTMLResponse:
+def _answer_for(
+    request: Request, ctx: Ctx, code: str, act: Act, *, again: bool = False
+) -> HTMLResponse:
     """The kiosk's answer to a code: the action's, or why nothing happened (no code, a
     wrong one, too many wrong ones, or another refusal in the visitor's language)."""
     code = "".join(code.split())  # scanners and fingers add spaces
@@ -148,6 +152,9 @@ def _answer_for(request: Request, ctx: Ctx, code: str, act: Act) -> HTMLResponse
         return answer(422, problem="empty")
     try:
         values = act(code)
+    except PaymentRequired as owed:  # nothing opened: what is due, and how to pay it
+        values = owed_values(request, ctx, owed, code)
+        return answer(values.pop("status"), again=again, **values)
     except CodeInvalid:
         return answer(404, problem="code_invalid")
     except TooManyAttempts as exc:
@@ -178,15 +185,17 @@ def collect(
     ctx: Ctx,
     t0: Annotated[float, Depends(arrival)],
     code: Annotated[PlainText, Form(max_length=200)] = "",
+    again: Annotated[str, Form(max_length=1)] = "",
 ) -> HTMLResponse:
-    """Open the customer's compartments; the answer is the fragment for #result."""
+    """Open the customer's compartments; the answer is the fragment for #result (while
+    unpaid: what is due, its QR code, and "I have paid" again with ``again``)."""
 
     def act(code: str) -> dict[str, Any]:
         return _told(
             request, ctx, collect_counted(ctx, code, kiosk_terminal(request, ctx), t0).doors
         )
 
-    return _answer_for(request, ctx, code, act)
+    return _answer_for(request, ctx, code, act, again=bool(again))
 
 
 @router.post("/kiosk/extend", response_class=HTMLResponse)
