@@ -36,7 +36,9 @@ class OpenedDoor:
     where: str
 
 
-def _common(request: Request, ctx: Ctx, highlight: dict[int, str] | None = None) -> dict[str, Any]:
+def kiosk_values(
+    request: Request, ctx: Ctx, highlight: dict[int, str] | None = None
+) -> dict[str, Any]:
     words = Words(language(request))
     marks = highlight or {}
     return {
@@ -65,7 +67,7 @@ def kiosk(request: Request, ctx: Ctx) -> HTMLResponse:
         device=_device_name(request, ctx),
         left_open=left_open,
         idle_s=IDLE_S,
-        **_common(request, ctx, {cid: "open" for cid in left_open}),
+        **kiosk_values(request, ctx, {cid: "open" for cid in left_open}),
     )
 
 
@@ -128,7 +130,7 @@ def idle(request: Request, ctx: Ctx) -> HTMLResponse:
         "kiosk_idle.html",
         left_open=left_open,
         idle_s=IDLE_S,
-        **_common(request, ctx, {cid: "open" for cid in left_open}),
+        **kiosk_values(request, ctx, {cid: "open" for cid in left_open}),
     )
 
 
@@ -145,7 +147,11 @@ def _answer_for(
     def answer(status: int, **values: Any) -> HTMLResponse:
         marks = values.pop("marks", None)
         return render(
-            request, "kiosk_result.html", status=status, **values, **_common(request, ctx, marks)
+            request,
+            "kiosk_result.html",
+            status=status,
+            **values,
+            **kiosk_values(request, ctx, marks),
         )
 
     if not code:
@@ -166,7 +172,7 @@ def _answer_for(
     return answer(values.pop("status", 200), **values)
 
 
-def _told(request: Request, ctx: Ctx, results: Iterable[DoorResult]) -> dict[str, Any]:
+def doors_told(request: Request, ctx: Ctx, results: Iterable[DoorResult]) -> dict[str, Any]:
     words = Words(language(request))
     layout = ctx.station.layout
     told = [
@@ -191,7 +197,7 @@ def collect(
     unpaid: what is due, its QR code, and "I have paid" again with ``again``)."""
 
     def act(code: str) -> dict[str, Any]:
-        return _told(
+        return doors_told(
             request, ctx, collect_counted(ctx, code, kiosk_terminal(request, ctx), t0).doors
         )
 
@@ -253,7 +259,7 @@ def drop_off(
         dropped = returns.drop_off(ctx.station, code=code, terminal=kiosk_terminal(request, ctx))
         ctx.metrics.doors(DoorPurpose.DEPOSIT, dropped.doors)
         opened = dropped.opened
-        told = _told(request, ctx, [opened] if opened else dropped.doors)
+        told = doors_told(request, ctx, [opened] if opened else dropped.doors)
         return {**told, "dropping_off": True}
 
     return _answer_for(request, ctx, code, act)
