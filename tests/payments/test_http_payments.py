@@ -104,6 +104,6 @@ def test_staff_day_totals_refuse_a_wrong_day(paying: LiveStation) -> None:
     staff = paying.client("staff")
     problem(staff.get(f"{API}/payments/totals", params={"day": "2026-13-40"}), 422, "day_invalid")
     assert (
-        httpx.codes.OK
-        == staff.get(f"{API}/payments/totals", params={"day": "2026-12-01"}).status_code
+        staff.get(f"{API}/payments/totals", params={"day": "2026-12-01"}).status_code
+        == httpx.codes.OK
     )
