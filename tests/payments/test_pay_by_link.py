@@ -13,7 +13,7 @@ from locker.payments import amounts, desk
 from locker.payments.cashier import Cashier
 from locker.payments.due import PaymentRequired, pay_token
 from locker.payments.provider import WebhookForged
-from locker.payments.records import PayState
+from locker.payments.records import Method, PayState
 from locker.station import Station
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import ParcelState
@@ -161,7 +161,7 @@ def test_staff_change_the_amount_audited_and_settle_at_the_desk(
             station,
             cashier.links,
             stored.parcel_id,
-            desk.Method.CASH,
+            Method.CASH,
             actor="staff:eva",
             reason=" ",
         )
@@ -169,7 +169,7 @@ def test_staff_change_the_amount_audited_and_settle_at_the_desk(
         station,
         cashier.links,
         stored.parcel_id,
-        desk.Method.CASH,
+        Method.CASH,
         actor="staff:eva",
         reason="paid at the till",
     )
