@@ -95,6 +95,8 @@ class ParcelView(HubTable, table=True):
     compartment_id: int | None = None
     deadline: datetime | None = _when(nullable=True)
     accessible: bool = False
+    amount_due: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # cents
+    paid_at: datetime | None = _when(nullable=True)  # from the station's "paid" event
 
 
 class CompartmentView(HubTable, table=True):

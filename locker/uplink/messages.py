@@ -69,6 +69,7 @@ EventType = Literal[
     "capacity",  # free: {size: count}; accessible_free: {size: count}
     "bus",  # health: {bus id: {counter: value}}
     "reminder",  # a recipient's reminder was written: ParcelFacts fields and "reminder"
+    "paid",  # a parcel was paid: ParcelFacts fields, amount_cents, currency, method, paid_at
 ]
 
 
@@ -102,6 +103,7 @@ class ParcelFacts(_Message):
     compartment_id: int | None
     deadline: datetime | None
     accessible: bool = False
+    amount_due: int = 0  # cents to pay at pick-up (issue 28); never a card or a secret
 
 
 class CompartmentFacts(_Message):
