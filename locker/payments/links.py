@@ -75,7 +75,7 @@ def settle(
     """What the provider reported, applied once: paid (if the amount is the one asked) is
     approved, expired is failed; an approval of a parcel paid otherwise meanwhile is a
     duplicate, refunded at once."""
-    duplicate = False
+    duplicate = approved_now = False
     with station.db.write() as session:
         payment = ledger.get(session, payment_id)
         if payment.state is not PayState.PENDING or link.ref != payment.provider_ref:
@@ -96,10 +96,12 @@ def settle(
                 session, payment, now=now, payment_ref=link.payment_ref, text="paid"
             )
             duplicate = not ok
+            approved_now = ok
         elif link.status is LinkStatus.EXPIRED:
             ledger.fail(session, payment, now=now, text="the payment page expired")
         state = payment.state
-    crashpoints.reached(crashpoints.AFTER_APPROVAL)
+    if approved_now:
+        crashpoints.reached(crashpoints.AFTER_APPROVAL)
     if duplicate:
         from locker.payments.giving_back import give_back_link
 
