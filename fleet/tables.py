@@ -67,7 +67,10 @@ class StationState(HubTable, table=True):
 
 class EventRow(HubTable, table=True):
     __tablename__ = "events"
-    __table_args__ = (sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),
+        sa.Index("ix_events_type_at", "type", "at"),  # the day's payments (migration 0007)
+    )
 
     id: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)

@@ -40,11 +40,11 @@ HOLDS_MONEY = (PayState.APPROVED, PayState.RETURNING, PayState.REFUND_FAILED)
 RETURNED = (PayState.REVERSED, PayState.REFUNDED)
 
 
-def _state_column(enum: type[StrEnum], length: int) -> Any:
+def _state_column(enum: type[StrEnum], length: int, *, index: bool = False) -> Any:
     column_type = sa.Enum(
         enum, values_callable=lambda e: [m.value for m in e], native_enum=False, length=length
     )
-    return Field(sa_type=column_type, nullable=False, index=True)
+    return Field(sa_type=column_type, nullable=False, index=index)
 
 
 class Payment(SQLModel, table=True):
@@ -63,7 +63,7 @@ class Payment(SQLModel, table=True):
     parcel_id: int = Field(foreign_key="parcel.id", index=True)
     attempt: int  # 1, 2, … per parcel
     method: Method = _state_column(Method, 10)
-    state: PayState = _state_column(PayState, 20)
+    state: PayState = _state_column(PayState, 20, index=True)
     amount_cents: int
     currency: str = Field(max_length=3)
     idempotency_key: str = Field(unique=True, max_length=80)

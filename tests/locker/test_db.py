@@ -15,7 +15,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, select
 
-import locker.store.tables  # noqa: F401  (the models under comparison)
+import locker.payments.records  # noqa: F401  (the models under comparison: payments too)
+import locker.store.tables  # noqa: F401
 from locker.store.db import Database, alembic_config, head_revision, revision_graph
 from locker.store.tables import ApiToken, Compartment, Parcel
 from locker.types import ParcelState
