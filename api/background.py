@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
 from locker.errors import DomainError
+from locker.payments.retention import drop_old_payments
 from locker.services import privacy, staff
 from locker.services.intake import Stored
 from locker.services.reconcile import reconcile
@@ -110,6 +111,10 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
             _LOGGER.info(
                 "personal data of %s parcel(s) that left the station erased", len(report.parcels)
             )
+        books = timedelta(days=ctx.settings.payment_retention_days)
+        dropped = drop_old_payments(ctx.station, keep_for=books)
+        if dropped:
+            _LOGGER.info("payments: %s older than the books' retention deleted", dropped)
 
     def check_payments() -> None:  # a lost webhook must not leave a paid customer waiting
         try:

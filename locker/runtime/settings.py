@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = ""
     payment_check_every_s: float = Field(default=30, gt=0)  # asks the provider (lost webhooks)
+    payment_retention_days: float = Field(default=3650, gt=0)  # the books: then deleted
 
     @field_validator("timezone")
     @classmethod
