@@ -25,13 +25,13 @@ def owed_values(
     due = []
     for d in owed.due:
         url = f"{base}/pay/{d.pay_token}"
-        image = base64.b64encode(qr_images.svg(url)).decode()
+        image = base64.b64encode(qr_images.png(url)).decode()
         due.append(
             {
                 "parcel_id": d.parcel_id,
                 "amount": shown(d.amount_cents, d.currency, words.lang),
                 "url": url,
-                "qr": f"data:image/svg+xml;base64,{image}",
+                "qr": f"data:image/png;base64,{image}",
             }
         )
     return {

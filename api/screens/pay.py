@@ -58,9 +58,11 @@ def show(token: Token, request: Request, ctx: Ctx) -> HTMLResponse:
     return _page(request, ctx, token)
 
 
-@router.post("/{token}", response_model=None)
+@router.get("/{token}/go", response_model=None)
 def go(token: Token, request: Request, ctx: Ctx) -> HTMLResponse | RedirectResponse:
-    """On to the provider's page (the open one, or a new one for this attempt)."""
+    """On to the provider's page (the open one, or a new one for this attempt: asking
+    again gives the same page, so a link followed twice makes no second payment). A link,
+    not a form: the screens' policy lets forms post only to the station itself."""
     words = Words(language(request))
     try:
         url = ctx.money.link_for(token, actor="customer:link")

@@ -90,7 +90,7 @@ def _pay_url(world: World, parcel: Waiting) -> str:
 
 
 def _to_provider(url: str) -> httpx.Response:
-    return httpx.post(url, timeout=HTTP_TIMEOUT_S, follow_redirects=False)
+    return httpx.get(url + "/go", timeout=HTTP_TIMEOUT_S, follow_redirects=False)
 
 
 def _payments(world: World) -> list[dict[str, Any]]:

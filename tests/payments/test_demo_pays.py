@@ -75,7 +75,7 @@ def test_the_demo_takes_a_payment_by_link_and_opens_the_door(tmp_path: Path) -> 
         asked = httpx.post(f"{base}/api/v1/collect", json={"code": pin}, timeout=30)
         assert asked.status_code == 402
         pay_url = asked.json()["due"][0]["pay_url"]
-        hosted = httpx.post(pay_url, timeout=30)
+        hosted = httpx.get(pay_url + "/go", timeout=30)
         assert hosted.status_code == 303
         back = httpx.post(hosted.headers["location"], timeout=30, follow_redirects=True)
         assert "Paid, thank you" in back.text

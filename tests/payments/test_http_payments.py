@@ -43,7 +43,7 @@ def test_pay_by_link_over_http_then_collect(paying: LiveStation, fake_stripe: Fa
     page = anyone.get(due["pay_url"])
     assert page.status_code == 200
     assert "EUR 20.40" in page.text
-    to_provider = anyone.post(due["pay_url"])
+    to_provider = anyone.get(due["pay_url"] + "/go")
     assert to_provider.status_code == 303
     hosted = to_provider.headers["location"]
     assert hosted.startswith(fake_stripe.url)
