@@ -10,7 +10,9 @@ model of what should be true, and after every step checks the station against it
 * a door is pulsed only when a service meant to open it (a wrong, used or expired code
   never opens one);
 * the audit log has exactly one ``parcel.*`` row per transition, in order;
-* nothing stored disappears across a restart (the database is closed and reopened).
+* nothing stored disappears across a restart (the database is closed and reopened);
+* pay at pick-up (:mod:`tests.stateful_payment_rules`): the door of an unpaid parcel never
+  opens, and the money taken is the money of parcels paid or collected, or given back.
 
 A :class:`Rig` supplies the doors: their ``Locks`` and the "hands" that close doors,
 put parcels in and take them out, jam a lock, and count pulses.
@@ -35,6 +37,7 @@ from locker.assignment import ParcelNeeds, choose
 from locker.codes import CodeHasher, normalize_pin
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.locks import DoorOutcome
+from locker.payments.cashier import Cashier
 from locker.people.attempts import AttemptPolicy
 from locker.services import intake
 from locker.station import Policy, Station, sync_layout
@@ -43,6 +46,7 @@ from locker.store.tables import ACTIVE_PARCEL_STATES, Parcel
 from locker.types import Condition, ParcelState, SizeClass
 from tests.stateful_invariants import StationInvariants
 from tests.stateful_model import ModelCode, ModelParcel, Rig
+from tests.stateful_payment_rules import AMOUNTS, PaymentRules
 from tests.stateful_staff_rules import StaffAndClockRules
 from tests.station_ops import Ops, ServiceOps
 from tests.support import FakeClock, migrated_template
@@ -60,10 +64,10 @@ SIZES = st.sampled_from(list(SizeClass))
 RECIPIENTS = st.sampled_from(["ada@example.org", None, "bob@example.org"])
 
 
-class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachine):
+class StationMachine(PaymentRules, StaffAndClockRules, StationInvariants, RuleBasedStateMachine):
     make_rig: ClassVar[Callable[[], Rig]]
-    make_ops: ClassVar[Callable[[Station, dict[str, str]], Ops]] = staticmethod(
-        lambda station, _tokens: ServiceOps(station)
+    make_ops: ClassVar[Callable[[Station, dict[str, str], Cashier], Ops]] = staticmethod(
+        lambda station, _tokens, cashier: ServiceOps(station, cashier)
     )
     runs: ClassVar[dict[str, int]] = {"examples": 0, "checks": 0}
 
@@ -76,7 +80,8 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         self.clock = FakeClock()
         self.tokens: dict[str, str] = {}
         self.station = self._open()
-        self.ops = self.make_ops(self.station, self.tokens)
+        self._start_payments()
+        self.ops = self.make_ops(self.station, self.tokens, self.cashier)
         self.parcels: dict[int, ModelParcel] = {}
         self.codes: list[ModelCode] = []
         self.condition = {c.id: Condition.OK for c in self.rig.layout.compartments}
@@ -98,6 +103,7 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
 
     def teardown(self) -> None:
         self.ops.close()
+        self._stop_payments()
         self.station.db.close()
         self.rig.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -159,8 +165,10 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         return [p for p in self._in(*states) if self.parcels[p].compartment == cid]
 
     # --- couriers ----------------------------------------------------------------------
-    @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS)
-    def reserve_new(self, size: SizeClass, accessible: bool, recipient: str | None) -> None:
+    @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS, amount=AMOUNTS)
+    def reserve_new(
+        self, size: SizeClass, accessible: bool, recipient: str | None, amount: int = 0
+    ) -> None:
         data = intake.ParcelInput(
             carrier="DHL",
             tracking_number="T",
@@ -168,20 +176,22 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
             recipient_email=recipient,
             size=size,
             needs_accessible=accessible,
+            amount_due_cents=amount,
         )
         known = set(self.parcels)
         self._reserve(data.needs(), lambda: self.ops.reserve_new(data))
         for pid in set(self.parcels) - known:
             self.parcels[pid].recipient = recipient
+            self.parcels[pid].due = amount
 
-    @rule(size=SIZES, recipient=RECIPIENTS)
+    @rule(size=SIZES, recipient=RECIPIENTS, amount=AMOUNTS)
     def a_courier_delivers_one_parcel_all_the_way(
-        self, size: SizeClass, recipient: str | None
+        self, size: SizeClass, recipient: str | None, amount: int = 0
     ) -> None:
         """Reserve, open, put in and close in one step, so that stations with several
         stored parcels (and recipients with several) are reached often."""
         known = set(self.parcels)
-        self.reserve_new(size, False, recipient)
+        self.reserve_new(size, False, recipient, amount)
         new = [pid for pid in self.parcels if pid not in known]
         if not new:
             return
@@ -338,12 +348,17 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
                 self.ops.collect(code.qr if by_qr else code.pin, next(self.terminals))
                 raise AssertionError("a door opened while a courier filled it")
             return
+        behind = [pid for cid in compartments for pid in self._inside(cid, P.STORED)]
+        if self._refused_unpaid(behind, code.qr if by_qr else code.pin):
+            return
         expected = [
             (cid, self._pulse(cid), tuple(self._inside(cid, P.STORED))) for cid in compartments
         ]
         result = self.ops.collect(code.qr if by_qr else code.pin, next(self.terminals))
         assert [(d.compartment_id, d.outcome, d.parcel_ids) for d in result.doors] == expected
         for cid, outcome, pids in expected:
+            if outcome is not DoorOutcome.OPENED:
+                self._door_did_not_open_for(pids)
             if outcome is DoorOutcome.OPENED and len(pids) > 1:
                 self.runs["shared"] = self.runs.get("shared", 0) + 1
             if outcome is DoorOutcome.OPENED:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from locker.errors import InvalidTransition
 from locker.payments import ledger
-from locker.payments.due import NothingToPay, PaymentBusy
+from locker.payments.due import OWED_BACK, NothingToPay, PaymentBusy
 from locker.payments.giving_back import give_back_card
 from locker.payments.links import close_open
 from locker.payments.provider import LinkProvider
@@ -41,6 +41,8 @@ def pay_by_card(
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}: it is not here to pay")
         if ledger.pending(session, parcel_id, Method.CARD):
             raise PaymentBusy("a card payment for this parcel is under way")
+        if ledger.holding(session, parcel_id) is not None:
+            raise PaymentBusy(OWED_BACK)
     if links is not None and close_open(station, links, parcel_id):
         return PayState.APPROVED  # paid by the link meanwhile: the card is not charged
     with station.db.write() as session:

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from locker.audit import record
 from locker.errors import InvalidTransition, ReasonRequired
 from locker.payments import amounts, ledger
-from locker.payments.due import NothingToPay
+from locker.payments.due import OWED_BACK, NothingToPay
 from locker.payments.links import close_open
 from locker.payments.provider import LinkProvider
 from locker.payments.records import RETURNED, Method, Payment, PayState
@@ -92,6 +92,8 @@ def settle_at_desk(
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}")
         if ledger.pending(session, parcel_id, Method.CARD):
             raise InvalidTransition("a card payment is under way at the kiosk")
+        if ledger.holding(session, parcel_id) is not None:
+            raise InvalidTransition(OWED_BACK)
         now = station.now()
         payment = ledger.begin(session, parcel, method, actor=actor, now=now, reason=why)
         ledger.approve(session, payment, now=now, actor=actor, text=method.value)

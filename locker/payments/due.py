@@ -51,6 +51,12 @@ class PaymentRequired(DomainError):
         self.due = due
 
 
+OWED_BACK = (
+    "an earlier payment of this parcel must be handed back first (staff were alerted): "
+    "it cannot be paid again until then"
+)
+
+
 class PaymentBusy(DomainError):
     code = "payment_busy"
     status = 409

@@ -26,7 +26,7 @@ def give_back_link(
     refund = provider.refund(
         payment.payment_ref,
         amount_cents=payment.amount_cents,
-        idempotency_key=f"refund-{payment.idempotency_key}",
+        idempotency_key=f"refund-{payment.idempotency_key}-{payment.refund_attempts}",
     )
     with station.db.write() as session:
         row = ledger.get(session, payment_id)
@@ -98,7 +98,12 @@ def give_back(
         return give_back_card(station, terminal, payment_id, actor=actor, reason=reason)
     with station.db.write() as session:  # cash handed back at the desk, a waiver undone
         row = ledger.get(session, payment_id)
-        if row.state in GIVE_BACK:
+        if row.state not in GIVE_BACK:
+            return row.state
+        if row.method is Method.CASH and actor == "system":  # only staff's hands can
+            if row.state is not PayState.REFUND_FAILED:
+                ledger.refund_failed(session, row, now=station.now(), text="hand the cash back")
+        else:
             ledger.returned(session, row, now=station.now(), actor=actor, reason=reason)
         return row.state
 
@@ -108,7 +113,7 @@ def give_back_held(
 ) -> int:
     """Every payment marked to go back (no door opened, or a duplicate): returned now. Run
     after each collection and by the sweep, so a crash in between loses nothing."""
-    with station.db.read() as session:
+    with station.db.write() as session:  # (marks the payments of parcels sent back)
         due = [p.id for p in ledger.to_give_back(session) if p.id is not None]
     for payment_id in due:
         give_back(station, links, terminal, payment_id, actor="system", reason="no door opened")

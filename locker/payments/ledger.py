@@ -18,7 +18,7 @@ from locker.notify.outbox import record_event
 from locker.payments.amounts import shown
 from locker.payments.records import HOLDS_MONEY, Method, Payment, PayState
 from locker.store.tables import Alert, Parcel
-from locker.types import AlertKind
+from locker.types import AlertKind, ParcelState
 
 
 def holding(session: Session, parcel_id: int) -> Payment | None:
@@ -178,7 +178,23 @@ def hold_back(session: Session, parcel_id: int, *, now: datetime) -> Payment | N
 
 
 def to_give_back(session: Session) -> Sequence[Payment]:
-    """Payments whose money must go back: no door opened, or paid twice by a race."""
+    """Payments whose money must go back: no door opened, paid twice by a race, or paid
+    for a parcel that went back to its sender without being collected."""
+    went_back = session.exec(
+        select(Payment)
+        .join(Parcel, col(Parcel.id) == col(Payment.parcel_id))
+        .where(
+            Payment.state == PayState.APPROVED,
+            Parcel.state == ParcelState.RETURNED,
+            Payment.method != Method.WAIVED,
+        )
+    ).all()
+    for payment in went_back:
+        payment.state = PayState.RETURNING
+        payment.outcome_text = "the parcel went back uncollected: the money goes back"
+        session.add(payment)
+    if went_back:
+        session.flush()
     return session.exec(
         select(Payment)
         .where(
@@ -195,6 +211,7 @@ def refund_failed(session: Session, payment: Payment, *, now: datetime, text: st
     """The money must go back by hand: staff get an alert with all they need."""
     payment.state = PayState.REFUND_FAILED
     payment.outcome_text = text[:200]
+    payment.refund_attempts += 1
     session.add(payment)
     _audit(session, payment, "payment.refund_failed", "system", now)
     alert(session, AlertKind.PAYMENT_REFUND, payment, now=now, why=f"refund it by hand ({text})")

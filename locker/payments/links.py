@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from locker.errors import InvalidTransition
 from locker.payments import ledger
-from locker.payments.due import NothingToPay
+from locker.payments.due import OWED_BACK, NothingToPay, PaymentBusy
 from locker.payments.provider import LinkPayment, LinkProvider, LinkStatus, ProviderUnavailable
 from locker.payments.records import Method, Payment, PayState
 from locker.station import Station, get_parcel
@@ -34,6 +34,8 @@ def link_for(
             raise NothingToPay(f"parcel {parcel_id} has nothing left to pay")
         if parcel.state not in PAYABLE:
             raise InvalidTransition(f"parcel {parcel_id} is {parcel.state}: it cannot be paid")
+        if ledger.holding(session, parcel_id) is not None:  # owed back: staff first
+            raise PaymentBusy(OWED_BACK)
         open_ = ledger.pending(session, parcel_id, Method.LINK)
         payment = open_[-1] if open_ else None
     if payment is not None and payment.provider_ref:

@@ -73,6 +73,7 @@ class Payment(SQLModel, table=True):
     link_url: str | None = None  # the provider's hosted page for this payment
     receipt_number: str | None = None  # the terminal's (ZVT bitmap 87)
     outcome_text: str = ""  # the terminal's or provider's last words, short
+    refund_attempts: int = 0  # failed ones: each retry has an idempotency key of its own
     actor: str  # who asked for it (a customer's terminal, a staff member)
     reason: str = ""  # staff's reason (cash, waiver, refund)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("link_url", sa.String(length=1000), nullable=True),
         sa.Column("receipt_number", sa.String(length=20), nullable=True),
         sa.Column("outcome_text", sa.String(length=200), nullable=False, server_default=""),
+        sa.Column("refund_attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False, server_default=""),
         sa.Column("created_at", UTCDateTime(), nullable=False),
