@@ -115,3 +115,55 @@ def test_end_of_day_through_the_protocol_is_audited(
     totals = desk.end_of_day(station, cashier.terminal, actor="admin:root")
     assert (totals.ok, totals.total_cents, totals.count) == (True, 2040, 1)
     assert desk.day_totals(station, "Europe/Berlin").taken == {"card": 2040}
+
+
+def test_a_card_payment_cut_off_by_a_crash_goes_to_staff(
+    station: Station, locks: InMemoryLocks, cashier: Cashier
+) -> None:
+    from locker.payments import ledger
+    from locker.payments.records import Method
+    from locker.station import get_parcel
+
+    stored = store_due(station, locks, 2040)
+    with station.db.write() as session:  # the intent, as a crash left it
+        ledger.begin(
+            session,
+            get_parcel(session, stored.parcel_id),
+            Method.CARD,
+            actor="kiosk:1",
+            now=station.now(),
+        )
+    cashier.recover()
+    [payment] = payments(station, stored.parcel_id)
+    assert payment.state is PayState.UNKNOWN
+    with station.db.read() as session:
+        [alert] = [a for a in open_alerts(session) if a.kind.value == "payment_unknown"]
+    assert "check the terminal's journal" in alert.detail
+    assert "EUR 20.40" in alert.detail
+
+
+def test_money_owed_back_blocks_a_second_payment_and_a_parcel_sent_back_is_refunded(
+    station: Station, locks: InMemoryLocks, cashier: Cashier, terminal: ScriptedTerminal
+) -> None:
+    import pytest
+
+    from locker.payments.due import PaymentBusy
+
+    stored = store_due(station, locks, 800)
+    cashier.pay_by_card(stored.parcel_id, actor="kiosk:1", on_text=lambda _t: None)
+    [payment] = payments(station, stored.parcel_id)
+    terminal.reversals_fail = True
+    assert cashier.give_back(payment.id or 0, actor="staff:s", reason="x") is PayState.REFUND_FAILED
+    with pytest.raises(PaymentBusy):
+        cashier.pay_by_card(stored.parcel_id, actor="kiosk:1", on_text=lambda _t: None)
+    terminal.reversals_fail = False
+    assert cashier.give_back(payment.id or 0, actor="staff:s", reason="x") is PayState.REVERSED
+    other = store_due(station, locks, 300, tracking="SENT-BACK")
+    cashier.pay_by_card(other.parcel_id, actor="kiosk:1", on_text=lambda _t: None)
+    from locker.services import staff
+
+    station.clock.advance(days=8)  # type: ignore[attr-defined]
+    staff.expire(station)
+    assert staff.take_back(station, actor="courier:shop", parcel_id=other.parcel_id).opened
+    cashier.sweep()
+    assert [p.state for p in payments(station, other.parcel_id)] == [PayState.REVERSED]
