@@ -35,7 +35,11 @@ def payment_out(p: Payment) -> PaymentOut:
 
 @router.post(
     "/payments/webhook",
-    responses={400: {"description": "webhook_signature_invalid: forged or replayed"}},
+    responses={
+        400: {"description": "webhook_signature_invalid: forged or replayed"},
+        404: {"description": "payment_links_off: this station takes no payments by link"},
+        503: {"description": "payment_provider_unavailable: the provider is away"},
+    },
 )
 async def webhook(request: Request, ctx: Ctx) -> WebhookOut:
     """The payment provider's signed webhook (Stripe). It only says "look": the payment is

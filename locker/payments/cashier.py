@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from locker.payments import card, giving_back, links
 from locker.payments.due import PaymentRequired, parcel_of_pay_token, pay_token
-from locker.payments.provider import LinkProvider, ProviderUnavailable
+from locker.payments.provider import LinkProvider, LinksOff, ProviderUnavailable
 from locker.payments.records import PayState
 from locker.payments.terminal import CardTerminal
 from locker.services import pickup
@@ -78,7 +78,7 @@ class Cashier:
 
     def webhook(self, payload: bytes, headers: Mapping[str, str]) -> str:
         if self.links is None:
-            raise ProviderUnavailable("this station takes no payments by link")
+            raise LinksOff("this station takes no payments by link")
         return links.webhook(self.station, self.links, payload, headers)
 
     def give_back(self, payment_id: int, *, actor: str, reason: str) -> PayState:

@@ -44,6 +44,13 @@ class ProviderUnavailable(DomainError):
     status = 503
 
 
+class LinksOff(DomainError):
+    """This station has no pay-by-link provider: there is nothing to tell it."""
+
+    code = "payment_links_off"
+    status = 404
+
+
 class WebhookForged(DomainError):
     """A webhook whose signature does not hold (or too old: a replay)."""
 
