@@ -188,7 +188,7 @@ class PaymentRules:
             self.fake.faults.refunds_fail = self.terminal.reversals_fail = False
         fallible = held.method in (Method.LINK, Method.CARD)
         assert state is (PayState.REFUND_FAILED if fails and fallible else _returned(held.method))
-        self.parcels[pid].paid = False
+        self.parcels[pid].paid = self.parcels[pid].waived = False
         self.parcels[pid].owed = state is PayState.REFUND_FAILED
 
     @rule()

@@ -4,9 +4,12 @@ day's totals and the card terminal's end-of-day (admins)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.openapi_errors import problem_responses
 from api.problems import ProblemError
@@ -20,7 +23,7 @@ from api.schemas_payments import (
     WebhookOut,
 )
 from api.security import Admin, Ctx, Staff
-from locker.payments import desk
+from locker.payments import desk, ledger
 from locker.payments.records import Method, Payment
 
 router = APIRouter(prefix="/api/v1", tags=["payments"], responses=problem_responses(404, 409))
@@ -44,8 +47,6 @@ def payment_out(p: Payment) -> PaymentOut:
 async def webhook(request: Request, ctx: Ctx) -> WebhookOut:
     """The payment provider's signed webhook (Stripe). It only says "look": the payment is
     looked up at the provider before it counts."""
-    from fastapi.concurrency import run_in_threadpool
-
     payload = await request.body()
     headers = dict(request.headers)
     return WebhookOut(result=await run_in_threadpool(ctx.money.webhook, payload, headers))
@@ -95,8 +96,6 @@ def refund(payment_id: PaymentId, body: ReasonIn, ctx: Ctx, who: Staff) -> Payme
     terminal, handed back in cash. A failure leaves an alert with what to do by hand."""
     ctx.money.give_back(payment_id, actor=who.actor, reason=body.reason)
     with ctx.station.db.read() as session:
-        from locker.payments import ledger
-
         return payment_out(ledger.get(session, payment_id))
 
 
@@ -124,9 +123,6 @@ def totals(
     day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
 ) -> TotalsOut:
     """The day's money by way of payment (the station's time zone; default: today)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     moment = None
     if day is not None:
         try:

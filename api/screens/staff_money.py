@@ -15,7 +15,7 @@ from api.screens.render import language, render
 from api.screens.staff import HOME, AdminUser, ParcelId, StaffUser, staff_page
 from api.screens.staff_records import age
 from api.security import Ctx
-from locker.errors import DomainError
+from locker.errors import DomainError, ReasonRequired
 from locker.payments import amounts, desk
 from locker.payments.records import Method
 from locker.people.identity import Principal
@@ -154,8 +154,6 @@ def refund(
 ) -> HTMLResponse:
     def run() -> str:
         if not reason.strip():
-            from locker.errors import ReasonRequired
-
             raise ReasonRequired("say why the money goes back")
         state = ctx.money.give_back(payment_id, actor=who.actor, reason=reason)
         return f"{payment_id}: {state.value}"

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, and_, col, func, or_, select
 
 from locker.audit import record
+from locker.errors import NotFound
 from locker.notify.outbox import record_event
 from locker.payments.amounts import shown
 from locker.payments.records import HOLDS_MONEY, Method, Payment, PayState
@@ -55,8 +56,6 @@ def pending_card(session: Session) -> Sequence[Payment]:
 
 
 def get(session: Session, payment_id: int) -> Payment:
-    from locker.errors import NotFound
-
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise NotFound("payment", payment_id)

@@ -5,13 +5,16 @@ the link and the terminal never both charge."""
 
 from __future__ import annotations
 
+import pytest
+
 from locker.alerts import open_alerts
-from locker.payments import desk
+from locker.payments import desk, ledger
 from locker.payments.cashier import Cashier
-from locker.payments.due import pay_token
-from locker.payments.records import PayState
+from locker.payments.due import PaymentBusy, pay_token
+from locker.payments.records import Method, PayState
 from locker.payments.terminal import TerminalOutcome
-from locker.station import Station
+from locker.services import staff
+from locker.station import Station, get_parcel
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.testkit.scripted_terminal import ScriptedTerminal
 from locker.types import ParcelState
@@ -120,9 +123,6 @@ def test_end_of_day_through_the_protocol_is_audited(
 def test_a_card_payment_cut_off_by_a_crash_goes_to_staff(
     station: Station, locks: InMemoryLocks, cashier: Cashier
 ) -> None:
-    from locker.payments import ledger
-    from locker.payments.records import Method
-    from locker.station import get_parcel
 
     stored = store_due(station, locks, 2040)
     with station.db.write() as session:  # the intent, as a crash left it
@@ -145,10 +145,6 @@ def test_a_card_payment_cut_off_by_a_crash_goes_to_staff(
 def test_money_owed_back_blocks_a_second_payment_and_a_parcel_sent_back_is_refunded(
     station: Station, locks: InMemoryLocks, cashier: Cashier, terminal: ScriptedTerminal
 ) -> None:
-    import pytest
-
-    from locker.payments.due import PaymentBusy
-
     stored = store_due(station, locks, 800)
     cashier.pay_by_card(stored.parcel_id, actor="kiosk:1", on_text=lambda _t: None)
     [payment] = payments(station, stored.parcel_id)
@@ -160,8 +156,6 @@ def test_money_owed_back_blocks_a_second_payment_and_a_parcel_sent_back_is_refun
     assert cashier.give_back(payment.id or 0, actor="staff:s", reason="x") is PayState.REVERSED
     other = store_due(station, locks, 300, tracking="SENT-BACK")
     cashier.pay_by_card(other.parcel_id, actor="kiosk:1", on_text=lambda _t: None)
-    from locker.services import staff
-
     station.clock.advance(days=8)  # type: ignore[attr-defined]
     staff.expire(station)
     assert staff.take_back(station, actor="courier:shop", parcel_id=other.parcel_id).opened

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from locker.alerts import open_alerts
 from locker.errors import NotFound, ReasonRequired
 from locker.payments import amounts, desk
 from locker.payments.cashier import Cashier
@@ -130,8 +131,6 @@ def test_a_failed_refund_alerts_staff_with_what_they_need(
     cashier.collect(code=stored.code.pin, terminal="kiosk:1")
     [payment] = payments(station, stored.parcel_id)
     assert payment.state is PayState.REFUND_FAILED
-    from locker.alerts import open_alerts
-
     with station.db.read() as session:
         texts = [a.detail for a in open_alerts(session) if a.kind.value == "payment_refund"]
     assert len(texts) == 1
