@@ -98,7 +98,7 @@ def _measure(folder: Path, runs: int, pulse_ms: int) -> list[Row]:
             "nothing due",
             base,
             samples["told"],
-            "unpaid-free",
+            "nothing due",
         ),
         against(
             "code → 'door open', paid, webhook lost (asks the provider)",
@@ -106,7 +106,7 @@ def _measure(folder: Path, runs: int, pulse_ms: int) -> list[Row]:
             "nothing due",
             base,
             samples["lost"],
-            "unpaid-free",
+            "nothing due",
         ),
         against(
             "code → '402 pay first' (nothing opens)",
@@ -114,7 +114,7 @@ def _measure(folder: Path, runs: int, pulse_ms: int) -> list[Row]:
             "nothing due",
             base,
             samples["due"],
-            "unpaid-free",
+            "nothing due",
         ),
     ]
 

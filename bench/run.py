@@ -16,6 +16,7 @@ from bench import (
     code_to_unlock,
     directory_search,  # the directory (issue 17)
     fleet,
+    pay_at_pickup,
     startup,
     status_sweep,
     throughput,
@@ -37,6 +38,8 @@ def main() -> None:
     print(f"status sweeps done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += throughput.measure([1, 8, 32], seconds=3 if quick else 20, pulse_ms=50)
     print(f"throughput done ({time.monotonic() - began:.0f} s)", flush=True)
+    rows += pay_at_pickup.measure(runs=10 if quick else 100)  # issue 28
+    print(f"pay at pick-up done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += startup.measure(repeats=2 if quick else 5)
     print(f"start-up done ({time.monotonic() - began:.0f} s)", flush=True)
     # The courier's search in the directory, beside an indexed lookup (issue 17).

@@ -109,3 +109,15 @@ def test_the_directory_search_bench_fills_its_rows() -> None:
     assert "the person within the first three: 20/20" in rows[0].conditions
     assert all(r.ratio.endswith("× lookup") for r in rows)
     assert _ms(rows[0].p50) <= _ms(rows[0].p99)
+
+
+def test_the_pay_at_pick_up_bench_fills_its_rows() -> None:
+    from bench import pay_at_pickup
+
+    rows = pay_at_pickup.measure(runs=3)
+    assert [r.measurement.split(",")[0] for r in rows] == [
+        "code → 'door open'",
+        "code → 'door open'",
+        "code → '402 pay first' (nothing opens)",
+    ]
+    assert all(r.ratio.endswith("× nothing due") for r in rows)
