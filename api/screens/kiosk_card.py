@@ -7,6 +7,7 @@ second. Only the kiosk that started a payment sees it."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -28,6 +29,7 @@ from locker.payments.records import PayState
 from locker.services.pickup import Collection
 
 router = APIRouter(include_in_schema=False)
+_LOGGER = logging.getLogger(__name__)
 POLL_MS = 500
 KEEP_S = 300  # a finished payment's answer is kept this long for its kiosk
 
@@ -55,6 +57,9 @@ def _run(ctx: StationContext, job: CardJob, code: str, parcel_ids: list[int]) ->
         job.collection = ctx.money.collect(code=code, terminal=job.terminal)
     except DomainError as exc:
         job.problem = exc.message
+    except Exception:  # the kiosk must hear an end, whatever failed
+        _LOGGER.exception("the kiosk's card payment failed")
+        job.problem = "the payment could not be completed; staff have the details"
     finally:
         job.done_at = time.monotonic()
 
