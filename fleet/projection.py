@@ -96,6 +96,7 @@ def parcel_row(station: str, p: ParcelFacts) -> ParcelView:
         deadline=p.deadline,
         accessible=p.accessible,
         amount_due=p.amount_due,
+        paid_at=p.paid_at,
     )
 
 
@@ -109,7 +110,7 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
         if parcel.state in LIVE_PARCEL_STATES:
             known = session.get(ParcelView, (name, parcel.id))
             view = parcel_row(name, parcel)
-            view.paid_at = known.paid_at if known is not None else None
+            view.paid_at = known.paid_at if known is not None else parcel.paid_at
             session.merge(view)
         else:  # collected, returned: no longer at the station
             session.execute(

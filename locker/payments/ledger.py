@@ -38,6 +38,15 @@ def paid(session: Session, parcel: Parcel) -> bool:
     return payment is not None and payment.state is PayState.APPROVED
 
 
+def paid_at(session: Session, parcel: Parcel) -> str | None:
+    """When the parcel's amount was paid (ISO time; None: nothing due, or not paid)."""
+    assert parcel.id is not None
+    payment = holding(session, parcel.id) if parcel.amount_due_cents else None
+    if payment is None or payment.state is not PayState.APPROVED or payment.approved_at is None:
+        return None
+    return payment.approved_at.isoformat()
+
+
 def unpaid(session: Session, parcels: Iterable[Parcel]) -> list[Parcel]:
     return [p for p in parcels if not paid(session, p)]
 

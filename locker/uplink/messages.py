@@ -104,6 +104,7 @@ class ParcelFacts(_Message):
     deadline: datetime | None
     accessible: bool = False
     amount_due: int = 0  # cents to pay at pick-up (issue 28); never a card or a secret
+    paid_at: datetime | None = None  # in a snapshot: when it was paid (events: "paid")
 
 
 class CompartmentFacts(_Message):
