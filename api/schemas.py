@@ -19,6 +19,7 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    StrictStr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -127,6 +128,11 @@ class ParcelIn(RequestBody):
         description="nobody in the directory fits: the parcel is stored without a code and "
         "nobody is told until staff assign it (POST /parcels/{id}/assign) or send it back",
     )
+    amount_due: StrictInt | StrictFloat | StrictStr = Field(
+        default=0,
+        description="pay at pick-up: integer cents (2040 is 20.40), fixed when the code is "
+        "issued; anything but a whole number from 0 is refused (amount_invalid)",
+    )
 
     @model_validator(mode="after")
     def _size_or_dimensions(self) -> Self:
@@ -228,6 +234,8 @@ class ParcelOut(BaseModel):
         default=None, description="the recipient is away: no reminders until then"
     )
     hold_days: int = Field(default=0, description="days the recipient held it (in all)")
+    amount_due: int = Field(default=0, description="cents to pay at pick-up (0: nothing)")
+    currency: str = "EUR"
     erased_at: datetime | None = Field(
         default=None, description="its personal data was erased (a pseudonym is left)"
     )

@@ -19,6 +19,7 @@ import uvicorn
 
 from api.app import create_app, make_context, new_sim_token
 from api.console import front
+from api.demo_payments import demo_provider
 from api.runtime import Runtime, running_station
 from locker.errors import DomainError
 from locker.layout import LayoutError
@@ -59,8 +60,13 @@ def serve(
         settings = settings.model_copy(update={"zvt_host": ZVT_SIM})
     _stop_on_signals()
     try:
-        with running_station(settings, force_sim=force_sim) as runtime:
+        with (
+            demo_provider(settings, demo=demo) as (settings, paying),
+            running_station(settings, force_sim=force_sim) as runtime,
+        ):
             sim_token = settings.sim_token.get_secret_value() or new_sim_token()
+            if paying:
+                typer.echo(paying)
             _announce(runtime, settings, demo=demo, sim_token=sim_token)
             ctx = make_context(
                 runtime.station,

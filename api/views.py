@@ -63,6 +63,8 @@ def parcel_out(parcel: Parcel) -> ParcelOut:
         stored_at=parcel.stored_at,
         deadline=parcel.deadline,
         finished_at=parcel.finished_at,
+        amount_due=parcel.amount_due_cents,
+        currency=parcel.currency,
         kind=parcel.kind,
         recipient_language=parcel.recipient_language,
         extensions=parcel.extensions,

@@ -18,6 +18,7 @@ from bench import (
     directory_search,  # the directory (issue 17)
     families,  # every board family (issue 27)
     fleet,
+    pay_at_pickup,
     startup,
     status_sweep,
     throughput,
@@ -43,6 +44,8 @@ def main() -> None:
     print(f"board families done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += throughput.measure([1, 8, 32], seconds=3 if quick else 20, pulse_ms=50)
     print(f"throughput done ({time.monotonic() - began:.0f} s)", flush=True)
+    rows += pay_at_pickup.measure(runs=10 if quick else 100)  # issue 28
+    print(f"pay at pick-up done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += startup.measure(repeats=2 if quick else 5)
     print(f"start-up done ({time.monotonic() - began:.0f} s)", flush=True)
     # The courier's search in the directory, beside an indexed lookup (issue 17).

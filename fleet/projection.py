@@ -101,6 +101,8 @@ def parcel_row(station: str, p: ParcelFacts) -> ParcelView:
         compartment_id=p.compartment_id,
         deadline=p.deadline,
         accessible=p.accessible,
+        amount_due=p.amount_due,
+        paid_at=p.paid_at,
     )
 
 
@@ -112,7 +114,10 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
             session, row, parcel, carrier_stream.before_state(session, name, parcel.id)
         )
         if parcel.state in LIVE_PARCEL_STATES:
-            session.merge(parcel_row(name, parcel))
+            known = session.get(ParcelView, (name, parcel.id))
+            view = parcel_row(name, parcel)
+            view.paid_at = known.paid_at if known is not None else parcel.paid_at
+            session.merge(view)
         else:  # collected, returned: no longer at the station
             session.execute(
                 delete(ParcelView).where(
@@ -156,6 +161,11 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
         state.bus = _Bus.model_validate(data).health
     elif row.type == "reminder":
         carrier_stream.reminded(session, row)
+    elif row.type == "paid":
+        paid = carrier_stream.paid(session, row)
+        paid_view = session.get(ParcelView, (name, paid.id))
+        if paid_view is not None:
+            paid_view.paid_at = paid.paid_at or row.at
     session.flush()
 
 

@@ -35,6 +35,7 @@ from fleet.tables import (
     StationPlace,
     StationState,
 )
+from locker.payments.amounts import MAX_CENTS
 from locker.uplink.messages import STATION_NAME, Command
 
 ROUTING_LOCK = 0x6361727269657273  # "carriers": announcements are routed one at a time
@@ -78,6 +79,9 @@ class AnnouncementRequest(BaseModel):
         default=None,
         description="chilled or frozen goods: only a station with a free compartment of that "
         "kind (in its temperature band) takes it",
+    )
+    amount_due: int | None = Field(
+        default=None, ge=0, le=MAX_CENTS, strict=True, description="cents to pay at pick-up"
     )
     station: str | None = Field(
         default=None,
@@ -270,6 +274,7 @@ def announce(
         recipient_phone=request.recipient_phone,
         accessible=request.accessible,
         cold=request.cold,
+        amount_due=request.amount_due,
     )
     if request.recipient_language != "en":  # the station writes to the recipient in it
         args.recipient_language = request.recipient_language

@@ -72,6 +72,7 @@ class EventRow(HubTable, table=True):
         sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),
         # a station's events of one type over a time (the fleet screen's cold charts)
         sa.Index("ix_events_station_type_at", "station", "type", "at"),
+        sa.Index("ix_events_type_at", "type", "at"),  # the day's payments (migration 0007)
     )
 
     id: int | None = Field(
@@ -100,6 +101,8 @@ class ParcelView(HubTable, table=True):
     compartment_id: int | None = None
     deadline: datetime | None = _when(nullable=True)
     accessible: bool = False
+    amount_due: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # cents
+    paid_at: datetime | None = _when(nullable=True)  # from the station's "paid" event
 
 
 class CompartmentView(HubTable, table=True):

@@ -44,6 +44,7 @@ class Policy:
     # admin) must confirm each further one.
     staff_open_limit: int = 5
     staff_open_window: timedelta = timedelta(minutes=10)
+    currency: str = "EUR"  # of amounts due (pay at pick-up)
     # Cold parcels wait less (settings chilled_hours, frozen_hours), and a cold group out of
     # its band for this long raises its alert and takes no new parcels.
     chilled_period: timedelta = timedelta(hours=24)

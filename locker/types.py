@@ -95,6 +95,8 @@ class AlertKind(StrEnum):
     RECIPIENT_UNKNOWN = "recipient_unknown"  # a parcel stored for nobody in the directory
     COLD_OUT_OF_BAND = "cold_out_of_band"  # a cold group too warm (or too cold) for too long
     COLD_SENSOR_SILENT = "cold_sensor_silent"  # a cold group's thermometer does not answer
+    PAYMENT_REFUND = "payment_refund"  # money to hand back by hand (a refund failed)
+    PAYMENT_UNKNOWN = "payment_unknown"  # a card payment the station lost track of
 
 
 class ColdKind(StrEnum):

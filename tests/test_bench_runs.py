@@ -137,6 +137,8 @@ def test_the_card_payment_bench_fills_its_rows() -> None:
     assert "= 80.00 ms modelled" in modelled.conditions  # (3 + 4 + 1 s) × 0.01
     assert _ms(modelled.p50) <= _ms(modelled.p99)
     assert _ms(protocol.p50) <= _ms(protocol.p99)
+
+
 def test_the_cold_groups_bench_fills_its_rows() -> None:
     rows = cold_groups.measure(runs=9)
     assert [r.measurement for r in rows] == [
@@ -145,3 +147,15 @@ def test_the_cold_groups_bench_fills_its_rows() -> None:
     ]
     assert all(_ms(r.p50) > 0 for r in rows)
     assert rows[0].ratio.endswith("× door tick")
+
+
+def test_the_pay_at_pick_up_bench_fills_its_rows() -> None:
+    from bench import pay_at_pickup
+
+    rows = pay_at_pickup.measure(runs=3)
+    assert [r.measurement.split(",")[0] for r in rows] == [
+        "code → 'door open'",
+        "code → 'door open'",
+        "code → '402 pay first' (nothing opens)",
+    ]
+    assert all(r.ratio.endswith("× nothing due") for r in rows)

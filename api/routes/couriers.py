@@ -14,6 +14,7 @@ from api.schemas import MAX_ID, AnnounceIn, ConfirmOut, DepositIn, DepositOut, P
 from api.security import Courier, CourierOrStaff, Ctx
 from api.views import code_out, door_out, parcel_out
 from locker.errors import InvalidTransition, NotFound
+from locker.payments import amounts
 from locker.people.identity import Principal
 from locker.services import beside, deposit, intake, staff
 from locker.services.doors import UNCERTAIN, DoorResult
@@ -48,6 +49,7 @@ def _input(body: ParcelIn, carrier: str) -> intake.ParcelInput:
         recipient_language=body.recipient_language,
         recipient_id=body.recipient_id,
         recipient_unknown=body.recipient_unknown,
+        amount_due_cents=amounts.cents(body.amount_due),
     )
 
 

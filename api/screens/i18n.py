@@ -740,11 +740,83 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     ),
     "dir_line": ("Line", "Zeile"),
     "dir_why": ("Why", "Warum"),
+    # pay at pick-up (issue 28)
+    "pay_title": ("Pay for your parcel", "Paket bezahlen"),
+    "pay_due": ("To pay: {amount}", "Zu zahlen: {amount}"),
+    "pay_kiosk_due": (
+        "This parcel is not paid yet: {amount}. The door opens once it is paid.",
+        "Dieses Paket ist noch nicht bezahlt: {amount}. Die Tür öffnet sich nach der Zahlung.",
+    ),
+    "pay_scan": (
+        "Scan the QR code with your phone and pay there (or use the link in your message).",
+        "Scannen Sie den QR-Code mit dem Handy und zahlen Sie dort (oder über den Link in Ihrer "
+        "Nachricht).",
+    ),
+    "pay_qr_alt": ("QR code of the link to pay", "QR-Code des Zahlungslinks"),
+    "pay_paid_open": ("I have paid: open the door", "Ich habe bezahlt: Tür öffnen"),
+    "pay_by_card": ("Pay by card here", "Hier mit Karte zahlen"),
+    "pay_card_wait": ("Follow the card terminal…", "Bitte folgen Sie dem Kartenterminal…"),
+    "pay_card_declined": (
+        "The card payment did not go through ({why}). Nothing was charged.",
+        "Die Kartenzahlung hat nicht geklappt ({why}). Es wurde nichts abgebucht.",
+    ),
+    "pay_card_unknown": (
+        "The terminal's answer was lost. Staff have been told and will check it.",
+        "Die Antwort des Terminals ging verloren. Das Personal ist informiert und prüft es.",
+    ),
+    "pay_still_open": (
+        "The payment has not arrived yet. Pay on your phone, then press the button again.",
+        "Die Zahlung ist noch nicht angekommen. Zahlen Sie am Handy und drücken Sie dann "
+        "erneut.",
+    ),
+    "pay_go": ("Pay {amount} now", "Jetzt {amount} zahlen"),
+    "pay_done": (
+        "Paid, thank you. Enter your code at the station to open the door.",
+        "Bezahlt, danke. Geben Sie Ihren Code an der Station ein, um die Tür zu öffnen.",
+    ),
+    "pay_not_yet": (
+        "The payment is not confirmed yet. Reload this page in a moment.",
+        "Die Zahlung ist noch nicht bestätigt. Laden Sie die Seite gleich neu.",
+    ),
+    "pay_nothing": ("Nothing to pay for this parcel.", "Für dieses Paket ist nichts zu zahlen."),
+    "pay_unknown": ("This link is not valid.", "Dieser Link ist ungültig."),
+    "pay_no_provider": (
+        "Paying by link is not possible here: pay at the station or in the shop.",
+        "Zahlen per Link ist hier nicht möglich: zahlen Sie an der Station oder im Geschäft.",
+    ),
+    "staff_payments": ("Payments", "Zahlungen"),
+    "staff_unpaid": ("Unpaid parcels", "Unbezahlte Pakete"),
+    "staff_amount": ("Amount", "Betrag"),
+    "staff_age": ("Waiting", "Wartet seit"),
+    "staff_paid_cash": ("Paid in cash", "Bar bezahlt"),
+    "staff_waive": ("Waive", "Erlassen"),
+    "staff_set_amount": ("Change amount", "Betrag ändern"),
+    "staff_refund": ("Refund / reverse", "Erstatten / stornieren"),
+    "staff_day_totals": ("Today's totals", "Summen des Tages"),
+    "staff_method": ("Way of payment", "Zahlungsart"),
+    "staff_taken": ("Taken", "Eingenommen"),
+    "staff_returned": ("Given back", "Zurückgegeben"),
+    "staff_count": ("Payments", "Zahlungen"),
+    "staff_end_of_day": ("Terminal end-of-day", "Kassenschnitt am Terminal"),
+    "staff_end_of_day_done": (
+        "End-of-day: {count} payments, {amount} ({text})",
+        "Kassenschnitt: {count} Zahlungen, {amount} ({text})",
+    ),
+    "staff_no_terminal": ("No card terminal here.", "Kein Kartenterminal vorhanden."),
+    "staff_money_done": ("Done: {what}", "Erledigt: {what}"),
+    "staff_payments_of": ("Payments of parcel {id}", "Zahlungen von Paket {id}"),
+    "staff_state": ("State", "Zustand"),
+    "staff_none_unpaid": ("No parcel is waiting to be paid.", "Kein Paket wartet auf Zahlung."),
+    "staff_order_amount": (
+        "Amount due (e.g. 20.40; empty: paid)",
+        "Zu zahlen (z. B. 20,40; leer: bezahlt)",
+    ),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;
 # any other problem shows the domain's own (English) message.
 PROBLEM_WORDS: Mapping[str, str] = {
+    "nothing_to_pay": "pay_nothing",
     "code_invalid": "kiosk_invalid",
     "no_free_compartment": "courier_no_free",
     "no_free_chilled_compartment": "problem_no_chilled",

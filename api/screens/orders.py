@@ -19,6 +19,7 @@ from api.screens.sessions import screen_role
 from api.security import Ctx
 from locker.errors import DomainError
 from locker.notify import qr_images
+from locker.payments import amounts
 from locker.people.identity import Principal
 from locker.services import deposit, intake
 from locker.station import get_parcel
@@ -66,9 +67,15 @@ def put_in(
     customer_language: Annotated[Literal["en", "de"], Form()] = "en",
     size: Annotated[str, Form(max_length=4)] = "M",
     cold: Annotated[str, Form(max_length=10)] = "",
+    amount_due: Text = "",
 ) -> HTMLResponse:
-    """Hold a compartment of the order's size and open it."""
+    """Hold a compartment of the order's size and open it; an amount due is paid at
+    pick-up (pay at pick-up, issue 28)."""
     words = Words(language(request))
+    try:
+        cents = amounts.from_text(amount_due)
+    except DomainError as exc:
+        return _work(request, ctx, status=422, problem=words.problem(exc))
     try:
         body = parcel_from_form(
             tracking_number=order_number,
@@ -91,6 +98,7 @@ def put_in(
         kind=ParcelKind.SHOP_ORDER,
         recipient_language=body.recipient_language,
         cold=body.cold,  # chilled or frozen goods: only a compartment of that kind
+        amount_due_cents=cents,
     )
     try:
         held = deposit.reserve(ctx.station, actor=who.actor, parcel=data)

@@ -50,6 +50,8 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "status": ("Status", "Status"),
     "free": ("Free per size", "Frei je Größe"),
     "waiting": ("Waiting", "Wartend"),
+    "unpaid": ("Unpaid", "Unbezahlt"),
+    "paid_today": ("Paid today", "Heute bezahlt"),
     "expiring_today": ("Expiring today", "Läuft heute ab"),
     "alerts": ("Open alerts", "Offene Meldungen"),
     "bus": ("Bus health", "Bus-Zustand"),

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
 from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, allow_list
+from locker.payments.provider import LinkProvider
 from locker.people.attempts import AttemptPolicy
 from locker.station import Policy
 from locker.store.backups import BackupPolicy
@@ -137,6 +138,15 @@ class Settings(BaseSettings):
     frozen_hours: float = Field(default=12, gt=0)
     cold_out_of_band_minutes: float = Field(default=10, gt=0)
     cold_read_s: float = Field(default=30, gt=0)
+    # Pay at pick-up (issue 28, locker.payments): the currency of amounts due, and pay by
+    # link through Stripe (no key: no links). The API base is Stripe's own unless set (the
+    # tests' and the demo's fake provider on loopback). The card terminal: LOCKER_ZVT_*.
+    payment_currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
+    stripe_api_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = ""
+    payment_check_every_s: float = Field(default=30, gt=0)  # asks the provider (lost webhooks)
+    payment_retention_days: float = Field(default=3650, gt=0)  # the books: then deleted
 
     @field_validator("timezone")
     @classmethod
@@ -206,6 +216,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"LOCKER_SHOP_WEBHOOK_URL: {exc.message}") from exc
         return self
 
+    @model_validator(mode="after")
+    def _stripe_is_whole(self) -> Settings:
+        key = self.stripe_api_key.get_secret_value()
+        if key and not self.stripe_webhook_secret.get_secret_value():
+            raise ValueError("LOCKER_STRIPE_WEBHOOK_SECRET is needed to check Stripe's webhooks")
+        return self
+
+    def link_provider(self) -> LinkProvider | None:
+        """Stripe, when a key is set (its SDK is loaded only then)."""
+        key = self.stripe_api_key.get_secret_value()
+        if not key:
+            return None
+        from locker.payments.stripe_link import StripeLinks
+
+        secret = self.stripe_webhook_secret.get_secret_value()
+        return StripeLinks(key, secret, api_base=self.stripe_api_base)
+
     @property
     def webhook_allowed_hosts(self) -> frozenset[str]:
         return allow_list(self.webhook_allow_hosts)
@@ -251,6 +278,7 @@ class Settings(BaseSettings):
             chilled_period=timedelta(hours=self.chilled_hours),
             frozen_period=timedelta(hours=self.frozen_hours),
             cold_out_of_band_after=timedelta(minutes=self.cold_out_of_band_minutes),
+            currency=self.payment_currency,
         )
 
     def notify(self, station_name: str) -> NotifyConfig:

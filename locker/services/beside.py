@@ -133,7 +133,9 @@ def reserve_beside(
                 raise InvalidTransition(f"parcel {parcel_id} is {row.state}, not announced")
         else:
             assert parcel is not None
-            row = new_parcel(session, parcel, actor=actor, now=now)
+            row = new_parcel(
+                session, parcel, actor=actor, now=now, currency=station.policy.currency
+            )
         again = waiting_beside(session, row, now=now, layout=station.layout)
         if again is None or again.id != first_id:
             raise NoFreeCompartment(

@@ -48,7 +48,9 @@ from locker.types import (
 def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
     """A carrier pre-registers a parcel; no compartment is held yet."""
     with station.db.write() as session:
-        row = new_parcel(session, parcel, actor=actor, now=station.now())
+        row = new_parcel(
+            session, parcel, actor=actor, now=station.now(), currency=station.policy.currency
+        )
         assert row.id is not None
         return row.id
 
@@ -129,7 +131,9 @@ def _hold(
             row = get_parcel(session, parcel_id)
         else:
             assert parcel is not None
-            row = new_parcel(session, parcel, actor=actor, now=now)
+            row = new_parcel(
+                session, parcel, actor=actor, now=now, currency=station.policy.currency
+            )
         if row.state is not ParcelState.ANNOUNCED:
             raise InvalidTransition(f"parcel {row.id} is {row.state}, not announced")
         fitting = ranked(needs, free_compartments(session, station.layout))

@@ -16,6 +16,7 @@ from locker.errors import (
     InvalidTransition,
     NotFound,
 )
+from locker.payments import amounts
 from locker.station import (
     Station,
 )
@@ -45,6 +46,8 @@ class ParcelInput:
     recipient_id: int | None = None
     recipient_unknown: bool = False
     notify_by: str | None = None  # copied from the person; None: typed by hand
+    amount_due_cents: int = 0  # pay at pick-up (locker.payments.amounts checks it)
+    currency: str | None = None  # None: the station's (Policy.currency)
 
     def needs(self) -> ParcelNeeds:
         return ParcelNeeds(
@@ -113,7 +116,9 @@ def completed(station: Station, data: ParcelInput) -> ParcelInput:
         return with_recipient(session, data)
 
 
-def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
+def new_parcel(
+    session: Session, data: ParcelInput, *, actor: str, now: datetime, currency: str = "EUR"
+) -> Parcel:
     data = with_recipient(session, data)
     data.needs()  # validates size / dimensions
     dims = data.dimensions_mm or (None, None, None)
@@ -139,10 +144,19 @@ def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime
         recipient_unknown=data.recipient_unknown,
         notify_by=data.notify_by,
         flagged=UNKNOWN_FLAG if data.recipient_unknown else "",
+        amount_due_cents=amounts.cents(data.amount_due_cents),
+        currency=amounts.currency(data.currency or currency),
     )
     session.add(parcel)
     session.flush()
-    record(session, actor=actor, action="parcel.announced", now=now, parcel_id=parcel.id)
+    due = (
+        f"amount due {amounts.shown(parcel.amount_due_cents, parcel.currency)}"
+        if parcel.amount_due_cents
+        else ""
+    )
+    record(
+        session, actor=actor, action="parcel.announced", now=now, parcel_id=parcel.id, detail=due
+    )
     return parcel
 
 

@@ -90,8 +90,7 @@ class Parcel(SQLModel, table=True):
             "one_active_parcel_per_compartment",
             "compartment_id",
             unique=True,
-            # A parcel the courier put beside another one of its recipient's (issue 17)
-            # is not counted here; triggers (migration 0010) check it is such a parcel.
+            # Not a parcel put beside its recipient's other one (triggers of 0010 check it).
             sqlite_where=sa.text(
                 "state IN ('reserved', 'stored', 'expired') AND beside_parcel_id IS NULL"
             ),
@@ -151,6 +150,9 @@ class Parcel(SQLModel, table=True):
     # parcel whose recipient the courier could not find: nobody is told until staff assign it.
     notify_by: str | None = None
     recipient_unknown: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Pay at pick-up (0015, locker.payments): integer cents, 0 = nothing due; its currency
+    amount_due_cents: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    currency: str = Field(default="EUR", max_length=3, sa_column_kwargs={"server_default": "EUR"})
 
 
 class Recipient(SQLModel, table=True):

@@ -26,12 +26,21 @@ AFTER_INTENT_COMMIT = "after_intent_commit"  # intent committed, nothing sent ye
 AFTER_UNLOCK_FRAME = "after_unlock_frame"  # the unlock frame left; the pulse wait not begun
 AFTER_BOARD_ANSWER = "after_board_answer"  # the board's read-back after the pulse arrived
 AFTER_OUTCOME_COMMIT = "after_outcome_commit"  # outcome committed; the answer not yet sent
+# Pay, open, confirm (locker.payments): the steps of a paid collection.
+AFTER_CHARGE_INTENT = "after_charge_intent"  # the payment's intent committed, nobody asked
+AFTER_APPROVAL = "after_approval"  # the approval committed; no door intent yet
+AFTER_DOOR_PULSE = "after_door_pulse"  # the collection's pulse returned; nothing stored
+BEFORE_COMPLETION_COMMIT = "before_completion_commit"  # the outcome flushed, not committed
 POINTS = (
     BEFORE_INTENT_COMMIT,
     AFTER_INTENT_COMMIT,
     AFTER_UNLOCK_FRAME,
     AFTER_BOARD_ANSWER,
     AFTER_OUTCOME_COMMIT,
+    AFTER_CHARGE_INTENT,
+    AFTER_APPROVAL,
+    AFTER_DOOR_PULSE,
+    BEFORE_COMPLETION_COMMIT,
 )
 EVERY_TIME = 0  # the ``*`` count
 SIGNALS = {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP}

@@ -33,7 +33,7 @@ from locker.station import free_compartments, utcnow
 from locker.store.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel, UplinkState
 
 HUB_EVENT = "hub."  # outbox events for the hub are named hub.<type>; the notifier skips them
-PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size")
+PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size", "amount_due_cents")
 REMINDERS = frozenset({"parcel.reminder", "parcel.last_call"})  # outbox events for the hub
 
 
@@ -55,6 +55,7 @@ def parcel_facts(parcel: Parcel) -> dict[str, Any]:
         "compartment_id": parcel.compartment_id,
         "deadline": parcel.deadline.isoformat() if parcel.deadline else None,
         "accessible": parcel.needs_accessible,
+        "amount_due": parcel.amount_due_cents,
     }
 
 
@@ -158,6 +159,14 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
             if reminded is not None:  # the carrier's stream on the hub tells of reminders
                 kind = obj.event.removeprefix("parcel.")
                 found.append(("reminder", {**parcel_facts(reminded), "reminder": kind}))
+        elif isinstance(obj, OutboxEvent) and new and obj.event == "parcel.paid":
+            paid = session.get(Parcel, obj.parcel_id) if obj.parcel_id else None
+            if paid is not None:  # the amount and the way only: no payment id, no secret
+                facts = json.loads(obj.detail or "{}")
+                money = {k: facts.get(k) for k in ("amount_cents", "currency", "method")}
+                found.append(
+                    ("paid", {**parcel_facts(paid), **money, "paid_at": facts.get("approved_at")})
+                )
         elif isinstance(obj, DoorOp) and obj.outcome is not None and _changed(obj, ("outcome",)):
             found.append(
                 (
@@ -176,6 +185,7 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
         "alert.raised": 3,
         "alert.cleared": 4,
         "reminder": 5,
+        "paid": 6,
     }
     return sorted(
         found,

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from common.text import printable
+from locker.payments.amounts import MAX_CENTS
 from locker.types import ColdKind, SizeClass
 
 MAX_INT = 2**63 - 1  # SQLite's INTEGER (64-bit signed): no row of a station has a bigger id
@@ -64,6 +65,8 @@ class AnnounceArgs(CommandArgs):
     size: SizeClass | None = None
     accessible: bool = False
     cold: ColdKind | None = None  # chilled or frozen goods
+    # Pay at pick-up: integer cents (left out: nothing due), never a card or a secret.
+    amount_due: int | None = Field(default=None, ge=0, le=MAX_CENTS, strict=True)
 
 
 class ExtendArgs(CommandArgs):

@@ -69,6 +69,7 @@ def _announce(station: Station, actor: str, a: AnnounceArgs) -> dict[str, Any]:
         size=a.size,
         needs_accessible=a.accessible,
         cold=a.cold,
+        amount_due_cents=a.amount_due or 0,
     )
     return {"parcel_id": deposit.announce(station, actor=actor, parcel=parcel)}
 

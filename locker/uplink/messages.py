@@ -71,6 +71,7 @@ EventType = Literal[
     "reminder",  # a recipient's reminder was written: ParcelFacts fields and "reminder"
     "cold",  # a cold group: group, kind, min_c, max_c, status, celsius (None: no answer),
     # compartments; on each change of status and every few minutes (the hub's chart)
+    "paid",  # a parcel was paid: ParcelFacts fields, amount_cents, currency, method, paid_at
 ]
 
 
@@ -104,6 +105,8 @@ class ParcelFacts(_Message):
     compartment_id: int | None
     deadline: datetime | None
     accessible: bool = False
+    amount_due: int = 0  # cents to pay at pick-up (issue 28); never a card or a secret
+    paid_at: datetime | None = None  # in a snapshot: when it was paid (events: "paid")
 
 
 class CompartmentFacts(_Message):

@@ -201,18 +201,23 @@ class World:
 
 @contextmanager
 def crash_world(
-    home: Path, crash: dict[str, str] | None = None, family: str = "kerong"
+    home: Path,
+    crash: dict[str, str] | None = None,
+    family: str = "kerong",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[World]:
     """The simulator on TCP in this process, a layout pointing at it, a courier account made
-    with the ``locker`` command, the station started once (armed with ``crash``, if given),
-    staff signed in as the first admin."""
+    with the ``locker`` command, the station started once (armed with ``crash``, if given;
+    ``extra_env``: more of its settings), staff signed in as the first admin."""
     placeholder = parse_layout(layout_text("sim", family), "crash layout")
     sim = SimStation(placeholder, every_bus=True)
     with sim.serve("tcp") as ports:
         home.mkdir(parents=True, exist_ok=True)
         layout_path = home / "layout.toml"
         layout_path.write_text(layout_text(ports["main"], family))
-        station = StationProcess(home, layout_path, home / "var", free_port())
+        station = StationProcess(
+            home, layout_path, home / "var", free_port(), extra_env=dict(extra_env or {})
+        )
         env = {"LOCKER_DATA_DIR": str(station.data_dir), "LOCKER_LAYOUT": str(layout_path)}
         made = run_cli(
             "courier", "add", "crash-courier", "--carrier", "Crash Parcel Co", home=home, env=env
