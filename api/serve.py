@@ -77,6 +77,7 @@ def serve(
                 },
                 sim_station=runtime.sim,
                 sim_token=sim_token,
+                card_terminal=runtime.terminal,  # the kiosk's (ZVT; the demo's simulated one)
             )
             config = uvicorn.Config(
                 create_app(ctx),

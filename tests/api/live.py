@@ -118,6 +118,7 @@ def live_station(
                 k: [b.as_dict() for b in v] for k, v in runtime.locks.board_health().items()
             },
             sim_station=runtime.sim,
+            card_terminal=runtime.terminal,  # with LOCKER_ZVT_HOST=sim: the ZVT simulator
         )
         app = create_app(ctx, background=background)
         with served(app) as base_url:
