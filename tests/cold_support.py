@@ -1,6 +1,8 @@
 """A small station with cooled compartments for the cold groups' tests: two ambient
 compartments, a chilled group "fridge" (2..8 °C, two compartments) and a frozen group
-"freezer" (-18 °C or colder, one), each group with a thermometer the test sets."""
+"freezer" (-18 °C or colder, one), each group with a thermometer the test sets. The
+layout's thermometers are XY-MD02 sensors on a Modbus bus of their own (the layout wants a
+[[sensor]] for each group's), which the domain tests replace by settable ones."""
 
 from __future__ import annotations
 
@@ -21,7 +23,25 @@ name = "Corner grocer"
 id = "main"
 port = "sim"
 
+[[bus]]
+id = "cold"
+port = "sim"
+family = "modbus-relay"
+
+[[sensor]]
+id = "fridge-sensor"
+bus = "cold"
+address = 10
+type = "xy-md02"
+
+[[sensor]]
+id = "freezer-sensor"
+bus = "cold"
+address = 11
+type = "xy-md02"
+
 [[board]]
+bus = "main"
 address = 0
 
 [[cold_group]]
@@ -47,7 +67,7 @@ def cold_layout() -> Layout:
     text = COLD_LAYOUT
     for cid, size, group, column, row in COMPARTMENTS:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
             f"column = {column}\nrow = {row}\n"
         )
         if group:
@@ -76,10 +96,14 @@ def live_cold_layout() -> str:
     """A served station's layout (tests/api/live.py): one CU16 board on the simulator,
     three ambient compartments and a chilled group of two."""
     text = COLD_LAYOUT.replace(
-        "[[board]]\naddress = 0\n", "[[board]]\naddress = 0\npulse_ms = 40\n"
+        '[[board]]\nbus = "main"\naddress = 0\n',
+        '[[board]]\nbus = "main"\naddress = 0\npulse_ms = 40\n',
     )
     text = text.replace(
         '\n[[cold_group]]\nid = "freezer"\nkind = "frozen"\nsensor = "freezer-sensor"\n', ""
+    )
+    text = text.replace(
+        '\n[[sensor]]\nid = "freezer-sensor"\nbus = "cold"\naddress = 11\ntype = "xy-md02"\n', ""
     )
     for cid, size, group, column, row in [
         (1, "S", None, 1, 1),
@@ -89,7 +113,7 @@ def live_cold_layout() -> str:
         (5, "M", "fridge", 2, 2),
     ]:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
             f"column = {column}\nrow = {row}\n"
         )
         if group:

@@ -13,15 +13,31 @@ BASE = """\
 [[bus]]
 id = "b"
 port = "sim"
+family = "modbus-relay"
 
 [[board]]
 address = 1
+type = "modbus-relay-8"
 
 [[compartment]]
 id = 1
 board = 1
 lock = 1
 size = "M"
+"""
+
+# the groups' thermometers: XY-MD02 sensors on the same Modbus bus (after the groups, so
+# that the lines named below stay those of the groups and compartments)
+SENSORS = """
+[[sensor]]
+id = "fridge"
+address = 10
+type = "xy-md02"
+
+[[sensor]]
+id = "chest"
+address = 11
+type = "xy-md02"
 """
 
 FRIDGE = """
@@ -49,7 +65,7 @@ board = 1
 lock = 3
 size = "S"
 cold_group = "freezer"
-"""
+""" + SENSORS
 
 
 def problems_of(text: str) -> list[str]:
@@ -78,7 +94,7 @@ def test_the_old_cooled_key_reads_as_chilled_without_a_thermometer() -> None:
     assert (spec.cold, spec.cold_group) == (ColdKind.CHILLED, None)
 
 
-GONE = "s.toml:37: unknown cold group 'freezer'"  # its compartment, once the group is refused
+GONE = "s.toml:39: unknown cold group 'freezer'"  # its compartment, once the group is refused
 
 
 @pytest.mark.parametrize(
@@ -86,24 +102,24 @@ GONE = "s.toml:37: unknown cold group 'freezer'"  # its compartment, once the gr
     [
         (
             ('kind = "frozen"', 'kind = "icy"'),
-            ["s.toml:21: kind 'icy' is not one of chilled, frozen", GONE],
+            ["s.toml:23: kind 'icy' is not one of chilled, frozen", GONE],
         ),
         (
             ("max_c = -20", "min_c = 5\nmax_c = -20"),
-            ["s.toml:24: max_c (-20) must be above min_c (5)", GONE.replace("37", "38")],
+            ["s.toml:26: max_c (-20) must be above min_c (5)", GONE.replace("39", "40")],
         ),
         (
             ('cold_group = "freezer"', 'cold_group = "cellar"'),
-            ["s.toml:37: unknown cold group 'cellar'"],
+            ["s.toml:39: unknown cold group 'cellar'"],
         ),
         (
             ('cold_group = "freezer"', 'cold_group = "freezer"\ncooled = false'),
-            ["s.toml:38: cooled = false contradicts its cold_group"],
+            ["s.toml:40: cooled = false contradicts its cold_group"],
         ),
-        (('sensor = "chest"', "sensor = 7"), ["s.toml:22: 'sensor' must be str, not 7", GONE]),
+        (('sensor = "chest"', "sensor = 7"), ["s.toml:24: 'sensor' must be str, not 7", GONE]),
         (
             ('id = "freezer"', 'id = "fridge"'),
-            ["s.toml:20: cold group 'fridge' is defined twice", GONE],
+            ["s.toml:22: cold group 'fridge' is defined twice", GONE],
         ),
     ],
 )
@@ -114,6 +130,6 @@ def test_each_mistake_names_its_line(change: tuple[str, str], problems: list[str
 def test_a_group_needs_its_kind_and_sensor() -> None:
     text = BASE + '\n[[cold_group]]\nid = "x"\n'
     assert problems_of(text) == [
-        "s.toml:14: [cold_group] lacks 'kind'",
-        "s.toml:14: [cold_group] lacks 'sensor'",
+        "s.toml:16: [cold_group] lacks 'kind'",
+        "s.toml:16: [cold_group] lacks 'sensor'",
     ]
