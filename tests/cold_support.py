@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from locker.cold.watch import ColdWatch
 from locker.layout import Layout, parse_layout
 from locker.station import Station
 from locker.store.db import Database
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.testkit.thermometers import SettableThermometer
+from locker.types import ColdKind
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 COLD_LAYOUT = """\
@@ -67,8 +69,8 @@ def cold_layout() -> Layout:
     text = COLD_LAYOUT
     for cid, size, group, column, row in COMPARTMENTS:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
-            f"column = {column}\nrow = {row}\n"
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\n'
+            f'size = "{size}"\ncolumn = {column}\nrow = {row}\n'
         )
         if group:
             text += f'cold_group = "{group}"\n'
@@ -113,9 +115,19 @@ def live_cold_layout() -> str:
         (5, "M", "fridge", 2, 2),
     ]:
         text += (
-            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\nsize = "{size}"\n'
-            f"column = {column}\nrow = {row}\n"
+            f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\n'
+            f'size = "{size}"\ncolumn = {column}\nrow = {row}\n'
         )
         if group:
             text += f'cold_group = "{group}"\n'
     return text
+
+
+def cold_groups_in_band(station: Station) -> None:
+    """Give a layout's cold groups (the demo's fridge) settable thermometers in their band
+    and read them once, so that they take parcels (for tests about something else)."""
+    inside = {ColdKind.CHILLED: 5.0, ColdKind.FROZEN: -20.0}
+    groups = station.layout.cold_groups
+    if groups:
+        station.thermometers = {g.sensor: SettableThermometer(inside[g.kind]) for g in groups}
+        ColdWatch(station).tick()

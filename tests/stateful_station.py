@@ -33,7 +33,6 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from locker.assignment import ParcelNeeds, choose
 from locker.codes import CodeHasher, normalize_pin
-from locker.cold.watch import ColdWatch
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.locks import DoorOutcome
 from locker.people.attempts import AttemptPolicy
@@ -41,8 +40,8 @@ from locker.services import intake
 from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
 from locker.store.tables import ACTIVE_PARCEL_STATES, Parcel
-from locker.testkit.thermometers import SettableThermometer
 from locker.types import ColdKind, Condition, ParcelState, SizeClass
+from tests.cold_support import cold_groups_in_band
 from tests.stateful_invariants import StationInvariants
 from tests.stateful_model import ModelCode, ModelParcel, Rig
 from tests.stateful_staff_rules import StaffAndClockRules
@@ -61,23 +60,6 @@ POLICY = Policy(
 SIZES = st.sampled_from(list(SizeClass))
 RECIPIENTS = st.sampled_from(["ada@example.org", None, "bob@example.org"])
 COLD = st.sampled_from([None, None, ColdKind.CHILLED, ColdKind.FROZEN])  # mostly ambient
-
-
-def _cold_groups_in_band(station: Station) -> None:
-    """A layout's cold groups (the demo's fridge) read once in their band, so that they
-    take parcels as the model expects (the cold groups' own tests move them out of it)."""
-    groups = station.layout.cold_groups
-    if not groups:
-        return
-    station.thermometers = {
-        g.sensor: SettableThermometer(
-            (g.min_c + g.max_c) / 2
-            if g.min_c is not None and g.max_c is not None
-            else (g.max_c - 2 if g.max_c is not None else (g.min_c or 0.0) + 2)
-        )
-        for g in groups
-    }
-    ColdWatch(station).tick()
 
 
 class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachine):
@@ -114,7 +96,7 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
             clock=self.clock,
         )
         sync_layout(station)
-        _cold_groups_in_band(station)
+        cold_groups_in_band(station)  # the demo's fridge takes parcels, as the model expects
         return station
 
     def teardown(self) -> None:
