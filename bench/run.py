@@ -58,6 +58,7 @@ def main() -> None:
     )
     print(f"card payment done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += cold_groups.measure(runs=60 if quick else 300)  # cooled compartments (issue 27)
+    rows += cold_groups.measure_on_modbus(runs=20 if quick else 100)  # over the XY-MD02 sim
     print(f"cold groups done ({time.monotonic() - began:.0f} s)", flush=True)
     # The fleet hub with 100 stations (python -m bench.fleet runs 100, 1,000 and 10,000).
     rows += fleet.measure(

@@ -1,16 +1,20 @@
 """A small station with cooled compartments for the cold groups' tests: two ambient
 compartments, a chilled group "fridge" (2..8 °C, two compartments) and a frozen group
-"freezer" (-18 °C or colder, one), each group with a thermometer the test sets."""
+"freezer" (-18 °C or colder, one), each group with a thermometer the test sets. The
+layout's thermometers are XY-MD02 sensors on a Modbus bus of their own (the layout wants a
+[[sensor]] for each group's), which the domain tests replace by settable ones."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from locker.cold.watch import ColdWatch
 from locker.layout import Layout, parse_layout
 from locker.station import Station
 from locker.store.db import Database
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.testkit.thermometers import SettableThermometer
+from locker.types import ColdKind
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 COLD_LAYOUT = """\
@@ -21,17 +25,10 @@ name = "Corner grocer"
 id = "main"
 port = "sim"
 
-[[board]]
-bus = "main"
-address = 0
-
-# the thermometers: XY-MD02 sensors on a Modbus bus of their own (the tests may give
-# settable ones in their place)
 [[bus]]
 id = "cold"
 port = "sim"
 family = "modbus-relay"
-baud = 9600
 
 [[sensor]]
 id = "fridge-sensor"
@@ -44,6 +41,10 @@ id = "freezer-sensor"
 bus = "cold"
 address = 11
 type = "xy-md02"
+
+[[board]]
+bus = "main"
+address = 0
 
 [[cold_group]]
 id = "fridge"
@@ -69,8 +70,7 @@ def cold_layout() -> Layout:
     for cid, size, group, column, row in COMPARTMENTS:
         text += (
             f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\n'
-            f'size = "{size}"\n'
-            f"column = {column}\nrow = {row}\n"
+            f'size = "{size}"\ncolumn = {column}\nrow = {row}\n'
         )
         if group:
             text += f'cold_group = "{group}"\n'
@@ -104,6 +104,9 @@ def live_cold_layout() -> str:
     text = text.replace(
         '\n[[cold_group]]\nid = "freezer"\nkind = "frozen"\nsensor = "freezer-sensor"\n', ""
     )
+    text = text.replace(
+        '\n[[sensor]]\nid = "freezer-sensor"\nbus = "cold"\naddress = 11\ntype = "xy-md02"\n', ""
+    )
     for cid, size, group, column, row in [
         (1, "S", None, 1, 1),
         (2, "M", None, 1, 2),
@@ -113,9 +116,18 @@ def live_cold_layout() -> str:
     ]:
         text += (
             f'\n[[compartment]]\nid = {cid}\nbus = "main"\nboard = 0\nlock = {cid}\n'
-            f'size = "{size}"\n'
-            f"column = {column}\nrow = {row}\n"
+            f'size = "{size}"\ncolumn = {column}\nrow = {row}\n'
         )
         if group:
             text += f'cold_group = "{group}"\n'
     return text
+
+
+def cold_groups_in_band(station: Station) -> None:
+    """Give a layout's cold groups (the demo's fridge) settable thermometers in their band
+    and read them once, so that they take parcels (for tests about something else)."""
+    inside = {ColdKind.CHILLED: 5.0, ColdKind.FROZEN: -20.0}
+    groups = station.layout.cold_groups
+    if groups:
+        station.thermometers = {g.sensor: SettableThermometer(inside[g.kind]) for g in groups}
+        ColdWatch(station).tick()

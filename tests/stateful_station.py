@@ -44,6 +44,7 @@ from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
 from locker.store.tables import ACTIVE_PARCEL_STATES, Parcel
 from locker.types import ColdKind, Condition, ParcelState, SizeClass
+from tests.cold_support import cold_groups_in_band
 from tests.stateful_beside_rules import BesideRules
 from tests.stateful_invariants import StationInvariants
 from tests.stateful_model import ModelCode, ModelParcel, Rig
@@ -103,6 +104,7 @@ class StationMachine(
             clock=self.clock,
         )
         sync_layout(station)
+        cold_groups_in_band(station)  # the demo's fridge takes parcels, as the model expects
         return station
 
     def teardown(self) -> None:

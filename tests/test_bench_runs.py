@@ -159,3 +159,13 @@ def test_the_pay_at_pick_up_bench_fills_its_rows() -> None:
         "code → '402 pay first' (nothing opens)",
     ]
     assert all(r.ratio.endswith("× nothing due") for r in rows)
+
+
+def test_the_cold_groups_bench_over_the_modbus_simulator_fills_its_rows() -> None:
+    rows = cold_groups.measure_on_modbus(runs=5)
+    assert [r.measurement for r in rows] == [
+        "loop tick with the fridge's read (modbus-relay)",
+        "XY-MD02 read, real driver (modbus-relay)",
+    ]
+    assert all(_ms(r.p50) > 0 for r in rows)
+    assert rows[1].reference == "wire 15.62 ms"  # 15 bytes at 9,600 Bd

@@ -63,7 +63,8 @@ def install(app: FastAPI, ctx: StationContext) -> None:
     app.include_router(people.router)  # issue 17: a person's data (staff)
     app.include_router(directory_screens.router)  # the directory (issue 17)
     if ctx.sim is not None:  # loaded only on a simulated station
-        from api.screens import simulator
+        from api.screens import sim_sensors, simulator
 
         app.include_router(simulator.router)
+        app.include_router(sim_sensors.router)
     app.include_router(home)

@@ -593,6 +593,38 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "sim_fault_stuck_latch": ("The latch is stuck", "Der Riegel klemmt"),
     "sim_fault_lying_sensor": ("The sensor reports wrongly", "Der Sensor meldet falsch"),
     "sim_fault_gone": ("The board is gone", "Die Steuerung ist weg"),
+    "sim_fault_exception": (
+        "The board answers with a Modbus exception",
+        "Die Steuerung antwortet mit einer Modbus-Ausnahme",
+    ),
+    # the simulated thermometers (issue 27)
+    "sim_sensors": ("Thermometers", "Thermometer"),
+    "sim_sensors_intro": (
+        "Warm a fridge up as if its door had stayed open: after {m} min out of its band the "
+        "staff get an alert, couriers can put no chilled parcel in, and the recipients inside "
+        "are asked to come soon. Cool it back and it takes parcels again.",
+        "Wärmen Sie einen Kühlschrank auf, als wäre seine Tür offen geblieben: nach {m} Min. "
+        "außerhalb seines Bereichs bekommt das Personal einen Alarm, Zusteller können keine "
+        "Kühlware einlegen, und die Empfänger der Pakete darin werden gebeten, bald zu kommen. "
+        "Kühlen Sie ihn wieder, und er nimmt wieder Pakete.",
+    ),
+    "sim_sensor_title": (
+        "Thermometer {id} (bus {bus}, address {address})",
+        "Thermometer {id} (Bus {bus}, Adresse {address})",
+    ),
+    "sim_sensor_reads": ("It reads {c} °C.", "Es misst {c} °C."),
+    "sim_sensor_silent": ("It does not answer.", "Es antwortet nicht."),
+    "sim_sensor_group": (
+        "Cold group {group} ({kind}, {band}, compartments {ids})",
+        "Kühlgruppe {group} ({kind}, {band}, Fächer {ids})",
+    ),
+    "sim_sensor_see_staff": ("see the maintenance screen", "siehe Wartung"),
+    "sim_sensor_warm": ("Warm up to {c} °C", "Auf {c} °C erwärmen"),
+    "sim_sensor_cool": ("Cool back to {c} °C", "Auf {c} °C kühlen"),
+    "sim_sensor_silence": ("Make it fall silent", "Verstummen lassen"),
+    "sim_sensor_answer": ("Let it answer again", "Wieder antworten lassen"),
+    "sim_sensor_set_label": ("Temperature (°C)", "Temperatur (°C)"),
+    "sim_sensor_set": ("Set", "Setzen"),
     "sim_why_open": ("The door is open already.", "Die Tür ist schon offen."),
     "sim_why_latched": (
         "The door is latched: it opens only when the station unlocks it.",

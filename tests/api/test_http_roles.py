@@ -202,6 +202,14 @@ SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/payments/{parcel_id}/amount"): STAFF,
     ("POST", "/staff/payments/refund/{payment_id}"): STAFF,
     ("POST", "/staff/payments/end-of-day"): ADMIN,
+    # cooled compartments (issue 27): the cold groups' panel, the simulated thermometers
+    ("GET", "/staff/cold"): STAFF,
+    ("GET", "/sim/sensors"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/warm"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/cool"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/silence"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/answer"): STAFF,
 }
 SCREEN_HOMES = {"/courier": "/courier", "/staff": "/staff", "/sim": "/sim"}
 
@@ -234,6 +242,7 @@ def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
     url = path.replace("{parcel_id}", "1").replace("{compartment_id}", "1")
     url = url.replace("{account_id}", "1").replace("{hand}", "close").replace("{name}", "X")
     url = url.replace("{recipient_id}", "1").replace("{payment_id}", "1")
+    url = url.replace("{sensor_id}", "fridge")
     if method in ("POST", "PUT", "PATCH"):
         return client.request(method, url, json={})
     return client.request(method, url)
