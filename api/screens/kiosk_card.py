@@ -24,8 +24,9 @@ from api.screens.kiosk import doors_told, kiosk_values
 from api.screens.render import language, render
 from api.security import Ctx, kiosk_terminal
 from locker.errors import DomainError
+from locker.payments import ledger
 from locker.payments.due import PaymentRequired
-from locker.payments.records import PayState
+from locker.payments.records import Method, PayState
 from locker.services.pickup import Collection
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +38,8 @@ KEEP_S = 300  # a finished payment's answer is kept this long for its kiosk
 @dataclass
 class CardJob:
     terminal: str
+    code: str = ""
+    why: str = ""  # the terminal's reason when the payment did not go through
     texts: list[str] = field(default_factory=list)
     state: PayState | None = None
     collection: Collection | None = None
@@ -53,6 +56,7 @@ def _run(ctx: StationContext, job: CardJob, code: str, parcel_ids: list[int]) ->
         for pid in parcel_ids:
             job.state = ctx.money.pay_by_card(pid, actor=job.terminal, on_text=job.texts.append)
             if job.state is not PayState.APPROVED:
+                job.why = _why(ctx, pid)
                 return
         job.collection = ctx.money.collect(code=code, terminal=job.terminal)
     except DomainError as exc:
@@ -62,6 +66,12 @@ def _run(ctx: StationContext, job: CardJob, code: str, parcel_ids: list[int]) ->
         job.problem = "the payment could not be completed; staff have the details"
     finally:
         job.done_at = time.monotonic()
+
+
+def _why(ctx: StationContext, parcel_id: int) -> str:
+    with ctx.station.db.read() as session:
+        payment = ledger.latest(session, parcel_id, Method.CARD)
+        return payment.outcome_text if payment is not None else ""
 
 
 def _forget_old() -> None:
@@ -84,7 +94,7 @@ def start(
             return _answer(request, ctx, problem=Words(language(request))("staff_no_terminal"))
         _forget_old()
         job_id = secrets.token_urlsafe(16)
-        job = CardJob(terminal)
+        job = CardJob(terminal, code=code)
         with _LOCK:
             _JOBS[job_id] = job
         parcels = [d.parcel_id for d in owed.due]
@@ -112,11 +122,11 @@ def progress(
     if job.collection is not None:
         return _answer(request, ctx, **doors_told(request, ctx, job.collection.doors))
     if job.problem:
-        return _answer(request, ctx, problem=job.problem)
+        return _answer(request, ctx, problem=job.problem, code=job.code)
     if job.state is PayState.UNKNOWN:
-        return _answer(request, ctx, problem=words("pay_card_unknown"))
-    why = job.texts[-1] if job.texts else (job.state.value if job.state else "")
-    return _answer(request, ctx, problem=words("pay_card_declined", why=why))
+        return _answer(request, ctx, problem=words("pay_card_unknown"), code=job.code)
+    why = job.why or (job.state.value if job.state else "")
+    return _answer(request, ctx, problem=words("pay_card_declined", why=why), code=job.code)
 
 
 def _progress(request: Request, ctx: Ctx, job_id: str, job: CardJob) -> HTMLResponse:
@@ -124,7 +134,7 @@ def _progress(request: Request, ctx: Ctx, job_id: str, job: CardJob) -> HTMLResp
         request,
         "kiosk_card.html",
         job_id=job_id,
-        text=job.texts[-1] if job.texts else "",
+        text=Words(language(request)).terminal(job.texts[-1]) if job.texts else "",
         poll_ms=POLL_MS,
         **kiosk_values(request, ctx),
     )
