@@ -24,6 +24,7 @@ class ZvtFault(StrEnum):
     UNKNOWN_BITMAPS = "unknown-bitmaps"  # extra bitmaps and TLV the station must skip
     GARBAGE = "garbage"  # bytes that are no frame where the status information belongs
     TORN = "torn"  # half the status information, then the link drops
+    NO_REVERSAL = "no-reversal"  # a reversal is refused (06 1E B5: reversal not possible)
 
 
 @dataclass

@@ -252,3 +252,65 @@ def test_money_taken_without_the_end_is_reversed_and_nothing_opens(
         assert reversal_frames(sim, payment.receipt)
     finally:
         context.close()
+
+
+def test_paid_but_no_door_opens_the_payment_is_reversed_at_the_terminal(
+    card_station: LiveStation, browser: Browser
+) -> None:
+    live = card_station
+    sim = terminal(live)
+    parcel = _parcel(live, "CARD-JAM", 2500)
+    live.sim.jam(parcel.compartment_id)  # the lock will not move
+    context, kiosk = _keyboard_kiosk(browser, live)
+    try:
+        _pay_by_keyboard(kiosk, parcel.pin)
+        expect(kiosk.locator("#result .message.bad").first).to_have_text(
+            f"Compartment {parcel.compartment_id} did not open."
+        )
+        _settled(live)
+        [payment] = sim.journal
+        assert payment.amount_cents == 2500
+        assert payment.reversed_by is not None  # given back at once, by its receipt number
+        assert reversal_frames(sim, payment.receipt)
+        assert sim.taken_cents() == 0
+        with live.client("staff") as staff:
+            due = staff.get("/api/v1/payments/unpaid").json()
+            alerts = staff.get("/api/v1/alerts").json()
+        assert parcel.id in [p["parcel_id"] for p in due]  # owed again, nothing kept
+        assert not [a for a in alerts if a["kind"] == "payment_refund"]
+    finally:
+        context.close()
+
+
+def test_paid_no_door_and_the_reversal_refused_staff_get_what_they_need(
+    card_station: LiveStation, browser: Browser
+) -> None:
+    live = card_station
+    sim = terminal(live)
+    sim.faults.add(ZvtFault.NO_REVERSAL)
+    parcel = _parcel(live, "CARD-JAM2", 1999)
+    live.sim.jam(parcel.compartment_id)
+    context, kiosk = _keyboard_kiosk(browser, live)
+    try:
+        _pay_by_keyboard(kiosk, parcel.pin)
+        expect(kiosk.locator("#result .message.bad").first).to_have_text(
+            f"Compartment {parcel.compartment_id} did not open."
+        )
+        _settled(live)
+        [payment] = sim.journal
+        assert payment.reversed_by is None  # the terminal refused it: the money is held
+        assert reversal_frames(sim, payment.receipt)  # but it was asked, with the receipt
+
+        def refund_alert() -> list[dict[str, object]]:
+            with live.client("staff") as staff:
+                alerts = staff.get("/api/v1/alerts").json()
+            return [a for a in alerts if a["kind"] == "payment_refund"]
+
+        wait_until(refund_alert)
+        [alert] = refund_alert()
+        detail = str(alert["detail"])
+        assert f"receipt {payment.receipt:04d}" in detail
+        assert "EUR 19.99" in detail
+        assert str(parcel.id) in detail or "CARD-JAM2" in detail
+    finally:
+        context.close()
