@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sim.zvt import TerminalSim, ZvtFault, ZvtTimes
 from tests.api.http_helpers import StoredParcel, store
 from tests.api.live import LiveStation, live_station, wait_until
-from tests.screens.conftest import VIEWPORT, WAIT_MS, no_script_errors, shot
+from tests.screens.conftest import VIEWPORT, WAIT_MS, Screens, no_script_errors, shot
 from tests.screens.test_screens_kiosk import type_code
 
 SLOW = 600.0  # a customer who only moves on when the test says so (TerminalSim.step)
@@ -314,3 +314,43 @@ def test_paid_no_door_and_the_reversal_refused_staff_get_what_they_need(
         assert str(parcel.id) in detail or "CARD-JAM2" in detail
     finally:
         context.close()
+
+
+def test_staff_reverse_a_card_payment_and_run_the_terminal_end_of_day(
+    card_station: LiveStation, browser: Browser
+) -> None:
+    live = card_station
+    sim = terminal(live)
+    first = _parcel(live, "CARD-R1", 1100)
+    second = _parcel(live, "CARD-R2", 2200)
+    for parcel in (first, second):  # paid at the terminal (the real client, over TCP)
+        state = live.ctx.money.pay_by_card(parcel.id, actor="kiosk:test", on_text=lambda _t: None)
+        assert state.value == "approved"
+    assert sim.taken_cents() == 3300
+    screens = Screens(browser, live)
+    try:
+        page = screens.signed_in("/staff", "admin")
+        page.goto(f"/staff/payments?parcel={first.id}")
+        row = page.locator("[data-payments] tr[data-payment]")
+        expect(row.locator("[data-state]")).to_have_text("approved")
+        payment_id = row.get_attribute("data-payment")
+        page.fill(f"#refund-reason-{payment_id}", "the order was wrong")
+        page.click(f"[data-refund='{payment_id}']")
+        expect(page.locator("[data-money-said]")).to_contain_text("reversed")
+        _settled(live)
+        [one, two] = sim.journal
+        assert one.reversed_by is not None
+        assert reversal_frames(sim, one.receipt)
+        assert two.reversed_by is None
+        assert sim.taken_cents() == 2200
+        page.click("#end-of-day")  # 06 50 at the terminal
+        said = page.locator("[data-money-said]")
+        expect(said).to_contain_text("End-of-day:")
+        expect(said).to_contain_text("EUR 22.00")
+        _settled(live)
+        assert all(p.settled for p in sim.journal)
+        assert any(f.startswith("06 50") for f in sim.frames_received())
+        shot(page, "staff-card-end-of-day")
+        no_script_errors(page)
+    finally:
+        screens.close()
