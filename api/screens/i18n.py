@@ -761,6 +761,16 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Die Kartenzahlung hat nicht geklappt ({why}). Es wurde nichts abgebucht.",
     ),
     "pay_card_back": ("Back", "Zurück"),
+    "pay_card_reversed": (
+        "Your card payment was cancelled at the terminal: nothing is charged.",
+        "Ihre Kartenzahlung wurde am Terminal storniert: es wird nichts abgebucht.",
+    ),
+    "pay_card_refund_staff": (
+        "Your card payment could not be cancelled at the terminal. Staff have been told and "
+        "will refund it.",
+        "Ihre Kartenzahlung konnte am Terminal nicht storniert werden. Das Personal ist "
+        "informiert und erstattet sie.",
+    ),
     "pay_card_again": ("Try the card again", "Karte erneut versuchen"),
     "pay_card_unknown": (
         "The terminal's answer was lost. Staff have been told and will check it.",

@@ -40,6 +40,7 @@ class CardJob:
     terminal: str
     code: str = ""
     why: str = ""  # the terminal's reason when the payment did not go through
+    back: str = ""  # no door opened after paying: "reversed", or "staff" (by hand)
     texts: list[str] = field(default_factory=list)
     state: PayState | None = None
     collection: Collection | None = None
@@ -59,6 +60,8 @@ def _run(ctx: StationContext, job: CardJob, code: str, parcel_ids: list[int]) ->
                 job.why = _why(ctx, pid)
                 return
         job.collection = ctx.money.collect(code=code, terminal=job.terminal)
+        if not job.collection.all_opened:  # pay, open, confirm: the money went back (or not)
+            job.back = _given_back(ctx, parcel_ids)
     except DomainError as exc:
         job.problem = exc.message
     except Exception:  # the kiosk must hear an end, whatever failed
@@ -66,6 +69,20 @@ def _run(ctx: StationContext, job: CardJob, code: str, parcel_ids: list[int]) ->
         job.problem = "the payment could not be completed; staff have the details"
     finally:
         job.done_at = time.monotonic()
+
+
+def _given_back(ctx: StationContext, parcel_ids: list[int]) -> str:
+    """After doors that did not open: "reversed" when the card payments went back at the
+    terminal, "staff" when one could not (staff have the alert to refund it by hand)."""
+    with ctx.station.db.read() as session:
+        states = {
+            p.state
+            for pid in parcel_ids
+            if (p := ledger.latest(session, pid, Method.CARD)) is not None
+        }
+    if PayState.REFUND_FAILED in states:
+        return "staff"
+    return "reversed" if PayState.REVERSED in states else ""
 
 
 def _why(ctx: StationContext, parcel_id: int) -> str:
@@ -120,7 +137,8 @@ def progress(
         return _progress(request, ctx, job_id, job)
     words = Words(language(request))
     if job.collection is not None:
-        return _answer(request, ctx, **doors_told(request, ctx, job.collection.doors))
+        told = doors_told(request, ctx, job.collection.doors)
+        return _answer(request, ctx, card_back=job.back, **told)
     if job.problem:
         return _answer(request, ctx, problem=job.problem, code=job.code)
     if job.state is PayState.UNKNOWN:

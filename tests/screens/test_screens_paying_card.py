@@ -267,6 +267,7 @@ def test_paid_but_no_door_opens_the_payment_is_reversed_at_the_terminal(
         expect(kiosk.locator("#result .message.bad").first).to_have_text(
             f"Compartment {parcel.compartment_id} did not open."
         )
+        expect(kiosk.locator("[data-card-back]")).to_contain_text("nothing is charged")
         _settled(live)
         [payment] = sim.journal
         assert payment.amount_cents == 2500
@@ -296,6 +297,7 @@ def test_paid_no_door_and_the_reversal_refused_staff_get_what_they_need(
         expect(kiosk.locator("#result .message.bad").first).to_have_text(
             f"Compartment {parcel.compartment_id} did not open."
         )
+        expect(kiosk.locator("[data-card-back]")).to_contain_text("Staff have been told")
         _settled(live)
         [payment] = sim.journal
         assert payment.reversed_by is None  # the terminal refused it: the money is held
