@@ -25,6 +25,7 @@ from api.screens.render import language, render
 from api.security import Ctx, kiosk_terminal
 from locker.errors import DomainError
 from locker.payments import ledger
+from locker.payments.amounts import shown
 from locker.payments.due import PaymentRequired
 from locker.payments.records import Method, PayState
 from locker.services.pickup import Collection
@@ -41,6 +42,8 @@ class CardJob:
     code: str = ""
     why: str = ""  # the terminal's reason when the payment did not go through
     back: str = ""  # no door opened after paying: "reversed", or "staff" (by hand)
+    cents: int = 0  # what the terminal is asked for, in all
+    currency: str = "EUR"
     texts: list[str] = field(default_factory=list)
     state: PayState | None = None
     collection: Collection | None = None
@@ -111,7 +114,8 @@ def start(
             return _answer(request, ctx, problem=Words(language(request))("staff_no_terminal"))
         _forget_old()
         job_id = secrets.token_urlsafe(16)
-        job = CardJob(terminal, code=code)
+        job = CardJob(terminal, code=code, cents=sum(d.amount_cents for d in owed.due))
+        job.currency = owed.due[0].currency if owed.due else ctx.settings.payment_currency
         with _LOCK:
             _JOBS[job_id] = job
         parcels = [d.parcel_id for d in owed.due]
@@ -153,6 +157,7 @@ def _progress(request: Request, ctx: Ctx, job_id: str, job: CardJob) -> HTMLResp
         "kiosk_card.html",
         job_id=job_id,
         text=Words(language(request)).terminal(job.texts[-1]) if job.texts else "",
+        amount=shown(job.cents, job.currency, language(request)),
         poll_ms=POLL_MS,
         **kiosk_values(request, ctx),
     )

@@ -111,6 +111,7 @@ def test_card_payment_shows_the_terminal_texts_and_opens_the_door_by_keyboard(
         _pay_by_keyboard(kiosk, parcel.pin)
         said = kiosk.locator("[data-terminal-text]")
         expect(said).to_have_text("Insert card")
+        expect(kiosk.locator("[data-card-amount]")).to_have_text("To pay: EUR 20.40")
         assert live.sim.pulses(parcel.compartment_id) == 1  # only the courier's
         shot(kiosk, "kiosk-card-insert")
         sim.step()  # the card is in
@@ -139,6 +140,7 @@ def test_card_payment_in_german_by_touch(card_station: LiveStation, browser: Bro
         said = kiosk.locator("[data-terminal-text]")
         expect(kiosk.locator("[data-card-payment]")).to_contain_text("Kartenterminal")
         expect(said).to_have_text("Karte einstecken")
+        expect(kiosk.locator("[data-card-amount]")).to_have_text("Zu zahlen: 9,99 EUR")
         sim.step()
         expect(said).to_have_text("Bitte PIN eingeben")
         sim.step()
