@@ -10,16 +10,23 @@ SDK against the fake of Stripe in this process (loopback). Timed from sending
     database;
 (c) a parcel paid by link whose webhook was lost: the station asks the provider when the
     code is typed (one lookup through the SDK), then opens;
-(d) an unpaid parcel: the answer "402 payment_required" (nothing opens), with its link.
+(d) an unpaid parcel: the answer "402 payment_required" (nothing opens), with its link;
+(e) an unpaid parcel paid at the kiosk's card terminal: the kiosk's code typed
+    (``POST /kiosk/collect``, "pay first"), "pay by card here" (``POST /kiosk/pay-card``),
+    then the kiosk's progress asked for every 50 ms until it says the door is open. The
+    station's own ZVT client talks TCP to the ZVT simulator in this process, with its
+    modelled times (card, PIN, the card issuer: 8 s, times ``scale``); fewer runs.
 
-The terminal's own times (a card payment at the ZVT simulator) are another bench's, with
-the ZVT client.
+The protocol's own costs (the ZVT client against the simulator, no station) are the
+bench ``bench/zvt_payment.py``'s.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -37,28 +44,37 @@ from bench.common import (
 from locker.layout import load_layout
 from sim.payment_provider import FakeStripe
 from sim.station import SimStation
+from sim.zvt import TerminalSim, ZvtTimes, serve_zvt
 
 KEY, SECRET = "sk_test_bench", "whsec_bench"
 BOARDS = 2
 
 
-def measure(runs: int, pulse_ms: int = 50) -> list[Row]:
+def measure(runs: int, pulse_ms: int = 50, *, card_runs: int = 5, scale: float = 1.0) -> list[Row]:
+    """``card_runs`` card payments with the terminal's modelled times times ``scale``."""
     with scratch("bench-pay-") as folder:
-        return _measure(folder, runs, pulse_ms)
+        return _measure(folder, runs, pulse_ms, card_runs, scale)
 
 
-def _measure(folder: Path, runs: int, pulse_ms: int) -> list[Row]:
+def _measure(folder: Path, runs: int, pulse_ms: int, card_runs: int, scale: float) -> list[Row]:
     wire = {"boards": BOARDS, "baud": 19200, "pulse_ms": pulse_ms}
     sim = SimStation(load_layout(write_layout(folder / "sim.toml", port="sim", **wire)))
     fake = FakeStripe(api_key=KEY, webhook_secret=SECRET).start()
+    t = ZvtTimes()
+    times = replace(t, card_s=t.card_s * scale, pin_s=t.pin_s * scale, host_s=t.host_s * scale)
+    card = TerminalSim(times=times)
+    modelled = times.card_s + times.pin_s + times.host_s
     try:
-        with sim.serve("pty") as ports:
+        with sim.serve("pty") as ports, serve_zvt(card, "127.0.0.1", 0) as zvt_port:
             layout = write_layout(folder / "station.toml", port=ports["main"], **wire)
             env, courier = courier_station(folder, layout)
             env.update(
                 LOCKER_STRIPE_API_KEY=KEY,
                 LOCKER_STRIPE_WEBHOOK_SECRET=SECRET,
                 LOCKER_STRIPE_API_BASE=fake.url,
+                LOCKER_ZVT_HOST="127.0.0.1",
+                LOCKER_ZVT_PORT=str(zvt_port),
+                LOCKER_ZVT_PASSWORD=card.password,
             )
             with (
                 locker_serve(env, log=folder / "serve.log") as station,
@@ -87,6 +103,13 @@ def _measure(folder: Path, runs: int, pulse_ms: int) -> list[Row]:
                             raise SystemExit(f"collection failed: {opened.text}")
                         sim.take(cid)
                         sim.close(cid)
+                samples["card"] = []
+                for _ in range(card_runs):
+                    n += 1
+                    cid, pin = _store(hands, sim, n, 1250)
+                    samples["card"].append(_pay_at_the_kiosk(station.base_url, pin))
+                    sim.take(cid)
+                    sim.close(cid)
     finally:
         fake.stop()
     conditions = f"{runs} collections each, 19200 Bd, pulse {pulse_ms} ms, fake Stripe on loopback"
@@ -116,7 +139,39 @@ def _measure(folder: Path, runs: int, pulse_ms: int) -> list[Row]:
             samples["due"],
             "nothing due",
         ),
+        against(
+            "code → 'door open', unpaid, paid at the kiosk's card terminal (ZVT)",
+            f"{card_runs} payments at the ZVT simulator over TCP, modelled card + PIN + issuer "
+            f"= {modelled:.2f} s, the kiosk's progress asked every {POLL_S * 1000:.0f} ms",
+            "nothing due",
+            base,
+            samples["card"],
+            "nothing due",
+        ),
     ]
+
+
+POLL_S = 0.05
+_JOB = re.compile(r'hx-get="/kiosk/pay-card/([A-Za-z0-9_-]+)"')
+
+
+def _pay_at_the_kiosk(base_url: str, pin: str) -> float:
+    """The kiosk's screen as its browser would drive it: the code, "pay by card here",
+    then its progress until the door is open; seconds from the code to the open door."""
+    with httpx.Client(base_url=base_url, timeout=60, headers={"HX-Request": "true"}) as kiosk:
+        kiosk.get("/kiosk")
+        start = time.monotonic()
+        owed = kiosk.post("/kiosk/collect", data={"code": pin})
+        if 'id="pay-card"' not in owed.text:
+            raise SystemExit(f"the kiosk offers no card payment: {owed.text[:300]}")
+        page = kiosk.post("/kiosk/pay-card", data={"code": pin}).text
+        while (job := _JOB.search(page)) is not None:
+            time.sleep(POLL_S)
+            page = kiosk.get(f"/kiosk/pay-card/{job.group(1)}").text
+        took = time.monotonic() - start
+    if "is open" not in page:
+        raise SystemExit(f"the card payment did not open the door: {page[:400]}")
+    return took
 
 
 def _store(hands: httpx.Client, sim: SimStation, n: int, amount: int) -> tuple[int, str]:
@@ -149,7 +204,10 @@ def _pay(client: httpx.Client, fake: FakeStripe, pay_url: str, *, told: bool) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
-    print(table(measure(parser.parse_args().runs)))
+    parser.add_argument("--card-runs", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=1.0, help="of the terminal's times")
+    args = parser.parse_args()
+    print(table(measure(args.runs, card_runs=args.card_runs, scale=args.scale)))
 
 
 if __name__ == "__main__":

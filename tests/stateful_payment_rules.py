@@ -1,12 +1,15 @@
 """Pay at pick-up in the station state machine (:mod:`tests.stateful_station`): parcels
 with and without an amount due, paid by link (the real Stripe SDK against the fake
-provider on loopback: webhooks delivered or lost, the provider down), by a terminal
-through the CardTerminal protocol (approved, declined, walked away, the link lost after
-approval), in cash or waived at the desk, refunded by staff; refunds that fail.
+provider on loopback: webhooks delivered or lost, the provider down), by card at the
+kiosk's terminal (the station's own ZVT client over TCP against the ZVT terminal simulator,
+its times zero: approved, declined, walked away, busy, the link lost after approval, no
+completion), in cash or waived at the desk, refunded by staff; refunds and reversals that
+fail (the simulator refuses them).
 
 Invariants: the door of an unpaid parcel never opens (a collected parcel with an amount
 had its payment approved before its door's intent), and for every parcel the money
-taken (at the provider, the terminal and the desk) less what went back equals its amount
+taken (at the provider, in the terminal simulator's journal, at the desk) less what went
+back equals its amount
 when it is paid or collected, nothing otherwise, unless the station owes it back and
 told staff (``refund_failed``). A mixin: it uses the machine's station, model and ops.
 """
@@ -14,23 +17,25 @@ told staff (``refund_failed``). A mixin: it uses the machine's station, model an
 from __future__ import annotations
 
 import contextlib
+import time
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 from sqlmodel import select
 
+from drivers.zvt import Timeouts, ZvtTerminal
 from locker.payments import desk
 from locker.payments.cashier import Cashier
 from locker.payments.due import PaymentRequired, pay_token
 from locker.payments.provider import ProviderUnavailable
 from locker.payments.records import Method, Payment, PayState
 from locker.payments.stripe_link import StripeLinks
-from locker.payments.terminal import TerminalOutcome
 from locker.store.tables import DoorOp, Parcel
-from locker.testkit.scripted_terminal import ScriptedTerminal
 from locker.types import DoorPurpose, ParcelState, SizeClass
 from sim.payment_provider import FakeStripe
+from sim.zvt import TerminalSim, ZvtFault, ZvtTimes, serve_zvt
 
 if TYPE_CHECKING:
     from locker.station import Station
@@ -38,14 +43,20 @@ if TYPE_CHECKING:
 P = ParcelState
 KEY, SECRET = "sk_test_machine", "whsec_machine"
 AMOUNTS = st.sampled_from([0, 0, 0, 500, 2040])
-CARD_OUTCOMES = st.sampled_from(
+# What the simulated terminal does to a payment (None: it approves it).
+CARD_FAULTS = st.sampled_from(
     [
-        TerminalOutcome.APPROVED,
-        TerminalOutcome.DECLINED,
-        TerminalOutcome.TIMEOUT,
-        TerminalOutcome.LOST,
+        None,
+        None,
+        ZvtFault.DECLINED,
+        ZvtFault.WALK_AWAY,
+        ZvtFault.BUSY,
+        ZvtFault.LOST_AFTER_APPROVAL,
+        ZvtFault.NO_COMPLETION,
     ]
 )
+# Short: a fault that makes the client wait (no completion) ends an example quickly.
+ZVT_TIMEOUTS = Timeouts(connect_s=2, ack_s=2, transaction_s=5, completion_s=0.2, abort_s=1)
 
 
 class PaymentRules:
@@ -54,11 +65,18 @@ class PaymentRules:
     runs: dict[str, int]
     cashier: Cashier
     fake: FakeStripe
-    terminal: ScriptedTerminal
+    terminal: ZvtTerminal
+    zvt: TerminalSim
 
     def _start_payments(self) -> None:
         self.fake = FakeStripe(api_key=KEY, webhook_secret=SECRET).start()
-        self.terminal = ScriptedTerminal()
+        self._zvt_stack = ExitStack()
+        self.zvt = TerminalSim(times=ZvtTimes.zero())
+        port = self._zvt_stack.enter_context(serve_zvt(self.zvt, "127.0.0.1", 0))
+        self.terminal = ZvtTerminal(
+            "127.0.0.1", port, password=self.zvt.password, timeouts=ZVT_TIMEOUTS
+        )
+        assert self.terminal.register()
         self.links = StripeLinks(KEY, SECRET, api_base=self.fake.url)
         self._new_cashier()
 
@@ -67,6 +85,7 @@ class PaymentRules:
 
     def _stop_payments(self) -> None:
         self.fake.stop()
+        self._zvt_stack.close()
 
     def _unpaid(self) -> list[int]:
         return [
@@ -126,7 +145,7 @@ class PaymentRules:
         self, amount: int, recipient: str | None
     ) -> None:
         self.a_courier_delivers_one_parcel_all_the_way(  # type: ignore[attr-defined]
-            SizeClass.S, recipient, amount
+            SizeClass.S, recipient, amount=amount
         )
 
     # --- customers pay -----------------------------------------------------------------
@@ -153,12 +172,15 @@ class PaymentRules:
             assert self.cashier.webhook(payload, {"Stripe-Signature": header}) == "approved"
 
     @precondition(lambda self: self._unpaid())
-    @rule(data=st.data(), outcome=CARD_OUTCOMES)
-    def customer_pays_by_card(self, data: st.DataObject, outcome: TerminalOutcome) -> None:
+    @rule(data=st.data(), fault=CARD_FAULTS)
+    def customer_pays_by_card(self, data: st.DataObject, fault: ZvtFault | None) -> None:
         pid = data.draw(st.sampled_from(self._unpaid()))
-        self.terminal.script = [outcome]
-        state = self.cashier.pay_by_card(pid, actor="kiosk:1", on_text=lambda _t: None)
-        assert (state is PayState.APPROVED) == (outcome is TerminalOutcome.APPROVED), state
+        self.zvt.faults = {fault} if fault else set()
+        try:
+            state = self.cashier.pay_by_card(pid, actor="kiosk:1", on_text=lambda _t: None)
+        finally:
+            self.zvt.faults = set()
+        assert (state is PayState.APPROVED) == (fault is None), (fault, state)
         self.runs["paid by card"] = self.runs.get("paid by card", 0) + (state is PayState.APPROVED)
         self.parcels[pid].paid = state is PayState.APPROVED
 
@@ -181,11 +203,13 @@ class PaymentRules:
             ).first()
         if held is None:  # paid by link, the station not told yet: nothing to refund here
             return
-        self.fake.faults.refunds_fail = self.terminal.reversals_fail = fails
+        self.fake.faults.refunds_fail = fails
+        self.zvt.faults = {ZvtFault.NO_REVERSAL} if fails else set()
         try:
             state = self.cashier.give_back(held.id or 0, actor="staff:s", reason="complaint")
         finally:
-            self.fake.faults.refunds_fail = self.terminal.reversals_fail = False
+            self.fake.faults.refunds_fail = False
+            self.zvt.faults = set()
         fallible = held.method in (Method.LINK, Method.CARD)
         assert state is (PayState.REFUND_FAILED if fails and fallible else _returned(held.method))
         self.parcels[pid].paid = self.parcels[pid].waived = False
@@ -254,9 +278,15 @@ class PaymentRules:
                 net[pid] = net.get(pid, 0) + s["amount_total"] - back
         with self.station.db.read() as session:
             payments = session.exec(select(Payment)).all()
+        self._zvt_settled()
+        held = {f"{t.receipt:04d}": t.amount_cents for t in self.zvt.journal if not t.reversed_by}
+        card = [p for p in payments if p.method is Method.CARD and p.receipt_number]
+        assert len({p.receipt_number for p in card}) == len(card)  # one receipt, one payment
+        for p in card:
+            if p.receipt_number in held:
+                net[p.parcel_id] = net.get(p.parcel_id, 0) + held.pop(str(p.receipt_number))
+        assert not held, held  # the terminal holds no money the station has no payment for
         for p in payments:
-            if p.method is Method.CARD and p.receipt_number in self.terminal.taken:
-                net[p.parcel_id] = net.get(p.parcel_id, 0) + self.terminal.taken[p.receipt_number]
             if p.method is Method.CASH and p.state in (
                 PayState.APPROVED,
                 PayState.REFUND_FAILED,
@@ -264,6 +294,13 @@ class PaymentRules:
             ):
                 net[p.parcel_id] = net.get(p.parcel_id, 0) + p.amount_cents
         return net
+
+    def _zvt_settled(self) -> None:
+        """The terminal has seen the end of every connection (its journal is final)."""
+        for _ in range(500):
+            if not self.zvt.connections:
+                return
+            time.sleep(0.002)
 
 
 def _returned(method: Method) -> PayState:

@@ -152,13 +152,19 @@ def test_the_cold_groups_bench_fills_its_rows() -> None:
 def test_the_pay_at_pick_up_bench_fills_its_rows() -> None:
     from bench import pay_at_pickup
 
-    rows = pay_at_pickup.measure(runs=3)
+    rows = pay_at_pickup.measure(runs=3, card_runs=2, scale=0.01)
     assert [r.measurement.split(",")[0] for r in rows] == [
         "code → 'door open'",
         "code → 'door open'",
         "code → '402 pay first' (nothing opens)",
+        "code → 'door open'",
     ]
     assert all(r.ratio.endswith("× nothing due") for r in rows)
+    card = rows[-1]
+    assert "paid at the kiosk's card terminal (ZVT)" in card.measurement
+    assert "2 payments" in card.conditions
+    assert "= 0.08 s" in card.conditions  # (3 + 4 + 1 s) × 0.01
+    assert _ms(card.p50) <= _ms(card.p99)
 
 
 def test_the_cold_groups_bench_over_the_modbus_simulator_fills_its_rows() -> None:

@@ -792,14 +792,25 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "The card payment did not go through ({why}). Nothing was charged.",
         "Die Kartenzahlung hat nicht geklappt ({why}). Es wurde nichts abgebucht.",
     ),
+    "pay_card_back": ("Back", "Zurück"),
+    "pay_card_reversed": (
+        "Your card payment was cancelled at the terminal: nothing is charged.",
+        "Ihre Kartenzahlung wurde am Terminal storniert: es wird nichts abgebucht.",
+    ),
+    "pay_card_refund_staff": (
+        "Your card payment could not be cancelled at the terminal. Staff have been told and "
+        "will refund it.",
+        "Ihre Kartenzahlung konnte am Terminal nicht storniert werden. Das Personal ist "
+        "informiert und erstattet sie.",
+    ),
+    "pay_card_again": ("Try the card again", "Karte erneut versuchen"),
     "pay_card_unknown": (
         "The terminal's answer was lost. Staff have been told and will check it.",
         "Die Antwort des Terminals ging verloren. Das Personal ist informiert und prüft es.",
     ),
     "pay_still_open": (
         "The payment has not arrived yet. Pay on your phone, then press the button again.",
-        "Die Zahlung ist noch nicht angekommen. Zahlen Sie am Handy und drücken Sie dann "
-        "erneut.",
+        "Die Zahlung ist noch nicht angekommen. Zahlen Sie am Handy und drücken Sie dann erneut.",
     ),
     "pay_go": ("Pay {amount} now", "Jetzt {amount} zahlen"),
     "pay_done": (
@@ -874,6 +885,22 @@ ORDINALS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+# The card terminal's intermediate texts (drivers/zvt/codes.py words them in English), as
+# the German kiosk shows them; a text not here is shown as the terminal said it.
+TERMINAL_DE: dict[str, str] = {
+    "Please confirm the amount": "Bitte Betrag bestätigen",
+    "Please watch the PIN pad": "Bitte PIN eingeben",
+    "Insert card": "Karte einstecken",
+    "Please insert or tap the card": "Bitte Karte einstecken oder auflegen",
+    "Please wait": "Bitte warten",
+    "Waiting for the card issuer": "Warten auf die Bank",
+    "Please remove the card": "Bitte Karte entnehmen",
+    "Card not readable": "Karte nicht lesbar",
+    "Incorrect PIN": "PIN falsch",
+    "Declined": "Abgelehnt",
+}
+
+
 @dataclass(frozen=True)
 class Words(common.words.Words):
     """The station's texts of one language: ``words("kiosk_opened", n=3, where=...)``."""
@@ -884,6 +911,10 @@ class Words(common.words.Words):
         """What to say of a refusal: its own words here, else the domain's message."""
         key = PROBLEM_WORDS.get(exc.code)
         return self(key) if key else str(exc)
+
+    def terminal(self, text: str) -> str:
+        """The card terminal's words in this language (German ones for the known texts)."""
+        return TERMINAL_DE.get(text, text) if self.lang == "de" else text
 
     def ordinal(self, n: int) -> str:
         names = ORDINALS[self.lang]

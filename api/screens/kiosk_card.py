@@ -24,8 +24,10 @@ from api.screens.kiosk import doors_told, kiosk_values
 from api.screens.render import language, render
 from api.security import Ctx, kiosk_terminal
 from locker.errors import DomainError
+from locker.payments import ledger
+from locker.payments.amounts import shown
 from locker.payments.due import PaymentRequired
-from locker.payments.records import PayState
+from locker.payments.records import Method, PayState
 from locker.services.pickup import Collection
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +39,11 @@ KEEP_S = 300  # a finished payment's answer is kept this long for its kiosk
 @dataclass
 class CardJob:
     terminal: str
+    code: str = ""
+    why: str = ""  # the terminal's reason when the payment did not go through
+    back: str = ""  # no door opened after paying: "reversed", or "staff" (by hand)
+    cents: int = 0  # what the terminal is asked for, in all
+    currency: str = "EUR"
     texts: list[str] = field(default_factory=list)
     state: PayState | None = None
     collection: Collection | None = None
@@ -53,8 +60,11 @@ def _run(ctx: StationContext, job: CardJob, code: str, parcel_ids: list[int]) ->
         for pid in parcel_ids:
             job.state = ctx.money.pay_by_card(pid, actor=job.terminal, on_text=job.texts.append)
             if job.state is not PayState.APPROVED:
+                job.why = _why(ctx, pid)
                 return
         job.collection = ctx.money.collect(code=code, terminal=job.terminal)
+        if not job.collection.all_opened:  # pay, open, confirm: the money went back (or not)
+            job.back = _given_back(ctx, parcel_ids)
     except DomainError as exc:
         job.problem = exc.message
     except Exception:  # the kiosk must hear an end, whatever failed
@@ -62,6 +72,26 @@ def _run(ctx: StationContext, job: CardJob, code: str, parcel_ids: list[int]) ->
         job.problem = "the payment could not be completed; staff have the details"
     finally:
         job.done_at = time.monotonic()
+
+
+def _given_back(ctx: StationContext, parcel_ids: list[int]) -> str:
+    """After doors that did not open: "reversed" when the card payments went back at the
+    terminal, "staff" when one could not (staff have the alert to refund it by hand)."""
+    with ctx.station.db.read() as session:
+        states = {
+            p.state
+            for pid in parcel_ids
+            if (p := ledger.latest(session, pid, Method.CARD)) is not None
+        }
+    if PayState.REFUND_FAILED in states:
+        return "staff"
+    return "reversed" if PayState.REVERSED in states else ""
+
+
+def _why(ctx: StationContext, parcel_id: int) -> str:
+    with ctx.station.db.read() as session:
+        payment = ledger.latest(session, parcel_id, Method.CARD)
+        return payment.outcome_text if payment is not None else ""
 
 
 def _forget_old() -> None:
@@ -84,7 +114,8 @@ def start(
             return _answer(request, ctx, problem=Words(language(request))("staff_no_terminal"))
         _forget_old()
         job_id = secrets.token_urlsafe(16)
-        job = CardJob(terminal)
+        job = CardJob(terminal, code=code, cents=sum(d.amount_cents for d in owed.due))
+        job.currency = owed.due[0].currency if owed.due else ctx.settings.payment_currency
         with _LOCK:
             _JOBS[job_id] = job
         parcels = [d.parcel_id for d in owed.due]
@@ -110,13 +141,14 @@ def progress(
         return _progress(request, ctx, job_id, job)
     words = Words(language(request))
     if job.collection is not None:
-        return _answer(request, ctx, **doors_told(request, ctx, job.collection.doors))
+        told = doors_told(request, ctx, job.collection.doors)
+        return _answer(request, ctx, card_back=job.back, **told)
     if job.problem:
-        return _answer(request, ctx, problem=job.problem)
+        return _answer(request, ctx, problem=job.problem, code=job.code)
     if job.state is PayState.UNKNOWN:
-        return _answer(request, ctx, problem=words("pay_card_unknown"))
-    why = job.texts[-1] if job.texts else (job.state.value if job.state else "")
-    return _answer(request, ctx, problem=words("pay_card_declined", why=why))
+        return _answer(request, ctx, problem=words("pay_card_unknown"), code=job.code)
+    why = job.why or (job.state.value if job.state else "")
+    return _answer(request, ctx, problem=words("pay_card_declined", why=why), code=job.code)
 
 
 def _progress(request: Request, ctx: Ctx, job_id: str, job: CardJob) -> HTMLResponse:
@@ -124,7 +156,8 @@ def _progress(request: Request, ctx: Ctx, job_id: str, job: CardJob) -> HTMLResp
         request,
         "kiosk_card.html",
         job_id=job_id,
-        text=job.texts[-1] if job.texts else "",
+        text=Words(language(request)).terminal(job.texts[-1]) if job.texts else "",
+        amount=shown(job.cents, job.currency, language(request)),
         poll_ms=POLL_MS,
         **kiosk_values(request, ctx),
     )

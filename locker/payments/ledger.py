@@ -58,6 +58,12 @@ def pending(session: Session, parcel_id: int, method: Method | None = None) -> l
     return list(session.exec(query.order_by(col(Payment.id))).all())
 
 
+def latest(session: Session, parcel_id: int, method: Method) -> Payment | None:
+    """The parcel's last payment of ``method`` (the kiosk tells why it failed)."""
+    query = select(Payment).where(Payment.parcel_id == parcel_id, Payment.method == method)
+    return session.exec(query.order_by(col(Payment.id).desc()).limit(1)).first()
+
+
 def pending_card(session: Session) -> Sequence[Payment]:
     return session.exec(
         select(Payment).where(Payment.state == PayState.PENDING, Payment.method == Method.CARD)

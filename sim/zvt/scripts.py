@@ -206,7 +206,7 @@ def reversal(s: Session, frame: Frame) -> None:
         return
     s.wait(sim.times.host_s, abortable=False)
     found = [p for p in sim.batch() if p.receipt == number]
-    if not found:
+    if not found or ZvtFault.NO_REVERSAL in sim.faults:
         s.final(0x06, 0x1E, bytes([REVERSAL_NOT_POSSIBLE]))
         return
     if found[0].reversed_by is not None:

@@ -24,6 +24,7 @@ class ZvtFault(StrEnum):
     UNKNOWN_BITMAPS = "unknown-bitmaps"  # extra bitmaps and TLV the station must skip
     GARBAGE = "garbage"  # bytes that are no frame where the status information belongs
     TORN = "torn"  # half the status information, then the link drops
+    NO_REVERSAL = "no-reversal"  # a reversal is refused (06 1E B5: reversal not possible)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class TerminalSim:
     connections: int = 0  # open now
     _receipt: int = 0
     _trace: int = 0
+    _steps: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0), repr=False)
     _busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _log: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -109,6 +111,16 @@ class TerminalSim:
     def taken_cents(self) -> int:
         """The money the terminal holds: approved payments not reversed."""
         return sum(p.amount_cents for p in self.journal if p.reversed_by is None)
+
+    def step(self) -> None:
+        """The customer moves on now (the card inserted, the PIN typed): the modelled
+        time the terminal is waiting out ends at once. With long times, a test sees each
+        intermediate text and says when the next comes."""
+        self._steps.release()
+
+    def stepped(self) -> bool:
+        """For the sessions: True (once per :meth:`step`) when the customer moved on."""
+        return self._steps.acquire(blocking=False)
 
     def forget_registration(self) -> None:
         """As after a restart of the terminal."""

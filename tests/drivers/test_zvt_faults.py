@@ -138,9 +138,10 @@ def test_garbage_or_a_torn_status_is_never_an_approval(zvt: Rig, fault: ZvtFault
 
 
 def test_after_a_fault_the_next_payment_goes_through(zvt: Rig) -> None:
+    harmless = {ZvtFault.UNKNOWN_BITMAPS, ZvtFault.NO_REVERSAL}  # a payment goes through
     for fault in ZvtFault:
         zvt.sim.faults = {fault}
-        assert pay(zvt)[0] is not TerminalOutcome.APPROVED or fault is ZvtFault.UNKNOWN_BITMAPS
+        assert (pay(zvt)[0] is TerminalOutcome.APPROVED) == (fault in harmless), fault
         zvt.sim.faults = set()
         assert pay(zvt, 100)[0] is TerminalOutcome.APPROVED
 
@@ -188,3 +189,37 @@ def test_a_cancel_before_a_payment_is_forgotten_and_one_after_approval_changes_n
     later.join()
     assert result.outcome is TerminalOutcome.LOST
     assert "06 b0 00" not in zvt.received()  # no abort after an approval
+
+
+def test_a_reversal_the_terminal_refuses(zvt: Rig) -> None:
+    paid = zvt.terminal.authorise(1500, lambda text: None)
+    assert paid.outcome is TerminalOutcome.APPROVED
+    assert paid.receipt_number is not None
+    zvt.sim.faults = {ZvtFault.NO_REVERSAL}
+    zvt.clear()
+    result = zvt.terminal.reverse(paid.receipt_number)
+    assert result.outcome is not TerminalOutcome.APPROVED
+    assert result.result_code == 0xB5  # reversal not possible
+    assert zvt.kinds_sent()[-1] == "06 1e"
+    assert zvt.sim.sent[-1].hex(" ") == "06 1e 01 b5"
+    assert zvt.sim.taken_cents() == 1500  # the money stays taken: staff refund it by hand
+
+
+def test_the_customer_is_stepped_through_the_texts() -> None:
+    slow = ZvtTimes(card_s=600, pin_s=600, host_s=0, ack_timeout_s=2)
+    with rig(times=slow) as zvt:
+        texts: list[str] = []
+        done: list[TerminalOutcome] = []
+        worker = threading.Thread(
+            target=lambda: done.append(zvt.terminal.authorise(700, texts.append).outcome)
+        )
+        worker.start()
+        for seen in ("Insert card", "Please watch the PIN pad"):
+            deadline = time.monotonic() + 10
+            while seen not in texts:
+                assert time.monotonic() < deadline, texts
+                time.sleep(0.01)
+            zvt.sim.step()  # the card goes in; the PIN is typed
+        worker.join(10)
+        assert done == [TerminalOutcome.APPROVED]
+        assert zvt.sim.taken_cents() == 700

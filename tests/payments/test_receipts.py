@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from locker.testkit.scripted_terminal import ScriptedTerminal
 from sim.payment_provider import FakeStripe
+from sim.zvt import ZvtTimes
 from tests.api.http_helpers import API, ok
 from tests.api.live import live_station, wait_until
 from tests.mail_support import smtp_server, text_of
@@ -56,12 +56,15 @@ def test_the_code_mail_says_what_is_due_and_a_receipt_follows(
 
 
 def test_a_card_receipt_in_german_has_the_receipt_number(tmp_path: Path) -> None:
-    terminal = ScriptedTerminal()
+    """Paid at the station's own terminal: the real ZVT client against the simulator the
+    live station starts (``LOCKER_ZVT_HOST=sim``); the receipt number is the terminal's."""
+    settings = {**mail_settings_for(), "zvt_host": "sim"}
     with (
         smtp_server() as server,
-        live_station(tmp_path, **{**mail_settings_for(), "smtp_port": server.port}) as live,
+        live_station(tmp_path, **{**settings, "smtp_port": server.port}) as live,
     ):
-        live.ctx.money.terminal = terminal
+        assert live.runtime.zvt_sim is not None
+        live.runtime.zvt_sim.times = ZvtTimes.zero()
         parcel_id, _, _code = store(
             live,
             tracking="ORDER-10",
@@ -75,7 +78,9 @@ def test_a_card_receipt_in_german_has_the_receipt_number(tmp_path: Path) -> None
         receipt = inbox()[1]
         assert receipt["Subject"] == "Beleg: 19,99 EUR für Ihr Paket ORDER-10"
         body = text_of(receipt)
-        assert "Belegnummer: 0001" in body
+        [paid] = live.runtime.zvt_sim.journal
+        assert paid.amount_cents == 1999
+        assert f"Belegnummer: {paid.receipt:04d}" in body
         assert "(Karte an der Station)" in body
 
 
