@@ -186,6 +186,8 @@ class ModbusBoard(BoardBase):
     def _read_bus_raw(
         cls, bus: LockBus, addresses: Sequence[int], failures: list[FailureKind]
     ) -> dict[int, RawStatus]:
+        # Never called: HAS_BUS_READ is False, Modbus has no broadcast read (read_bus reads
+        # board by board); the base class requires the method.
         raise NotImplementedError("Modbus has no whole-bus read")
 
 

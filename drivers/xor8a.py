@@ -190,6 +190,8 @@ class Xor8aBoard(BoardBase):
     def _read_bus_raw(
         cls, bus: LockBus, addresses: Sequence[int], failures: list[FailureKind]
     ) -> dict[int, RawStatus]:
+        # Never called: HAS_BUS_READ is False, the 8A/80 protocol has no broadcast read
+        # (read_bus reads board by board); the base class requires the method.
         raise NotImplementedError("the 8A/80 board has no whole-bus read")
 
 

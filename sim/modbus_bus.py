@@ -41,6 +41,8 @@ BAUD_CODE = 2  # 9600 in the XY-MD02's holding register 0x0102 (inferred)
 
 
 def _unused(*_args: object) -> Any:
+    # Never called: the Kerong dialects answer through these per-request hooks, the Modbus
+    # bus answers whole frames in ModbusSimBus.respond (the Dialect type requires them).
     raise NotImplementedError("the Modbus bus answers in ModbusSimBus.respond")
 
 
