@@ -31,17 +31,20 @@ AFTER_CHARGE_INTENT = "after_charge_intent"  # the payment's intent committed, n
 AFTER_APPROVAL = "after_approval"  # the approval committed; no door intent yet
 AFTER_DOOR_PULSE = "after_door_pulse"  # the collection's pulse returned; nothing stored
 BEFORE_COMPLETION_COMMIT = "before_completion_commit"  # the outcome flushed, not committed
-POINTS = (
+DOOR_POINTS = (  # every door operation reaches these
     BEFORE_INTENT_COMMIT,
     AFTER_INTENT_COMMIT,
     AFTER_UNLOCK_FRAME,
     AFTER_BOARD_ANSWER,
     AFTER_OUTCOME_COMMIT,
+)
+PAYMENT_POINTS = (  # a collection reaches the last two; only money due the first two
     AFTER_CHARGE_INTENT,
     AFTER_APPROVAL,
     AFTER_DOOR_PULSE,
     BEFORE_COMPLETION_COMMIT,
 )
+POINTS = (*DOOR_POINTS, *PAYMENT_POINTS)
 EVERY_TIME = 0  # the ``*`` count
 SIGNALS = {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP}
 

@@ -50,7 +50,7 @@ class Kind(StrEnum):
 
 PURPOSE = {Kind.DEPOSIT: "deposit", Kind.COLLECT: "collect", Kind.STAFF_OPEN: "staff"}
 AFTER_HTTP_ANSWER = "after_http_answer"  # the harness kills once the client has its answer
-KILL_POINTS = (*crashpoints.POINTS, AFTER_HTTP_ANSWER)
+KILL_POINTS = (*crashpoints.DOOR_POINTS, AFTER_HTTP_ANSWER)  # the paid steps: test_*payments*
 NOT_PULSED = (BEFORE_INTENT_COMMIT, AFTER_INTENT_COMMIT)
 LEFT_OPEN = (AFTER_INTENT_COMMIT, AFTER_UNLOCK_FRAME, AFTER_BOARD_ANSWER)  # reconcile settles
 OPENED = ("opened", "opened (reconciled)")

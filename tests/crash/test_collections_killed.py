@@ -101,7 +101,7 @@ class Multi:
 # the first door's outcome committed with the second not begun; the other points of the
 # first visit are what tests/crash/test_kill_points.py covers for a single door.
 MULTI = [
-    *(Multi(point, DOORS) for point in crashpoints.POINTS),
+    *(Multi(point, DOORS) for point in crashpoints.DOOR_POINTS),
     Multi(AFTER_OUTCOME_COMMIT, 1),
     Multi(AFTER_HTTP_ANSWER, 1),
     Multi(AFTER_UNLOCK_FRAME, 2, taken_while_down=True),

@@ -30,6 +30,7 @@ def test_what_the_client_says_is_what_the_terminal_took(
         for fault, cents in plan:
             zvt.sim.faults = set() if fault is None else {fault}
             results.append(zvt.terminal.authorise(cents, lambda text: None))
+            zvt.settle()  # the terminal has ended that transaction (a lost link too)
         zvt.settle()
         journal = {f"{p.receipt:04d}": p.amount_cents for p in zvt.sim.journal}
     approved = [r for r in results if r.outcome is TerminalOutcome.APPROVED]
