@@ -66,6 +66,15 @@ def _facts(parcel: ParcelFacts) -> dict[str, Any]:
 def _webhook(
     session: Session, row: EventRow, carrier: str, event: str, parcel: ParcelFacts
 ) -> None:
+    session.execute(
+        insert(CarrierWebhook)
+        .values(**webhook_values(row, carrier, event, parcel))
+        .on_conflict_do_nothing()
+    )
+
+
+def webhook_values(row: EventRow, carrier: str, event: str, parcel: ParcelFacts) -> dict[str, Any]:
+    """The webhook row that the event ``row`` makes for ``carrier`` (pending, due now)."""
     body = {
         "event": event,
         "event_id": row.event_id,
@@ -74,21 +83,17 @@ def _webhook(
         "parcel": _facts(parcel),
         "state_then": parcel.state,
     }
-    session.execute(
-        insert(CarrierWebhook)
-        .values(
-            carrier=carrier,
-            station=row.station,
-            event_seq=row.seq,
-            event=event,
-            body=body,
-            created_at=row.received_at,
-            state="pending",
-            attempts=0,
-            next_at=row.received_at,
-        )
-        .on_conflict_do_nothing()
-    )
+    return {
+        "carrier": carrier,
+        "station": row.station,
+        "event_seq": row.seq,
+        "event": event,
+        "body": body,
+        "created_at": row.received_at,
+        "state": "pending",
+        "attempts": 0,
+        "next_at": row.received_at,
+    }
 
 
 def parcel_changed(
@@ -111,12 +116,12 @@ def parcel_changed(
         _webhook(session, row, parcel.carrier, f"parcel.{parcel.state}", parcel)
 
 
-class _Reminder(ParcelFacts):
+class Reminder(ParcelFacts):
     reminder: Literal["reminder", "last_call"] = "reminder"
 
 
 def reminded(session: Session, row: EventRow) -> None:
-    reminder = _Reminder.model_validate(row.data)
+    reminder = Reminder.model_validate(row.data)
     if _carriers_of(session, row.station, reminder.carrier):
         _webhook(session, row, reminder.carrier, f"parcel.{reminder.reminder}", reminder)
 

@@ -342,13 +342,13 @@ class Ingest:
         except Exception:  # the count is a convenience; the drop stands
             _LOG.exception("could not count a dropped message")
 
-    def _count(self, session: Session, reason: str) -> None:
+    def _count(self, session: Session, reason: str, n: int = 1) -> None:
         session.execute(
             insert(DroppedCount)
-            .values(reason=reason, count=1)
+            .values(reason=reason, count=n)
             .on_conflict_do_update(
                 index_elements=["reason"],
-                set_={"count": DroppedCount.count + 1},
+                set_={"count": DroppedCount.count + n},
             )
         )
 

@@ -32,6 +32,12 @@ class HubSettings(BaseSettings):
     # resend fills what an expired session took with it.
     mqtt_session_expiry_s: int = Field(default=300, ge=0)
     mqtt_keepalive_s: int = Field(default=30, ge=5)
+    # Ingest in batches (fleet.worker): up to this many messages in one transaction, waiting
+    # at most this long for a batch to fill; the broker keeps up to mqtt_receive_maximum
+    # messages unacknowledged in flight to a worker (at least two batches).
+    ingest_batch_max: int = Field(default=500, ge=1, le=10_000)
+    ingest_batch_wait_ms: float = Field(default=20, ge=0, le=1000)
+    mqtt_receive_maximum: int = Field(default=2000, ge=1, le=65535)
     # What `station add` prints for the station to reach the broker (default: mqtt_host/port).
     station_mqtt_host: str = ""
     station_mqtt_port: int = Field(default=0, ge=0, le=65535)

@@ -1,6 +1,15 @@
-"""The hub's MQTT worker: takes what stations send from the shared subscriptions, hands
-each message to :class:`fleet.ingest.Ingest`, acknowledges it only once its transaction
-has committed, and publishes the commands that came of it.
+"""The hub's MQTT worker: takes what stations send from the shared subscriptions, stores it
+a batch at a time (:mod:`fleet.ingest_batch`), acknowledges every message of a batch only
+once the batch's transaction has committed, and publishes the commands that came of it.
+
+paho's network thread only queues each message (``manual_ack=True``: paho does not
+acknowledge it). The ingest thread takes from the queue up to ``ingest_batch_max``
+messages, waiting at most ``ingest_batch_wait_ms`` for the batch to fill, stores them in
+one transaction, then sends their PUBACKs in the order they came (``client.ack``). A
+worker killed before that leaves them unacknowledged: the broker gives them again, and
+what was committed already is not stored twice. The broker keeps up to
+``mqtt_receive_maximum`` messages in flight to the worker (MQTT 5's Receive Maximum, sent
+at CONNECT): enough for the next batch to fill while one commits.
 
 MQTT 5 with a persistent session (``clean_start=False`` and a session expiry), so a
 worker that is killed or loses its connection gets back, under the same client id,
@@ -13,10 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,17 +39,29 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from fleet import carrier_stream
+from fleet import carrier_stream, ingest_batch
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
 from fleet.settings import HubSettings
 from locker.notify.senders import Poster, WebhookPoster
 from locker.notify.webhook_guard import WebhookGuard, allow_list
+from locker.testkit import crashpoints
 from locker.uplink.messages import UP, Command, shared, topic
 
 _LOG = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 POISON_AFTER = 3  # a message that fails so many times (not for the database) is dropped
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as paho's network thread queued it, unacknowledged."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    connection: int  # which connection it came on: an older one's cannot be acknowledged
 
 
 class Worker:
@@ -68,6 +91,12 @@ class Worker:
         self._failures: Counter[str] = Counter()  # by message digest
         self._thread: threading.Thread | None = None
         self._webhooks: threading.Thread | None = None
+        self._ingesting: threading.Thread | None = None
+        self._inbox: queue.Queue[Inbound] = queue.Queue()
+        self._connection = 0  # counts the connections made (paho's network thread)
+        self.batch_max = settings.ingest_batch_max
+        self.batch_wait_s = settings.ingest_batch_wait_ms / 1000
+        self.batches = 0  # batches committed
         self.db = db
         self.poster: Poster = WebhookPoster(WebhookGuard(allow_list(settings.webhook_allow_hosts)))
         client = mqtt.Client(
@@ -105,6 +134,10 @@ class Worker:
             target=self._deliver_webhooks, name=f"fleet-{self.client_id}-webhooks"
         )
         self._webhooks.start()
+        self._ingesting = threading.Thread(
+            target=self._ingest_loop, name=f"fleet-{self.client_id}-ingest"
+        )
+        self._ingesting.start()
         next_sweep = time.monotonic() + self.sweep_every_s
         try:
             while not self._stop.wait(0.2):
@@ -115,6 +148,8 @@ class Worker:
                     self._sweep()
         finally:
             self._stop.set()
+            if self._ingesting is not None:
+                self._ingesting.join(timeout=30)  # the batch under way is finished first
             if self._webhooks is not None:
                 self._webhooks.join(timeout=30)
             self.client.disconnect()
@@ -140,6 +175,7 @@ class Worker:
             _LOG.error("%s: the broker refused the connection: %s", self.client_id, reason)
             return
         _LOG.info("%s connected (session present: %s)", self.client_id, flags.session_present)
+        self._connection += 1
         group = self.share_group
         client.subscribe([(shared(kind, group), SubscribeOptions(qos=1)) for kind in UP])
         self.connected.set()
@@ -172,32 +208,96 @@ class Worker:
         if not self._stop.is_set():
             _LOG.warning("%s lost the broker: %s", self.client_id, reason)
 
-    def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if self._broken.is_set():
             return  # not acknowledged: it comes again after the reconnection
-        payload = bytes(msg.payload)
+        self._inbox.put(Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._connection))
+
+    # -- the ingest thread ------------------------------------------------------------
+
+    def _ingest_loop(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take()
+            if batch:
+                self._store(batch)
+
+    def _take(self) -> list[Inbound]:
+        """Up to ``batch_max`` messages: those waiting, and what comes within
+        ``batch_wait_s`` of the first."""
         try:
-            out = self.ingest.handle(msg.topic, payload, self.clock())
-        except (OperationalError, InterfaceError):  # the database is away: it comes again
-            _LOG.exception("%s could not store a message on %s", self.client_id, msg.topic)
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait_s
+        while len(batch) < self.batch_max:
+            try:
+                batch.append(self._inbox.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=left))
+            except queue.Empty:
+                break
+        return batch
+
+    def _store(self, batch: list[Inbound]) -> None:
+        """One transaction for the batch; then every message of it acknowledged."""
+        batch = [m for m in batch if m.connection == self._connection]
+        if not batch or self._broken.is_set():
+            return  # of a connection that is gone: they come again on the new one
+        try:
+            out = ingest_batch.handle(
+                self.ingest, [(m.topic, m.payload) for m in batch], self.clock()
+            )
+        except (OperationalError, InterfaceError):  # the database is away: they come again
+            _LOG.exception("%s could not store a batch of %d", self.client_id, len(batch))
             self._broken.set()
             return
         except Exception:
-            # Not the database being away: this message itself fails. Tried a few times
-            # (it might be a passing trouble), then dropped so it cannot stop the stream.
-            key = hashlib.sha256(msg.topic.encode() + b"\0" + payload).hexdigest()
-            self._failures[key] += 1
-            _LOG.exception("%s failed on a message on %s", self.client_id, msg.topic)
-            if self._failures[key] < POISON_AFTER:
-                self._broken.set()
-                return
-            del self._failures[key]
-            self.ingest.drop("failed", msg.topic, "failed every time it was tried")
-            out = []
-        client.ack(msg.mid, msg.qos)
-        self.handled += 1
+            _LOG.exception("%s failed on a batch: its messages one by one", self.client_id)
+            self._one_by_one(batch)
+            return
+        self.batches += 1
+        crashpoints.reached(crashpoints.INGEST_BATCH_COMMITTED)
+        for message in batch:
+            self._ack(message)
         for command in out:
             self.publish(command)
+
+    def _one_by_one(self, batch: list[Inbound]) -> None:
+        """A batch that failed (not for the database): each message in a transaction of its
+        own, so the one that fails is found. It is tried a few times (it might be a passing
+        trouble), then dropped so it cannot stop the stream."""
+        for message in batch:
+            try:
+                out = self.ingest.handle(message.topic, message.payload, self.clock())
+            except (OperationalError, InterfaceError):
+                _LOG.exception("%s could not store a message on %s", self.client_id, message.topic)
+                self._broken.set()
+                return
+            except Exception:
+                key = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
+                self._failures[key] += 1
+                _LOG.exception("%s failed on a message on %s", self.client_id, message.topic)
+                if self._failures[key] < POISON_AFTER:
+                    self._broken.set()  # the rest is not acknowledged: it comes again
+                    return
+                del self._failures[key]
+                self.ingest.drop("failed", message.topic, "failed every time it was tried")
+                out = []
+            self._ack(message)
+            for command in out:
+                self.publish(command)
+
+    def _ack(self, message: Inbound) -> None:
+        if message.connection == self._connection:
+            self.client.ack(message.mid, message.qos)
+            self.handled += 1
 
     # -- the supervising thread -------------------------------------------------------
 
@@ -209,6 +309,8 @@ class Worker:
         self.connected.clear()
         if self._stop.wait(1.0):
             return
+        while not self._inbox.empty():  # of the old connection: they come again
+            self._inbox.get_nowait()
         self._broken.clear()
         self._connect()
 
@@ -216,6 +318,7 @@ class Worker:
         """Connect in the background (paho's loop retries until the broker answers)."""
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
+        properties.ReceiveMaximum = self.settings.mqtt_receive_maximum
         self.client.connect_async(
             self.settings.mqtt_host,
             self.settings.mqtt_port,
