@@ -22,6 +22,7 @@ from fleet.db import HubDatabase
 from fleet.engines import FleetBroker
 from fleet.settings import HubSettings
 from fleet.worker import Worker
+from locker.testkit import crashpoints
 from locker.uplink.messages import Command, Event, topic
 from tests.fleet.engines import WAIT, MqttPeer, PeerFactory, PgDatabase
 from tests.fleet.hub.support import T0, event, history
@@ -161,7 +162,9 @@ def test_a_message_that_fails_every_time_is_dropped_after_a_few_tries(
     assert count(hub_db, "SELECT count FROM ingest_dropped WHERE reason = 'failed'") == 1
 
 
-def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: HubSettings, index: int, log: Path, **more: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "FLEET_DATABASE_URL": settings.database_url.get_secret_value(),
@@ -171,6 +174,7 @@ def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Pop
         "FLEET_MQTT_CLIENT_PREFIX": settings.mqtt_client_prefix,
         "FLEET_MQTT_SHARE_GROUP": settings.mqtt_share_group.get_secret_value(),
         "FLEET_RESEND_EVERY_S": "3600",
+        **more,
     }
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603
@@ -235,3 +239,59 @@ def test_two_workers_share_the_stream_and_one_killed_midway_loses_nothing(
     assert min(handled) > 0
     print(f"stored when a worker was killed: {stored_at_kill} of {total}", end="; ")
     print(f"handled after: {handled}; resends asked: {resends}")
+
+
+@pytest.mark.parametrize("point", crashpoints.HUB_POINTS)
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_stores_nothing_twice(
+    settings: HubSettings,
+    hub_db: HubDatabase,
+    keys: dict[str, bytes],
+    fleet_broker: FleetBroker,
+    mqtt: PeerFactory,
+    tmp_path: Path,
+    point: str,
+) -> None:
+    """SIGKILLed at its third batch: with the batch's rows written and not committed
+    (``ingest_batch_open``: PostgreSQL rolls them back), or committed and not one of its
+    messages acknowledged (``ingest_batch_committed``: the broker gives them all again).
+    Restarted under its client id, the worker gets its session back: every event is
+    stored once and applied once, in order."""
+    log = tmp_path / "worker.log"
+    worker = start_worker(settings, 0, log, **{crashpoints.ENV: f"{point}:3"})
+    try:
+        wait_for(lambda: "subscribed" in log.read_text())
+        total = 2000
+        a = station(fleet_broker, mqtt, "a")
+        events = [event("a", seq, "capacity", free={"M": seq}) for seq in range(1, total + 1)]
+        sent = [a.client.publish(topic("a", "evt"), e.payload(), qos=1) for e in events]
+        assert worker.wait(timeout=WAIT) == -signal.SIGKILL
+        assert f"crash point {point}: SIGKILL" in log.read_text()
+        stored_at_kill = count(hub_db, "SELECT count(*) FROM events")
+        assert stored_at_kill < total  # killed mid-stream
+        for info in sent:
+            info.wait_for_publish(timeout=WAIT)  # the broker holds the rest meanwhile
+        worker = start_worker(settings, 0, log)
+        wait_for(
+            lambda: (
+                count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station='a'") == total
+            ),
+            seconds=120,
+        )
+        assert count(hub_db, "SELECT count(*) FROM events") == total
+        assert count(hub_db, "SELECT count(DISTINCT seq) FROM events") == total
+        assert count(hub_db, "SELECT count(DISTINCT event_id) FROM events") == total
+        with hub_db.engine.connect() as conn:
+            free = conn.execute(
+                sa.text("SELECT free FROM station_state WHERE station = 'a'")
+            ).scalar_one()
+        assert free == {"M": total}
+        assert "session present: True" in log.read_text()
+        assert count(hub_db, "SELECT count(*) FROM ingest_dropped") == 0
+    finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=WAIT)
+    handled = [int(n) for n in re.findall(r"stopped after (\d+)", log.read_text())]
+    assert handled
+    assert handled[-1] > 0
+    print(f"{point}: {stored_at_kill} of {total} stored at the kill; after: {handled}")
