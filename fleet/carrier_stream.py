@@ -14,8 +14,8 @@ pickup code is in them: the hub has none.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
@@ -73,7 +73,24 @@ def _webhook(
     )
 
 
-def webhook_values(row: EventRow, carrier: str, event: str, parcel: ParcelFacts) -> dict[str, Any]:
+class StationEvent(Protocol):
+    """What a webhook needs of the event it comes of (an :class:`EventRow` or the like)."""
+
+    @property
+    def station(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
+def webhook_values(
+    row: StationEvent, carrier: str, event: str, parcel: ParcelFacts
+) -> dict[str, Any]:
     """The webhook row that the event ``row`` makes for ``carrier`` (pending, due now)."""
     body = {
         "event": event,

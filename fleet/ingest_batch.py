@@ -37,10 +37,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError
 from sqlmodel import Session, col, select
 
+from fleet import station_progress
 from fleet.errors import BadPayload
 from fleet.ingest import Ingest
 from fleet.payloads import parse_payload
-from fleet.projection_batch import Projector
+from fleet.projection_batch import Applied, Projector
+from fleet.station_progress import Progress
 from fleet.tables import EventRow, StationState
 from locker.testkit import crashpoints
 from locker.uplink.messages import (
@@ -134,7 +136,7 @@ class _Batch:
         self.ingest = ingest
         self.now = now
         self.session: Session = None  # type: ignore[assignment]  # set in the transaction
-        self.states: dict[str, StationState] = {}
+        self.states: dict[str, Progress] = {}
         self.drops: list[tuple[str, str, str]] = []
         self.out: list[Command] = []
 
@@ -149,24 +151,17 @@ class _Batch:
             self.ingest._count(self.session, reason, n)
 
     def lock(self, names: set[str]) -> None:
-        if not names:
-            return
-        rows = self.session.exec(
-            select(StationState)
-            .where(col(StationState.station).in_(sorted(names)))
-            .order_by(col(StationState.station))
-            .with_for_update()
-        ).all()
-        self.states = {row.station: row for row in rows}
+        self.states = station_progress.lock(self.session, names)
 
     # -- a birth, a snapshot, an answer -----------------------------------------------
 
     def one(self, message: Message) -> None:
-        state = self.states.get(message.station)
-        if state is None:
+        progress = self.states.get(message.station)
+        if progress is None:
             self._unknown(message)
             return
         session, ingest, now = self.session, self.ingest, self.now
+        state = station_progress.to_row(session, progress)
         try:
             with self._savepoint():
                 if message.kind == "state":
@@ -181,6 +176,8 @@ class _Batch:
         except DataError as exc:
             self.drop("unstorable", message.topic, str(exc.orig))
         self._forget_views()
+        session.refresh(state)  # rolled back to the savepoint or not: as the row is
+        station_progress.from_row(progress, state)
 
     def _unknown(self, message: Message) -> None:
         self.drop(
@@ -201,6 +198,10 @@ class _Batch:
         for obj in list(self.session.identity_map.values()):
             if not isinstance(obj, StationState):
                 self.session.expunge(obj)
+
+    def _orm(self, progress: Progress) -> StationState:
+        """The station's ORM row for ``project_event`` (which reads its layout only)."""
+        return self.session.get_one(StationState, progress.station)
 
     # -- a run of events --------------------------------------------------------------
 
@@ -225,15 +226,19 @@ class _Batch:
         except DataError:
             self._one_by_one(run)
             return
-        new = [e for key, e in first.items() if key in stored]
         self._check_reused([e for key, e in first.items() if key not in stored] + repeated)
-        projector = Projector(self.session, self._bad)
-        touched = list(dict.fromkeys(e.station for e in first.values()))
-        for station in touched:
-            self._apply(projector, self.states[station], [e for e in new if e.station == station])
+        projector = Projector(self.session, self._bad, self._orm)
+        by_station: dict[str, list[Event]] = {e.station: [] for e in first.values()}
+        for key, e in first.items():
+            if key in stored:
+                by_station[e.station].append(e)
+        for station, new in by_station.items():
+            self._apply(projector, self.states[station], new)
         projector.flush()
-        for station in touched:
-            self.out += self.ingest._resend(self.session, self.states[station], self.now)
+        touched = [self.states[station] for station in by_station]
+        for progress in touched:
+            self.out += self.ingest._resend(self.session, progress, self.now)
+        station_progress.write(self.session, touched)
         self._forget_views()
 
     def _insert(self, events: list[Event]) -> set[tuple[str, int]]:
@@ -251,7 +256,7 @@ class _Batch:
         ).all()
         return {(station, int(seq)) for station, seq in found}
 
-    def _apply(self, projector: Projector, state: StationState, new: list[Event]) -> None:
+    def _apply(self, projector: Projector, state: Progress, new: list[Event]) -> None:
         """A station's new events, applied in the order of their numbers from its
         ``contiguous_seq``; those stored beyond a gap before this batch follow once it is
         closed."""
@@ -270,7 +275,7 @@ class _Batch:
         if applied and before > state.contiguous_seq:
             self._advance(projector, state)
 
-    def _advance(self, projector: Projector, state: StationState) -> None:
+    def _advance(self, projector: Projector, state: Progress) -> None:
         while True:
             page = self.session.exec(
                 select(EventRow)
@@ -316,18 +321,21 @@ class _Batch:
     def _one_by_one(self, run: list[Message]) -> None:
         """A run PostgreSQL refused as data: each event on its own, the bad one dropped."""
         for message in run:
-            state = self.states.get(message.station)
-            if state is None:
+            progress = self.states.get(message.station)
+            if progress is None:
                 continue  # counted already
+            state = station_progress.to_row(self.session, progress)
             try:
                 with self._savepoint():
                     self.out += self.ingest._event(self.session, state, message.body, self.now)
                     self.session.flush()
             except DataError as exc:
                 self.drop("unstorable", message.topic, str(exc.orig))
-        self._forget_views()
+            self._forget_views()
+            self.session.refresh(state)
+            station_progress.from_row(progress, state)
 
-    def _bad(self, row: EventRow, exc: ValidationError) -> None:
+    def _bad(self, row: EventRow | Applied, exc: ValidationError) -> None:
         _LOG.warning(
             "event %s/%s (%s) has data the hub cannot read: %s",
             row.station,
@@ -338,8 +346,8 @@ class _Batch:
         self.ingest._count(self.session, "bad_event_data")
 
 
-def _row_of(event: Event, now: datetime) -> EventRow:
-    return EventRow(
+def _row_of(event: Event, now: datetime) -> Applied:
+    return Applied(
         station=event.station,
         seq=event.seq,
         event_id=event.id,

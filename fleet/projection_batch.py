@@ -1,16 +1,17 @@
 """The events of one ingest batch, projected together (:mod:`fleet.ingest_batch`).
 
 :func:`fleet.projection.project_event` applies one event with a few statements of its own;
-at a few thousand events a second those round trips are the cost. :class:`Projector` takes
-the events to apply in their order (``add``) and applies them at ``flush`` with a fixed
-number of statements, whatever their count:
+at a few thousand events a second those round trips (and the ORM objects) are the cost.
+:class:`Projector` takes the events to apply in their order (``add``) and applies them at
+``flush`` with a fixed number of statements, whatever their count, each one statement
+over arrays (``unnest``), so that a batch of 500 events costs a handful of round trips:
 
 - **parcels**: the state before the batch of every parcel named, read in one query; the
   events walked in order on that (the carriers' stream sees every change of state, as one
-  by one); then each parcel's last view written once (one multi-row upsert, one delete);
+  by one); then each parcel's last view written once (one upsert, one delete);
 - **carriers**: which carriers may use the stations named, one query; their
-  announcements' state written by one ``executemany`` (psycopg sends it in pipeline mode);
-  the webhooks in the order of their events;
+  announcements' state in one ``UPDATE … FROM unnest(…)``; the webhooks in the order of
+  their events;
 - **capacity** and **bus** set the station's row in memory (written once, at the flush of
   the batch's transaction);
 - anything else (compartments, alerts) goes through ``project_event`` in its turn.
@@ -24,47 +25,101 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from fleet import carrier_stream
-from fleet.projection import LIVE_PARCEL_STATES, Bus, Capacity, parcel_row, project_event
-from fleet.tables import (
-    CarrierAccount,
-    CarrierAnnouncement,
-    CarrierStation,
-    CarrierWebhook,
-    EventRow,
-    ParcelView,
-    StationState,
-)
+from fleet.projection import LIVE_PARCEL_STATES, Bus, Capacity, project_event
+from fleet.station_progress import Progress
+from fleet.tables import CarrierWebhook, EventRow, StationState
 from locker.uplink.messages import ParcelFacts
 
 _LOG = logging.getLogger(__name__)
 Key = tuple[str, int]  # (station, parcel id)
-_VIEW_COLUMNS = [c.name for c in ParcelView.__table__.columns]  # type: ignore[attr-defined]
+
+_BEFORE = sa.text(
+    "SELECT p.station, p.parcel_id, p.state FROM parcels p JOIN unnest("
+    "CAST(:s AS text[]), CAST(:p AS bigint[])) AS u(s, p) ON p.station = u.s AND p.parcel_id = u.p"
+)
+_CARRIERS = sa.text(
+    "SELECT cs.carrier, cs.station FROM carrier_stations cs JOIN carriers c ON c.name = cs.carrier"
+    " JOIN unnest(CAST(:c AS text[]), CAST(:s AS text[])) AS u(c, s)"
+    " ON cs.carrier = u.c AND cs.station = u.s"
+)
+_UPSERT = sa.text(
+    "INSERT INTO parcels (station, parcel_id, tracking_number, carrier, state, size,"
+    " compartment_id, deadline, accessible) SELECT * FROM unnest(CAST(:s AS text[]),"
+    " CAST(:p AS bigint[]), CAST(:tn AS text[]), CAST(:c AS text[]), CAST(:st AS text[]),"
+    " CAST(:sz AS text[]), CAST(:cid AS bigint[]), CAST(:dl AS timestamptz[]),"
+    " CAST(:acc AS boolean[])) ON CONFLICT (station, parcel_id) DO UPDATE SET"
+    " tracking_number = excluded.tracking_number, carrier = excluded.carrier,"
+    " state = excluded.state, size = excluded.size, compartment_id = excluded.compartment_id,"
+    " deadline = excluded.deadline, accessible = excluded.accessible"
+)
+_DELETE = sa.text(
+    "DELETE FROM parcels p USING unnest(CAST(:s AS text[]), CAST(:p AS bigint[])) AS u(s, p)"
+    " WHERE p.station = u.s AND p.parcel_id = u.p"
+)
+_ANNOUNCED = sa.text(
+    "UPDATE carrier_announcements a SET parcel_id = u.p, parcel_state = u.st FROM unnest("
+    "CAST(:c AS text[]), CAST(:tn AS text[]), CAST(:s AS text[]), CAST(:p AS bigint[]),"
+    " CAST(:st AS text[])) AS u(c, tn, s, p, st)"
+    " WHERE a.carrier = u.c AND a.tracking_number = u.tn AND a.station = u.s"
+)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """An event to apply, with the columns of its row (an ORM row costs more to make than
+    the event costs to apply)."""
+
+    station: str
+    seq: int
+    event_id: str
+    type: str
+    data: dict[str, Any]
+    at: datetime
+    received_at: datetime
+
+    def row(self) -> EventRow:
+        return EventRow(
+            station=self.station,
+            seq=self.seq,
+            event_id=self.event_id,
+            type=self.type,
+            data=self.data,
+            at=self.at,
+            received_at=self.received_at,
+        )
 
 
 @dataclass
 class _Item:
-    state: StationState
-    row: EventRow
+    state: Progress
+    row: EventRow | Applied
     facts: ParcelFacts | None = None  # parcel and reminder events, once read
 
 
 class Projector:
     """The events of one batch to apply, in order; written by :meth:`flush`."""
 
-    def __init__(self, session: Session, bad: Callable[[EventRow, ValidationError], None]):
+    def __init__(
+        self,
+        session: Session,
+        bad: Callable[[EventRow | Applied, ValidationError], None],
+        orm: Callable[[Progress], StationState],
+    ):
         self.session = session
         self.bad = bad  # told of an event whose data cannot be read
+        self.orm = orm  # the station's ORM row, for project_event
         self.items: list[_Item] = []
 
-    def add(self, state: StationState, row: EventRow) -> None:
+    def add(self, state: Progress, row: EventRow | Applied) -> None:
         self.items.append(_Item(state, row))
 
     def flush(self) -> None:
@@ -77,19 +132,13 @@ class Projector:
         now = self._before(parcels)
         allowed = self._carriers(items)
         views: dict[Key, ParcelFacts | None] = {}
-        announced: dict[tuple[str, str, str], dict[str, Any]] = {}
+        announced: dict[tuple[str, str, str], ParcelFacts] = {}
         webhooks: list[dict[str, Any]] = []
         for item in items:
             row, facts = item.row, item.facts
             if row.type == "parcel" and facts is not None:
                 key = (row.station, facts.id)
-                announced[(facts.carrier, facts.tracking_number, row.station)] = {
-                    "c": facts.carrier,
-                    "t": facts.tracking_number,
-                    "s": row.station,
-                    "pid": facts.id,
-                    "ps": facts.state,
-                }
+                announced[(facts.carrier, facts.tracking_number, row.station)] = facts
                 if (
                     facts.state != now.get(key)
                     and facts.state in carrier_stream.STREAM
@@ -113,7 +162,7 @@ class Projector:
                 self._bus(item)
             elif row.type not in ("parcel", "reminder"):
                 self._one(item)
-        self._write(views, list(announced.values()), webhooks)
+        self._write(views, announced, webhooks)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -128,30 +177,22 @@ class Projector:
 
     def _before(self, parcels: list[_Item]) -> dict[Key, str | None]:
         """Each parcel's state in the hub's view before this batch (None: not there)."""
-        keys = {(i.row.station, i.facts.id) for i in parcels if i.facts is not None}
+        keys = sorted({(i.row.station, i.facts.id) for i in parcels if i.facts is not None})
         if not keys:
             return {}
         found = self.session.execute(
-            select(ParcelView.station, ParcelView.parcel_id, ParcelView.state).where(
-                sa.tuple_(col(ParcelView.station), col(ParcelView.parcel_id)).in_(sorted(keys))
-            )
+            _BEFORE, {"s": [k[0] for k in keys], "p": [k[1] for k in keys]}
         ).all()
-        return {(station, pid): state for station, pid, state in found}
+        return {(station, int(pid)): state for station, pid, state in found}
 
     def _carriers(self, items: list[_Item]) -> set[tuple[str, str]]:
         """The (carrier, station) pairs of the batch where the carrier may use the station
         and has an account (who gets webhooks)."""
-        pairs = {(i.facts.carrier, i.row.station) for i in items if i.facts is not None}
+        pairs = sorted({(i.facts.carrier, i.row.station) for i in items if i.facts is not None})
         if not pairs:
             return set()
         found = self.session.execute(
-            select(CarrierStation.carrier, CarrierStation.station)
-            .join(CarrierAccount, col(CarrierAccount.name) == col(CarrierStation.carrier))
-            .where(
-                sa.tuple_(col(CarrierStation.carrier), col(CarrierStation.station)).in_(
-                    sorted(pairs)
-                )
-            )
+            _CARRIERS, {"c": [p[0] for p in pairs], "s": [p[1] for p in pairs]}
         ).all()
         return {(carrier, station) for carrier, station in found}
 
@@ -174,49 +215,49 @@ class Projector:
 
     def _one(self, item: _Item) -> None:
         try:
-            project_event(self.session, item.state, item.row)
+            row = item.row
+            orm = self.orm(item.state)
+            project_event(self.session, orm, row if isinstance(row, EventRow) else row.row())
         except ValidationError as exc:
             self.bad(item.row, exc)
 
     def _write(
         self,
         views: dict[Key, ParcelFacts | None],
-        announced: list[dict[str, Any]],
+        announced: dict[tuple[str, str, str], ParcelFacts],
         webhooks: list[dict[str, Any]],
     ) -> None:
-        session = self.session
-        live = [
-            {name: getattr(parcel_row(station, facts), name) for name in _VIEW_COLUMNS}
-            for (station, _), facts in views.items()
-            if facts is not None
-        ]
+        execute = self.session.execute
+        live = [(station, facts) for (station, _), facts in views.items() if facts is not None]
         gone = [key for key, facts in views.items() if facts is None]
         if live:
-            upsert = insert(ParcelView)
-            session.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["station", "parcel_id"],
-                    set_={name: upsert.excluded[name] for name in _VIEW_COLUMNS},
-                ),
-                live,
+            execute(
+                _UPSERT,
+                {
+                    "s": [station for station, _ in live],
+                    "p": [f.id for _, f in live],
+                    "tn": [f.tracking_number for _, f in live],
+                    "c": [f.carrier for _, f in live],
+                    "st": [f.state for _, f in live],
+                    "sz": [f.size for _, f in live],
+                    "cid": [f.compartment_id for _, f in live],
+                    "dl": [f.deadline for _, f in live],
+                    "acc": [f.accessible for _, f in live],
+                },
             )
         if gone:
-            session.execute(
-                sa.delete(ParcelView).where(
-                    sa.tuple_(col(ParcelView.station), col(ParcelView.parcel_id)).in_(gone)
-                )
-            )
+            execute(_DELETE, {"s": [k[0] for k in gone], "p": [k[1] for k in gone]})
         if announced:
-            table = CarrierAnnouncement.__table__  # type: ignore[attr-defined]
-            session.execute(
-                table.update()
-                .where(
-                    table.c.carrier == sa.bindparam("c"),
-                    table.c.tracking_number == sa.bindparam("t"),
-                    table.c.station == sa.bindparam("s"),
-                )
-                .values(parcel_id=sa.bindparam("pid"), parcel_state=sa.bindparam("ps")),
-                announced,
+            keys = list(announced)
+            execute(
+                _ANNOUNCED,
+                {
+                    "c": [k[0] for k in keys],
+                    "tn": [k[1] for k in keys],
+                    "s": [k[2] for k in keys],
+                    "p": [announced[k].id for k in keys],
+                    "st": [announced[k].state for k in keys],
+                },
             )
         for values in webhooks:  # one by one: their ids keep the order of the events
-            session.execute(insert(CarrierWebhook).values(**values).on_conflict_do_nothing())
+            execute(insert(CarrierWebhook).values(**values).on_conflict_do_nothing())

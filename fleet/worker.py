@@ -155,7 +155,12 @@ class Worker:
             self.client.disconnect()
             self.client.loop_stop()
             self.connected.clear()
-            _LOG.info("%s stopped after %d messages", self.client_id, self.handled)
+            _LOG.info(
+                "%s stopped after %d messages (%d batches)",
+                self.client_id,
+                self.handled,
+                self.batches,
+            )
 
     def publish(self, command: Command) -> None:
         """Send a command to its station (QoS 1; queued while the broker is away)."""
