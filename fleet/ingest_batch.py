@@ -11,11 +11,12 @@ round trips changes:
    station FOR UPDATE``): two workers' batches that name the same stations take their
    locks in the same order and wait for each other rather than deadlock;
 3. the messages are taken in their order, a run of consecutive events at a time: the run's
-   events go in with one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING
-   RETURNING``, each station's new ones are applied in the order of their numbers from its
-   ``contiguous_seq`` on (events beyond a gap wait, as one by one), through
-   :class:`fleet.projection_batch.Projector`; a birth, a snapshot or a command's answer
-   between them is handled on its own (in a savepoint, so a bad one is dropped alone);
+   events go in with one ``INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO
+   NOTHING RETURNING`` (:mod:`fleet.sql_rows`), each station's new ones are applied in
+   the order of their numbers from its ``contiguous_seq`` on (events beyond a gap wait,
+   as one by one), through :class:`fleet.projection_batch.Projector`; a birth, a
+   snapshot or a command's answer between them is handled on its own (in a savepoint,
+   so a bad one is dropped alone);
 4. each station touched is looked at once for a gap (a signed ``resend``).
 
 A run that PostgreSQL refuses as data (a NUL character in an event) is rolled back to its
@@ -25,7 +26,6 @@ is away raises: the worker then acknowledges none of the batch and it comes agai
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,6 +42,7 @@ from fleet.errors import BadPayload
 from fleet.ingest import Ingest
 from fleet.payloads import parse_payload
 from fleet.projection_batch import Applied, Projector
+from fleet.sql_rows import rows_json
 from fleet.station_progress import Progress
 from fleet.tables import EventRow, StationState
 from locker.testkit import crashpoints
@@ -63,9 +64,8 @@ _KINDS: dict[str, type[BaseModel]] = {
 }
 _INSERT = sa.text(
     "INSERT INTO events (station, seq, event_id, type, data, at, received_at) "
-    "SELECT s, q, i, t, d::jsonb, a, :now FROM unnest("
-    "CAST(:s AS text[]), CAST(:q AS bigint[]), CAST(:i AS text[]), CAST(:t AS text[]), "
-    "CAST(:d AS text[]), CAST(:a AS timestamptz[])) AS u(s, q, i, t, d, a) "
+    "SELECT s, q, i, t, d, a, :now FROM json_to_recordset(CAST(:rows AS json)) "
+    "AS u(s text, q bigint, i text, t text, d jsonb, a timestamptz) "
     "ON CONFLICT DO NOTHING RETURNING station, seq"
 )
 _ADVANCE_PAGE = 500
@@ -242,18 +242,11 @@ class _Batch:
         self._forget_views()
 
     def _insert(self, events: list[Event]) -> set[tuple[str, int]]:
-        found = self.session.execute(
-            _INSERT,
-            {
-                "s": [e.station for e in events],
-                "q": [e.seq for e in events],
-                "i": [e.id for e in events],
-                "t": [e.type for e in events],
-                "d": [json.dumps(e.data) for e in events],
-                "a": [e.at for e in events],
-                "now": self.now,
-            },
-        ).all()
+        rows = (
+            {"s": e.station, "q": e.seq, "i": e.id, "t": e.type, "d": e.data, "a": e.at}
+            for e in events
+        )
+        found = self.session.execute(_INSERT, {"rows": rows_json(rows), "now": self.now}).all()
         return {(station, int(seq)) for station, seq in found}
 
     def _apply(self, projector: Projector, state: Progress, new: list[Event]) -> None:

@@ -4,13 +4,14 @@
 at a few thousand events a second those round trips (and the ORM objects) are the cost.
 :class:`Projector` takes the events to apply in their order (``add``) and applies them at
 ``flush`` with a fixed number of statements, whatever their count, each one statement
-over arrays (``unnest``), so that a batch of 500 events costs a handful of round trips:
+over a JSON array of rows (:mod:`fleet.sql_rows`): a batch of 500 events costs a handful
+of round trips:
 
 - **parcels**: the state before the batch of every parcel named, read in one query; the
   events walked in order on that (the carriers' stream sees every change of state, as one
   by one); then each parcel's last view written once (one upsert, one delete);
 - **carriers**: which carriers may use the stations named, one query; their
-  announcements' state in one ``UPDATE … FROM unnest(…)``; the webhooks in the order of
+  announcements' state in one ``UPDATE … FROM json_to_recordset(…)``; the webhooks in the order of
   their events;
 - **capacity** and **bus** set the station's row in memory (written once, at the flush of
   the batch's transaction);
@@ -35,6 +36,7 @@ from sqlmodel import Session
 
 from fleet import carrier_stream
 from fleet.projection import LIVE_PARCEL_STATES, Bus, Capacity, project_event
+from fleet.sql_rows import rows_json
 from fleet.station_progress import Progress
 from fleet.tables import CarrierWebhook, EventRow, StationState
 from locker.uplink.messages import ParcelFacts
@@ -43,32 +45,31 @@ _LOG = logging.getLogger(__name__)
 Key = tuple[str, int]  # (station, parcel id)
 
 _BEFORE = sa.text(
-    "SELECT p.station, p.parcel_id, p.state FROM parcels p JOIN unnest("
-    "CAST(:s AS text[]), CAST(:p AS bigint[])) AS u(s, p) ON p.station = u.s AND p.parcel_id = u.p"
+    "SELECT p.station, p.parcel_id, p.state FROM parcels p JOIN json_to_recordset("
+    "CAST(:rows AS json)) AS u(s text, p bigint) ON p.station = u.s AND p.parcel_id = u.p"
 )
 _CARRIERS = sa.text(
     "SELECT cs.carrier, cs.station FROM carrier_stations cs JOIN carriers c ON c.name = cs.carrier"
-    " JOIN unnest(CAST(:c AS text[]), CAST(:s AS text[])) AS u(c, s)"
+    " JOIN json_to_recordset(CAST(:rows AS json)) AS u(c text, s text)"
     " ON cs.carrier = u.c AND cs.station = u.s"
 )
 _UPSERT = sa.text(
     "INSERT INTO parcels (station, parcel_id, tracking_number, carrier, state, size,"
-    " compartment_id, deadline, accessible) SELECT * FROM unnest(CAST(:s AS text[]),"
-    " CAST(:p AS bigint[]), CAST(:tn AS text[]), CAST(:c AS text[]), CAST(:st AS text[]),"
-    " CAST(:sz AS text[]), CAST(:cid AS bigint[]), CAST(:dl AS timestamptz[]),"
-    " CAST(:acc AS boolean[])) ON CONFLICT (station, parcel_id) DO UPDATE SET"
+    " compartment_id, deadline, accessible) SELECT s, p, tn, c, st, sz, cid, dl, acc"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS u(s text, p bigint, tn text, c text,"
+    " st text, sz text, cid bigint, dl timestamptz, acc boolean)"
+    " ON CONFLICT (station, parcel_id) DO UPDATE SET"
     " tracking_number = excluded.tracking_number, carrier = excluded.carrier,"
     " state = excluded.state, size = excluded.size, compartment_id = excluded.compartment_id,"
     " deadline = excluded.deadline, accessible = excluded.accessible"
 )
 _DELETE = sa.text(
-    "DELETE FROM parcels p USING unnest(CAST(:s AS text[]), CAST(:p AS bigint[])) AS u(s, p)"
+    "DELETE FROM parcels p USING json_to_recordset(CAST(:rows AS json)) AS u(s text, p bigint)"
     " WHERE p.station = u.s AND p.parcel_id = u.p"
 )
 _ANNOUNCED = sa.text(
-    "UPDATE carrier_announcements a SET parcel_id = u.p, parcel_state = u.st FROM unnest("
-    "CAST(:c AS text[]), CAST(:tn AS text[]), CAST(:s AS text[]), CAST(:p AS bigint[]),"
-    " CAST(:st AS text[])) AS u(c, tn, s, p, st)"
+    "UPDATE carrier_announcements a SET parcel_id = u.p, parcel_state = u.st FROM"
+    " json_to_recordset(CAST(:rows AS json)) AS u(c text, tn text, s text, p bigint, st text)"
     " WHERE a.carrier = u.c AND a.tracking_number = u.tn AND a.station = u.s"
 )
 
@@ -180,9 +181,8 @@ class Projector:
         keys = sorted({(i.row.station, i.facts.id) for i in parcels if i.facts is not None})
         if not keys:
             return {}
-        found = self.session.execute(
-            _BEFORE, {"s": [k[0] for k in keys], "p": [k[1] for k in keys]}
-        ).all()
+        rows = rows_json({"s": station, "p": pid} for station, pid in keys)
+        found = self.session.execute(_BEFORE, {"rows": rows}).all()
         return {(station, int(pid)): state for station, pid, state in found}
 
     def _carriers(self, items: list[_Item]) -> set[tuple[str, str]]:
@@ -191,9 +191,8 @@ class Projector:
         pairs = sorted({(i.facts.carrier, i.row.station) for i in items if i.facts is not None})
         if not pairs:
             return set()
-        found = self.session.execute(
-            _CARRIERS, {"c": [p[0] for p in pairs], "s": [p[1] for p in pairs]}
-        ).all()
+        rows = rows_json({"c": carrier, "s": station} for carrier, station in pairs)
+        found = self.session.execute(_CARRIERS, {"rows": rows}).all()
         return {(carrier, station) for carrier, station in found}
 
     # -- applying ---------------------------------------------------------------------
@@ -231,33 +230,28 @@ class Projector:
         live = [(station, facts) for (station, _), facts in views.items() if facts is not None]
         gone = [key for key, facts in views.items() if facts is None]
         if live:
-            execute(
-                _UPSERT,
+            rows = (
                 {
-                    "s": [station for station, _ in live],
-                    "p": [f.id for _, f in live],
-                    "tn": [f.tracking_number for _, f in live],
-                    "c": [f.carrier for _, f in live],
-                    "st": [f.state for _, f in live],
-                    "sz": [f.size for _, f in live],
-                    "cid": [f.compartment_id for _, f in live],
-                    "dl": [f.deadline for _, f in live],
-                    "acc": [f.accessible for _, f in live],
-                },
+                    "s": station,
+                    "p": f.id,
+                    "tn": f.tracking_number,
+                    "c": f.carrier,
+                    "st": f.state,
+                    "sz": f.size,
+                    "cid": f.compartment_id,
+                    "dl": f.deadline,
+                    "acc": f.accessible,
+                }
+                for station, f in live
             )
+            execute(_UPSERT, {"rows": rows_json(rows)})
         if gone:
-            execute(_DELETE, {"s": [k[0] for k in gone], "p": [k[1] for k in gone]})
+            execute(_DELETE, {"rows": rows_json({"s": s, "p": p} for s, p in gone)})
         if announced:
-            keys = list(announced)
-            execute(
-                _ANNOUNCED,
-                {
-                    "c": [k[0] for k in keys],
-                    "tn": [k[1] for k in keys],
-                    "s": [k[2] for k in keys],
-                    "p": [announced[k].id for k in keys],
-                    "st": [announced[k].state for k in keys],
-                },
+            rows = (
+                {"c": c, "tn": tn, "s": s, "p": f.id, "st": f.state}
+                for (c, tn, s), f in announced.items()
             )
+            execute(_ANNOUNCED, {"rows": rows_json(rows)})
         for values in webhooks:  # one by one: their ids keep the order of the events
             execute(insert(CarrierWebhook).values(**values).on_conflict_do_nothing())

@@ -13,7 +13,6 @@ them a :class:`Progress` is the station's row: the event path and the gap's book
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from fleet.sql_rows import rows_json
 from fleet.tables import StationState
 
 _GAPS = (
@@ -40,13 +40,11 @@ _LOCK = sa.text(
 _WRITE = sa.text(
     "UPDATE station_state AS x SET last_seen = u.ls, contiguous_seq = u.c,"
     " station_last_seq = u.l, gap_from = u.gf, gap_seen_at = u.gs, resend_from = u.rf,"
-    " resend_asked_at = u.ra, free = COALESCE(u.fr::jsonb, x.free),"
-    " accessible_free = COALESCE(u.af::jsonb, x.accessible_free),"
-    " bus = COALESCE(u.b::jsonb, x.bus) FROM unnest(CAST(:s AS text[]),"
-    " CAST(:ls AS timestamptz[]), CAST(:c AS bigint[]), CAST(:l AS bigint[]),"
-    " CAST(:gf AS bigint[]), CAST(:gs AS timestamptz[]), CAST(:rf AS bigint[]),"
-    " CAST(:ra AS timestamptz[]), CAST(:fr AS text[]), CAST(:af AS text[]),"
-    " CAST(:b AS text[])) AS u(s, ls, c, l, gf, gs, rf, ra, fr, af, b) WHERE x.station = u.s"
+    " resend_asked_at = u.ra, free = COALESCE(u.fr, x.free),"
+    " accessible_free = COALESCE(u.af, x.accessible_free), bus = COALESCE(u.b, x.bus)"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS u(s text, ls timestamptz, c bigint,"
+    " l bigint, gf bigint, gs timestamptz, rf bigint, ra timestamptz, fr jsonb, af jsonb,"
+    " b jsonb) WHERE x.station = u.s"
 )
 
 
@@ -81,23 +79,25 @@ def write(session: Session, stations: Iterable[Progress]) -> None:
     if not rows:
         return
 
-    def js(value: dict[str, Any] | None) -> str | None:
-        return None if value is None else json.dumps(value)
-
     session.execute(
         _WRITE,
         {
-            "s": [p.station for p in rows],
-            "ls": [p.last_seen for p in rows],
-            "c": [p.contiguous_seq for p in rows],
-            "l": [p.station_last_seq for p in rows],
-            "gf": [p.gap_from for p in rows],
-            "gs": [p.gap_seen_at for p in rows],
-            "rf": [p.resend_from for p in rows],
-            "ra": [p.resend_asked_at for p in rows],
-            "fr": [js(p.free) for p in rows],
-            "af": [js(p.accessible_free) for p in rows],
-            "b": [js(p.bus) for p in rows],
+            "rows": rows_json(
+                {
+                    "s": p.station,
+                    "ls": p.last_seen,
+                    "c": p.contiguous_seq,
+                    "l": p.station_last_seq,
+                    "gf": p.gap_from,
+                    "gs": p.gap_seen_at,
+                    "rf": p.resend_from,
+                    "ra": p.resend_asked_at,
+                    "fr": p.free,
+                    "af": p.accessible_free,
+                    "b": p.bus,
+                }
+                for p in rows
+            )
         },
     )
     for p in rows:

@@ -97,6 +97,7 @@ class Worker:
         self.batch_max = settings.ingest_batch_max
         self.batch_wait_s = settings.ingest_batch_wait_ms / 1000
         self.batches = 0  # batches committed
+        self.busy_s = 0.0  # time spent storing batches (the rest: waiting for messages)
         self.db = db
         self.poster: Poster = WebhookPoster(WebhookGuard(allow_list(settings.webhook_allow_hosts)))
         client = mqtt.Client(
@@ -156,10 +157,11 @@ class Worker:
             self.client.loop_stop()
             self.connected.clear()
             _LOG.info(
-                "%s stopped after %d messages (%d batches)",
+                "%s stopped after %d messages (%d batches, %.1f s storing them)",
                 self.client_id,
                 self.handled,
                 self.batches,
+                self.busy_s,
             )
 
     def publish(self, command: Command) -> None:
@@ -255,6 +257,7 @@ class Worker:
         batch = [m for m in batch if m.connection == self._connection]
         if not batch or self._broken.is_set():
             return  # of a connection that is gone: they come again on the new one
+        began = time.monotonic()
         try:
             out = ingest_batch.handle(
                 self.ingest, [(m.topic, m.payload) for m in batch], self.clock()
@@ -268,6 +271,7 @@ class Worker:
             self._one_by_one(batch)
             return
         self.batches += 1
+        self.busy_s += time.monotonic() - began
         crashpoints.reached(crashpoints.INGEST_BATCH_COMMITTED)
         for message in batch:
             self._ack(message)

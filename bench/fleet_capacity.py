@@ -1,0 +1,106 @@
+"""The hub's ingest capacity in the fleet bench (:mod:`bench.fleet`): how many events a second
+one worker, then two, store when the stations publish faster than they can take.
+
+The stations publish a burst of events flat out (QoS 1, every station in turn, the same
+stations and broker as the rest of the run); the broker queues what the workers have not
+taken (the bench's queue is unbounded). The rate is the events stored over the time from
+the first one's row (its batch's ``received_at``) to the moment the last one is in the
+table (polled every 50 ms): the workers' own pace, with the broker and PostgreSQL on the
+same machine. The workers' CPU time (every worker process) and PostgreSQL's (its
+backends) over that time are shown beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bench.common import Row
+from bench.fleet_rig import Fleet, Hub, children_cpu_s, cpu_s
+from bench.fleet_stations import WAIT_S
+
+
+@dataclass
+class Capacity:
+    stations: int
+    workers: int
+    sent: int
+    stored: int
+    seconds: float  # first row to last row in
+    workers_cpu_s: float
+    postgres_cpu_s: float
+
+    @property
+    def per_s(self) -> float:
+        return self.stored / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        """Workers' and PostgreSQL's CPU time for one event stored."""
+        return (self.workers_cpu_s + self.postgres_cpu_s) / max(1, self.stored) * 1000
+
+
+def measure(hub: Hub, fleet: Fleet, workers: int, count: int) -> Capacity:
+    """A burst of about ``count`` events with ``workers`` workers running (started as
+    needed; those already running stay)."""
+    while len(hub.workers) < workers:
+        hub.start_worker(len(hub.workers))
+    postmaster = hub.postmaster()
+    before = int(hub.scalar("SELECT count(*) FROM events"))
+    t0 = time.time()
+    cpu0 = sum(cpu_s(w.pid) for w in hub.workers)
+    pg0 = children_cpu_s(postmaster)
+    results = fleet.order("burst", max(1, count // len(fleet.pipes)))
+    sent = sum(int(r["sent"]) for r in results)
+    deadline = time.monotonic() + WAIT_S
+    stored = 0
+    while time.monotonic() < deadline:
+        stored = int(hub.scalar("SELECT count(*) FROM events")) - before
+        if stored >= sent:
+            break
+        time.sleep(0.05)
+    done = time.time()
+    cpu1 = sum(cpu_s(w.pid) for w in hub.workers)
+    pg1 = children_cpu_s(postmaster)
+    first = hub.scalar(
+        "SELECT extract(epoch FROM min(received_at)) FROM events WHERE received_at >= :t0",
+        t0=datetime.fromtimestamp(t0, UTC),
+    )
+    return Capacity(
+        stations=len(hub.names),
+        workers=workers,
+        sent=sent,
+        stored=stored,
+        seconds=done - float(first if first is not None else t0),
+        workers_cpu_s=cpu1 - cpu0,
+        postgres_cpu_s=pg1 - pg0,
+    )
+
+
+def rows_of(capacities: list[Capacity], ceiling_per_s: float) -> list[Row]:
+    rows: list[Row] = []
+    one = next((c for c in capacities if c.workers == 1), None)
+    for c in capacities:
+        n = f"{c.stations:,}"
+        left = f", {c.sent - c.stored:,} not in after {WAIT_S:.0f} s" if c.stored < c.sent else ""
+        ratio = f"{c.per_s / ceiling_per_s:.3f}× ceiling"
+        if c.workers > 1 and one is not None and one.per_s > 0:
+            ratio = (
+                f"{c.per_s / one.per_s:.2f}× one worker ({c.per_s / ceiling_per_s:.3f}× ceiling)"
+            )
+        rows.append(
+            Row(
+                f"hub ingest capacity, N={n}, {c.workers} worker(s): "
+                f"{c.per_s:,.0f} events/s stored",
+                f"{c.sent:,} events published flat out (QoS 1), stored in {c.seconds:.1f} s"
+                f"{left}; workers' CPU {c.workers_cpu_s / c.seconds * 100:.0f} % of a core, "
+                f"PostgreSQL {c.postgres_cpu_s / c.seconds * 100:.0f} %, "
+                f"{c.cpu_ms_per_event:.2f} ms of CPU an event (both)",
+                f"broker alone {ceiling_per_s:,.0f} events/s",
+                "",
+                "",
+                ratio,
+            )
+        )
+    return rows
