@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from api.context import StationContext
 from locker.uplink import commands, outgoing
-from locker.uplink.capture import record_hub_event
+from locker.uplink.capture import RECOUNT_AFTER, record_hub_event, recount_capacity
 from locker.uplink.layout import report as layout_report
 from locker.uplink.messages import Command, Presence, topic
 from locker.uplink.snapshot import snapshot
@@ -228,11 +228,15 @@ class Uplink:
                 room = WINDOW - len(inflight)
                 if room <= 0:
                     continue
+                recount = False
                 for event in outgoing.events_after(self.station, self.name, sent, limit=room):
                     info = self._client.publish(topic(self.name, "evt"), event.payload(), qos=1)
                     inflight[info.mid] = event.seq
                     sent = event.seq
                     self.counts["published"] += 1
+                    recount = recount or event.type in RECOUNT_AFTER
+                if recount:  # here, not in the door's transaction: it follows at once
+                    recount_capacity(self.station.db, self.station.layout)
             except Exception:  # the loop must outlive a bad moment (a locked database)
                 _LOG.exception("uplink: sending failed; trying again")
                 time.sleep(1)

@@ -259,7 +259,11 @@ class Simulator:
                 self.publish(self.stations[sent % n])
                 sent += 1
             self.pump(0.001)
-        self._settle()
+        # A client keeps what is beyond its in-flight window until PUBACKs come back: pump
+        # until the broker has every one (the workers are measured on all of them).
+        deadline = time.monotonic() + WAIT_S
+        while self._acked() - acked_before < sent and time.monotonic() < deadline:
+            self.pump(0.01)
         return {"sent": sent, "seconds": time.monotonic() - start}
 
     def _acked(self) -> int:
