@@ -69,6 +69,12 @@ _INSERT = sa.text(
     "ON CONFLICT DO NOTHING RETURNING station, seq"
 )
 _ADVANCE_PAGE = 500
+_FOLLOWING = sa.text(
+    "SELECT e.station, e.seq, e.event_id, e.type, e.data, e.at, e.received_at"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS u(s text, c bigint)"
+    " CROSS JOIN LATERAL (SELECT * FROM events WHERE station = u.s AND seq > u.c"
+    " ORDER BY seq LIMIT :page) AS e ORDER BY e.station, e.seq"
+)
 
 
 @dataclass(frozen=True)
@@ -232,8 +238,12 @@ class _Batch:
         for key, e in first.items():
             if key in stored:
                 by_station[e.station].append(e)
-        for station, new in by_station.items():
-            self._apply(projector, self.states[station], new)
+        following = [
+            self.states[station]
+            for station, new in by_station.items()
+            if self._apply(projector, self.states[station], new)
+        ]
+        self._advance(projector, following)
         projector.flush()
         touched = [self.states[station] for station in by_station]
         for progress in touched:
@@ -249,12 +259,12 @@ class _Batch:
         found = self.session.execute(_INSERT, {"rows": rows_json(rows), "now": self.now}).all()
         return {(station, int(seq)) for station, seq in found}
 
-    def _apply(self, projector: Projector, state: Progress, new: list[Event]) -> None:
+    def _apply(self, projector: Projector, state: Progress, new: list[Event]) -> bool:
         """A station's new events, applied in the order of their numbers from its
-        ``contiguous_seq``; those stored beyond a gap before this batch follow once it is
-        closed."""
+        ``contiguous_seq``; whether events stored beyond a gap before this batch may
+        follow now (:meth:`_advance`)."""
         if not new:
-            return
+            return False
         new.sort(key=lambda e: e.seq)
         before = state.station_last_seq
         state.last_seen = self.now
@@ -265,25 +275,34 @@ class _Batch:
                 projector.add(state, _row_of(event, self.now))
                 state.contiguous_seq = event.seq
                 applied = True
-        if applied and before > state.contiguous_seq:
-            self._advance(projector, state)
+        return applied and before > state.contiguous_seq
 
-    def _advance(self, projector: Projector, state: Progress) -> None:
-        while True:
-            page = self.session.exec(
-                select(EventRow)
-                .where(EventRow.station == state.station)
-                .where(col(EventRow.seq) > state.contiguous_seq)
-                .order_by(col(EventRow.seq))
-                .limit(_ADVANCE_PAGE)
+    def _advance(self, projector: Projector, stations: list[Progress]) -> None:
+        """Apply the stored events that follow each station's ``contiguous_seq`` without a
+        gap: one query for all the stations, a page of each at a time."""
+        while stations:
+            rows = self.session.execute(
+                _FOLLOWING,
+                {
+                    "rows": rows_json({"s": p.station, "c": p.contiguous_seq} for p in stations),
+                    "page": _ADVANCE_PAGE,
+                },
             ).all()
-            for row in page:
-                if row.seq != state.contiguous_seq + 1:
-                    return
-                projector.add(state, row)
-                state.contiguous_seq = row.seq
-            if len(page) < _ADVANCE_PAGE:
-                return
+            pages: dict[str, list[Any]] = {}
+            for row in rows:
+                pages.setdefault(row.station, []).append(row)
+            more = []
+            for progress in stations:
+                page = pages.get(progress.station, [])
+                for row in page:
+                    if row.seq != progress.contiguous_seq + 1:
+                        break
+                    projector.add(progress, Applied(**row._asdict()))
+                    progress.contiguous_seq = row.seq
+                else:
+                    if len(page) == _ADVANCE_PAGE:
+                        more.append(progress)  # a whole page in line: there may be more
+            stations = more
 
     def _check_reused(self, events: list[Event]) -> None:
         """An event that was not stored came twice (nothing to do) unless the hub has
