@@ -43,6 +43,7 @@ from locker.uplink.snapshot import snapshot
 
 _LOG = logging.getLogger(__name__)
 WINDOW = 100  # events published and not yet acknowledged, at most
+QUIET_WRITES_S = 1.0  # the sender's own writes, at most this often (see _send_loop)
 SESSION_EXPIRY_S = 24 * 3600  # the broker keeps the station's session (and commands) a day
 BUS_EVERY_S = 300.0  # bus health goes up at most this often (when it changed)
 
@@ -206,6 +207,10 @@ class Uplink:
         sent = acked
         bus_sent_at = 0.0
         last_bus: dict[str, Any] | None = None
+        # The sender's own writes (the acknowledged point, the recount of free capacity) at
+        # most every QUIET_WRITES_S: they take SQLite's write lock, which a door wants.
+        written_acked, wrote_at = acked, 0.0
+        recount_due, recounted_at = False, 0.0
         while not self._stop.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
@@ -214,12 +219,21 @@ class Uplink:
                     self._restart.clear()
                     inflight.clear()
                     done.clear()
-                    acked = outgoing.acked_seq(self.station)
+                    if acked != written_acked:  # what this connection's broker confirmed
+                        outgoing.mark_acked(self.station, acked)
+                    acked = written_acked = outgoing.acked_seq(self.station)
                     sent = acked
                 if self._resend_from is not None:
                     sent = min(sent, self._resend_from - 1)
                     self._resend_from = None
                 acked = self._take_acks(inflight, done, acked)
+                now = time.monotonic()
+                if acked != written_acked and now - wrote_at >= QUIET_WRITES_S:
+                    outgoing.mark_acked(self.station, acked)
+                    written_acked, wrote_at = acked, now
+                if recount_due and now - recounted_at >= QUIET_WRITES_S:
+                    recount_due, recounted_at = False, now
+                    recount_capacity(self.station.db, self.station.layout)
                 if time.monotonic() - bus_sent_at >= BUS_EVERY_S:
                     bus_sent_at = time.monotonic()
                     last_bus = self._record_bus(last_bus)
@@ -228,18 +242,21 @@ class Uplink:
                 room = WINDOW - len(inflight)
                 if room <= 0:
                     continue
-                recount = False
                 for event in outgoing.events_after(self.station, self.name, sent, limit=room):
                     info = self._client.publish(topic(self.name, "evt"), event.payload(), qos=1)
                     inflight[info.mid] = event.seq
                     sent = event.seq
                     self.counts["published"] += 1
-                    recount = recount or event.type in RECOUNT_AFTER
-                if recount:  # here, not in the door's transaction: it follows at once
-                    recount_capacity(self.station.db, self.station.layout)
+                    # recounted here (above, soon), not in the door's transaction
+                    recount_due = recount_due or event.type in RECOUNT_AFTER
             except Exception:  # the loop must outlive a bad moment (a locked database)
                 _LOG.exception("uplink: sending failed; trying again")
                 time.sleep(1)
+        if acked != written_acked:
+            try:
+                outgoing.mark_acked(self.station, acked)
+            except Exception:  # stopping: the events are sent again, the hub keeps them once
+                _LOG.exception("uplink: could not write the acknowledged point")
 
     def _take_acks(self, inflight: dict[int, int], done: set[int], acked: int) -> int:
         """Move the acknowledged point over every unbroken run the broker confirmed."""
@@ -262,9 +279,7 @@ class Uplink:
         while moved + 1 in done:
             moved += 1
             done.discard(moved)
-        if moved != acked:
-            outgoing.mark_acked(self.station, moved)
-        return moved
+        return moved  # written by the send loop (at most every QUIET_WRITES_S)
 
     def _record_bus(self, last: dict[str, Any] | None) -> dict[str, Any] | None:
         health = {bus: dict(counters) for bus, counters in self.ctx.bus_health().items()}
