@@ -3,6 +3,7 @@ background jobs in its lifespan."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -17,13 +18,25 @@ from api.background import Background
 from api.body_limit import BodyLimit
 from api.context import BoardHealth, StationContext, no_boards
 from api.metrics import Metrics
-from api.routes import accounts, couriers, customers, kiosks, notifications, staff, system
+from api.routes import (
+    accounts,
+    couriers,
+    customers,
+    kiosks,
+    notifications,
+    payments,
+    staff,
+    system,
+)
 from api.routes import recipients as directory_routes  # the directory (issue 17)
 from locker.alerts import open_alerts
 from locker.handover import CodeHandover
 from locker.notify.notifier import Notifier
 from locker.notify.senders import SmtpMailer, WebhookPoster
 from locker.notify.webhook_guard import WebhookGuard
+from locker.payments.cashier import Cashier
+from locker.payments.provider import LinkProvider
+from locker.payments.terminal import CardTerminal
 from locker.runtime.settings import Settings
 from locker.services.backup_watch import BackupWatch
 from locker.station import Station
@@ -77,8 +90,14 @@ def make_context(
     board_health: Callable[[], BoardHealth] | None = None,
     sim_station: SimStation | None = None,
     sim_token: str | None = None,
+    links: LinkProvider | None = None,
+    card_terminal: CardTerminal | None = None,
 ) -> StationContext:
-    """``sim_token`` (default: LOCKER_SIM_TOKEN, else a fresh one) opens /api/v1/sim."""
+    """``sim_token`` (default: LOCKER_SIM_TOKEN, else a fresh one) opens /api/v1/sim.
+
+    Pay at pick-up: ``links`` (default: from the settings, Stripe when a key is set) and
+    ``card_terminal`` (the kiosk's, e.g. ZVT's client; None: no card payments) are the one
+    place where the provider and the terminal are injected."""
     health = bus_health or (lambda: {})
     notify = settings.notify(station.layout.name)
     return StationContext(
@@ -100,6 +119,12 @@ def make_context(
         sim=sim_station,
         sim_token=sim_token or settings.sim_token.get_secret_value() or new_sim_token(),
         board_health=board_health or no_boards,
+        cashier=Cashier(
+            station,
+            links=links if links is not None else settings.link_provider(),
+            terminal=card_terminal,
+            public_url=settings.public_url,
+        ),
     )
 
 
@@ -114,6 +139,8 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         jobs = Background(ctx)
+        # Payments a crash cut off, money to give back, links to ask about: before requests.
+        await asyncio.to_thread(ctx.money.recover)
         if background:
             jobs.start()
         uplink = None
@@ -139,7 +166,7 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     app.state.ctx = ctx
     problems.install(app)
     app.add_middleware(BodyLimit)
-    for module in (customers, couriers, staff, accounts, kiosks, notifications, system):
+    for module in (customers, couriers, staff, accounts, kiosks, notifications, system, payments):
         app.include_router(module.router)
     from api.routes import people  # issue 17: a person's data, its export and erasure
 

@@ -18,6 +18,9 @@ from datetime import timedelta
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import StationContext
+from locker.cold.watch import ColdWatch
+from locker.errors import DomainError
+from locker.payments.retention import drop_old_payments
 from locker.services import privacy, staff
 from locker.services.intake import Stored
 from locker.services.reconcile import reconcile
@@ -48,8 +51,18 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
             ctx.handover.put(stored)
 
     watch = DoorWatch(ctx.station, timedelta(seconds=ctx.settings.door_left_open_s), hand_over)
+    cold = ColdWatch(ctx.station, timedelta(seconds=ctx.settings.cold_read_s))
 
     def watch_doors() -> None:
+        for change in cold.tick():  # the cold groups' thermometers, every cold_read_s
+            level = logging.INFO if change.after.takes_parcels else logging.WARNING
+            _LOGGER.log(
+                level,
+                "cold group %s: %s -> %s",
+                change.group,
+                change.before.value,
+                change.after.value,
+            )
         report = watch.tick()
         layout = ctx.station.layout
         ctx.silent_buses = {layout.compartment(cid).bus for cid in report.unread}
@@ -109,6 +122,19 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
             _LOGGER.info(
                 "personal data of %s parcel(s) that left the station erased", len(report.parcels)
             )
+        books = timedelta(days=ctx.settings.payment_retention_days)
+        dropped = drop_old_payments(ctx.station, keep_for=books)
+        if dropped:
+            _LOGGER.info("payments: %s older than the books' retention deleted", dropped)
+
+    def check_payments() -> None:  # a lost webhook must not leave a paid customer waiting
+        try:
+            changed = ctx.money.sweep()
+        except DomainError as exc:
+            _LOGGER.warning("payments not checked: %s", exc)
+            return
+        if changed:
+            _LOGGER.info("payments: %s settled by asking the provider", changed)
 
     def back_up() -> None:  # logs what it wrote and removed; a failure alerts staff
         ctx.backups.tick()
@@ -121,6 +147,7 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         (BACKUP_CHECK_S, back_up),
         (PRUNE_EVERY_S, prune_outbox),
         (PRUNE_EVERY_S, erase_personal_data),
+        (ctx.settings.payment_check_every_s, check_payments),
     ]
 
 

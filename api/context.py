@@ -12,6 +12,7 @@ from api.metrics import Metrics
 from locker.handover import CodeHandover
 from locker.locks import DoorReading
 from locker.notify.notifier import Notifier
+from locker.payments.cashier import Cashier
 from locker.runtime.settings import Settings
 from locker.services.backup_watch import BackupWatch
 from locker.station import Station
@@ -42,6 +43,13 @@ class StationContext:
     door_readings: Mapping[CompartmentId, DoorReading] | None = None
     sim_token: str = ""  # opens /api/v1/sim as a bearer token (like a staff session does)
     board_health: Callable[[], BoardHealth] = no_boards  # how each board's failed reads ended
+    # Pay at pick-up: the pay-by-link provider and the kiosk's card terminal (make_context).
+    cashier: Cashier | None = None
+
+    @property
+    def money(self) -> Cashier:
+        assert self.cashier is not None, "make_context gives every station its cashier"
+        return self.cashier
 
 
 def context(request: Request) -> StationContext:

@@ -6,7 +6,6 @@ own beside this one (``schemas_accounts``, ``schemas_system``, ``schemas_directo
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
@@ -20,12 +19,22 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    StrictStr,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from locker.types import CompartmentState, Condition, ParcelKind, ParcelState, SizeClass
+from common.text import SECRET_FIELDS, printable
+from common.text import unprintable as unprintable  # what a person cannot see as typed
+from locker.types import (
+    ColdKind,
+    CompartmentState,
+    Condition,
+    ParcelKind,
+    ParcelState,
+    SizeClass,
+)
 
 Text = Field(min_length=1, max_length=200)
 Language = Literal["en", "de"]
@@ -52,32 +61,6 @@ def _iso_8601(value: object) -> object:
 
 
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_convertible)]
-
-
-# Text nobody types that can make a screen or a log show something else than what was
-# stored: control characters (NUL, escape, line breaks), bidirectional overrides and other
-# invisible format characters, line and paragraph separators, lone surrogates. The joiners
-# emoji and some scripts need (U+200C, U+200D) stay allowed.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
-SECRET_FIELDS = frozenset({"password", "new_password", "new_password_again"})  # not shown anywhere
-
-
-def unprintable(text: str) -> str | None:
-    """The first character of ``text`` a person cannot see as typed, written like "U+001B"
-    (None: none)."""
-    for ch in text:
-        if unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in _ALLOWED_FORMAT:
-            return f"U+{ord(ch):04X}"
-    return None
-
-
-def printable(value: str) -> str:
-    """A validator for every text field a person reads (request bodies, queries, forms)."""
-    found = unprintable(value)
-    if found is not None:
-        raise ValueError(f"contains a control or invisible format character ({found})")
-    return value
 
 
 PlainText = Annotated[str, AfterValidator(printable)]  # for Query(), Form(), Path() texts
@@ -124,7 +107,14 @@ class ParcelIn(RequestBody):
     size: SizeClass | None = None
     dimensions: Dimensions | None = None
     needs_accessible: StrictBool = False
-    needs_cooling: StrictBool = False
+    needs_cooling: StrictBool = Field(
+        default=False, description="the older way of saying cold = chilled"
+    )
+    cold: ColdKind | None = Field(
+        default=None,
+        description="chilled or frozen: only a compartment of that kind takes it (none free: "
+        "no_free_chilled_compartment / no_free_frozen_compartment), and it waits less",
+    )
     recipient_language: Language = Field(default="en", description="for the messages")
     recipient_id: StrictInt | None = Field(
         default=None,
@@ -137,6 +127,11 @@ class ParcelIn(RequestBody):
         default=False,
         description="nobody in the directory fits: the parcel is stored without a code and "
         "nobody is told until staff assign it (POST /parcels/{id}/assign) or send it back",
+    )
+    amount_due: StrictInt | StrictFloat | StrictStr = Field(
+        default=0,
+        description="pay at pick-up: integer cents (2040 is 20.40), fixed when the code is "
+        "issued; anything but a whole number from 0 is refused (amount_invalid)",
     )
 
     @model_validator(mode="after")
@@ -197,6 +192,8 @@ class CompartmentOut(BaseModel):
     depth_mm: int
     accessible: bool
     cooled: bool
+    cold: ColdKind | None = Field(description="chilled, frozen, or none (ambient)")
+    cold_group: str | None
     state: CompartmentState
     condition: Condition
     note: str
@@ -217,6 +214,7 @@ class ParcelOut(BaseModel):
     dimensions: Dimensions | None
     needs_accessible: bool
     needs_cooling: bool
+    cold: ColdKind | None
     compartment_id: int | None
     courier: str | None
     created_at: datetime
@@ -236,6 +234,8 @@ class ParcelOut(BaseModel):
         default=None, description="the recipient is away: no reminders until then"
     )
     hold_days: int = Field(default=0, description="days the recipient held it (in all)")
+    amount_due: int = Field(default=0, description="cents to pay at pick-up (0: nothing)")
+    currency: str = "EUR"
     erased_at: datetime | None = Field(
         default=None, description="its personal data was erased (a pseudonym is left)"
     )

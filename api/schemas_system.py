@@ -29,12 +29,28 @@ class BackupHealthOut(BaseModel):
     age_s: int | None = Field(description="how old it is, in seconds; null: there is none")
 
 
+class UplinkHealthOut(BaseModel):
+    """The link to the fleet hub's broker (absent when the station has no hub)."""
+
+    state: Literal["connecting", "connected", "refused"] = Field(
+        description="refused: the broker refused the station, or the station refused the "
+        "broker (an untrusted certificate, one for another name, a password it would send "
+        "in clear); the station works on, it just does not report"
+    )
+    tls: bool
+    detail: str | None = Field(
+        description="why, in words", examples=["TLS: the broker's certificate was refused"]
+    )
+    since: datetime | None
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "failing"]
     buses: dict[str, Literal["ok", "no_answer"]]
     open_alerts: int
     backup: BackupHealthOut
+    uplink: UplinkHealthOut | None = None
 
 
 class BoardHealthOut(BaseModel):
@@ -77,8 +93,23 @@ class SimFaultIn(RequestBody):
         "stuck_latch",
         "lying_sensor",
         "gone",
+        "exception",
     ]
     count: StrictInt | None = Field(default=None, ge=1, le=1000, description="None: until cleared")
+
+
+class SimSensorIn(RequestBody):
+    """A simulated XY-MD02's temperature from now on, and how fast it drifts."""
+
+    celsius: float = Field(ge=-40, le=80)
+    drift_per_min: float = Field(default=0.0, ge=-60, le=60, description="°C per minute")
+
+
+class SimSensorOut(BaseModel):
+    sensor_id: str
+    address: int
+    celsius: float
+    silent: bool
 
 
 class CarrierIn(RequestBody):

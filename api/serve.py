@@ -19,11 +19,12 @@ import uvicorn
 
 from api.app import create_app, make_context, new_sim_token
 from api.console import front
+from api.demo_payments import demo_provider
 from api.runtime import Runtime, running_station
 from locker.errors import DomainError
 from locker.layout import LayoutError
 from locker.people import accounts, credentials
-from locker.runtime.settings import Settings
+from locker.runtime.settings import ZVT_SIM, Settings
 from locker.store.advice import refusal
 from locker.store.backups import BackupError
 from locker.store.check import DatabaseUnusable
@@ -55,20 +56,28 @@ def serve(
         if value is not None:
             overrides[key] = value
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if demo and not settings.zvt_host:  # the demo's kiosk takes cards at a simulated terminal
+        settings = settings.model_copy(update={"zvt_host": ZVT_SIM})
     _stop_on_signals()
     try:
-        with running_station(settings, force_sim=force_sim) as runtime:
+        with (
+            demo_provider(settings, demo=demo) as (settings, paying),
+            running_station(settings, force_sim=force_sim) as runtime,
+        ):
             sim_token = settings.sim_token.get_secret_value() or new_sim_token()
+            if paying:
+                typer.echo(paying)
             _announce(runtime, settings, demo=demo, sim_token=sim_token)
             ctx = make_context(
                 runtime.station,
-                settings,
+                runtime.settings or settings,  # with the simulated terminal's address
                 bus_health=lambda: {k: v.as_dict() for k, v in runtime.locks.health().items()},
                 board_health=lambda: {
                     k: [b.as_dict() for b in v] for k, v in runtime.locks.board_health().items()
                 },
                 sim_station=runtime.sim,
                 sim_token=sim_token,
+                card_terminal=runtime.terminal,  # the kiosk's (ZVT; the demo's simulated one)
             )
             config = uvicorn.Config(
                 create_app(ctx),
@@ -125,6 +134,9 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool, sim_token: st
             f"{settled.compartment_id}: {settled.verdict}"
         )
     typer.echo(front(station))
+    terminal = _terminal_line(runtime)
+    if terminal:
+        typer.echo(terminal)
     password = accounts.ensure_admin(station)
     if password is not None:
         typer.echo(
@@ -146,6 +158,23 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool, sim_token: st
     typer.echo(f"health: {base}/healthz   metrics: {base}/metrics")
     if runtime.sim is not None:
         typer.echo(f"simulated doors: {base}/sim  (API: {base}/api/v1/sim/doors)")
+
+
+def _terminal_line(runtime: Runtime) -> str:
+    """Where the card terminal is and whether it took the registration (never its
+    password)."""
+    running = runtime.settings
+    if runtime.terminal is None or running is None:
+        return ""
+    where = f"{running.zvt_host}:{running.zvt_port}"
+    state = (
+        "registered"
+        if runtime.terminal_registered
+        else ("not registered (it is tried again before the first payment)")
+    )
+    if runtime.zvt_sim is not None:
+        return f"card terminal: simulated (ZVT) at {where}, {state}"
+    return f"card terminal: ZVT at {where}, {state}"
 
 
 def _demo_courier(runtime: Runtime, settings: Settings) -> list[str]:

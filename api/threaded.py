@@ -7,14 +7,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 
 @contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """Yield the base URL while the app runs (its lifespan included)."""
+def served(app: FastAPI, **config: Any) -> Iterator[str]:
+    """Yield the base URL while the app runs (its lifespan included); ``config`` goes to
+    uvicorn's (``ssl_certfile`` and ``ssl_keyfile``: served over TLS, an https URL)."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -23,6 +25,7 @@ def served(app: FastAPI) -> Iterator[str]:
             log_level="warning",
             lifespan="on",
             proxy_headers=False,  # as locker serve: the client address is the peer's
+            **config,
         )
     )
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
@@ -34,7 +37,8 @@ def served(app: FastAPI) -> Iterator[str]:
         time.sleep(0.005)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        scheme = "https" if config.get("ssl_certfile") else "http"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)

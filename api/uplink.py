@@ -35,10 +35,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
 from api.context import StationContext
+from api.uplink_tls import StatusBoard, UplinkState, UplinkStatus, client_context, describe
+from locker.runtime.settings import plaintext_password_risk
 from locker.uplink import commands, outgoing
 from locker.uplink.capture import RECOUNT_AFTER, record_hub_event, recount_capacity
 from locker.uplink.layout import report as layout_report
-from locker.uplink.messages import Command, Presence, topic
+from locker.uplink.messages import Command, CommandResult, Presence, topic
 from locker.uplink.snapshot import snapshot
 
 _LOG = logging.getLogger(__name__)
@@ -61,13 +63,16 @@ class Uplink:
         self.counts = {"published": 0, "acked": 0, "refused": 0, "bad_commands": 0}
         self._settings = settings
         self._acks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
-        self._commands: queue.SimpleQueue[Command | None] = queue.SimpleQueue()
+        # Commands to apply, or refusals of messages that were none (answered as they are).
+        self._commands: queue.SimpleQueue[Command | CommandResult | None] = queue.SimpleQueue()
         self._restart = threading.Event()  # connected again: resend from the acked point
         self._resend_from: int | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.status = StatusBoard(settings.mqtt_tls, self.station.now)
+        self._handshake_failed = False  # the last attempt's TLS handshake failed (network thread)
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"st-{self.name}",
@@ -81,8 +86,11 @@ class Uplink:
             qos=1,
             retain=True,
         )
+        if settings.mqtt_tls:
+            client.tls_set_context(client_context(settings, self._tls_failed))
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
@@ -91,6 +99,10 @@ class Uplink:
     # --- life ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        risk = plaintext_password_risk(self._settings)
+        if risk and not self._settings.mqtt_allow_plaintext_password_over_network:
+            self._note("refused", risk)  # the settings refuse this too; never sent in clear
+            return
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         connect.SessionExpiryInterval = SESSION_EXPIRY_S
         self._client.connect_async(
@@ -138,6 +150,18 @@ class Uplink:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    def health(self) -> UplinkStatus:
+        return self.status.get()
+
+    def _note(self, state: UplinkState, detail: str | None) -> None:
+        """The link's status, logged once when it changes (not at every retry)."""
+        if not self.status.set(state, detail):
+            return
+        if state == "refused":
+            _LOG.error("uplink: %s", detail)
+        elif detail:
+            _LOG.warning("uplink: %s", detail)
+
     # --- paho's callbacks (network thread: hand over, never block) ------------------------
 
     def _on_connect(
@@ -149,7 +173,7 @@ class Uplink:
         _properties: Properties | None,
     ) -> None:
         if reason.is_failure:
-            _LOG.error("uplink: the broker refused the station: %s", reason)
+            self._note("refused", f"the broker refused the station: {reason}")
             return
         birth = Presence(
             station=self.name,
@@ -164,7 +188,22 @@ class Uplink:
         self._restart.set()
         self._connected.set()
         self._wake.set()
-        _LOG.info("uplink: connected to %s", self._settings.mqtt_host)
+        self.status.set("connected")
+        tls = " over TLS" if self._settings.mqtt_tls else ""
+        _LOG.info("uplink: connected to %s%s", self._settings.mqtt_host, tls)
+
+    def _tls_failed(self, error: Exception) -> None:
+        if self._connected.is_set():  # a connection that worked and broke: a reconnect
+            return
+        self._handshake_failed = True
+        self._note("refused", describe(error))
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        if self._handshake_failed:  # said already, with the handshake's reason
+            self._handshake_failed = False
+            return
+        where = f"{self._settings.mqtt_host}:{self._settings.mqtt_port}"
+        self._note("connecting", f"the broker at {where} does not answer; trying again")
 
     def _on_disconnect(
         self,
@@ -175,8 +214,8 @@ class Uplink:
         _properties: Properties | None,
     ) -> None:
         self._connected.clear()
-        if not self._stop.is_set():
-            _LOG.warning("uplink: disconnected (%s); reconnecting", reason)
+        if not self._stop.is_set() and self.status.get().state == "connected":
+            self._note("connecting", f"disconnected ({reason}); reconnecting")
 
     def _on_publish(
         self,
@@ -194,7 +233,14 @@ class Uplink:
             command = Command.model_validate_json(message.payload)
         except ValidationError as exc:
             self.counts["bad_commands"] += 1
-            _LOG.warning("uplink: a command that is not one was dropped: %s", exc.errors()[:1])
+            first = exc.errors()[0]
+            why = f"{'.'.join(str(p) for p in first['loc']) or 'message'}: {first['msg']}"
+            answer = commands.unreadable(bytes(message.payload), self.name, self.station.now(), why)
+            if answer is None:
+                _LOG.warning("uplink: a message that is no command was dropped: %s", why)
+                return
+            _LOG.warning("uplink: command %s refused, unreadable: %s", answer.command_id, why)
+            self._commands.put(answer)
             return
         self._commands.put(command)
 
@@ -296,10 +342,15 @@ class Uplink:
             command = self._commands.get()
             if command is None:
                 return
+            if isinstance(command, CommandResult):  # a refusal of what was no command
+                self._client.publish(topic(self.name, "res"), command.payload(), qos=1)
+                continue
             try:
                 self._answer(command)
-            except Exception:
+            except Exception as exc:  # answered all the same: the hub never waits on it
                 _LOG.exception("uplink: command %s failed", command.id)
+                answer = commands.cannot_apply(command, self.name, self.station.now(), exc)
+                self._client.publish(topic(self.name, "res"), answer.payload(), qos=1)
 
     def _answer(self, command: Command) -> None:
         result = commands.apply(self.station, self.name, self.key, command)

@@ -62,6 +62,10 @@ class BoardBase(abc.ABC):
     HAS_IR: ClassVar[bool] = False  # the protocol reports IR item bits
     HAS_BUS_READ: ClassVar[bool] = False  # one request reads every board on the bus
     RELEASE_MARGIN_S: ClassVar[float] = 0.1  # default extra wait after the pulse
+    CHANNELS: ClassVar[range | None] = None  # lock counts a board of this type may have
+    #                                          (None: always LOCKS; the 8A/80 board: 8..50)
+    PULSE_ANSWERED_AFTER: ClassVar[bool] = False  # the unlock's answer comes once the pulse
+    #                                               is over, so only the margin is waited after
 
     def __init__(
         self,
@@ -72,6 +76,7 @@ class BoardBase(abc.ABC):
         hook_polarity: str = ENGAGED_HIGH,
         ir_sensors: bool = True,
         release_margin_s: float | None = None,
+        channels: int | None = None,
     ) -> None:
         if address not in self.ADDRESSES:
             raise ValueError(f"{self.TYPE} address {address} is outside {self._range_text()}")
@@ -79,6 +84,9 @@ class BoardBase(abc.ABC):
             raise ValueError(f"hook_polarity must be one of {POLARITIES}, not {hook_polarity!r}")
         if pulse_ms < 0:
             raise ValueError("pulse_ms must not be negative")
+        self._lock_count = self.LOCKS if channels is None else channels
+        if channels is not None and channels not in (self.CHANNELS or (self.LOCKS,)):
+            raise ValueError(f"a {self.TYPE} board cannot have {channels} channels")
         self.bus = bus
         self._address = address
         self.pulse_ms = pulse_ms
@@ -88,7 +96,7 @@ class BoardBase(abc.ABC):
             self.RELEASE_MARGIN_S if release_margin_s is None else release_margin_s
         )
         self._unlocking: Mapping[int, threading.Lock] = {
-            n: threading.Lock() for n in range(1, self.LOCKS + 1)
+            n: threading.Lock() for n in range(1, self._lock_count + 1)
         }
         self._failures = FailureLog(address)
 
@@ -104,6 +112,7 @@ class BoardBase(abc.ABC):
             hook_polarity=board.hook_polarity,
             ir_sensors=board.ir_sensors,
             release_margin_s=release_margin_s,
+            channels=board.channels,
         )
 
     @classmethod
@@ -116,7 +125,7 @@ class BoardBase(abc.ABC):
 
     @property
     def lock_count(self) -> int:
-        return self.LOCKS
+        return self._lock_count
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.address} on {self.bus.url}>"
@@ -126,6 +135,17 @@ class BoardBase(abc.ABC):
     def status(self) -> BoardStatus:
         """Read every lock of the board in one exchange."""
         return self.decode_status(self._noted(self._read_raw))
+
+    def start(self) -> None:
+        """Bring the board to a safe state at start-up (relay boards: all relays off).
+
+        :raises BusError: when the board did not hear it.
+        """
+        return None  # lock boards need nothing: a pulse ends by itself
+
+    def wire_door(self, lock: int, board: BoardBase, number: int) -> None:
+        """Read the door of ``lock`` from input ``number`` of ``board`` (relay boards only)."""
+        raise ValueError(f"a {self.TYPE} board reads its doors itself")
 
     def failures(self) -> BoardFailures:
         """How this board's failed reads ended (silence, torn frame, bad checksum)."""
@@ -159,7 +179,7 @@ class BoardBase(abc.ABC):
         """Apply this board's hook polarity and IR presence to raw bits."""
         high = self.hook_polarity == ENGAGED_HIGH
         locks = []
-        for n in range(self.LOCKS):
+        for n in range(self._lock_count):
             bit = bool(raw.hooks >> n & 1)
             item = None
             if self.ir_sensors and raw.items is not None:
@@ -239,8 +259,8 @@ class BoardBase(abc.ABC):
         return value
 
     def _check_lock(self, lock: int) -> None:
-        if not 1 <= lock <= self.LOCKS:
-            raise ValueError(f"{self.TYPE} board has locks 1..{self.LOCKS}, not {lock}")
+        if not 1 <= lock <= self._lock_count:
+            raise ValueError(f"{self.TYPE} board has locks 1..{self._lock_count}, not {lock}")
 
     def _unlock_locked(self, lock: int) -> UnlockResult:
         pulses = 0
@@ -263,7 +283,8 @@ class BoardBase(abc.ABC):
                 break
             pulses += 1
             crashpoints.reached(crashpoints.AFTER_UNLOCK_FRAME)
-            time.sleep(self.pulse_ms / 1000 + self.release_margin_s)
+            waited = 0.0 if self.PULSE_ANSWERED_AFTER else self.pulse_ms / 1000
+            time.sleep(waited + self.release_margin_s)
             try:
                 state = self.status().lock(lock)
             except BusError as exc:

@@ -114,6 +114,7 @@ class LockBus:
         *,
         retries: int | None = None,
         quiet_after_s: float = 0.0,
+        wait_s: float = 0.0,
     ) -> T:
         """Send ``frame`` and return the first answer ``accept`` takes.
 
@@ -122,6 +123,8 @@ class LockBus:
         :class:`BoardRefused`. An attempt ends at its deadline; reads are retried up to
         ``retries`` times (default: the bus's), ``retries=0`` for commands with effects.
         ``quiet_after_s`` keeps the line silent afterwards (flash writes, §1.6.6).
+        ``wait_s`` lengthens the deadline for a board that answers only once it has acted
+        (the 8A/80 board answers an unlock after its pulse).
 
         Timing of one attempt at 19200 Bd (CU16 status read)::
 
@@ -158,6 +161,7 @@ class LockBus:
             quiet_after_s,
             True,
             [],
+            wait_s,
         )
         return found[0]
 
@@ -238,6 +242,7 @@ class LockBus:
         quiet_after_s: float,
         required: bool,
         failures: list[FailureKind],
+        wait_s: float = 0.0,
     ) -> None:
         problem: FailureKind | BoardRefused = FailureKind.SILENCE
         with self._line:
@@ -248,7 +253,7 @@ class LockBus:
                     if attempt:
                         self._count(retries=1)
                     port = self._port.get()
-                    problem = self._attempt(port, frame, rule, take, done, reply_bytes)
+                    problem = self._attempt(port, frame, rule, take, done, reply_bytes, wait_s)
                     if done():
                         return
                     if not isinstance(problem, BoardRefused):
@@ -281,6 +286,7 @@ class LockBus:
         take: Callable[[bytes], bool],
         done: Callable[[], bool],
         reply_bytes: int,
+        wait_s: float = 0.0,
     ) -> FailureKind | BoardRefused:
         """One try: flush, write, read until done or the deadline; say what went wrong.
 
@@ -296,7 +302,9 @@ class LockBus:
             _LOGGER.debug("%s → %s", self.url, frame.hex(" "))
             port.write(frame)
             port.flush()
-            deadline = time.monotonic() + self.timeout_s + reply_bytes * self.byte_time_s
+            deadline = (
+                time.monotonic() + wait_s + self.timeout_s + reply_bytes * self.byte_time_s
+            )
             while not done():
                 left = deadline - time.monotonic()
                 if left <= 0:

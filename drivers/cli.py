@@ -31,6 +31,9 @@ from drivers.board import POLARITIES, BoardStatus
 from drivers.bus import DEFAULT_BAUD, LockBus
 from drivers.errors import BadFrame, BoardRefused, BusError, NoAnswer, PortUnavailable
 from drivers.registry import BOARD_TYPES, board_class
+from drivers.scan import DEFAULT_ADDRESSES, HEADER, scan
+from locker.layouts.hardware import DEFAULT_BAUD as FAMILY_BAUD
+from locker.layouts.hardware import family_of_type
 
 EXIT_NO_ANSWER = 1
 EXIT_REFUSED = 3
@@ -45,12 +48,17 @@ app = typer.Typer(
 
 Port = Annotated[str, typer.Option("--port", help="Serial port or URL: /dev/ttyUSB0, socket://h:p")]
 BoardType = Annotated[str, typer.Option("--type", help=f"Board type: {', '.join(BOARD_TYPES)}")]
-Baud = Annotated[int, typer.Option("--baud", help="Line speed in baud")]
+Baud = Annotated[
+    int | None, typer.Option("--baud", help="Line speed in baud (default: the family's)")
+]
 TimeoutMs = Annotated[int, typer.Option("--timeout-ms", help="Answer deadline per request, ms")]
 Polarity = Annotated[
     str, typer.Option("--hook-polarity", help=f"Meaning of a hook bit: {', '.join(POLARITIES)}")
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every frame to stderr")]
+Channels = Annotated[
+    int | None, typer.Option("--channels", help="Locks on the board (the 8A/80 board: 8..50)")
+]
 
 
 def _fail(message: str, code: int = EXIT_NO_ANSWER) -> NoReturn:
@@ -62,18 +70,21 @@ def _board(
     port: str,
     board_type: str,
     address: int,
-    baud: int,
+    baud: int | None,
     timeout_ms: int,
     polarity: str,
     pulse_ms: int = 550,
+    channels: int | None = None,
 ) -> BoardBase:
     try:
         cls = board_class(board_type)
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="--type") from None
+    if baud is None:
+        baud = FAMILY_BAUD.get(family_of_type(board_type) or "", DEFAULT_BAUD)
     bus = LockBus(port, baudrate=baud, timeout_s=timeout_ms / 1000)
     try:
-        return cls(bus, address, pulse_ms=pulse_ms, hook_polarity=polarity)
+        return cls(bus, address, pulse_ms=pulse_ms, hook_polarity=polarity, channels=channels)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -99,9 +110,10 @@ def status(
         int | None, typer.Option("--board", help="Board address; omitted: every board that answers")
     ] = None,
     board_type: BoardType = "cu16",
-    baud: Baud = DEFAULT_BAUD,
+    baud: Baud = None,
     timeout_ms: TimeoutMs = 300,
     hook_polarity: Polarity = "engaged_high",
+    channels: Channels = None,
     verbose: Verbose = False,
 ) -> None:
     """Print every lock's hook and item state: 'board lock hook item' lines.
@@ -117,8 +129,15 @@ def status(
     (one line on stderr, starting 'error: '); 2 usage error.
     """
     _logging(verbose)
+    first = board_class(board_type).ADDRESSES.start if board_type in BOARD_TYPES else 0
     probe = _board(
-        port, board_type, board if board is not None else 0, baud, timeout_ms, hook_polarity
+        port,
+        board_type,
+        board if board is not None else first,
+        baud,
+        timeout_ms,
+        hook_polarity,
+        channels=channels,
     )
     candidates: list[BoardBase] = []
     try:
@@ -127,7 +146,10 @@ def status(
             statuses = [probe.status()]
         else:
             cls = type(probe)
-            candidates = [cls(probe.bus, a, hook_polarity=hook_polarity) for a in cls.ADDRESSES]
+            candidates = [
+                cls(probe.bus, a, hook_polarity=hook_polarity, channels=channels)
+                for a in cls.ADDRESSES
+            ]
             statuses = list(cls.read_bus(probe.bus, candidates).values())
     except PortUnavailable as exc:
         _fail(str(exc))
@@ -159,9 +181,10 @@ def open_lock(
         ),
     ] = 550,
     board_type: BoardType = "cu16",
-    baud: Baud = DEFAULT_BAUD,
+    baud: Baud = None,
     timeout_ms: TimeoutMs = 300,
     hook_polarity: Polarity = "engaged_high",
+    channels: Channels = None,
     verbose: Verbose = False,
 ) -> None:
     """Open one lock and print what its hook read after the pulse: 'board lock hook pulses'.
@@ -175,7 +198,7 @@ def open_lock(
     Errors: one line on stderr starting 'error: '.
     """
     _logging(verbose)
-    driver = _board(port, board_type, board, baud, timeout_ms, hook_polarity, pulse_ms)
+    driver = _board(port, board_type, board, baud, timeout_ms, hook_polarity, pulse_ms, channels)
     if not 1 <= lock <= driver.lock_count:
         raise typer.BadParameter(f"locks are 1..{driver.lock_count}", param_hint="--lock")
     try:
@@ -206,7 +229,7 @@ def pulse(
         int | None, typer.Option("--set", help="Store this pulse time (ms) on the board")
     ] = None,
     board_type: BoardType = "cu16",
-    baud: Baud = DEFAULT_BAUD,
+    baud: Baud = None,
     timeout_ms: TimeoutMs = 300,
     verbose: Verbose = False,
 ) -> None:
@@ -233,6 +256,51 @@ def pulse(
         driver.bus.close()
     typer.echo("board pulse_ms")
     typer.echo(f"{board} {ms}")
+
+
+@app.command("scan")
+def scan_bus(
+    port: Port,
+    family: Annotated[
+        str, typer.Option("--family", help=f"Board family: {', '.join(DEFAULT_ADDRESSES)}")
+    ] = "kerong",
+    first: Annotated[int | None, typer.Option("--from", help="First address asked")] = None,
+    last: Annotated[int | None, typer.Option("--to", help="Last address asked")] = None,
+    baud: Baud = None,
+    timeout_ms: TimeoutMs = 60,
+    verbose: Verbose = False,
+) -> None:
+    """Find the boards (and sensors) of a family on a bus: one line per device found.
+
+    Output: the header 'family type address channels inputs firmware reading', then one
+    line per device in address order ('-' where the device does not tell).
+    Exit status: 0 something answered; 1 nothing answered or the port is unavailable.
+    """
+    _logging(verbose)
+    if family not in DEFAULT_ADDRESSES:
+        raise typer.BadParameter(f"one of {', '.join(DEFAULT_ADDRESSES)}", param_hint="--family")
+    span = DEFAULT_ADDRESSES[family]
+    addresses = range(
+        span.start if first is None else first, (span.stop - 1 if last is None else last) + 1
+    )
+    bus = LockBus(
+        port, baudrate=baud or FAMILY_BAUD[family], timeout_s=timeout_ms / 1000, retries=0
+    )
+    try:
+        bus.open()
+        found = scan(bus, family, addresses)
+    except PortUnavailable as exc:
+        _fail(str(exc))
+    finally:
+        bus.close()
+    if not found:
+        _fail(
+            f"no {family} device answered on {port} "
+            f"(addresses {addresses.start}..{addresses.stop - 1})"
+        )
+    typer.echo(HEADER)
+    for device in found:
+        typer.echo(device.line())
 
 
 if __name__ == "__main__":

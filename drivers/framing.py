@@ -29,6 +29,15 @@ STX = 0x02  # start of every Kerong frame (lock-protocol.md §1.3, §2.1)
 ETX = 0x03  # end-of-text marker at a fixed offset (§1.3, §2.1)
 
 NOT_A_FRAME = 0  # FrameRule.frame_length: no valid frame can start at this STX
+KERONG_STARTS = frozenset({STX})  # a rule without ``start_bytes`` frames on STX
+
+
+def start_bytes(rule: FrameRule) -> frozenset[int]:
+    """The bytes a frame of ``rule`` may start with: its ``start_bytes`` if it has them
+    (the 8A/80 board starts with 0x8A or 0x80, a Modbus answer with the board's address),
+    else STX."""
+    starts: frozenset[int] = getattr(rule, "start_bytes", KERONG_STARTS)
+    return starts
 
 
 class Verdict(Enum):
@@ -53,7 +62,7 @@ class FrameRule(Protocol):
         ...
 
     def frame_length(self, head: bytes) -> int | None:
-        """Length of the frame starting at ``head[0]`` (an STX).
+        """Length of the frame starting at ``head[0]`` (an STX, or one of ``start_bytes``).
 
         :returns: the length in bytes; ``None`` when more bytes are needed to tell;
             :data:`NOT_A_FRAME` when no frame of this protocol can start here.
@@ -90,8 +99,9 @@ def scan(buffer: bytes, rule: FrameRule) -> Step:
     """
     if not buffer:
         return Step(0)
-    if buffer[0] != STX:
-        start = buffer.find(STX)
+    starts = start_bytes(rule)
+    if buffer[0] not in starts:
+        start = next((i for i, b in enumerate(buffer) if b in starts), -1)
         return Step(len(buffer) if start < 0 else start, drop=Drop.GARBAGE)
     length = rule.frame_length(buffer)
     if length is None:
@@ -151,7 +161,7 @@ class StreamDecoder:
         """How many more bytes must arrive before another frame can be complete (>= 1)."""
         if not self._buffer:
             return self.rule.min_length
-        if self._buffer[0] == STX:
+        if self._buffer[0] in start_bytes(self.rule):
             length = self.rule.frame_length(bytes(self._buffer))
             if length:
                 return max(1, length - len(self._buffer))

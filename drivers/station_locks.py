@@ -20,6 +20,7 @@ from drivers.errors import BoardRefused, BusError
 from drivers.registry import board_class, check_layout
 from locker.layout import SIM_PORT, CompartmentSpec, Layout, LayoutError
 from locker.locks import DoorOutcome, DoorReading
+from locker.sensors import Thermometer
 from locker.types import CompartmentId
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,6 +70,30 @@ class SerialLocks:
             (b.bus, b.address): board_class(b.type).from_layout(self._buses[b.bus], b)
             for b in layout.boards
         }
+        for place in layout.compartments:
+            if place.input_board is not None or place.input is not None:
+                board, number = place.door_input
+                self._boards[(place.bus, place.board)].wire_door(
+                    place.lock, self._boards[(place.bus, board)], number
+                )
+
+    def start(self) -> None:
+        """Bring every board to its safe state (relay boards: all relays off); a board
+        that does not hear it is logged, and relay boards say it again before a pulse."""
+        for (bus_id, address), board in sorted(self._boards.items()):
+            try:
+                board.start()
+            except BusError as exc:
+                _LOGGER.warning("bus %s board %d: start-up not heard: %s", bus_id, address, exc)
+
+    def thermometers(self) -> dict[str, Thermometer]:
+        """A :class:`~locker.sensors.Thermometer` per layout ``[[sensor]]``, by sensor id,
+        each read over the bus (port, retries, counters) of that sensor's bus."""
+        if not self.layout.sensors:
+            return {}
+        from drivers.xy_md02 import XyMd02  # pymodbus is loaded only for a Modbus bus
+
+        return {s.id: XyMd02(self._buses[s.bus], s.address, s.id) for s in self.layout.sensors}
 
     def __enter__(self) -> SerialLocks:
         return self

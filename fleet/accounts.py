@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
 from sqlmodel import col
 
+from fleet import sign_in_limits
 from fleet.db import HubDatabase
 from fleet.errors import (
     AlreadyExists,
@@ -23,17 +24,13 @@ from fleet.errors import (
     InvalidName,
     LoginFailed,
     NotAuthenticated,
-    TooManyAttempts,
     WeakPassword,
 )
-from fleet.tables import LoginFailure, Operator, OperatorToken
+from fleet.tables import Operator, OperatorToken
 
 HubRole = Literal["operator", "admin"]
 ROLES: tuple[HubRole, ...] = ("operator", "admin")
 MIN_PASSWORD_LENGTH = 10
-FREE_FAILURES = 5  # wrong passwords for one name before the waits begin
-BASE_DELAY = timedelta(seconds=30)
-MAX_DELAY = timedelta(minutes=15)
 TOKEN_PREFIX = "hub_"  # noqa: S105 (a marker, not a secret)
 _HASHER = PasswordHasher()
 
@@ -66,62 +63,52 @@ def add_operator(
     return row
 
 
-def login(db: HubDatabase, name: str, password: str, now: datetime, ttl: timedelta) -> str:
-    """A new bearer token for the account, or LoginFailed (TooManyAttempts after
-    ``FREE_FAILURES`` wrong passwords for that name, with waits doubling up to
-    ``MAX_DELAY``; unknown names are counted alike)."""
+def login(
+    db: HubDatabase,
+    name: str,
+    password: str,
+    now: datetime,
+    ttl: timedelta,
+    address: str | None = None,
+) -> str:
+    """A new bearer token for the account, or LoginFailed; TooManyAttempts once the name
+    from this client's network, or the network itself, has had its wrong passwords
+    (:mod:`fleet.sign_in_limits`; unknown names are counted alike). The attempt is counted
+    before the password is checked, so parallel tries are each counted."""
+    network = sign_in_limits.network_of(address)
     with db.transaction() as session:
-        failures = session.get(LoginFailure, name, with_for_update=True)
-        if failures is not None and failures.failures >= FREE_FAILURES:
-            wait = _delay(failures.failures)
-            if now < failures.last_at + wait:
-                left = (failures.last_at + wait - now).total_seconds()
-                raise TooManyAttempts(left)
+        sign_in_limits.take_attempt(session, name, network, now)
+    with db.transaction() as session:
         row = session.get(Operator, name)
-        try:
-            _HASHER.verify(row.password_hash if row else _dummy_hash(), password)
-            ok = row is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok:
-            if failures is None:
-                session.add(LoginFailure(name=name, failures=1, last_at=now))
-            else:
-                failures.failures += 1
-                failures.last_at = now
-            token = ""
-        else:
-            if failures is not None:
-                session.delete(failures)
-            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-            session.execute(
-                delete(OperatorToken).where(
-                    col(OperatorToken.operator) == name, col(OperatorToken.expires_at) <= now
-                )
+    try:
+        _HASHER.verify(row.password_hash if row else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        row = None
+    if row is None:
+        raise LoginFailed()  # its failure was counted (committed) before the check
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.transaction() as session:
+        sign_in_limits.signed_in(session, name, network)
+        session.execute(
+            delete(OperatorToken).where(
+                col(OperatorToken.operator) == name, col(OperatorToken.expires_at) <= now
             )
-            session.add(
-                OperatorToken(
-                    token_hash=_token_hash(token),
-                    operator=name,
-                    created_at=now,
-                    expires_at=now + ttl,
-                )
+        )
+        session.add(
+            OperatorToken(
+                token_hash=token_hash(token),
+                operator=name,
+                created_at=now,
+                expires_at=now + ttl,
             )
-    if not token:  # the failure is counted (committed) before the answer
-        raise LoginFailed()
+        )
     return token
-
-
-def _delay(failures: int) -> timedelta:
-    extra = failures - FREE_FAILURES
-    factor: int = 2 ** min(extra, 20)
-    return min(MAX_DELAY, BASE_DELAY * factor)
 
 
 def authenticate(db: HubDatabase, token: str, needed: HubRole, now: datetime) -> Operator:
     """The account behind a bearer token, if its role allows ``needed``."""
     with db.transaction() as session:
-        found = session.get(OperatorToken, _token_hash(token))
+        found = session.get(OperatorToken, token_hash(token))
         if found is None or found.expires_at <= now:
             raise NotAuthenticated("Sign in first (POST /api/v1/auth/token).")
         operator = session.get(Operator, found.operator)
@@ -132,5 +119,5 @@ def authenticate(db: HubDatabase, token: str, needed: HubRole, now: datetime) ->
         return operator
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

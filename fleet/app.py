@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fleet import accounts, commands
+from fleet import accounts, commands, guard
 from fleet.accounts import HubRole
 from fleet.carrier_api import router as carrier_router
 from fleet.db import HubDatabase
@@ -200,16 +200,20 @@ def create_app(
         version="1",
         description=__doc__,
         responses=DOCUMENTED,
+        dependencies=[Depends(guard.printable_fields)],  # every route: fleet/guard.py
     )
     app.state.hub = Hub(db, settings, publish, clock)
     install_problems(app)
+    app.add_middleware(guard.HubBodyLimit)  # before any route: no body over the cap is read
+    app.add_middleware(guard.StrictTransport, settings=settings)  # on every answer, 413 too
     app.mount("/fleet", create_screens(app.state.hub))  # the operators' screen: fleet/screens
 
     @app.post("/api/v1/auth/token", tags=["accounts"])
-    def sign_in(body: TokenRequest, hub: HubDep) -> TokenAnswer:
+    def sign_in(body: TokenRequest, request: Request, hub: HubDep) -> TokenAnswer:
         ttl = timedelta(hours=hub.settings.token_hours)
         now = hub.clock()
-        token = accounts.login(hub.db, body.name, body.password, now, ttl)
+        address = request.client.host if request.client else None
+        token = accounts.login(hub.db, body.name, body.password, now, ttl, address)
         operator = accounts.authenticate(hub.db, token, "operator", now)
         return TokenAnswer(token=token, expires_at=now + ttl, role=operator.role)
 

@@ -67,6 +67,7 @@ class StationRoom(StationOut):
     online: bool
     free: dict[str, int]  # per size: what the station reported, less pending announcements
     accessible_free: dict[str, int]
+    cold_free: dict[str, dict[str, int]] = {}  # per cold kind the station has, per size
 
 
 class ProblemOut(BaseModel):
@@ -139,6 +140,12 @@ def my_stations(request: Request, carrier: AsCarrier) -> list[StationRoom]:
                     free={s: max(0, routing.room(session, name, s, False)) for s in sizes},
                     accessible_free={
                         s: max(0, routing.room(session, name, s, True)) for s in sizes
+                    },
+                    cold_free={
+                        kind: {
+                            s: max(0, routing.room(session, name, s, False, kind)) for s in sizes
+                        }
+                        for kind in sorted((state.cold_free or {}) if state else {})
                     },
                 )
             )

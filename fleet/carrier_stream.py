@@ -3,7 +3,8 @@
 Ingest writes a webhook row (:func:`parcel_changed`, :func:`reminded`) in the transaction
 that applies the station's event (each event takes effect once), for a parcel of a carrier
 that may use that station: ``parcel.stored``, ``parcel.reminder`` (and
-``parcel.last_call``), ``parcel.collected``, ``parcel.expired``, ``parcel.returned``.
+``parcel.last_call``), ``parcel.collected``, ``parcel.expired``, ``parcel.returned``,
+``parcel.paid`` (the amount and the way of payment: no card data, no payment secret).
 :func:`deliver_due` (the workers) sends them, per carrier in the order they were written:
 the oldest first, the next only once it was taken. A failure waits (growing, up to
 ``RETRY_MAX``) and blocks that carrier's stream only. Signed as a station's carrier
@@ -64,11 +65,16 @@ def _facts(parcel: ParcelFacts) -> dict[str, Any]:
 
 
 def _webhook(
-    session: Session, row: EventRow, carrier: str, event: str, parcel: ParcelFacts
+    session: Session,
+    row: EventRow,
+    carrier: str,
+    event: str,
+    parcel: ParcelFacts,
+    payment: dict[str, Any] | None = None,
 ) -> None:
     session.execute(
         insert(CarrierWebhook)
-        .values(**webhook_values(row, carrier, event, parcel))
+        .values(**webhook_values(row, carrier, event, parcel, payment))
         .on_conflict_do_nothing()
     )
 
@@ -89,10 +95,17 @@ class StationEvent(Protocol):
 
 
 def webhook_values(
-    row: StationEvent, carrier: str, event: str, parcel: ParcelFacts
+    row: StationEvent,
+    carrier: str,
+    event: str,
+    parcel: ParcelFacts,
+    payment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The webhook row that the event ``row`` makes for ``carrier`` (pending, due now)."""
-    body = {
+    """The webhook row that the event ``row`` makes for ``carrier`` (pending, due now).
+
+    ``payment`` (a ``parcel.paid`` webhook's) is added to the body as its ``payment`` part.
+    """
+    body: dict[str, Any] = {
         "event": event,
         "event_id": row.event_id,
         "at": row.at.isoformat(),
@@ -100,6 +113,8 @@ def webhook_values(
         "parcel": _facts(parcel),
         "state_then": parcel.state,
     }
+    if payment is not None:
+        body["payment"] = payment
     return {
         "carrier": carrier,
         "station": row.station,
@@ -141,6 +156,27 @@ def reminded(session: Session, row: EventRow) -> None:
     reminder = Reminder.model_validate(row.data)
     if _carriers_of(session, row.station, reminder.carrier):
         _webhook(session, row, reminder.carrier, f"parcel.{reminder.reminder}", reminder)
+
+
+class _Paid(ParcelFacts):
+    amount_cents: int
+    currency: str
+    method: str
+    paid_at: datetime | None = None
+
+
+def paid(session: Session, row: EventRow) -> _Paid:
+    """A parcel was paid: ``parcel.paid`` to its carrier (the amount and the way; the hub
+    never sees a card or a payment secret)."""
+    facts = _Paid.model_validate(row.data)
+    if _carriers_of(session, row.station, facts.carrier):
+        payment = {
+            "amount_cents": facts.amount_cents,
+            "currency": facts.currency,
+            "method": facts.method,
+        }
+        _webhook(session, row, facts.carrier, "parcel.paid", facts, payment=payment)
+    return facts
 
 
 def before_state(session: Session, station: str, parcel_id: int) -> str | None:

@@ -95,14 +95,38 @@ def station_add(name: str) -> None:
     typer.echo(f"LOCKER_MQTT_USER={creds.broker_user}")
     typer.echo(f"LOCKER_MQTT_PASSWORD={creds.broker_password}")
     typer.echo(f"LOCKER_HUB_COMMAND_KEY={creds.command_key}")
+    _let_in(settings, creds.name, creds.broker_password)
+
+
+def _let_in(settings: HubSettings, name: str, password: str) -> None:
+    """Tell the broker about a new station: through its control topic when it runs (the
+    station may connect at once), else in the files of ours it will start on."""
+    from fleet import broker, dynsec
+
+    hub_password = settings.mqtt_password.get_secret_value()
     folder = _broker_folder(settings)
-    if (folder / "mosquitto.conf").exists():  # the broker's files are ours: the station joins
+    if hub_password:
+        try:
+            with dynsec.BrokerControl(
+                settings.mqtt_host, settings.mqtt_port, settings.mqtt_user, hub_password
+            ) as control:
+                control.add_station(name, password)
+        except dynsec.BrokerUnreachable as exc:
+            if not (folder / "mosquitto.conf").exists():
+                typer.echo(f"# the broker was not told ({exc}): run it, then", err=True)
+                typer.echo(f"#   locker hub broker-config, or add {name} again", err=True)
+                return
+        except broker.BrokerConfigError as exc:
+            typer.echo(f"error: broker_refused: {exc}", err=True)
+            raise typer.Exit(code=4) from None
+        else:
+            typer.echo(f"# the broker lets {name} in now (dynamic security)", err=True)
+            return
+    if (folder / "mosquitto.conf").exists():  # our files, no broker on them: written again
         _broker_config(settings, folder)
-        typer.echo(f"# the broker's files in {folder} now let {name} in", err=True)
+        typer.echo(f"# the broker's files in {folder} let {name} in when it starts", err=True)
     else:
-        typer.echo(
-            "# then write the broker's password and ACL files: locker hub broker-config", err=True
-        )
+        typer.echo("# then write the broker's configuration: locker hub broker-config", err=True)
 
 
 def _broker_folder(settings: HubSettings) -> Path:
@@ -110,9 +134,14 @@ def _broker_folder(settings: HubSettings) -> Path:
 
 
 def _broker_config(
-    settings: HubSettings, folder: Path, *, port: int | None = None, bind: str = "127.0.0.1"
+    settings: HubSettings,
+    folder: Path,
+    *,
+    port: int | None = None,
+    bind: str = "127.0.0.1",
+    owner: str | None = None,
 ) -> None:
-    from fleet import broker, registry
+    from fleet import broker, dynsec, registry
 
     password = settings.mqtt_password.get_secret_value()
     if not password:
@@ -123,11 +152,15 @@ def _broker_config(
         users = [broker.BrokerUser(name, hashed) for name, hashed in registry.stations(db)]
     finally:
         db.close()
-    files, pid = broker.apply_broker_config(
-        folder, users, password, port=port or settings.mqtt_port, bind=bind
-    )
-    reloaded = f"; broker {pid} reloaded" if pid else ""
-    typer.echo(f"{files.conf}: {len(users)} station(s) and the hub{reloaded}")
+    try:
+        files, pid = dynsec.apply_broker_config(
+            folder, users, password, port=port or settings.mqtt_port, bind=bind, owner=owner
+        )
+    except broker.BrokerConfigError as exc:
+        typer.echo(f"error: broker_config: {exc}", err=True)
+        raise typer.Exit(code=4) from None
+    running = f"; broker {pid} runs on them (changed through its control topic)" if pid else ""
+    typer.echo(f"{files.conf}: {len(users)} station(s) and the hub{running}")
 
 
 @app.command("broker-config")
@@ -137,12 +170,16 @@ def broker_config(
     ] = None,
     port: Annotated[int | None, typer.Option(help="the broker's port [FLEET_MQTT_PORT]")] = None,
     bind: Annotated[str, typer.Option(help="the address it listens on")] = "127.0.0.1",
+    owner: Annotated[
+        str | None, typer.Option(help="as root: the user the broker runs as, e.g. mosquitto")
+    ] = None,
 ) -> None:
-    """Write Mosquitto's configuration from the registry: a user and an ACL per station
-    (its own topics only), the hub's user; a broker running on them is reloaded. Run it
-    with `mosquitto -c <out>/mosquitto.conf`."""
+    """Write Mosquitto's configuration from the registry: the dynamic-security plugin with a
+    user and a role per station (its own topics only, SUBSCRIBE checked too) and the hub's
+    user. Run it with `mosquitto -c <out>/mosquitto.conf`; once it runs, `station add` lets
+    new stations in through its control topic, without a restart."""
     settings = _settings()
-    _broker_config(settings, out or _broker_folder(settings), port=port, bind=bind)
+    _broker_config(settings, out or _broker_folder(settings), port=port, bind=bind, owner=owner)
 
 
 @account_app.command("add")
@@ -305,6 +342,10 @@ def serve(
             create_app(db, settings, first.publish),
             host=settings.http_host,
             port=settings.http_port,
+            ssl_certfile=settings.http_tls_cert_file,
+            ssl_keyfile=settings.http_tls_key_file,
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or None,
         )
     except _Stopped:
         pass

@@ -1,10 +1,17 @@
 """``make fleet``: a hub with three demo stations on one machine, with no configuration.
 
 It starts, each in a folder of its own and on 127.0.0.1 only: a PostgreSQL cluster (the
-hub's database), a Mosquitto broker with the hub's generated users and ACLs, the hub
-(``locker hub serve``: its API and an MQTT worker), and three stations (``locker serve
---demo``, each on its simulator and SQLite file, joined to the hub by settings only). It
-prints where every screen is and the passwords, then runs until Ctrl-C and stops it all.
+hub's database), a Mosquitto broker with the hub's generated users, roles and ACLs (the
+dynamic-security plugin), the hub (``locker hub serve``: its API and an MQTT worker), and
+three stations (``locker serve --demo``, each on its simulator and SQLite file, joined to
+the hub by settings only). The stations reach the broker over TLS, as they would across the
+internet: the demo makes a CA of its own (:mod:`fleet.pki`), the broker's TLS listener has
+a certificate it signed for 127.0.0.1, and each station trusts only that CA and checks the
+name; the hub's worker stays on the plain loopback listener. It waits until the hub sees the
+three stations online, prints where every screen is and the passwords, then runs until
+Ctrl-C and stops it all.
+
+Only the run dependencies are used (no test extras): ``make fleet`` works on a fresh clone.
 """
 
 from __future__ import annotations
@@ -16,19 +23,34 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+from sqlmodel import col, select
 
-from fleet import accounts, broker, carriers, registry
+from fleet import accounts, broker, carriers, dynsec, registry
 from fleet.db import HubDatabase
-from fleet.engines import Mosquitto, Postgres, engine_folder, free_port
+from fleet.engines import Mosquitto, Postgres, engine_folder, free_port, hand_over
+from fleet.pki import Authority
+from fleet.tables import StationState
 
 STATIONS = ("demo-1", "demo-2", "demo-3")
 LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
+
+
+def _answers(url: str) -> bool:
+    """Does ``url`` (ours, on 127.0.0.1) answer without a server error?"""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - http on loopback
+            return int(response.status) < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except OSError:
+        return False
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
@@ -36,13 +58,38 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: fl
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"{url}: the process ended ({process.returncode}); see {log}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
+        if _answers(url):
+            return
         time.sleep(0.1)
     raise SystemExit(f"{url} did not answer in {timeout:.0f} s; see {log}")
+
+
+def _wait_online(db: HubDatabase, names: tuple[str, ...], home: Path, timeout: float = 60) -> None:
+    """Until the hub has every station's birth (it came over TLS, through the broker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.transaction() as session:
+            online = set(
+                session.exec(
+                    select(StationState.station).where(
+                        col(StationState.station).in_(names), col(StationState.online)
+                    )
+                ).all()
+            )
+        if online == set(names):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"the hub did not see every station online in {timeout:.0f} s; see {home}")
+
+
+def _broker_tls(folder: Path, home: Path) -> tuple[broker.TlsListener, Path]:
+    """The demo's CA (its certificate in ``home``, what the stations trust) and the broker's
+    TLS listener on loopback with a certificate it signed for 127.0.0.1 and localhost."""
+    authority = Authority("fleet demo CA")
+    ca_file = authority.write_ca(home / "tls" / "demo-ca.pem")
+    server = authority.issue(folder / "tls", "broker", ("127.0.0.1", "localhost"))
+    hand_over(folder / "tls")  # the broker (the engine user, as root) reads its key
+    return broker.TlsListener(server.cert, server.key, port=free_port(), bind="127.0.0.1"), ca_file
 
 
 @contextmanager
@@ -64,10 +111,29 @@ def _lines(log: Path, *starts: str) -> list[str]:
     return [line for line in log.read_text().splitlines() if line.startswith(starts)]
 
 
+class _Stopped(BaseException):
+    """Ctrl-C or SIGTERM, at any moment (also while starting): everything started stops."""
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    print("stopping the fleet demo", flush=True)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C does not cut the clean-up
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Stopped
+
+
 def main() -> None:
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     home = Path(os.environ.get("FLEET_DEMO_DIR", "var/fleet-demo")).resolve()
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
+    with suppress(_Stopped):
+        _run(home)
+    print("the fleet demo stopped: its engines, hub and stations too")
+
+
+def _run(home: Path) -> None:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("LOCKER_", "FLEET_"))}
     now = datetime.now(UTC)
     with ExitStack() as stack:
@@ -86,7 +152,8 @@ def main() -> None:
         mqtt_port = free_port()
         hub_password = broker.new_password()
         users = [broker.BrokerUser(name, hashed) for name, hashed in registry.stations(db)]
-        broker.apply_broker_config(mqtt_folder, users, hub_password, port=mqtt_port)
+        tls, ca_file = _broker_tls(mqtt_folder, home)
+        dynsec.apply_broker_config(mqtt_folder, users, hub_password, port=mqtt_port, tls=tls)
         mosquitto = Mosquitto(mqtt_folder, mqtt_port)
         mosquitto.start()
         stack.callback(mosquitto.remove)
@@ -116,7 +183,9 @@ def main() -> None:
                 "LOCKER_DATA_DIR": str(home / name),
                 "LOCKER_HUB_STATION": name,
                 "LOCKER_MQTT_HOST": "127.0.0.1",
-                "LOCKER_MQTT_PORT": str(mqtt_port),
+                "LOCKER_MQTT_PORT": str(tls.port),
+                "LOCKER_MQTT_TLS": "true",
+                "LOCKER_MQTT_CA_FILE": str(ca_file),
                 "LOCKER_MQTT_USER": c.broker_user,
                 "LOCKER_MQTT_PASSWORD": c.broker_password,
                 "LOCKER_HUB_COMMAND_KEY": c.command_key,
@@ -126,6 +195,7 @@ def main() -> None:
                 _process([*LOCKER, "serve", "--demo", "--port", str(port)], env, log)
             )
             _wait_for(f"http://127.0.0.1:{port}/healthz", process, log)
+        _wait_online(db, STATIONS, home)
 
         print(f"fleet demo in {home} (logs there); Ctrl-C stops everything")
         print(
@@ -172,19 +242,18 @@ def main() -> None:
             '-d \'{"tracking_number": "DEMO-1", "size": "M", "recipient_name": "Ida Lund", '
             '"recipient_postcode": "10111"}\''
         )
-        print(f"broker: 127.0.0.1:{mqtt_port} (users in {mqtt_folder})")
+        print(f"database: postgresql://lps@127.0.0.1:{postgres.port}/fleet (psql works)")
+        print(
+            f"broker: stations over TLS on 127.0.0.1:{tls.port}, the hub on 127.0.0.1:"
+            f"{mqtt_port} (dynamic security: {mqtt_folder / broker.DYNSEC_FILE})"
+        )
+        print(
+            f"the three stations are online, over TLS to the broker on 127.0.0.1:{tls.port} "
+            f"(they trust only the demo's CA, {ca_file}, and check its name)"
+        )
         sys.stdout.flush()
-        stopped = False
-
-        def stop(_signum: int, _frame: object) -> None:
-            nonlocal stopped
-            stopped = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        while not stopped:
-            time.sleep(0.5)
-        print("stopping the fleet demo")
+        while True:  # until Ctrl-C (_stop)
+            time.sleep(3600)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from fleet import broker
+from fleet.dynsec import BrokerControl
 
 PG_BIN = Path(os.environ.get("LPS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 MOSQUITTO = Path(os.environ.get("LPS_MOSQUITTO", "/usr/sbin/mosquitto"))
@@ -297,6 +298,7 @@ class FleetBroker:
         self.hub_password = broker.new_password()
         self.share_group = broker.new_share_group()  # what the hub's workers subscribe with
         self.passwords: dict[str, str] = {}
+        self._applied: dict[str, str] = {}  # the passwords the running broker has
         self.tls: broker.TlsListener | None = None  # set, then apply(), for a TLS listener
         self.engine = Mosquitto(folder, self.port)
 
@@ -318,18 +320,38 @@ class FleetBroker:
         return broker.station_username(station), self.passwords[station]
 
     def apply(self) -> int | None:
-        """Write the files for the current stations; reload the broker if it runs."""
-        users = [broker.BrokerUser.with_password(n, pw) for n, pw in self.passwords.items()]
-        files, pid = broker.apply_broker_config(
-            self.folder,
-            users,
-            self.hub_password,
-            port=self.port,
-            tls=self.tls,
-            log_types=self.log_types,
-        )
-        hand_over(self.folder)
-        return pid
+        """Write the files for the current stations when the broker is stopped; when it
+        runs, change it through its control topic (added, re-passworded and removed
+        stations take effect at once). Returns the running broker's pid, if any."""
+        if not self.running:
+            users = [broker.BrokerUser.with_password(n, pw) for n, pw in self.passwords.items()]
+            broker.write_broker_files(
+                self.folder,
+                users,
+                broker.hash_password(self.hub_password),
+                port=self.port,
+                tls=self.tls,
+                log_types=self.log_types,
+            )
+            hand_over(self.folder)
+            return None
+        with self.control() as control:
+            present = {name.removeprefix(broker.STATION_PREFIX) for name in control.station_users()}
+            for name in sorted(present - set(self.passwords)):
+                control.remove_station(name)
+            for name, password in sorted(self.passwords.items()):
+                if name not in present or self._applied.get(name) != password:
+                    control.add_station(name, password)
+        self._applied = dict(self.passwords)
+        return self.engine.process.pid if self.engine.process else None
+
+    @property
+    def running(self) -> bool:
+        return self.engine.running
+
+    def control(self) -> BrokerControl:
+        """An admin connection to the running broker's dynamic-security control topic."""
+        return BrokerControl("127.0.0.1", self.port, broker.HUB_USER, self.hub_password)
 
     def add_station(self, name: str) -> str:
         """A new station user (or a new password for one); returns its password."""
@@ -343,6 +365,7 @@ class FleetBroker:
 
     def start(self) -> None:
         self.engine.start()
+        self._applied = dict(self.passwords)  # what the files it loaded hold
 
     def stop(self) -> None:
         self.engine.stop()

@@ -26,6 +26,7 @@ DOCUMENTED = openapi_responses(
         403: "Role too low",
         404: "No such station, command or announcement",
         409: "It exists already, or there is no room",
+        413: "The request body is too large",
         422: "Invalid",
         429: "Too many wrong passwords (signing in)",
     }

@@ -64,20 +64,26 @@ def _project_condition(session: Session, state: StationState, c: _ConditionData)
     )
 
 
-class _AlertRaised(BaseModel):
-    kind: str
-    compartment_id: int | None = None
-    detail: str = ""
-
-
 class _AlertCleared(BaseModel):
     kind: str
     compartment_id: int | None = None
+    cold_group: str | None = None  # a cold group's alert, of no compartment
+
+    @property
+    def shown_kind(self) -> str:
+        """A cold group's alert is kept as ``<kind>:<group>``: two groups' alerts of one
+        kind are two alerts (both of no compartment)."""
+        return f"{self.kind}:{self.cold_group}" if self.cold_group else self.kind
+
+
+class _AlertRaised(_AlertCleared):
+    detail: str = ""
 
 
 class Capacity(BaseModel):
     free: dict[str, int]
     accessible_free: dict[str, int] = {}
+    cold_free: dict[str, dict[str, int]] = {}
 
 
 class Bus(BaseModel):
@@ -95,6 +101,8 @@ def parcel_row(station: str, p: ParcelFacts) -> ParcelView:
         compartment_id=p.compartment_id,
         deadline=p.deadline,
         accessible=p.accessible,
+        amount_due=p.amount_due,
+        paid_at=p.paid_at,
     )
 
 
@@ -106,7 +114,10 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
             session, row, parcel, carrier_stream.before_state(session, name, parcel.id)
         )
         if parcel.state in LIVE_PARCEL_STATES:
-            session.merge(parcel_row(name, parcel))
+            known = session.get(ParcelView, (name, parcel.id))
+            view = parcel_row(name, parcel)
+            view.paid_at = known.paid_at if known is not None else parcel.paid_at
+            session.merge(view)
         else:  # collected, returned: no longer at the station
             session.execute(
                 delete(ParcelView).where(
@@ -124,12 +135,12 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
         )
     elif row.type == "alert.raised":
         raised = _AlertRaised.model_validate(data)
-        existing = session.exec(_alert(name, raised.kind, raised.compartment_id)).first()
+        existing = session.exec(_alert(name, raised.shown_kind, raised.compartment_id)).first()
         if existing is None:
             session.add(
                 AlertView(
                     station=name,
-                    kind=raised.kind,
+                    kind=raised.shown_kind,
                     compartment_id=raised.compartment_id,
                     detail=raised.detail,
                     raised_at=row.at,
@@ -139,16 +150,22 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
             existing.detail = raised.detail
     elif row.type == "alert.cleared":
         cleared = _AlertCleared.model_validate(data)
-        for alert in session.exec(_alert(name, cleared.kind, cleared.compartment_id)).all():
+        for alert in session.exec(_alert(name, cleared.shown_kind, cleared.compartment_id)).all():
             session.delete(alert)
     elif row.type == "capacity":
         capacity = Capacity.model_validate(data)
         state.free = capacity.free
         state.accessible_free = capacity.accessible_free
+        state.cold_free = capacity.cold_free
     elif row.type == "bus":
         state.bus = Bus.model_validate(data).health
     elif row.type == "reminder":
         carrier_stream.reminded(session, row)
+    elif row.type == "paid":
+        paid = carrier_stream.paid(session, row)
+        paid_view = session.get(ParcelView, (name, paid.id))
+        if paid_view is not None:
+            paid_view.paid_at = paid.paid_at or row.at
     session.flush()
 
 

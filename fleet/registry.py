@@ -1,9 +1,9 @@
 """The station registry: who may report to the hub, with what broker password and key.
 
 A new station gets a broker password (shown once; kept only as Mosquitto's own
-PBKDF2-SHA512 hash, for the broker's password file: :mod:`fleet.broker`) and a command
+PBKDF2-SHA512 hash, for the broker's dynamic-security file: :mod:`fleet.broker`) and a command
 key (32 random bytes: the hub signs its commands with it, the station checks them).
-Its broker user is ``st-<name>``; :func:`stations` is what the broker's password file
+Its broker user is ``st-<name>``; :func:`stations` is what the broker's configuration file
 is written from.
 """
 

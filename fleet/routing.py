@@ -2,8 +2,11 @@
 one of those the carrier may use; the announcement then goes to it as a signed command.
 
 Only stations online with room for the parcel's size (and a low compartment, if the
-recipient needs one) are candidates; room is the free capacity the station last reported
-less the hub's own announcements to it not yet in a compartment. Then the nearest:
+recipient needs one; a compartment of its cold kind, if it is chilled or frozen) are
+candidates; room is the free capacity the station last reported less the hub's own
+announcements to it not yet in a compartment. A cold parcel counts only the free
+compartments of its kind (a station reports none free for a group out of its band); an
+ambient one never counts frozen ones (it never goes into a freezer). Then the nearest:
 great-circle distance when the station and the recipient have coordinates; else, with
 postcodes, the same postcode first, then the longest common leading part; then the most
 room; then the name. Announcements are routed one at a time (an advisory lock), so two at
@@ -32,6 +35,7 @@ from fleet.tables import (
     StationPlace,
     StationState,
 )
+from locker.payments.amounts import MAX_CENTS
 from locker.uplink.messages import STATION_NAME, Command
 
 ROUTING_LOCK = 0x6361727269657273  # "carriers": announcements are routed one at a time
@@ -71,6 +75,14 @@ class AnnouncementRequest(BaseModel):
     recipient_phone: str | None = Field(default=None, max_length=40, pattern=TEXT)
     recipient_language: Literal["en", "de"] = "en"
     accessible: bool = Field(default=False, description="the recipient needs a low compartment")
+    cold: Literal["chilled", "frozen"] | None = Field(
+        default=None,
+        description="chilled or frozen goods: only a station with a free compartment of that "
+        "kind (in its temperature band) takes it",
+    )
+    amount_due: int | None = Field(
+        default=None, ge=0, le=MAX_CENTS, strict=True, description="cents to pay at pick-up"
+    )
     station: str | None = Field(
         default=None,
         max_length=40,
@@ -106,11 +118,14 @@ def allowed_stations(session: Session, carrier: str) -> list[str]:
     )
 
 
-def room(session: Session, station: str, size: str, accessible: bool) -> int:
+def room(
+    session: Session, station: str, size: str, accessible: bool, cold: str | None = None
+) -> int:
     """Free compartments of ``size`` the station reported, less the hub's announcements
     to it of that size not yet in a compartment (not answered, announced or reserved).
     For a recipient who needs a low one, the least of that count among the low ones and
-    the count over all (the others' parcels may take low ones too)."""
+    the count over all (the others' parcels may take low ones too). For a cold parcel,
+    the free ones of its kind less the announcements of that kind."""
     state = session.get(StationState, station)
     if state is None:
         return 0
@@ -126,7 +141,12 @@ def room(session: Session, station: str, size: str, accessible: bool) -> int:
             | col(CarrierAnnouncement.parcel_state).in_(("announced", "reserved")),
         )
     )
-    overall = int(state.free.get(size, 0)) - int(session.exec(pending).one())
+    cold_free = state.cold_free or {}
+    if cold is not None:
+        of_kind = pending.where(col(CommandRow.args)["cold"].astext == cold)
+        return int(cold_free.get(cold, {}).get(size, 0)) - int(session.exec(of_kind).one())
+    frozen = int(cold_free.get("frozen", {}).get(size, 0))  # never for an ambient parcel
+    overall = int(state.free.get(size, 0)) - frozen - int(session.exec(pending).one())
     if not accessible:
         return overall
     low = pending.where(col(CarrierAnnouncement.accessible).is_(True))
@@ -182,9 +202,13 @@ def _candidate(
             )
         if request.recipient_postcode and place.postcode:
             shared = _shared(request.recipient_postcode, place.postcode)
-    return Candidate(
-        station, room(session, station, request.size, request.accessible), distance, shared
-    )
+    found = room(session, station, request.size, request.accessible, request.cold)
+    return Candidate(station, found, distance, shared)
+
+
+def _what(request: AnnouncementRequest) -> str:
+    """The compartment asked for, in words: "free chilled M compartment"."""
+    return f"free {request.cold + ' ' if request.cold else ''}{request.size} compartment"
 
 
 def choose(session: Session, carrier: str, request: AnnouncementRequest) -> str:
@@ -198,7 +222,7 @@ def choose(session: Session, carrier: str, request: AnnouncementRequest) -> str:
         place = session.get(StationPlace, request.station)
         if _candidate(session, request.station, request, place).room <= 0:
             raise StationFull(
-                f"station {request.station} has no free {request.size} compartment"
+                f"station {request.station} has no {_what(request)}"
                 + (" low enough for the recipient" if request.accessible else "")
             )
         return request.station
@@ -220,8 +244,8 @@ def choose(session: Session, carrier: str, request: AnnouncementRequest) -> str:
     ]
     if not fitting:
         raise NoStationFits(
-            f"none of the {len(allowed)} station(s) {carrier} may use is online with a free "
-            f"{request.size} compartment" + (" low enough" if request.accessible else "")
+            f"none of the {len(allowed)} station(s) {carrier} may use is online with a "
+            f"{_what(request)}" + (" low enough" if request.accessible else "")
         )
     return rank(fitting)[0].station
 
@@ -249,6 +273,8 @@ def announce(
         recipient_email=request.recipient_email,
         recipient_phone=request.recipient_phone,
         accessible=request.accessible,
+        cold=request.cold,
+        amount_due=request.amount_due,
     )
     if request.recipient_language != "en":  # the station writes to the recipient in it
         args.recipient_language = request.recipient_language

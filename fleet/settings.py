@@ -23,8 +23,8 @@ class HubSettings(BaseSettings):
     # Each worker's MQTT client id is <prefix>-<n>: a restarted worker takes its persistent
     # session (and the messages it had not acknowledged) back.
     mqtt_client_prefix: str = "hub"
-    # The workers' shared-subscription group is a secret (see fleet.broker): empty, it is
-    # made on first use in <data_dir>/share-group, so every worker of this hub shares it;
+    # The workers' shared-subscription group (no station may subscribe to it: fleet.broker):
+    # empty, it is made on first use in <data_dir>/share-group, so every worker shares it;
     # give it to hubs on other machines (FLEET_MQTT_SHARE_GROUP) to share the load with them.
     mqtt_share_group: SecretStr = SecretStr("")
     # Mosquitto keeps giving a share of the messages to a worker's session while it is away, so
@@ -43,8 +43,21 @@ class HubSettings(BaseSettings):
     station_mqtt_port: int = Field(default=0, ge=0, le=65535)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
+    # The hub is reached over HTTPS (its own TLS below, or a proxy's): the screens' cookies
+    # are Secure and every answer has Strict-Transport-Security. Unset: on unless the hub
+    # listens on loopback only (http_host 127.0.0.1 or another of 127/8, ::1, localhost).
+    https: bool | None = None
+    # TLS served by the hub itself (both, or neither: then a proxy in front gives it).
+    http_tls_cert_file: Path | None = None
+    http_tls_key_file: Path | None = None
+    # Proxies (addresses, comma separated) whose X-Forwarded-For / -Proto the hub believes:
+    # the sign-in limits count the client's address, not the proxy's. Empty: none.
+    trusted_proxies: str = ""
     data_dir: Path = Path("var/fleet")
     resend_every_s: float = Field(default=5.0, gt=0)  # a gap is asked for again after this
+    # A command the broker has not acknowledged is published again after this (while its
+    # station is online; fleet.delivery).
+    command_retry_s: float = Field(default=10.0, gt=0)
     # A gap is asked for once it is open this long (several workers take one station's
     # events out of order); the workers look for open gaps this often too.
     gap_grace_s: float = Field(default=2.0, ge=0)

@@ -40,7 +40,7 @@ class Station(HubTable, table=True):
     created_at: datetime = _when()
     command_key: str = Field(max_length=64)  # 32 random bytes, hex: signs its commands
     # The station's broker password, only as Mosquitto's PBKDF2-SHA512 hash ($7$…), for
-    # the broker's password file (fleet.broker); the password itself is shown once.
+    # the broker's dynamic-security file (fleet.broker); the password itself is shown once.
     broker_password_hash: str
 
 
@@ -61,13 +61,19 @@ class StationState(HubTable, table=True):
     resend_asked_at: datetime | None = _when(nullable=True)
     free: dict[str, Any] = _json({})  # {size: count}
     accessible_free: dict[str, Any] = _json({})
+    cold_free: dict[str, Any] = _json({})  # {"chilled": {size: count}, "frozen": {…}}
     bus: dict[str, Any] = _json({})  # {bus id: {counter: value}}
     layout: dict[str, Any] | None = _json(None)
 
 
 class EventRow(HubTable, table=True):
     __tablename__ = "events"
-    __table_args__ = (sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("station", "seq", name="events_station_seq_key"),
+        # a station's events of one type over a time (the fleet screen's cold charts)
+        sa.Index("ix_events_station_type_at", "station", "type", "at"),
+        sa.Index("ix_events_type_at", "type", "at"),  # the day's payments (migration 0007)
+    )
 
     id: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
@@ -95,6 +101,8 @@ class ParcelView(HubTable, table=True):
     compartment_id: int | None = None
     deadline: datetime | None = _when(nullable=True)
     accessible: bool = False
+    amount_due: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # cents
+    paid_at: datetime | None = _when(nullable=True)  # from the station's "paid" event
 
 
 class CompartmentView(HubTable, table=True):
@@ -133,6 +141,10 @@ class CommandRow(HubTable, table=True):
     problem_code: str | None = None
     problem_detail: str | None = None
     answered_at: datetime | None = _when(nullable=True)
+    # Delivery (fleet.delivery): when it was last handed to the broker (null: when issued)
+    # and when the broker acknowledged it (PUBACK); unacknowledged ones are published again.
+    published_at: datetime | None = _when(nullable=True)
+    reached_broker_at: datetime | None = _when(nullable=True)
 
 
 class Operator(HubTable, table=True):
@@ -153,12 +165,14 @@ class OperatorToken(HubTable, table=True):
     expires_at: datetime = _when()
 
 
-class LoginFailure(HubTable, table=True):
-    """Wrong passwords given for a name (known or not) since its last sign-in."""
+class LoginAttempt(HubTable, table=True):
+    """Wrong passwords counted for one scope (:mod:`fleet.sign_in_limits`): a name tried
+    from one network (``name:<network>:<name>``) or one network whatever the names
+    (``net:<network>``)."""
 
-    __tablename__ = "login_failures"
+    __tablename__ = "login_attempts"
 
-    name: str = Field(primary_key=True, max_length=64)
+    scope: str = Field(primary_key=True, max_length=200)
     failures: int = 0
     last_at: datetime = _when()
 

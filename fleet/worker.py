@@ -41,12 +41,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fleet import carrier_stream, ingest_batch
 from fleet.db import HubDatabase
+from fleet.delivery import CommandDelivery
 from fleet.ingest import Ingest
 from fleet.settings import HubSettings
 from locker.notify.senders import Poster, WebhookPoster
 from locker.notify.webhook_guard import WebhookGuard, allow_list
 from locker.testkit import crashpoints
-from locker.uplink.messages import UP, Command, shared, topic
+from locker.uplink.messages import UP, Command, shared
 
 _LOG = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -100,6 +101,11 @@ class Worker:
         self.busy_s = 0.0  # time spent storing batches (the rest: waiting for messages)
         self.db = db
         self.poster: Poster = WebhookPoster(WebhookGuard(allow_list(settings.webhook_allow_hosts)))
+        self.delivery = CommandDelivery(  # commands tracked until the broker has them
+            db,
+            lambda name, payload: self.client.publish(name, payload, qos=1).mid,
+            retry_after=timedelta(seconds=settings.command_retry_s),
+        )
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
@@ -112,6 +118,9 @@ class Worker:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_publish = lambda _c, _u, mid, reason, _p: self.delivery.on_puback(
+            mid, not reason.is_failure
+        )
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client = client
 
@@ -165,8 +174,9 @@ class Worker:
             )
 
     def publish(self, command: Command) -> None:
-        """Send a command to its station (QoS 1; queued while the broker is away)."""
-        self.client.publish(topic(command.station, "cmd"), command.payload(), qos=1)
+        """Send a command to its station (QoS 1; queued while the broker is away, and
+        published again by the sweep until the broker acknowledges it)."""
+        self.delivery.publish(command)
 
     # -- callbacks (paho's network thread) --------------------------------------------
 
@@ -355,3 +365,7 @@ class Worker:
                 self.publish(command)
         except Exception:
             _LOG.exception("%s could not look for gaps", self.client_id)
+        try:
+            self.delivery.sweep(self.clock())
+        except Exception:
+            _LOG.exception("%s could not publish commands again", self.client_id)

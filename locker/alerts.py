@@ -14,21 +14,35 @@ from locker.types import AlertKind
 
 
 def raise_alert(
-    session: Session, kind: AlertKind, *, compartment_id: int | None, now: datetime, detail: str
+    session: Session,
+    kind: AlertKind,
+    *,
+    compartment_id: int | None,
+    now: datetime,
+    detail: str,
+    cold_group: str | None = None,
 ) -> bool:
-    """Open an alert unless the same one is open already; True when a new one was raised."""
+    """Open an alert unless the same one is open already; True when a new one was raised.
+    A cold group's alert names its group (and no compartment)."""
     query = select(Alert.id).where(Alert.kind == kind, col(Alert.cleared_at).is_(None))
     if compartment_id is not None:
         query = query.where(Alert.compartment_id == compartment_id)
+    if cold_group is not None:
+        query = query.where(Alert.cold_group == cold_group)
     if session.exec(query).first() is not None:
         return False
-    session.add(Alert(kind=kind, compartment_id=compartment_id, detail=detail, raised_at=now))
+    session.add(
+        Alert(
+            kind=kind,
+            compartment_id=compartment_id,
+            cold_group=cold_group,
+            detail=detail,
+            raised_at=now,
+        )
+    )
+    facts = {"text": detail} if cold_group is None else {"text": detail, "cold_group": cold_group}
     record_event(  # staff hear of it at once, by mail and the shop's webhook
-        session,
-        f"alert.{kind.value}",
-        now=now,
-        compartment_id=compartment_id,
-        detail={"text": detail},
+        session, f"alert.{kind.value}", now=now, compartment_id=compartment_id, detail=facts
     )
     record(
         session,
@@ -42,18 +56,24 @@ def raise_alert(
 
 
 def clear_alerts(
-    session: Session, kind: AlertKind, *, compartment_id: int | None, now: datetime
+    session: Session,
+    kind: AlertKind,
+    *,
+    compartment_id: int | None,
+    now: datetime,
+    cold_group: str | None = None,
 ) -> int:
     """Close the open alerts of this kind on a compartment (None: the station's own, of no
-    compartment); how many were open."""
+    compartment), or of a cold group; how many were open."""
     where = (
         col(Alert.compartment_id).is_(None)
         if compartment_id is None
         else col(Alert.compartment_id) == compartment_id
     )
-    rows = session.exec(
-        select(Alert).where(Alert.kind == kind, where, col(Alert.cleared_at).is_(None))
-    ).all()
+    query = select(Alert).where(Alert.kind == kind, where, col(Alert.cleared_at).is_(None))
+    if cold_group is not None:
+        query = query.where(Alert.cold_group == cold_group)
+    rows = session.exec(query).all()
     for row in rows:
         row.cleared_at = now
         session.add(row)

@@ -1,9 +1,12 @@
 """Choosing a compartment for a parcel: pure best fit, no I/O.
 
 The smallest compartment the parcel fits in wins, so larger ones stay free for larger
-parcels. Accessible (low) compartments are kept for recipients who need them, cooled
-ones for parcels that need cooling; both are used for others only as a last resort
-within the same size.
+parcels. Accessible (low) compartments are kept for recipients who need them.
+
+A cold parcel (chilled or frozen) goes only into a compartment of its own kind, never an
+ambient one. An ambient parcel never goes into a frozen compartment (frost spoils it),
+and into a chilled one only as a last resort within the same size: a fridge harms no
+parcel, but its room is kept for those that need it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from locker.layout import CompartmentSpec
-from locker.types import SizeClass
+from locker.types import ColdKind, SizeClass
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class ParcelNeeds:
     size: SizeClass | None = None
     dimensions_mm: tuple[int, int, int] | None = None  # any order: the parcel may be turned
     accessible: bool = False
-    cooled: bool = False
+    cold: ColdKind | None = None  # None: ambient
 
     def __post_init__(self) -> None:
         if self.size is None and self.dimensions_mm is None:
@@ -32,7 +35,7 @@ class ParcelNeeds:
 
 
 def fits(needs: ParcelNeeds, spec: CompartmentSpec) -> bool:
-    if needs.cooled and not spec.cooled:
+    if needs.cold is not spec.cold and (needs.cold or spec.cold is ColdKind.FROZEN):
         return False
     if needs.size is not None and spec.size.rank < needs.size.rank:
         return False
@@ -45,7 +48,7 @@ def fits(needs: ParcelNeeds, spec: CompartmentSpec) -> bool:
 
 def _preference(needs: ParcelNeeds, spec: CompartmentSpec) -> tuple[int, ...]:
     accessible_miss = int(spec.accessible != needs.accessible)
-    wasted_cooling = int(spec.cooled and not needs.cooled)
+    wasted_cooling = int(spec.cold is not needs.cold)
     volume = spec.width_mm * spec.height_mm * spec.depth_mm
     if needs.accessible:
         # Reachability first: a wheelchair user is better served by a larger low door.

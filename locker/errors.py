@@ -6,6 +6,8 @@
      ├── NotFound                 parcel_not_found, compartment_not_found
      ├── InvalidTransition        invalid_transition (the state machine forbids it)
      ├── NoFreeCompartment        no_free_compartment
+ │    └── NoFreeColdCompartment   no_free_chilled_compartment, no_free_frozen_compartment
+ │                             (a cold parcel never goes into an ambient compartment)
      ├── CodeInvalid              code_invalid (unknown, used and expired look the same)
      ├── TooManyAttempts          too_many_attempts (carries retry_after seconds)
      ├── DoorBusy                 door_busy (another operation on that door is under way)
@@ -24,6 +26,7 @@ A door that does not open is not an error: services return it as an outcome.
 from __future__ import annotations
 
 from common.errors import CodedError, Missing, Throttled, whole_seconds
+from locker.types import ColdKind
 
 
 class DomainError(CodedError):
@@ -44,6 +47,17 @@ class InvalidTransition(DomainError):
 class NoFreeCompartment(DomainError):
     code = "no_free_compartment"
     status = 409
+
+
+class NoFreeColdCompartment(NoFreeCompartment):
+    """No compartment of the parcel's cold kind is free (or its group is out of band)."""
+
+    code = "no_free_cold_compartment"
+
+    def __init__(self, kind: ColdKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.code = f"no_free_{kind.value}_compartment"
 
 
 class CodeInvalid(DomainError):

@@ -1,13 +1,15 @@
 """The station layout: buses, lock boards and compartments, read from a TOML file.
 
-The file has four kinds of table::
+The file has five kinds of table (families and sensors: :mod:`locker.layouts.hardware`)::
 
     [station]            name = "..."
-    [[bus]]              id, port (a pyserial URL, or "sim"), baud, timeout_ms
-    [[board]]            bus, address, type ("cu16", "cu12"), pulse_ms, hook_polarity,
-                         ir_sensors
-    [[compartment]]      id, bus, board, lock, size, width_mm, height_mm, depth_mm,
-                         column, row, accessible, cooled
+    [[bus]]              id, port (a pyserial URL, or "sim"), family, baud, timeout_ms
+    [[board]]            bus, address, type, channels, pulse_ms, hook_polarity, ir_sensors
+    [[compartment]]      id, bus, board, lock, input_board, input, size, width_mm,
+                         height_mm, depth_mm, column, row, accessible, cold_group
+                         (``cooled = true``: the old key, read as chilled with no sensor)
+    [[sensor]]           id, bus, address, type
+    [[cold_group]]       id, kind ("chilled", "frozen"), sensor, min_c, max_c
 
 Validation collects every problem and raises one :class:`LayoutError` whose message names
 the file and line of each. Board-type specifics (how many locks a board has, which
@@ -17,14 +19,30 @@ module stays free of hardware knowledge.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from locker.cold import groups as cold
+from locker.cold.groups import ColdGroup
+from locker.layouts.hardware import (
+    DEFAULT_BAUD,
+    DEFAULT_TYPE,
+    FAMILIES,
+    FAMILY_TYPES,
+    KERONG,
+    SensorSpec,
+    check_sensor,
+    family_of_type,
+)
+from locker.layouts.specs import Board as Board
+from locker.layouts.specs import Bus as Bus
+from locker.layouts.specs import CompartmentSpec as CompartmentSpec
+from locker.layouts.toml_check import Checker as _Checker
 from locker.types import CompartmentId, SizeClass
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
@@ -49,53 +67,14 @@ class LayoutError(ValueError):
 
 
 @dataclass(frozen=True)
-class Bus:
-    id: str
-    port: str
-    baud: int = 19200
-    timeout_ms: int = 200
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class Board:
-    bus: str
-    address: int
-    type: str = "cu16"
-    pulse_ms: int = 550
-    hook_polarity: str = "engaged_high"
-    ir_sensors: bool = True
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class CompartmentSpec:
-    id: CompartmentId
-    bus: str
-    board: int
-    lock: int
-    size: SizeClass
-    width_mm: int
-    height_mm: int
-    depth_mm: int
-    column: int
-    row: int
-    accessible: bool = False
-    cooled: bool = False
-    line: int = 0
-
-    @property
-    def dimensions(self) -> tuple[int, int, int]:
-        return (self.width_mm, self.height_mm, self.depth_mm)
-
-
-@dataclass(frozen=True)
 class Layout:
     name: str
     buses: tuple[Bus, ...]
     boards: tuple[Board, ...]
     compartments: tuple[CompartmentSpec, ...]
     source: str = "<layout>"
+    sensors: tuple[SensorSpec, ...] = ()
+    cold_groups: tuple[ColdGroup, ...] = ()
     _by_id: dict[CompartmentId, CompartmentSpec] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -105,6 +84,15 @@ class Layout:
 
     def compartment(self, cid: CompartmentId) -> CompartmentSpec:
         return self._by_id[cid]
+
+    def family(self, bus: str) -> str:
+        return next(b.family for b in self.buses if b.id == bus)
+
+    def cold_group(self, group: str) -> ColdGroup:
+        return next(g for g in self.cold_groups if g.id == group)
+
+    def in_group(self, group: str) -> tuple[CompartmentSpec, ...]:
+        return tuple(c for c in self.compartments if c.cold_group == group)
 
     def boards_on(self, bus: str) -> tuple[Board, ...]:
         return tuple(b for b in self.boards if b.bus == bus)
@@ -117,38 +105,14 @@ class Layout:
         return f"{self.source}:{line}: {text}"
 
 
-class _Lines:
-    """Finds the line of a table or key in TOML text (tomllib keeps no positions)."""
-
-    _HEADER = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-]+)\s*\]")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.tables: dict[tuple[str, int], tuple[int, dict[str, int]]] = {}
-        counts: dict[str, int] = {}
-        current: dict[str, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if header := self._HEADER.match(line):
-                name = header.group(2)
-                index = counts.get(name, 0) if header.group(1) else 0
-                counts[name] = index + 1
-                current = {}
-                self.tables[(name, index)] = (number, current)
-            elif key := self._KEY.match(line):
-                current.setdefault(key.group(1), number)
-
-    def of(self, table: str, index: int, key: str | None = None) -> int:
-        header, keys = self.tables.get((table, index), (0, {}))
-        return keys.get(key, header) if key else header
-
-
 _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
     "station": {"name": str},
-    "bus": {"id": str, "port": str, "baud": int, "timeout_ms": int},
+    "bus": {"id": str, "port": str, "family": str, "baud": int, "timeout_ms": int},
     "board": {
         "bus": str,
         "address": int,
         "type": str,
+        "channels": int,
         "pulse_ms": int,
         "hook_polarity": str,
         "ir_sensors": bool,
@@ -166,46 +130,20 @@ _FIELDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
         "row": int,
         "accessible": bool,
         "cooled": bool,
+        "cold_group": str,
+        "input_board": int,
+        "input": int,
     },
+    "sensor": {"id": str, "bus": str, "address": int, "type": str},
+    "cold_group": cold.FIELDS,
 }
 _REQUIRED = {
     "bus": ("id", "port"),
     "board": ("address",),
     "compartment": ("id", "board", "lock", "size"),
+    "sensor": ("id", "address"),
+    "cold_group": cold.REQUIRED,
 }
-
-
-class _Checker:
-    def __init__(self, text: str, source: str) -> None:
-        self.lines = _Lines(text)
-        self.source = source
-        self.problems: list[str] = []
-
-    def fail(self, table: str, index: int, key: str | None, text: str) -> None:
-        self.problems.append(f"{self.source}:{self.lines.of(table, index, key)}: {text}")
-
-    def entry(self, table: str, index: int, raw: Any) -> dict[str, Any] | None:
-        """Check one table's keys and types; None when it is unusable."""
-        if not isinstance(raw, dict):
-            self.fail(table, index, None, f"[{table}] must be a table")
-            return None
-        fields = _FIELDS[table]
-        ok = True
-        for key, value in raw.items():
-            expected = fields.get(key)
-            if expected is None:
-                known = ", ".join(fields)
-                self.fail(table, index, key, f"unknown key '{key}' in [{table}] (known: {known})")
-                ok = False
-            elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                name = expected.__name__ if isinstance(expected, type) else str(expected)
-                self.fail(table, index, key, f"'{key}' must be {name}, not {value!r}")
-                ok = False
-        for key in _REQUIRED.get(table, ()):
-            if key not in raw:
-                self.fail(table, index, None, f"[{table}] lacks '{key}'")
-                ok = False
-        return raw if ok else None
 
 
 def parse_layout(text: str, source: str = "<layout>") -> Layout:
@@ -214,14 +152,22 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LayoutError([f"{source}: not valid TOML: {exc}"]) from exc
-    check = _Checker(text, source)
+    check = _Checker(text, source, _FIELDS, _REQUIRED)
     for key in data:
         if key not in _FIELDS:
             check.fail(key, 0, None, f"unknown table [{key}] (known: {', '.join(_FIELDS)})")
     station = check.entry("station", 0, data.get("station", {})) or {}
     buses = _buses(check, data.get("bus", []))
     boards = _boards(check, data.get("board", []), buses)
-    compartments = _compartments(check, data.get("compartment", []), buses, boards)
+    groups = cold.cold_groups(
+        _array(check, "cold_group", data.get("cold_group", [])),
+        lambda i, item: check.entry("cold_group", i, item),
+        lambda i, key, text: check.fail("cold_group", i, key, text),
+        lambda i: check.lines.of("cold_group", i),
+    )
+    compartments = _compartments(check, data.get("compartment", []), buses, boards, groups)
+    sensors = _sensors(check, data.get("sensor", []), buses, boards)
+    _groups_have_sensors(check, groups, sensors)
     if not compartments and not check.problems:
         check.problems.append(f"{source}: the layout has no [[compartment]]")
     if check.problems:
@@ -232,6 +178,8 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
         boards=tuple(boards.values()),
         compartments=tuple(compartments),
         source=source,
+        sensors=tuple(sensors),
+        cold_groups=tuple(groups.values()),
     )
 
 
@@ -241,9 +189,13 @@ def _buses(check: _Checker, raw: Any) -> dict[str, Bus]:
         entry = check.entry("bus", i, item)
         if entry is None:
             continue
-        bus = Bus(line=check.lines.of("bus", i), **entry)
+        family = entry.get("family", KERONG)
+        baud = DEFAULT_BAUD.get(family, 19200)
+        bus = Bus(**{"baud": baud, **entry, "line": check.lines.of("bus", i)})
         if bus.id in buses:
             check.fail("bus", i, "id", f"bus '{bus.id}' is defined twice")
+        elif family not in FAMILIES:
+            check.fail("bus", i, "family", f"family '{family}' is not one of {FAMILIES}")
         elif bus.baud not in BAUD_RATES:
             check.fail("bus", i, "baud", f"baud {bus.baud} is not one of {BAUD_RATES}")
         elif bus.timeout_ms <= 0:
@@ -276,8 +228,13 @@ def _boards(check: _Checker, raw: Any, buses: dict[str, Bus]) -> dict[tuple[str,
         bus = _default_bus(check, "board", i, entry, buses)
         if bus is None:
             continue
-        board = Board(**{**entry, "bus": bus, "line": check.lines.of("board", i)})
-        if (bus, board.address) in boards:
+        family = buses[bus].family
+        line = check.lines.of("board", i)
+        board = Board(**{"type": DEFAULT_TYPE[family], **entry, "bus": bus, "line": line})
+        if board.type not in FAMILY_TYPES[family] and family_of_type(board.type):
+            known = ", ".join(FAMILY_TYPES[family])
+            check.fail("board", i, "type", f"a {family} bus takes boards of type {known}")
+        elif (bus, board.address) in boards:
             check.fail(
                 "board", i, "address", f"board {board.address} on bus '{bus}' is defined twice"
             )
@@ -295,7 +252,11 @@ def _boards(check: _Checker, raw: Any, buses: dict[str, Bus]) -> dict[tuple[str,
 
 
 def _compartments(
-    check: _Checker, raw: Any, buses: dict[str, Bus], boards: dict[tuple[str, int], Board]
+    check: _Checker,
+    raw: Any,
+    buses: dict[str, Bus],
+    boards: dict[tuple[str, int], Board],
+    groups: dict[str, ColdGroup],
 ) -> list[CompartmentSpec]:
     result: list[CompartmentSpec] = []
     ids: set[int] = set()
@@ -306,7 +267,8 @@ def _compartments(
         if entry is None:
             continue
         bus = _default_bus(check, "compartment", i, entry, buses)
-        if bus is None:
+        kind = cold.cold_of(entry := dict(entry), groups, partial(check.fail, "compartment", i))
+        if bus is None or kind is None:
             continue
         try:
             size = SizeClass(entry["size"])
@@ -328,6 +290,8 @@ def _compartments(
                 "size": size,
                 "id": CompartmentId(entry["id"]),
                 "line": check.lines.of("compartment", i),
+                "cold": kind[0],
+                "cold_group": kind[1],
             }
         )
         where = (bus, spec.board, spec.lock)
@@ -339,6 +303,8 @@ def _compartments(
             check.fail("compartment", i, "board", f"unknown board {spec.board} on bus '{bus}'")
         elif spec.lock < 1:
             check.fail("compartment", i, "lock", "lock numbers start at 1")
+        elif (bus, spec.door_input[0]) not in boards or spec.door_input[1] < 1:
+            check.fail("compartment", i, "input", f"no input {spec.door_input} on bus '{bus}'")
         elif where in locks:
             check.fail(
                 "compartment",
@@ -362,6 +328,42 @@ def _compartments(
             places[(spec.column, spec.row)] = spec.id
             result.append(spec)
     return result
+
+
+def _sensors(
+    check: _Checker, raw: Any, buses: dict[str, Bus], boards: dict[tuple[str, int], Board]
+) -> list[SensorSpec]:
+    result: list[SensorSpec] = []
+    taken = {(bus, address): "a board" for bus, address in boards}
+    for i, item in enumerate(_array(check, "sensor", raw)):
+        entry = check.entry("sensor", i, item)
+        bus = None if entry is None else _default_bus(check, "sensor", i, entry, buses)
+        if entry is None or bus is None:
+            continue
+        spec = SensorSpec(**{**entry, "bus": bus, "line": check.lines.of("sensor", i)})
+        on_bus = {a: what for (b, a), what in taken.items() if b == bus}
+        if spec.id in {s.id for s in result}:
+            check.fail("sensor", i, "id", f"sensor '{spec.id}' is defined twice")
+        elif problem := check_sensor(spec, buses[bus].family, on_bus):
+            check.fail("sensor", i, None, problem)
+        else:
+            taken[(bus, spec.address)] = f"sensor '{spec.id}'"
+            result.append(spec)
+    return result
+
+
+def _groups_have_sensors(
+    check: _Checker, groups: dict[str, ColdGroup], sensors: list[SensorSpec]
+) -> None:
+    """Each cold group's ``sensor`` names a ``[[sensor]]`` of the layout."""
+    known = {s.id for s in sensors}
+    for group in groups.values():
+        if group.sensor not in known:
+            names = ", ".join(sorted(known)) or "none"
+            check.problems.append(
+                f"{check.source}:{group.line}: cold group '{group.id}' names sensor "
+                f"'{group.sensor}', which no [[sensor]] defines (defined: {names})"
+            )
 
 
 def _array(check: _Checker, table: str, raw: Any) -> list[Any]:

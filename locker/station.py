@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -11,14 +11,17 @@ from sqlmodel import Session, col, select
 from locker.alerts import clear_alerts, raise_alert
 from locker.audit import record
 from locker.codes import DEFAULT_PIN_DIGITS, CodeHasher
+from locker.cold.tables import open_cold_groups
 from locker.errors import NotFound, StationMisconfigured
 from locker.layout import CompartmentSpec, Layout
 from locker.locks import Locks
 from locker.people.attempts import AttemptPolicy
+from locker.sensors import Thermometer
 from locker.store.db import Database
 from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, DoorOp, Parcel
 from locker.types import (
     AlertKind,
+    ColdKind,
     CompartmentId,
     CompartmentState,
     Condition,
@@ -41,6 +44,20 @@ class Policy:
     # admin) must confirm each further one.
     staff_open_limit: int = 5
     staff_open_window: timedelta = timedelta(minutes=10)
+    currency: str = "EUR"  # of amounts due (pay at pick-up)
+    # Cold parcels wait less (settings chilled_hours, frozen_hours), and a cold group out of
+    # its band for this long raises its alert and takes no new parcels.
+    chilled_period: timedelta = timedelta(hours=24)
+    frozen_period: timedelta = timedelta(hours=12)
+    cold_out_of_band_after: timedelta = timedelta(minutes=10)
+
+    def period_for(self, cold: ColdKind | None) -> timedelta:
+        """How long a parcel of this kind waits for its recipient."""
+        if cold is ColdKind.CHILLED:
+            return min(self.pickup_period, self.chilled_period)
+        if cold is ColdKind.FROZEN:
+            return min(self.pickup_period, self.frozen_period)
+        return self.pickup_period
 
 
 @dataclass
@@ -51,6 +68,8 @@ class Station:
     hasher: CodeHasher
     policy: Policy = field(default_factory=Policy)
     clock: Callable[[], datetime] = utcnow
+    # The cold groups' thermometers by [[sensor]] id (the layout's); empty: none answers.
+    thermometers: Mapping[str, Thermometer] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()
@@ -111,7 +130,9 @@ def compartment_state(session: Session, cid: int) -> CompartmentState:
 
 
 def free_compartments(session: Session, layout: Layout) -> list[CompartmentSpec]:
-    """Compartments in service that hold nothing and have no door operation under way."""
+    """Compartments in service that hold nothing and have no door operation under way; a
+    cold group takes new parcels only while its last verdict is "in band" (not out of band,
+    not silent, not unread since it came into the layout)."""
     usable = set(
         session.exec(
             select(Compartment.id).where(
@@ -120,7 +141,14 @@ def free_compartments(session: Session, layout: Layout) -> list[CompartmentSpec]
         ).all()
     )
     taken = occupancy_by_compartment(session).keys() | busy_doors(session)
-    return [spec for spec in layout.compartments if spec.id in usable and spec.id not in taken]
+    cold_open = open_cold_groups(session)
+    return [
+        spec
+        for spec in layout.compartments
+        if spec.id in usable
+        and spec.id not in taken
+        and (spec.cold_group is None or spec.cold_group in cold_open)
+    ]
 
 
 def busy_doors(session: Session) -> set[int]:

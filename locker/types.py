@@ -93,6 +93,20 @@ class AlertKind(StrEnum):
     STAFF_OPENINGS = "staff_openings"  # many staff door openings in a short time
     BACKUP_FAILED = "backup_failed"  # the last backup could not be written
     RECIPIENT_UNKNOWN = "recipient_unknown"  # a parcel stored for nobody in the directory
+    COLD_OUT_OF_BAND = "cold_out_of_band"  # a cold group too warm (or too cold) for too long
+    COLD_SENSOR_SILENT = "cold_sensor_silent"  # a cold group's thermometer does not answer
+    PAYMENT_REFUND = "payment_refund"  # money to hand back by hand (a refund failed)
+    PAYMENT_UNKNOWN = "payment_unknown"  # a card payment the station lost track of
+
+
+class ColdKind(StrEnum):
+    """A cooled compartment group's kind, and what a parcel that needs cooling asks for.
+
+    A cold parcel goes only into a compartment of its own kind: chilled goods spoil when
+    frozen, frozen ones thaw in a fridge."""
+
+    CHILLED = "chilled"  # a band, by default 2..8 °C
+    FROZEN = "frozen"  # by default -18 °C or colder
 
 
 class ParcelKind(StrEnum):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sim import respond_cu12, respond_cu16
+from sim import respond_cu12, respond_cu16, respond_xor8a
 from sim.dialect import Dialect
 from sim.faults import Fault, FaultSet
 from sim.model import DEFAULT_PULSE_MS, FLASH_WRITE_S, HookPolarity, LockState, SimBoard
@@ -22,7 +22,11 @@ from sim.timing import DEFAULT_BAUD, DEFAULT_PROCESSING_S, byte_time_s
 
 _LOGGER = logging.getLogger(__name__)
 
-DIALECTS: dict[str, Dialect[Any]] = {"cu16": respond_cu16.DIALECT, "cu12": respond_cu12.DIALECT}
+DIALECTS: dict[str, Dialect[Any]] = {
+    "cu16": respond_cu16.DIALECT,
+    "cu12": respond_cu12.DIALECT,
+    "xor8a": respond_xor8a.DIALECT,
+}
 
 
 class BoardConfig(TypedDict, total=False):
@@ -32,6 +36,7 @@ class BoardConfig(TypedDict, total=False):
     hook_polarity: HookPolarity
     ir_sensors: bool
     flash_write_s: float
+    locks: int  # locks of a board whose count varies (the 8A/80 board: 8..50)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class SimBus:
     :param clock: the monotonic clock used for the model and the record.
     """
 
+    DIALECTS: dict[str, Dialect[Any]] = DIALECTS
+
     def __init__(
         self,
         protocol: str = "cu16",
@@ -69,9 +76,9 @@ class SimBus:
         boards: Mapping[int, BoardConfig] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if protocol not in DIALECTS:
-            raise ValueError(f"protocol must be one of {sorted(DIALECTS)}")
-        self.dialect = DIALECTS[protocol]
+        if protocol not in self.DIALECTS:
+            raise ValueError(f"protocol must be one of {sorted(self.DIALECTS)}")
+        self.dialect = self.DIALECTS[protocol]
         self.protocol = protocol
         self.baud = baud
         self.processing_s = processing_s
@@ -91,7 +98,7 @@ class SimBus:
             config = overrides.get(address, BoardConfig())
             self._boards[address] = SimBoard(
                 address,
-                self.dialect.n_locks,
+                config.get("locks", self.dialect.n_locks),
                 pulse_ms=config.get("pulse_ms", pulse_ms),
                 hook_polarity=config.get("hook_polarity", hook_polarity),
                 ir_sensors=config.get("ir_sensors", ir_sensors),
@@ -111,6 +118,10 @@ class SimBus:
             return self._boards[address]
         except KeyError:
             raise ValueError(f"no board {address} on this bus") from None
+
+    def check_address(self, address: int) -> None:
+        """:raises ValueError: when nothing on this bus has ``address``."""
+        self.board(address)
 
     def locked(self) -> threading.RLock:
         """The bus lock, for a test that changes several boards at once."""
@@ -157,9 +168,10 @@ class SimBus:
     ) -> None:
         """Switch a fault on (see :mod:`sim.faults`); ``board=None`` = every board."""
         if board is not None:
-            self.board(board)
-        if lock is not None and not 1 <= lock <= self.dialect.n_locks:
-            raise ValueError(f"lock {lock} outside 1..{self.dialect.n_locks}")
+            self.check_address(board)
+        most = max(b.n_locks for b in self._boards.values())
+        if lock is not None and not 1 <= lock <= most:
+            raise ValueError(f"lock {lock} outside 1..{most}")
         self.faults.inject(fault, board=board, lock=lock, count=count, delay_s=delay_s, n=n)
 
     def clear_faults(self, board: int | None = None, lock: int | None = None) -> None:
@@ -222,5 +234,6 @@ class SimBus:
                     address, lock, data, dialect.corrupt_at(data)
                 )
                 if shaped is not None:
+                    delay += dialect.answer_delay(frame, board)
                     answers.append(Answer(address, shaped, delay))
         return answers

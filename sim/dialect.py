@@ -30,3 +30,6 @@ class Dialect(Generic[F]):
     corrupt_at: Callable[[bytes], int]
     # False for a decoded report of a bad frame (CU12 checksum error).
     is_valid: Callable[[F], bool]
+    # Seconds the board takes before it answers, beyond processing (the 8A/80 board
+    # answers an unlock once its pulse is over).
+    answer_delay: Callable[[F, SimBoard], float] = lambda _frame, _board: 0.0

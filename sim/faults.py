@@ -13,6 +13,8 @@ TRUNCATED     only the first ``n`` bytes of the answer are sent (default: half o
 STUCK_LATCH   at the end of a pulse the latch does not release (the hook stays engaged)
 LYING_SENSOR  the hook bit of the lock is reported inverted
 GONE          the board hears nothing and answers nothing, not even broadcasts
+EXCEPTION     (Modbus) the device answers a Modbus exception (code ``n``, default 4, device
+              failure) instead of acting
 ============  ===============================================================================
 
 Scope: ``board=None`` means every board. ``lock=None`` means the whole board; an injection
@@ -47,6 +49,7 @@ class Fault(enum.Enum):
     STUCK_LATCH = "stuck_latch"
     LYING_SENSOR = "lying_sensor"
     GONE = "gone"
+    EXCEPTION = "exception"
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,13 @@ class FaultSet:
     # -- sim.model.PhysicalFaults
     def latch_stuck(self, board: int, lock: int) -> bool:
         return self.take(Fault.STUCK_LATCH, board, lock) is not None
+
+    def latch_would_stick(self, board: int, lock: int) -> bool:
+        with self._lock:
+            return any(
+                item.fault is Fault.STUCK_LATCH and item.matches(board, lock)
+                for item in self._items
+            )
 
     def lying_mask(self, board: int, n_locks: int) -> int:
         mask = 0

@@ -47,6 +47,10 @@ class PhysicalFaults(Protocol):
         """Bits (lock n = bit n-1) whose hook reading is reported inverted this time."""
         ...
 
+    def latch_would_stick(self, board: int, lock: int) -> bool:
+        """Would the latch of this lock stay engaged at a pulse's end (nothing consumed)?"""
+        ...
+
 
 @dataclass(frozen=True)
 class LockState:
@@ -188,6 +192,11 @@ class SimBoard:
         self.advance(at)
         pulsing = state.pulse_start is not None and state.pulse_start <= at
         return LockState(state.latched, state.door_open, state.item, pulsing)
+
+    def will_release(self, lock: int) -> bool:
+        """Will the latch let go at the end of the running pulse (no fault holding it)?"""
+        self._lock(lock)
+        return self._faults is None or not self._faults.latch_would_stick(self.address, lock)
 
     def unlock_count(self, lock: int) -> int:
         """Pulses ordered for ``lock`` so far (counted when ordered)."""

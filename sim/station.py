@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from locker.layout import SIM_PORT, Layout
+from locker.layout import SIM_PORT, Bus, Layout
 from sim.bus import BoardConfig, SimBus
 from sim.faults import Fault
+from sim.modbus_bus import ModbusSimBus
 from sim.model import LockState
 from sim.server import serve_pty, serve_tcp
 
-PROTOCOLS = {"cu16": "cu16", "cu12": "cu12"}  # layout board type -> simulator protocol
+# layout board type -> simulator protocol
+PROTOCOLS = {"cu16": "cu16", "cu12": "cu12", "xor8a": "xor8a"}
+MODBUS_SHAPES = {"modbus-relay-8": (8, 8), "modbus-relay-16": (16, 0), "modbus-input-8": (0, 8)}
+SENSOR_START_C = 5.0  # a sensor starts in the middle of the chilled band
 
 
 class SimStation:
@@ -33,6 +37,9 @@ class SimStation:
             if spec.port != SIM_PORT and not every_bus:
                 continue
             boards = layout.boards_on(spec.id)
+            if spec.family == "modbus-relay":
+                self.buses[spec.id] = self._modbus(spec, processing_s)
+                continue
             types = {b.type for b in boards}
             if len(types) != 1 or next(iter(types)) not in PROTOCOLS:
                 raise ValueError(f"bus '{spec.id}': the simulator plays one of {list(PROTOCOLS)}")
@@ -48,11 +55,56 @@ class SimStation:
                         if b.hook_polarity == "engaged_low"
                         else "engaged_high",
                         ir_sensors=b.ir_sensors,
+                        **({"locks": b.channels} if b.channels else {}),
                     )
                     for b in boards
                 },
                 **extra,  # type: ignore[arg-type]
             )
+
+    def _modbus(self, spec: Bus, processing_s: float | None) -> ModbusSimBus:
+        layout = self.layout
+        boards = layout.boards_on(spec.id)
+        wiring = {
+            c.door_input: (c.board, c.lock)
+            for c in layout.compartments
+            if c.bus == spec.id and c.door_input != (c.board, c.lock)
+        }
+        extra = {} if processing_s is None else {"processing_s": processing_s}
+        return ModbusSimBus(
+            {b.address: MODBUS_SHAPES[b.type] for b in boards},
+            wiring=wiring,
+            sensors={s.address: SENSOR_START_C for s in layout.sensors if s.bus == spec.id},
+            engaged_low=[b.address for b in boards if b.hook_polarity == "engaged_low"],
+            baud=spec.baud,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    # -- sensors --------------------------------------------------------------------------
+    def _sensor(self, sensor_id: str) -> tuple[ModbusSimBus, int]:
+        spec = next((s for s in self.layout.sensors if s.id == sensor_id), None)
+        if spec is None:
+            raise ValueError(f"no sensor '{sensor_id}' in the layout")
+        bus = self.buses[spec.bus]
+        assert isinstance(bus, ModbusSimBus)
+        return bus, spec.address
+
+    def set_temperature(self, sensor_id: str, celsius: float, drift_per_min: float = 0.0) -> None:
+        """The sensor reads ``celsius`` now and drifts ``drift_per_min`` °C a minute."""
+        bus, address = self._sensor(sensor_id)
+        bus.set_temperature(address, celsius, drift_per_min)
+
+    def temperature(self, sensor_id: str) -> float:
+        bus, address = self._sensor(sensor_id)
+        return bus.temperature(address)
+
+    def silence_sensor(self, sensor_id: str, silent: bool = True) -> None:
+        """A sensor that does not answer (or answers again)."""
+        bus, address = self._sensor(sensor_id)
+        if silent:
+            bus.inject(Fault.GONE, board=address)
+        else:
+            bus.clear_faults(board=address)
 
     @contextmanager
     def serve(self, transport: str = "pty") -> Iterator[dict[str, str]]:

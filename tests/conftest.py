@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from locker.layout import demo_layout
 from locker.station import Station
 from locker.testkit.memory_locks import InMemoryLocks
+from tests.cold_support import cold_groups_in_band
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 for name, examples, steps in (("dev", 25, 20), ("ci", 60, 30), ("thorough", 500, 60)):
@@ -41,7 +42,9 @@ def locks() -> InMemoryLocks:
 @pytest.fixture
 def station(tmp_path: Path, locks: InMemoryLocks, clock: FakeClock) -> Iterator[Station]:
     db = fresh_database(migrated_template(), tmp_path)
-    yield make_station(db, demo_layout(), locks, clock)
+    made = make_station(db, demo_layout(), locks, clock)
+    cold_groups_in_band(made)  # the demo's fridge (11, 12) takes parcels like the others
+    yield made
     db.close()
 
 

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from locker.audit import entries
 from locker.station import compartment_state
 from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
-from locker.types import CompartmentState, Condition, ParcelState
+from locker.types import ColdKind, CompartmentState, Condition, ParcelState
 
 if TYPE_CHECKING:
     from locker.station import Station
@@ -69,6 +69,25 @@ class StationInvariants:
                 assert self.parcels[pid].recipient == self.parcels[first].recipient
                 assert self.parcels[pid].recipient is not None
         assert all(len(roots) == 1 for roots in groups.values()), groups
+
+    @invariant()
+    def a_cold_parcel_only_in_its_kind_and_no_ordinary_one_in_a_freezer(self) -> None:
+        """Chilled goods only in a chilled compartment, frozen only in a frozen one; an
+        ordinary parcel never in a frozen compartment (a chilled one is its last resort)."""
+        with self.station.db.read() as session:
+            held = session.exec(
+                select(Parcel.id, Parcel.compartment_id, Parcel.cold).where(
+                    col(Parcel.state).in_(ACTIVE_PARCEL_STATES)
+                )
+            ).all()
+        for pid, cid, cold in held:
+            assert cid is not None
+            kind = self.rig.layout.compartment(cid).cold
+            assert cold is self.parcels[pid].cold, pid
+            if cold is not None:
+                assert kind is cold, (pid, cid, cold, kind)
+            else:
+                assert kind is not ColdKind.FROZEN, (pid, cid)
 
     @invariant()
     def every_stored_parcel_is_in_one_taken_compartment(self) -> None:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from locker.layout import Layout
 from locker.locks import Locks
-from locker.types import ParcelState
+from locker.types import ColdKind, ParcelState
 
 
 class Hands(Protocol):
@@ -43,6 +43,11 @@ class ModelParcel:
     deadline: datetime | None = None
     recipient: str | None = None
     beside: int | None = None  # lies beside this (first) parcel, in its compartment
+    cold: ColdKind | None = None  # chilled or frozen goods
+    due: int = 0  # cents to pay at pick-up
+    paid: bool = False  # its money is taken (the station may not have heard yet)
+    waived: bool = False  # staff let it go: paid, with no money
+    owed: bool = False  # a refund failed: staff hand the money back
     actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
 
 

@@ -64,6 +64,8 @@ class StaffAndClockRules:
                 self.parcels[other].actions.append("parcel.returned")
             self.rig.hands.take(model.compartment)
             self.rig.hands.close(model.compartment)
+            self.cashier.sweep()  # the money of a parcel that went back goes back
+            self._money_of_returned(gone)
 
     @precondition(lambda self: self._in(P.EXPIRED))
     @rule(data=st.data())
@@ -119,4 +121,5 @@ class StaffAndClockRules:
         self.ops.close()
         self.station.db.close()
         self.station = self._open()
-        self.ops = self.make_ops(self.station, self.tokens)
+        self._new_cashier()
+        self.ops = self.make_ops(self.station, self.tokens, self.cashier)

@@ -10,7 +10,9 @@ model of what should be true, and after every step checks the station against it
 * a door is pulsed only when a service meant to open it (a wrong, used or expired code
   never opens one);
 * the audit log has exactly one ``parcel.*`` row per transition, in order;
-* nothing stored disappears across a restart (the database is closed and reopened).
+* nothing stored disappears across a restart (the database is closed and reopened);
+* pay at pick-up (:mod:`tests.stateful_payment_rules`): the door of an unpaid parcel never
+  opens, and the money taken is the money of parcels paid or collected, or given back.
 
 A :class:`Rig` supplies the doors: their ``Locks`` and the "hands" that close doors,
 put parcels in and take them out, jam a lock, and count pulses.
@@ -35,14 +37,18 @@ from locker.assignment import ParcelNeeds, choose
 from locker.codes import CodeHasher, normalize_pin
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.locks import DoorOutcome
+from locker.payments.cashier import Cashier
 from locker.people.attempts import AttemptPolicy
 from locker.services import intake
 from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
 from locker.store.tables import ACTIVE_PARCEL_STATES, Parcel
-from locker.types import Condition, ParcelState, SizeClass
+from locker.types import ColdKind, Condition, ParcelState, SizeClass
+from tests.cold_support import cold_groups_in_band
+from tests.stateful_beside_rules import BesideRules
 from tests.stateful_invariants import StationInvariants
 from tests.stateful_model import ModelCode, ModelParcel, Rig
+from tests.stateful_payment_rules import AMOUNTS, PaymentRules
 from tests.stateful_staff_rules import StaffAndClockRules
 from tests.station_ops import Ops, ServiceOps
 from tests.support import FakeClock, migrated_template
@@ -58,12 +64,15 @@ POLICY = Policy(
 )
 SIZES = st.sampled_from(list(SizeClass))
 RECIPIENTS = st.sampled_from(["ada@example.org", None, "bob@example.org"])
+COLD = st.sampled_from([None, None, ColdKind.CHILLED, ColdKind.FROZEN])  # mostly ambient
 
 
-class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachine):
+class StationMachine(
+    BesideRules, PaymentRules, StaffAndClockRules, StationInvariants, RuleBasedStateMachine
+):
     make_rig: ClassVar[Callable[[], Rig]]
-    make_ops: ClassVar[Callable[[Station, dict[str, str]], Ops]] = staticmethod(
-        lambda station, _tokens: ServiceOps(station)
+    make_ops: ClassVar[Callable[[Station, dict[str, str], Cashier], Ops]] = staticmethod(
+        lambda station, _tokens, cashier: ServiceOps(station, cashier)
     )
     runs: ClassVar[dict[str, int]] = {"examples": 0, "checks": 0}
 
@@ -76,7 +85,8 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         self.clock = FakeClock()
         self.tokens: dict[str, str] = {}
         self.station = self._open()
-        self.ops = self.make_ops(self.station, self.tokens)
+        self._start_payments()
+        self.ops = self.make_ops(self.station, self.tokens, self.cashier)
         self.parcels: dict[int, ModelParcel] = {}
         self.codes: list[ModelCode] = []
         self.condition = {c.id: Condition.OK for c in self.rig.layout.compartments}
@@ -94,10 +104,12 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
             clock=self.clock,
         )
         sync_layout(station)
+        cold_groups_in_band(station)  # the demo's fridge takes parcels, as the model expects
         return station
 
     def teardown(self) -> None:
         self.ops.close()
+        self._stop_payments()
         self.station.db.close()
         self.rig.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -159,8 +171,15 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         return [p for p in self._in(*states) if self.parcels[p].compartment == cid]
 
     # --- couriers ----------------------------------------------------------------------
-    @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS)
-    def reserve_new(self, size: SizeClass, accessible: bool, recipient: str | None) -> None:
+    @rule(size=SIZES, accessible=st.booleans(), recipient=RECIPIENTS, cold=COLD, amount=AMOUNTS)
+    def reserve_new(
+        self,
+        size: SizeClass,
+        accessible: bool,
+        recipient: str | None,
+        cold: ColdKind | None = None,
+        amount: int = 0,
+    ) -> None:
         data = intake.ParcelInput(
             carrier="DHL",
             tracking_number="T",
@@ -168,20 +187,28 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
             recipient_email=recipient,
             size=size,
             needs_accessible=accessible,
+            cold=cold,
+            amount_due_cents=amount,
         )
         known = set(self.parcels)
         self._reserve(data.needs(), lambda: self.ops.reserve_new(data))
         for pid in set(self.parcels) - known:
             self.parcels[pid].recipient = recipient
+            self.parcels[pid].cold = cold
+            self.parcels[pid].due = amount
 
-    @rule(size=SIZES, recipient=RECIPIENTS)
+    @rule(size=SIZES, recipient=RECIPIENTS, cold=COLD, amount=AMOUNTS)
     def a_courier_delivers_one_parcel_all_the_way(
-        self, size: SizeClass, recipient: str | None
+        self,
+        size: SizeClass,
+        recipient: str | None,
+        cold: ColdKind | None = None,
+        amount: int = 0,
     ) -> None:
         """Reserve, open, put in and close in one step, so that stations with several
         stored parcels (and recipients with several) are reached often."""
         known = set(self.parcels)
-        self.reserve_new(size, False, recipient)
+        self.reserve_new(size, False, recipient, cold, amount)
         new = [pid for pid in self.parcels if pid not in known]
         if not new:
             return
@@ -191,64 +218,6 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         if model.door_opened:
             self._put_in_and_close(new[0])
 
-    def _shareable(self, recipient: str) -> int | None:
-        """The first parcel whose compartment a new one of ``recipient`` may join."""
-        for pid in self._in(P.STORED):
-            model = self.parcels[pid]
-            assert model.compartment is not None
-            if (
-                model.recipient == recipient
-                and model.beside is None
-                and model.deadline is not None
-                and model.deadline > self.clock.now
-                and self.condition[model.compartment] is Condition.OK
-                and not self._inside(model.compartment, P.RESERVED)
-            ):
-                return pid
-        return None
-
-    @rule(
-        size=SIZES,
-        recipient=st.sampled_from(["ada@example.org", "bob@example.org"]),
-        first_too=st.booleans(),
-    )
-    def a_courier_puts_a_parcel_beside_the_waiting_one(
-        self, size: SizeClass, recipient: str, first_too: bool
-    ) -> None:
-        """The courier says the new parcel fits beside the recipient's waiting one: that
-        compartment opens again (or, with none waiting, a compartment of its own). With
-        ``first_too`` a first parcel for the recipient is delivered just before, so that
-        shared compartments are reached often."""
-        if first_too:
-            self.a_courier_delivers_one_parcel_all_the_way(SizeClass.L, recipient)
-        data = intake.ParcelInput(
-            carrier="DHL",
-            tracking_number="B",
-            recipient_name="R",
-            recipient_email=recipient,
-            size=size,
-        )
-        first = self._shareable(recipient)
-        if first is None:
-            known = set(self.parcels)
-            self._reserve(data.needs(), lambda: self.ops.reserve_new(data, fits_beside=True))
-            new = [pid for pid in self.parcels if pid not in known]
-        else:
-            cid = self.parcels[first].compartment
-            reservation = self.ops.reserve_new(data, fits_beside=True)
-            assert reservation.compartment_id == cid, (reservation, first)
-            new = [reservation.parcel_id]
-            self.parcels[reservation.parcel_id] = ModelParcel(
-                P.RESERVED, cid, reservation.reserved_until, beside=first
-            )
-            note(f"parcel {reservation.parcel_id} reserved beside {first} in {cid}")
-            self.runs["beside"] = self.runs.get("beside", 0) + 1
-        for pid in new:
-            self.parcels[pid].recipient = recipient
-            self._deposit(pid)
-            if self.parcels[pid].door_opened:
-                self._put_in_and_close(pid)
-
     @precondition(lambda self: self._in(P.ANNOUNCED))
     @rule(data=st.data())
     def reserve_again(self, data: st.DataObject) -> None:
@@ -256,7 +225,9 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
         with self.station.db.read() as session:
             row = session.get(Parcel, pid)
             assert row is not None
-            needs = ParcelNeeds(size=row.size, accessible=row.needs_accessible)
+            needs = ParcelNeeds(
+                size=row.size, accessible=row.needs_accessible, cold=self.parcels[pid].cold
+            )
         self._reserve(needs, lambda: self.ops.reserve(pid))
 
     def _waiting(self) -> list[int]:
@@ -338,12 +309,17 @@ class StationMachine(StaffAndClockRules, StationInvariants, RuleBasedStateMachin
                 self.ops.collect(code.qr if by_qr else code.pin, next(self.terminals))
                 raise AssertionError("a door opened while a courier filled it")
             return
+        behind = [pid for cid in compartments for pid in self._inside(cid, P.STORED)]
+        if self._refused_unpaid(behind, code.qr if by_qr else code.pin):
+            return
         expected = [
             (cid, self._pulse(cid), tuple(self._inside(cid, P.STORED))) for cid in compartments
         ]
         result = self.ops.collect(code.qr if by_qr else code.pin, next(self.terminals))
         assert [(d.compartment_id, d.outcome, d.parcel_ids) for d in result.doors] == expected
         for cid, outcome, pids in expected:
+            if outcome is not DoorOutcome.OPENED:
+                self._door_did_not_open_for(pids)
             if outcome is DoorOutcome.OPENED and len(pids) > 1:
                 self.runs["shared"] = self.runs.get("shared", 0) + 1
             if outcome is DoorOutcome.OPENED:

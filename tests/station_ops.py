@@ -16,9 +16,11 @@ from api.threaded import served
 from locker.codes import PickupCode
 from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
 from locker.locks import DoorOutcome
+from locker.payments.cashier import Cashier
+from locker.payments.due import Due, PaymentRequired
 from locker.people import accounts, credentials
 from locker.runtime.settings import Settings
-from locker.services import beside, deadlines, deposit, intake, pickup, staff
+from locker.services import beside, deadlines, deposit, intake, staff
 from locker.services.doors import DoorResult
 from locker.services.pickup import Collection
 from locker.station import Station
@@ -44,8 +46,9 @@ class Ops(Protocol):
 class ServiceOps:
     """Straight to the services, as the API would call them."""
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, cashier: Cashier) -> None:
         self.station = station
+        self.cashier = cashier  # pay, open, confirm: the provider asked for unpaid parcels
 
     def reserve_new(
         self, data: intake.ParcelInput, *, fits_beside: bool = False
@@ -66,7 +69,7 @@ class ServiceOps:
         return deposit.confirm_stored(self.station, parcel_id=parcel_id)
 
     def collect(self, code: str, terminal: int) -> Collection:
-        return pickup.collect(self.station, code=code, terminal=f"kiosk-{terminal}")
+        return self.cashier.collect(code=code, terminal=f"kiosk-{terminal}")
 
     def take_back(self, parcel_id: int) -> DoorResult:
         return staff.take_back(self.station, actor="courier", parcel_id=parcel_id)
@@ -98,7 +101,7 @@ class ApiOps:
     """Through HTTP: the app is served by uvicorn on loopback around the station; each
     terminal number is a client address of its own (127.0.0.N)."""
 
-    def __init__(self, station: Station, tokens: dict[str, str]) -> None:
+    def __init__(self, station: Station, tokens: dict[str, str], cashier: Cashier) -> None:
         self.station = station
         if not tokens:
             for name, role, carrier in (
@@ -112,7 +115,10 @@ class ApiOps:
                     station, made.principal, ttl=timedelta(days=3650)
                 ).token
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
-        app = create_app(make_context(station, settings), background=False)
+        context = make_context(
+            station, settings, links=cashier.links, card_terminal=cashier.terminal
+        )
+        app = create_app(context, background=False)
         self._stack = ExitStack()
         self.base = self._stack.enter_context(served(app))
         self.courier = self._client(tokens["courier"])
@@ -131,7 +137,11 @@ class ApiOps:
         assert response.headers["content-type"] == "application/problem+json", response.text
         body = response.json()
         code = body["code"]
-        if code == "no_free_compartment":
+        if code in (
+            "no_free_compartment",
+            "no_free_chilled_compartment",
+            "no_free_frozen_compartment",
+        ):
             raise NoFreeCompartment(body["detail"])
         if code == "code_invalid":
             raise CodeInvalid()
@@ -176,8 +186,10 @@ class ApiOps:
             "recipient_email": data.recipient_email,
             "size": data.size.value if data.size else None,
             "needs_accessible": data.needs_accessible,
+            "cold": data.cold.value if data.cold else None,
             "reserve": True,
             "fits_beside": fits_beside,
+            "amount_due": data.amount_due_cents,
         }
         return self._reservation(self._json(self.courier.post("/api/v1/parcels", json=body)))
 
@@ -213,6 +225,16 @@ class ApiOps:
             body = response.json()
             assert body["code"] == "door_did_not_open", body
             return Collection(tuple(self._door(d) for d in body["doors"]))
+        if response.status_code == 402:  # unpaid: what is due, and where to pay it
+            due = response.json()["due"]
+            raise PaymentRequired(
+                tuple(
+                    Due(
+                        d["parcel_id"], d["amount_due"], d["currency"], d["pay_url"].rsplit("/")[-1]
+                    )
+                    for d in due
+                )
+            )
         return Collection(tuple(self._door(d) for d in self._json(response)["doors"]))
 
     def take_back(self, parcel_id: int) -> DoorResult:

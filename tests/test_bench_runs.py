@@ -12,12 +12,15 @@ from pathlib import Path
 
 from bench import (
     code_to_unlock,
+    cold_groups,
     db_growth,
     db_growth_copy,
     directory_search,
+    families,
     fleet,
     status_sweep,
     throughput,
+    zvt_payment,
 )
 from bench.common import Row, table
 
@@ -47,6 +50,17 @@ def test_code_to_unlock_with_a_hub_configured_stands_beside_the_same_without() -
     assert row.reference.startswith("the same without a hub ")
     assert row.ratio.endswith("× without a hub")
     assert 0 < _ms(row.p50) <= _ms(row.p99)
+
+
+def test_every_family_fills_its_unlock_and_door_read_rows() -> None:
+    for family in families.FAMILIES:
+        rows = families.measure(family, runs=3, sweeps=3)
+        assert [r.measurement for r in rows] == [
+            f"code → unlock frame ({family})",
+            f"whole-bus door read ({family})",
+        ]
+        assert all(r.ratio.endswith("× wire") and _ms(r.p50) > 0 for r in rows)
+        assert "3 collections" in rows[0].conditions
 
 
 def test_throughput_cycles_parcels_and_reads_the_memory() -> None:
@@ -127,3 +141,55 @@ def test_the_directory_search_bench_fills_its_rows() -> None:
     assert "the person within the first three: 20/20" in rows[0].conditions
     assert all(r.ratio.endswith("× lookup") for r in rows)
     assert _ms(rows[0].p50) <= _ms(rows[0].p99)
+
+
+def test_the_card_payment_bench_fills_its_rows() -> None:
+    rows = zvt_payment.measure(runs=2, bare_runs=5, scale=0.01)
+    assert [r.measurement for r in rows] == [
+        "card payment at the ZVT simulator, modelled times",
+        "card payment at the ZVT simulator, the protocol alone",
+    ]
+    assert all(r.ratio.endswith("× TCP RTT") for r in rows)
+    modelled, protocol = rows
+    assert "2 payments" in modelled.conditions
+    assert "= 80.00 ms modelled" in modelled.conditions  # (3 + 4 + 1 s) × 0.01
+    assert _ms(modelled.p50) <= _ms(modelled.p99)
+    assert _ms(protocol.p50) <= _ms(protocol.p99)
+
+
+def test_the_cold_groups_bench_fills_its_rows() -> None:
+    rows = cold_groups.measure(runs=9)
+    assert [r.measurement for r in rows] == [
+        "cold groups: one read of every thermometer",
+        "cold groups: maintenance panel, a day's charts",
+    ]
+    assert all(_ms(r.p50) > 0 for r in rows)
+    assert rows[0].ratio.endswith("× door tick")
+
+
+def test_the_pay_at_pick_up_bench_fills_its_rows() -> None:
+    from bench import pay_at_pickup
+
+    rows = pay_at_pickup.measure(runs=3, card_runs=2, scale=0.01)
+    assert [r.measurement.split(",")[0] for r in rows] == [
+        "code → 'door open'",
+        "code → 'door open'",
+        "code → '402 pay first' (nothing opens)",
+        "code → 'door open'",
+    ]
+    assert all(r.ratio.endswith("× nothing due") for r in rows)
+    card = rows[-1]
+    assert "paid at the kiosk's card terminal (ZVT)" in card.measurement
+    assert "2 payments" in card.conditions
+    assert "= 0.08 s" in card.conditions  # (3 + 4 + 1 s) × 0.01
+    assert _ms(card.p50) <= _ms(card.p99)
+
+
+def test_the_cold_groups_bench_over_the_modbus_simulator_fills_its_rows() -> None:
+    rows = cold_groups.measure_on_modbus(runs=5)
+    assert [r.measurement for r in rows] == [
+        "loop tick with the fridge's read (modbus-relay)",
+        "XY-MD02 read, real driver (modbus-relay)",
+    ]
+    assert all(_ms(r.p50) > 0 for r in rows)
+    assert rows[1].reference == "wire 15.62 ms"  # 15 bytes at 9,600 Bd

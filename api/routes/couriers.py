@@ -14,6 +14,7 @@ from api.schemas import MAX_ID, AnnounceIn, ConfirmOut, DepositIn, DepositOut, P
 from api.security import Courier, CourierOrStaff, Ctx
 from api.views import code_out, door_out, parcel_out
 from locker.errors import InvalidTransition, NotFound
+from locker.payments import amounts
 from locker.people.identity import Principal
 from locker.services import beside, deposit, intake, staff
 from locker.services.doors import UNCERTAIN, DoorResult
@@ -21,7 +22,7 @@ from locker.services.intake import Stored
 from locker.station import Station, get_parcel
 from locker.store.queries import waiting_for_couriers
 from locker.store.tables import Parcel
-from locker.types import DoorPurpose, ParcelState, Role
+from locker.types import ColdKind, DoorPurpose, ParcelState, Role
 
 # Unknown or other carriers' parcels, a state that forbids the step, a door that did not open.
 router = APIRouter(prefix="/api/v1", tags=["couriers"], responses=problem_responses(404, 409, 503))
@@ -44,10 +45,11 @@ def _input(body: ParcelIn, carrier: str) -> intake.ParcelInput:
         size=body.size,
         dimensions_mm=(dims.width_mm, dims.height_mm, dims.depth_mm) if dims else None,
         needs_accessible=body.needs_accessible,
-        needs_cooling=body.needs_cooling,
+        cold=body.cold or (ColdKind.CHILLED if body.needs_cooling else None),
         recipient_language=body.recipient_language,
         recipient_id=body.recipient_id,
         recipient_unknown=body.recipient_unknown,
+        amount_due_cents=amounts.cents(body.amount_due),
     )
 
 

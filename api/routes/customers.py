@@ -11,10 +11,12 @@ from fastapi import APIRouter, Depends, Request
 from api.context import StationContext
 from api.problems import ProblemError
 from api.schemas import CollectIn, CollectionOut
+from api.schemas_payments import DueOut
 from api.security import Ctx, client_address
 from api.views import door_out
 from locker.errors import CodeInvalid, TooManyAttempts
-from locker.services import pickup
+from locker.payments.amounts import shown
+from locker.payments.due import PaymentRequired
 from locker.services.pickup import Collection
 from locker.types import DoorPurpose
 
@@ -31,7 +33,7 @@ async def arrival() -> float:
 def collect_counted(ctx: StationContext, code: str, terminal: str, t0: float) -> Collection:
     """A collection with its metrics (the API's and the kiosk screen's alike)."""
     try:
-        result = pickup.collect(ctx.station, code=code, terminal=terminal)
+        result = ctx.money.collect(code=code, terminal=terminal)
     except CodeInvalid:
         ctx.metrics.attempts_rejected.labels("code_invalid").inc()
         raise
@@ -44,9 +46,24 @@ def collect_counted(ctx: StationContext, code: str, terminal: str, t0: float) ->
     return result
 
 
+def dues_out(ctx: StationContext, owed: PaymentRequired, language: str = "en") -> list[DueOut]:
+    base = ctx.settings.public_url.rstrip("/")
+    return [
+        DueOut(
+            parcel_id=d.parcel_id,
+            amount_due=d.amount_cents,
+            currency=d.currency,
+            amount_text=shown(d.amount_cents, d.currency, language),
+            pay_url=f"{base}/pay/{d.pay_token}",
+        )
+        for d in owed.due
+    ]
+
+
 @router.post(
     "/collect",
     responses={
+        402: {"description": "payment_required: what is due, and the link to pay it"},
         404: {"description": "code_invalid: unknown, used and expired codes alike"},
         429: {"description": "too_many_attempts, with Retry-After"},
         503: {"description": "door_did_not_open: no door opened; the code stays valid"},
@@ -55,8 +72,18 @@ def collect_counted(ctx: StationContext, code: str, terminal: str, t0: float) ->
 def collect(
     body: CollectIn, request: Request, ctx: Ctx, t0: Annotated[float, Depends(arrival)]
 ) -> CollectionOut:
-    """Open the compartments of the parcels this PIN or QR token belongs to."""
-    result = collect_counted(ctx, body.code, client_address(request), t0)
+    """Open the compartments of the parcels this PIN or QR token belongs to. While one of
+    them is unpaid, nothing opens: a 402 says what is due and where to pay."""
+    try:
+        result = collect_counted(ctx, body.code, client_address(request), t0)
+    except PaymentRequired as owed:
+        raise ProblemError(
+            402,
+            owed.code,
+            owed.message,
+            due=[d.model_dump() for d in dues_out(ctx, owed)],
+            next=["Pay by the link (pay_url), then enter the code again."],
+        ) from owed
     layout = ctx.station.layout
     doors = [door_out(layout, door) for door in result.doors]
     opened = [d for d in doors if d.opened]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path
 from api.openapi_errors import problem_responses
 from api.problems import ProblemError
 from api.schemas import MAX_ID
-from api.schemas_system import SimDoorOut, SimFaultIn
+from api.schemas_system import SimDoorOut, SimFaultIn, SimSensorIn, SimSensorOut
 from api.security import Ctx, SimHands
 from sim.faults import Fault
 from sim.station import SimStation
@@ -68,6 +68,56 @@ def repair(compartment_id: CompartmentNo, ctx: Ctx, who: SimHands) -> SimDoorOut
     sim = _sim(ctx, compartment_id)
     sim.repair(compartment_id)
     return _door(sim, compartment_id)
+
+
+def _sensor(ctx: Ctx, sensor_id: str) -> tuple[SimStation, SimSensorOut]:
+    sim = _sim(ctx)
+    spec = next((s for s in ctx.station.layout.sensors if s.id == sensor_id), None)
+    if spec is None:
+        raise ProblemError(404, "sensor_not_found", f"sensor {sensor_id!r} does not exist")
+    silent = any(
+        i.fault is Fault.GONE and i.board == spec.address
+        for i in sim.buses[spec.bus].faults.active()
+    )
+    out = SimSensorOut(
+        sensor_id=spec.id, address=spec.address, celsius=sim.temperature(spec.id), silent=silent
+    )
+    return sim, out
+
+
+SensorId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/sensors")
+def sensors(ctx: Ctx, who: SimHands) -> list[SimSensorOut]:
+    """Every simulated temperature sensor: what it would read, and whether it is silent."""
+    return [_sensor(ctx, s.id)[1] for s in ctx.station.layout.sensors]
+
+
+@router.put("/sensors/{sensor_id}")
+def set_temperature(
+    sensor_id: SensorId, body: SimSensorIn, ctx: Ctx, who: SimHands
+) -> SimSensorOut:
+    """Warm a sensor up or cool it down, at once and then by ``drift_per_min``."""
+    sim, _ = _sensor(ctx, sensor_id)
+    sim.set_temperature(sensor_id, body.celsius, body.drift_per_min)
+    return _sensor(ctx, sensor_id)[1]
+
+
+@router.post("/sensors/{sensor_id}/silence")
+def silence(sensor_id: SensorId, ctx: Ctx, who: SimHands) -> SimSensorOut:
+    """The sensor stops answering (the "silent sensor" fault)."""
+    sim, _ = _sensor(ctx, sensor_id)
+    sim.silence_sensor(sensor_id)
+    return _sensor(ctx, sensor_id)[1]
+
+
+@router.delete("/sensors/{sensor_id}/silence")
+def unsilence(sensor_id: SensorId, ctx: Ctx, who: SimHands) -> SimSensorOut:
+    """The sensor answers again."""
+    sim, _ = _sensor(ctx, sensor_id)
+    sim.silence_sensor(sensor_id, silent=False)
+    return _sensor(ctx, sensor_id)[1]
 
 
 # Declared last: its {hand} would otherwise catch .../fault.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.schemas_system import BackupHealthOut, HealthOut, QrIn
+from api.schemas_system import BackupHealthOut, HealthOut, QrIn, UplinkHealthOut
 from api.security import Ctx
 from locker.alerts import open_alerts
 from locker.notify import qr_images
@@ -50,10 +50,21 @@ def backup_health(ctx: Ctx, *, failing: bool) -> BackupHealthOut:
     return BackupHealthOut(state=state, last_good_at=last, age_s=age)
 
 
+def _uplink_health(request: Request) -> UplinkHealthOut | None:
+    uplink = getattr(request.app.state, "uplink", None)
+    if uplink is None:
+        return None
+    status = uplink.health()
+    return UplinkHealthOut(
+        state=status.state, tls=status.tls, detail=status.detail, since=status.since
+    )
+
+
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
-def healthz(ctx: Ctx) -> JSONResponse:
+def healthz(ctx: Ctx, request: Request) -> JSONResponse:
     """Is the station working: its database, its buses (a board that answered recently),
-    its backups (the last good one and its age)."""
+    its backups (the last good one and its age), and its link to a fleet hub if it has one
+    (refused, e.g. the broker's certificate is not trusted: degraded)."""
     db_ok = _database_ok(ctx)
     buses = bus_states(ctx)
     alerts = 0
@@ -64,15 +75,23 @@ def healthz(ctx: Ctx) -> JSONResponse:
         alerts = len(kinds)
         backup_failing = AlertKind.BACKUP_FAILED in kinds
     backup = backup_health(ctx, failing=backup_failing)
-    working = db_ok and all(v == "ok" for v in buses.values()) and not backup_failing
+    uplink = _uplink_health(request)
+    working = (
+        db_ok
+        and all(v == "ok" for v in buses.values())
+        and not backup_failing
+        and (uplink is None or uplink.state != "refused")
+    )
     body = HealthOut(
         status="ok" if working else "degraded",
         database="ok" if db_ok else "failing",
         buses=buses,
         open_alerts=alerts,
         backup=backup,
+        uplink=uplink,
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if db_ok else 503)
+    shown = body.model_dump(mode="json", exclude={"uplink"} if uplink is None else None)
+    return JSONResponse(shown, status_code=200 if db_ok else 503)
 
 
 @router.get("/metrics", response_class=Response)

@@ -8,7 +8,19 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.context import StationContext
-from api.screens import courier, extend, kiosk, orders, people, staff, staff_records
+from api.screens import (
+    cold,
+    courier,
+    extend,
+    kiosk,
+    kiosk_card,
+    orders,
+    pay,
+    people,
+    staff,
+    staff_money,
+    staff_records,
+)
 from api.screens import directory as directory_screens  # the directory (issue 17)
 from api.screens.headers import ScreenHeaders
 from api.screens.render import STATIC_DIR, render
@@ -35,12 +47,24 @@ def install(app: FastAPI, ctx: StationContext) -> None:
     mount_common(app, "/static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(SignInNeeded, sign_in_needed_answer)
-    for module in (kiosk, courier, orders, staff, staff_records, extend):
+    for module in (
+        kiosk,
+        kiosk_card,
+        courier,
+        orders,
+        staff,
+        staff_records,
+        extend,
+        cold,
+        pay,
+        staff_money,
+    ):
         app.include_router(module.router)
     app.include_router(people.router)  # issue 17: a person's data (staff)
     app.include_router(directory_screens.router)  # the directory (issue 17)
     if ctx.sim is not None:  # loaded only on a simulated station
-        from api.screens import simulator
+        from api.screens import sim_sensors, simulator
 
         app.include_router(simulator.router)
+        app.include_router(sim_sensors.router)
     app.include_router(home)

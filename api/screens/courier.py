@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
 from api.schemas import MAX_ID, PlainText
-from api.screens.forms import FormProblem, parcel_from_form
+from api.screens.forms import FormProblem, cold_kinds, parcel_from_form
 from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render, where
 from api.screens.sessions import screen_role, sign_in_instead, visitor_on
@@ -139,6 +139,7 @@ def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
         sizes=list(SizeClass),
         poll_s=POLL_S,
         directory_used=directory.count(ctx.station) > 0,
+        cold_kinds=cold_kinds(ctx.station.layout),
     )
 
 
@@ -146,7 +147,13 @@ def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
 def new_parcel(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
     """The empty form for the next parcel."""
     used = directory.count(ctx.station) > 0
-    return render(request, "courier_form.html", sizes=list(SizeClass), directory_used=used)
+    return render(
+        request,
+        "courier_form.html",
+        sizes=list(SizeClass),
+        directory_used=used,
+        cold_kinds=cold_kinds(ctx.station.layout),
+    )
 
 
 @router.get("/recipients", response_class=HTMLResponse)
@@ -182,9 +189,11 @@ def deposit_new(
     depth_mm: Millimetres = None,
     beside: Annotated[str, Form(max_length=3)] = "",
     recipient_choice: Annotated[str, Form(max_length=20)] = "",
+    cold: Annotated[str, Form(max_length=10)] = "",
 ) -> HTMLResponse:
     """Hold the best free compartment for the parcel and open it (for the person chosen
-    from the directory, for nobody found, or for a recipient typed by hand)."""
+    from the directory, for nobody found, or for a recipient typed by hand); a chilled or
+    frozen parcel only in a compartment of its kind."""
     try:
         body = parcel_from_form(
             tracking_number=tracking_number,
@@ -194,6 +203,7 @@ def deposit_new(
             size=size,
             dimensions_mm=(width_mm, height_mm, depth_mm),
             recipient_choice=recipient_choice,
+            cold=cold,
         )
     except FormProblem as exc:
         return _message(request, ctx, 422, str(exc), back=True)

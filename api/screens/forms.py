@@ -6,7 +6,14 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from api.schemas import Dimensions, Language, ParcelIn
-from locker.types import SizeClass
+from locker.layout import Layout
+from locker.types import ColdKind, SizeClass
+
+
+def cold_kinds(layout: Layout) -> list[str]:
+    """The cold kinds the station's compartments offer (a form asks only for those)."""
+    kinds = {spec.cold for spec in layout.compartments if spec.cold is not None}
+    return [kind.value for kind in ColdKind if kind in kinds]
 
 
 class FormProblem(ValueError):
@@ -28,6 +35,7 @@ def parcel_from_form(
     dimensions_mm: tuple[int | None, int | None, int | None] = (None, None, None),
     language: Language = "en",
     recipient_choice: str = "",
+    cold: str = "",
 ) -> ParcelIn:
     """Blank fields are absent ones; the dimensions count only when all three are given.
 
@@ -37,6 +45,8 @@ def parcel_from_form(
     choice = recipient_choice.strip()
     if choice and choice != "unknown" and not (choice.isdigit() and 0 < int(choice) < 2**63):
         raise FormProblem("recipient: choose a person of the list, or none of them")
+    if cold and cold not in set(ColdKind):
+        raise FormProblem("cold: chilled, frozen, or none")
     try:
         return ParcelIn(
             tracking_number=tracking_number.strip(),
@@ -50,6 +60,7 @@ def parcel_from_form(
             recipient_language=language,
             recipient_id=int(choice) if choice.isdigit() else None,
             recipient_unknown=choice == "unknown",
+            cold=ColdKind(cold) if cold else None,
         )
     except ValidationError as exc:
         raise FormProblem("; ".join(_said(e["loc"], e["msg"]) for e in exc.errors())) from exc

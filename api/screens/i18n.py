@@ -303,6 +303,45 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_empty": ("empty", "leer"),
     "staff_history": ("History", "Verlauf"),
     "staff_alerts": ("Alerts", "Meldungen"),
+    # cooled compartments (issue 27)
+    "courier_cold": ("Cooling", "Kühlung"),
+    "cold_none": ("None", "Keine"),
+    "cold_chilled": ("Chilled", "Gekühlt"),
+    "cold_frozen": ("Frozen", "Tiefgekühlt"),
+    "problem_no_chilled": (
+        "No chilled compartment takes this parcel now (all taken, or out of their temperature "
+        "band). A chilled parcel never goes into an ordinary compartment: take it back.",
+        "Kein Kühlfach nimmt dieses Paket gerade (alle belegt oder außerhalb ihres "
+        "Temperaturbereichs). Kühlware kommt nie in ein normales Fach: Bitte nehmen Sie es "
+        "wieder mit.",
+    ),
+    "problem_no_frozen": (
+        "No frozen compartment takes this parcel now (all taken, or out of their temperature "
+        "band). A frozen parcel never goes into an ordinary compartment: take it back.",
+        "Kein Tiefkühlfach nimmt dieses Paket gerade (alle belegt oder außerhalb ihres "
+        "Temperaturbereichs). Tiefkühlware kommt nie in ein normales Fach: Bitte nehmen Sie "
+        "es wieder mit.",
+    ),
+    "staff_cold": ("Cooled compartments", "Kühlfächer"),
+    "staff_cold_band": ("band {band}", "Bereich {band}"),
+    "staff_cold_now": ("now {c} °C", "jetzt {c} °C"),
+    "staff_cold_no_answer": ("no answer", "keine Antwort"),
+    "staff_cold_since": ("since {at}", "seit {at}"),
+    "staff_cold_compartments": ("compartments {ids}", "Fächer {ids}"),
+    "cold_status_ok": ("in band", "im Bereich"),
+    "cold_status_out_of_band": (
+        "OUT OF BAND: takes no new parcels",
+        "AUSSERHALB DES BEREICHS: nimmt keine neuen Pakete",
+    ),
+    "cold_status_silent": (
+        "THERMOMETER SILENT: takes no new parcels",
+        "THERMOMETER STUMM: nimmt keine neuen Pakete",
+    ),
+    "cold_status_unknown": ("not read yet", "noch nicht gemessen"),
+    "staff_cold_chart": (
+        "{group}: temperature over the last 24 hours, band {band}",
+        "{group}: Temperatur der letzten 24 Stunden, Bereich {band}",
+    ),
     "staff_no_alerts": ("No open alerts.", "Keine offenen Meldungen."),
     "staff_reason": ("Reason", "Grund"),
     "staff_reason_needed": (
@@ -554,6 +593,38 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "sim_fault_stuck_latch": ("The latch is stuck", "Der Riegel klemmt"),
     "sim_fault_lying_sensor": ("The sensor reports wrongly", "Der Sensor meldet falsch"),
     "sim_fault_gone": ("The board is gone", "Die Steuerung ist weg"),
+    "sim_fault_exception": (
+        "The board answers with a Modbus exception",
+        "Die Steuerung antwortet mit einer Modbus-Ausnahme",
+    ),
+    # the simulated thermometers (issue 27)
+    "sim_sensors": ("Thermometers", "Thermometer"),
+    "sim_sensors_intro": (
+        "Warm a fridge up as if its door had stayed open: after {m} min out of its band the "
+        "staff get an alert, couriers can put no chilled parcel in, and the recipients inside "
+        "are asked to come soon. Cool it back and it takes parcels again.",
+        "Wärmen Sie einen Kühlschrank auf, als wäre seine Tür offen geblieben: nach {m} Min. "
+        "außerhalb seines Bereichs bekommt das Personal einen Alarm, Zusteller können keine "
+        "Kühlware einlegen, und die Empfänger der Pakete darin werden gebeten, bald zu kommen. "
+        "Kühlen Sie ihn wieder, und er nimmt wieder Pakete.",
+    ),
+    "sim_sensor_title": (
+        "Thermometer {id} (bus {bus}, address {address})",
+        "Thermometer {id} (Bus {bus}, Adresse {address})",
+    ),
+    "sim_sensor_reads": ("It reads {c} °C.", "Es misst {c} °C."),
+    "sim_sensor_silent": ("It does not answer.", "Es antwortet nicht."),
+    "sim_sensor_group": (
+        "Cold group {group} ({kind}, {band}, compartments {ids})",
+        "Kühlgruppe {group} ({kind}, {band}, Fächer {ids})",
+    ),
+    "sim_sensor_see_staff": ("see the maintenance screen", "siehe Wartung"),
+    "sim_sensor_warm": ("Warm up to {c} °C", "Auf {c} °C erwärmen"),
+    "sim_sensor_cool": ("Cool back to {c} °C", "Auf {c} °C kühlen"),
+    "sim_sensor_silence": ("Make it fall silent", "Verstummen lassen"),
+    "sim_sensor_answer": ("Let it answer again", "Wieder antworten lassen"),
+    "sim_sensor_set_label": ("Temperature (°C)", "Temperatur (°C)"),
+    "sim_sensor_set": ("Set", "Setzen"),
     "sim_why_open": ("The door is open already.", "Die Tür ist schon offen."),
     "sim_why_latched": (
         "The door is latched: it opens only when the station unlocks it.",
@@ -701,13 +772,98 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     ),
     "dir_line": ("Line", "Zeile"),
     "dir_why": ("Why", "Warum"),
+    # pay at pick-up (issue 28)
+    "pay_title": ("Pay for your parcel", "Paket bezahlen"),
+    "pay_due": ("To pay: {amount}", "Zu zahlen: {amount}"),
+    "pay_kiosk_due": (
+        "This parcel is not paid yet: {amount}. The door opens once it is paid.",
+        "Dieses Paket ist noch nicht bezahlt: {amount}. Die Tür öffnet sich nach der Zahlung.",
+    ),
+    "pay_scan": (
+        "Scan the QR code with your phone and pay there (or use the link in your message).",
+        "Scannen Sie den QR-Code mit dem Handy und zahlen Sie dort (oder über den Link in Ihrer "
+        "Nachricht).",
+    ),
+    "pay_qr_alt": ("QR code of the link to pay", "QR-Code des Zahlungslinks"),
+    "pay_paid_open": ("I have paid: open the door", "Ich habe bezahlt: Tür öffnen"),
+    "pay_by_card": ("Pay by card here", "Hier mit Karte zahlen"),
+    "pay_card_wait": ("Follow the card terminal…", "Bitte folgen Sie dem Kartenterminal…"),
+    "pay_card_declined": (
+        "The card payment did not go through ({why}). Nothing was charged.",
+        "Die Kartenzahlung hat nicht geklappt ({why}). Es wurde nichts abgebucht.",
+    ),
+    "pay_card_back": ("Back", "Zurück"),
+    "pay_card_reversed": (
+        "Your card payment was cancelled at the terminal: nothing is charged.",
+        "Ihre Kartenzahlung wurde am Terminal storniert: es wird nichts abgebucht.",
+    ),
+    "pay_card_refund_staff": (
+        "Your card payment could not be cancelled at the terminal. Staff have been told and "
+        "will refund it.",
+        "Ihre Kartenzahlung konnte am Terminal nicht storniert werden. Das Personal ist "
+        "informiert und erstattet sie.",
+    ),
+    "pay_card_again": ("Try the card again", "Karte erneut versuchen"),
+    "pay_card_unknown": (
+        "The terminal's answer was lost. Staff have been told and will check it.",
+        "Die Antwort des Terminals ging verloren. Das Personal ist informiert und prüft es.",
+    ),
+    "pay_still_open": (
+        "The payment has not arrived yet. Pay on your phone, then press the button again.",
+        "Die Zahlung ist noch nicht angekommen. Zahlen Sie am Handy und drücken Sie dann erneut.",
+    ),
+    "pay_go": ("Pay {amount} now", "Jetzt {amount} zahlen"),
+    "pay_done": (
+        "Paid, thank you. Enter your code at the station to open the door.",
+        "Bezahlt, danke. Geben Sie Ihren Code an der Station ein, um die Tür zu öffnen.",
+    ),
+    "pay_not_yet": (
+        "The payment is not confirmed yet. Reload this page in a moment.",
+        "Die Zahlung ist noch nicht bestätigt. Laden Sie die Seite gleich neu.",
+    ),
+    "pay_nothing": ("Nothing to pay for this parcel.", "Für dieses Paket ist nichts zu zahlen."),
+    "pay_unknown": ("This link is not valid.", "Dieser Link ist ungültig."),
+    "pay_no_provider": (
+        "Paying by link is not possible here: pay at the station or in the shop.",
+        "Zahlen per Link ist hier nicht möglich: zahlen Sie an der Station oder im Geschäft.",
+    ),
+    "staff_payments": ("Payments", "Zahlungen"),
+    "staff_unpaid": ("Unpaid parcels", "Unbezahlte Pakete"),
+    "staff_amount": ("Amount", "Betrag"),
+    "staff_age": ("Waiting", "Wartet seit"),
+    "staff_paid_cash": ("Paid in cash", "Bar bezahlt"),
+    "staff_waive": ("Waive", "Erlassen"),
+    "staff_set_amount": ("Change amount", "Betrag ändern"),
+    "staff_refund": ("Refund / reverse", "Erstatten / stornieren"),
+    "staff_day_totals": ("Today's totals", "Summen des Tages"),
+    "staff_method": ("Way of payment", "Zahlungsart"),
+    "staff_taken": ("Taken", "Eingenommen"),
+    "staff_returned": ("Given back", "Zurückgegeben"),
+    "staff_count": ("Payments", "Zahlungen"),
+    "staff_end_of_day": ("Terminal end-of-day", "Kassenschnitt am Terminal"),
+    "staff_end_of_day_done": (
+        "End-of-day: {count} payments, {amount} ({text})",
+        "Kassenschnitt: {count} Zahlungen, {amount} ({text})",
+    ),
+    "staff_no_terminal": ("No card terminal here.", "Kein Kartenterminal vorhanden."),
+    "staff_money_done": ("Done: {what}", "Erledigt: {what}"),
+    "staff_payments_of": ("Payments of parcel {id}", "Zahlungen von Paket {id}"),
+    "staff_state": ("State", "Zustand"),
+    "staff_none_unpaid": ("No parcel is waiting to be paid.", "Kein Paket wartet auf Zahlung."),
+    "staff_order_amount": (
+        "Amount due (e.g. 20.40; empty: paid)",
+        "Zu zahlen (z. B. 20,40; leer: bezahlt)",
+    ),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;
 # any other problem shows the domain's own (English) message.
 PROBLEM_WORDS: Mapping[str, str] = {
+    "nothing_to_pay": "pay_nothing",
     "code_invalid": "kiosk_invalid",
     "no_free_compartment": "courier_no_free",
+    "no_free_chilled_compartment": "problem_no_chilled",
+    "no_free_frozen_compartment": "problem_no_frozen",
     "door_busy": "problem_door_busy",
     "door_not_closed": "problem_door_not_closed",
     "parcel_not_detected": "problem_parcel_not_detected",
@@ -729,6 +885,22 @@ ORDINALS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+# The card terminal's intermediate texts (drivers/zvt/codes.py words them in English), as
+# the German kiosk shows them; a text not here is shown as the terminal said it.
+TERMINAL_DE: dict[str, str] = {
+    "Please confirm the amount": "Bitte Betrag bestätigen",
+    "Please watch the PIN pad": "Bitte PIN eingeben",
+    "Insert card": "Karte einstecken",
+    "Please insert or tap the card": "Bitte Karte einstecken oder auflegen",
+    "Please wait": "Bitte warten",
+    "Waiting for the card issuer": "Warten auf die Bank",
+    "Please remove the card": "Bitte Karte entnehmen",
+    "Card not readable": "Karte nicht lesbar",
+    "Incorrect PIN": "PIN falsch",
+    "Declined": "Abgelehnt",
+}
+
+
 @dataclass(frozen=True)
 class Words(common.words.Words):
     """The station's texts of one language: ``words("kiosk_opened", n=3, where=...)``."""
@@ -739,6 +911,10 @@ class Words(common.words.Words):
         """What to say of a refusal: its own words here, else the domain's message."""
         key = PROBLEM_WORDS.get(exc.code)
         return self(key) if key else str(exc)
+
+    def terminal(self, text: str) -> str:
+        """The card terminal's words in this language (German ones for the known texts)."""
+        return TERMINAL_DE.get(text, text) if self.lang == "de" else text
 
     def ordinal(self, n: int) -> str:
         names = ORDINALS[self.lang]

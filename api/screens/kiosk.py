@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.routes.customers import arrival, collect_counted
 from api.schemas import PlainText
 from api.screens.i18n import Words
+from api.screens.kiosk_due import owed_values
 from api.screens.render import language, marked_front, render, where
 from api.security import KIOSK_COOKIE, Ctx, kiosk_terminal
 from locker.errors import CodeInvalid, DomainError, TooManyAttempts
 from locker.notify.messages import when
+from locker.payments.due import PaymentRequired
 from locker.people import kiosk_devices
 from locker.services import returns
 from locker.services.doors import DoorResult
@@ -34,7 +36,9 @@ class OpenedDoor:
     where: str
 
 
-def _common(request: Request, ctx: Ctx, highlight: dict[int, str] | None = None) -> dict[str, Any]:
+def kiosk_values(
+    request: Request, ctx: Ctx, highlight: dict[int, str] | None = None
+) -> dict[str, Any]:
     words = Words(language(request))
     marks = highlight or {}
     return {
@@ -63,7 +67,7 @@ def kiosk(request: Request, ctx: Ctx) -> HTMLResponse:
         device=_device_name(request, ctx),
         left_open=left_open,
         idle_s=IDLE_S,
-        **_common(request, ctx, {cid: "open" for cid in left_open}),
+        **kiosk_values(request, ctx, {cid: "open" for cid in left_open}),
     )
 
 
@@ -126,14 +130,16 @@ def idle(request: Request, ctx: Ctx) -> HTMLResponse:
         "kiosk_idle.html",
         left_open=left_open,
         idle_s=IDLE_S,
-        **_common(request, ctx, {cid: "open" for cid in left_open}),
+        **kiosk_values(request, ctx, {cid: "open" for cid in left_open}),
     )
 
 
 Act = Callable[[str], dict[str, Any]]  # a code -> what the answer shows
 
 
-def _answer_for(request: Request, ctx: Ctx, code: str, act: Act) -> HTMLResponse:
+def _answer_for(
+    request: Request, ctx: Ctx, code: str, act: Act, *, again: bool = False
+) -> HTMLResponse:
     """The kiosk's answer to a code: the action's, or why nothing happened (no code, a
     wrong one, too many wrong ones, or another refusal in the visitor's language)."""
     code = "".join(code.split())  # scanners and fingers add spaces
@@ -141,13 +147,20 @@ def _answer_for(request: Request, ctx: Ctx, code: str, act: Act) -> HTMLResponse
     def answer(status: int, **values: Any) -> HTMLResponse:
         marks = values.pop("marks", None)
         return render(
-            request, "kiosk_result.html", status=status, **values, **_common(request, ctx, marks)
+            request,
+            "kiosk_result.html",
+            status=status,
+            **values,
+            **kiosk_values(request, ctx, marks),
         )
 
     if not code:
         return answer(422, problem="empty")
     try:
         values = act(code)
+    except PaymentRequired as owed:  # nothing opened: what is due, and how to pay it
+        values = owed_values(request, ctx, owed, code)
+        return answer(values.pop("status"), again=again, **values)
     except CodeInvalid:
         return answer(404, problem="code_invalid")
     except TooManyAttempts as exc:
@@ -159,7 +172,7 @@ def _answer_for(request: Request, ctx: Ctx, code: str, act: Act) -> HTMLResponse
     return answer(values.pop("status", 200), **values)
 
 
-def _told(request: Request, ctx: Ctx, results: Iterable[DoorResult]) -> dict[str, Any]:
+def doors_told(request: Request, ctx: Ctx, results: Iterable[DoorResult]) -> dict[str, Any]:
     words = Words(language(request))
     layout = ctx.station.layout
     told = [
@@ -178,15 +191,17 @@ def collect(
     ctx: Ctx,
     t0: Annotated[float, Depends(arrival)],
     code: Annotated[PlainText, Form(max_length=200)] = "",
+    again: Annotated[str, Form(max_length=1)] = "",
 ) -> HTMLResponse:
-    """Open the customer's compartments; the answer is the fragment for #result."""
+    """Open the customer's compartments; the answer is the fragment for #result (while
+    unpaid: what is due, its QR code, and "I have paid" again with ``again``)."""
 
     def act(code: str) -> dict[str, Any]:
-        return _told(
+        return doors_told(
             request, ctx, collect_counted(ctx, code, kiosk_terminal(request, ctx), t0).doors
         )
 
-    return _answer_for(request, ctx, code, act)
+    return _answer_for(request, ctx, code, act, again=bool(again))
 
 
 @router.post("/kiosk/extend", response_class=HTMLResponse)
@@ -244,7 +259,7 @@ def drop_off(
         dropped = returns.drop_off(ctx.station, code=code, terminal=kiosk_terminal(request, ctx))
         ctx.metrics.doors(DoorPurpose.DEPOSIT, dropped.doors)
         opened = dropped.opened
-        told = _told(request, ctx, [opened] if opened else dropped.doors)
+        told = doors_told(request, ctx, [opened] if opened else dropped.doors)
         return {**told, "dropping_off": True}
 
     return _answer_for(request, ctx, code, act)

@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S
 from api.schemas import MAX_ID, PlainText
-from api.screens.forms import FormProblem, parcel_from_form
+from api.screens.forms import FormProblem, cold_kinds, parcel_from_form
 from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render
 from api.screens.sessions import screen_role
 from api.security import Ctx
 from locker.errors import DomainError
 from locker.notify import qr_images
+from locker.payments import amounts
 from locker.people.identity import Principal
 from locker.services import deposit, intake
 from locker.station import get_parcel
@@ -42,9 +43,15 @@ def _work(request: Request, ctx: Ctx, *, status: int = 200, **values: Any) -> HT
 
 
 @router.get("", response_class=HTMLResponse)
-def page(request: Request, who: StaffUser) -> HTMLResponse:
+def page(request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
     return render(
-        request, "staff_orders.html", who=who, section="orders", sizes=list(SizeClass), live_s=2
+        request,
+        "staff_orders.html",
+        who=who,
+        section="orders",
+        sizes=list(SizeClass),
+        live_s=2,
+        cold_kinds=cold_kinds(ctx.station.layout),
     )
 
 
@@ -59,9 +66,16 @@ def put_in(
     phone: Text = "",
     customer_language: Annotated[Literal["en", "de"], Form()] = "en",
     size: Annotated[str, Form(max_length=4)] = "M",
+    cold: Annotated[str, Form(max_length=10)] = "",
+    amount_due: Text = "",
 ) -> HTMLResponse:
-    """Hold a compartment of the order's size and open it."""
+    """Hold a compartment of the order's size and open it; an amount due is paid at
+    pick-up (pay at pick-up, issue 28)."""
     words = Words(language(request))
+    try:
+        cents = amounts.from_text(amount_due)
+    except DomainError as exc:
+        return _work(request, ctx, status=422, problem=words.problem(exc))
     try:
         body = parcel_from_form(
             tracking_number=order_number,
@@ -70,6 +84,7 @@ def put_in(
             phone=phone,
             size=size,
             language=customer_language,
+            cold=cold,
         )
     except FormProblem as exc:
         return _work(request, ctx, status=422, problem=str(exc))
@@ -82,6 +97,8 @@ def put_in(
         size=body.size,
         kind=ParcelKind.SHOP_ORDER,
         recipient_language=body.recipient_language,
+        cold=body.cold,  # chilled or frozen goods: only a compartment of that kind
+        amount_due_cents=cents,
     )
     try:
         held = deposit.reserve(ctx.station, actor=who.actor, parcel=data)

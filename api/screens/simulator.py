@@ -15,6 +15,8 @@ from api.schemas import MAX_ID
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
 from api.screens.sessions import screen_role, visitor
+from api.screens.sim_sensors import LIVE_S as SENSORS_LIVE_S
+from api.screens.sim_sensors import sensors_panel
 from api.security import Ctx
 from locker.people.identity import Principal
 from locker.types import Role
@@ -104,7 +106,16 @@ def page(
     _sim(ctx)
     if who is None or not who.has(Role.STAFF):
         return render(request, "sim.html", who=None)
-    return render(request, "sim.html", who=who, **_front(request, ctx))
+    minutes = f"{ctx.settings.cold_out_of_band_minutes:g}"
+    return render(
+        request,
+        "sim.html",
+        who=who,
+        sensors=sensors_panel(ctx),
+        sensors_live_s=SENSORS_LIVE_S,
+        after_min=minutes,
+        **_front(request, ctx),
+    )
 
 
 @router.get("/front", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from api.routes.staff import open_counted
 from api.schemas import MAX_ID, PlainText
+from api.screens.cold import COLD_LIVE_S, cold_panel
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
 from api.screens.sessions import screen_role, sign_in_instead, visitor
@@ -142,6 +143,8 @@ def page(
         selected=c,
         alerts=alerts,
         today=_today(ctx),
+        cold=cold_panel(ctx, Words(language(request))),  # cooled compartments (issue 27)
+        cold_live_s=COLD_LIVE_S,
         states=list(CompartmentState),
         **_front(request, ctx, c),
     )

@@ -6,7 +6,9 @@ central staff grants and the hub's audit log. English and German; usable by keyb
 Operators sign in with their hub accounts (:mod:`fleet.accounts`): the session is an
 operator token in an HttpOnly, SameSite=Strict cookie; every change also needs the
 ``X-CSRF-Token`` header, which ``common/static/csrf.js`` copies from a second cookie holding a value
-derived from the session (only pages of the hub can read it). Every route declares the
+derived from the session (only pages of the hub can read it); signing in, and what keeps
+other sites out (Origin, Sec-Fetch-Site, the sign-in form's own CSRF value), are in
+:mod:`fleet.screens.sign_in`. Every route declares the
 role it needs (:class:`~fleet.screens.pages.ScreenRole`); what every page uses is in
 :mod:`fleet.screens.pages`. Actions travel as the hub's signed commands, each
 audited with the operator's name; none opens a door (there is no such command).
@@ -20,24 +22,23 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import delete
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from common.assets import mount_common
-from fleet import accounts, commands, grants
-from fleet.errors import FleetError, NotFound, TooManyAttempts
+from fleet import commands, grants, guard
+from fleet.errors import FleetError, NotFound
 from fleet.hub import Hub
-from fleet.screens import views
+from fleet.problems import install_problems
+from fleet.screens import sign_in, views
+from fleet.screens.cold import cold_groups
 from fleet.screens.pages import (
-    CSRF_COOKIE,
     EXTEND_DAYS,
     GRANT_DAYS,
     HOME,
     PACKAGE,
-    SESSION_COOKIE,
     ScreenRole,
     SignInNeeded,
-    csrf_of,
     front_of,
     operator_of,
     render,
@@ -45,11 +46,12 @@ from fleet.screens.pages import (
     status_words,
     words_for,
 )
-from fleet.tables import HubAudit, Operator, OperatorToken, ParcelView, Station
+from fleet.tables import HubAudit, Operator, ParcelView, Station
+from locker.uplink.command_args import MAX_INT
 from locker.uplink.grants import CENTRAL_PREFIX
 
 Text = Annotated[str, Form(max_length=500)]
-RowId = Annotated[int, Path(ge=1)]  # a compartment or parcel number, as a command takes it
+RowId = Annotated[int, Path(ge=1, le=MAX_INT)]  # a compartment or parcel number, as a command
 
 
 AsOperator = Annotated[Operator, Depends(ScreenRole("operator"))]
@@ -58,8 +60,15 @@ AsAdmin = Annotated[Operator, Depends(ScreenRole("admin"))]
 
 def create_screens(hub: Hub) -> FastAPI:
     """The screen as an app of its own, mounted at ``/fleet`` by :func:`fleet.app.create_app`."""
-    screens = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    screens = FastAPI(
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        # every route: no text a person cannot see (fleet/guard.py), no post from elsewhere
+        dependencies=[Depends(guard.printable_fields), Depends(sign_in.same_origin)],
+    )
     screens.state.hub = hub
+    install_problems(screens)  # invalid input is a problem here too; FleetError is below
     mount_common(screens, "/static")
     screens.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
 
@@ -84,58 +93,10 @@ def create_screens(hub: Hub) -> FastAPI:
     def fleet_page(request: Request) -> HTMLResponse:
         who = operator_of(request, "operator")
         if who is None:
-            return render(request, "fleet_sign_in.html")
+            return sign_in.sign_in_page(request)
         return _fleet(request, who)
 
-    @screens.post("/sign-in")
-    def sign_in(
-        request: Request,
-        name: Annotated[str, Form(max_length=64)] = "",
-        password: Annotated[str, Form(max_length=1000)] = "",
-    ) -> Response:
-        words = words_for(request)
-        now = hub.clock()
-        ttl = timedelta(hours=hub.settings.token_hours)
-        try:
-            token = accounts.login(hub.db, name, password, now, ttl)
-        except TooManyAttempts as exc:
-            return render(
-                request,
-                "fleet_sign_in.html",
-                status=429,
-                message=words("wait_s", s=exc.retry_after),
-                name=name,
-            )
-        except FleetError:
-            return render(
-                request, "fleet_sign_in.html", status=401, message=words("login_failed"), name=name
-            )
-        with hub.db.transaction() as session:
-            grants.audit(session, now, name, "screen.signed_in", None, "")
-        response = RedirectResponse(HOME, status_code=303)
-        age = int(ttl.total_seconds())
-        response.set_cookie(
-            SESSION_COOKIE, token, max_age=age, httponly=True, samesite="strict", path="/fleet"
-        )
-        response.set_cookie(
-            CSRF_COOKIE, csrf_of(token), max_age=age, samesite="strict", path="/fleet"
-        )
-        return response
-
-    @screens.post("/sign-out")
-    def sign_out(request: Request, who: AsOperator) -> Response:
-        with hub.db.transaction() as session:
-            grants.audit(session, hub.clock(), who.name, "screen.signed_out", None, "")
-            token = request.cookies.get(SESSION_COOKIE, "")
-            session.execute(
-                delete(OperatorToken).where(
-                    col(OperatorToken.token_hash) == accounts._token_hash(token)  # noqa: SLF001
-                )
-            )
-        response = Response(status_code=204, headers={"HX-Redirect": HOME})
-        response.delete_cookie(SESSION_COOKIE, path="/fleet")
-        response.delete_cookie(CSRF_COOKIE, path="/fleet")
-        return response
+    sign_in.install(screens, hub)
 
     # -- every station ----------------------------------------------------------------
 
@@ -182,6 +143,7 @@ def create_screens(hub: Hub) -> FastAPI:
             page = views.station_page(session, name, now, hub.settings.recent_events)
             if page is None:
                 raise NotFound("station", name)
+            cold = cold_groups(session, name, now, words("cold_chart"))  # issue 27
             may_pass = any(
                 g.live(now) and g.state == "ok"
                 for g in grants.listed(session, operator=who.name, station=name)
@@ -193,6 +155,7 @@ def create_screens(hub: Hub) -> FastAPI:
             "status_text": status_words(page.row, words, now),
             "event_text": views.event_text,
             "may_pass": may_pass,
+            "cold": cold,
             "central_name": CENTRAL_PREFIX + who.name,
             "extend_days": EXTEND_DAYS,
             "who": who,
@@ -263,8 +226,11 @@ def create_screens(hub: Hub) -> FastAPI:
             parcel = session.get(ParcelView, (name, pid))
             if parcel is None:
                 raise NotFound("parcel", pid)
-            until = max(parcel.deadline or now, now) + timedelta(days=EXTEND_DAYS)
-        args = commands.ExtendArgs(parcel_id=pid, until=until.replace(microsecond=0))
+            try:  # a deadline the station reported near the year 9999 has no 3 days more
+                until = max(parcel.deadline or now, now) + timedelta(days=EXTEND_DAYS)
+                args = commands.ExtendArgs(parcel_id=pid, until=until.replace(microsecond=0))
+            except (OverflowError, ValidationError):
+                raise _NoReason(words_for(request)("cannot_extend")) from None
         what = f"{words_for(request)('extend', d=EXTEND_DAYS)}: {parcel.tracking_number}"
         return _give(request, name, "extend", args, who, what)
 
@@ -386,4 +352,4 @@ def create_screens(hub: Hub) -> FastAPI:
 
 
 class _NoReason(Exception):
-    """An action that needs a reason (or a name) was asked for without one."""
+    """An action refused for what it was given: no reason (or name), no later deadline."""

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from common.screen_headers import SCREEN_HEADERS
 from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
-from fleet import accounts
+from fleet import accounts, guard
 from fleet.accounts import HubRole
 from fleet.errors import FleetError
 from fleet.hub import hub_of
@@ -122,7 +122,14 @@ def render(request: Request, template: str, *, status: int = 200, **values: Any)
         headers=HEADERS,
     )
     if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/fleet")
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            samesite="lax",
+            secure=guard.secure(request),
+            path="/fleet",
+        )
     return response
 
 

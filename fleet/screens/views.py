@@ -35,6 +35,9 @@ class StationRow:
     alerts: int
     bus_errors: int | None  # None: no bus health reported yet
     behind: int
+    unpaid: int = 0  # live parcels with an amount due, not paid (issue 28)
+    unpaid_cents: int = 0
+    paid_today_cents: int = 0  # the day's payments (UTC day), all ways together
 
     @property
     def free_total(self) -> int:
@@ -54,6 +57,22 @@ def _bus_errors(bus: dict[str, Any]) -> int | None:
         if isinstance(counters, dict)
         for k in BUS_ERRORS
     )
+
+
+def paid_totals(session: Session, now: datetime) -> dict[str, dict[str, int]]:
+    """The day's payments per station and way (from the stations' "paid" events)."""
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = session.exec(
+        select(EventRow.station, EventRow.data).where(
+            EventRow.type == "paid", col(EventRow.at) >= start, col(EventRow.at) < _end_of_day(now)
+        )
+    ).all()
+    totals: dict[str, dict[str, int]] = {}
+    for station, data in rows:
+        way = str(data.get("method", "?"))
+        per = totals.setdefault(station, {})
+        per[way] = per.get(way, 0) + int(data.get("amount_cents") or 0)
+    return totals
 
 
 def station_rows(
@@ -80,6 +99,15 @@ def station_rows(
     alerts = dict(
         session.exec(select(AlertView.station, func.count()).group_by(col(AlertView.station))).all()
     )
+    unpaid = {
+        station: (int(n), int(cents or 0))
+        for station, n, cents in session.exec(
+            select(ParcelView.station, func.count(), func.sum(ParcelView.amount_due))
+            .where(col(ParcelView.amount_due) > 0, col(ParcelView.paid_at).is_(None))
+            .group_by(col(ParcelView.station))
+        ).all()
+    }
+    paid_today = paid_totals(session, now)
     rows = [
         StationRow(
             name=s.station,
@@ -91,6 +119,9 @@ def station_rows(
             alerts=alerts.get(s.station, 0),
             bus_errors=_bus_errors(s.bus),
             behind=max(0, s.station_last_seq - s.contiguous_seq),
+            unpaid=unpaid.get(s.station, (0, 0))[0],
+            unpaid_cents=unpaid.get(s.station, (0, 0))[1],
+            paid_today_cents=sum(paid_today.get(s.station, {}).values()),
         )
         for s in states
     ]

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 from locker.codes import CodeHasher, PickupCode, group_pin
 from locker.notify.config import NotifyConfig
+from locker.notify.payment_words import METHODS, PAY_LINE, RECEIPT, RECEIPT_NUMBER
+from locker.payments.amounts import shown
+from locker.payments.due import pay_url
 from locker.store.tables import Parcel
 
 # event -> (English subject, English text), (German subject, German text).
@@ -106,7 +109,39 @@ WORDS: Mapping[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
 }
 # "extended" (expired, given more time by staff) reads like a deadline moved on.
-WORDS = {**WORDS, "parcel.extended": WORDS["parcel.deadline_extended"]}
+WORDS = {**WORDS, "parcel.extended": WORDS["parcel.deadline_extended"], **RECEIPT}
+# A cold group left its band: its recipients are asked to come soon.
+WORDS["parcel.cold_warning"] = (
+    (
+        "Please collect your parcel soon: {station}",
+        "Hello {name},\n\nthe cooled compartment {compartment} that holds your parcel "
+        "{tracking} does not keep its temperature just now. Please collect it as soon as you "
+        "can, by {deadline} at the latest. If it cannot wait, the shop's staff will take it "
+        "out and take it back, so that nothing spoils.",
+    ),
+    (
+        "Bitte holen Sie Ihr Paket bald ab: {station}",
+        "Hallo {name},\n\ndas Kühlfach {compartment} mit Ihrem Paket {tracking} hält gerade "
+        "seine Temperatur nicht. Bitte holen Sie es so bald wie möglich ab, spätestens bis "
+        "{deadline}. Kann es nicht warten, nimmt das Personal des Geschäfts es heraus und "
+        "zurück, damit nichts verdirbt.",
+    ),
+)
+# What messages of a cold parcel add: it waits less, so it should be collected soon.
+COLD_NOTES: Mapping[str, tuple[str, str]] = {
+    "chilled": (
+        "It is chilled goods, kept cold in its compartment for a short time only: please "
+        "collect it soon.",
+        "Es ist Kühlware und wird im Fach nur kurz gekühlt aufbewahrt: Bitte holen Sie es bald ab.",
+    ),
+    "frozen": (
+        "It is frozen goods, kept frozen in its compartment for a short time only: please "
+        "collect it soon and take it straight to a freezer.",
+        "Es ist Tiefkühlware und wird im Fach nur kurz tiefgekühlt aufbewahrt: Bitte holen "
+        "Sie es bald ab und legen Sie es gleich in ein Gefrierfach.",
+    ),
+}
+COLD_NOTED = frozenset({"code.issued", "parcel.reminder", "parcel.last_call"})
 RECIPIENT_EVENTS = frozenset(WORDS)
 STAFF_PREFIX = "alert."
 STATION_FOOTER = (
@@ -153,8 +188,11 @@ def to_recipient(
     *,
     code: PickupCode | None = None,
     deadline: datetime | None = None,
+    facts: Mapping[str, Any] | None = None,
+    due: bool = False,
 ) -> Letter:
-    """The message of a parcel event for its recipient."""
+    """The message of a parcel event for its recipient; ``facts``: the event's (a
+    receipt's payment); ``due``: the parcel is unpaid, so the message says where to pay."""
     language = parcel.recipient_language if parcel.recipient_language in ("en", "de") else "en"
     english, german = WORDS[event]
     subject, text = german if language == "de" else english
@@ -168,6 +206,7 @@ def to_recipient(
         "deadline": when(deadline or parcel.deadline, config),
         "link": f"{config.public_url}/extend/{extend_token(hasher, parcel.id)}",
         "pin": group_pin(code.pin) if code else "–",
+        **_payment_fields(facts or {}, language, config),
     }
     footer_en, footer_de = STATION_FOOTER
     footer = (footer_de if language == "de" else footer_en).format(
@@ -175,12 +214,41 @@ def to_recipient(
         address=config.station_address or "",
         hours=config.opening_hours or "–",
     )
+    body = text.format(**fields)
+    if due and parcel.amount_due_cents:
+        amount = shown(parcel.amount_due_cents, parcel.currency, language)
+        url = pay_url(config.public_url, hasher, parcel.id)
+        body += (PAY_LINE[1] if language == "de" else PAY_LINE[0]).format(amount=amount, url=url)
+    if parcel.cold is not None and event in COLD_NOTED:
+        note_en, note_de = COLD_NOTES[parcel.cold.value]
+        body += "\n\n" + (note_de if language == "de" else note_en)
     return Letter(
         subject=subject.format(**fields),
-        text=text.format(**fields) + "\n\n-- \n" + footer,
+        text=body + "\n\n-- \n" + footer,
         language=language,
         qr_token=code.qr_token if code else None,
     )
+
+
+def _payment_fields(
+    facts: Mapping[str, Any], language: str, config: NotifyConfig
+) -> dict[str, Any]:
+    if "amount_cents" not in facts:
+        return {}
+    de = language == "de"
+    receipt = facts.get("receipt_number")
+    method = METHODS.get(str(facts.get("method")), (str(facts.get("method")),) * 2)
+    paid_at = facts.get("approved_at")
+    return {
+        "amount": shown(int(facts["amount_cents"]), str(facts.get("currency", "EUR")), language),
+        "method": method[1] if de else method[0],
+        "payment_id": facts.get("payment_id", ""),
+        "provider_ref": facts.get("provider_ref") or "",
+        "receipt": (RECEIPT_NUMBER[1] if de else RECEIPT_NUMBER[0]).format(n=receipt)
+        if receipt
+        else "",
+        "paid_at": when(datetime.fromisoformat(paid_at), config) if paid_at else "–",
+    }
 
 
 def to_staff(event: str, config: NotifyConfig, compartment_id: int | None, detail: str) -> Letter:

@@ -31,15 +31,28 @@ from locker.notify.messages import (
 from locker.notify.outbox import Target
 from locker.notify.sealing import Sealer
 from locker.notify.senders import Mailer, Poster, SendFailed
+from locker.payments import ledger
 from locker.station import Station
 from locker.store.tables import Carrier, CodeParcel, Delivery, OutboxEvent, Parcel, PickupCodeRow
 from locker.types import AlertKind, Channel, DeliveryState, ParcelState
 
 BATCH = 20  # deliveries one round sends at most
 _LOGGER = logging.getLogger(__name__)
-NEEDS_STORED = frozenset({"code.issued", "parcel.reminder", "parcel.last_call"})
-NOT_STATE_CHANGES = frozenset({"parcel.reminder", "parcel.last_call"})
+NEEDS_STORED = frozenset(
+    {"code.issued", "parcel.reminder", "parcel.last_call", "parcel.cold_warning"}
+)
+NOT_STATE_CHANGES = frozenset({"parcel.reminder", "parcel.last_call", "parcel.cold_warning"})
 SHOP_STAFF = "shop:staff"
+PAID = "parcel.paid"  # a receipt to the recipient; the payment's facts to carriers
+PAYMENT_FACTS = (
+    "payment_id",
+    "method",
+    "amount_cents",
+    "currency",
+    "provider_ref",
+    "receipt_number",
+    "approved_at",
+)
 
 
 def _for_nobody_yet(event: OutboxEvent, parcel: Parcel) -> bool:
@@ -200,6 +213,11 @@ class Notifier:
                 if delivery.channel is Channel.CARRIER_WEBHOOK
                 else None
             )
+            due = (
+                parcel is not None
+                and event.event in NEEDS_STORED
+                and not ledger.paid(session, parcel)
+            )
         facts = json.loads(event.detail or "{}")
         header = {
             "event": event.event,
@@ -212,6 +230,8 @@ class Notifier:
             if carrier is None or not carrier.webhook_url or parcel is None:
                 raise Skip
             body = {**header, "parcel": parcel_facts(parcel), "state_then": facts.get("state")}
+            if event.event == PAID:  # what was paid, never how (no card data is kept)
+                body["payment"] = {k: facts.get(k) for k in PAYMENT_FACTS}
             secret = carrier_secret(self.station.hasher, carrier.name, carrier.secret_version)
             self.poster.post(carrier.webhook_url, body, secret=secret, delivery_id=delivery_id)
             return
@@ -222,7 +242,9 @@ class Notifier:
         if parcel is None:
             raise Skip
         code = self._code_of(event, parcel)
-        letter = to_recipient(event.event, parcel, self.config, self.station.hasher, code=code)
+        letter = to_recipient(
+            event.event, parcel, self.config, self.station.hasher, code=code, facts=facts, due=due
+        )
         to = {
             "name": parcel.recipient_name,
             "email": parcel.recipient_email,
@@ -230,6 +252,8 @@ class Notifier:
             "language": letter.language,
         }
         extra: dict[str, Any] = {"to": to, "parcel": parcel_facts(parcel)}
+        if event.event == PAID:
+            extra["payment"] = {k: facts.get(k) for k in PAYMENT_FACTS}
         if code is not None:
             extra["code"] = {"pin": code.pin, "qr_token": code.qr_token}
         self._deliver(delivery, letter, {**header, **extra})

@@ -186,6 +186,15 @@ def layout_check(
         f"{layout.name}: {len(layout.buses)} bus(es), {len(layout.boards)} board(s), "
         f"{len(layout.compartments)} compartments ({summary})"
     )
+    for group in layout.cold_groups:  # cooled compartments (issue 27)
+        ids = ", ".join(str(c.id) for c in layout.in_group(group.id))
+        typer.echo(
+            f"cold group {group.id}: {group.kind.value} {group.band.text()}, "
+            f"thermometer {group.sensor}, compartments {ids}"
+        )
+    unwatched = [str(c.id) for c in layout.compartments if c.cold and c.cold_group is None]
+    if unwatched:
+        typer.echo(f"cooled without a thermometer (cooled = true): {', '.join(unwatched)}")
 
 
 @db_app.command("restore-key")

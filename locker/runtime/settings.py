@@ -6,6 +6,7 @@ read from ``key_file``) and never stored in the database.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,10 +16,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locker.notify.config import NotifyConfig, SmtpConfig, TlsMode
 from locker.notify.webhook_guard import WebhookGuard, WebhookUrlForbidden, allow_list
+from locker.payments.provider import LinkProvider
 from locker.people.attempts import AttemptPolicy
 from locker.station import Policy
 from locker.store.backups import BackupPolicy
 from locker.uplink.messages import STATION_NAME
+
+ZVT_SIM = "sim"  # zvt_host: the terminal simulator on loopback
 
 
 class Settings(BaseSettings):
@@ -46,6 +50,15 @@ class Settings(BaseSettings):
     mqtt_password: str = ""
     hub_command_key: str = ""
     mqtt_keepalive_s: int = Field(default=30, ge=2, le=3600)
+    # TLS to the broker: its certificate and name are always verified, against the system's
+    # CAs or only those in this PEM file; a client certificate and key (PEM) if it asks.
+    mqtt_tls: bool = False
+    mqtt_ca_file: Path | None = None
+    mqtt_client_cert: Path | None = None
+    mqtt_client_key: Path | None = None
+    # Without TLS the broker password goes in clear: refused unless the broker is on this
+    # machine (loopback), or this says, in so many words, that anyone on the way may read it.
+    mqtt_allow_plaintext_password_over_network: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     poll_s: float = Field(default=0.5, gt=0)  # door watcher: seconds between reads
@@ -108,6 +121,32 @@ class Settings(BaseSettings):
     # retention_days, and backups older than that are deleted.
     hold_max_days: int = Field(default=14, ge=0, le=60)
     retention_days: float = Field(default=30, gt=0)
+    # The kiosk's card terminal (ZVT over TCP, issue 28): no host, no terminal. "sim" starts
+    # the terminal simulator on loopback (the demo does). The password is the terminal's
+    # 6-digit one (the simulator's is made at start when none is set).
+    zvt_host: str = ""
+    zvt_port: int = Field(default=20007, ge=1, le=65535)
+    zvt_password: SecretStr = SecretStr("")
+    zvt_connect_timeout_s: float = Field(default=5, gt=0)
+    zvt_ack_timeout_s: float = Field(default=5, gt=0)  # for the first answer to a command
+    zvt_payment_timeout_s: float = Field(default=120, gt=0)  # the customer's time, then abort
+    zvt_completion_timeout_s: float = Field(default=15, gt=0)  # after approval
+    # Cooled compartments (issue 27): how long a chilled or frozen parcel waits, how long a
+    # cold group may be out of its band (or its thermometer silent) before the alert, and
+    # how often the door watcher's loop reads the thermometers.
+    chilled_hours: float = Field(default=24, gt=0)
+    frozen_hours: float = Field(default=12, gt=0)
+    cold_out_of_band_minutes: float = Field(default=10, gt=0)
+    cold_read_s: float = Field(default=30, gt=0)
+    # Pay at pick-up (issue 28, locker.payments): the currency of amounts due, and pay by
+    # link through Stripe (no key: no links). The API base is Stripe's own unless set (the
+    # tests' and the demo's fake provider on loopback). The card terminal: LOCKER_ZVT_*.
+    payment_currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
+    stripe_api_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = ""
+    payment_check_every_s: float = Field(default=30, gt=0)  # asks the provider (lost webhooks)
+    payment_retention_days: float = Field(default=3650, gt=0)  # the books: then deleted
 
     @field_validator("timezone")
     @classmethod
@@ -118,12 +157,26 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {name!r} (e.g. UTC, Europe/Berlin)") from exc
         return name
 
-    @field_validator("smtp_ca_file")
+    @field_validator("smtp_ca_file", "mqtt_ca_file", "mqtt_client_cert", "mqtt_client_key")
     @classmethod
     def _ca_file_exists(cls, path: Path | None) -> Path | None:
         if path is not None and not path.is_file():
-            raise ValueError(f"{path}: no such CA file (PEM)")
+            raise ValueError(f"{path}: no such CA file or certificate (PEM)")
         return path
+
+    @field_validator("zvt_password")
+    @classmethod
+    def _zvt_password_digits(cls, password: SecretStr) -> SecretStr:
+        text = password.get_secret_value()
+        if text and not (len(text) == 6 and text.isascii() and text.isdigit()):
+            raise ValueError("LOCKER_ZVT_PASSWORD is the terminal's password: 6 digits")
+        return password
+
+    @model_validator(mode="after")
+    def _zvt_needs_password(self) -> Settings:
+        if self.zvt_host not in ("", ZVT_SIM) and not self.zvt_password.get_secret_value():
+            raise ValueError("LOCKER_ZVT_PASSWORD (6 digits) is needed with LOCKER_ZVT_HOST")
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
@@ -145,6 +198,13 @@ class Settings(BaseSettings):
             raise ValueError("LOCKER_HUB_COMMAND_KEY must be hex") from exc
         if len(key) < 16:
             raise ValueError("LOCKER_HUB_COMMAND_KEY is needed (hex; `locker hub station add`)")
+        if (self.mqtt_client_cert is None) != (self.mqtt_client_key is None):
+            raise ValueError("LOCKER_MQTT_CLIENT_CERT and LOCKER_MQTT_CLIENT_KEY go together")
+        if (self.mqtt_ca_file or self.mqtt_client_cert) and not self.mqtt_tls:
+            raise ValueError("LOCKER_MQTT_CA_FILE and a client certificate need LOCKER_MQTT_TLS")
+        risk = plaintext_password_risk(self)
+        if risk and not self.mqtt_allow_plaintext_password_over_network:
+            raise ValueError(risk)
         return self
 
     @model_validator(mode="after")
@@ -155,6 +215,23 @@ class Settings(BaseSettings):
             except WebhookUrlForbidden as exc:
                 raise ValueError(f"LOCKER_SHOP_WEBHOOK_URL: {exc.message}") from exc
         return self
+
+    @model_validator(mode="after")
+    def _stripe_is_whole(self) -> Settings:
+        key = self.stripe_api_key.get_secret_value()
+        if key and not self.stripe_webhook_secret.get_secret_value():
+            raise ValueError("LOCKER_STRIPE_WEBHOOK_SECRET is needed to check Stripe's webhooks")
+        return self
+
+    def link_provider(self) -> LinkProvider | None:
+        """Stripe, when a key is set (its SDK is loaded only then)."""
+        key = self.stripe_api_key.get_secret_value()
+        if not key:
+            return None
+        from locker.payments.stripe_link import StripeLinks
+
+        secret = self.stripe_webhook_secret.get_secret_value()
+        return StripeLinks(key, secret, api_base=self.stripe_api_base)
 
     @property
     def webhook_allowed_hosts(self) -> frozenset[str]:
@@ -198,6 +275,10 @@ class Settings(BaseSettings):
             ),
             staff_open_limit=self.staff_open_limit,
             staff_open_window=timedelta(seconds=self.staff_open_window_s),
+            chilled_period=timedelta(hours=self.chilled_hours),
+            frozen_period=timedelta(hours=self.frozen_hours),
+            cold_out_of_band_after=timedelta(minutes=self.cold_out_of_band_minutes),
+            currency=self.payment_currency,
         )
 
     def notify(self, station_name: str) -> NotifyConfig:
@@ -231,3 +312,26 @@ class Settings(BaseSettings):
             customer_extend=timedelta(days=self.customer_extend_days),
             customer_extensions=self.customer_extensions,
         )
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: a connection that never leaves this machine."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve anywhere
+
+
+def plaintext_password_risk(settings: Settings) -> str | None:
+    """Why the station would not send its broker password, or None when it may: with TLS,
+    without a password, or to a broker on loopback."""
+    if settings.mqtt_tls or not settings.mqtt_password or is_loopback(settings.mqtt_host):
+        return None
+    return (
+        f"LOCKER_MQTT_HOST {settings.mqtt_host!r} is not on this machine and LOCKER_MQTT_TLS "
+        "is off: the station would send its broker password, and every event, in clear to "
+        "anyone on the way. Set LOCKER_MQTT_TLS=true (and LOCKER_MQTT_CA_FILE for a private "
+        "CA), or accept that risk with LOCKER_MQTT_ALLOW_PLAINTEXT_PASSWORD_OVER_NETWORK=true"
+    )

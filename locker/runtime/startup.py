@@ -3,6 +3,7 @@ compartments."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlmodel import col, func, select
@@ -11,6 +12,7 @@ from locker.codes import CodeHasher, load_or_create_key
 from locker.layout import Layout, demo_layout, load_layout
 from locker.locks import Locks
 from locker.runtime.settings import Settings
+from locker.sensors import Thermometer
 from locker.station import Station, sync_layout, utcnow
 from locker.store.backups import backups, new_backup_path, write_backup
 from locker.store.check import DatabaseCheck, DatabaseMissing, KeyMissing, check_database
@@ -61,8 +63,10 @@ def open_station(
     layout: Layout | None = None,
     *,
     checked: DatabaseCheck | None = None,
+    thermometers: Mapping[str, Thermometer] | None = None,
 ) -> Station:
     """A ready station: schema at the newest migration, compartments matching the layout.
+    ``thermometers`` are the cold groups' sensors by the layout's [[sensor]] id.
 
     Raises :class:`locker.store.check.DatabaseUnusable` before anything is written when the
     database is damaged, lost or from a newer version (``checked`` is a check already made).
@@ -76,6 +80,7 @@ def open_station(
             locks=locks,
             hasher=CodeHasher(load_or_create_key(settings.key_path)),
             policy=settings.policy(),
+            thermometers=dict(thermometers or {}),
         )
         if settings.hub_enabled:  # from here on every change also becomes a hub event
             db.capture = Capture(settings.hub_station, station.layout)

@@ -22,13 +22,15 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from locker.cold.tables import open_cold_groups
 from locker.errors import InvalidTransition, NoFreeCompartment
+from locker.layout import Layout
 from locker.lifecycle import move
 from locker.services.intake import ParcelInput, Reservation, new_parcel
 from locker.services.shared_compartments import being_deposited, same_recipient
 from locker.station import Station, as_compartment_id, busy_doors, get_parcel
 from locker.store.tables import Compartment, Parcel
-from locker.types import Condition, ParcelKind, ParcelState
+from locker.types import CompartmentId, Condition, ParcelKind, ParcelState
 
 
 def _as_parcel(data: ParcelInput) -> Parcel:
@@ -41,13 +43,17 @@ def _as_parcel(data: ParcelInput) -> Parcel:
         recipient_phone=data.recipient_phone,
         recipient_id=getattr(data, "recipient_id", None),
         kind=data.kind,
+        cold=data.cold,
     )
 
 
-def waiting_beside(session: Session, new: Parcel, *, now: datetime) -> Parcel | None:
+def waiting_beside(
+    session: Session, new: Parcel, *, now: datetime, layout: Layout
+) -> Parcel | None:
     """The first parcel of a compartment the new parcel could join: the same recipient's
-    and carrier's, stored and not due, in a compartment in service with no door being
-    opened and no other deposit under way; the oldest such one."""
+    and carrier's, stored and not due, of the same cold kind (a cold one only while its
+    group is in band), in a compartment in service with no door being opened and no other
+    deposit under way; the oldest such one."""
     if new.kind is not ParcelKind.DELIVERY:
         return None
     busy = busy_doors(session)
@@ -65,9 +71,15 @@ def waiting_beside(session: Session, new: Parcel, *, now: datetime) -> Parcel | 
         )
         .order_by(col(Parcel.id))
     ).all()
+    cold_open = open_cold_groups(session) if new.cold is not None else set()
     for first in candidates:
         assert first.compartment_id is not None
         if first.id == new.id or first.compartment_id in busy or not same_recipient(new, first):
+            continue
+        if first.cold is not new.cold:  # a cold parcel only beside one of its own kind
+            continue
+        group = layout.compartment(CompartmentId(first.compartment_id)).cold_group
+        if new.cold is not None and group is not None and group not in cold_open:
             continue
         if being_deposited(session, first.compartment_id) is None:
             return first
@@ -78,7 +90,7 @@ def offer(station: Station, data: ParcelInput) -> int | None:
     """The compartment the courier's screen may offer for a new parcel ("fits beside the
     parcel already waiting in compartment N"), or None."""
     with station.db.read() as session:
-        first = waiting_beside(session, _as_parcel(data), now=station.now())
+        first = waiting_beside(session, _as_parcel(data), now=station.now(), layout=station.layout)
         return first.compartment_id if first is not None else None
 
 
@@ -104,7 +116,7 @@ def reserve_beside(
             probe = _as_parcel(parcel)
         else:
             raise ValueError("reserve_beside needs a parcel or a parcel_id")
-        first = waiting_beside(session, probe, now=station.now())
+        first = waiting_beside(session, probe, now=station.now(), layout=station.layout)
         if first is None:
             return None
         assert first.compartment_id is not None
@@ -121,8 +133,10 @@ def reserve_beside(
                 raise InvalidTransition(f"parcel {parcel_id} is {row.state}, not announced")
         else:
             assert parcel is not None
-            row = new_parcel(session, parcel, actor=actor, now=now)
-        again = waiting_beside(session, row, now=now)
+            row = new_parcel(
+                session, parcel, actor=actor, now=now, currency=station.policy.currency
+            )
+        again = waiting_beside(session, row, now=now, layout=station.layout)
         if again is None or again.id != first_id:
             raise NoFreeCompartment(
                 f"compartment {cid} changed meanwhile: ask for a compartment of its own"

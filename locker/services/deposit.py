@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from locker.alerts import raise_alert
 from locker.assignment import ParcelNeeds, ranked
 from locker.audit import record
+from locker.cold.refusal import no_cold_compartment
 from locker.errors import (
     DoorBusy,
     DoorNotClosed,
@@ -47,7 +48,9 @@ from locker.types import (
 def announce(station: Station, *, actor: str, parcel: ParcelInput) -> int:
     """A carrier pre-registers a parcel; no compartment is held yet."""
     with station.db.write() as session:
-        row = new_parcel(session, parcel, actor=actor, now=station.now())
+        row = new_parcel(
+            session, parcel, actor=actor, now=station.now(), currency=station.policy.currency
+        )
         assert row.id is not None
         return row.id
 
@@ -128,7 +131,9 @@ def _hold(
             row = get_parcel(session, parcel_id)
         else:
             assert parcel is not None
-            row = new_parcel(session, parcel, actor=actor, now=now)
+            row = new_parcel(
+                session, parcel, actor=actor, now=now, currency=station.policy.currency
+            )
         if row.state is not ParcelState.ANNOUNCED:
             raise InvalidTransition(f"parcel {row.id} is {row.state}, not announced")
         fitting = ranked(needs, free_compartments(session, station.layout))
@@ -136,6 +141,8 @@ def _hold(
         if spec is None:
             if any(s.id not in passed_over for s in fitting):
                 raise _HeldMeanwhile  # rolls the transaction back, the new parcel with it
+            if needs.cold is not None and not passed_over:  # never an ambient one instead
+                raise no_cold_compartment(session, station.layout, needs.cold)
             if passed_over:
                 raise NoFreeCompartment(
                     "no free compartment fits this parcel: "
@@ -248,7 +255,7 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         parcel = get_parcel(session, parcel_id)
         if parcel.state is not ParcelState.RESERVED or parcel.compartment_id != cid:
             raise InvalidTransition(f"parcel {parcel_id} changed while its door was read")
-        deadline = now + station.policy.pickup_period
+        deadline = now + station.policy.period_for(parcel.cold)  # cold parcels wait less
         parcel.stored_at = now
         parcel.deadline = deadline
         parcel.reserved_until = None

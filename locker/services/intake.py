@@ -16,11 +16,13 @@ from locker.errors import (
     InvalidTransition,
     NotFound,
 )
+from locker.payments import amounts
 from locker.station import (
     Station,
 )
 from locker.store.tables import Parcel, Recipient
 from locker.types import (
+    ColdKind,
     ParcelKind,
     ParcelState,
     SizeClass,
@@ -37,20 +39,22 @@ class ParcelInput:
     size: SizeClass | None = None
     dimensions_mm: tuple[int, int, int] | None = None
     needs_accessible: bool = False
-    needs_cooling: bool = False
+    cold: ColdKind | None = None  # chilled or frozen: only a compartment of that kind
     kind: ParcelKind = ParcelKind.DELIVERY
     recipient_language: str = "en"
     # The directory (see with_recipient): the person chosen, or nobody found.
     recipient_id: int | None = None
     recipient_unknown: bool = False
     notify_by: str | None = None  # copied from the person; None: typed by hand
+    amount_due_cents: int = 0  # pay at pick-up (locker.payments.amounts checks it)
+    currency: str | None = None  # None: the station's (Policy.currency)
 
     def needs(self) -> ParcelNeeds:
         return ParcelNeeds(
             size=self.size,
             dimensions_mm=self.dimensions_mm,
             accessible=self.needs_accessible,
-            cooled=self.needs_cooling,
+            cold=self.cold,
         )
 
 
@@ -78,7 +82,7 @@ def needs_of(parcel: Parcel) -> ParcelNeeds:
         size=parcel.size,
         dimensions_mm=None if None in dims else (dims[0] or 0, dims[1] or 0, dims[2] or 0),
         accessible=parcel.needs_accessible,
-        cooled=parcel.needs_cooling,
+        cold=parcel.cold,
     )
 
 
@@ -112,7 +116,9 @@ def completed(station: Station, data: ParcelInput) -> ParcelInput:
         return with_recipient(session, data)
 
 
-def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime) -> Parcel:
+def new_parcel(
+    session: Session, data: ParcelInput, *, actor: str, now: datetime, currency: str = "EUR"
+) -> Parcel:
     data = with_recipient(session, data)
     data.needs()  # validates size / dimensions
     dims = data.dimensions_mm or (None, None, None)
@@ -128,7 +134,8 @@ def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime
         height_mm=dims[1],
         depth_mm=dims[2],
         needs_accessible=data.needs_accessible,
-        needs_cooling=data.needs_cooling,
+        needs_cooling=data.cold is not None,
+        cold=data.cold,
         courier=actor,
         created_at=now,
         kind=data.kind,
@@ -137,10 +144,19 @@ def new_parcel(session: Session, data: ParcelInput, *, actor: str, now: datetime
         recipient_unknown=data.recipient_unknown,
         notify_by=data.notify_by,
         flagged=UNKNOWN_FLAG if data.recipient_unknown else "",
+        amount_due_cents=amounts.cents(data.amount_due_cents),
+        currency=amounts.currency(data.currency or currency),
     )
     session.add(parcel)
     session.flush()
-    record(session, actor=actor, action="parcel.announced", now=now, parcel_id=parcel.id)
+    due = (
+        f"amount due {amounts.shown(parcel.amount_due_cents, parcel.currency)}"
+        if parcel.amount_due_cents
+        else ""
+    )
+    record(
+        session, actor=actor, action="parcel.announced", now=now, parcel_id=parcel.id, detail=due
+    )
     return parcel
 
 

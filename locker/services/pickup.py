@@ -11,6 +11,8 @@ from locker.audit import record, refused
 from locker.errors import CodeInvalid, DoorBusy, TooManyAttempts
 from locker.lifecycle import move
 from locker.locks import DoorOutcome
+from locker.payments import ledger
+from locker.payments.due import Due, PaymentRequired, pay_token
 from locker.people import attempts
 from locker.services import doors, shared_compartments
 from locker.services.doors import DoorResult
@@ -64,26 +66,38 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
     Unknown, used and expired codes all raise :class:`CodeInvalid`, counted against the
     terminal and the station (:mod:`locker.people.attempts`). A door that does not open leaves
     its parcel stored and the code valid, so the customer can try again or call staff.
+    While a parcel behind one of the doors is unpaid, no door opens: :class:`PaymentRequired`
+    says what is due (pay, open, confirm: :mod:`locker.payments`). A paid parcel whose door
+    did not open has its payment marked to go back (:func:`ledger.hold_back`).
     """
     now = station.now()
     actor = f"customer@{terminal}"
     rejected = False
+    owed: tuple[Due, ...] = ()
     try:
         with station.db.write() as session:
             parcels = parcels_of_code(session, station, code, terminal=terminal, now=now)
             if not parcels:
                 rejected = True
             else:
-                ops = _begin_doors(session, parcels, actor=actor, now=now)
+                owed = _owed(session, station, parcels)
+                if owed:
+                    ops = []
+                    record(session, actor=actor, action="collect.payment_required", now=now)
+                else:
+                    ops = _begin_doors(session, parcels, actor=actor, now=now)
     except (TooManyAttempts, DoorBusy) as exc:  # rolled back: audited on their own
         with station.db.write() as session:
             refused(session, actor=actor, action="collect.refused", now=now, why=exc.code)
         raise
     if rejected:
         raise CodeInvalid()
+    if owed:
+        raise PaymentRequired(owed)
     results = []
     for op_id, cid, pids in ops:
         outcome = doors.pulse(station, cid)
+        crashpoints.reached(crashpoints.AFTER_DOOR_PULSE)
         now = station.now()
         with station.db.write() as session:
             doors.finish(session, op_id, outcome, now=now)
@@ -97,9 +111,24 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
                     parcel = get_parcel(session, pid)
                     parcel.flagged = f"its door did not open for the customer ({outcome.value})"
                     session.add(parcel)
+                    if outcome is DoorOutcome.REFUSED:  # surely shut: the money goes back
+                        ledger.hold_back(session, pid, now=now)
+            crashpoints.reached(crashpoints.BEFORE_COMPLETION_COMMIT)
         crashpoints.reached(crashpoints.AFTER_OUTCOME_COMMIT)
         results.append(DoorResult(cid, outcome, pids))
     return Collection(tuple(results))
+
+
+def _owed(session: Session, station: Station, parcels: list[Parcel]) -> tuple[Due, ...]:
+    """The unpaid parcels behind the doors the code would open (those beside included)."""
+    owed = []
+    for _cid, pids in _by_compartment(session, parcels):
+        for pid in pids:
+            parcel = get_parcel(session, pid)
+            if not ledger.paid(session, parcel):
+                token = pay_token(station.hasher, pid)
+                owed.append(Due(pid, parcel.amount_due_cents, parcel.currency, token))
+    return tuple(owed)
 
 
 def _by_compartment(session: Session, parcels: list[Parcel]) -> list[tuple[int, tuple[int, ...]]]:

@@ -8,6 +8,11 @@ one); and any free text that might quote them (audit details, outbox event detai
 alerts, door reasons, hub command results). Codes are only keyed hashes; sealed codes
 are erased once sent.
 
+Payments (issue 28) hold no personal data and no card data (amount, currency, the
+provider's ids, the terminal's receipt number, outcome, times); staff's free text on
+them is scrubbed with the rest, and the rows go after the books' retention
+(:mod:`locker.payments.retention`).
+
 Erasing replaces the name by a pseudonym (``person-<random>``), blanks address, phone
 and the accessibility flag, unlinks the directory entry and removes it, and rewrites the
 copies above; the audit log keeps every row (a ``person.erased`` row names the
@@ -30,6 +35,7 @@ from sqlmodel import Session, col, or_, select
 
 from locker.audit import record
 from locker.errors import DomainError, NotFound
+from locker.payments.retention import payments_of_parcels
 from locker.services.issuing import recipient_key
 from locker.station import Station
 from locker.store.db import Database
@@ -45,6 +51,8 @@ TEXT_COLUMNS = (
     ("alert", "id", "detail"),
     ("door_op", "id", "reason"),
     ("hub_command", "id", "result"),
+    ("payment", "id", "reason"),  # staff's words on a payment (issue 28)
+    ("payment", "id", "outcome_text"),
 )
 
 
@@ -165,6 +173,7 @@ def export(station: Station, person: Person, *, actor: str) -> dict[str, Any]:
             "directory_entry": _row(entry) if entry is not None else None,
             "parcels": [_row(p) for p in parcels],
             "audit": [_row(a) for a in audit],
+            "payments": [_row(p) for p in payments_of_parcels(session, ids)],
             "messages": [
                 {
                     "id": e.id,
@@ -299,6 +308,7 @@ def _scrub(
         "delivery": list(
             session.exec(select(Delivery.id).where(col(Delivery.event_id).in_(event_ids))).all()
         ),
+        "payment": [p.id for p in payments_of_parcels(session, ids)],
     }
     connection = session.connection()
     everywhere = [v for v in values if len(v) >= 3]

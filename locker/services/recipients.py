@@ -55,7 +55,7 @@ def assign(station: Station, *, actor: str, parcel_id: int, recipient_id: int) -
         parcel.notify_by = person.notify_by
         parcel.recipient_unknown = False
         parcel.flagged = ""
-        parcel.deadline = max(parcel.deadline or now, now + station.policy.pickup_period)
+        parcel.deadline = max(parcel.deadline or now, now + station.policy.period_for(parcel.cold))
         session.add(parcel)
         assert parcel.compartment_id is not None
         record(

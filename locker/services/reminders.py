@@ -1,6 +1,10 @@
 """Reminders before a parcel's deadline: one ``remind_before`` it, a last call on the
 last day. Each is an outbox event keyed by the parcel and its deadline, so it is written
-once however often this runs, and an extension (a new deadline) arms new ones."""
+once however often this runs, and an extension (a new deadline) arms new ones.
+
+A cold parcel waits hours, not days: its reminder comes when half of its time is left and
+its last call at a quarter (or earlier, as for any parcel), and their words say it is
+chilled or frozen goods."""
 
 from __future__ import annotations
 
@@ -31,7 +35,13 @@ def remind(station: Station, *, remind_before: timedelta, last_call_before: time
         ).all()
         for parcel in due:
             assert parcel.deadline is not None
-            last_day = parcel.deadline - last_call_before <= now
+            first, last = remind_before, last_call_before
+            if parcel.cold is not None:
+                period = station.policy.period_for(parcel.cold)
+                first, last = min(first, period / 2), min(last, period / 4)
+            if parcel.deadline - first > now:
+                continue
+            last_day = parcel.deadline - last <= now
             event = "parcel.last_call" if last_day else "parcel.reminder"
             key = f"{event}:{parcel.id}:{parcel.deadline.isoformat()}"
             written += record_event(session, event, now=now, parcel=parcel, key=key)

@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 from locker.types import (
     AlertKind,
     Channel,
+    ColdKind,
     Condition,
     DeliveryState,
     DoorPurpose,
@@ -47,7 +48,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _enum(enum: type[StrEnum], default: Any = None, *, index: bool = False) -> Any:
+def _enum(
+    enum: type[StrEnum], default: Any = None, *, index: bool = False, nullable: bool = False
+) -> Any:
     """A column holding an enum's values (not its member names, SQLAlchemy's default)."""
     column_type = sa.Enum(
         enum,
@@ -56,7 +59,7 @@ def _enum(enum: type[StrEnum], default: Any = None, *, index: bool = False) -> A
         length=20,
         validate_strings=True,
     )
-    return Field(default=default, sa_type=column_type, nullable=False, index=index)
+    return Field(default=default, sa_type=column_type, nullable=nullable, index=index)
 
 
 def _when(*, nullable: bool = True, index: bool = False) -> Any:
@@ -87,8 +90,7 @@ class Parcel(SQLModel, table=True):
             "one_active_parcel_per_compartment",
             "compartment_id",
             unique=True,
-            # A parcel the courier put beside another one of its recipient's (issue 17)
-            # is not counted here; triggers (migration 0010) check it is such a parcel.
+            # Not a parcel put beside its recipient's other one (triggers of 0010 check it).
             sqlite_where=sa.text(
                 "state IN ('reserved', 'stored', 'expired') AND beside_parcel_id IS NULL"
             ),
@@ -112,7 +114,8 @@ class Parcel(SQLModel, table=True):
     height_mm: int | None = None
     depth_mm: int | None = None
     needs_accessible: bool = False
-    needs_cooling: bool = False
+    needs_cooling: bool = False  # cold is not None (kept for older readers)
+    cold: ColdKind | None = _enum(ColdKind, nullable=True)  # only into a compartment of its kind
     compartment_id: int | None = Field(default=None, foreign_key="compartment.id")
     code_id: int | None = Field(default=None, foreign_key="pickup_code.id", index=True)
     courier: str | None = None
@@ -147,6 +150,9 @@ class Parcel(SQLModel, table=True):
     # parcel whose recipient the courier could not find: nobody is told until staff assign it.
     notify_by: str | None = None
     recipient_unknown: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Pay at pick-up (0015, locker.payments): integer cents, 0 = nothing due; its currency
+    amount_due_cents: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    currency: str = Field(default="EUR", max_length=3, sa_column_kwargs={"server_default": "EUR"})
 
 
 class Recipient(SQLModel, table=True):
@@ -277,6 +283,7 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: AlertKind = _enum(AlertKind)
     compartment_id: int | None = Field(default=None, foreign_key="compartment.id", index=True)
+    cold_group: str | None = Field(default=None, max_length=40)  # a cold group's alert
     detail: str = ""
     raised_at: datetime = _when(nullable=False)
     cleared_at: datetime | None = _when(index=True)

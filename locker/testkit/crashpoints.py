@@ -31,12 +31,21 @@ AFTER_OUTCOME_COMMIT = "after_outcome_commit"  # outcome committed; the answer n
 # none of its messages acknowledged to the broker yet.
 INGEST_BATCH_OPEN = "ingest_batch_open"
 INGEST_BATCH_COMMITTED = "ingest_batch_committed"
+# Pay, open, confirm (locker.payments): the steps of a paid collection.
+AFTER_CHARGE_INTENT = "after_charge_intent"  # the payment's intent committed, nobody asked
+AFTER_APPROVAL = "after_approval"  # the approval committed; no door intent yet
+AFTER_DOOR_PULSE = "after_door_pulse"  # the collection's pulse returned; nothing stored
+BEFORE_COMPLETION_COMMIT = "before_completion_commit"  # the outcome flushed, not committed
 POINTS = (
     BEFORE_INTENT_COMMIT,
     AFTER_INTENT_COMMIT,
     AFTER_UNLOCK_FRAME,
     AFTER_BOARD_ANSWER,
     AFTER_OUTCOME_COMMIT,
+    AFTER_CHARGE_INTENT,
+    AFTER_APPROVAL,
+    AFTER_DOOR_PULSE,
+    BEFORE_COMPLETION_COMMIT,
 )
 HUB_POINTS = (INGEST_BATCH_OPEN, INGEST_BATCH_COMMITTED)
 KNOWN = (*POINTS, *HUB_POINTS)

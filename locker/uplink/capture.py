@@ -39,7 +39,7 @@ from locker.store.db import Database
 from locker.store.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel, UplinkState
 
 HUB_EVENT = "hub."  # outbox events for the hub are named hub.<type>; the notifier skips them
-PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size")
+PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size", "amount_due_cents")
 REMINDERS = frozenset({"parcel.reminder", "parcel.last_call"})  # outbox events for the hub
 RECOUNT_AFTER = frozenset({"parcel", "compartment", "door"})  # events that may change capacity
 
@@ -62,18 +62,41 @@ def parcel_facts(parcel: Parcel) -> dict[str, Any]:
         "compartment_id": parcel.compartment_id,
         "deadline": parcel.deadline.isoformat() if parcel.deadline else None,
         "accessible": parcel.needs_accessible,
+        "amount_due": parcel.amount_due_cents,
     }
 
 
-def capacity(session: Session, layout: Layout) -> dict[str, dict[str, int]]:
-    """Free compartments per size (and those of them that are accessible)."""
+def capacity(session: Session, layout: Layout) -> dict[str, Any]:
+    """Free compartments per size (and those of them that are accessible); with cooled
+    compartments, the free ones of each cold kind per size too (a group out of its band
+    has none free), which the hub routes cold parcels by."""
     free = free_compartments(session, layout)
-    return {
+    found: dict[str, Any] = {
         "free": dict(sorted(Counter(spec.size.value for spec in free).items())),
         "accessible_free": dict(
             sorted(Counter(spec.size.value for spec in free if spec.accessible).items())
         ),
     }
+    kinds = sorted({spec.cold.value for spec in layout.compartments if spec.cold is not None})
+    if kinds:
+        found["cold_free"] = {
+            kind: dict(
+                sorted(Counter(s.size.value for s in free if s.cold and s.cold == kind).items())
+            )
+            for kind in kinds
+        }
+    return found
+
+
+def refresh_capacity(session: Session, now: datetime) -> None:
+    """A capacity event if free capacity changed for a reason the capture does not see
+    (a cold group closing or opening); nothing without a hub."""
+    capture = session.info.get("capture")
+    if isinstance(capture, Capture):
+        session.flush()
+        free = capacity(session, capture.layout)
+        if last_hub_event(session, "capacity") != free:
+            record_hub_event(session, "capacity", free, now=now)
 
 
 def recount_capacity(db: Database, layout: Layout) -> bool:
@@ -142,7 +165,9 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(obj, Parcel) and (new or _changed(obj, PARCEL_FIELDS)):
             found.append(("parcel", parcel_facts(obj)))
         elif isinstance(obj, Alert):
-            facts = {"kind": obj.kind.value, "compartment_id": obj.compartment_id}
+            facts: dict[str, Any] = {"kind": obj.kind.value, "compartment_id": obj.compartment_id}
+            if obj.cold_group is not None:  # a cold group's alert names its group
+                facts["cold_group"] = obj.cold_group
             if new:
                 found.append(("alert.raised", {**facts, "detail": obj.detail}))
             elif obj.cleared_at is not None and _changed(obj, ("cleared_at",)):
@@ -156,6 +181,14 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
             if reminded is not None:  # the carrier's stream on the hub tells of reminders
                 kind = obj.event.removeprefix("parcel.")
                 found.append(("reminder", {**parcel_facts(reminded), "reminder": kind}))
+        elif isinstance(obj, OutboxEvent) and new and obj.event == "parcel.paid":
+            paid = session.get(Parcel, obj.parcel_id) if obj.parcel_id else None
+            if paid is not None:  # the amount and the way only: no payment id, no secret
+                facts = json.loads(obj.detail or "{}")
+                money = {k: facts.get(k) for k in ("amount_cents", "currency", "method")}
+                found.append(
+                    ("paid", {**parcel_facts(paid), **money, "paid_at": facts.get("approved_at")})
+                )
         elif isinstance(obj, DoorOp) and obj.outcome is not None and _changed(obj, ("outcome",)):
             found.append(
                 (
@@ -174,6 +207,7 @@ def _changes(session: OrmSession) -> list[tuple[str, dict[str, Any]]]:
         "alert.raised": 3,
         "alert.cleared": 4,
         "reminder": 5,
+        "paid": 6,
     }
     return sorted(
         found,

@@ -11,6 +11,7 @@ have, or asks what the parcel's state forbids, is refused with the domain's own 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,8 @@ def _announce(station: Station, actor: str, a: AnnounceArgs) -> dict[str, Any]:
         recipient_language=a.recipient_language,
         size=a.size,
         needs_accessible=a.accessible,
+        cold=a.cold,
+        amount_due_cents=a.amount_due or 0,
     )
     return {"parcel_id": deposit.announce(station, actor=actor, parcel=parcel)}
 
@@ -140,6 +143,41 @@ def refused(
     return _result(command, station_name, now, ok=False, problem=Problem(code=code, detail=detail))
 
 
+CANNOT_APPLY = "cannot_apply"
+UNREADABLE = "unreadable_command"
+
+
+def _cannot(exc: Exception) -> str:
+    return f"the station could not apply it ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def cannot_apply(
+    command: Command, station_name: str, now: datetime, exc: Exception
+) -> CommandResult:
+    """The answer when applying failed outside :func:`apply` (e.g. storing its answer)."""
+    return refused(command, station_name, now, CANNOT_APPLY, _cannot(exc))
+
+
+def unreadable(payload: bytes, station_name: str, now: datetime, why: str) -> CommandResult | None:
+    """The refusal of a message on the ``cmd`` topic that is not a command this station
+    knows (a type of a newer hub, a field it lacks), so the hub does not wait for an
+    answer; None when it carries no id to answer to. Nothing of it is applied."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    command_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(command_id, str) or not 8 <= len(command_id) <= 64:
+        return None
+    return CommandResult(
+        command_id=command_id,
+        station=station_name,
+        at=now,
+        ok=False,
+        problem=Problem(code=UNREADABLE, detail=f"this station cannot read it: {why}"[:500]),
+    )
+
+
 def _outcome(answer: CommandResult) -> str:
     return "ok" if answer.ok or answer.problem is None else answer.problem.code
 
@@ -174,6 +212,10 @@ def apply(station: Station, station_name: str, key: bytes, command: Command) -> 
         answer = refused(command, station_name, now, "invalid_request", f"{where}: {first['msg']}")
     except DomainError as exc:
         answer = refused(command, station_name, now, exc.code, exc.message)
+    except Exception as exc:  # the hub must hear of it, never wait on it
+        # Valid by the contract, yet not for this station (e.g. a number its database
+        # cannot hold): refused, and kept like any answer, so a replay gets it again.
+        answer = refused(command, station_name, now, CANNOT_APPLY, _cannot(exc))
     if command.type in ("snapshot", "resend"):
         return answer  # asked again, answered again: they change nothing
     # Stored after the effect, in a transaction of its own (the services keep their own):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from locker.layout import CompartmentSpec, Layout
-from locker.types import CompartmentId, SizeClass
+from locker.types import ColdKind, CompartmentId, SizeClass
 
 _KEYS = ("id", "size", "column", "row", "width_mm", "height_mm", "accessible")
 
@@ -25,6 +25,7 @@ def report(layout: Layout) -> dict[str, Any]:
                 "width_mm": c.width_mm,
                 "height_mm": c.height_mm,
                 "accessible": c.accessible,
+                "cold": c.cold.value if c.cold else None,
             }
             for c in layout.compartments
         ],
@@ -49,6 +50,7 @@ def from_report(reported: dict[str, Any] | None) -> Layout | None:
                 column=int(c["column"]),
                 row=int(c["row"]),
                 accessible=bool(c.get("accessible", False)),
+                cold=ColdKind(c["cold"]) if c.get("cold") in set(ColdKind) else None,
             )
             for c in reported["compartments"]
             if all(k in c for k in _KEYS[:-1])

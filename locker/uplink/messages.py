@@ -39,9 +39,9 @@ def topic(station: str, kind: Kind) -> str:
 def shared(kind: Kind, group: str = SHARE_GROUP) -> str:
     """What hub workers subscribe to: every station's ``kind``, shared between them.
 
-    Give the hub's secret ``group`` (``fleet.broker.new_share_group()``): Mosquitto's ACL
-    file does not check subscriptions, so a station that joins the hub's group gets its
-    turn of other stations' messages, which the broker then drops (read denied)."""
+    The hub gives its own ``group`` (``fleet.broker.new_share_group()``); the broker's
+    dynamic-security roles refuse any station's subscription to it (SUBACK 0x87), so every
+    member that takes a turn of the stations' messages is one of the hub's workers."""
     return f"$share/{group}/{ROOT}/+/{kind}"
 
 
@@ -69,6 +69,9 @@ EventType = Literal[
     "capacity",  # free: {size: count}; accessible_free: {size: count}
     "bus",  # health: {bus id: {counter: value}}
     "reminder",  # a recipient's reminder was written: ParcelFacts fields and "reminder"
+    "cold",  # a cold group: group, kind, min_c, max_c, status, celsius (None: no answer),
+    # compartments; on each change of status and every few minutes (the hub's chart)
+    "paid",  # a parcel was paid: ParcelFacts fields, amount_cents, currency, method, paid_at
 ]
 
 
@@ -102,6 +105,8 @@ class ParcelFacts(_Message):
     compartment_id: int | None
     deadline: datetime | None
     accessible: bool = False
+    amount_due: int = 0  # cents to pay at pick-up (issue 28); never a card or a secret
+    paid_at: datetime | None = None  # in a snapshot: when it was paid (events: "paid")
 
 
 class CompartmentFacts(_Message):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from locker.alerts import open_alerts
+from locker.payments.ledger import paid_at
 from locker.station import Station, occupancy_by_compartment
 from locker.store.tables import Compartment, OutboxEvent, Parcel
 from locker.types import CompartmentState, Occupancy, ParcelState
@@ -39,7 +40,7 @@ def snapshot(
             if spec.id in rows
         ]
         parcels = [
-            ParcelFacts.model_validate(parcel_facts(p))
+            ParcelFacts.model_validate({**parcel_facts(p), "paid_at": paid_at(session, p)})
             for p in session.exec(
                 select(Parcel).where(col(Parcel.state).in_(LIVE)).order_by(col(Parcel.id))
             ).all()

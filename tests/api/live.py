@@ -8,7 +8,7 @@ Only time may be moved by hand (``LiveStation.clock``).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +23,7 @@ from api.runtime import Runtime, running_station
 from api.threaded import served
 from locker.people import accounts, credentials
 from locker.runtime.settings import Settings
+from locker.sensors import Thermometer
 from locker.types import Role
 from sim.station import SimStation
 from tests.support import FakeClock
@@ -87,10 +88,18 @@ def _accounts(live: LiveStation) -> None:
 
 @contextmanager
 def live_station(
-    tmp_path: Path, *, background: bool = True, pulse_ms: int = 40, **settings: object
+    tmp_path: Path,
+    *,
+    background: bool = True,
+    pulse_ms: int = 40,
+    layout: str | None = None,
+    thermometers: Mapping[str, Thermometer] | None = None,
+    **settings: object,
 ) -> Iterator[LiveStation]:
+    """``layout`` (TOML text) replaces the twelve compartments; ``thermometers`` are its
+    cold groups' sensors by id."""
     layout_file = tmp_path / "layout.toml"
-    layout_file.write_text(layout_text(pulse_ms))
+    layout_file.write_text(layout if layout is not None else layout_text(pulse_ms))
     config = Settings(
         data_dir=tmp_path / "var",
         layout=layout_file,
@@ -99,7 +108,7 @@ def live_station(
         **settings,  # type: ignore[arg-type]
     )
     clock = FakeClock()
-    with running_station(config) as runtime:
+    with running_station(config, thermometers=thermometers) as runtime:
         runtime.station.clock = clock
         ctx = make_context(
             runtime.station,
@@ -109,6 +118,7 @@ def live_station(
                 k: [b.as_dict() for b in v] for k, v in runtime.locks.board_health().items()
             },
             sim_station=runtime.sim,
+            card_terminal=runtime.terminal,  # with LOCKER_ZVT_HOST=sim: the ZVT simulator
         )
         app = create_app(ctx, background=background)
         with served(app) as base_url:

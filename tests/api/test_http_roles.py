@@ -77,6 +77,19 @@ NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{API}/sim/doors/{{compartment_id}}/{{hand}}"): STAFF,
     ("POST", f"{API}/sim/doors/{{compartment_id}}/fault"): STAFF,
     ("DELETE", f"{API}/sim/doors/{{compartment_id}}/fault"): STAFF,
+    ("GET", f"{API}/sim/sensors"): STAFF,
+    ("PUT", f"{API}/sim/sensors/{{sensor_id}}"): STAFF,
+    ("POST", f"{API}/sim/sensors/{{sensor_id}}/silence"): STAFF,
+    ("DELETE", f"{API}/sim/sensors/{{sensor_id}}/silence"): STAFF,
+    # pay at pick-up (issue 28): staff keep the money, admins close the terminal's day
+    ("GET", f"{API}/parcels/{{parcel_id}}/payments"): STAFF,
+    ("PUT", f"{API}/parcels/{{parcel_id}}/amount-due"): STAFF,
+    ("POST", f"{API}/parcels/{{parcel_id}}/payments/cash"): STAFF,
+    ("POST", f"{API}/parcels/{{parcel_id}}/payments/waive"): STAFF,
+    ("POST", f"{API}/payments/{{payment_id}}/refund"): STAFF,
+    ("GET", f"{API}/payments/unpaid"): STAFF,
+    ("GET", f"{API}/payments/totals"): STAFF,
+    ("POST", f"{API}/terminal/end-of-day"): ADMIN,
 }
 
 # Deliberately open to anyone: the customer's code, QR images, signing in, health and
@@ -88,6 +101,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", f"{API}/qr.svg"),
         ("POST", f"{API}/auth/token"),
         ("POST", f"{API}/auth/session"),
+        ("POST", f"{API}/payments/webhook"),  # the provider's: its signature is the key
         ("GET", "/healthz"),
         ("GET", "/metrics"),
     }
@@ -125,6 +139,12 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/extend/{token}/hold"),
         # the simulator's page tells anyone not signed in as staff the rule
         ("GET", "/sim"),
+        # pay at pick-up: the pay link (the link itself is the key) and the kiosk's card
+        ("GET", "/pay/{token}"),
+        ("GET", "/pay/{token}/go"),
+        ("GET", "/pay/{token}/done"),
+        ("POST", "/kiosk/pay-card"),
+        ("GET", "/kiosk/pay-card/{job_id}"),  # only the kiosk that started it sees it
     }
 )
 SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
@@ -176,6 +196,20 @@ SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/sim/compartments/{compartment_id}/fault"): STAFF,
     ("POST", "/sim/compartments/{compartment_id}/repair"): STAFF,
     ("POST", "/sim/compartments/{compartment_id}/{hand}"): STAFF,
+    ("GET", "/staff/payments"): STAFF,
+    ("POST", "/staff/payments/{parcel_id}/cash"): STAFF,
+    ("POST", "/staff/payments/{parcel_id}/waive"): STAFF,
+    ("POST", "/staff/payments/{parcel_id}/amount"): STAFF,
+    ("POST", "/staff/payments/refund/{payment_id}"): STAFF,
+    ("POST", "/staff/payments/end-of-day"): ADMIN,
+    # cooled compartments (issue 27): the cold groups' panel, the simulated thermometers
+    ("GET", "/staff/cold"): STAFF,
+    ("GET", "/sim/sensors"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/warm"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/cool"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/silence"): STAFF,
+    ("POST", "/sim/sensors/{sensor_id}/answer"): STAFF,
 }
 SCREEN_HOMES = {"/courier": "/courier", "/staff": "/staff", "/sim": "/sim"}
 
@@ -207,7 +241,8 @@ def _is_api(endpoint: tuple[str, str]) -> bool:
 def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
     url = path.replace("{parcel_id}", "1").replace("{compartment_id}", "1")
     url = url.replace("{account_id}", "1").replace("{hand}", "close").replace("{name}", "X")
-    url = url.replace("{recipient_id}", "1")
+    url = url.replace("{recipient_id}", "1").replace("{payment_id}", "1")
+    url = url.replace("{sensor_id}", "fridge")
     if method in ("POST", "PUT", "PATCH"):
         return client.request(method, url, json={})
     return client.request(method, url)

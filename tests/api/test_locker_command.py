@@ -17,6 +17,7 @@ from locker.codes import group_pin
 from locker.store.db import head_revision
 from locker.store.station_lock import station_lock
 from tests.api.live import wait_until
+from tests.cold_support import live_cold_layout
 from tests.mail_support import smtp_server, text_of
 
 LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
@@ -39,6 +40,16 @@ def test_layout_check_summarises_the_demo(tmp_path: Path) -> None:
     done = run("layout", "check", cwd=tmp_path)
     assert done.returncode == 0
     assert "2 board(s), 32 compartments" in done.stdout
+
+
+def test_layout_check_names_the_cold_groups(tmp_path: Path) -> None:
+    cold = tmp_path / "cold.toml"
+    cold.write_text(live_cold_layout())
+    done = run("layout", "check", str(cold), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "cold group fridge: chilled 2–8 °C, thermometer fridge-sensor, compartments 4, 5" in (
+        done.stdout
+    )
 
 
 def test_layout_check_lists_problems_with_lines(tmp_path: Path) -> None:

@@ -10,10 +10,11 @@ from api.screens.i18n import TEXTS, Words
 from api.screens.render import PACKAGE
 from common.words import pick_language
 from drivers.counters import FailureKind
+from locker.cold.band import ColdStatus
 from locker.front import locate
 from locker.layout import demo_layout
 from locker.people import directory_csv, person
-from locker.types import CompartmentState, ParcelState
+from locker.types import ColdKind, CompartmentState, ParcelState
 from sim.faults import Fault
 
 DIRECTORY_REASONS = (
@@ -57,6 +58,9 @@ def test_every_key_the_screens_use_is_in_the_catalogue() -> None:
         "dir_field_": ["id", "row", *(c for c in directory_csv.CSV_COLUMNS if c != "id")],
         "dir_problem_": list(DIRECTORY_REASONS),
         "dir_by_": list(person.NOTIFY_BY),
+        # cooled compartments (issue 27): the kinds, a group's statuses
+        "cold_": ["none", *(k.value for k in ColdKind)],
+        "cold_status_": [s.value for s in ColdStatus],
     }
     assert prefixes <= set(made), prefixes - set(made)
     for prefix, values in made.items():

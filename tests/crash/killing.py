@@ -15,8 +15,6 @@ from tests.crash.world import World
 OPENED = ("opened", "opened (reconciled)")
 
 
-
-
 def pulsed_per_compartment(world: World) -> None:
     """Every pulse the board saw has its door intent that opened the door, and back."""
     snap = world.snapshot()

@@ -25,16 +25,31 @@ HTTP_TIMEOUT_S = 30.0
 STAFF_PASSWORD = "a crash-test staff password"
 
 
-def layout_text(port: str) -> str:
-    """One CU16 board with IR strips on one bus, twelve M compartments in three columns."""
+# family -> (bus keys, board address, board keys, pulse); only the CU16 has IR strips
+FAMILIES = {
+    "kerong": ("baud = 19200", 0, 'type = "cu16"', PULSE_MS),
+    "xor8a": ('family = "xor8a"\nbaud = 9600', 1, 'type = "xor8a"\nchannels = 16', PULSE_MS),
+    "modbus-relay": ('family = "modbus-relay"\nbaud = 9600', 1, 'type = "modbus-relay-16"', 200),
+}
+
+
+def layout_text(port: str, family: str = "kerong") -> str:
+    """One board and twelve M compartments in three columns on one bus: a CU16 with IR
+    strips, an 8A/80 board, or a 16-relay Modbus board whose doors two input boards read."""
+    bus, address, board, pulse_ms = FAMILIES[family]
     parts = [
         '[station]\nname = "Crash test station"\n',
-        f'[[bus]]\nid = "main"\nport = "{port}"\nbaud = 19200\ntimeout_ms = 200\n',
-        f'[[board]]\nbus = "main"\naddress = 0\ntype = "cu16"\npulse_ms = {PULSE_MS}\n',
+        f'[[bus]]\nid = "main"\nport = "{port}"\n{bus}\ntimeout_ms = 200\n',
+        f'[[board]]\nbus = "main"\naddress = {address}\n{board}\npulse_ms = {pulse_ms}\n',
     ]
+    if family == "modbus-relay":
+        parts += [f'[[board]]\naddress = {n}\ntype = "modbus-input-8"\n' for n in (2, 3)]
     for i in range(COMPARTMENTS):
+        wiring = ""
+        if family == "modbus-relay":
+            wiring = f"input_board = {2 + i // 8}\ninput = {i % 8 + 1}\n"
         parts.append(
-            f"[[compartment]]\nid = {i + 1}\nboard = 0\nlock = {i + 1}\n"
+            f"[[compartment]]\nid = {i + 1}\nboard = {address}\nlock = {i + 1}\n{wiring}"
             f'size = "M"\ncolumn = {i // 4 + 1}\nrow = {i % 4 + 1}\n'
         )
     return "\n".join(parts)
@@ -185,17 +200,24 @@ class World:
 
 
 @contextmanager
-def crash_world(home: Path, crash: dict[str, str] | None = None) -> Iterator[World]:
+def crash_world(
+    home: Path,
+    crash: dict[str, str] | None = None,
+    family: str = "kerong",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[World]:
     """The simulator on TCP in this process, a layout pointing at it, a courier account made
-    with the ``locker`` command, the station started once (armed with ``crash``, if given),
-    staff signed in as the first admin."""
-    placeholder = parse_layout(layout_text("sim"), "crash layout")
+    with the ``locker`` command, the station started once (armed with ``crash``, if given;
+    ``extra_env``: more of its settings), staff signed in as the first admin."""
+    placeholder = parse_layout(layout_text("sim", family), "crash layout")
     sim = SimStation(placeholder, every_bus=True)
     with sim.serve("tcp") as ports:
         home.mkdir(parents=True, exist_ok=True)
         layout_path = home / "layout.toml"
-        layout_path.write_text(layout_text(ports["main"]))
-        station = StationProcess(home, layout_path, home / "var", free_port())
+        layout_path.write_text(layout_text(ports["main"], family))
+        station = StationProcess(
+            home, layout_path, home / "var", free_port(), extra_env=dict(extra_env or {})
+        )
         env = {"LOCKER_DATA_DIR": str(station.data_dir), "LOCKER_LAYOUT": str(layout_path)}
         made = run_cli(
             "courier", "add", "crash-courier", "--carrier", "Crash Parcel Co", home=home, env=env

@@ -58,6 +58,10 @@ def test_board_types_are_named_in_one_table() -> None:
     assert BOARD_TYPES == {
         "cu16": ("drivers.kerong_cu16", "Cu16Board"),
         "cu12": ("drivers.kerong_cu12", "Cu12Board"),
+        "xor8a": ("drivers.xor8a", "Xor8aBoard"),
+        "modbus-relay-8": ("drivers.modbus_relay", "Relay8Board"),
+        "modbus-relay-16": ("drivers.modbus_relay", "Relay16Board"),
+        "modbus-input-8": ("drivers.modbus_relay", "InputBoard"),
     }
     assert board_class("cu16") is Cu16Board
     assert board_class("cu12") is Cu12Board
@@ -87,7 +91,8 @@ def test_check_layout_names_every_problem_with_its_line() -> None:
     with pytest.raises(LayoutError) as caught:
         check_layout(layout)
     assert caught.value.problems == [
-        "station.toml:5: unknown board type 'cu48' (known: cu16, cu12)",
+        "station.toml:5: unknown board type 'cu48' (known: cu16, cu12, xor8a, "
+        "modbus-relay-8, modbus-relay-16, modbus-input-8)",
         "station.toml:9: board address 10 is outside 0..9 for a cu16 board",
         "station.toml:21: compartment 1: lock 13 is beyond the 12 locks of a cu12 board",
         "station.toml:27: compartment 2: lock 17 is beyond the 16 locks of a cu16 board",

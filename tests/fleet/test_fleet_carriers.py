@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.uplink import Uplink
-from fleet import broker, carriers, registry, routing
+from fleet import broker, carriers, dynsec, registry, routing
 from fleet.app import create_app
 from fleet.db import HubDatabase
 from fleet.engines import Mosquitto, engine_folder, free_port
@@ -85,7 +85,7 @@ def carrier_fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[CarrierFleet]:
         port = free_port()
         hub_password = broker.new_password()
         users = [broker.BrokerUser(name, hashed) for name, hashed in registry.stations(db)]
-        broker.apply_broker_config(folder, users, hub_password, port=port)
+        dynsec.apply_broker_config(folder, users, hub_password, port=port)
         mosquitto = Mosquitto(folder, port)
         mosquitto.start()
         stack.callback(mosquitto.remove)

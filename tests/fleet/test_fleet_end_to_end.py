@@ -18,7 +18,7 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from fleet import broker, commands, registry
+from fleet import broker, commands, dynsec, registry
 from fleet.commands import AnnounceArgs, OutOfServiceArgs, SnapshotArgs
 from fleet.db import HubDatabase
 from fleet.engines import Mosquitto, engine_folder, free_port
@@ -46,7 +46,7 @@ class Fleet:
 
 
 @contextmanager
-def fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[Fleet]:
+def fleet(tmp_path: Path, pg: PgDatabase, **hub: object) -> Iterator[Fleet]:
     db = HubDatabase(pg.url)
     db.upgrade()
     creds = registry.add_station(db, "a", datetime.now(UTC))
@@ -54,7 +54,7 @@ def fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[Fleet]:
     port = free_port()
     hub_password = broker.new_password()
     users = [broker.BrokerUser(name, hashed) for name, hashed in registry.stations(db)]
-    broker.apply_broker_config(folder, users, hub_password, port=port)
+    dynsec.apply_broker_config(folder, users, hub_password, port=port)
     mosquitto = Mosquitto(folder, port)
     mosquitto.start()
     settings = HubSettings(
@@ -68,6 +68,7 @@ def fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[Fleet]:
         gap_grace_s=0.5,
         resend_every_s=1.0,
         _env_file=None,  # type: ignore[call-arg]
+        **hub,  # type: ignore[arg-type]
     )
     worker = Worker(db, settings)
     worker.start()

@@ -20,7 +20,7 @@ from api.uplink import QUIET_WRITES_S
 from fleet.engines import FleetBroker
 from locker.store.tables import Parcel
 from locker.uplink import outgoing
-from locker.uplink.messages import Command, CommandResult, Event, Presence, topic
+from locker.uplink.messages import UP, Command, CommandResult, Event, Presence, topic
 from tests.api.http_helpers import API, ok, pulses, store
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.fleet.engines import MqttPeer, PeerFactory
@@ -56,7 +56,8 @@ def hub_peer(mqtt: PeerFactory, broker: FleetBroker, *, client_id: str = "") -> 
         session_expiry=3600,
     )
     assert not peer.connect().is_failure
-    peer.subscribe("lps/v1/a/#")
+    for kind in UP:  # what the hub's role may subscribe to (the broker checks)
+        assert [c.value for c in peer.subscribe(topic("a", kind))] == [1]
     return peer
 
 

@@ -46,6 +46,7 @@ from api.routes import (
     customers,
     kiosks,
     notifications,
+    payments,
     people,  # a person's data: export and erasure (issue 17)
     sim,
     staff,
@@ -102,7 +103,7 @@ def _operations() -> list[tuple[str, str]]:
     """Every operation of the API's routers (the simulator's included), as the document
     names them."""
     found = []
-    routers = (customers, couriers, staff, accounts, kiosks, notifications, system, sim)
+    routers = (customers, couriers, staff, accounts, kiosks, notifications, system, sim, payments)
     for module in (*routers, directory_routes, people):
         for route in module.router.routes:
             if isinstance(route, APIRoute) and route.include_in_schema:

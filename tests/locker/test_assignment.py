@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from locker.assignment import ParcelNeeds, choose, fits
 from locker.layout import DEFAULT_DIMENSIONS, CompartmentSpec, demo_layout
-from locker.types import CompartmentId, SizeClass
+from locker.types import ColdKind, CompartmentId, SizeClass
 
 
 def spec(
@@ -16,7 +16,7 @@ def spec(
     size: SizeClass,
     *,
     accessible: bool = False,
-    cooled: bool = False,
+    cold: ColdKind | None = None,
     dims: tuple[int, int, int] | None = None,
 ) -> CompartmentSpec:
     width, height, depth = dims or DEFAULT_DIMENSIONS[size]
@@ -32,7 +32,7 @@ def spec(
         column=1,
         row=cid,
         accessible=accessible,
-        cooled=cooled,
+        cold=cold,
     )
 
 
@@ -86,12 +86,41 @@ def test_a_wheelchair_user_gets_a_larger_low_door_before_a_high_one() -> None:
     assert chosen.id == 2
 
 
+CHILLED, FROZEN = ColdKind
+KINDS = st.sampled_from([None, CHILLED, FROZEN])
+
+
 def test_cooled_parcels_only_in_cooled_compartments() -> None:
-    assert choose(ParcelNeeds(size=S, cooled=True), [spec(1, S), spec(2, XL)]) is None
-    free = [spec(1, S, cooled=True), spec(2, S)]
+    assert choose(ParcelNeeds(size=S, cold=CHILLED), [spec(1, S), spec(2, XL)]) is None
+    free = [spec(1, S, cold=CHILLED), spec(2, S)]
     chosen = choose(ParcelNeeds(size=S), free)
     assert chosen is not None
     assert chosen.id == 2
+
+
+def test_an_ambient_parcel_takes_a_chilled_compartment_last_and_never_a_frozen_one() -> None:
+    assert choose(ParcelNeeds(size=S), [spec(1, S, cold=FROZEN)]) is None
+    chosen = choose(ParcelNeeds(size=S), [spec(1, S, cold=FROZEN), spec(2, S, cold=CHILLED)])
+    assert chosen is not None
+    assert chosen.id == 2
+
+
+@given(
+    kind=KINDS,
+    kinds=st.lists(KINDS, min_size=1, max_size=8),
+    sizes=st.lists(st.sampled_from(list(SizeClass)), min_size=8, max_size=8),
+)
+def test_a_cold_parcel_only_ever_in_its_own_kind(
+    kind: ColdKind | None, kinds: list[ColdKind | None], sizes: list[SizeClass]
+) -> None:
+    free = [spec(i + 1, sizes[i], cold=k) for i, k in enumerate(kinds)]
+    chosen = choose(ParcelNeeds(size=S, cold=kind), free)
+    if kind is not None:
+        assert (chosen is None) == (kind not in kinds)
+        assert chosen is None or chosen.cold is kind
+    else:
+        assert chosen is None or chosen.cold is not FROZEN
+        assert (chosen is None) == all(k is FROZEN for k in kinds)
 
 
 def test_a_parcel_needs_a_size_or_dimensions() -> None:

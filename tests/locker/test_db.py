@@ -15,6 +15,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, select
 
+import locker.cold.tables  # noqa: F401  (the cold groups' rows)
+import locker.payments.records  # noqa: F401  (payments)
 import locker.store.tables  # noqa: F401  (the models under comparison)
 from locker.store.db import Database, alembic_config, head_revision, revision_graph
 from locker.store.tables import ApiToken, Compartment, Parcel

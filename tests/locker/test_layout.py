@@ -129,7 +129,8 @@ def test_unknown_key_is_a_typo_not_ignored() -> None:
     text = GOOD.replace("lock = 1\n", "lock = 1\nacessible = true\n", 1)
     assert problems_of(text) == [
         "station.toml:29: unknown key 'acessible' in [compartment] (known: id, bus, board, lock, "
-        "size, width_mm, height_mm, depth_mm, column, row, accessible, cooled)"
+        "size, width_mm, height_mm, depth_mm, column, row, accessible, cooled, cold_group, "
+        "input_board, input)"
     ]
 
 
@@ -221,7 +222,8 @@ def test_empty_layout_and_unknown_table() -> None:
         "station.toml: the layout has no [[compartment]]"
     ]
     assert problems_of(GOOD + "\n[[door]]\nid = 1\n") == [
-        "station.toml:45: unknown table [door] (known: station, bus, board, compartment)"
+        "station.toml:45: unknown table [door] "
+        "(known: station, bus, board, compartment, sensor, cold_group)"
     ]
 
 

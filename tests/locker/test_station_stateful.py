@@ -29,6 +29,9 @@ def test_station_state_machine_over_in_memory_doors(capsys: pytest.CaptureFixtur
             f"\n[stateful/in-memory] {InMemoryStation.runs['examples']} examples, "
             f"{InMemoryStation.runs['checks']} invariant checks, "
             f"{InMemoryStation.runs.get('beside', 0)} parcels put beside another, "
-            f"{InMemoryStation.runs.get('shared', 0)} shared compartments collected"
+            f"{InMemoryStation.runs.get('shared', 0)} shared compartments collected, "
+            f"{InMemoryStation.runs.get('asked to pay', 0)} codes asked to pay first, "
+            f"{InMemoryStation.runs.get('paid by link', 0)} paid by link, "
+            f"{InMemoryStation.runs.get('paid by card', 0)} by card"
         )
     assert InMemoryStation.runs["examples"] > 0

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from api.threaded import served
-from fleet import accounts, broker, registry
+from fleet import accounts, broker, dynsec, registry
 from fleet.app import create_app
 from fleet.db import HubDatabase
 from fleet.engines import Mosquitto, engine_folder, free_port
@@ -57,7 +57,7 @@ def real_fleet(tmp_path: Path, pg: PgDatabase) -> Iterator[RealFleet]:
     port = free_port()
     hub_password = broker.new_password()
     users = [broker.BrokerUser(name, hashed) for name, hashed in registry.stations(db)]
-    broker.apply_broker_config(folder, users, hub_password, port=port)
+    dynsec.apply_broker_config(folder, users, hub_password, port=port)
     mosquitto = Mosquitto(folder, port)
     mosquitto.start()
     settings = HubSettings(

@@ -110,3 +110,24 @@ def test_cli_rejects_bad_usage(args: list[str]) -> None:
     )
     assert result.returncode == 2
     assert result.stdout == ""
+
+
+def test_cli_serves_an_8a_bus_and_a_modbus_bus_with_a_sensor() -> None:
+    from drivers.bus import LockBus
+    from drivers.modbus_relay import Relay8Board
+    from drivers.xor8a import Xor8aBoard
+    from drivers.xy_md02 import XyMd02
+
+    with running("--pty", "--protocol", "xor8a", "--boards", "2", "--channels", "24") as (
+        proc,
+        line,
+    ):
+        with LockBus(line.partition(": ")[2], baudrate=9600) as bus:
+            assert Xor8aBoard(bus, 2, channels=24).status().address == 2
+        stop(proc)
+    args = ("--pty", "--protocol", "modbus-relay", "--sensor", "10=-18.5", "--pulse-ms", "100")
+    with running(*args) as (proc, line):
+        with LockBus(line.partition(": ")[2], baudrate=9600) as bus:
+            assert XyMd02(bus, 10).read_celsius() == -18.5
+            assert Relay8Board(bus, 1, pulse_ms=100).unlock(3).released is True
+        stop(proc)

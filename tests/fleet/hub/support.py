@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from fleet import registry
 from fleet.db import HubDatabase
@@ -152,3 +154,10 @@ def views(db: HubDatabase, station: str = "a") -> dict[str, Any]:
             ),
             "state": rows("SELECT contiguous_seq, free, bus FROM station_state WHERE station = :s"),
         }
+
+
+def form_token(http: TestClient) -> str:
+    """The sign-in form's CSRF value, as the page gives it (and its cookie)."""
+    found = re.search(r'name="form_token" value="([^"]+)"', http.get("/fleet/").text)
+    assert found is not None
+    return found.group(1)

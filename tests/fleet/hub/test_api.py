@@ -10,7 +10,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from fleet import accounts, carriers, registry
+from fleet import accounts, carriers, registry, sign_in_limits
 from fleet.app import PUBLIC_ROUTES, NeedsRole, create_app
 from fleet.carrier_api import NeedsCarrier
 from fleet.db import HubDatabase
@@ -310,7 +310,7 @@ def test_wrong_passwords_for_a_name_bring_growing_waits(hub: Hub) -> None:
         return hub.http.post("/api/v1/auth/token", json={"name": name, "password": password})
 
     for name in ("olga", "nobody"):  # an unknown name is counted alike
-        for _ in range(accounts.FREE_FAILURES):
+        for _ in range(sign_in_limits.FREE_PER_NAME):
             is_problem(sign_in(name, "wrong password"), 401, "login_failed")
         refused = sign_in(name, PASSWORD)  # now even the right one waits
         body = is_problem(refused, 429, "too_many_attempts")
@@ -319,7 +319,7 @@ def test_wrong_passwords_for_a_name_bring_growing_waits(hub: Hub) -> None:
     is_problem(sign_in("olga", PASSWORD), 429, "too_many_attempts")
     hub.clock.now += timedelta(seconds=1)
     assert sign_in("olga", PASSWORD).status_code == 200  # and it clears the count
-    for _ in range(accounts.FREE_FAILURES):
+    for _ in range(sign_in_limits.FREE_PER_NAME):
         is_problem(sign_in("olga", "wrong password"), 401, "login_failed")
     assert hub.token("ada")  # another name is not held up
     # The waits double: 30 s after the 5th wrong one, 60 s after the 6th.

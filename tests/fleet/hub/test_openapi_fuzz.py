@@ -46,6 +46,9 @@ from tests.openapi_fuzzing import (
 )
 
 FUZZ_EXAMPLES = {"dev": 5, "ci": 5, "thorough": 200}
+# Generated requests made hostile per operation (NUL, control and format characters, huge
+# texts and numbers: tests/openapi_fuzzing.py's made_hostile), beside the plain ones.
+HOSTILE_EXAMPLES = {"dev": 15, "ci": 15, "thorough": 300}
 SEED = int(os.environ.get("LOCKER_FUZZ_SEED", "20261204"))
 CHECKS = [
     not_a_server_error,
@@ -129,8 +132,8 @@ def test_every_operation_of_the_document_is_fuzzed(api_schema: schemathesis.Base
     assert documented(api_schema) == set(OPERATIONS)
 
 
-def _examples() -> int:
-    return FUZZ_EXAMPLES.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 5)
+def _examples(table: dict[str, int] = FUZZ_EXAMPLES) -> int:
+    return table.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), table["dev"])
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
@@ -141,5 +144,12 @@ def test_operation_answers_as_documented(
         case.call_and_validate(headers=fuzz_hub.headers(method, path, who), checks=CHECKS)
 
     fuzz_operation(
-        api_schema, method, path, call, fuzz_seed=SEED, examples=_examples(), coverage_caller=2
+        api_schema,
+        method,
+        path,
+        call,
+        fuzz_seed=SEED,
+        examples=_examples(),
+        coverage_caller=2,
+        hostile_examples=_examples(HOSTILE_EXAMPLES),
     )

@@ -16,7 +16,7 @@ from fleet.db import HubDatabase
 from fleet.screens.i18n import TEXTS
 from fleet.screens.pages import CSRF_COOKIE, PUBLIC_SCREEN_ROUTES, SESSION_COOKIE, ScreenRole
 from fleet.settings import HubSettings
-from tests.fleet.hub.support import T0
+from tests.fleet.hub.support import T0, form_token
 
 PASSWORD = "correct horse battery"  # noqa: S105
 ADMIN_ONLY = {
@@ -54,9 +54,8 @@ def test_every_screen_route_declares_its_role(http: TestClient) -> None:
 
 
 def sign_in(http: TestClient, name: str) -> None:
-    answer = http.post(
-        "/fleet/sign-in", data={"name": name, "password": PASSWORD}, follow_redirects=False
-    )
+    data = {"name": name, "password": PASSWORD, "form_token": form_token(http)}
+    answer = http.post("/fleet/sign-in", data=data, follow_redirects=False)
     assert answer.status_code == 303
 
 
