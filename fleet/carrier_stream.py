@@ -158,24 +158,24 @@ def reminded(session: Session, row: EventRow) -> None:
         _webhook(session, row, reminder.carrier, f"parcel.{reminder.reminder}", reminder)
 
 
-class _Paid(ParcelFacts):
+class Paid(ParcelFacts):
     amount_cents: int
     currency: str
     method: str
     paid_at: datetime | None = None
 
 
-def paid(session: Session, row: EventRow) -> _Paid:
+def payment_of(facts: Paid) -> dict[str, Any]:
+    """A ``parcel.paid`` webhook's ``payment`` part: the amount and the way only."""
+    return {"amount_cents": facts.amount_cents, "currency": facts.currency, "method": facts.method}
+
+
+def paid(session: Session, row: EventRow) -> Paid:
     """A parcel was paid: ``parcel.paid`` to its carrier (the amount and the way; the hub
     never sees a card or a payment secret)."""
-    facts = _Paid.model_validate(row.data)
+    facts = Paid.model_validate(row.data)
     if _carriers_of(session, row.station, facts.carrier):
-        payment = {
-            "amount_cents": facts.amount_cents,
-            "currency": facts.currency,
-            "method": facts.method,
-        }
-        _webhook(session, row, facts.carrier, "parcel.paid", facts, payment=payment)
+        _webhook(session, row, facts.carrier, "parcel.paid", facts, payment=payment_of(facts))
     return facts
 
 

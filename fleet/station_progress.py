@@ -41,10 +41,11 @@ _WRITE = sa.text(
     "UPDATE station_state AS x SET last_seen = u.ls, contiguous_seq = u.c,"
     " station_last_seq = u.l, gap_from = u.gf, gap_seen_at = u.gs, resend_from = u.rf,"
     " resend_asked_at = u.ra, free = COALESCE(u.fr, x.free),"
-    " accessible_free = COALESCE(u.af, x.accessible_free), bus = COALESCE(u.b, x.bus)"
+    " accessible_free = COALESCE(u.af, x.accessible_free),"
+    " cold_free = COALESCE(u.cf, x.cold_free), bus = COALESCE(u.b, x.bus)"
     " FROM json_to_recordset(CAST(:rows AS json)) AS u(s text, ls timestamptz, c bigint,"
     " l bigint, gf bigint, gs timestamptz, rf bigint, ra timestamptz, fr jsonb, af jsonb,"
-    " b jsonb) WHERE x.station = u.s"
+    " cf jsonb, b jsonb) WHERE x.station = u.s"
 )
 
 
@@ -62,6 +63,7 @@ class Progress:
     resend_asked_at: datetime | None
     free: dict[str, Any] | None = None  # None: as it is in the row
     accessible_free: dict[str, Any] | None = None
+    cold_free: dict[str, Any] | None = None  # {"chilled": {size: count}, …}
     bus: dict[str, Any] | None = None
 
 
@@ -94,6 +96,7 @@ def write(session: Session, stations: Iterable[Progress]) -> None:
                     "ra": p.resend_asked_at,
                     "fr": p.free,
                     "af": p.accessible_free,
+                    "cf": p.cold_free,
                     "b": p.bus,
                 }
                 for p in rows
@@ -101,7 +104,7 @@ def write(session: Session, stations: Iterable[Progress]) -> None:
         },
     )
     for p in rows:
-        p.free = p.accessible_free = p.bus = None  # written: as the row has them now
+        p.free = p.accessible_free = p.cold_free = p.bus = None  # written: as the row has them now
 
 
 def to_row(session: Session, progress: Progress) -> StationState:

@@ -1,5 +1,6 @@
 """Ingest a batch at a time (fleet.ingest_batch) against a real PostgreSQL: whatever the
-batches, the order and the repeats, the hub ends as the events taken one by one in order;
+batches, the order and the repeats, the hub ends as the events taken one by one in order
+(also with cooled compartments' capacity, amounts due, payments and carriers' webhooks);
 a bad message in a batch is dropped alone; workers' batches over the same stations at
 once neither deadlock nor skip."""
 
@@ -8,20 +9,102 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleet import ingest_batch
+from fleet import carriers, ingest_batch
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
 from fleet.registry import StationCredentials, add_station
 from locker.uplink.messages import Event, topic
-from tests.fleet.hub.support import T0, dump, event, evt_topic, history, snapshot_after, views
+from tests.fleet.hub.support import (
+    T0,
+    dump,
+    event,
+    evt_topic,
+    history,
+    parcel,
+    snapshot_after,
+    views,
+)
 from tests.fleet.hub.test_ingest import BAD, state_of
 
 STATIONS = ("a", "b")
+
+
+def _paid(pid: int, state: str, compartment: int | None, **more: Any) -> dict[str, Any]:
+    money = {"amount_cents": 2040, "currency": "EUR", "method": "card"}
+    return {**parcel(pid, state, compartment, amount_due=2040), **money, **more}
+
+
+def day(station: str) -> list[Event]:
+    """:func:`history`, then cooled compartments and payments: a capacity with ``cold_free``,
+    a cold group's reading, parcels with an amount due, paid (with and without the time of
+    payment) at the station, paid and collected, paid while not at the station (known to
+    the hub only by its webhook), and a later event of a paid parcel (its ``paid_at`` is
+    kept)."""
+    paid_at = (T0 + timedelta(minutes=24)).isoformat()
+    steps: list[tuple[str, dict[str, Any]]] = [
+        (
+            "capacity",
+            {
+                "free": {"S": 1, "M": 0, "L": 0},
+                "accessible_free": {"S": 1},
+                "cold_free": {"chilled": {"M": 1}, "frozen": {"S": 0}},
+            },
+        ),
+        (
+            "cold",
+            {"group": "fridge", "kind": "chilled", "min_c": 2, "max_c": 7, "status": "ok"},
+        ),
+        ("parcel", parcel(20, "stored", 3, amount_due=2040)),
+        ("paid", _paid(20, "stored", 3, paid_at=paid_at)),
+        ("parcel", parcel(20, "expired", 3, amount_due=2040)),  # paid_at kept
+        ("paid", _paid(11, "announced", None)),  # no time given: the event's
+        ("paid", _paid(99, "collected", None)),  # not at the station: a webhook only
+        ("parcel", parcel(21, "stored", 1, amount_due=500, paid_at=paid_at)),
+        ("paid", _paid(10, "stored", 2)),
+        ("parcel", parcel(10, "collected", None, amount_due=2040)),
+        ("capacity", {"free": {"S": 0, "M": 1, "L": 0}, "cold_free": {"chilled": {"M": 0}}}),
+    ]
+    first = len(history(station)) + 1
+    more = [event(station, seq, kind, **data) for seq, (kind, data) in enumerate(steps, first)]
+    return history(station) + more
+
+
+def rows_of(db: HubDatabase, station: str) -> dict[str, Any]:
+    """:func:`views` and what they leave out: amounts due and payments of the parcels,
+    every capacity column of the station's row, its carriers' webhooks in their order."""
+    with db.engine.connect() as conn:
+        parcels = conn.execute(
+            sa.text(
+                "SELECT parcel_id, amount_due, paid_at FROM parcels WHERE station = :s"
+                " ORDER BY parcel_id"
+            ),
+            {"s": station},
+        ).all()
+        state = conn.execute(
+            sa.text(
+                "SELECT free, accessible_free, cold_free, bus FROM station_state WHERE station = :s"
+            ),
+            {"s": station},
+        ).one()
+        hooks = conn.execute(
+            sa.text(
+                "SELECT carrier, event_seq, event, body, state FROM carrier_webhooks"
+                " WHERE station = :s ORDER BY id"
+            ),
+            {"s": station},
+        ).all()
+    return {
+        **views(db, station),
+        "paid": [tuple(r) for r in parcels],
+        "capacity": tuple(state),
+        "webhooks": [tuple(r) for r in hooks],
+    }
 
 
 def batch(ingest: Ingest, events: list[Event], minutes: float = 0) -> list[object]:
@@ -36,7 +119,8 @@ def reset(db: HubDatabase) -> None:
         conn.execute(
             sa.text(
                 "UPDATE station_state SET contiguous_seq = 0, station_last_seq = 0, free = '{}',"
-                " accessible_free = '{}', bus = '{}', gap_from = NULL, gap_seen_at = NULL,"
+                " accessible_free = '{}', cold_free = '{}', bus = '{}', gap_from = NULL,"
+                " gap_seen_at = NULL,"
                 " resend_from = NULL, resend_asked_at = NULL"
             )
         )
@@ -47,9 +131,9 @@ def in_order(db: HubDatabase) -> dict[str, object]:
     reset(db)
     ingest = Ingest(db)
     for station in STATIONS:
-        for e in history(station):
+        for e in day(station):
             ingest.handle(evt_topic(station), e.payload(), T0)
-    return {station: views(db, station) for station in STATIONS}
+    return {station: rows_of(db, station) for station in STATIONS}
 
 
 @settings(
@@ -63,16 +147,29 @@ def test_any_batches_of_any_order_with_repeats_end_as_one_by_one_in_order(
 ) -> None:
     if not _has(hub_db, "b"):  # the fixtures are the same for every example
         add_station(hub_db, "b", T0)
+        carriers.add_carrier(hub_db, "DHL", list(STATIONS), "https://carrier.example/h", T0)
     expected = in_order(hub_db)
+    for station in STATIONS:  # what the test is about is there one by one
+        rows = expected[station]
+        assert isinstance(rows, dict)
+        assert rows["capacity"][2] == {"chilled": {"M": 0}}
+        assert [(p[0], p[1], p[2] is not None) for p in rows["paid"]] == [
+            (11, 0, True),
+            (20, 2040, True),
+            (21, 500, True),
+        ]
+        paid_hooks = [h for h in rows["webhooks"] if h[2] == "parcel.paid"]
+        assert [h[3]["parcel"]["id"] for h in paid_hooks] == [20, 11, 99, 10]  # each once
+        assert all(h[3]["payment"]["amount_cents"] == 2040 for h in paid_hooks)
     reset(hub_db)
-    events = [e for s in STATIONS for e in history(s)]
+    events = [e for s in STATIONS for e in day(s)]
     repeats = data.draw(st.lists(st.sampled_from(events), max_size=15), label="repeats")
     stream = data.draw(st.permutations(events + repeats), label="stream")
     cuts = sorted(data.draw(st.sets(st.integers(1, len(stream) - 1), max_size=8), label="cuts"))
     ingest = Ingest(hub_db)
     for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
         batch(ingest, stream[start:end])
-    assert {s: views(hub_db, s) for s in STATIONS} == expected
+    assert {s: rows_of(hub_db, s) for s in STATIONS} == expected
     with hub_db.engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
     assert stored == len(events)  # each once, however often it came
