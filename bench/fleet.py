@@ -7,7 +7,7 @@ Run: ``.venv/bin/python -m bench.fleet [--stations 100,1000,10000] [--seconds 60
 - **Stations** are lightweight: no serial line, no SQLite, only an MQTT 5 client each
   (paho) with its own broker user ``st-<name>`` (the hub's generated password file and
   ACL: a station may write only its own topics), its retained birth and will, and its
-  events (``lps/v1/<name>/evt``, QoS 1, ``seq`` 1, 2, 3, … in order). They run in a few
+  events (``lps/v2/<partition>/<name>/evt``, QoS 1, ``seq`` 1, 2, 3, … in order). They run in a few
   processes, each driving its share of the clients from one ``epoll`` loop (paho's
   ``loop_read`` / ``loop_write`` / ``loop_misc``, no thread per client).
 - **Rate**: the InPost busy day, 310 parcels a machine a day, 5 events each (announced,
@@ -180,13 +180,13 @@ def _phase(hub: Hub, fleet: Fleet, multiple: float, seconds: float, drain: float
 
 
 def _ceiling(hub: Hub, fleet: Fleet, seconds: float) -> Ceiling:
-    from locker.uplink.messages import ROOT
+    from locker.uplink.messages import every
 
     sub = Subscriber(
         hub.broker.port,
         hub.broker.hub_user,
         hub.broker.hub_password,
-        f"{ROOT}/+/evt",
+        every("evt"),
         hub.folder,
     )
     try:
