@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fleet.partitions import WORKERS_ROOT
 from locker.uplink.messages import STATION_NAME, UP, every, topic
 
 HUB_USER = "hub"
@@ -153,11 +152,6 @@ def hub_roles() -> list[dict[str, Any]]:
                 *(_acl("publishClientReceive", t) for t in up),
                 *(_acl("subscribePattern", t) for t in up),
                 *(_acl("subscribePattern", f"$share/+/{t}") for t in up),
-                # the workers' presence, by which they split the partitions (fleet.partitions)
-                *(
-                    _acl(kind, f"{WORKERS_ROOT}/#")
-                    for kind in ("publishClientSend", "publishClientReceive", "subscribePattern")
-                ),
             ],
         },
         {

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from locker.uplink.messages import PARTITIONS
+
 _GROUP = re.compile(r"[A-Za-z0-9-]{16,80}")
 
 
@@ -38,6 +40,9 @@ class HubSettings(BaseSettings):
     ingest_batch_max: int = Field(default=500, ge=1, le=10_000)
     ingest_batch_wait_ms: float = Field(default=20, ge=0, le=1000)
     mqtt_receive_maximum: int = Field(default=2000, ge=1, le=65535)
+    # How many workers the hub runs (`serve --workers` sets it for its own): worker i of n
+    # takes the stations whose topics' partition p has p % n == i (fleet.partitions).
+    workers: int = Field(default=1, ge=1, le=PARTITIONS)
     # What `station add` prints for the station to reach the broker (default: mqtt_host/port).
     station_mqtt_host: str = ""
     station_mqtt_port: int = Field(default=0, ge=0, le=65535)

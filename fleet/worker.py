@@ -14,14 +14,14 @@ at CONNECT): enough for the next batch to fill while one commits.
 MQTT 5 with a persistent session (``clean_start=False`` and a session expiry), so a
 worker that is killed or loses its connection gets back, under the same client id,
 every message it had not acknowledged. Several workers split the stations between them by
-the topics' partitions (:mod:`fleet.partitions`: one shared subscription a partition, taken
-by one worker, handed over through the workers' retained presence); each event is stored
-once whichever took it (ingest's ``ON CONFLICT DO NOTHING``), also when a message comes
-twice or while two workers hold a partition for a moment.
+the topics' partitions (:mod:`fleet.partitions`: worker ``i`` of ``n`` takes the partitions
+``p % n == i``, each through a shared subscription); each event is stored once whichever
+took it (ingest's ``ON CONFLICT DO NOTHING``), also when a message comes twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import queue
@@ -45,12 +45,11 @@ from fleet import carrier_stream, ingest_batch, partitions
 from fleet.db import HubDatabase
 from fleet.delivery import CommandDelivery
 from fleet.ingest import Ingest
-from fleet.partitions import Membership
 from fleet.settings import HubSettings
 from locker.notify.senders import Poster, WebhookPoster
 from locker.notify.webhook_guard import WebhookGuard, allow_list
 from locker.testkit import crashpoints
-from locker.uplink.messages import UP, Command, shared
+from locker.uplink.messages import UP, Command, partition, shared, station_of
 
 _LOG = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -87,10 +86,9 @@ class Worker:
         self.sweep_every_s = max(0.5, min(settings.gap_grace_s, settings.resend_every_s))
         self.client_id = f"{settings.mqtt_client_prefix}-{index}"
         self.share_group = settings.share_group()
-        self.membership = Membership(self.client_id)  # paho's network thread keeps it
-        self._presence = partitions.presence_topic(self.share_group, self.client_id)
-        self._pending: dict[int, tuple[str, frozenset[int]]] = {}  # mid: (un)subscribing
+        self.partitions = partitions.share(index, settings.workers)  # ValueError: not ours
         self.handled = 0  # messages acknowledged by this worker
+        self.by_partition: Counter[int] = Counter()  # of those: the stations' partitions
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker confirmed the subscriptions
         self._broken = threading.Event()  # a message could not be stored: reconnect
@@ -124,8 +122,6 @@ class Worker:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
-        client.on_unsubscribe = self._on_unsubscribe
-        client.will_set(self._presence, partitions.presence_payload(False), qos=1, retain=True)
         client.on_publish = lambda _c, _u, mid, reason, _p: self.delivery.on_puback(
             mid, not reason.is_failure
         )
@@ -142,7 +138,7 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=30)  # the batch under way is finished first
             self._thread = None
 
     def run(self) -> None:
@@ -170,16 +166,16 @@ class Worker:
                 self._ingesting.join(timeout=30)  # the batch under way is finished first
             if self._webhooks is not None:
                 self._webhooks.join(timeout=30)
-            self._leave()
             self.client.disconnect()
             self.client.loop_stop()
             self.connected.clear()
             _LOG.info(
-                "%s stopped after %d messages (%d batches, %.1f s storing them)",
+                "%s stopped after %d messages (%d batches, %.1f s storing them; %d partitions)",
                 self.client_id,
                 self.handled,
                 self.batches,
                 self.busy_s,
+                len(self.by_partition),
             )
 
     def publish(self, command: Command) -> None:
@@ -202,105 +198,33 @@ class Worker:
             return
         _LOG.info("%s connected (session present: %s)", self.client_id, flags.session_present)
         self._connection += 1
-        self._pending.clear()
-        self.membership.reconnected()
-        client.subscribe(partitions.presence_filter(self.share_group), qos=1)
-        self._rebalance()
+        filters = [
+            (shared(kind, self.share_group, p), SubscribeOptions(qos=1))
+            for p in sorted(self.partitions)
+            for kind in UP
+        ]
+        client.subscribe(filters)
         self.connected.set()
-
-    def _rebalance(self) -> None:
-        """Subscribe to the partitions newly ours; let go of those another worker holds."""
-        busy = frozenset().union(*(parts for _, parts in self._pending.values()))
-        take = self.membership.to_take() - busy
-        if take:
-            filters = [
-                (shared(kind, self.share_group, p), SubscribeOptions(qos=1))
-                for p in sorted(take)
-                for kind in UP
-            ]
-            _, mid = self.client.subscribe(filters)
-            if mid is not None:
-                self._pending[mid] = ("take", take)
-        release = self.membership.to_release() - busy
-        if release:
-            names = [shared(kind, self.share_group, p) for p in sorted(release) for kind in UP]
-            _, mid = self.client.unsubscribe(names)
-            if mid is not None:
-                self._pending[mid] = ("release", release)
-
-    def _announce(self) -> None:
-        payload = partitions.presence_payload(True, self.membership.holds)
-        self.client.publish(self._presence, payload, qos=1, retain=True)
-
-    def _leave(self) -> None:
-        """Say we are gone (the will says it when we drop), so the others take our share."""
-        if not self.connected.is_set():
-            return
-        info = self.client.publish(
-            self._presence, partitions.presence_payload(False), qos=1, retain=True
-        )
-        try:
-            info.wait_for_publish(timeout=5)
-        except (RuntimeError, ValueError):
-            _LOG.warning("%s could not say it leaves: its will says so", self.client_id)
 
     def _on_subscribe(
         self,
         _client: mqtt.Client,
         _userdata: Any,
-        mid: int,
+        _mid: int,
         reasons: list[ReasonCode],
         _properties: Properties | None,
     ) -> None:
-        pending = self._pending.pop(mid, None)
         refused = [str(r) for r in reasons if r.is_failure]
         if refused:
             _LOG.error("%s: the broker refused a subscription: %s", self.client_id, refused)
             return
-        if pending is None:
-            return  # the workers' presence
-        self.membership.took(pending[1])
         _LOG.info(
             "%s subscribed (%d partitions of %d)",
             self.client_id,
-            len(self.membership.holds),
+            len(self.partitions),
             len(partitions.ALL),
         )
-        self._announce()
         self.subscribed.set()
-        self._rebalance()
-
-    def _on_unsubscribe(
-        self,
-        _client: mqtt.Client,
-        _userdata: Any,
-        mid: int,
-        _reasons: list[ReasonCode],
-        _properties: Properties | None,
-    ) -> None:
-        pending = self._pending.pop(mid, None)
-        if pending is None:
-            return
-        self.membership.released(pending[1])
-        _LOG.info(
-            "%s let go of %d partitions (holds %d)",
-            self.client_id,
-            len(pending[1]),
-            len(self.membership.holds),
-        )
-        self._announce()
-        self._rebalance()
-
-    def _on_worker(self, msg: mqtt.MQTTMessage) -> None:
-        """Another worker's presence: what it holds, or that it is gone."""
-        client_id = msg.topic.rsplit("/", 1)[-1]
-        try:
-            online, holds = partitions.read_presence(bytes(msg.payload))
-        except ValueError:
-            _LOG.warning("%s: an unreadable worker presence on %s", self.client_id, msg.topic)
-            return
-        self.membership.seen(client_id, online, holds)
-        self._rebalance()
 
     def _on_disconnect(
         self,
@@ -316,9 +240,6 @@ class Worker:
             _LOG.warning("%s lost the broker: %s", self.client_id, reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        if msg.topic.startswith(partitions.WORKERS_ROOT + "/"):
-            self._on_worker(msg)
-            return
         if self._broken.is_set():
             return  # not acknowledged: it comes again after the reconnection
         self._inbox.put(Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._connection))
@@ -410,6 +331,8 @@ class Worker:
         if message.connection == self._connection:
             self.client.ack(message.mid, message.qos)
             self.handled += 1
+            with contextlib.suppress(ValueError):  # not a station's topic: dropped, counted
+                self.by_partition[partition(station_of(message.topic)[0])] += 1
 
     # -- the supervising thread -------------------------------------------------------
 
