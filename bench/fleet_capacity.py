@@ -44,10 +44,12 @@ class Capacity:
 
 
 def measure(hub: Hub, fleet: Fleet, workers: int, count: int) -> Capacity:
-    """A burst of about ``count`` events with ``workers`` workers running (started as
-    needed; those already running stay)."""
-    while len(hub.workers) < workers:
-        hub.start_worker(len(hub.workers))
+    """A burst of about ``count`` events with ``workers`` workers running, each taking its
+    share of the partitions (a hub of another size is stopped and started again)."""
+    if len(hub.workers) != workers:
+        hub.stop_worker()
+        for index in range(workers):
+            hub.start_worker(index, workers)
     postmaster = hub.postmaster()
     before = int(hub.scalar("SELECT count(*) FROM events"))
     for process in hub.workers:

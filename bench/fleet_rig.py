@@ -102,9 +102,10 @@ class Hub:
         )
         (folder / "mosquitto.conf").write_text(conf)
 
-    def start_worker(self, index: int = 0) -> subprocess.Popen[bytes]:
-        """Worker ``index`` in its own process (``fleet.cli worker --index``); the first
-        one started is ``self.worker``, every one is in ``self.workers``."""
+    def start_worker(self, index: int = 0, count: int = 1) -> subprocess.Popen[bytes]:
+        """Worker ``index`` of ``count`` in its own process (``fleet.cli worker --index``,
+        ``FLEET_WORKERS``: it takes its share of the partitions); the first one started is
+        ``self.worker``, every one is in ``self.workers``."""
         env = {
             **os.environ,
             "FLEET_DATABASE_URL": self.db.url,
@@ -114,8 +115,10 @@ class Hub:
             "FLEET_MQTT_CLIENT_PREFIX": self.client_prefix,
             "FLEET_MQTT_SHARE_GROUP": self.broker.share_group,
             "FLEET_MQTT_SESSION_EXPIRY_S": "0",
+            "FLEET_WORKERS": str(count),
         }
         log = self.folder / f"worker-{index}.log"
+        before = log.stat().st_size if log.exists() else 0  # a restarted worker's log goes on
         with log.open("ab") as out:
             process = subprocess.Popen(  # noqa: S603 - our own hub's command
                 [sys.executable, "-m", "fleet.cli", "worker", "--index", str(index)],
@@ -124,7 +127,10 @@ class Hub:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(lambda: "subscribed" in log.read_text(), f"the worker's subscription ({log})")
+        wait_for(
+            lambda: b"subscribed" in log.read_bytes()[before:],
+            f"the worker's subscription ({log})",
+        )
         self.workers.append(process)
         if self.worker is None:
             self.worker = process

@@ -29,9 +29,9 @@ class HubSettings(BaseSettings):
     # empty, it is made on first use in <data_dir>/share-group, so every worker shares it;
     # give it to hubs on other machines (FLEET_MQTT_SHARE_GROUP) to share the load with them.
     mqtt_share_group: SecretStr = SecretStr("")
-    # Mosquitto keeps giving a share of the messages to a worker's session while it is away, so
-    # a worker that does not come back holds its share until the session expires; ingest's
-    # resend fills what an expired session took with it.
+    # A worker's session keeps its partitions' messages while it is away (fleet.partitions);
+    # one that does not come back before the session expires leaves its stations' events on
+    # the stations, and ingest's resend asks for them once it is back.
     mqtt_session_expiry_s: int = Field(default=300, ge=0)
     mqtt_keepalive_s: int = Field(default=30, ge=5)
     # Ingest in batches (fleet.worker): up to this many messages in one transaction, waiting

@@ -109,7 +109,8 @@ def test_a_deposit_and_collection_reach_the_hub_in_order(
         assert sorted(seen) == list(range(1, last + 1))
         states = [e.data["state"] for _, e in sorted(seen.items()) if e.type == "parcel"]
         assert states[-3:] == ["reserved", "stored", "collected"]
-        wait_until(lambda: outgoing.acked_seq(live.runtime.station) == last)
+        # At least up to the collection: the sender's recount of free capacity may follow.
+        wait_until(lambda: outgoing.acked_seq(live.runtime.station) >= last)
         everything = b"".join(
             Event.model_validate_json(e.model_dump_json()).payload() for e in seen.values()
         )
