@@ -9,7 +9,8 @@ every event, the workers are resumed (SIGCONT) and the rate is the events stored
 time from then to the moment the last one is in the table (polled every 100 ms): the
 workers' own pace, with the broker and PostgreSQL on the same machine but not the
 publishers, which would otherwise take a share of the same cores. The workers' CPU time
-(every worker process) and PostgreSQL's (its backends) over that time are shown beside it.
+(every worker process), PostgreSQL's (its backends) and the broker's over that time are
+shown beside it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Capacity:
     seconds: float  # workers resumed to last row in
     workers_cpu_s: float
     postgres_cpu_s: float
+    broker_cpu_s: float
 
     @property
     def per_s(self) -> float:
@@ -59,6 +61,7 @@ def measure(hub: Hub, fleet: Fleet, workers: int, count: int) -> Capacity:
     finally:
         cpu0 = sum(cpu_s(w.pid) for w in hub.workers)
         pg0 = children_cpu_s(postmaster)
+        broker0 = cpu_s(hub.broker_pid())
         t0 = time.time()
         for process in hub.workers:
             process.send_signal(signal.SIGCONT)
@@ -73,6 +76,7 @@ def measure(hub: Hub, fleet: Fleet, workers: int, count: int) -> Capacity:
     done = time.time()
     cpu1 = sum(cpu_s(w.pid) for w in hub.workers)
     pg1 = children_cpu_s(postmaster)
+    broker1 = cpu_s(hub.broker_pid())
     return Capacity(
         stations=len(hub.names),
         workers=workers,
@@ -81,6 +85,7 @@ def measure(hub: Hub, fleet: Fleet, workers: int, count: int) -> Capacity:
         seconds=done - t0,
         workers_cpu_s=cpu1 - cpu0,
         postgres_cpu_s=pg1 - pg0,
+        broker_cpu_s=broker1 - broker0,
     )
 
 
@@ -103,6 +108,7 @@ def rows_of(capacities: list[Capacity], ceiling_per_s: float) -> list[Row]:
                 f"stored in {c.seconds:.1f} s once resumed"
                 f"{left}; workers' CPU {c.workers_cpu_s / c.seconds * 100:.0f} % of a core, "
                 f"PostgreSQL {c.postgres_cpu_s / c.seconds * 100:.0f} %, "
+                f"the broker {c.broker_cpu_s / c.seconds * 100:.0f} %, "
                 f"{c.cpu_ms_per_event:.2f} ms of CPU an event (both)",
                 f"broker alone {ceiling_per_s:,.0f} events/s",
                 "",

@@ -153,6 +153,9 @@ class Hub:
     def postmaster(self) -> int:
         return int((self.pg.data / "postmaster.pid").read_text().split()[0])
 
+    def broker_pid(self) -> int:
+        return int((self.broker.folder / "mosquitto.pid").read_text().split()[0])
+
     def scalar(self, sql: str, **params: Any) -> Any:
         import sqlalchemy as sa
 
