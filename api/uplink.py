@@ -38,13 +38,14 @@ from api.context import StationContext
 from api.uplink_tls import StatusBoard, UplinkState, UplinkStatus, client_context, describe
 from locker.runtime.settings import plaintext_password_risk
 from locker.uplink import commands, outgoing
-from locker.uplink.capture import record_hub_event
+from locker.uplink.capture import RECOUNT_AFTER, record_hub_event, recount_capacity
 from locker.uplink.layout import report as layout_report
 from locker.uplink.messages import Command, CommandResult, Presence, topic
 from locker.uplink.snapshot import snapshot
 
 _LOG = logging.getLogger(__name__)
 WINDOW = 100  # events published and not yet acknowledged, at most
+QUIET_WRITES_S = 1.0  # the sender's own writes, at most this often (see _send_loop)
 SESSION_EXPIRY_S = 24 * 3600  # the broker keeps the station's session (and commands) a day
 BUS_EVERY_S = 300.0  # bus health goes up at most this often (when it changed)
 
@@ -252,6 +253,10 @@ class Uplink:
         sent = acked
         bus_sent_at = 0.0
         last_bus: dict[str, Any] | None = None
+        # The sender's own writes (the acknowledged point, the recount of free capacity) at
+        # most every QUIET_WRITES_S: they take SQLite's write lock, which a door wants.
+        written_acked, wrote_at = acked, 0.0
+        recount_due, recounted_at = False, 0.0
         while not self._stop.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
@@ -260,12 +265,21 @@ class Uplink:
                     self._restart.clear()
                     inflight.clear()
                     done.clear()
-                    acked = outgoing.acked_seq(self.station)
+                    if acked != written_acked:  # what this connection's broker confirmed
+                        outgoing.mark_acked(self.station, acked)
+                    acked = written_acked = outgoing.acked_seq(self.station)
                     sent = acked
                 if self._resend_from is not None:
                     sent = min(sent, self._resend_from - 1)
                     self._resend_from = None
                 acked = self._take_acks(inflight, done, acked)
+                now = time.monotonic()
+                if acked != written_acked and now - wrote_at >= QUIET_WRITES_S:
+                    outgoing.mark_acked(self.station, acked)
+                    written_acked, wrote_at = acked, now
+                if recount_due and now - recounted_at >= QUIET_WRITES_S:
+                    recount_due, recounted_at = False, now
+                    recount_capacity(self.station.db, self.station.layout)
                 if time.monotonic() - bus_sent_at >= BUS_EVERY_S:
                     bus_sent_at = time.monotonic()
                     last_bus = self._record_bus(last_bus)
@@ -279,9 +293,16 @@ class Uplink:
                     inflight[info.mid] = event.seq
                     sent = event.seq
                     self.counts["published"] += 1
+                    # recounted here (above, soon), not in the door's transaction
+                    recount_due = recount_due or event.type in RECOUNT_AFTER
             except Exception:  # the loop must outlive a bad moment (a locked database)
                 _LOG.exception("uplink: sending failed; trying again")
                 time.sleep(1)
+        if acked != written_acked:
+            try:
+                outgoing.mark_acked(self.station, acked)
+            except Exception:  # stopping: the events are sent again, the hub keeps them once
+                _LOG.exception("uplink: could not write the acknowledged point")
 
     def _take_acks(self, inflight: dict[int, int], done: set[int], acked: int) -> int:
         """Move the acknowledged point over every unbroken run the broker confirmed."""
@@ -304,9 +325,7 @@ class Uplink:
         while moved + 1 in done:
             moved += 1
             done.discard(moved)
-        if moved != acked:
-            outgoing.mark_acked(self.station, moved)
-        return moved
+        return moved  # written by the send loop (at most every QUIET_WRITES_S)
 
     def _record_bus(self, last: dict[str, Any] | None) -> dict[str, Any] | None:
         health = {bus: dict(counters) for bus, counters in self.ctx.bus_health().items()}

@@ -13,7 +13,10 @@ close the door, confirm), then collects them one by one with their PINs, timing:
     has confirmed the latch released (the read-back status after the pulse), beside its
     floor: unlock frame + pulse + the driver's wait after it + status request and answer
     on the wire + the board's reaction;
-(c) baseline: ``GET /healthz`` round trips in the same run.
+(c) baseline: ``GET /healthz`` round trips in the same run;
+(d) code → unlock frame with a fleet hub configured (:func:`measure_with_hub`): the station
+    captures its changes for the uplink and sends them to a real Mosquitto, beside the same
+    station without a hub, both up at once and collecting in alternate rounds.
 
 The door watcher reads every board every 0.5 s meanwhile, as in service.
 """
@@ -21,8 +24,11 @@ The door watcher reads every board every 0.5 s meanwhile, as in service.
 from __future__ import annotations
 
 import argparse
+import secrets
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -49,44 +55,110 @@ BOARDS = 8
 
 
 def measure(baud: int, runs: int, pulse_ms: int) -> list[Row]:
-    with scratch(f"bench-unlock-{baud}-") as folder:
-        return _measure(folder, baud, runs, pulse_ms)
+    with scratch(f"bench-unlock-{baud}-") as folder, ExitStack() as stack:
+        rig = stack.enter_context(_station(folder, baud, pulse_ms))
+        while len(rig.to_frame) < runs:
+            rig.collect_round(runs - len(rig.to_frame))
+    return _rows(rig, baud, pulse_ms)
 
 
-def _measure(folder: Path, baud: int, runs: int, pulse_ms: int) -> list[Row]:
+def measure_with_hub(baud: int, runs: int, pulse_ms: int) -> list[Row]:
+    """Code → unlock frame with a fleet hub configured (the station captures every change
+    for its uplink and sends it to a real Mosquitto) beside the same station without one,
+    in the same run: both stations up at once, collecting in alternate rounds of 16, so
+    that the machine's changing load falls on both alike."""
+    from fleet.engines import FleetBroker
+
+    with scratch(f"bench-unlock-hub-{baud}-") as folder, ExitStack() as stack:
+        broker = FleetBroker.create(stations=["bench"])
+        broker.start()
+        stack.callback(broker.remove)
+        user, password = broker.credentials("bench")
+        hub = {
+            "LOCKER_HUB_STATION": "bench",
+            "LOCKER_MQTT_HOST": "127.0.0.1",
+            "LOCKER_MQTT_PORT": str(broker.port),
+            "LOCKER_MQTT_USER": user,
+            "LOCKER_MQTT_PASSWORD": password,
+            "LOCKER_HUB_COMMAND_KEY": secrets.token_hex(32),
+        }
+        (folder / "plain").mkdir()
+        (folder / "hub").mkdir()
+        plain = stack.enter_context(_station(folder / "plain", baud, pulse_ms))
+        with_hub = stack.enter_context(_station(folder / "hub", baud, pulse_ms, hub))
+        while len(with_hub.to_frame) < runs:
+            for rig in (plain, with_hub):
+                rig.collect_round(min(16, runs - len(with_hub.to_frame)))
+    conditions = f"{len(with_hub.to_frame)} collections each, {baud} Bd, pulse {pulse_ms} ms"
+    return [
+        against(
+            "code → unlock frame, hub configured",
+            f"{conditions}; the uplink connected to a real Mosquitto",
+            "the same without a hub",
+            p50(plain.to_frame),
+            with_hub.to_frame,
+            "without a hub",
+        )
+    ]
+
+
+class _Rig:
+    """One served station on its simulated boards, collecting parcels it stored itself."""
+
+    def __init__(self, base_url: str, courier: dict[str, str], sim: SimStation) -> None:
+        self.base_url = base_url
+        self.courier = courier
+        self.sim = sim
+        self.client = httpx.Client(base_url=base_url, timeout=30)
+        self.to_frame: list[float] = []
+        self.to_answer: list[float] = []
+        self.baseline: list[float] = []
+        self.made = 0
+
+    def collect_round(self, wanted: int) -> None:
+        """Store up to ``wanted`` parcels (at most a compartment each), then collect them."""
+        sim, client = self.sim, self.client
+        sim_bus = sim.buses["main"]
+        pins = _fill(self.base_url, self.courier, sim, self.made, min(BOARDS * 16, wanted))
+        self.made += len(pins)
+        for compartment, pin in pins:
+            seen = len(sim_bus.frames_received)
+            start = time.monotonic()
+            answer = client.post("/api/v1/collect", json={"code": pin})
+            done = time.monotonic()
+            if answer.status_code != 200:
+                raise SystemExit(f"collection failed: {answer.text}")
+            frames = sim_bus.frames_received[seen:]
+            t_unlock = next(t for t, raw in frames if raw[2] == CMD_UNLOCK)
+            self.to_frame.append(t_unlock - start)
+            self.to_answer.append(done - start)
+            sim.take(compartment)
+            sim.close(compartment)
+            t0 = time.monotonic()
+            client.get("/healthz")
+            self.baseline.append(time.monotonic() - t0)
+
+
+@contextmanager
+def _station(
+    folder: Path, baud: int, pulse_ms: int, more: dict[str, str] | None = None
+) -> Iterator[_Rig]:
     wire = {"boards": BOARDS, "baud": baud, "pulse_ms": pulse_ms}
     sim = SimStation(load_layout(write_layout(folder / "sim.toml", port="sim", **wire)))
     with sim.serve("pty") as ports:
         station_layout = write_layout(folder / "station.toml", port=ports["main"], **wire)
         env, courier = courier_station(folder, station_layout)
-        sim_bus = sim.buses["main"]
-        with (
-            locker_serve(env, log=folder / "serve.log") as station,
-            httpx.Client(base_url=station.base_url, timeout=30) as client,
-        ):
-            to_frame: list[float] = []
-            to_answer: list[float] = []
-            baseline: list[float] = []
-            made = 0
-            while len(to_frame) < runs:
-                pins = _fill(station.base_url, courier, sim, made, min(BOARDS * 16, runs))
-                made += len(pins)
-                for compartment, pin in pins:
-                    seen = len(sim_bus.frames_received)
-                    start = time.monotonic()
-                    answer = client.post("/api/v1/collect", json={"code": pin})
-                    done = time.monotonic()
-                    if answer.status_code != 200:
-                        raise SystemExit(f"collection failed: {answer.text}")
-                    frames = sim_bus.frames_received[seen:]
-                    t_unlock = next(t for t, raw in frames if raw[2] == CMD_UNLOCK)
-                    to_frame.append(t_unlock - start)
-                    to_answer.append(done - start)
-                    sim.take(compartment)
-                    sim.close(compartment)
-                    t0 = time.monotonic()
-                    client.get("/healthz")
-                    baseline.append(time.monotonic() - t0)
+        env.update(more or {})
+        with locker_serve(env, log=folder / "serve.log") as station:
+            rig = _Rig(station.base_url, courier, sim)
+            try:
+                yield rig
+            finally:
+                rig.client.close()
+
+
+def _rows(rig: _Rig, baud: int, pulse_ms: int) -> list[Row]:
+    to_frame, to_answer, baseline = rig.to_frame, rig.to_answer, rig.baseline
     unlock_wire = CU16_REQUEST_BYTES * byte_s(baud)
     status_wire = (CU16_REQUEST_BYTES + CU16_STATUS_BYTES) * byte_s(baud)
     answer_floor = (
@@ -148,6 +220,7 @@ def main() -> None:
     rows: list[Row] = []
     for baud in args.baud or [9600, 19200]:
         rows += measure(baud, args.runs, args.pulse_ms)
+        rows += measure_with_hub(baud, args.runs, args.pulse_ms)
     print(table(rows))
 
 

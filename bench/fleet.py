@@ -7,7 +7,7 @@ Run: ``.venv/bin/python -m bench.fleet [--stations 100,1000,10000] [--seconds 60
 - **Stations** are lightweight: no serial line, no SQLite, only an MQTT 5 client each
   (paho) with its own broker user ``st-<name>`` (the hub's generated password file and
   ACL: a station may write only its own topics), its retained birth and will, and its
-  events (``lps/v1/<name>/evt``, QoS 1, ``seq`` 1, 2, 3, … in order). They run in a few
+  events (``lps/v2/<partition>/<name>/evt``, QoS 1, ``seq`` 1, 2, 3, … in order). They run in a few
   processes, each driving its share of the clients from one ``epoll`` loop (paho's
   ``loop_read`` / ``loop_write`` / ``loop_misc``, no thread per client).
 - **Rate**: the InPost busy day, 310 parcels a machine a day, 5 events each (announced,
@@ -53,7 +53,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import fleet_capacity
 from bench.common import Row, p50, p99, table
+from bench.fleet_capacity import Capacity
 from bench.fleet_rig import Fleet, Hub, children_cpu_s, cpu_s, wait_for
 from bench.fleet_stations import (
     DAY_S,
@@ -121,6 +123,7 @@ class FleetRun:
     ceiling: Ceiling
     phases: list[Phase] = field(default_factory=list)
     resends: int = 0  # resend commands the hub issued (gaps it saw)
+    capacities: list[Capacity] = field(default_factory=list)  # one worker, two, …
 
 
 def _phase(hub: Hub, fleet: Fleet, multiple: float, seconds: float, drain: float) -> Phase:
@@ -177,13 +180,13 @@ def _phase(hub: Hub, fleet: Fleet, multiple: float, seconds: float, drain: float
 
 
 def _ceiling(hub: Hub, fleet: Fleet, seconds: float) -> Ceiling:
-    from locker.uplink.messages import ROOT
+    from locker.uplink.messages import every
 
     sub = Subscriber(
         hub.broker.port,
         hub.broker.hub_user,
         hub.broker.hub_password,
-        f"{ROOT}/+/evt",
+        every("evt"),
         hub.folder,
     )
     try:
@@ -215,8 +218,12 @@ def run(
     seconds: float = 60,
     ceiling_seconds: float = 15,
     drain: float = 30,
+    burst: int = 0,
+    workers: Sequence[int] = (1, 2),
 ) -> FleetRun:
-    """One fleet of ``stations``: every rate multiple in turn, then the broker's ceiling."""
+    """One fleet of ``stations``: every rate multiple in turn (one worker); then, if
+    ``burst``, the hub's capacity with each number of ``workers`` (a burst of that many
+    events each); then the broker's ceiling."""
     import tempfile
 
     processes = max(1, min(4, math.ceil(stations / STATIONS_PER_PROCESS)))
@@ -242,10 +249,14 @@ def run(
         for m in multiples:
             phases.append(_phase(hub, fleet, m, seconds, drain))
             print(f"  N={stations}: {m:g}× done", file=sys.stderr, flush=True)
+        capacities = []
+        for w in workers if burst else ():
+            capacities.append(fleet_capacity.measure(hub, fleet, w, burst))
+            print(f"  N={stations}: capacity, {w} worker(s) done", file=sys.stderr, flush=True)
         resends = int(hub.scalar("SELECT count(*) FROM commands WHERE type = 'resend'"))
         hub.stop_worker()
         ceiling = _ceiling(hub, fleet, ceiling_seconds)
-        return FleetRun(stations, processes, setup, ceiling, phases, resends)
+        return FleetRun(stations, processes, setup, ceiling, phases, resends, capacities)
     finally:
         if fleet is not None:
             fleet.close()
@@ -299,7 +310,7 @@ def rows_of(result: FleetRun) -> list[Row]:
                 f"{ph.ingest_per_s / ceiling.per_s:.3f}× ceiling",
             )
         )
-    return rows
+    return rows + fleet_capacity.rows_of(result.capacities, ceiling.per_s)
 
 
 def measure(
@@ -309,6 +320,7 @@ def measure(
     seconds: float = 60,
     ceiling_seconds: float = 15,
     drain: float = 30,
+    burst: int = 0,
 ) -> list[Row]:
     rows: list[Row] = []
     for n in stations:
@@ -318,6 +330,7 @@ def measure(
             seconds=seconds,
             ceiling_seconds=ceiling_seconds,
             drain=drain,
+            burst=burst,
         )
         rows += rows_of(result)
     return rows
@@ -330,6 +343,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="each rate's window")
     parser.add_argument("--ceiling-seconds", type=float, default=15)
     parser.add_argument("--drain", type=float, default=30, help="catch-up after a window")
+    parser.add_argument(
+        "--burst", type=int, default=40_000, help="events of each capacity burst (0: none)"
+    )
+    parser.add_argument("--workers", default="1,2", help="workers of each capacity burst")
     args = parser.parse_args()
     began = time.monotonic()
     rows: list[Row] = []
@@ -340,6 +357,8 @@ def main() -> None:
             seconds=args.seconds,
             ceiling_seconds=args.ceiling_seconds,
             drain=args.drain,
+            burst=args.burst,
+            workers=[int(x) for x in args.workers.split(",")],
         )
         print(
             f"N={n} done ({time.monotonic() - began:.0f} s, set-up {result.setup_s:.0f} s,"

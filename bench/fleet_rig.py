@@ -63,6 +63,8 @@ class Hub:
         self._bench_conf()
         self.broker.start()
         self.worker: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.client_prefix = f"bench-{uuid.uuid4().hex[:6]}"
 
     def _register(self) -> None:
         """Every station in the registry at once (``fleet.cli station add`` one by one
@@ -100,39 +102,59 @@ class Hub:
         )
         (folder / "mosquitto.conf").write_text(conf)
 
-    def start_worker(self) -> None:
+    def start_worker(self, index: int = 0, count: int = 1) -> subprocess.Popen[bytes]:
+        """Worker ``index`` of ``count`` in its own process (``fleet.cli worker --index``,
+        ``FLEET_WORKERS``: it takes its share of the partitions); the first one started is
+        ``self.worker``, every one is in ``self.workers``."""
         env = {
             **os.environ,
             "FLEET_DATABASE_URL": self.db.url,
             "FLEET_MQTT_PORT": str(self.broker.port),
             "FLEET_MQTT_USER": self.broker.hub_user,
             "FLEET_MQTT_PASSWORD": self.broker.hub_password,
-            "FLEET_MQTT_CLIENT_PREFIX": f"bench-{uuid.uuid4().hex[:6]}",
+            "FLEET_MQTT_CLIENT_PREFIX": self.client_prefix,
+            "FLEET_MQTT_SHARE_GROUP": self.broker.share_group,
             "FLEET_MQTT_SESSION_EXPIRY_S": "0",
+            "FLEET_WORKERS": str(count),
         }
-        log = self.folder / "worker.log"
+        log = self.folder / f"worker-{index}.log"
+        before = log.stat().st_size if log.exists() else 0  # a restarted worker's log goes on
         with log.open("ab") as out:
-            self.worker = subprocess.Popen(  # noqa: S603 - our own hub's command
-                [sys.executable, "-m", "fleet.cli", "worker"],
+            process = subprocess.Popen(  # noqa: S603 - our own hub's command
+                [sys.executable, "-m", "fleet.cli", "worker", "--index", str(index)],
                 cwd=REPO,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(lambda: "subscribed" in log.read_text(), f"the worker's subscription ({log})")
+        wait_for(
+            lambda: b"subscribed" in log.read_bytes()[before:],
+            f"the worker's subscription ({log})",
+        )
+        self.workers.append(process)
+        if self.worker is None:
+            self.worker = process
+        return process
 
     def stop_worker(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.send_signal(signal.SIGTERM)
+        """Stop every worker (SIGTERM: each finishes its batch and leaves)."""
+        for process in self.workers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.workers:
             try:
-                self.worker.wait(timeout=30)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.worker.kill()
-                self.worker.wait()
+                process.kill()
+                process.wait()
+        self.workers = []
         self.worker = None
 
     def postmaster(self) -> int:
         return int((self.pg.data / "postmaster.pid").read_text().split()[0])
+
+    def broker_pid(self) -> int:
+        return int((self.broker.folder / "mosquitto.pid").read_text().split()[0])
 
     def scalar(self, sql: str, **params: Any) -> Any:
         import sqlalchemy as sa

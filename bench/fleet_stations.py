@@ -246,6 +246,26 @@ class Simulator:
         self._settle()
         return {"sent": sent, "seconds": time.monotonic() - start}
 
+    def run_burst(self, count: int) -> dict[str, Any]:
+        """``count`` events, every station in turn, as fast as the broker takes them (the
+        hub's capacity: the broker queues what the workers have not taken yet)."""
+        acked_before = self._acked()
+        sent = 0
+        start = time.monotonic()
+        n = len(self.stations)
+        while sent < count:
+            outstanding = sent - (self._acked() - acked_before)
+            for _ in range(min(count - sent, max(0, CEILING_OUTSTANDING - outstanding))):
+                self.publish(self.stations[sent % n])
+                sent += 1
+            self.pump(0.001)
+        # A client keeps what is beyond its in-flight window until PUBACKs come back: pump
+        # until the broker has every one (the workers are measured on all of them).
+        deadline = time.monotonic() + WAIT_S
+        while self._acked() - acked_before < sent and time.monotonic() < deadline:
+            self.pump(0.01)
+        return {"sent": sent, "seconds": time.monotonic() - start}
+
     def _acked(self) -> int:
         return sum(s.acked for s in self.stations)
 
@@ -274,6 +294,8 @@ def simulator_main(
             pipe.send(sim.run_poisson(*args))
         elif order == "flat":
             pipe.send(sim.run_flat_out(*args))
+        elif order == "burst":
+            pipe.send(sim.run_burst(*args))
         elif order == "stop":
             sim.close()
             pipe.send("stopped")

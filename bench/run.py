@@ -35,6 +35,8 @@ def main() -> None:
     rows: list[Row] = []
     for baud in (9600, 19200):
         rows += code_to_unlock.measure(baud, runs=30 if quick else 1000, pulse_ms=50)
+        # with a fleet hub configured, beside the same without one (issue 25)
+        rows += code_to_unlock.measure_with_hub(baud, runs=32 if quick else 500, pulse_ms=50)
         print(f"code-to-unlock at {baud} Bd done ({time.monotonic() - began:.0f} s)", flush=True)
     for baud in (9600, 19200):
         rows += status_sweep.measure(baud, runs=20 if quick else 300)
@@ -66,6 +68,7 @@ def main() -> None:
         seconds=10 if quick else 60,
         ceiling_seconds=5 if quick else 15,
         drain=10 if quick else 30,
+        burst=5000 if quick else 40_000,  # the hub's capacity, one worker and two
     )
     print()
     print(

@@ -2,7 +2,7 @@
 ACLs of Mosquitto's dynamic-security plugin (``dynamic-security.json``).
 
 Every station ``S`` has its own broker user ``st-S`` with a role of its own: it may write
-only ``lps/v1/S/{evt,state,snap,res}``, and subscribe to and receive only ``lps/v1/S/cmd``.
+only ``lps/v2/P/S/{evt,state,snap,res}``, and subscribe to and receive only ``lps/v2/P/S/cmd``.
 The hub's user ``hub`` may subscribe to and receive every station's up topics (also through
 a shared subscription) and write every station's ``cmd``; it also holds the plugin's admin
 role, so ``locker hub station add`` lets a new station in through the broker's control topic
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from locker.uplink.messages import STATION_NAME, UP, topic
+from locker.uplink.messages import STATION_NAME, UP, every, topic
 
 HUB_USER = "hub"
 HUB_ROLE = "hub"
@@ -143,12 +143,12 @@ def hub_roles() -> list[dict[str, Any]]:
     """The hub's two roles: its workers read every station's up topics (plainly or through
     any share group) and write every ``cmd``; ``broker-admin`` changes the configuration
     through the plugin's control topic (``station add``)."""
-    up = [topic("+", kind) for kind in UP]
+    up = [every(kind) for kind in UP]
     return [
         {
             "rolename": HUB_ROLE,
             "acls": [
-                _acl("publishClientSend", topic("+", "cmd")),
+                _acl("publishClientSend", every("cmd")),
                 *(_acl("publishClientReceive", t) for t in up),
                 *(_acl("subscribePattern", t) for t in up),
                 *(_acl("subscribePattern", f"$share/+/{t}") for t in up),

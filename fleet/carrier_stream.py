@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
@@ -72,6 +72,39 @@ def _webhook(
     parcel: ParcelFacts,
     payment: dict[str, Any] | None = None,
 ) -> None:
+    session.execute(
+        insert(CarrierWebhook)
+        .values(**webhook_values(row, carrier, event, parcel, payment))
+        .on_conflict_do_nothing()
+    )
+
+
+class StationEvent(Protocol):
+    """What a webhook needs of the event it comes of (an :class:`EventRow` or the like)."""
+
+    @property
+    def station(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
+def webhook_values(
+    row: StationEvent,
+    carrier: str,
+    event: str,
+    parcel: ParcelFacts,
+    payment: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The webhook row that the event ``row`` makes for ``carrier`` (pending, due now).
+
+    ``payment`` (a ``parcel.paid`` webhook's) is added to the body as its ``payment`` part.
+    """
     body: dict[str, Any] = {
         "event": event,
         "event_id": row.event_id,
@@ -82,21 +115,17 @@ def _webhook(
     }
     if payment is not None:
         body["payment"] = payment
-    session.execute(
-        insert(CarrierWebhook)
-        .values(
-            carrier=carrier,
-            station=row.station,
-            event_seq=row.seq,
-            event=event,
-            body=body,
-            created_at=row.received_at,
-            state="pending",
-            attempts=0,
-            next_at=row.received_at,
-        )
-        .on_conflict_do_nothing()
-    )
+    return {
+        "carrier": carrier,
+        "station": row.station,
+        "event_seq": row.seq,
+        "event": event,
+        "body": body,
+        "created_at": row.received_at,
+        "state": "pending",
+        "attempts": 0,
+        "next_at": row.received_at,
+    }
 
 
 def parcel_changed(
@@ -119,34 +148,34 @@ def parcel_changed(
         _webhook(session, row, parcel.carrier, f"parcel.{parcel.state}", parcel)
 
 
-class _Reminder(ParcelFacts):
+class Reminder(ParcelFacts):
     reminder: Literal["reminder", "last_call"] = "reminder"
 
 
 def reminded(session: Session, row: EventRow) -> None:
-    reminder = _Reminder.model_validate(row.data)
+    reminder = Reminder.model_validate(row.data)
     if _carriers_of(session, row.station, reminder.carrier):
         _webhook(session, row, reminder.carrier, f"parcel.{reminder.reminder}", reminder)
 
 
-class _Paid(ParcelFacts):
+class Paid(ParcelFacts):
     amount_cents: int
     currency: str
     method: str
     paid_at: datetime | None = None
 
 
-def paid(session: Session, row: EventRow) -> _Paid:
+def payment_of(facts: Paid) -> dict[str, Any]:
+    """A ``parcel.paid`` webhook's ``payment`` part: the amount and the way only."""
+    return {"amount_cents": facts.amount_cents, "currency": facts.currency, "method": facts.method}
+
+
+def paid(session: Session, row: EventRow) -> Paid:
     """A parcel was paid: ``parcel.paid`` to its carrier (the amount and the way; the hub
     never sees a card or a payment secret)."""
-    facts = _Paid.model_validate(row.data)
+    facts = Paid.model_validate(row.data)
     if _carriers_of(session, row.station, facts.carrier):
-        payment = {
-            "amount_cents": facts.amount_cents,
-            "currency": facts.currency,
-            "method": facts.method,
-        }
-        _webhook(session, row, facts.carrier, "parcel.paid", facts, payment=payment)
+        _webhook(session, row, facts.carrier, "parcel.paid", facts, payment=payment_of(facts))
     return facts
 
 

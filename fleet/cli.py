@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -280,7 +281,9 @@ def station_place(
 
 @app.command("worker")
 def worker(
-    index: Annotated[int, typer.Option(help="its client id is <prefix>-<index>")] = 0,
+    index: Annotated[
+        int, typer.Option(help="its client id is <prefix>-<index>; 0 … FLEET_WORKERS−1")
+    ] = 0,
 ) -> None:
     """Run one MQTT worker (no HTTP) until stopped."""
     from fleet.worker import Worker
@@ -330,10 +333,14 @@ def serve(
     _logging()
     settings = _settings()
     db = _database(settings)
+    settings = settings.model_copy(update={"workers": workers})
     first = Worker(db, settings, index=0)
     first.start()
+    env = {**os.environ, "FLEET_WORKERS": str(workers)}
     others = [
-        subprocess.Popen([sys.executable, "-m", "fleet.cli", "worker", "--index", str(i)])  # noqa: S603
+        subprocess.Popen(  # noqa: S603 - our own hub's command
+            [sys.executable, "-m", "fleet.cli", "worker", "--index", str(i)], env=env
+        )
         for i in range(1, workers)
     ]
     _stop_on_signals()

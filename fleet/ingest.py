@@ -32,7 +32,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import delete
@@ -66,6 +66,18 @@ from locker.uplink.messages import (
 _LOG = logging.getLogger(__name__)
 _BATCH = 500
 REPUBLISH_WITHIN = timedelta(days=7)  # unanswered commands older than this are not sent again
+
+
+class Gaps(Protocol):
+    """What the gap's bookkeeping reads and writes of a station (its ``station_state``)."""
+
+    station: str
+    contiguous_seq: int
+    station_last_seq: int
+    gap_from: int | None
+    gap_seen_at: datetime | None
+    resend_from: int | None
+    resend_asked_at: datetime | None
 
 
 class Ingest:
@@ -288,7 +300,7 @@ class Ingest:
             if len(batch) < _BATCH or state.contiguous_seq != batch[-1].seq:
                 return
 
-    def _resend(self, session: Session, state: StationState, now: datetime) -> list[Command]:
+    def _resend(self, session: Session, state: Gaps, now: datetime) -> list[Command]:
         if state.station_last_seq <= state.contiguous_seq:
             state.gap_from = state.gap_seen_at = None
             state.resend_from = state.resend_asked_at = None
@@ -342,13 +354,13 @@ class Ingest:
         except Exception:  # the count is a convenience; the drop stands
             _LOG.exception("could not count a dropped message")
 
-    def _count(self, session: Session, reason: str) -> None:
+    def _count(self, session: Session, reason: str, n: int = 1) -> None:
         session.execute(
             insert(DroppedCount)
-            .values(reason=reason, count=1)
+            .values(reason=reason, count=n)
             .on_conflict_do_update(
                 index_elements=["reason"],
-                set_={"count": DroppedCount.count + 1},
+                set_={"count": DroppedCount.count + n},
             )
         )
 

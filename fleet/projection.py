@@ -80,13 +80,13 @@ class _AlertRaised(_AlertCleared):
     detail: str = ""
 
 
-class _Capacity(BaseModel):
+class Capacity(BaseModel):
     free: dict[str, int]
     accessible_free: dict[str, int] = {}
     cold_free: dict[str, dict[str, int]] = {}
 
 
-class _Bus(BaseModel):
+class Bus(BaseModel):
     health: dict[str, dict[str, Any]]
 
 
@@ -153,12 +153,12 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
         for alert in session.exec(_alert(name, cleared.shown_kind, cleared.compartment_id)).all():
             session.delete(alert)
     elif row.type == "capacity":
-        capacity = _Capacity.model_validate(data)
+        capacity = Capacity.model_validate(data)
         state.free = capacity.free
         state.accessible_free = capacity.accessible_free
         state.cold_free = capacity.cold_free
     elif row.type == "bus":
-        state.bus = _Bus.model_validate(data).health
+        state.bus = Bus.model_validate(data).health
     elif row.type == "reminder":
         carrier_stream.reminded(session, row)
     elif row.type == "paid":

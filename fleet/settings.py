@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from locker.uplink.messages import PARTITIONS
+
 _GROUP = re.compile(r"[A-Za-z0-9-]{16,80}")
 
 
@@ -27,11 +29,20 @@ class HubSettings(BaseSettings):
     # empty, it is made on first use in <data_dir>/share-group, so every worker shares it;
     # give it to hubs on other machines (FLEET_MQTT_SHARE_GROUP) to share the load with them.
     mqtt_share_group: SecretStr = SecretStr("")
-    # Mosquitto keeps giving a share of the messages to a worker's session while it is away, so
-    # a worker that does not come back holds its share until the session expires; ingest's
-    # resend fills what an expired session took with it.
+    # A worker's session keeps its partitions' messages while it is away (fleet.partitions);
+    # one that does not come back before the session expires leaves its stations' events on
+    # the stations, and ingest's resend asks for them once it is back.
     mqtt_session_expiry_s: int = Field(default=300, ge=0)
     mqtt_keepalive_s: int = Field(default=30, ge=5)
+    # Ingest in batches (fleet.worker): up to this many messages in one transaction, waiting
+    # at most this long for a batch to fill; the broker keeps up to mqtt_receive_maximum
+    # messages unacknowledged in flight to a worker (at least two batches).
+    ingest_batch_max: int = Field(default=500, ge=1, le=10_000)
+    ingest_batch_wait_ms: float = Field(default=20, ge=0, le=1000)
+    mqtt_receive_maximum: int = Field(default=2000, ge=1, le=65535)
+    # How many workers the hub runs (`serve --workers` sets it for its own): worker i of n
+    # takes the stations whose topics' partition p has p % n == i (fleet.partitions).
+    workers: int = Field(default=1, ge=1, le=PARTITIONS)
     # What `station add` prints for the station to reach the broker (default: mqtt_host/port).
     station_mqtt_host: str = ""
     station_mqtt_port: int = Field(default=0, ge=0, le=65535)

@@ -43,6 +43,15 @@ def test_code_to_unlock_fills_its_rows() -> None:
     assert _ms(frame.p50) <= _ms(frame.p99)
 
 
+def test_code_to_unlock_with_a_hub_configured_stands_beside_the_same_without() -> None:
+    (row,) = code_to_unlock.measure_with_hub(19200, runs=4, pulse_ms=20)
+    assert row.measurement == "code → unlock frame, hub configured"
+    assert "4 collections each, 19200 Bd" in row.conditions
+    assert row.reference.startswith("the same without a hub ")
+    assert row.ratio.endswith("× without a hub")
+    assert 0 < _ms(row.p50) <= _ms(row.p99)
+
+
 def test_every_family_fills_its_unlock_and_door_read_rows() -> None:
     for family in families.FAMILIES:
         rows = families.measure(family, runs=3, sweeps=3)
@@ -96,7 +105,9 @@ def test_the_growth_generator_runs_and_pruning_keeps_the_outbox_small(tmp_path: 
 def test_the_fleet_bench_brings_every_event_to_the_hub_and_measures_the_broker() -> None:
     # 5 stations at 200× the busy-day rate (about 18 events/s) for 3 s: each event goes
     # from its own station user through the real broker and the hub's worker into PostgreSQL.
-    result = fleet.run(5, multiples=(200,), seconds=3, ceiling_seconds=2, drain=60)
+    result = fleet.run(
+        5, multiples=(200,), seconds=3, ceiling_seconds=2, drain=60, burst=600, workers=(1, 2)
+    )
     (phase,) = result.phases
     assert phase.offered > 0
     assert phase.censored == 0  # every event is in the hub's table
@@ -105,13 +116,20 @@ def test_the_fleet_bench_brings_every_event_to_the_hub_and_measures_the_broker()
     assert result.resends == 0  # no gap: each station's seq arrived complete and in order
     assert phase.worker_cpu_s > 0
     assert 0 < result.ceiling.received <= result.ceiling.sent
+    # the hub's capacity: a burst each with one worker, then two, every event stored
+    assert [(c.workers, c.stored) for c in result.capacities] == [(1, 600), (2, 600)]
+    assert all(c.sent == 600 and c.seconds > 0 and c.workers_cpu_s > 0 for c in result.capacities)
     rows = fleet.rows_of(result)
     assert [r.measurement.split(":")[0] for r in rows] == [
         "broker alone (the ceiling), N=5",
         "hub ingest into PostgreSQL, N=5, 200× busy day",
+        "hub ingest capacity, N=5, 1 worker(s)",
+        "hub ingest capacity, N=5, 2 worker(s)",
     ]
     assert rows[1].ratio.endswith("× ceiling")
-    assert table(rows).count("\n") == 3
+    assert rows[2].ratio.endswith("× ceiling")
+    assert "× one worker (" in rows[3].ratio
+    assert table(rows).count("\n") == 5
 
 
 def test_the_directory_search_bench_fills_its_rows() -> None:

@@ -1,4 +1,5 @@
-"""Named crash points in a door operation, for the crash-safety harness (tests/crash/).
+"""Named crash points in a door operation, for the crash-safety harness (tests/crash/), and
+in the hub's batched ingest (``fleet.ingest_batch``, ``fleet.worker``: tests/fleet/).
 
 ``LOCKER_CRASH_AT=<point>[:<n>]`` makes the process send itself SIGKILL the ``n``-th time
 (default: the first) the named point is reached: at exactly that moment, with no clean-up.
@@ -26,6 +27,10 @@ AFTER_INTENT_COMMIT = "after_intent_commit"  # intent committed, nothing sent ye
 AFTER_UNLOCK_FRAME = "after_unlock_frame"  # the unlock frame left; the pulse wait not begun
 AFTER_BOARD_ANSWER = "after_board_answer"  # the board's read-back after the pulse arrived
 AFTER_OUTCOME_COMMIT = "after_outcome_commit"  # outcome committed; the answer not yet sent
+# The hub's worker, one batch: its rows written, the transaction not committed; committed,
+# none of its messages acknowledged to the broker yet.
+INGEST_BATCH_OPEN = "ingest_batch_open"
+INGEST_BATCH_COMMITTED = "ingest_batch_committed"
 # Pay, open, confirm (locker.payments): the steps of a paid collection.
 AFTER_CHARGE_INTENT = "after_charge_intent"  # the payment's intent committed, nobody asked
 AFTER_APPROVAL = "after_approval"  # the approval committed; no door intent yet
@@ -45,6 +50,8 @@ PAYMENT_POINTS = (  # a collection reaches the last two; only money due the firs
     BEFORE_COMPLETION_COMMIT,
 )
 POINTS = (*DOOR_POINTS, *PAYMENT_POINTS)
+HUB_POINTS = (INGEST_BATCH_OPEN, INGEST_BATCH_COMMITTED)
+KNOWN = (*POINTS, *HUB_POINTS)
 EVERY_TIME = 0  # the ``*`` count
 SIGNALS = {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP}
 
@@ -61,8 +68,8 @@ def parse(value: str) -> list[Armed]:
     armed = []
     for spec in (s.strip() for s in value.split(",")):
         point, _, count = spec.partition(":")
-        if point not in POINTS:
-            raise ValueError(f"{ENV}: unknown crash point {point!r} (one of {', '.join(POINTS)})")
+        if point not in KNOWN:
+            raise ValueError(f"{ENV}: unknown crash point {point!r} (one of {', '.join(KNOWN)})")
         if count == "*":
             nth = EVERY_TIME
         elif count == "":
@@ -96,7 +103,7 @@ def reached(point: str) -> None:
 
 def _check(point: str) -> None:
     assert _ARMED is not None
-    if point not in POINTS:
+    if point not in KNOWN:
         raise ValueError(f"unknown crash point {point!r}")
     fire = False
     with _LOCK:

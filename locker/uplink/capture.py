@@ -5,8 +5,13 @@ flush it looks at what the flush changed (parcels, alerts, compartments, door op
 and writes one outbox event per change **in the same transaction**, with a fresh id and
 the next number of the station's sequence: a change and its event are committed together
 or not at all, and the numbers have no gaps because every writer holds SQLite's write
-lock (``BEGIN IMMEDIATE``) while it numbers. When free capacity changed, a ``capacity``
-event follows. Without a hub nothing is captured and the station runs as before.
+lock (``BEGIN IMMEDIATE``) while it numbers. Without a hub nothing is captured and the
+station runs as before.
+
+Free capacity is not recounted here: a door operation's transactions write their own
+events only. The uplink's sender recounts it once it has sent events that may change it
+(:data:`RECOUNT_AFTER`, :func:`recount_capacity`), in a transaction of its own, and a
+``capacity`` event follows when the count changed.
 
 No recipient's name, address or code is put in an event: the hub needs the parcel's
 state, not the person.
@@ -30,11 +35,13 @@ from sqlmodel import Session, col, select
 
 from locker.layout import Layout
 from locker.station import free_compartments, utcnow
+from locker.store.db import Database
 from locker.store.tables import Alert, Compartment, DoorOp, OutboxEvent, Parcel, UplinkState
 
 HUB_EVENT = "hub."  # outbox events for the hub are named hub.<type>; the notifier skips them
 PARCEL_FIELDS = ("state", "compartment_id", "deadline", "size", "amount_due_cents")
 REMINDERS = frozenset({"parcel.reminder", "parcel.last_call"})  # outbox events for the hub
+RECOUNT_AFTER = frozenset({"parcel", "compartment", "door"})  # events that may change capacity
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,21 @@ def refresh_capacity(session: Session, now: datetime) -> None:
         free = capacity(session, capture.layout)
         if last_hub_event(session, "capacity") != free:
             record_hub_event(session, "capacity", free, now=now)
+
+
+def recount_capacity(db: Database, layout: Layout) -> bool:
+    """Count free capacity and write a ``capacity`` event if it is not the last one sent;
+    whether one was written. Read first (most recounts find nothing new), then checked
+    again under the write lock (another writer may have moved it meanwhile)."""
+    with db.read() as session:
+        if last_hub_event(session, "capacity") == capacity(session, layout):
+            return False
+    with db.write() as session:
+        free = capacity(session, layout)
+        if last_hub_event(session, "capacity") == free:
+            return False
+        record_hub_event(session, "capacity", free, now=utcnow())
+    return True
 
 
 def next_seq(session: Session) -> int:
@@ -205,10 +227,6 @@ def _after_flush(session: OrmSession, _context: UOWTransaction) -> None:
     with session.no_autoflush:
         for kind, data in changes:
             record_hub_event(session, kind, data, now=now)
-        if any(kind in ("parcel", "compartment", "door") for kind, _ in changes):
-            free = capacity(session, capture.layout)
-            if last_hub_event(session, "capacity") != free:
-                record_hub_event(session, "capacity", free, now=now)
 
 
 event.listen(OrmSession, "after_flush", _after_flush)

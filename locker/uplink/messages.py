@@ -1,17 +1,21 @@
 """The messages between a station and its fleet hub, over an MQTT 5 broker.
 
-Topics, for a station named ``S`` (its broker user may write only its own):
+Topics, for a station named ``S`` in partition ``P`` (its broker user may write only its own):
 
-- ``lps/v1/S/evt``   station → hub, QoS 1: :class:`Event`, one per change, in ``seq`` order
-- ``lps/v1/S/state`` station → hub, QoS 1, retained: :class:`Presence` (birth on connect;
+- ``lps/v2/P/S/evt``   station → hub, QoS 1: :class:`Event`, one per change, in ``seq`` order
+- ``lps/v2/P/S/state`` station → hub, QoS 1, retained: :class:`Presence` (birth on connect;
   the broker publishes the station's will, ``online: false``, when it drops)
-- ``lps/v1/S/snap``  station → hub, QoS 1: :class:`Snapshot`, on request or after a gap
-- ``lps/v1/S/res``   station → hub, QoS 1: :class:`CommandResult`
-- ``lps/v1/S/cmd``   hub → station, QoS 1: :class:`Command` (only the hub's user may write)
+- ``lps/v2/P/S/snap``  station → hub, QoS 1: :class:`Snapshot`, on request or after a gap
+- ``lps/v2/P/S/res``   station → hub, QoS 1: :class:`CommandResult`
+- ``lps/v2/P/S/cmd``   hub → station, QoS 1: :class:`Command` (only the hub's user may write)
 
-Hub workers subscribe with ``$share/hub/lps/v1/+/…`` so several share the load. Every
-payload is JSON (UTF-8) of the pydantic model below. Nothing here carries a PIN or a QR
-token: pickup codes never leave the station by this way.
+``P`` (``p00`` … ``p63``) is :func:`partition` of the station's name, fixed by the name alone:
+it lets the hub's workers split the stations between them with MQTT's own topic filters
+(``$share/<group>/lps/v2/p07/+/evt``, :mod:`fleet.partitions`), so that one station's
+messages go to one worker and two workers' batches do not queue for the same stations'
+rows. (``v1`` had no partition level.) Every payload is JSON (UTF-8) of the pydantic model
+below. Nothing here carries a PIN or a QR token: pickup codes never leave the station by
+this way.
 """
 
 from __future__ import annotations
@@ -25,32 +29,61 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ROOT = "lps/v1"
+ROOT = "lps/v2"
 SHARE_GROUP = "hub"
 STATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # also the broker user: st-<name>
+PARTITIONS = 64  # the topics' partition level: p00 … p63 (at most this many busy workers)
+_PARTITION = re.compile(r"p[0-9]{2}")
 Kind = Literal["evt", "state", "snap", "res", "cmd"]
 UP: tuple[Kind, ...] = ("evt", "state", "snap", "res")  # what a station may write
 
 
+def partition(station: str) -> int:
+    """The station's partition: the first two bytes of its name's SHA-256, modulo
+    :data:`PARTITIONS` (the same in every process and on every machine)."""
+    digest = hashlib.sha256(station.encode()).digest()
+    return int.from_bytes(digest[:2], "big") % PARTITIONS
+
+
+def partition_level(number: int) -> str:
+    if not 0 <= number < PARTITIONS:
+        raise ValueError(f"no partition {number}")
+    return f"p{number:02d}"
+
+
 def topic(station: str, kind: Kind) -> str:
-    return f"{ROOT}/{station}/{kind}"
+    return f"{ROOT}/{partition_level(partition(station))}/{station}/{kind}"
 
 
-def shared(kind: Kind, group: str = SHARE_GROUP) -> str:
-    """What hub workers subscribe to: every station's ``kind``, shared between them.
+def every(kind: Kind, part: int | None = None) -> str:
+    """The filter of every station's ``kind`` (in partition ``part`` only, if given)."""
+    level = "+" if part is None else partition_level(part)
+    return f"{ROOT}/{level}/+/{kind}"
+
+
+def shared(kind: Kind, group: str = SHARE_GROUP, part: int | None = None) -> str:
+    """What hub workers subscribe to: every station's ``kind`` (of partition ``part``, if
+    given), shared between them.
 
     The hub gives its own ``group`` (``fleet.broker.new_share_group()``); the broker's
     dynamic-security roles refuse any station's subscription to it (SUBACK 0x87), so every
     member that takes a turn of the stations' messages is one of the hub's workers."""
-    return f"$share/{group}/{ROOT}/+/{kind}"
+    return f"$share/{group}/{every(kind, part)}"
 
 
 def station_of(topic_name: str) -> tuple[str, str]:
-    """``(station, kind)`` of a topic, or ValueError for a topic outside ours."""
+    """``(station, kind)`` of a topic, or ValueError for a topic outside ours (also one
+    whose partition level is not the station's)."""
     parts = topic_name.split("/")
-    if len(parts) != 4 or "/".join(parts[:2]) != ROOT or not STATION_NAME.fullmatch(parts[2]):
+    if (
+        len(parts) != 5
+        or "/".join(parts[:2]) != ROOT
+        or not _PARTITION.fullmatch(parts[2])
+        or not STATION_NAME.fullmatch(parts[3])
+        or int(parts[2][1:]) != partition(parts[3])
+    ):
         raise ValueError(f"not a station topic: {topic_name!r}")
-    return parts[2], parts[3]
+    return parts[3], parts[4]
 
 
 class _Message(BaseModel):

@@ -28,7 +28,7 @@ import pytest
 
 from fleet import broker, dynsec
 from fleet.engines import FleetBroker, free_port, port_accepts
-from locker.uplink.messages import UP, Command, Event, Presence, shared, topic
+from locker.uplink.messages import ROOT, UP, Command, Event, Presence, every, shared, topic
 from tests.fleet.engines import WAIT, MqttPeer, PeerFactory, make_certificates
 
 NOT_AUTHORIZED = 0x87
@@ -91,7 +91,7 @@ def test_a_station_cannot_write_another_stations_topics_nor_commands(
         assert a.publish(topic("b", kind), event("b", 1)).value == NOT_AUTHORIZED
     assert a.publish(topic("b", "cmd"), b"open all").value == NOT_AUTHORIZED
     assert a.publish(topic("a", "cmd"), b"to myself").value == NOT_AUTHORIZED
-    assert a.publish("lps/v1/b", b"x").value == NOT_AUTHORIZED
+    assert a.publish(f"{ROOT}/b", b"x").value == NOT_AUTHORIZED
     assert a.publish(topic("a", "evt"), event("a", 1)) == "Success"
     # In order from one client: the hub's first message is a's own event, none of the rest.
     first = hub.expect()
@@ -111,9 +111,10 @@ def test_a_station_may_subscribe_to_its_own_commands_and_nothing_else(
         topic("b", "cmd"),
         topic("b", "evt"),
         topic("a", "evt"),  # its own up topics: it writes them, it does not read them
-        "lps/v1/+/cmd",
-        "lps/v1/+/state",
-        "lps/v1/#",
+        every("cmd"),
+        every("state"),
+        f"{ROOT}/+/b/cmd",  # b's commands under any partition
+        f"{ROOT}/#",
         "#",
         "$SYS/#",
         "$CONTROL/dynamic-security/#",
@@ -189,7 +190,7 @@ def test_a_new_shared_subscription_gets_the_retained_presences(
     """For the hub: Mosquitto 2.0.11 hands every new member of a share group the retained
     messages (MQTT 5 §4.8.2 says it should not, later Mosquitto versions do not), so a
     worker that joins may get presences again that another worker has already seen; one
-    that must know them all subscribes plainly (``lps/v1/+/state``, not shared)."""
+    that must know them all subscribes plainly (``lps/v2/+/+/state``, not shared)."""
     a = station_peer(fleet_broker, mqtt, "a")
     a.publish(topic("a", "state"), Presence(station="a", online=True).payload(), retain=True)
     workers = [hub_peer(fleet_broker, mqtt) for _ in range(2)]
@@ -200,7 +201,7 @@ def test_a_new_shared_subscription_gets_the_retained_presences(
         assert first.retain
         assert Presence.model_validate_json(first.payload).station == "a"
     plain = hub_peer(fleet_broker, mqtt)
-    plain.subscribe(topic("+", "state"))
+    plain.subscribe(every("state"))
     assert Presence.model_validate_json(plain.expect().payload).station == "a"
 
 

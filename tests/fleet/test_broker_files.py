@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fleet import broker, dynsec
-from locker.uplink.messages import UP
+from locker.uplink.messages import UP, every, topic
 
 
 def test_our_hash_and_mosquitto_passwds_check_each_other(tmp_path: Path) -> None:
@@ -50,16 +50,16 @@ def test_each_station_has_a_role_of_its_own_with_literal_topics_only() -> None:
     for name in ("a", "a-1", "b"):
         acls = {(acl["acltype"], acl["topic"]) for acl in roles[f"st-{name}"]}
         assert acls == {
-            *(("publishClientSend", f"lps/v1/{name}/{kind}") for kind in UP),
-            ("publishClientReceive", f"lps/v1/{name}/cmd"),
-            ("subscribeLiteral", f"lps/v1/{name}/cmd"),  # literal: no wildcard of its own
+            *(("publishClientSend", topic(name, kind)) for kind in UP),
+            ("publishClientReceive", topic(name, "cmd")),
+            ("subscribeLiteral", topic(name, "cmd")),  # literal: no wildcard of its own
         }
         assert all(acl["allow"] for acl in roles[f"st-{name}"])
         assert not any("+" in t or "#" in t for _, t in acls)
     hub = {(acl["acltype"], acl["topic"]) for acl in roles["hub"]}
-    assert ("publishClientSend", "lps/v1/+/cmd") in hub
-    assert ("subscribePattern", "$share/+/lps/v1/+/evt") in hub
-    assert not any(kind == "publishClientSend" and t != "lps/v1/+/cmd" for kind, t in hub)
+    assert ("publishClientSend", every("cmd")) in hub
+    assert ("subscribePattern", f"$share/+/{every('evt')}") in hub
+    assert not any(kind == "publishClientSend" and t != every("cmd") for kind, t in hub)
     admin = {acl["topic"] for acl in roles["broker-admin"]}
     assert admin == {"$CONTROL/dynamic-security/#"}
 

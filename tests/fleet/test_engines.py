@@ -8,6 +8,7 @@ import psycopg
 import sqlalchemy
 
 from fleet.engines import FleetBroker, Postgres, port_accepts
+from locker.uplink.messages import every, topic
 from tests.fleet.engines import WAIT, PeerFactory, PgDatabase
 
 
@@ -38,13 +39,13 @@ def test_broker_carries_a_message_and_keeps_it_over_a_restart(
 ) -> None:
     hub = mqtt(fleet_broker.port, "hub", fleet_broker.hub_password)
     assert hub.connect() == "Success"
-    assert [c.value for c in hub.subscribe("lps/v1/+/evt")] == [1]
+    assert [c.value for c in hub.subscribe(every("evt"))] == [1]
     station = mqtt(fleet_broker.port, *fleet_broker.credentials("a"))
     assert station.connect() == "Success"
-    assert station.publish("lps/v1/a/evt", b'{"n": 1}') == "Success"
+    assert station.publish(topic("a", "evt"), b'{"n": 1}') == "Success"
     got = hub.expect()
-    assert (got.topic, got.payload) == ("lps/v1/a/evt", b'{"n": 1}')
-    station.publish("lps/v1/a/state", b"online", retain=True)
+    assert (got.topic, got.payload) == (topic("a", "evt"), b'{"n": 1}')
+    station.publish(topic("a", "state"), b"online", retain=True)
     hub.close()
     station.close()
 
@@ -53,9 +54,9 @@ def test_broker_carries_a_message_and_keeps_it_over_a_restart(
     fleet_broker.start()  # same port, same persistence: the retained state is still there
     again = mqtt(fleet_broker.port, "hub", fleet_broker.hub_password)
     assert again.connect() == "Success"
-    again.subscribe("lps/v1/a/state")
+    again.subscribe(topic("a", "state"))
     kept = again.expect()
-    assert (kept.topic, kept.payload, kept.retain) == ("lps/v1/a/state", b"online", True)
+    assert (kept.topic, kept.payload, kept.retain) == (topic("a", "state"), b"online", True)
 
 
 def test_engines_run_unprivileged_and_only_on_loopback(

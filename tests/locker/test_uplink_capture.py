@@ -20,7 +20,7 @@ from locker.station import Station, get_parcel
 from locker.store.tables import OutboxEvent
 from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import ParcelState
-from locker.uplink.capture import Capture
+from locker.uplink.capture import Capture, recount_capacity
 from tests.locker.service_helpers import store
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
@@ -50,8 +50,12 @@ def test_a_deposit_and_a_collection_become_numbered_events(
     station: Station, locks: InMemoryLocks
 ) -> None:
     with_hub(station)
+    assert recount_capacity(station.db, station.layout)  # what the uplink's sender does
     stored = store(station, locks)
+    assert recount_capacity(station.db, station.layout)
+    assert not recount_capacity(station.db, station.layout)  # nothing new: no event
     assert pickup.collect(station, code=stored.code.pin, terminal="kiosk").all_opened
+    assert recount_capacity(station.db, station.layout)
     events = hub_events(station)
     assert [seq for seq, _, _ in events] == list(range(1, len(events) + 1))
     states = [d["state"] for _, kind, d in events if kind == "parcel"]
@@ -75,6 +79,17 @@ def get_parcel_size(station: Station, parcel_id: int) -> str:
         size = get_parcel(session, parcel_id).size
     assert size is not None
     return size.value
+
+
+def test_the_door_operations_transactions_do_not_recount_free_capacity(
+    station: Station, locks: InMemoryLocks
+) -> None:
+    """The recount is the uplink sender's (off the door path): a deposit and a collection
+    write their own events only."""
+    with_hub(station)
+    stored = store(station, locks)
+    pickup.collect(station, code=stored.code.pin, terminal="kiosk")
+    assert "capacity" not in {kind for _, kind, _ in hub_events(station)}
 
 
 def test_a_change_rolled_back_leaves_no_event(station: Station, locks: InMemoryLocks) -> None:

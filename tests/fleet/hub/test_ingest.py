@@ -275,7 +275,7 @@ BAD = [
         event("a", 1, "parcel", **parcel(1, "stored", 2, pin="12345678")).payload(),
     ),
     ("carries_code", topic("a", "evt"), event("a", 1, "door", by={"QR_token": "x"}).payload()),
-    ("unknown_topic", "lps/v1/a/cmd", b"{}"),
+    ("unknown_topic", topic("a", "cmd"), b"{}"),
     ("unknown_topic", "somewhere/else", b"{}"),
     (
         "unknown_command",

@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from fleet import registry
+from fleet import partitions, registry
 from fleet.db import HubDatabase
 from fleet.engines import FleetBroker
 from fleet.settings import HubSettings
 from fleet.worker import Worker
-from locker.uplink.messages import Command, Event, topic
+from locker.testkit import crashpoints
+from locker.uplink.messages import Command, Event, partition, topic
 from tests.fleet.engines import WAIT, MqttPeer, PeerFactory, PgDatabase
 from tests.fleet.hub.support import T0, event, history
 
@@ -161,7 +162,9 @@ def test_a_message_that_fails_every_time_is_dropped_after_a_few_tries(
     assert count(hub_db, "SELECT count FROM ingest_dropped WHERE reason = 'failed'") == 1
 
 
-def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: HubSettings, index: int, log: Path, **more: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "FLEET_DATABASE_URL": settings.database_url.get_secret_value(),
@@ -171,6 +174,7 @@ def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Pop
         "FLEET_MQTT_CLIENT_PREFIX": settings.mqtt_client_prefix,
         "FLEET_MQTT_SHARE_GROUP": settings.mqtt_share_group.get_secret_value(),
         "FLEET_RESEND_EVERY_S": "3600",
+        **more,
     }
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603
@@ -182,6 +186,74 @@ def start_worker(settings: HubSettings, index: int, log: Path) -> subprocess.Pop
         )
 
 
+ODD = ("a", "b")  # their partitions are odd: worker 1's of two (partitions go p % 2)
+EVEN = ("d", "g")  # even: worker 0's
+HALVES = (
+    frozenset(p for p in partitions.ALL if p % 2 == 0),
+    frozenset(p for p in partitions.ALL if p % 2 == 1),
+)
+
+
+def test_the_stations_named_here_fall_in_each_workers_half() -> None:
+    assert all(partition(name) in HALVES[1] for name in ODD)
+    assert all(partition(name) in HALVES[0] for name in EVEN)
+
+
+def capacity_events(names: tuple[str, ...], first: int, last: int) -> list[Event]:
+    """``capacity`` events ``first`` … ``last`` of every station, the stations in turn."""
+    return [
+        event(name, seq, "capacity", free={"M": seq})
+        for seq in range(first, last + 1)
+        for name in names
+    ]
+
+
+def all_in(db: HubDatabase, names: tuple[str, ...], last: int) -> bool:
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT station, contiguous_seq FROM station_state")).all()
+    return all(dict(rows).get(name) == last for name in names)
+
+
+def test_two_workers_split_the_stations_by_partition(
+    hub_db: HubDatabase,
+    settings: HubSettings,
+    keys: dict[str, bytes],
+    fleet_broker: FleetBroker,
+    mqtt: PeerFactory,
+) -> None:
+    """Worker 0 of two takes the even partitions, worker 1 the odd ones: each station's
+    messages go to one worker only, and one worker alone takes every partition."""
+    names = ODD + EVEN
+    for name in EVEN:
+        registry.add_station(hub_db, name, T0)
+        fleet_broker.add_station(name)
+    peers = {name: station(fleet_broker, mqtt, name) for name in names}
+    alone = Worker(hub_db, settings, index=0)
+    assert alone.partitions == partitions.ALL
+    two = settings.model_copy(update={"workers": 2})
+    workers = [Worker(hub_db, two, index=i) for i in (0, 1)]
+    assert tuple(w.partitions for w in workers) == HALVES
+    with pytest.raises(ValueError, match="not one of 2"):
+        Worker(hub_db, two, index=2)
+    for w in workers:
+        w.start()
+    try:
+        for w in workers:
+            assert w.subscribed.wait(WAIT)
+        for e in capacity_events(names, 1, 50):
+            send(peers[e.station], [e])
+        wait_for(lambda: all_in(hub_db, names, 50))
+    finally:
+        for w in workers:
+            w.stop()
+    assert set(workers[0].by_partition) == {partition(n) for n in EVEN}
+    assert set(workers[1].by_partition) == {partition(n) for n in ODD}
+    assert sum(w.handled for w in workers) == 50 * len(names)
+    with hub_db.engine.connect() as conn:
+        free = dict(conn.execute(sa.text("SELECT station, free FROM station_state")).all())
+    assert all(free[name] == {"M": 50} for name in names)
+
+
 def test_two_workers_share_the_stream_and_one_killed_midway_loses_nothing(
     settings: HubSettings,
     hub_db: HubDatabase,
@@ -190,37 +262,41 @@ def test_two_workers_share_the_stream_and_one_killed_midway_loses_nothing(
     mqtt: PeerFactory,
     tmp_path: Path,
 ) -> None:
+    """SIGKILLed mid-stream, worker 0's session holds what comes for its stations (and what
+    was in flight to it) while worker 1 goes on with its own; restarted under its client id,
+    worker 0 gets all of it back."""
+    names = ODD + EVEN
+    for name in EVEN:
+        registry.add_station(hub_db, name, T0)
+        fleet_broker.add_station(name)
     logs = [tmp_path / "worker-0.log", tmp_path / "worker-1.log"]
-    workers = [start_worker(settings, i, logs[i]) for i in (0, 1)]
+    workers = [start_worker(settings, i, logs[i], FLEET_WORKERS="2") for i in (0, 1)]
     try:
         for log in logs:
-            wait_for(lambda log=log: "subscribed" in log.read_text())
-        total = 3000
-        a = station(fleet_broker, mqtt, "a")
-        events = [event("a", seq, "capacity", free={"M": seq}) for seq in range(1, total + 1)]
-        sent = [a.client.publish(topic("a", "evt"), e.payload(), qos=1) for e in events]
+            wait_for(lambda log=log: "subscribed (32 partitions of 64)" in log.read_text())
+        each = 750
+        total = each * len(names)
+        peers = {name: station(fleet_broker, mqtt, name) for name in names}
+        sent = [
+            peers[e.station].client.publish(topic(e.station, "evt"), e.payload(), qos=1)
+            for e in capacity_events(names, 1, each)
+        ]
         wait_for(lambda: count(hub_db, "SELECT count(*) FROM events") >= total // 5)
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(timeout=WAIT)
         stored_at_kill = count(hub_db, "SELECT count(*) FROM events")
         assert stored_at_kill < total  # the worker died mid-stream
+        # Worker 1 stores all of its own stations' events meanwhile.
+        wait_for(lambda: all_in(hub_db, ODD, each))
         for info in sent:
             info.wait_for_publish(timeout=WAIT)
-        workers[0] = start_worker(settings, 0, logs[0])  # the same client id, its session back
+        workers[0] = start_worker(settings, 0, logs[0], FLEET_WORKERS="2")  # its session back
         wait_for(lambda: count(hub_db, "SELECT count(*) FROM events") == total, seconds=120)
-        wait_for(
-            lambda: (
-                count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station='a'") == total
-            )
-        )
-        assert count(hub_db, "SELECT count(DISTINCT seq) FROM events") == total
-        assert count(hub_db, "SELECT min(seq) FROM events") == 1
-        assert count(hub_db, "SELECT max(seq) FROM events") == total
+        wait_for(lambda: all_in(hub_db, names, each))
+        assert count(hub_db, "SELECT count(DISTINCT (station, seq)) FROM events") == total
         with hub_db.engine.connect() as conn:
-            free = conn.execute(
-                sa.text("SELECT free FROM station_state WHERE station = 'a'")
-            ).scalar_one()
-        assert free == {"M": total}
+            free = dict(conn.execute(sa.text("SELECT station, free FROM station_state")).all())
+        assert all(free[name] == {"M": each} for name in names)
         assert "session present: True" in logs[0].read_text()
         resends = count(hub_db, "SELECT count(*) FROM commands WHERE type = 'resend'")
     finally:
@@ -235,3 +311,59 @@ def test_two_workers_share_the_stream_and_one_killed_midway_loses_nothing(
     assert min(handled) > 0
     print(f"stored when a worker was killed: {stored_at_kill} of {total}", end="; ")
     print(f"handled after: {handled}; resends asked: {resends}")
+
+
+@pytest.mark.parametrize("point", crashpoints.HUB_POINTS)
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_stores_nothing_twice(
+    settings: HubSettings,
+    hub_db: HubDatabase,
+    keys: dict[str, bytes],
+    fleet_broker: FleetBroker,
+    mqtt: PeerFactory,
+    tmp_path: Path,
+    point: str,
+) -> None:
+    """SIGKILLed at its third batch: with the batch's rows written and not committed
+    (``ingest_batch_open``: PostgreSQL rolls them back), or committed and not one of its
+    messages acknowledged (``ingest_batch_committed``: the broker gives them all again).
+    Restarted under its client id, the worker gets its session back: every event is
+    stored once and applied once, in order."""
+    log = tmp_path / "worker.log"
+    worker = start_worker(settings, 0, log, **{crashpoints.ENV: f"{point}:3"})
+    try:
+        wait_for(lambda: "subscribed" in log.read_text())
+        total = 2000
+        a = station(fleet_broker, mqtt, "a")
+        events = [event("a", seq, "capacity", free={"M": seq}) for seq in range(1, total + 1)]
+        sent = [a.client.publish(topic("a", "evt"), e.payload(), qos=1) for e in events]
+        assert worker.wait(timeout=WAIT) == -signal.SIGKILL
+        assert f"crash point {point}: SIGKILL" in log.read_text()
+        stored_at_kill = count(hub_db, "SELECT count(*) FROM events")
+        assert stored_at_kill < total  # killed mid-stream
+        for info in sent:
+            info.wait_for_publish(timeout=WAIT)  # the broker holds the rest meanwhile
+        worker = start_worker(settings, 0, log)
+        wait_for(
+            lambda: (
+                count(hub_db, "SELECT contiguous_seq FROM station_state WHERE station='a'") == total
+            ),
+            seconds=120,
+        )
+        assert count(hub_db, "SELECT count(*) FROM events") == total
+        assert count(hub_db, "SELECT count(DISTINCT seq) FROM events") == total
+        assert count(hub_db, "SELECT count(DISTINCT event_id) FROM events") == total
+        with hub_db.engine.connect() as conn:
+            free = conn.execute(
+                sa.text("SELECT free FROM station_state WHERE station = 'a'")
+            ).scalar_one()
+        assert free == {"M": total}
+        assert "session present: True" in log.read_text()
+        assert count(hub_db, "SELECT count(*) FROM ingest_dropped") == 0
+    finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=WAIT)
+    handled = [int(n) for n in re.findall(r"stopped after (\d+)", log.read_text())]
+    assert handled
+    assert handled[-1] > 0
+    print(f"{point}: {stored_at_kill} of {total} stored at the kill; after: {handled}")
