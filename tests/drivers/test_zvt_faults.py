@@ -101,6 +101,7 @@ def test_the_link_lost_after_approval_is_lost_money_with_its_receipt(zvt: Rig) -
     assert result.result_code == 0
     assert result.receipt_number == "0001"  # what a reversal needs
     assert zvt.sim.taken_cents() == 2040  # the terminal did take it
+    zvt.settle()  # the terminal has ended the lost transaction (else: busy, 0xA0)
     zvt.sim.faults = set()
     assert zvt.terminal.reverse("0001").outcome is TerminalOutcome.APPROVED
     assert zvt.sim.taken_cents() == 0

@@ -6,6 +6,7 @@ database lose nothing, and the hub ends equal to the station's truth, row by row
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
+from api.uplink import QUIET_WRITES_S
 from fleet import broker, commands, dynsec, registry
 from fleet.commands import AnnounceArgs, OutOfServiceArgs, SnapshotArgs
 from fleet.db import HubDatabase
@@ -141,6 +143,10 @@ def hub_truth(f: Fleet) -> tuple[set[tuple[int, str, int | None]], dict[int, str
 
 
 def assert_equal_truth(f: Fleet, live: LiveStation) -> None:
+    wait_until(lambda: converged(f, live), timeout_s=60)
+    # The uplink's sender recounts free capacity within QUIET_WRITES_S of a change, as an
+    # event of its own: let it come, then wait for the hub to have it too.
+    time.sleep(QUIET_WRITES_S + 0.5)
     wait_until(lambda: converged(f, live), timeout_s=60)
     parcels, compartments = station_truth(live)
     hub_parcels, hub_compartments = hub_truth(f)
