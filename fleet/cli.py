@@ -286,10 +286,15 @@ def worker(
     ] = 0,
 ) -> None:
     """Run one MQTT worker (no HTTP) until stopped."""
+    from fleet import partitions
     from fleet.worker import Worker
 
     _logging()
     settings = _settings()
+    try:
+        partitions.share(index, settings.workers)
+    except ValueError as exc:  # before any connection: say which setting to change
+        raise typer.BadParameter(f"{exc} (FLEET_WORKERS={settings.workers})") from None
     db = _database(settings)
     w = Worker(db, settings, index=index)
     stop = threading.Event()

@@ -152,3 +152,13 @@ def test_broker_config_lets_in_the_registered_stations_and_station_add_a_new_one
         assert mosquitto.running  # never restarted
     finally:
         mosquitto.remove()
+
+
+def test_a_worker_outside_the_hubs_count_is_refused_in_one_line() -> None:
+    """Worker 1 of a hub of one worker (FLEET_WORKERS unset): a clear refusal, before it
+    connects to anything, naming the setting."""
+    result = CliRunner().invoke(app, ["worker", "--index", "1"], env={"FLEET_WORKERS": "1"})
+    assert result.exit_code == 2
+    assert "worker 1 is not one of 1" in result.output
+    assert "FLEET_WORKERS=1" in result.output
+    assert "Traceback" not in result.output
