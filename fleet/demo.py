@@ -167,7 +167,10 @@ class Station:
             first.write_text("\n".join(said) + "\n")
             first.chmod(0o600)
         elif first.exists():
-            lines += [f"{line} (from its first start)" for line in first.read_text().splitlines()]
+            lines += [
+                f"{line} (said at its first start; void once that password was changed)"
+                for line in first.read_text().splitlines()
+            ]
         return lines
 
     def stop(self) -> int | None:
@@ -281,8 +284,9 @@ class Demo:
             for name, st in sorted(self.stations.items()):
                 code = st.ended()
                 if code is not None:
+                    how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
                     said.append(
-                        f"station {name} stopped (exit {code}); type `start {name}` to restart it"
+                        f"station {name} stopped ({how}); type `start {name}` to restart it"
                     )
             return said
 
@@ -384,9 +388,7 @@ def _postgres(home: Path) -> tuple[Postgres, bool]:
     hand_over(folder)
     if new:
         pg.initdb()
-    else:
-        (pg.data / "postmaster.pid").unlink(missing_ok=True)  # a run that was killed
-    return pg, new
+    return pg, new  # (a pid file left by a killed run: PostgreSQL sees it is stale)
 
 
 def _run(home: Path, names: tuple[str, ...]) -> None:
@@ -528,9 +530,10 @@ def _run(home: Path, names: tuple[str, ...]) -> None:
             f"broker: stations over TLS on 127.0.0.1:{tls.port}, the hub on 127.0.0.1:"
             f"{mqtt_port} (dynamic security: {mqtt_folder / broker.DYNSEC_FILE})"
         )
+        more = f"demo-{len(names) + len(extra) + 1}"
         print(
-            f"a fourth station: (set -a; . {home / HUB_ENV}; locker hub station add demo-4 > "
-            f"{home / 'demo-4.env'}), then type `start demo-4` here"
+            f"one more station: (set -a; . {home / HUB_ENV}; locker hub station add {more} > "
+            f"{home / (more + '.env')}), then type `start {more}` here"
         )
         print(
             f"stop or start one station: type `stop 2` / `start 2` here, or run "
