@@ -43,7 +43,7 @@ engines: $(ENGINES)
 
 # A hub (PostgreSQL, Mosquitto, `locker hub serve`) and three demo stations, on this machine.
 fleet: $(VENV)/.installed-run $(ENGINES)
-	$(BIN)/python -m fleet.demo
+	$(BIN)/python -m fleet.demo $(if $(filter-out 0,$(FRESH)),--fresh)
 
 # Two workers: most tests wait on a serial line, a browser, a subprocess or an engine.
 test: $(VENV)/.installed-dev $(CHROMIUM) $(ENGINES)

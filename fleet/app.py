@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, ValidationError
@@ -182,8 +184,11 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/docs"),
         ("GET", "/docs/oauth2-redirect"),
         ("GET", "/redoc"),
+        ("GET", "/"),  # a person's browser at the hub's address: to the fleet screen
+        ("GET", "/favicon.ico"),
     }
 )
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.svg"
 
 
 # -- the app --------------------------------------------------------------------------
@@ -207,6 +212,17 @@ def create_app(
     app.add_middleware(guard.HubBodyLimit)  # before any route: no body over the cap is read
     app.add_middleware(guard.StrictTransport, settings=settings)  # on every answer, 413 too
     app.mount("/fleet", create_screens(app.state.hub))  # the operators' screen: fleet/screens
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """The fleet screen (its sign-in, or the stations when signed in), not a 404."""
+        return RedirectResponse("/fleet/", status_code=303)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(
+            FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.post("/api/v1/auth/token", tags=["accounts"])
     def sign_in(body: TokenRequest, request: Request, hub: HubDep) -> TokenAnswer:

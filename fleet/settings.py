@@ -46,6 +46,9 @@ class HubSettings(BaseSettings):
     # What `station add` prints for the station to reach the broker (default: mqtt_host/port).
     station_mqtt_host: str = ""
     station_mqtt_port: int = Field(default=0, ge=0, le=65535)
+    # ... and whether over TLS, trusting which CA file (printed as LOCKER_MQTT_TLS/_CA_FILE).
+    station_mqtt_tls: bool = False
+    station_mqtt_ca_file: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
     # The hub is reached over HTTPS (its own TLS below, or a proxy's): the screens' cookies

@@ -97,7 +97,7 @@ class ScreenRole:
         return who
 
 
-PUBLIC_SCREEN_ROUTES = frozenset({("GET", "/"), ("POST", "/sign-in")})
+PUBLIC_SCREEN_ROUTES = frozenset({("GET", "/"), ("GET", "/sign-in"), ("POST", "/sign-in")})
 
 
 def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:

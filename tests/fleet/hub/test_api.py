@@ -26,6 +26,8 @@ ROLES: dict[tuple[str, str], str | None] = {
     ("GET", "/docs"): None,
     ("GET", "/docs/oauth2-redirect"): None,
     ("GET", "/redoc"): None,
+    ("GET", "/"): None,
+    ("GET", "/favicon.ico"): None,
     ("POST", "/api/v1/accounts"): "admin",
     ("GET", "/api/v1/stations"): "operator",
     ("GET", "/api/v1/stations/{name}"): "operator",
