@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import pwd
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -358,7 +357,8 @@ def install(service: HubService, *, enable: bool = True, say: Say = print) -> li
             _database(service.user, say)
     data = service.path(service.data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    os.chmod(data, 0o750)  # noqa: S103 - the hub's user and group only
+    # the hub's user and group; others (Debian's mosquitto) may only pass to broker/
+    os.chmod(data, 0o751)  # noqa: S103
     if real:
         os.chown(data, *pwd_ids(service.user))
     tls = certificates(service, real=real)
