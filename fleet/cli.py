@@ -429,14 +429,20 @@ def service_install(
     ] = None,
     http_host: Annotated[str, typer.Option(help="the HTTPS API's address")] = "0.0.0.0",  # noqa: S104
     http_port: Annotated[int, typer.Option(help="the HTTPS API's port")] = 8443,
-    mqtt_port: Annotated[int, typer.Option(help="the broker's plain port, on 127.0.0.1")] = 1883,
+    mqtt_port: Annotated[
+        int, typer.Option(envvar="FLEET_MQTT_PORT", help="the broker's plain port, on 127.0.0.1")
+    ] = 1883,
     tls_port: Annotated[int, typer.Option(help="the broker's TLS port, for stations")] = 8883,
     tls_cert: Annotated[
         Path | None, typer.Option(help="a certificate chain (PEM) for the names, e.g. ACME's")
     ] = None,
     tls_key: Annotated[Path | None, typer.Option(help="its key (PEM)")] = None,
     database_url: Annotated[
-        str, typer.Option(help="another PostgreSQL [Debian's, on this machine, over its socket]")
+        str,
+        typer.Option(
+            envvar="FLEET_DATABASE_URL",
+            help="another PostgreSQL [Debian's, on this machine, over its socket]",
+        ),
     ] = "",
     enable: Annotated[bool, typer.Option(help="enable and start the units")] = True,
 ) -> None:
