@@ -28,18 +28,18 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
-import socket
 import subprocess
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleet import broker
 from fleet.service_units import (
     BROKER_UNIT,
+    DATABASE,
     HUB_UNIT,
+    HubService,
+    ServiceError,
+    TlsFiles,
     broker_drop_in,
     hub_unit,
     settings_text,
@@ -48,92 +48,9 @@ from fleet.service_units import (
 
 WORKER_UNIT = "locker-hub-worker@.service"
 DROP_IN = "locker-hub.conf"
-USER = "locker-hub"
 BROKER_USER = "mosquitto"  # Debian's service becomes this user before it loads the plugin
-DATABASE = "fleet"
 AUTOSAVE_S = 2  # a PUBACKed message is on disk within this many seconds
 CERT_DAYS = 825
-SOCKET_DIR = "/run/postgresql"
-
-
-class ServiceError(RuntimeError):
-    """Something install/uninstall could not do; the message says what."""
-
-
-@dataclass(frozen=True)
-class HubService:
-    """What ``install`` writes, and where."""
-
-    root: Path | None = None  # None: this machine, for real
-    workers: int = 1
-    data_dir: Path = Path("/var/lib/locker-hub")
-    config_dir: Path = Path("/etc/locker-hub")
-    user: str = USER
-    http_host: str = "0.0.0.0"  # noqa: S104 - the operators reach it over HTTPS
-    http_port: int = 8443
-    mqtt_port: int = 1883  # the workers' plain listener, on 127.0.0.1 only
-    tls_port: int = 8883  # the stations' TLS listener
-    names: tuple[str, ...] = field(default_factory=lambda: (socket.getfqdn(),))
-    tls_cert: Path | None = None  # given: a public CA's chain and key (PEM)
-    tls_key: Path | None = None
-    database_url: str = ""  # empty: Debian's local PostgreSQL over its socket
-    locker: tuple[str, ...] = field(default_factory=lambda: locker_command())
-
-    def __post_init__(self) -> None:
-        from locker.uplink.messages import PARTITIONS
-
-        if not re.fullmatch(r"[a-z_][a-z0-9_-]{0,30}", self.user):
-            raise ServiceError(f"not a system user's name: {self.user!r}")
-        if not 1 <= self.workers <= PARTITIONS:
-            raise ServiceError(f"a hub has 1 to {PARTITIONS} workers, not {self.workers}")
-        if not self.names or not all(re.fullmatch(r"[A-Za-z0-9.:-]+", n) for n in self.names):
-            raise ServiceError(f"the broker's names are host names or addresses: {self.names}")
-        if (self.tls_cert is None) != (self.tls_key is None):
-            raise ServiceError("--tls-cert and --tls-key go together")
-
-    def path(self, absolute: Path | str) -> Path:
-        """An absolute path of the machine, under ``root`` if given: where a file is written
-        and how the other files name it, so that a hub written with ``root`` is whole there
-        (its units' paths exist for ``systemd-analyze verify``, its broker runs there)."""
-        absolute = Path(absolute)
-        return absolute if self.root is None else self.root / absolute.relative_to("/")
-
-    @property
-    def unit_dir(self) -> Path:
-        return Path("/etc/systemd/system")
-
-    @property
-    def env_file(self) -> Path:
-        return self.config_dir / "hub.env"
-
-    @property
-    def tls_dir(self) -> Path:
-        return self.config_dir / "tls"
-
-    @property
-    def broker_dir(self) -> Path:
-        return self.data_dir / "broker"  # what `locker hub broker-config` writes too
-
-    def url(self) -> str:
-        return self.database_url or (
-            f"postgresql+psycopg://{self.user}@/{DATABASE}?host={SOCKET_DIR}"
-        )
-
-    def worker_units(self) -> list[str]:
-        """The instances of the worker template this hub runs (worker 0 is in the API's)."""
-        return [f"locker-hub-worker@{i}.service" for i in range(1, self.workers)]
-
-    def command(self, *args: str) -> str:
-        return " ".join([*self.locker, *args])
-
-
-def locker_command() -> tuple[str, ...]:
-    """The ``locker`` program of this installation (the virtual environment's), else the
-    hub's module run by this Python."""
-    script = Path(sys.executable).parent / "locker"
-    if script.exists():
-        return (str(script), "hub")
-    return (sys.executable, "-m", "fleet.cli")
 
 
 def read_settings(path: Path) -> dict[str, str]:
@@ -145,15 +62,6 @@ def read_settings(path: Path) -> dict[str, str]:
             if sep and not line.lstrip().startswith("#"):
                 found[key.strip()] = value.strip()
     return found
-
-
-@dataclass(frozen=True)
-class TlsFiles:
-    broker_cert: Path  # real paths (what the configuration names)
-    broker_key: Path
-    hub_cert: Path
-    hub_key: Path
-    ca: Path | None  # the private CA's certificate, for the stations; None: a public CA's
 
 
 def _ids(user: str | None) -> tuple[int, int] | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from fleet.service import HubService as HubServiceType
+    from fleet.service_units import HubService as HubServiceType
 
 service_app = typer.Typer(
     help="The hub as systemd services: its API, its workers, Debian's mosquitto and PostgreSQL.",
@@ -25,7 +25,7 @@ ConfigDir = Annotated[Path, typer.Option(help="its settings (hub.env) and certif
 
 
 def _service(root: Path | None, **given: object) -> HubServiceType:
-    from fleet.service import HubService, ServiceError
+    from fleet.service_units import HubService, ServiceError
 
     try:
         return HubService(root=root.resolve() if root else None, **given)  # type: ignore[arg-type]
@@ -74,6 +74,7 @@ def service_install(
 
     from fleet import service
     from fleet.broker import BrokerConfigError
+    from fleet.service_units import ServiceError
 
     plan = _service(
         root,
@@ -92,7 +93,7 @@ def service_install(
     )
     try:
         written = service.install(plan, enable=enable, say=typer.echo)
-    except (service.ServiceError, BrokerConfigError, OSError) as exc:
+    except (ServiceError, BrokerConfigError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     for path in written:
@@ -110,11 +111,12 @@ def service_uninstall(
 ) -> None:
     """Stop the hub's units and remove them; its data, settings and database stay."""
     from fleet import service
+    from fleet.service_units import ServiceError
 
     plan = _service(root, data_dir=data_dir, config_dir=config_dir, names=("localhost",))
     try:
         removed = service.uninstall(plan, say=typer.echo)
-    except service.ServiceError as exc:
+    except ServiceError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     for path in removed:
