@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fleet.errors import FleetError
+from fleet.service_cli import service_app
 
 if TYPE_CHECKING:
     from fleet.db import HubDatabase
@@ -31,11 +32,20 @@ account_app = typer.Typer(help="Operator accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(station_app, name="station")
 app.add_typer(account_app, name="account")
+app.add_typer(service_app, name="service")
 
 
 def _settings() -> HubSettings:
+    """The settings: environment > ``FLEET_ENV_FILE`` (e.g. the service's
+    ``/etc/locker-hub/hub.env``) > ``.env`` > defaults."""
     from fleet.settings import HubSettings
 
+    given = os.environ.get("FLEET_ENV_FILE")
+    if given:
+        if not Path(given).is_file():
+            typer.echo(f"error: FLEET_ENV_FILE={given}: no such file", err=True)
+            raise typer.Exit(code=2)
+        return HubSettings(_env_file=(".env", given))
     return HubSettings()
 
 
@@ -375,6 +385,13 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="MQTT workers, the first in this process")
     ] = 1,
+    spawn: Annotated[
+        bool,
+        typer.Option(
+            help="start workers 1…N−1 as child processes; --no-spawn when systemd runs them "
+            "(locker-hub-worker@.service)"
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API and MQTT workers (the schema is upgraded first)."""
     import uvicorn
@@ -393,7 +410,7 @@ def serve(
         subprocess.Popen(  # noqa: S603 - our own hub's command
             [sys.executable, "-m", "fleet.cli", "worker", "--index", str(i)], env=env
         )
-        for i in range(1, workers)
+        for i in range(1, workers if spawn else 1)
     ]
     _stop_on_signals()
     try:
