@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # default: <data_dir>/backups
     backup_every_hours: float = Field(default=24, gt=0)
     backup_keep: int = Field(default=7, ge=1)  # the newest kept; older ones are deleted
+    # Off the SD card (locker.store.offsite): an encrypted copy of every backup goes into
+    # this folder too (a USB stick, a mounted share; never made by the station), sealed with
+    # the backup key (default <data_dir>/backup.key, made on first use; `locker db
+    # backup-key` prints it to keep elsewhere). Copies are pruned as the backups are.
+    backup_copy_to: Path | None = None
+    backup_key_file: Path | None = None
     # People (issue 17): a recipient may hold their parcels this many days in all; the
     # personal data of parcels that left is erased (a pseudonym left) after
     # retention_days, and backups older than that are deleted.
@@ -255,7 +261,13 @@ class Settings(BaseSettings):
             every=timedelta(hours=self.backup_every_hours),
             keep=self.backup_keep,
             max_age=timedelta(days=self.retention_days),
+            copy_to=self.backup_copy_to,
+            backup_key=self.backup_key_path,
         )
+
+    @property
+    def backup_key_path(self) -> Path:
+        return self.backup_key_file or self.data_dir / "backup.key"
 
     @property
     def hub_enabled(self) -> bool:
