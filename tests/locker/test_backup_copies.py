@@ -63,7 +63,8 @@ def test_every_backup_gets_an_encrypted_copy_that_only_the_key_opens(
     kept = offsite.copies(stick)
     assert [p.name for p in kept] == [m.path.name + ".lpsbak" for m in made[-2:]]  # pruned
     key = settings.backup_key_path.read_bytes()
-    assert len(key) == 32 and settings.backup_key_path.stat().st_mode & 0o777 == 0o600
+    assert len(key) == 32
+    assert settings.backup_key_path.stat().st_mode & 0o777 == 0o600
     database = made[-1].path.read_bytes()
     sealed = kept[-1].read_bytes()
     assert len(sealed) > len(database) > 3 * 4096  # several chunks, each with its tag
@@ -130,7 +131,8 @@ def test_a_missing_or_unwritable_copy_folder_alerts_staff_and_the_local_backup_s
     try:
         watch = BackupWatch(station, _schedule(settings, clock))
         made = watch.tick()
-        assert made is not None and made.path.exists()  # the local backup is made
+        assert made is not None
+        assert made.path.exists()
         assert check_database(made.path, thorough=True).revision == head_revision()
         assert not stick.exists()  # never made by the station: it would be on the card
         [alert] = _alerts(station)
