@@ -112,10 +112,7 @@ def make_context(
             SmtpMailer(notify.smtp) if notify.smtp else None,
             WebhookPoster(WebhookGuard(settings.webhook_allowed_hosts)),
         ),
-        backups=BackupWatch(
-            station,
-            BackupSchedule(station.db.path, settings.key_path, settings.backups(), station.now),
-        ),
+        backups=BackupWatch(station, _backup_schedule(station, settings)),
         sim=sim_station,
         sim_token=sim_token or settings.sim_token.get_secret_value() or new_sim_token(),
         board_health=board_health or no_boards,
@@ -179,3 +176,13 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     openapi_errors.declare(app)
     screens.install(app, ctx)
     return app
+
+
+def _backup_schedule(station: Station, settings: Settings) -> BackupSchedule:
+    """The regular backups, their copy folder, and the hub when it is to get them too."""
+    schedule = BackupSchedule(station.db.path, settings.key_path, settings.backups(), station.now)
+    if settings.hub_backups:
+        from api.hub_backup import HubBackupSender
+
+        schedule.senders.append(HubBackupSender(settings))
+    return schedule

@@ -13,14 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fleet import accounts, commands, guard
+from fleet import accounts, commands, guard, station_backups
 from fleet.accounts import HubRole
 from fleet.carrier_api import router as carrier_router
 from fleet.db import HubDatabase
@@ -278,7 +278,27 @@ def create_app(
         with hub.db.transaction() as session:
             return {r.reason: r.count for r in session.exec(select(DroppedCount)).all()}
 
+    @app.get("/api/v1/stations/{name}/backups", tags=["stations"])
+    def backups_of(name: str, hub: HubDep, _op: AsOperator) -> list[station_backups.BackupOut]:
+        """The station's encrypted backups the hub keeps, newest first (the hub cannot
+        read them: the shop keeps the backup key)."""
+        return station_backups.list_backups(hub, name)
+
+    @app.get(
+        "/api/v1/stations/{name}/backups/{backup_id}",
+        tags=["stations"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
+    def backup_file(
+        name: str, backup_id: str, hub: HubDep, _admin: AsAdmin
+    ) -> StreamingResponse:
+        """One encrypted backup as the station sent it, to restore with `locker db restore
+        --from-copy FILE --backup-key …` (the shop's backup key)."""
+        return station_backups.download(hub, name, backup_id)
+
     app.include_router(carrier_router)
+    app.include_router(station_backups.station_router())
     return app
 
 

@@ -75,6 +75,10 @@ class HubSettings(BaseSettings):
     # addresses, comma separated) that may be private; any other goes to public ones only.
     webhook_every_s: float = Field(default=0.5, gt=0)
     webhook_allow_hosts: str = ""
+    # The stations' encrypted backups (fleet.station_backups): the newest this many are
+    # kept per station, none larger than this.
+    station_backups_keep: int = Field(default=7, ge=1, le=100)
+    station_backup_max_mb: float = Field(default=2048, gt=0)
 
     def share_group(self) -> str:
         """The workers' share group: the setting, else the data dir's (made on first use)."""

@@ -307,3 +307,41 @@ class CarrierWebhook(HubTable, table=True):
     next_at: datetime = _when()
     last_error: str | None = None
     sent_at: datetime | None = _when(nullable=True)
+
+
+class StationBackup(HubTable, table=True):
+    """An encrypted backup a station sent (``locker.store.offsite``'s sealed file): the hub
+    keeps it for the shop and cannot read it (the backup key never leaves the station)."""
+
+    __tablename__ = "station_backups"
+    __table_args__ = (sa.Index("ix_station_backups_station_started", "station", "started_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)  # uuid4 hex
+    station: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("stations.name", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(max_length=120)  # station-<UTC time>….db.lpsbak
+    size: int = Field(sa_type=sa.BigInteger)  # bytes, as the station declared them
+    sha256: str = Field(max_length=64)  # of the whole sealed file, hex
+    chunk_bytes: int  # every chunk but the last has this many bytes
+    complete: bool = False  # all chunks in and the digest checked
+    started_at: datetime = _when()
+    completed_at: datetime | None = _when(nullable=True)
+
+
+class StationBackupChunk(HubTable, table=True):
+    """One piece of a station's backup, in order."""
+
+    __tablename__ = "station_backup_chunks"
+
+    backup_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32),
+            sa.ForeignKey("station_backups.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    index: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
