@@ -23,51 +23,27 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from locker.store.backup_names import NAME, _fsync
+from locker.store.backup_names import Backup as Backup  # re-exported: the callers' one place
+from locker.store.backup_names import fsync_dir as fsync_dir
+from locker.store.backup_names import key_beside as key_beside
+from locker.store.backup_names import stamp as stamp
+from locker.store.backup_names import taken_at as taken_at
 from locker.store.check import DatabaseCheck, DatabaseUnusable, check_database
 
 _LOGGER = logging.getLogger(__name__)
-NAME = re.compile(
-    r"^station-(?P<at>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?"
-    r"(?:-at-(?P<old>\w+))?(?:-before-(?P<rev>\w+))?\.db$"
-)
-TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
 class BackupError(Exception):
     """A backup could not be written (nothing was left under the backup's name)."""
-
-
-@dataclass(frozen=True)
-class Backup:
-    path: Path
-    taken_at: datetime
-    revision: str | None
-    key: Path | None  # the code key beside it, if it has one
-
-
-def key_beside(backup: Path) -> Path:
-    return backup.with_name(backup.name + ".key")
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(TIME_FORMAT)
-
-
-def taken_at(path: Path) -> datetime:
-    """The time in a backup's name, else the file's modification time."""
-    match = NAME.match(path.name)
-    if match:
-        return datetime.strptime(match["at"], TIME_FORMAT).replace(tzinfo=UTC)
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def new_backup_path(
@@ -165,19 +141,6 @@ def copy_secret(source: Path, dest: Path) -> None:
         Path(name).unlink(missing_ok=True)
         raise
     fsync_dir(dest.parent)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames and new names in ``folder`` survive a power cut."""
-    _fsync(folder)
 
 
 def backups(folder: Path) -> list[Path]:

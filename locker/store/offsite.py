@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from locker.store.backups import NAME, Backup, fsync_dir, stamp, taken_at
+from locker.store.backup_names import NAME, Backup, fsync_dir, stamp, taken_at
 
 MAGIC = b"LPSBAK1\x00"
 SUFFIX = ".lpsbak"
