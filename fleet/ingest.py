@@ -281,6 +281,8 @@ class Ingest:
         row.problem_code = result.problem.code if result.problem else None
         row.problem_detail = result.problem.detail if result.problem else None
         row.answered_at = result.at
+        # answered: the station has what it needed; the hub keeps no personal field of it
+        row.args = commands.after_answer(row.type, row.args)
 
     # -- order and gaps ---------------------------------------------------------------
 

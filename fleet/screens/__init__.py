@@ -154,6 +154,7 @@ def create_screens(hub: Hub) -> FastAPI:
             "front": front_of(page.layout, page, words),
             "status_text": status_words(page.row, words, now),
             "event_text": views.event_text,
+            "shown_args": commands.shown_args,  # no signature, the recipient's initials
             "may_pass": may_pass,
             "cold": cold,
             "central_name": CENTRAL_PREFIX + who.name,
