@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 

@@ -179,5 +179,7 @@ _STATE_KEYS = {f"state_{s}" for s in ("free", "reserved", "occupied", "out_of_se
 def status_words(row: views.StationRow, words: Words, now: datetime) -> str:
     if row.last_seen is None:
         return words("never_seen")
-    age = words.age((now - row.last_seen).total_seconds())
-    return words("online_for", age=age) if row.online else words("offline_for", age=age)
+    if row.online:
+        return words("online_for", age=words.age((now - row.last_seen).total_seconds()))
+    dropped = row.offline_since or row.last_seen  # "offline for" counts from the drop
+    return words("offline_for", age=words.age((now - dropped).total_seconds()))
