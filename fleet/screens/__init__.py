@@ -134,7 +134,7 @@ def create_screens(hub: Hub) -> FastAPI:
         with hub.db.transaction() as session:
             summary = views.fleet_summary(session)
             page = views.rows_page(session, now, text=q, show=show, sort=sort, page=number)
-        statuses = {r.name: status_words(r, words, now) for r in page.rows}
+        statuses = {r.name: status_words(r, words, now, coarse=True) for r in page.rows}
         version = repr((summary, page, statuses, words.lang, q, show, sort))
         etag = '"' + hashlib.sha256(version.encode()).hexdigest()[:32] + '"'
         values = {

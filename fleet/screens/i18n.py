@@ -203,6 +203,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "detail": ("Detail", "Einzelheiten"),
     "admin_only": ("This needs an admin account.", "Dafür braucht es ein Admin-Konto."),
     # -- the stations list for thousands (issue 26) --
+    "age_under_min": ("under a minute", "unter einer Minute"),
     "show_attention": ("needs attention", "braucht Aufmerksamkeit"),
     "summary": ("Across the fleet", "Über die ganze Flotte"),
     "sum_stations": ("Stations", "Stationen"),
