@@ -52,7 +52,7 @@ def _fleet(db: HubDatabase) -> None:
                 " accessible_free, cold_free, bus, boot, contiguous_seq, station_last_seq) "
                 "SELECT 's' || lpad(n::text, 3, '0'), n % 5 <> 0, :now,"
                 " CASE WHEN n % 5 = 0 THEN :now END,"
-                " CASE WHEN n % 7 = 0 THEN '{\"M\": 0}'::jsonb ELSE '{\"M\": 2, \"S\": 1}'::jsonb END,"
+                ' CASE WHEN n % 7 = 0 THEN \'{"M": 0}\'::jsonb ELSE \'{"M": 2, "S": 1}\'::jsonb END,'
                 " '{}', '{}', '{}', '', 0, 0 FROM generate_series(1, :more) n"
             ),
             {"now": now, "more": MORE},
@@ -184,9 +184,7 @@ def test_the_list_for_many_stations_and_a_station_on_a_phone(
     phone = signed_in(browser, hub, PHONE)
     assert fits(phone)
     expect(phone.locator("table.fleet thead")).to_be_hidden()
-    assert phone.locator("#rows tr").first.evaluate("e => getComputedStyle(e).display") == (
-        "block"
-    )
+    assert phone.locator("#rows tr").first.evaluate("e => getComputedStyle(e).display") == ("block")
     phone.goto("/fleet/stations/a")
     expect(phone.locator(".front-hub .door")).to_have_count(len(demo_layout().compartments))
     assert fits(phone)
@@ -196,7 +194,8 @@ def test_the_list_for_many_stations_and_a_station_on_a_phone(
     expect(phone.locator("#detail h2")).to_have_text("Compartment 11")
     box = phone.locator("#detail").bounding_box()
     assert box is not None
-    assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"] + 1
+    assert box["y"] >= 0
+    assert box["y"] + box["height"] <= PHONE["height"] + 1
     # a command: the panel waits for the answer (its button too); pressing again sends none
     phone.fill("#reason", "door sticks")
     phone.click("#take-out")
