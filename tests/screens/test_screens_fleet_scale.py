@@ -52,7 +52,8 @@ def _fleet(db: HubDatabase) -> None:
                 " accessible_free, cold_free, bus, boot, contiguous_seq, station_last_seq) "
                 "SELECT 's' || lpad(n::text, 3, '0'), n % 5 <> 0, :now,"
                 " CASE WHEN n % 5 = 0 THEN :now END,"
-                ' CASE WHEN n % 7 = 0 THEN \'{"M": 0}\'::jsonb ELSE \'{"M": 2, "S": 1}\'::jsonb END,'
+                " CASE WHEN n % 7 = 0 THEN '{\"M\": 0}'::jsonb"
+                " ELSE '{\"M\": 2, \"S\": 1}'::jsonb END,"
                 " '{}', '{}', '{}', '', 0, 0 FROM generate_series(1, :more) n"
             ),
             {"now": now, "more": MORE},
