@@ -105,3 +105,4 @@ def listing(
 def count(station: Station) -> int:
     with station.db.read() as session:
         return int(session.exec(select(func.count(col(Recipient.id)))).one() or 0)
+

@@ -40,8 +40,7 @@ address = 11
 type = "xy-md02"
 """
 
-FRIDGE = (
-    """
+FRIDGE = """
 [[cold_group]]
 id = "fridge"
 kind = "chilled"
@@ -66,9 +65,7 @@ board = 1
 lock = 3
 size = "S"
 cold_group = "freezer"
-"""
-    + SENSORS
-)
+""" + SENSORS
 
 
 def problems_of(text: str) -> list[str]:
