@@ -226,7 +226,7 @@ def _command_out(row: CommandRow) -> CommandOut:
         id=row.id,
         station=row.station,
         type=row.type,
-        args=row.args,
+        args=commands.shown_args(row.args),  # no signature; the recipient's initials only
         by=row.by,
         issued_at=row.issued_at,
         state=row.state,

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
@@ -65,6 +66,7 @@ from locker.uplink.messages import (
 
 _LOG = logging.getLogger(__name__)
 _BATCH = 500
+OFFLINE_ALERT = "offline"  # the hub's own alert: a station away longer than the setting
 REPUBLISH_WITHIN = timedelta(days=7)  # unanswered commands older than this are not sent again
 
 
@@ -87,8 +89,10 @@ class Ingest:
         *,
         resend_every: timedelta = timedelta(seconds=5),
         gap_grace: timedelta = timedelta(0),
+        offline_alert_after: timedelta = timedelta(minutes=10),
     ) -> None:
         self.db = db
+        self.offline_alert_after = offline_alert_after
         self.resend_every = resend_every
         self.gap_grace = gap_grace
         self.dropped: Counter[str] = Counter()  # this process's drops, by reason
@@ -114,7 +118,28 @@ class Ingest:
             ).all()
             for state in waiting:
                 out.extend(self._resend(session, state, now))
+        self.raise_offline_alerts(now)
         return out
+
+    def raise_offline_alerts(self, now: datetime) -> int:
+        """An ``offline`` alert for each station offline longer than the setting
+        (``FLEET_OFFLINE_ALERT_MIN``), raised as of then; once per station (an index
+        keeps two workers' sweeps from raising it twice). How many were raised."""
+        with self.db.transaction() as session:
+            raised = session.execute(
+                sa.text(
+                    "INSERT INTO alerts (station, kind, compartment_id, detail, raised_at) "
+                    "SELECT station, :kind, NULL, '', offline_since + :after FROM station_state "
+                    "WHERE NOT online AND offline_since <= :due "
+                    "ON CONFLICT (station) WHERE kind = 'offline' DO NOTHING"
+                ),
+                {
+                    "kind": OFFLINE_ALERT,
+                    "after": self.offline_alert_after,
+                    "due": now - self.offline_alert_after,
+                },
+            )
+            return int(raised.rowcount or 0)  # type: ignore[attr-defined]
 
     # -- one message ------------------------------------------------------------------
 
@@ -199,9 +224,18 @@ class Ingest:
     def _presence(
         self, session: Session, state: StationState, presence: Presence, now: datetime
     ) -> list[Command]:
-        state.online = presence.online
         if not presence.online:  # the will, or a goodbye: the last word we had stands
+            if state.online or state.offline_since is None:
+                state.offline_since = now  # "offline for" counts from here
+            state.online = False
             return []
+        state.online = True
+        state.offline_since = None
+        session.execute(  # the hub's own alert of its being away ends with it
+            delete(AlertView).where(
+                col(AlertView.station) == state.station, col(AlertView.kind) == OFFLINE_ALERT
+            )
+        )
         state.last_seen = now
         state.boot = presence.boot
         if presence.layout is not None:
@@ -281,6 +315,8 @@ class Ingest:
         row.problem_code = result.problem.code if result.problem else None
         row.problem_detail = result.problem.detail if result.problem else None
         row.answered_at = result.at
+        # answered: the station has what it needed; the hub keeps no personal field of it
+        row.args = commands.after_answer(row.type, row.args)
 
     # -- order and gaps ---------------------------------------------------------------
 

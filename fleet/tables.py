@@ -52,6 +52,7 @@ class StationState(HubTable, table=True):
     station: str = Field(primary_key=True, foreign_key="stations.name")
     online: bool = False
     last_seen: datetime | None = _when(nullable=True)
+    offline_since: datetime | None = _when(nullable=True)  # when the hub heard it drop
     boot: str = ""
     contiguous_seq: int = Field(default=0, sa_type=sa.BigInteger)  # all applied up to here
     station_last_seq: int = Field(default=0, sa_type=sa.BigInteger)  # the newest it wrote
@@ -91,6 +92,7 @@ class ParcelView(HubTable, table=True):
     """A station's live parcels (announced, reserved, stored, expired); never a code."""
 
     __tablename__ = "parcels"
+    __table_args__ = (sa.Index("ix_parcels_state_station", "state", "station"),)  # 0009
 
     station: str = Field(primary_key=True, foreign_key="stations.name")
     parcel_id: int = Field(primary_key=True)
@@ -107,6 +109,9 @@ class ParcelView(HubTable, table=True):
 
 class CompartmentView(HubTable, table=True):
     __tablename__ = "compartments"
+    __table_args__ = (  # the stations list's "needs attention" (migration 0009)
+        sa.Index("ix_compartments_fault", "station", postgresql_where=sa.text("state = 'fault'")),
+    )
 
     station: str = Field(primary_key=True, foreign_key="stations.name")
     compartment_id: int = Field(primary_key=True)
@@ -118,6 +123,14 @@ class AlertView(HubTable, table=True):
     """A station's open alerts (a cleared one is gone)."""
 
     __tablename__ = "alerts"
+    __table_args__ = (  # the hub's own offline alert, once per station (migration 0009)
+        sa.Index(
+            "alerts_offline_once",
+            "station",
+            unique=True,
+            postgresql_where=sa.text("kind = 'offline'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     station: str = Field(foreign_key="stations.name", index=True)

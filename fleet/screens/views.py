@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -21,7 +22,7 @@ from fleet.tables import (
 SIZES = ("S", "M", "L", "XL")
 BUS_ERRORS = ("timeouts", "checksum_errors", "bad_frames", "port_errors")
 SORTS = ("name", "alerts", "waiting", "free", "seen")
-SHOWS = ("all", "offline", "alerts")
+SHOWS = ("all", "attention", "offline", "alerts")
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,21 @@ class StationRow:
     unpaid: int = 0  # live parcels with an amount due, not paid (issue 28)
     unpaid_cents: int = 0
     paid_today_cents: int = 0  # the day's payments (UTC day), all ways together
+    offline_since: datetime | None = None  # when the hub heard it drop
+    faults: int = 0  # compartments at fault
 
     @property
     def free_total(self) -> int:
         return sum(self.free.values())
+
+    @property
+    def full(self) -> bool:
+        return bool(self.free) and self.free_total == 0
+
+    @property
+    def needs_attention(self) -> bool:
+        """Offline, an open alert, a faulty compartment, or full (as the list's filter)."""
+        return not self.online or self.alerts > 0 or self.faults > 0 or self.full
 
 
 def _end_of_day(now: datetime) -> datetime:
@@ -59,55 +71,203 @@ def _bus_errors(bus: dict[str, Any]) -> int | None:
     )
 
 
-def paid_totals(session: Session, now: datetime) -> dict[str, dict[str, int]]:
+def paid_totals(
+    session: Session, now: datetime, names: list[str] | None = None
+) -> dict[str, dict[str, int]]:
     """The day's payments per station and way (from the stations' "paid" events)."""
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = session.exec(
-        select(EventRow.station, EventRow.data).where(
-            EventRow.type == "paid", col(EventRow.at) >= start, col(EventRow.at) < _end_of_day(now)
-        )
-    ).all()
+    query = select(EventRow.station, EventRow.data).where(
+        EventRow.type == "paid", col(EventRow.at) >= start, col(EventRow.at) < _end_of_day(now)
+    )
+    if names is not None:
+        query = query.where(col(EventRow.station).in_(names))
     totals: dict[str, dict[str, int]] = {}
-    for station, data in rows:
+    for station, data in session.exec(query).all():
         way = str(data.get("method", "?"))
         per = totals.setdefault(station, {})
         per[way] = per.get(way, 0) + int(data.get("amount_cents") or 0)
     return totals
 
 
+# -- the stations list at scale: the summary and the page are SQL, not every row loaded ----
+
+PAGE_SIZE = 50
+# A station needs attention when it is offline, has an open alert or a faulty compartment,
+# or is full (it reported its room, and none is free).
+_ATTENTION = (
+    "(NOT s.online OR EXISTS (SELECT 1 FROM alerts a WHERE a.station = s.station)"
+    " OR EXISTS (SELECT 1 FROM compartments c WHERE c.station = s.station AND c.state = 'fault')"
+    " OR (s.free <> '{}'::jsonb AND NOT EXISTS"
+    " (SELECT 1 FROM jsonb_each_text(s.free) f WHERE f.value::int > 0)))"
+)
+_SHOW_WHERE = {
+    "all": "TRUE",
+    "attention": _ATTENTION,
+    "offline": "NOT s.online",
+    "alerts": "EXISTS (SELECT 1 FROM alerts a WHERE a.station = s.station)",
+}
+_ORDER = {
+    "name": "s.station",
+    "alerts": "(SELECT count(*) FROM alerts a WHERE a.station = s.station) DESC, s.station",
+    "waiting": "(SELECT count(*) FROM parcels p WHERE p.station = s.station"
+    " AND p.state = 'stored') DESC, s.station",
+    "free": "(SELECT coalesce(sum(f.value::int), 0) FROM jsonb_each_text(s.free) f) DESC,"
+    " s.station",
+    "seen": "s.last_seen DESC NULLS LAST, s.station",
+}
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    """Across the fleet, from a handful of aggregates whatever the number of stations."""
+
+    stations: int
+    online: int
+    attention: int
+    alerts: int
+    waiting: int
+    free: dict[str, int]
+
+    @property
+    def offline(self) -> int:
+        return self.stations - self.online
+
+
+def fleet_summary(session: Session) -> FleetSummary:
+    stations, online, attention = session.execute(
+        sa.text(
+            "SELECT count(*), count(*) FILTER (WHERE s.online),"  # noqa: S608
+            f" count(*) FILTER (WHERE {_ATTENTION}) FROM station_state s"
+        )
+    ).one()
+    alerts = session.execute(sa.text("SELECT count(*) FROM alerts")).scalar_one()
+    waiting = session.execute(
+        sa.text("SELECT count(*) FROM parcels WHERE state = 'stored'")
+    ).scalar_one()
+    free = dict(
+        session.execute(
+            sa.text(
+                "SELECT f.key, sum(f.value::int) FROM station_state s,"
+                " jsonb_each_text(s.free) f GROUP BY f.key"
+            )
+        ).all()
+    )
+    return FleetSummary(
+        stations=int(stations),
+        online=int(online),
+        attention=int(attention),
+        alerts=int(alerts),
+        waiting=int(waiting),
+        free={size: int(free[size]) for size in SIZES if size in free},
+    )
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    rows: list[StationRow]
+    total: int  # stations that match the search and filter
+    page: int  # from 1
+    pages: int
+
+
+def rows_page(
+    session: Session,
+    now: datetime,
+    *,
+    text: str = "",
+    show: str = "all",
+    sort: str = "name",
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> RowsPage:
+    """One page of the stations that match: the search (part of the name) and the filter
+    are SQL, so only the page's stations are read in full."""
+    where = f"strpos(s.station, :q) > 0 AND {_SHOW_WHERE.get(show, 'TRUE')}"
+    params: dict[str, Any] = {"q": text.strip().lower()}
+    total = int(
+        session.execute(
+            sa.text(f"SELECT count(*) FROM station_state s WHERE {where}"),  # noqa: S608
+            params,
+        ).scalar_one()
+    )
+    pages = max(1, -(-total // size))
+    page = max(1, min(page, pages))
+    names = list(
+        session.execute(
+            sa.text(
+                f"SELECT s.station FROM station_state s WHERE {where}"  # noqa: S608
+                f" ORDER BY {_ORDER.get(sort, _ORDER['name'])} LIMIT :n OFFSET :o"
+            ),
+            {**params, "n": size, "o": (page - 1) * size},
+        ).scalars()
+    )
+    by_name = {r.name: r for r in station_rows(session, now, names=names)}
+    return RowsPage([by_name[n] for n in names if n in by_name], total, page, pages)
+
+
 def station_rows(
-    session: Session, now: datetime, *, text: str = "", show: str = "all", sort: str = "name"
+    session: Session,
+    now: datetime,
+    *,
+    text: str = "",
+    show: str = "all",
+    sort: str = "name",
+    names: list[str] | None = None,
 ) -> list[StationRow]:
-    states = session.exec(select(StationState)).all()
+    """The stations' rows (``names``: those only), each with its counts."""
+
+    def only(query: Any, column: Any) -> Any:
+        return query if names is None else query.where(col(column).in_(names))
+
+    states = session.exec(only(select(StationState), StationState.station)).all()
     waiting = dict(
         session.exec(
-            select(ParcelView.station, func.count())
-            .where(ParcelView.state == "stored")
-            .group_by(col(ParcelView.station))
+            only(
+                select(ParcelView.station, func.count()).where(ParcelView.state == "stored"),
+                ParcelView.station,
+            ).group_by(col(ParcelView.station))
         ).all()
     )
     expiring = dict(
         session.exec(
-            select(ParcelView.station, func.count())
-            .where(
-                ParcelView.state == "stored",
-                col(ParcelView.deadline) < _end_of_day(now),
-            )
-            .group_by(col(ParcelView.station))
+            only(
+                select(ParcelView.station, func.count()).where(
+                    ParcelView.state == "stored",
+                    col(ParcelView.deadline) < _end_of_day(now),
+                ),
+                ParcelView.station,
+            ).group_by(col(ParcelView.station))
         ).all()
     )
     alerts = dict(
-        session.exec(select(AlertView.station, func.count()).group_by(col(AlertView.station))).all()
+        session.exec(
+            only(select(AlertView.station, func.count()), AlertView.station).group_by(
+                col(AlertView.station)
+            )
+        ).all()
+    )
+    faults = dict(
+        session.exec(
+            only(
+                select(CompartmentView.station, func.count()).where(
+                    CompartmentView.state == "fault"
+                ),
+                CompartmentView.station,
+            ).group_by(col(CompartmentView.station))
+        ).all()
     )
     unpaid = {
         station: (int(n), int(cents or 0))
         for station, n, cents in session.exec(
-            select(ParcelView.station, func.count(), func.sum(ParcelView.amount_due))
-            .where(col(ParcelView.amount_due) > 0, col(ParcelView.paid_at).is_(None))
-            .group_by(col(ParcelView.station))
+            only(
+                select(ParcelView.station, func.count(), func.sum(ParcelView.amount_due)).where(
+                    col(ParcelView.amount_due) > 0, col(ParcelView.paid_at).is_(None)
+                ),
+                ParcelView.station,
+            ).group_by(col(ParcelView.station))
         ).all()
     }
-    paid_today = paid_totals(session, now)
+    paid_today = paid_totals(session, now, names)
     rows = [
         StationRow(
             name=s.station,
@@ -122,6 +282,8 @@ def station_rows(
             unpaid=unpaid.get(s.station, (0, 0))[0],
             unpaid_cents=unpaid.get(s.station, (0, 0))[1],
             paid_today_cents=sum(paid_today.get(s.station, {}).values()),
+            offline_since=s.offline_since,
+            faults=faults.get(s.station, 0),
         )
         for s in states
     ]
@@ -132,6 +294,7 @@ def station_rows(
         if needle in r.name
         and (show != "offline" or not r.online)
         and (show != "alerts" or r.alerts > 0)
+        and (show != "attention" or r.needs_attention)
     ]
     keys = {
         "name": lambda r: (r.name,),
@@ -141,6 +304,27 @@ def station_rows(
         "seen": lambda r: (r.last_seen is None, -(r.last_seen.timestamp() if r.last_seen else 0)),
     }
     return sorted(rows, key=keys.get(sort, keys["name"]))
+
+
+@dataclass(frozen=True)
+class MapDot:
+    name: str
+    latitude: float
+    longitude: float
+    online: bool
+    attention: bool
+
+
+def map_dots(session: Session) -> list[MapDot]:
+    """Every station that has coordinates (``locker hub station place``), with its state."""
+    rows = session.execute(
+        sa.text(
+            f"SELECT s.station, p.latitude, p.longitude, s.online, {_ATTENTION}"  # noqa: S608
+            " FROM station_state s JOIN station_places p ON p.station = s.station"
+            " WHERE p.latitude IS NOT NULL AND p.longitude IS NOT NULL ORDER BY s.station"
+        )
+    ).all()
+    return [MapDot(n, float(la), float(lo), bool(on), bool(att)) for n, la, lo, on, att in rows]
 
 
 @dataclass
@@ -159,7 +343,7 @@ def station_page(session: Session, name: str, now: datetime, recent: int) -> Sta
     state = session.get(StationState, name)
     if state is None:
         return None
-    row = next(r for r in station_rows(session, now) if r.name == name)
+    [row] = station_rows(session, now, names=[name])
     compartments = {
         c.compartment_id: c
         for c in session.exec(select(CompartmentView).where(CompartmentView.station == name))
@@ -236,3 +420,33 @@ def event_text(event: EventRow) -> str:
         free = d.get("free", {})
         return "free: " + ", ".join(f"{k} {v}" for k, v in free.items())
     return event.type
+
+
+PANEL_COMMANDS = ("out_of_service", "back_in_service")  # what a compartment's panel gives
+
+
+def pending_for(page: StationPage, cid: int) -> bool:
+    """Whether a command given to this compartment waits for the station's answer."""
+    return any(
+        c.state == "sent" and c.type in PANEL_COMMANDS and c.args.get("compartment_id") == cid
+        for c in page.commands
+    )
+
+
+def waiting_command(session: Session, station: str, cid: int) -> CommandRow | None:
+    """The compartment's command that waits for the station's answer, locked: a second
+    press (or a second tab) does not send another: the check and the new command are one
+    at a time per compartment (a transaction-scoped advisory lock)."""
+    session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"panel:{station}:{cid}"}
+    )
+    return session.exec(
+        select(CommandRow)
+        .where(
+            CommandRow.station == station,
+            CommandRow.state == "sent",
+            col(CommandRow.type).in_(PANEL_COMMANDS),
+            col(CommandRow.args)["compartment_id"].as_integer() == cid,
+        )
+        .limit(1)
+    ).first()
