@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
@@ -44,6 +42,8 @@ from sqlmodel import Session, col, select
 from fleet import commands, registry
 from fleet.db import HubDatabase
 from fleet.errors import BadPayload
+from fleet.event_order import contiguous, event_row
+from fleet.offline_alerts import OFFLINE_ALERT, raise_offline_alerts
 from fleet.payloads import parse_payload
 from fleet.projection import LIVE_PARCEL_STATES, parcel_row, project_event
 from fleet.tables import (
@@ -66,7 +66,6 @@ from locker.uplink.messages import (
 
 _LOG = logging.getLogger(__name__)
 _BATCH = 500
-OFFLINE_ALERT = "offline"  # the hub's own alert: a station away longer than the setting
 REPUBLISH_WITHIN = timedelta(days=7)  # unanswered commands older than this are not sent again
 
 
@@ -122,24 +121,8 @@ class Ingest:
         return out
 
     def raise_offline_alerts(self, now: datetime) -> int:
-        """An ``offline`` alert for each station offline longer than the setting
-        (``FLEET_OFFLINE_ALERT_MIN``), raised as of then; once per station (an index
-        keeps two workers' sweeps from raising it twice). How many were raised."""
-        with self.db.transaction() as session:
-            raised = session.execute(
-                sa.text(
-                    "INSERT INTO alerts (station, kind, compartment_id, detail, raised_at) "
-                    "SELECT station, :kind, NULL, '', offline_since + :after FROM station_state "
-                    "WHERE NOT online AND offline_since <= :due "
-                    "ON CONFLICT (station) WHERE kind = 'offline' DO NOTHING"
-                ),
-                {
-                    "kind": OFFLINE_ALERT,
-                    "after": self.offline_alert_after,
-                    "due": now - self.offline_alert_after,
-                },
-            )
-            return int(raised.rowcount or 0)  # type: ignore[attr-defined]
+        """See :func:`fleet.offline_alerts.raise_offline_alerts`."""
+        return raise_offline_alerts(self.db, now, self.offline_alert_after)
 
     # -- one message ------------------------------------------------------------------
 
@@ -215,7 +198,7 @@ class Ingest:
         state.station_last_seq = max(state.station_last_seq, event.seq)
         if event.seq == state.contiguous_seq + 1:
             # The usual case: the next one. Applied as it is, no need to read it back.
-            self._apply(session, state, _row_of(event, now))
+            self._apply(session, state, event_row(event, now))
             state.contiguous_seq = event.seq
             if beyond:
                 self._advance(session, state)
@@ -330,7 +313,7 @@ class Ingest:
                 .order_by(col(EventRow.seq))
                 .limit(_BATCH)
             ).all()
-            for row in _contiguous(batch, state.contiguous_seq):
+            for row in contiguous(batch, state.contiguous_seq):
                 self._apply(session, state, row)
                 state.contiguous_seq = row.seq
             if len(batch) < _BATCH or state.contiguous_seq != batch[-1].seq:
@@ -399,26 +382,3 @@ class Ingest:
                 set_={"count": DroppedCount.count + n},
             )
         )
-
-
-def _row_of(event: Event, now: datetime) -> EventRow:
-    return EventRow(
-        station=event.station,
-        seq=event.seq,
-        event_id=event.id,
-        type=event.type,
-        data=event.data,
-        at=event.at,
-        received_at=now,
-    )
-
-
-def _contiguous(rows: list[EventRow] | Any, after: int) -> Iterator[EventRow]:
-    expected = after + 1
-    for row in rows:
-        if row.seq != expected:
-            return
-        yield row
-        expected += 1
-
-    # "door" events are history only: the door's result shows in its compartment event.

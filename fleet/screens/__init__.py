@@ -31,11 +31,11 @@ from fleet import commands, grants, guard
 from fleet.errors import FleetError, NotFound
 from fleet.hub import Hub
 from fleet.problems import install_problems
-from fleet.screens import sign_in, station_map, views
+from fleet.screens import list_views, sign_in, station_map, views
 from fleet.screens.cold import cold_groups
+from fleet.screens.grant_screens import add_grant_screens
 from fleet.screens.pages import (
     EXTEND_DAYS,
-    GRANT_DAYS,
     HEADERS,
     HOME,
     PACKAGE,
@@ -48,7 +48,7 @@ from fleet.screens.pages import (
     status_words,
     words_for,
 )
-from fleet.tables import HubAudit, Operator, ParcelView, Station
+from fleet.tables import HubAudit, Operator, ParcelView
 from locker.uplink.command_args import MAX_INT
 from locker.uplink.grants import CENTRAL_PREFIX
 from locker.uplink.messages import Command
@@ -132,8 +132,8 @@ def create_screens(hub: Hub) -> FastAPI:
         now = hub.clock()
         words = words_for(request)
         with hub.db.transaction() as session:
-            summary = views.fleet_summary(session)
-            page = views.rows_page(session, now, text=q, show=show, sort=sort, page=number)
+            summary = list_views.fleet_summary(session)
+            page = list_views.rows_page(session, now, text=q, show=show, sort=sort, page=number)
         statuses = {r.name: status_words(r, words, now, coarse=True) for r in page.rows}
         version = repr((summary, page, statuses, words.lang, q, show, sort))
         etag = '"' + hashlib.sha256(version.encode()).hexdigest()[:32] + '"'
@@ -166,7 +166,7 @@ def create_screens(hub: Hub) -> FastAPI:
         """Every station with coordinates on a map drawn here (inline SVG, no tiles)."""
         words = words_for(request)
         with hub.db.transaction() as session:
-            dots = views.map_dots(session)
+            dots = list_views.map_dots(session)
         drawn = station_map.draw(
             dots,
             label=words("map"),
@@ -340,75 +340,7 @@ def create_screens(hub: Hub) -> FastAPI:
             central_name=CENTRAL_PREFIX + who.name,
         )
 
-    # -- central staff (admins) -------------------------------------------------------
-
-    def _grants_values() -> dict[str, Any]:
-        with hub.db.transaction() as session:
-            return {
-                "grants": grants.listed(session),
-                "operators": session.exec(select(Operator.name).order_by(col(Operator.name))).all(),
-                "stations": session.exec(select(Station.name).order_by(col(Station.name))).all(),
-                "now": hub.clock(),
-                "grant_days": GRANT_DAYS,
-            }
-
-    @screens.get("/grants", response_class=HTMLResponse)
-    def grants_page(request: Request, who: AsAdmin) -> HTMLResponse:
-        return render(request, "fleet_grants.html", who=who, section="grants", **_grants_values())
-
-    @screens.post("/grants", response_class=HTMLResponse)
-    async def give_grants(request: Request, who: AsAdmin) -> HTMLResponse:
-        form = await request.form()
-        operator = str(form.get("operator", ""))[:64]
-        chosen = [str(s)[:40] for s in form.getlist("station")][:500]
-        try:
-            days = max(1, min(grants.MAX_DAYS, int(str(form.get("days", GRANT_DAYS)))))
-        except ValueError:
-            days = GRANT_DAYS
-        words = words_for(request)
-        if not chosen:
-            return render(
-                request,
-                "fleet_grants_list.html",
-                status=422,
-                said=words("pick_station"),
-                good=False,
-                **_grants_values(),
-            )
-        now = hub.clock()
-        sent = []
-        with hub.db.transaction() as session:
-            for station_name in chosen:
-                sent.append(
-                    grants.give(
-                        session,
-                        operator=operator,
-                        station=station_name,
-                        until=now + timedelta(days=days),
-                        by=who.name,
-                        now=now,
-                    )
-                )
-        for command in sent:
-            hub.publish(command)
-        return render(
-            request,
-            "fleet_grants_list.html",
-            said=words("granted", n=len(sent)),
-            good=True,
-            **_grants_values(),
-        )
-
-    @screens.get("/grants/list", response_class=HTMLResponse)
-    def grants_list(request: Request, who: AsAdmin) -> HTMLResponse:
-        return render(request, "fleet_grants_list.html", **_grants_values())
-
-    @screens.post("/grants/{grant_id}/revoke", response_class=HTMLResponse)
-    def revoke_grant(request: Request, grant_id: str, who: AsAdmin) -> HTMLResponse:
-        with hub.db.transaction() as session:
-            command = grants.revoke(session, grant_id, by=who.name, now=hub.clock())
-        hub.publish(command)
-        return render(request, "fleet_grants_list.html", said="", good=True, **_grants_values())
+    add_grant_screens(screens, hub)
 
     # -- the hub's audit log ----------------------------------------------------------
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from fleet.screens.views import MapDot
+from fleet.screens.list_views import MapDot
 
 WIDTH = 1000.0
 PAD = 0.06  # of the box, on each side

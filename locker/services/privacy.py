@@ -43,7 +43,7 @@ from locker.station import Station
 from locker.store.db import Database
 from locker.store.tables import AuditEntry, Delivery, OutboxEvent, Parcel, Recipient
 from locker.types import ParcelState
-from locker.uplink.capture import Capture, record_hub_event
+from locker.uplink.erasure import tell_hub_of_erasure
 
 FINISHED = (ParcelState.COLLECTED, ParcelState.RETURNED)
 # Free-text columns that could quote what a person typed or was sent (table, key, column).
@@ -275,20 +275,7 @@ def _scrub(
 ) -> None:
     """Replace what identifies the person on ``parcels`` and every copy of it."""
     parcels = list(parcels)
-    if isinstance(session.info.get("capture"), Capture) and parcels:
-        # The hub erases what it may still hold of the person (the announcement's
-        # personal fields): it is told which parcels, never who.
-        record_hub_event(
-            session,
-            "erased",
-            {
-                "parcels": [
-                    {"id": p.id, "tracking_number": p.tracking_number, "carrier": p.carrier}
-                    for p in parcels
-                ]
-            },
-            now=now,
-        )
+    tell_hub_of_erasure(session, parcels, now=now)
     names: set[str] = set()
     for parcel in parcels:
         values |= {v for v in (parcel.recipient_email, parcel.recipient_phone) if v}
