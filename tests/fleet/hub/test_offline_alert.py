@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
-from fleet.screens import views
+from fleet.screens import list_views, views
 from fleet.screens.i18n import Words
 from fleet.screens.pages import status_words
 from fleet.settings import HubSettings
@@ -53,7 +53,7 @@ def test_a_dropped_station_is_offline_from_the_drop_then_alerted_and_never_route
         assert row.offline_since == dropped
         assert status_words(row, words, hub.clock.now) == "offline for 4 min"  # not 3 h 4 min
         assert row.needs_attention
-        page = views.rows_page(session, hub.clock.now, show="attention")
+        page = list_views.rows_page(session, hub.clock.now, show="attention")
         assert [r.name for r in page.rows] == ["a", "c", "z"]  # c and z never came
     # not yet ten minutes: no alert; the carrier is routed to b, which is online
     hub.ingest.sweep(hub.clock.now)
@@ -65,7 +65,7 @@ def test_a_dropped_station_is_offline_from_the_drop_then_alerted_and_never_route
     hub.ingest.sweep(hub.clock.now)
     assert offline_alerts(hub.db) == [("a", (dropped + timedelta(minutes=10)).isoformat())]
     with hub.db.transaction() as session:
-        assert views.fleet_summary(session).alerts == 1
+        assert list_views.fleet_summary(session).alerts == 1
         [row] = views.station_rows(session, hub.clock.now, names=["a"])
         assert row.alerts == 1
     assert hub.announce(tracking_number="T3").json()["station"]["name"] == "b"
