@@ -71,7 +71,8 @@ def _write(path: Path, text: str) -> None:
 
 def _run(*argv: str) -> None:
     typer.echo("$ " + " ".join(argv))
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    # our own fixed commands (useradd, udevadm, systemctl), found on PATH like a shell's
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         typer.echo(f"error: {' '.join(argv)} failed: {done.stderr.strip()}", err=True)
         raise typer.Exit(1)
@@ -110,21 +111,23 @@ def _list_adapters() -> None:
 def install(
     root: Root = None,
     user: Annotated[str, typer.Option(help="the system user the station runs as")] = "locker",
-    data_dir: Annotated[
-        Path, typer.Option(help="the station's database, key and backups")
-    ] = Path("/var/lib/locker"),
+    data_dir: Annotated[Path, typer.Option(help="the station's database, key and backups")] = Path(
+        "/var/lib/locker"
+    ),
     layout: Annotated[
         Path | None, typer.Option(help="station layout TOML (default: the demo, simulated)")
     ] = None,
     serial_number: Annotated[
         str | None,
-        typer.Option(help="the RS485 adapter's USB serial number: a udev rule names it "
-                     "/dev/lockbus-main"),
+        typer.Option(
+            help="the RS485 adapter's USB serial number: a udev rule names it /dev/lockbus-main"
+        ),
     ] = None,
     kiosk_url: Annotated[
         str | None,
-        typer.Option(help="also a kiosk screen: Chromium on this URL, e.g. "
-                     "http://127.0.0.1:8000/kiosk"),
+        typer.Option(
+            help="also a kiosk screen: Chromium on this URL, e.g. http://127.0.0.1:8000/kiosk"
+        ),
     ] = None,
     no_enable: Annotated[
         bool, typer.Option("--no-enable", help="write the files, start nothing")
@@ -141,7 +144,9 @@ def install(
     if root is None and os.geteuid() != 0:
         typer.echo("error: run it as root (sudo), or give --root DIR to write files only", err=True)
         raise typer.Exit(1)
-    kiosk = KioskService(kiosk_url, user=f"{user}-kiosk", chromium=_chromium()) if kiosk_url else None
+    kiosk = (
+        KioskService(kiosk_url, user=f"{user}-kiosk", chromium=_chromium()) if kiosk_url else None
+    )
     if root is None:
         _ensure_user(user, data_dir, "dialout")
         if kiosk is not None:
@@ -235,6 +240,7 @@ def _systemctl_word(*args: str) -> str:
     """What ``systemctl`` answers (its first line), or why it could not."""
     if shutil.which("systemctl") is None:
         return "unknown (no systemctl)"
-    done = subprocess.run(["systemctl", *args], capture_output=True, text=True, check=False)
+    argv = ["systemctl", *args]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
     words = (done.stdout or done.stderr).strip().splitlines()
     return words[0] if words else f"unknown (exit {done.returncode})"

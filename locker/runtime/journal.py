@@ -129,7 +129,9 @@ class JournalHandler(logging.Handler):
 def under_journal(environ: Mapping[str, str] | None = None) -> bool:
     """Started by systemd with its output to the journal (and the journal's socket there)."""
     env = os.environ if environ is None else environ
-    return bool(env.get("JOURNAL_STREAM")) and os.path.exists(env.get("LOCKER_JOURNAL_SOCKET", JOURNAL_SOCKET))
+    return bool(env.get("JOURNAL_STREAM")) and os.path.exists(
+        env.get("LOCKER_JOURNAL_SOCKET", JOURNAL_SOCKET)
+    )
 
 
 def install(
