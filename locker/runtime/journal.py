@@ -78,20 +78,21 @@ class JournalHandler(logging.Handler):
         if record.exc_info:
             formatter = self.formatter or logging.Formatter()
             message = f"{message}\n{formatter.formatException(record.exc_info)}"
-        entry = {
+        entry: dict[str, str | None] = {
             "MESSAGE": message,
             "PRIORITY": str(priority(record.levelno)),
             "SYSLOG_IDENTIFIER": self.identifier,
             "LOGGER": record.name,
             "CODE_FILE": record.pathname,
             "CODE_LINE": str(record.lineno),
-            "CODE_FUNC": record.funcName,
+            "CODE_FUNC": record.funcName,  # None in a record made by hand
         }
+        sent = {key: value for key, value in entry.items() if value is not None}
         for name in FIELDS:
             value = getattr(record, name, None)
             if value is not None:
-                entry[name.upper()] = str(value)
-        return entry
+                sent[name.upper()] = str(value)
+        return sent
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -118,21 +118,26 @@ def test_verify_notices_a_missing_program(tmp_path: Path) -> None:
 def test_the_station_unit(installed: tuple[Path, str]) -> None:
     root, _ = installed
     unit = _settings(_unit(root, STATION_UNIT))
-    assert unit["Type"] == ["notify"] and unit["NotifyAccess"] == ["main"]
+    assert unit["Type"] == ["notify"]
+    assert unit["NotifyAccess"] == ["main"]
     assert unit["Restart"] == ["on-failure"]
     no_restart = {int(code) for code in unit["RestartPreventExitStatus"][0].split()}
     assert {EXIT_DAMAGED, EXIT_INCOMPATIBLE} <= no_restart  # damaged db / missing key, newer
     assert int(unit["WatchdogSec"][0]) > 0
-    assert unit["User"] == ["locker"] and unit["Group"] == ["locker"]
+    assert unit["User"] == ["locker"]
+    assert unit["Group"] == ["locker"]
     assert unit["SupplementaryGroups"] == ["dialout"]
-    assert unit["StateDirectory"] == ["locker"] and unit["UMask"] == ["0077"]
-    assert unit["ProtectSystem"] == ["strict"] and unit["ReadWritePaths"] == ["/var/lib/locker"]
+    assert unit["StateDirectory"] == ["locker"]
+    assert unit["UMask"] == ["0077"]
+    assert unit["ProtectSystem"] == ["strict"]
+    assert unit["ReadWritePaths"] == ["/var/lib/locker"]
     for key in ("PrivateTmp", "NoNewPrivileges", "ProtectHome"):
         assert unit[key] == ["yes"], key
     assert unit["DevicePolicy"] == ["closed"]
     assert "char-ttyUSB rw" in unit["DeviceAllow"]
     command = shlex.split(unit["ExecStart"][0])
-    assert command[0].endswith("/bin/locker") and Path(command[0]).exists()
+    assert command[0].endswith("/bin/locker")
+    assert Path(command[0]).exists()
     assert command[1:] == ["serve", "--data-dir", "/var/lib/locker", "--layout", str(KERONG)]
     wanted = root / "etc/systemd/system/multi-user.target.wants" / STATION_UNIT
     assert wanted.is_symlink()  # enabled inside the root only
@@ -165,7 +170,8 @@ def test_a_serial_number_udev_cannot_match_is_refused(tmp_path: Path) -> None:
     done = runner.invoke(
         app, ["service", "install", "--root", str(tmp_path), "--serial-number", 'a"b']
     )
-    assert done.exit_code == 2 and "not a USB serial number" in done.output
+    assert done.exit_code == 2
+    assert "not a USB serial number" in done.output
     assert not (tmp_path / "etc").exists()
 
 
@@ -194,7 +200,8 @@ def test_status_without_systemd_says_so_and_uninstall_keeps_the_data(tmp_path: P
     assert not (tmp_path / "etc/udev/rules.d" / UDEV_RULE).exists()
     assert (data / "station.db").read_bytes() == b"kept"
     done = runner.invoke(app, ["service", "status", "--root", str(tmp_path)])
-    assert done.exit_code == 3 and "no station unit" in done.output
+    assert done.exit_code == 3
+    assert "no station unit" in done.output
 
 
 def test_a_data_folder_elsewhere_is_named_as_it_is() -> None:
