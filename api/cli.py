@@ -7,6 +7,7 @@ import typer
 import drivers.cli
 from api.accounts_cli import courier_app, kiosk_app, staff_app
 from api.serve import serve
+from api.service_cli import service_app
 from fleet.cli import app as hub_app
 from locker.runtime.cli import db_app, layout_app
 
@@ -19,6 +20,7 @@ app.add_typer(courier_app, name="courier")
 app.add_typer(kiosk_app, name="kiosk")
 app.add_typer(drivers.cli.app, name="hw")
 app.add_typer(hub_app, name="hub")
+app.add_typer(service_app, name="service")
 
 
 @app.command(
