@@ -64,6 +64,10 @@ def encode(entry: Mapping[str, str]) -> bytes:
     return bytes(out)
 
 
+def _new_socket() -> socket.socket:
+    return socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+
+
 class JournalHandler(logging.Handler):
     """Sends each record as one journal entry (its fields, see the module)."""
 
@@ -71,7 +75,7 @@ class JournalHandler(logging.Handler):
         super().__init__()
         self.path = path
         self.identifier = identifier
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        self._sock = _new_socket()
 
     def entry(self, record: logging.LogRecord) -> dict[str, str]:
         message = record.getMessage()
@@ -104,6 +108,12 @@ class JournalHandler(logging.Handler):
         try:
             self._sock.sendto(data, self.path)
         except OSError as exc:
+            if exc.errno in (errno.EBADF, errno.ENOTSOCK):
+                # Closed under us: ``logging.config`` (alembic's, for one) closes every
+                # handler it finds, and a closed handler still gets records. A new socket.
+                self._sock = _new_socket()
+                self._send(data)
+                return
             if exc.errno not in (errno.EMSGSIZE, errno.ENOBUFS):
                 raise
             self._send_large(data)
