@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-import typer
+import gc
 
-from api.accounts_cli import courier_app, kiosk_app, staff_app
-from api.serve import serve
-from locker.runtime.cli import db_app, layout_app
+# The imports below make a great many objects that live as long as the process (routes,
+# tables, models): the collector, enabled again after them, would only walk them over and
+# over while they load (issue 29: about a tenth of the start's CPU time).
+gc.disable()
+try:
+    import typer
+
+    from api.accounts_cli import courier_app, kiosk_app, staff_app
+    from api.serve import serve
+    from locker.runtime.cli import db_app, layout_app
+finally:
+    gc.enable()
 
 app = typer.Typer(help="Open pickup station controller.", no_args_is_help=True)
 app.command("serve")(serve)
