@@ -33,6 +33,12 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# systemd-analyze checks the units `locker service install` writes (tests/api/test_service.py).
+SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
+$(SYSTEMD_ANALYZE):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd
+
 # The fleet's engines, from Debian: the tests start them in temporary folders on loopback.
 ENGINES := /usr/sbin/mosquitto /usr/bin/mosquitto_passwd /usr/lib/postgresql/15/bin/initdb
 $(ENGINES):

@@ -13,6 +13,7 @@ try:
 
     from api.accounts_cli import courier_app, kiosk_app, staff_app
     from api.serve import serve
+    from api.service_cli import service_app
     from locker.runtime.cli import db_app, layout_app
 finally:
     gc.enable()
@@ -24,6 +25,7 @@ app.add_typer(layout_app, name="layout")
 app.add_typer(staff_app, name="staff")
 app.add_typer(courier_app, name="courier")
 app.add_typer(kiosk_app, name="kiosk")
+app.add_typer(service_app, name="service")
 
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
