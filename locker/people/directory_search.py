@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, func, select
 
 from locker.station import Station
@@ -122,6 +121,8 @@ def _index(station: Station) -> _Index:
 def _word_matches(index: _Index, word: str) -> dict[str, float]:
     """The directory's words like ``word`` (rapidfuzz's ratio over the vocabulary, a few
     thousand words), a word that begins with it counting as nearly equal."""
+    from rapidfuzz import fuzz, process  # loaded on the first search, not at start
+
     found = {
         known: float(score)
         for known, score, _ in process.extract(
@@ -191,4 +192,3 @@ def _score(alike: Mapping[str, Mapping[str, float]], name: tuple[str, ...]) -> f
     name_found = sum(max((m.get(w, 0.0) for m in alike.values()), default=0.0) for w in name)
     a, b = typed_found / len(alike), name_found / len(name)
     return 0.7 * max(a, b) + 0.3 * min(a, b)
-
