@@ -258,3 +258,23 @@ def test_a_record_too_big_for_one_datagram_goes_in_a_sealed_memfd(tmp_path: Path
         entry = parse_entry(memfd.read())
     assert entry["PRIORITY"] == "6"
     assert entry["MESSAGE"] == big
+
+
+def test_a_journal_handler_whose_socket_was_closed_under_it_opens_a_new_one(
+    tmp_path: Path,
+) -> None:
+    journal = Listener(tmp_path / "journal")
+    handler = JournalHandler(str(tmp_path / "journal"))
+    log = logging.getLogger("tests.journal.reopened")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        handler._sock.close()  # as a reconfiguration of logging closes every handler's
+        log.info("compartment stored", extra=fields(compartment=3))
+        journal.wait(lambda got: len(got) >= 1)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+        journal.close()
+    (entry,) = (parse_entry(data) for data in journal.got)
+    assert (entry["MESSAGE"], entry["COMPARTMENT"]) == ("compartment stored", "3")
