@@ -16,6 +16,7 @@ Only the run dependencies are used (no test extras): ``make fleet`` works on a f
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -44,7 +45,14 @@ from fleet.demo_stations import (
     wait_online,
     write_env,
 )
-from fleet.engines import Mosquitto, Postgres, engine_folder, free_port, hand_over
+from fleet.engines import (
+    Mosquitto,
+    Postgres,
+    engine_folder,
+    engine_user,
+    free_port,
+    hand_over,
+)
 
 STATIONS = ("demo-1", "demo-2", "demo-3")
 STATE_FILE = "demo.env"  # the operator's password and the carrier's token, kept between runs
@@ -81,9 +89,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     home = Path(os.environ.get("FLEET_DEMO_DIR", "var/fleet-demo")).resolve()
     fresh = os.environ.get("FRESH", "") not in ("", "0") or "--fresh" in sys.argv[1:]
-    kept = (home / STATE_FILE).exists() and (home / "postgres" / "data" / "PG_VERSION").exists()
+    cluster = postgres_folder(home)
+    kept = (home / STATE_FILE).exists() and (cluster / "data" / "PG_VERSION").exists()
     if fresh or not kept:
         shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(cluster, ignore_errors=True)
         print(f"a new demo in {home} (it is kept for the next run; FRESH=1 starts anew)")
     else:
         print(f"using the demo's data in {home} (FRESH=1 to start anew)")
@@ -95,10 +105,27 @@ def main() -> None:
     print("the fleet demo stopped: its engines, hub and stations too")
 
 
+def postgres_folder(home: Path) -> Path:
+    """Where the hub's cluster is kept between runs: in the demo's folder, unless the
+    engine user (when we are root) could not reach it there, because a folder on the way
+    is closed to others (as those of ``mktemp -d`` and pytest are). Then in /var/tmp, under
+    a name made from the demo's folder, and kept there between runs as well."""
+    inside = home / "postgres"
+    if engine_user() is None:
+        return inside
+    on_the_way = [p for p in (home, *home.parents) if p.exists()]
+    if all(p.stat().st_mode & 0o001 for p in on_the_way):
+        return inside
+    tag = hashlib.sha256(str(home).encode()).hexdigest()[:12]
+    return Path("/var/tmp") / f"lps-fleet-demo-{tag}" / "postgres"  # noqa: S108
+
+
 def _postgres(home: Path) -> tuple[Postgres, bool]:
-    """The hub's cluster in the demo's folder (kept between runs); True when it is new."""
-    folder = home / "postgres"
-    folder.mkdir(exist_ok=True)
+    """The hub's cluster (kept between runs); True when it is new."""
+    folder = postgres_folder(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder != home / "postgres":
+        print(f"the hub's PostgreSQL is kept in {folder} (the engine user cannot reach {home})")
     pg = Postgres(folder, durable=True)
     new = not (pg.data / "PG_VERSION").exists()
     hand_over(folder)
