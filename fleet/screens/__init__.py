@@ -270,7 +270,10 @@ def create_screens(hub: Hub) -> FastAPI:
         (the command pending, its buttons waiting) and the message beside."""
         given = _command(request, station, kind, args, who)
         said = words_for(request)("sent_command" if given else "pending", what=what)
-        return _panel(request, station, cid, who, status=202, said=said, good=True)
+        try:
+            return _panel(request, station, cid, who, status=202, said=said, good=True)
+        except NotFound:  # a compartment the station has not reported yet: the command went
+            return said_fragment(request, said, good=True, status=202)
 
     def _reason(request: Request, text: str) -> str:
         if not text.strip():
