@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import ssl
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from locker.runtime.settings import Settings
 from locker.store.backups import Backup
+
+if TYPE_CHECKING:
+    import httpx
 
 TRIES = 3  # per request
 TIMEOUT_S = 60.0
@@ -45,6 +47,8 @@ class HubBackupSender:
             self._verify = context
 
     def __call__(self, sealed: Path, made: Backup) -> None:
+        import httpx  # loaded only when a backup is sent (a run dependency, not at start)
+
         try:
             self._send(sealed)
         except httpx.HTTPError as exc:
@@ -58,6 +62,8 @@ class HubBackupSender:
             for piece in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(piece)
         size = sealed.stat().st_size
+        import httpx
+
         with httpx.Client(
             base_url=self.base_url, auth=self._auth, verify=self._verify, timeout=TIMEOUT_S
         ) as http:
@@ -81,6 +87,8 @@ class HubBackupSender:
             self._call(http, "POST", f"/api/v1/station/backups/{backup_id}/complete")
 
     def _call(self, http: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
+        import httpx
+
         for attempt in range(TRIES):
             try:
                 answer = http.request(method, url, **kwargs)  # type: ignore[arg-type]
