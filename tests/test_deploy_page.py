@@ -22,7 +22,6 @@ those run."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shlex
@@ -145,10 +144,6 @@ def simulator() -> Iterator[str]:
         process.wait(timeout=15)
 
 
-def has_station_service() -> bool:
-    return importlib.util.find_spec("api.service_cli") is not None  # branch i29svc's
-
-
 def run_all(lines: list[str], root: Path, pty: str, base: dict[str, str]) -> dict[str, str]:
     """Run ``lines`` by the rule, each to exit 0; the output of each by its first 3 words."""
     runner = CliRunner()
@@ -206,10 +201,6 @@ def test_every_command_of_the_page_runs(
     assert (root / "etc/locker-hub/tls/ca.pem").exists()
 
 
-@pytest.mark.skipif(
-    not has_station_service(),
-    reason="`locker service install` / `locker service status` come with branch i29svc",
-)
 def test_the_station_service_commands_of_the_page_run(
     tmp_path: Path, simulator: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
