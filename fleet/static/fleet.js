@@ -17,6 +17,9 @@
       detail.classList.toggle("open", !!panel);
     }
   }
+  // at the swap itself, not at the settle after it: the panel is a sheet from the moment its
+  // content is there (read between the two, it sat at the page's end)
+  document.addEventListener("htmx:afterSwap", markSelected);
   document.addEventListener("htmx:afterSettle", markSelected);
 
   document.addEventListener("htmx:configRequest", function (event) {

@@ -193,6 +193,7 @@ def test_the_list_for_many_stations_and_a_station_on_a_phone(
     phone.locator("#hub-door-11").scroll_into_view_if_needed()
     phone.tap("#hub-door-11")
     expect(phone.locator("#detail h2")).to_have_text("Compartment 11")
+    expect(phone.locator("#detail")).to_have_class(re.compile(r"\bopen\b"))
     box = phone.locator("#detail").bounding_box()
     assert box is not None
     assert box["y"] >= 0
