@@ -14,6 +14,7 @@ from fastapi_offline import FastAPIOffline
 from sqlmodel import col, func, select
 
 from api import openapi_errors, problems, screens
+from api.access_log import redact_access_log
 from api.background import Background
 from api.body_limit import BodyLimit
 from api.context import BoardHealth, StationContext, no_boards
@@ -186,6 +187,7 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    redact_access_log()  # uvicorn's line per request: no query string, no link token
     problems.install(app)
     app.add_middleware(BodyLimit)
     for module in (customers, couriers, staff, accounts, kiosks, notifications, system, payments):

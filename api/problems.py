@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.access_log import loggable_path
 from common.problems import Problems, invalid_fields
 from locker.errors import DomainError
 
@@ -108,5 +109,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        _LOGGER.exception("unexpected failure in %s %s", request.method, request.url.path)
+        _LOGGER.exception(
+            "unexpected failure in %s %s", request.method, loggable_path(request.url.path)
+        )
         return problem(500, "internal_error", "Something went wrong inside the station.")

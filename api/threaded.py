@@ -16,16 +16,19 @@ from fastapi import FastAPI
 @contextmanager
 def served(app: FastAPI, **config: Any) -> Iterator[str]:
     """Yield the base URL while the app runs (its lifespan included); ``config`` goes to
-    uvicorn's (``ssl_certfile`` and ``ssl_keyfile``: served over TLS, an https URL)."""
+    uvicorn's (``ssl_certfile`` and ``ssl_keyfile``: served over TLS, an https URL;
+    ``log_level="info"``: an access line per request, as ``locker serve`` writes)."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="on",
-            proxy_headers=False,  # as locker serve: the client address is the peer's
-            **config,
+            **{
+                "host": "127.0.0.1",
+                "port": 0,
+                "log_level": "warning",
+                "lifespan": "on",
+                "proxy_headers": False,  # as locker serve: the client address is the peer's
+                **config,
+            },
         )
     )
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from locker.audit import record
 from locker.errors import DoorBusy
 from locker.locks import DoorOutcome
+from locker.runtime.journal import fields
 from locker.station import Station, as_compartment_id, busy_doors, set_condition
 from locker.store.tables import DoorOp
 from locker.testkit import crashpoints
@@ -85,13 +86,22 @@ def finish(
     op.outcome = outcome.value
     op.finished_at = now
     session.add(op)
+    parcel_id = _the_parcel(op)
+    _LOGGER.log(
+        logging.INFO if outcome is DoorOutcome.OPENED else logging.WARNING,
+        "compartment %s: door %s for %s",
+        op.compartment_id,
+        outcome.value,
+        op.purpose.value,
+        extra=fields(compartment=op.compartment_id, parcel=parcel_id),
+    )
     record(
         session,
         actor=op.actor,
         action=f"door.{outcome.value}",
         now=now,
         compartment_id=op.compartment_id,
-        parcel_id=_the_parcel(op),
+        parcel_id=parcel_id,
         detail=f"{op.purpose.value}{': ' + op.reason if op.reason else ''}{note}",
     )
     if outcome is not DoorOutcome.OPENED:

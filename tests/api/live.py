@@ -94,10 +94,11 @@ def live_station(
     pulse_ms: int = 40,
     layout: str | None = None,
     thermometers: Mapping[str, Thermometer] | None = None,
+    server: Mapping[str, object] | None = None,
     **settings: object,
 ) -> Iterator[LiveStation]:
     """``layout`` (TOML text) replaces the twelve compartments; ``thermometers`` are its
-    cold groups' sensors by id."""
+    cold groups' sensors by id; ``server`` goes to uvicorn's configuration."""
     layout_file = tmp_path / "layout.toml"
     layout_file.write_text(layout if layout is not None else layout_text(pulse_ms))
     config = Settings(
@@ -121,7 +122,7 @@ def live_station(
             card_terminal=runtime.terminal,  # with LOCKER_ZVT_HOST=sim: the ZVT simulator
         )
         app = create_app(ctx, background=background)
-        with served(app) as base_url:
+        with served(app, **(server or {})) as base_url:
             live = LiveStation(base_url, runtime, ctx, clock, app=app)
             live.tokens["sim"] = ctx.sim_token
             _accounts(live)

@@ -14,9 +14,8 @@ import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,56 +23,9 @@ import pytest
 
 from locker.runtime.journal import JournalHandler, encode, fields
 from locker.runtime.systemd import Heartbeats, WatchdogPinger, notify, watchdog_period
+from tests.api.journal_listener import Listener, parse_entry
 from tests.api.live import layout_text, live_station
 from tests.crash.station_process import LOCKER, free_port
-
-
-class Listener:
-    """A bound AF_UNIX datagram socket and every datagram that reached it, in order."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path) if isinstance(path, Path) else path)
-        self.sock.settimeout(0.1)
-        self.got: list[bytes] = []
-        self._changed = threading.Condition()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop:
-            try:
-                data = self.sock.recv(1 << 20)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._changed:
-                self.got.append(data)
-                self._changed.notify_all()
-
-    def lines(self) -> list[str]:
-        with self._changed:
-            return [
-                line for data in self.got for line in data.decode(errors="replace").splitlines()
-            ]
-
-    def wait(self, what: Callable[[list[str]], bool], timeout_s: float = 60.0) -> list[str]:
-        """Wait until ``what(lines)``; a deadline against a hang, not a timing check."""
-        deadline = time.monotonic() + timeout_s
-        with self._changed:
-            while not what(self.lines()):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"not received; got {self.lines()}")
-                self._changed.wait(left)
-            return self.lines()
-
-    def close(self) -> None:
-        self._stop = True
-        self._thread.join(timeout=5)
-        self.sock.close()
 
 
 @pytest.fixture
@@ -185,26 +137,6 @@ def test_notify_does_nothing_without_a_socket_and_speaks_to_an_abstract_one() ->
     assert watchdog_period(env) == 30.0
     assert watchdog_period({**env, "WATCHDOG_PID": str(os.getpid())}) == 30.0
     assert watchdog_period({**env, "WATCHDOG_PID": str(os.getpid() + 1)}) is None
-
-
-def parse_entry(data: bytes) -> dict[str, str]:
-    """The journal's native format, read back as systemd-journald reads it."""
-    entry: dict[str, str] = {}
-    at = 0
-    while at < len(data):
-        end = data.index(b"\n", at)
-        line = data[at:end]
-        if b"=" in line:
-            key, value = line.split(b"=", 1)
-            at = end + 1
-        else:
-            key = line
-            (size,) = struct.unpack("<Q", data[end + 1 : end + 9])
-            value = data[end + 9 : end + 9 + size]
-            assert data[end + 9 + size : end + 10 + size] == b"\n"
-            at = end + 10 + size
-        entry[key.decode()] = value.decode()
-    return entry
 
 
 def test_journal_fields_and_the_binary_form_of_a_multi_line_message(tmp_path: Path) -> None:
