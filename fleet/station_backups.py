@@ -100,7 +100,7 @@ class BackupOut(BaseModel):
     received_at: datetime | None
 
 
-def _out(row: StationBackup) -> BackupOut:
+def out(row: StationBackup) -> BackupOut:
     return BackupOut(
         id=row.id,
         station=row.station,
@@ -203,7 +203,7 @@ def station_router() -> APIRouter:
                     col(StationBackup.id).not_in(kept),
                 )
             )
-            return _out(row)
+            return out(row)
 
     return router
 
@@ -224,7 +224,7 @@ def list_backups(hub: Hub, station: str) -> list[BackupOut]:
             .where(StationBackup.station == station, col(StationBackup.complete))
             .order_by(col(StationBackup.completed_at).desc())
         ).all()
-        return [_out(r) for r in rows]
+        return [out(r) for r in rows]
 
 
 def download(hub: Hub, station: str, backup_id: str) -> StreamingResponse:

@@ -32,6 +32,7 @@ from fleet.errors import FleetError, NotFound
 from fleet.hub import Hub
 from fleet.problems import install_problems
 from fleet.screens import list_views, sign_in, station_map, views
+from fleet.screens.backup_screens import add_backup_screens
 from fleet.screens.cold import cold_groups
 from fleet.screens.grant_screens import add_grant_screens
 from fleet.screens.pages import (
@@ -344,6 +345,7 @@ def create_screens(hub: Hub) -> FastAPI:
         )
 
     add_grant_screens(screens, hub)
+    add_backup_screens(screens, hub)
 
     # -- the hub's audit log ----------------------------------------------------------
 

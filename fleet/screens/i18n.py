@@ -33,6 +33,26 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "nav_fleet": ("Stations", "Stationen"),
     "nav_grants": ("Central staff", "Zentrales Personal"),
     "nav_audit": ("Audit log", "Protokoll"),
+    "nav_backups": ("Backups", "Sicherungen"),
+    "backups": ("The stations' backups", "Die Sicherungen der Stationen"),
+    "backups_intro": (
+        "Each station sends its backups here sealed with the shop's backup key: the hub keeps "
+        "them and cannot read them. To restore a station, an admin downloads one and runs "
+        "this at the station:",
+        "Jede Station schickt ihre Sicherungen hierher, versiegelt mit dem Sicherungsschlüssel "
+        "des Geschäfts: Der Hub bewahrt sie auf und kann sie nicht lesen. Um eine Station "
+        "wiederherzustellen, lädt ein Admin eine herunter und führt an der Station aus:",
+    ),
+    "station_backups": ("This station's backups at the hub", "Sicherungen dieser Station im Hub"),
+    "backup_received": ("Received", "Empfangen"),
+    "backup_file": ("File", "Datei"),
+    "backup_sealed": ("Sealed", "Versiegelt"),
+    "backup_sealed_yes": (
+        "sealed: the hub cannot read it",
+        "versiegelt: der Hub kann sie nicht lesen",
+    ),
+    "backup_download": ("Download", "Herunterladen"),
+    "no_backups": ("No backup received yet.", "Noch keine Sicherung empfangen."),
     "stations": ("Every station", "Alle Stationen"),
     "filter": ("Filter", "Filter"),
     "filter_text": ("Name contains", "Name enthält"),

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pydantic import SecretStr
 from sqlmodel import col, select
 
+from api.hub_backup import HubBackupSender
 from api.threaded import served
 from fleet import accounts, broker, dynsec, registry
 from fleet.app import create_app
@@ -29,6 +30,8 @@ from fleet.engines import Mosquitto, engine_folder, free_port
 from fleet.settings import HubSettings
 from fleet.tables import HubAudit
 from fleet.worker import Worker
+from locker.store import offsite
+from locker.store.backups import BackupSchedule
 from locker.store.tables import AuditEntry, Compartment, Parcel
 from locker.types import Condition
 from tests.api.http_helpers import store
@@ -219,6 +222,29 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
         assert station_audit(live, "courier.revoked") == ["hub:ada"]
         shot(page, "fleet-station")
 
+        # the station's sealed backup reaches the hub; operators see it, an admin takes it
+        settings = live.ctx.settings.model_copy(update={"hub_url": fleet.hub_url})
+        schedule = BackupSchedule(
+            settings.database_path, settings.key_path, settings.backups(), live.clock
+        )
+        schedule.senders.append(HubBackupSender(settings))
+        made = schedule.run()
+        page.click("#station-backups")
+        expect(page.locator("h1")).to_have_text("The stations' backups")
+        sent = page.locator("#backups-a tr.backup")
+        expect(sent).to_have_count(1)
+        expect(sent.locator(".file")).to_have_text(made.path.name + ".lpsbak")
+        expect(sent.locator(".sealed")).to_have_text("sealed: the hub cannot read it")
+        expect(sent.locator(".bsize")).to_contain_text("KiB")
+        expect(page.locator("#backups-b")).to_contain_text("No backup received yet.")
+        with page.expect_download() as taken:
+            sent.locator("a.download").click()
+        copy = tmp_path / taken.value.suggested_filename
+        taken.value.save_as(copy)
+        opened = offsite.open_copy(copy, settings.backup_key_path.read_bytes(), tmp_path)
+        assert opened.database.read_bytes() == made.path.read_bytes()
+        shot(page, "fleet-backups")
+
         # central staff: ada grants ida station a; the station acknowledges it
         page.click("text=Central staff")
         page.select_option("#operator", "ida")
@@ -232,6 +258,9 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
         # ida gets a one-time pass on the hub and signs in at the station's maintenance screen
         ida = hub_page(browser, fleet, "ida")
         expect(ida.locator("text=Central staff")).to_have_count(0)  # not an admin
+        ida.goto("/fleet/backups")
+        expect(ida.locator("#backups-a tr.backup")).to_have_count(1)
+        expect(ida.locator("#backups-a a.download")).to_have_count(0)  # admins download
         ida.goto("/fleet/stations/a")
         ida.click("#pass-form button[type=submit]")
         expect(ida.locator("#pass-name")).to_have_text("hub:ida")
@@ -276,6 +305,7 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
             ("ada", "grant.given"),
             ("ida", "pass.issued"),
             ("ada", "grant.revoked"),
+            ("ada", "backup.downloaded"),
         } <= done
         page.goto("/fleet/audit")
         expect(page.locator("#audit")).to_contain_text("pass.issued")

@@ -24,6 +24,7 @@ ADMIN_ONLY = {
     ("POST", "/grants"),
     ("GET", "/grants/list"),
     ("POST", "/grants/{grant_id}/revoke"),
+    ("GET", "/stations/{name}/backups/{backup_id}"),  # a station's backup, downloaded
 }
 
 
