@@ -20,6 +20,7 @@ from drivers.errors import BoardRefused, BusError
 from drivers.registry import board_class, check_layout
 from locker.layout import SIM_PORT, CompartmentSpec, Layout, LayoutError
 from locker.locks import DoorOutcome, DoorReading
+from locker.runtime.journal import fields
 from locker.sensors import Thermometer
 from locker.types import CompartmentId
 
@@ -120,16 +121,21 @@ class SerialLocks:
         """
         spec = self.layout.compartment(compartment)
         board = self._boards[(spec.bus, spec.board)]
+        about = fields(bus=spec.bus, compartment=compartment)  # the journal's BUS=, COMPARTMENT=
         try:
             result = board.unlock(spec.lock)
         except BoardRefused as exc:
-            _LOGGER.warning("compartment %s: board refused the unlock: %s", compartment, exc)
+            _LOGGER.warning(
+                "compartment %s: board refused the unlock: %s", compartment, exc, extra=about
+            )
             return DoorOutcome.REFUSED
         except BusError as exc:
-            _LOGGER.warning("compartment %s: unlock not sent: %s", compartment, exc)
+            _LOGGER.warning("compartment %s: unlock not sent: %s", compartment, exc, extra=about)
             return DoorOutcome.NO_ANSWER
         except Exception:  # the domain must get an outcome, whatever broke underneath
-            _LOGGER.exception("compartment %s: unexpected failure while opening", compartment)
+            _LOGGER.exception(
+                "compartment %s: unexpected failure while opening", compartment, extra=about
+            )
             return DoorOutcome.UNKNOWN
         if result.released is None:
             return DoorOutcome.NO_ANSWER
@@ -184,7 +190,9 @@ class SerialLocks:
             try:
                 found = cls.read_bus(self._buses[bus_id], boards)
             except Exception:  # a reading must never raise into the domain
-                _LOGGER.exception("bus %s: unexpected failure while reading", bus_id)
+                _LOGGER.exception(
+                    "bus %s: unexpected failure while reading", bus_id, extra=fields(bus=bus_id)
+                )
                 continue
             statuses.update({(bus_id, address): s for address, s in found.items()})
         return statuses

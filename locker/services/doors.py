@@ -78,9 +78,16 @@ def pulse(station: Station, compartment_id: int) -> DoorOutcome:
 
 
 def finish(
-    session: Session, op_id: int, outcome: DoorOutcome, *, now: datetime, note: str = ""
+    session: Session,
+    op_id: int,
+    outcome: DoorOutcome,
+    *,
+    now: datetime,
+    note: str = "",
+    bus: str | None = None,
 ) -> DoorOp:
-    """Step 3: record the outcome; a door that did not open puts its compartment at fault."""
+    """Step 3: record the outcome; a door that did not open puts its compartment at fault.
+    Logged with the compartment, its bus and the parcel (if it was opened for one)."""
     op = session.get(DoorOp, op_id)
     assert op is not None, f"door intent {op_id} vanished"
     op.outcome = outcome.value
@@ -93,7 +100,7 @@ def finish(
         op.compartment_id,
         outcome.value,
         op.purpose.value,
-        extra=fields(compartment=op.compartment_id, parcel=parcel_id),
+        extra=fields(bus=bus, compartment=op.compartment_id, parcel=parcel_id),
     )
     record(
         session,
@@ -176,11 +183,15 @@ def operate(
     outcome = pulse(station, compartment_id)
     now = station.now()
     with station.db.write() as session:
-        finish(session, op_id, outcome, now=now)
+        finish(session, op_id, outcome, now=now, bus=bus_of(station, compartment_id))
         if settle is not None:
             settle(session, outcome, now)
     crashpoints.reached(crashpoints.AFTER_OUTCOME_COMMIT)
     return DoorResult(compartment_id, outcome, parcel_ids)
+
+
+def bus_of(station: Station, compartment_id: int) -> str:
+    return station.layout.compartment(as_compartment_id(compartment_id)).bus
 
 
 def parcel_ids_of(op: DoorOp) -> tuple[int, ...]:

@@ -100,7 +100,7 @@ def collect(station: Station, *, code: str, terminal: str) -> Collection:
         crashpoints.reached(crashpoints.AFTER_DOOR_PULSE)
         now = station.now()
         with station.db.write() as session:
-            doors.finish(session, op_id, outcome, now=now)
+            doors.finish(session, op_id, outcome, now=now, bus=doors.bus_of(station, cid))
             for pid in pids:
                 if outcome is DoorOutcome.OPENED:
                     if get_parcel(session, pid).state is ParcelState.STORED:

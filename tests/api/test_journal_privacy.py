@@ -1,7 +1,7 @@
 """A station's journal holds ids, never a person: a whole journey over HTTP against the
 simulator (a parcel for a named recipient with an e-mail and a phone, deposited, stored,
-collected with its PIN; a wrong PIN; a staff sign-in and opening; a directory search; the
-recipient's link), and nothing of the person, the codes, the tokens or the password is in
+collected with its PIN; a wrong PIN; a staff sign-in and openings, one of a jammed door;
+a directory search; the recipient's link), and nothing of the person, the codes, the tokens or the password is in
 any record the station's journal handler sent, nor in uvicorn's access lines (standard
 output, which systemd also puts in the journal). The records about doors and parcels do
 carry BUS=, COMPARTMENT= and PARCEL=.
@@ -92,6 +92,9 @@ def test_a_journey_leaves_ids_in_the_journal_and_nothing_of_the_person(
             opened = staff.post(f"{API}/compartments/5/open", json={"reason": "stuck latch"})
             assert ok(opened)["opened"] is True
             assert parcel_state(staff, pid) == "collected"
+            live.sim.jam(6)  # a latch that does not let go: the door stays shut
+            jammed = staff.post(f"{API}/compartments/6/open", json={"reason": "check it"})
+            problem(jammed, 503, "door_did_not_open")
     out = capfd.readouterr()
     access = out.out + out.err
 
@@ -113,10 +116,14 @@ def test_a_journey_leaves_ids_in_the_journal_and_nothing_of_the_person(
 
     stored = one(f"parcel {pid} stored in compartment {cid}")
     assert (stored["BUS"], stored["COMPARTMENT"], stored["PARCEL"]) == ("main", str(cid), str(pid))
-    deposited = one(f"compartment {cid}: door opened for deposit")
-    assert (deposited["COMPARTMENT"], deposited["PARCEL"]) == (str(cid), str(pid))
-    collected = one(f"compartment {cid}: door opened for collect")
-    assert (collected["COMPARTMENT"], collected["PARCEL"]) == (str(cid), str(pid))
+    for purpose in ("deposit", "collect"):
+        opened = one(f"compartment {cid}: door opened for {purpose}")
+        assert (opened["BUS"], opened["COMPARTMENT"], opened["PARCEL"]) == (
+            "main",
+            str(cid),
+            str(pid),
+        )
+        assert opened["PRIORITY"] == "6"
     left_open = one(f"compartment {cid}: door left open")
     assert (left_open["BUS"], left_open["COMPARTMENT"], left_open["PRIORITY"]) == (
         "main",
@@ -125,9 +132,11 @@ def test_a_journey_leaves_ids_in_the_journal_and_nothing_of_the_person(
     )
     assert "PARCEL" not in left_open
     by_staff = one("compartment 5: door opened for staff")
-    assert by_staff["COMPARTMENT"] == "5"
+    assert (by_staff["BUS"], by_staff["COMPARTMENT"]) == ("main", "5")
     assert "PARCEL" not in by_staff  # an empty compartment
     assert "stuck latch" not in by_staff["MESSAGE"]  # staff's reason stays in the audit log
+    shut = one("compartment 6: door refused for staff")
+    assert (shut["BUS"], shut["COMPARTMENT"], shut["PRIORITY"]) == ("main", "6", "4")
 
 
 def test_the_paths_an_access_line_may_show() -> None:
