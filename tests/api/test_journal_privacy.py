@@ -1,10 +1,10 @@
 """A station's journal holds ids, never a person: a whole journey over HTTP against the
 simulator (a parcel for a named recipient with an e-mail and a phone, deposited, stored,
 collected with its PIN; a wrong PIN; a staff sign-in and openings, one of a jammed door;
-a directory search; the recipient's link), and nothing of the person, the codes, the tokens or the password is in
-any record the station's journal handler sent, nor in uvicorn's access lines (standard
-output, which systemd also puts in the journal). The records about doors and parcels do
-carry BUS=, COMPARTMENT= and PARCEL=.
+a directory search; the recipient's link), and nothing of the person, the codes, the
+tokens or the password is in any record the station's journal handler sent, nor in
+uvicorn's access lines (standard output, which systemd also puts in the journal). The
+records about doors and parcels do carry BUS=, COMPARTMENT= and PARCEL=.
 
 The journal is a real datagram socket bound in ``tmp_path``; the handler is the one
 ``locker serve`` installs under systemd (``JOURNAL_STREAM`` set).
