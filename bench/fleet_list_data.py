@@ -39,7 +39,7 @@ _STATEMENTS = (
     f" SELECT {_NAME}, n % 20 <> 0, :now - make_interval(secs => (n * 37) % 600),"
     " CASE WHEN n % 20 = 0 THEN :now - make_interval(mins => 5 + n % 120) END, 'boot',"
     " 1000 + n % 500, 1000 + n % 500 + CASE WHEN n % 50 = 0 THEN 7 ELSE 0 END,"
-    " CASE WHEN n % 13 = 0 THEN '{\"S\": 0, \"M\": 0, \"L\": 0}'::jsonb"
+    ' CASE WHEN n % 13 = 0 THEN \'{"S": 0, "M": 0, "L": 0}\'::jsonb'
     " ELSE jsonb_build_object('S', n % 5, 'M', 1 + n % 7, 'L', n % 3) END,"
     " '{\"M\": 1}'::jsonb, '{}'::jsonb,"
     " jsonb_build_object('main', jsonb_build_object('timeouts', n % 4,"
@@ -69,7 +69,7 @@ _STATEMENTS = (
     f" SELECT {_NAME}, e, md5(n || '-' || e),"
     " CASE WHEN e = 1 AND n % 4 = 0 THEN 'paid' ELSE 'parcel' END,"
     " CASE WHEN e = 1 AND n % 4 = 0"
-    " THEN '{\"method\": \"card\", \"amount_cents\": 250}'::jsonb"
+    ' THEN \'{"method": "card", "amount_cents": 250}\'::jsonb'
     " ELSE jsonb_build_object('id', e, 'state', 'stored') END,"
     " :now - make_interval(mins => e), :now - make_interval(mins => e)"
     f" FROM generate_series(0, :n - 1) n, generate_series(1, {EVENTS}) e",

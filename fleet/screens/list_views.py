@@ -16,18 +16,21 @@ from fleet.screens.views import SIZES, StationRow, station_rows
 
 PAGE_SIZE = 50
 # A station needs attention when it is offline, has an open alert or a faulty compartment,
-# or is full (it reported its room, and none is free).
+# or is full (it reported its room, and none is free). Written so that PostgreSQL judges
+# 10,000 stations in one pass: the alerts' and faults' stations are each read once into a
+# hash (``IN``, not a correlated ``EXISTS``, which in the summary's ``FILTER`` became an
+# index probe per station), and "none free" is a JSON path test, not a set-returning
+# function per row (bench/fleet_list.py: the summary took 4× less once both were so).
 _ATTENTION = (
-    "(NOT s.online OR EXISTS (SELECT 1 FROM alerts a WHERE a.station = s.station)"
-    " OR EXISTS (SELECT 1 FROM compartments c WHERE c.station = s.station AND c.state = 'fault')"
-    " OR (s.free <> '{}'::jsonb AND NOT EXISTS"
-    " (SELECT 1 FROM jsonb_each_text(s.free) f WHERE f.value::int > 0)))"
+    "(NOT s.online OR s.station IN (SELECT a.station FROM alerts a)"
+    " OR s.station IN (SELECT c.station FROM compartments c WHERE c.state = 'fault')"
+    " OR (s.free <> '{}'::jsonb AND NOT jsonb_path_exists(s.free, '$.* ? (@ > 0)')))"
 )
 _SHOW_WHERE = {
     "all": "TRUE",
     "attention": _ATTENTION,
     "offline": "NOT s.online",
-    "alerts": "EXISTS (SELECT 1 FROM alerts a WHERE a.station = s.station)",
+    "alerts": "s.station IN (SELECT a.station FROM alerts a)",
 }
 _ORDER = {
     "name": "s.station",
@@ -56,32 +59,28 @@ class FleetSummary:
         return self.stations - self.online
 
 
+# the fleet's free compartments of each size, in the same pass as the counts
+_FREE_SUMS = ", ".join(f"sum((s.free ->> '{size}')::int)" for size in SIZES)
+
+
 def fleet_summary(session: Session) -> FleetSummary:
-    stations, online, attention = session.execute(
+    stations, online, attention, *free = session.execute(
         sa.text(
             "SELECT count(*), count(*) FILTER (WHERE s.online),"  # noqa: S608
-            f" count(*) FILTER (WHERE {_ATTENTION}) FROM station_state s"
+            f" count(*) FILTER (WHERE {_ATTENTION}), {_FREE_SUMS} FROM station_state s"
         )
     ).one()
     alerts = session.execute(sa.text("SELECT count(*) FROM alerts")).scalar_one()
     waiting = session.execute(
         sa.text("SELECT count(*) FROM parcels WHERE state = 'stored'")
     ).scalar_one()
-    free = dict(
-        session.execute(
-            sa.text(
-                "SELECT f.key, sum(f.value::int) FROM station_state s,"
-                " jsonb_each_text(s.free) f GROUP BY f.key"
-            )
-        ).all()
-    )
     return FleetSummary(
         stations=int(stations),
         online=int(online),
         attention=int(attention),
         alerts=int(alerts),
         waiting=int(waiting),
-        free={size: int(free[size]) for size in SIZES if size in free},
+        free={size: int(n) for size, n in zip(SIZES, free, strict=True) if n is not None},
     )
 
 
