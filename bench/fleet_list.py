@@ -10,7 +10,8 @@ parcels, the day's payments). The hub's app (``fleet.app.create_app``) is served
 on a loopback port, in a thread of this process (``api.threaded.served``, as the tests' live
 hub); the client is an ``httpx.Client`` over real HTTP, signed in as an operator through the
 screen's own form (its cookies). Each request is timed from sending it to the whole answer
-read, ``runs`` times in a row after a few unmeasured ones:
+read, ``runs`` rounds of one of each (after a few unmeasured rounds), so that every
+figure meets the shared machine's load at the same moments as the baseline:
 
 - **list page**: ``GET /fleet/`` (the summary and the first page of 50);
 - **filter**: ``GET /fleet/?show=attention`` ("needs attention": every station judged);
@@ -29,7 +30,7 @@ import argparse
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ import httpx
 import sqlalchemy as sa
 
 from api.threaded import served
-from bench.common import Row, against, p50, table, timed
+from bench.common import Row, against, p50, table
 from bench.fleet_list_data import populate, table_rows
 from fleet import accounts
 from fleet.app import create_app
@@ -49,7 +50,7 @@ from fleet.settings import HubSettings
 
 OPERATOR = "bench"
 PASSWORD = "a bench operator's password"  # noqa: S105
-WARM_UP = 5  # unmeasured requests before each figure (fewer for a brief run)
+WARM_UP = 5  # unmeasured rounds first (fewer for a brief run)
 
 
 @dataclass
@@ -115,22 +116,45 @@ def _total(html: str) -> int:
     return int(found.group(1))
 
 
-def _unchanged_polls(http: httpx.Client, url: str, runs: int) -> tuple[list[float], int]:
-    """``runs`` polls answered 304, each with the newest version; and how many were not."""
-    etag = _get(http, url).headers["etag"]
-    samples: list[float] = []
-    rollovers = 0
-    while len(samples) < runs:
-        start = time.monotonic()
-        answer = http.get(url, headers={"If-None-Match": etag})
-        took = time.monotonic() - start
-        if answer.status_code == 304:
-            samples.append(took)
-        else:
+class _UnchangedPoll:
+    """The live update with the version the page has: a 304, timed; a 200 (a minute rolled
+    over) is not counted: its version is taken and the poll asked again."""
+
+    def __init__(self, http: httpx.Client, url: str) -> None:
+        self.http = http
+        self.url = url
+        self.etag = _get(http, url).headers["etag"]
+        self.rollovers = 0
+
+    def __call__(self) -> float:
+        while True:
+            start = time.monotonic()
+            answer = self.http.get(self.url, headers={"If-None-Match": self.etag})
+            took = time.monotonic() - start
+            if answer.status_code == 304:
+                return took
             assert answer.status_code == 200, answer.text[:300]
-            etag = answer.headers["etag"]
-            rollovers += 1
-    return samples, rollovers
+            self.etag = answer.headers["etag"]
+            self.rollovers += 1
+
+
+def _took(action: Callable[[], object]) -> Callable[[], float]:
+    def timed_once() -> float:
+        start = time.monotonic()
+        action()
+        return time.monotonic() - start
+
+    return timed_once
+
+
+def _rounds(actions: dict[str, Callable[[], float]], runs: int) -> dict[str, list[float]]:
+    """Each action once a round, ``runs`` rounds: every figure meets the shared machine's
+    load in the same moments as its baseline."""
+    samples: dict[str, list[float]] = {key: [] for key in actions}
+    for _ in range(runs):
+        for key, action in actions.items():
+            samples[key].append(action())
+    return samples
 
 
 def run(stations: int, runs: int, server: Postgres | None = None) -> Timings:
@@ -146,31 +170,30 @@ def run(stations: int, runs: int, server: Postgres | None = None) -> Timings:
             attention_rows = sum(r.needs_attention for r in station_rows(session, now))
         app = create_app(db, HubSettings(_env_file=None), lambda _command: None)
         search = "h000" if stations > 1000 else "h0000"  # a tenth of the fleet, or of 1,000
-        warm = max(1, min(WARM_UP, runs // 10))
-        with served(app) as base_url, _signed_in(base_url) as http:
+        bare_read = sa.text("SELECT * FROM stations")
+        with (
+            served(app) as base_url,
+            _signed_in(base_url) as http,
+            db.engine.connect() as conn,
+        ):
             setup_s = time.monotonic() - began
             poll = "/fleet/rows?q=&show=all&sort=name&page=1"
-            urls = {
-                "page": "/fleet/",
-                "filtered": "/fleet/?show=attention",
-                "searched": f"/fleet/?q={search}&show=attention",
-            }
-            attention = _total(_get(http, urls["filtered"]).text)
-            assert _total(_get(http, urls["page"]).text) == stations
-            measured: dict[str, list[float]] = {}
-            for key, url in urls.items():
-                timed(warm, lambda u=url: _get(http, u))  # type: ignore[misc]
-                measured[key] = timed(runs, lambda u=url: _get(http, u))  # type: ignore[misc]
-            stale = {"If-None-Match": '"stale"'}
-            timed(warm, lambda: _get(http, poll, stale))
-            poll_changed = timed(runs, lambda: _get(http, poll, stale))
-            _unchanged_polls(http, poll, warm)
-            poll_same, rollovers = _unchanged_polls(http, poll, runs)
-        with db.engine.connect() as conn:
-            bare_read = sa.text("SELECT * FROM stations")
-            timed(warm, lambda: conn.execute(bare_read).all())
-            bare = timed(runs, lambda: conn.execute(bare_read).all())
+            filtered = "/fleet/?show=attention"
+            attention = _total(_get(http, filtered).text)
+            assert _total(_get(http, "/fleet/").text) == stations
             assert len(conn.execute(bare_read).all()) == stations
+            unchanged = _UnchangedPoll(http, poll)
+            actions: dict[str, Callable[[], float]] = {
+                "page": _took(lambda: _get(http, "/fleet/")),
+                "filtered": _took(lambda: _get(http, filtered)),
+                "searched": _took(lambda: _get(http, f"/fleet/?q={search}&show=attention")),
+                "changed": _took(lambda: _get(http, poll, {"If-None-Match": '"stale"'})),
+                "unchanged": unchanged,
+                "bare": _took(lambda: conn.execute(bare_read).all()),
+            }
+            _rounds(actions, max(1, min(WARM_UP, runs // 10)))  # not measured
+            unchanged.rollovers = 0
+            measured = _rounds(actions, runs)
     return Timings(
         stations,
         rows,
@@ -178,20 +201,20 @@ def run(stations: int, runs: int, server: Postgres | None = None) -> Timings:
         measured["page"],
         measured["filtered"],
         measured["searched"],
-        poll_changed,
-        poll_same,
-        bare,
+        measured["changed"],
+        measured["unchanged"],
+        measured["bare"],
         search,
         attention,
         attention_rows,
-        rollovers,
+        unchanged.rollovers,
     )
 
 
 def rows_of(t: Timings) -> list[Row]:
     n = f"{t.stations:,}"
     held = ", ".join(f"{k} {v:,}" for k, v in t.rows.items() if k != "stations")
-    where = f"{len(t.page)} requests each, real HTTP (uvicorn, loopback), signed in; {held}"
+    where = f"{len(t.page)} rounds of one each, real HTTP (uvicorn, loopback), signed in; {held}"
     reference = t.bare
 
     def row(measurement: str, samples: list[float], detail: str = "") -> Row:
