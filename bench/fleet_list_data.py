@@ -8,9 +8,9 @@ Station ``n`` (``h00000`` …):
   last seen within the last ten minutes; every 50th a little behind in its events;
 - **room**: ``{"S", "M", "L"}`` free counts; every 13th full (all zero);
 - **24 compartments** (8 S, 10 M, 6 L); every 97th station has one at fault;
-- **12 live parcels** (9 stored, one reserved, one announced, one expired), deadlines
-  over the next days (some today), every 8th parcel with an amount due, every other of
-  those paid;
+- **6 to 12 live parcels** (one expired, one reserved, one announced, 3 to 9 stored),
+  deadlines over the next days (some today), every 8th parcel with an amount due, every
+  other of those paid;
 - **alerts**: every 33rd station a "door_left_open" besides the offline ones;
 - **10 events** each (parcel events, and a "paid" event today for every 4th station), for
   the day's payments the rows read.
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from fleet.db import HubDatabase
 
 COMPARTMENTS = 24
-PARCELS = 12
+PARCELS = 12  # at most, a station
 EVENTS = 10
 
 _NAME = "'h' || lpad(n::text, 5, '0')"
@@ -52,14 +52,15 @@ _STATEMENTS = (
     "INSERT INTO parcels (station, parcel_id, tracking_number, carrier, state, size,"  # noqa: S608
     " compartment_id, deadline, accessible, amount_due, paid_at)"
     f" SELECT {_NAME}, p, 'T' || n || '-' || p, 'InPost',"
-    " CASE WHEN p <= 9 THEN 'stored' WHEN p = 10 THEN 'reserved'"
-    " WHEN p = 11 THEN 'announced' ELSE 'expired' END,"
+    " CASE p WHEN 1 THEN 'expired' WHEN 2 THEN 'reserved' WHEN 3 THEN 'announced'"
+    " ELSE 'stored' END,"
     " CASE WHEN p % 3 = 0 THEN 'S' WHEN p % 3 = 1 THEN 'M' ELSE 'L' END,"
-    " CASE WHEN p <= 10 OR p = 12 THEN p END,"
+    " CASE WHEN p <> 3 THEN p END,"
     " :now + make_interval(hours => (n + p * 11) % 96 - 6), false,"
     " CASE WHEN (n + p) % 8 = 0 THEN 250 ELSE 0 END,"
     " CASE WHEN (n + p) % 16 = 0 THEN :now END"
-    f" FROM generate_series(0, :n - 1) n, generate_series(1, {PARCELS}) p",
+    f" FROM generate_series(0, :n - 1) n, generate_series(1, {PARCELS}) p"
+    " WHERE p <= 6 + n % 7",
     "INSERT INTO alerts (station, kind, compartment_id, detail, raised_at)"  # noqa: S608
     f" SELECT {_NAME}, 'offline', NULL, '', :now FROM generate_series(0, :n - 1) n"
     " WHERE n % 20 = 0"

@@ -32,13 +32,19 @@ _SHOW_WHERE = {
     "offline": "NOT s.online",
     "alerts": "s.station IN (SELECT a.station FROM alerts a)",
 }
+# A sort by a count per station joins the counts, each table read once for the whole
+# fleet (a correlated count per station made the sort by waiting parcels twice as slow
+# at 10,000 stations); the free total is the sizes' own keys, as StationRow.free_total.
+_COUNTS = {
+    "alerts": "SELECT station, count(*) AS n FROM alerts GROUP BY station",
+    "waiting": "SELECT station, count(*) AS n FROM parcels WHERE state = 'stored' GROUP BY station",
+}
+_FREE_TOTAL = " + ".join(f"coalesce((s.free ->> '{size}')::int, 0)" for size in SIZES)
 _ORDER = {
     "name": "s.station",
-    "alerts": "(SELECT count(*) FROM alerts a WHERE a.station = s.station) DESC, s.station",
-    "waiting": "(SELECT count(*) FROM parcels p WHERE p.station = s.station"
-    " AND p.state = 'stored') DESC, s.station",
-    "free": "(SELECT coalesce(sum(f.value::int), 0) FROM jsonb_each_text(s.free) f) DESC,"
-    " s.station",
+    "alerts": "coalesce(k.n, 0) DESC, s.station",
+    "waiting": "coalesce(k.n, 0) DESC, s.station",
+    "free": f"{_FREE_TOTAL} DESC, s.station",
     "seen": "s.last_seen DESC NULLS LAST, s.station",
 }
 
@@ -114,11 +120,13 @@ def rows_page(
     )
     pages = max(1, -(-total // size))
     page = max(1, min(page, pages))
+    sort = sort if sort in _ORDER else "name"
+    counts = f" LEFT JOIN ({_COUNTS[sort]}) k ON k.station = s.station" if sort in _COUNTS else ""
     names = list(
         session.execute(
             sa.text(
-                f"SELECT s.station FROM station_state s WHERE {where}"  # noqa: S608
-                f" ORDER BY {_ORDER.get(sort, _ORDER['name'])} LIMIT :n OFFSET :o"
+                f"SELECT s.station FROM station_state s{counts} WHERE {where}"  # noqa: S608
+                f" ORDER BY {_ORDER[sort]} LIMIT :n OFFSET :o"
             ),
             {**params, "n": size, "o": (page - 1) * size},
         ).scalars()
