@@ -70,16 +70,17 @@ _FREE_SUMS = ", ".join(f"sum((s.free ->> '{size}')::int)" for size in SIZES)
 
 
 def fleet_summary(session: Session) -> FleetSummary:
-    stations, online, attention, *free = session.execute(
+    """One statement: the stations' counts and free sums in one scan of their states, and
+    the fleet's open alerts and waiting parcels (an index each)."""
+    stations, online, attention, alerts, waiting, *free = session.execute(
         sa.text(
             "SELECT count(*), count(*) FILTER (WHERE s.online),"  # noqa: S608
-            f" count(*) FILTER (WHERE {_ATTENTION}), {_FREE_SUMS} FROM station_state s"
+            f" count(*) FILTER (WHERE {_ATTENTION}),"
+            " (SELECT count(*) FROM alerts),"
+            " (SELECT count(*) FROM parcels WHERE state = 'stored'),"
+            f" {_FREE_SUMS} FROM station_state s"
         )
     ).one()
-    alerts = session.execute(sa.text("SELECT count(*) FROM alerts")).scalar_one()
-    waiting = session.execute(
-        sa.text("SELECT count(*) FROM parcels WHERE state = 'stored'")
-    ).scalar_one()
     return FleetSummary(
         stations=int(stations),
         online=int(online),
