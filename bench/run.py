@@ -18,6 +18,7 @@ from bench import (
     directory_search,  # the directory (issue 17)
     families,  # every board family (issue 27)
     fleet,
+    fleet_list,  # the stations list for thousands (issue 26)
     pay_at_pickup,
     small_computer,  # one core, a Pi-class quota (issue 29)
     startup,
@@ -75,6 +76,9 @@ def main() -> None:
         drain=10 if quick else 30,
         burst=5000 if quick else 40_000,  # the hub's capacity, one worker and two
     )
+    # The operators' stations list and its live update, beside a bare read (issue 26).
+    rows += fleet_list.measure(1000 if quick else 10_000, runs=20 if quick else 200)
+    print(f"the stations list done ({time.monotonic() - began:.0f} s)", flush=True)
     print()
     print(
         f"`make bench` ({'quick' if quick else 'full'}) on {platform.node()}, "

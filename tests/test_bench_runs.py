@@ -10,6 +10,9 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from argon2 import PasswordHasher
+
 from bench import (
     code_to_unlock,
     cold_groups,
@@ -18,11 +21,15 @@ from bench import (
     directory_search,
     families,
     fleet,
+    fleet_list,
     status_sweep,
     throughput,
     zvt_payment,
 )
 from bench.common import Row, table
+from fleet import accounts
+from fleet.engines import Postgres
+from tests.fleet.engines import pg_server  # noqa: F401 (a fixture)
 
 
 def _ms(cell: str) -> float:
@@ -193,3 +200,28 @@ def test_the_cold_groups_bench_over_the_modbus_simulator_fills_its_rows() -> Non
     ]
     assert all(_ms(r.p50) > 0 for r in rows)
     assert rows[1].reference == "wire 15.62 ms"  # 15 bytes at 9,600 Bd
+
+
+def test_the_stations_list_bench_fills_its_rows(
+    pg_server: Postgres,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # argon2 at its smallest cost for the bench's operator (the hub's cost is tested elsewhere)
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+    # 50 stations of the bench's fleet on the shared PostgreSQL, 2 requests each
+    timings = fleet_list.run(50, runs=2, server=pg_server)
+    assert timings.rows["station_state"] == 50
+    assert timings.rows["compartments"] == 50 * 24
+    # the list's filter (SQL) agrees with what every station's row says (Python)
+    assert timings.attention == timings.attention_rows > 0
+    rows = fleet_list.rows_of(timings)
+    assert [r.measurement.split(": ", 1)[1] for r in rows] == [
+        "list page GET /fleet/",
+        "filter 'needs attention'",
+        "search + filter",
+        "live update, changed (200)",
+        "live update, unchanged (304)",
+        "bare read SELECT * FROM stations",
+    ]
+    assert all(r.ratio.endswith("× bare read") and _ms(r.p50) <= _ms(r.p99) for r in rows)
+    assert all(len(s) == 2 for s in (timings.page, timings.poll_same, timings.bare))
