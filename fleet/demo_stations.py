@@ -6,6 +6,7 @@ which ``locker hub demo stop|start|status`` reaches through the socket ``demo.so
 
 from __future__ import annotations
 
+import shutil
 import socket
 import socketserver
 import subprocess
@@ -28,6 +29,16 @@ LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
 HUB_ENV = "hub.env"  # the hub's FLEET_* settings: `locker hub station add` with them
 CONTROL = "demo.sock"  # `locker hub demo stop|start|status` talks to the running demo here
 PROMPT = "type `stop NAME`, `start NAME`, `status` (NAME as demo-2 or 2); Ctrl-C stops everything"
+
+
+def locker_command() -> str:
+    """``locker`` as it is typed in another shell: the venv's, by its path, unless the
+    shell finds that one by its name."""
+    own = Path(sys.executable).parent / "locker"
+    found = shutil.which("locker")
+    if not own.exists() or (found is not None and Path(found).resolve() == own.resolve()):
+        return "locker"
+    return str(own)
 
 
 def _answers(url: str) -> bool:
@@ -53,17 +64,21 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: flo
 
 
 def wait_online(db: HubDatabase, names: tuple[str, ...], home: Path, timeout: float = 60) -> None:
-    """Until the hub has every station's birth (it came over TLS, through the broker)."""
+    """Until the hub has every station's birth (it came over TLS, through the broker) and
+    its free compartments (what routes a carrier's parcel there: the printed announcement
+    would find no station before)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as session:
-            online = set(
-                session.exec(
-                    select(StationState.station).where(
+            online = {
+                state.station
+                for state in session.exec(
+                    select(StationState).where(
                         col(StationState.station).in_(names), col(StationState.online)
                     )
                 ).all()
-            )
+                if state.free
+            }
         if online == set(names):
             return
         time.sleep(0.2)
@@ -237,7 +252,8 @@ class Demo:
             return f"{name} runs already: http://127.0.0.1:{st.port}"
         if st is None and not (self.home / f"{name}.env").exists():
             return (
-                f"no station {name} here: register it with `locker hub station add {name} > "
+                f"no station {name} here: register it with "
+                f"`{locker_command()} hub station add {name} > "
                 f"{self.home / (name + '.env')}` (with the settings of {self.home / HUB_ENV}), "
                 f"then `start {name}`"
             )
