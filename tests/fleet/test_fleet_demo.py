@@ -2,15 +2,16 @@
 lines are typed at its terminal, the printed command lines are run in another shell, and
 Ctrl-C ends it. One demo of one station, then again on the same folder:
 
-- a station stopped (typed ``stop``) while the hub announces a parcel to it, started again
-  (``locker hub demo start`` from another shell): the announcement reaches it and its
-  answer the hub;
+- a station stopped (the printed ``locker hub demo stop`` line, in another shell) while the
+  carrier announces a parcel to it, started again (``start 1`` typed): the announcement
+  reaches it and its answer the hub;
 - a station killed right after a deposit: the demo says so, reaps it and offers the restart;
   restarted as offered, the hub has every event it wrote;
 - a station added with the printed command lines (``station add`` with the settings the
   demo printed the path of; ``start demo-2`` typed), online at once;
-- the second run uses the same data: the operator's password and the carrier's token, the
-  hub's parcels, the added station.
+- Ctrl-C ends the demo and every station it ran;
+- the second run uses the same data: the operator's password, the carrier's token, a
+  station's first one-time password, the hub's parcels, the added station.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import httpx
 from tests.fleet.demo_run import DemoRun, demo_run, gone, poll, remove_demo, shell, station_pid
 
 API = "/api/v1"
+NAMES = ("demo-1", "demo-2")
+FIRST = r'^  first start: sign in as "admin" with the one-time password (\S+)'
 
 
 def _printed(
@@ -56,6 +59,9 @@ def _printed(
     found["stop_cli"] = cli[1]
     demo.expect(rf"^{online} online, over TLS .* CA, (\S+), and check its name\)$")
     demo.expect(r"^type `stop NAME`, `start NAME`, `status`")
+    first = re.search(FIRST, demo.printed(), re.MULTILINE)  # demo-1's, before or after its tokens
+    assert first is not None
+    found["admin"] = first[1]
     return found
 
 
@@ -108,8 +114,10 @@ def test_the_fleet_demo_lived_in(tmp_path: Path) -> None:
             _stopped_and_started(demo, p, token)
             _died(demo, p, token)
             _added(demo, p, token)
+            stations = [station_pid(int(_url_of(demo, n).rsplit(":", 1)[1])) for n in NAMES]
             assert demo.interrupt() == 0
             demo.expect(r"^the fleet demo stopped: its engines, hub and stations too$")
+            assert all(gone(pid) for pid in stations)
         with demo_run(home) as again:
             again.expect(rf"^using the demo's data in {re.escape(str(home))} \(FRESH=1")
             _kept(again, p)
@@ -194,7 +202,7 @@ def _added(demo: DemoRun, p: dict[str, str], token: str) -> None:
     assert settings["LOCKER_MQTT_CA_FILE"] == str(demo.home / "tls" / "demo-ca.pem")
     demo.type(p["start_more"])
     demo.expect(r"^demo-2 started: http://127\.0\.0\.1:\d+/kiosk .* the hub sees it online")
-    demo.expect(r'^  first start: sign in as "admin" with the one-time password \S+')
+    demo.expect(FIRST)
     demo.expect(r"^  demo courier token \(Demo Parcel Co\): lps_\S+$")
     assert _station(p, token, "demo-2")["online"]
     assert _station(p, token, "demo-1")["online"]
@@ -204,6 +212,10 @@ def _kept(again: DemoRun, p: dict[str, str]) -> None:
     kept = _printed(again, online="the two stations are", more="demo-3")
     assert kept["password"] == p["password"]
     assert kept["carrier"] == p["carrier"]
+    assert kept["admin"] == p["admin"]  # shown once by the station, kept by the demo
+    assert f"{p['admin']} (you choose your own at the first sign-in) (said at its first start" in (
+        again.printed()
+    )
     token = json.loads(shell(kept["token_curl"]).stdout)["token"]
     assert _station(kept, token, "demo-1")["parcels"] == {"announced": 1, "stored": 1}
     assert _station(kept, token, "demo-2")["online"]
