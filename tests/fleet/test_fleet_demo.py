@@ -192,6 +192,7 @@ def _added(demo: DemoRun, p: dict[str, str], token: str) -> None:
     added = shell(p["add"])  # as printed: the hub's settings from hub.env, then station add
     assert added.returncode == 0, added.stderr
     assert "the broker lets demo-2 in now" in added.stderr
+    assert f"reaches the broker at mqtts://127.0.0.1:{p['tls_port']}" in added.stderr
     settings = dict(
         line.split("=", 1)
         for line in (demo.home / "demo-2.env").read_text().splitlines()
@@ -220,3 +221,7 @@ def _kept(again: DemoRun, p: dict[str, str]) -> None:
     assert _station(kept, token, "demo-1")["parcels"] == {"announced": 1, "stored": 1}
     assert _station(kept, token, "demo-2")["online"]
     assert _announcement(kept, "DEMO-2")["parcel_state"] == "stored"
+    page = httpx.get(f"{kept['hub']}/", follow_redirects=True, timeout=30)  # the hub's address
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'name="password"' in page.text  # the fleet screen's sign-in, not a 404
