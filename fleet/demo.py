@@ -205,8 +205,9 @@ def _run(home: Path, names: tuple[str, ...]) -> None:
         demo = Demo(home, db, base_env)
         demo.ca_file, demo.tls_port = ca_file, tls.port
         stack.callback(demo.stop_all)
+        since = datetime.now(UTC)
         printed = {name: demo.station(name).start() for name in (*names, *extra)}
-        wait_online(db, (*names, *extra), home)
+        wait_online(db, (*names, *extra), home, since)
         control = control_server(demo)
         stack.callback(control.server_close)
         stack.callback(control.shutdown)

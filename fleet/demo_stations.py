@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -63,10 +64,13 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: flo
     raise SystemExit(f"{url} did not answer in {timeout:.0f} s; see {log}")
 
 
-def wait_online(db: HubDatabase, names: tuple[str, ...], home: Path, timeout: float = 60) -> None:
-    """Until the hub has every station's birth (it came over TLS, through the broker) and
-    its free compartments (what routes a carrier's parcel there: the printed announcement
-    would find no station before)."""
+def wait_online(
+    db: HubDatabase, names: tuple[str, ...], home: Path, since: datetime, timeout: float = 60
+) -> None:
+    """Until the hub has every station's birth since ``since`` (it came over TLS, through
+    the broker: not the "online" an earlier run left, when the hub stopped before it heard
+    the goodbye) and its free compartments (what routes a carrier's parcel there: the
+    printed announcement would find no station before)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as session:
@@ -74,7 +78,9 @@ def wait_online(db: HubDatabase, names: tuple[str, ...], home: Path, timeout: fl
                 state.station
                 for state in session.exec(
                     select(StationState).where(
-                        col(StationState.station).in_(names), col(StationState.online)
+                        col(StationState.station).in_(names),
+                        col(StationState.online),
+                        col(StationState.last_seen) >= since,
                     )
                 ).all()
                 if state.free
@@ -258,13 +264,14 @@ class Demo:
                 f"then `start {name}`"
             )
         st = self.station(name)
+        since = datetime.now(UTC)
         try:
             lines = st.start()
         except SystemExit as exc:  # it did not come up: say why, keep the demo
             st.process = None
             return str(exc)
         try:
-            wait_online(self.db, (name,), self.home, timeout=30)
+            wait_online(self.db, (name,), self.home, since, timeout=30)
         except SystemExit as exc:
             return f"{name} started at http://127.0.0.1:{st.port}, but {exc}"
         shown = "".join(f"\n  {line}" for line in lines)
