@@ -34,6 +34,7 @@ from fleet import accounts, broker, carriers, dynsec, registry
 from fleet.db import HubDatabase
 from fleet.demo_stations import (
     CONTROL,
+    DEMO_CARRIER,
     HUB_ENV,
     LOCKER,
     PROMPT,
@@ -41,6 +42,7 @@ from fleet.demo_stations import (
     broker_tls,
     control_server,
     locker_command,
+    place,
     read_env,
     wait_for,
     wait_online,
@@ -250,20 +252,12 @@ def _run(home: Path, names: tuple[str, ...]) -> None:
         )
         # A demo carrier (issue 18): the demo stations' couriers work for "Demo Parcel Co"
         # (api/serve.py), so what it announces through the hub they deposit.
-        for n, name in enumerate(names):
-            carriers.set_place(
-                db,
-                name,
-                address=f"Demostraße {n + 1}, 1011{n} Berlin",
-                opening_hours="Mo-Sa 07:00-22:00",
-                postcode=f"1011{n}",
-                latitude=52.52 + n / 100,
-                longitude=13.40 + n / 100,
-            )
+        for name in (*names, *extra):
+            place(db, name)
         if "CARRIER_TOKEN" not in state:
-            state["CARRIER_TOKEN"] = carriers.add_carrier(
-                db, "Demo Parcel Co", names, "", now
-            ).token
+            state["CARRIER_TOKEN"] = carriers.add_carrier(db, DEMO_CARRIER, names, "", now).token
+        for name in extra:  # added in an earlier run (a station added now: Demo._start)
+            carriers.allow_station(db, DEMO_CARRIER, name)
         write_env(home / STATE_FILE, state)
         print(f"carrier: Demo Parcel Co   token: {state['CARRIER_TOKEN']}")
         print(

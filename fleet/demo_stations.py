@@ -15,20 +15,23 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import col, select
 
-from fleet import broker
+from fleet import broker, carriers
 from fleet.db import HubDatabase
 from fleet.engines import free_port, hand_over
+from fleet.errors import NotFound
 from fleet.pki import Authority
 from fleet.tables import StationState
 
 LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
 HUB_ENV = "hub.env"  # the hub's FLEET_* settings: `locker hub station add` with them
 CONTROL = "demo.sock"  # `locker hub demo stop|start|status` talks to the running demo here
+DEMO_CARRIER = "Demo Parcel Co"  # the demo stations' couriers work for it (api/serve.py)
 PROMPT = "type `stop NAME`, `start NAME`, `status` (NAME as demo-2 or 2); Ctrl-C stops everything"
 
 
@@ -40,6 +43,22 @@ def locker_command() -> str:
     if not own.exists() or (found is not None and Path(found).resolve() == own.resolve()):
         return "locker"
     return str(own)
+
+
+def place(db: HubDatabase, name: str) -> None:
+    """Where the demo station is (an address in Berlin by its number: what carriers are
+    told and routed by)."""
+    tail = name.rsplit("-", 1)[-1]
+    n = int(tail) - 1 if tail.isdigit() else 0
+    carriers.set_place(
+        db,
+        name,
+        address=f"Demostraße {n + 1}, {10110 + n} Berlin",
+        opening_hours="Mo-Sa 07:00-22:00",
+        postcode=str(10110 + n),
+        latitude=52.52 + n / 100,
+        longitude=13.40 + n / 100,
+    )
 
 
 def _answers(url: str) -> bool:
@@ -274,6 +293,10 @@ class Demo:
             wait_online(self.db, (name,), self.home, since, timeout=30)
         except SystemExit as exc:
             return f"{name} started at http://127.0.0.1:{st.port}, but {exc}"
+        place(self.db, name)
+        with suppress(NotFound):  # (the demo carrier exists once the demo has started)
+            if carriers.allow_station(self.db, DEMO_CARRIER, name):
+                lines.append(f"{DEMO_CARRIER} may announce parcels to it now")
         shown = "".join(f"\n  {line}" for line in lines)
         return (
             f"{name} started: http://127.0.0.1:{st.port}/kiosk  /courier  /staff  /sim; "

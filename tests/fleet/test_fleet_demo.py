@@ -8,7 +8,8 @@ Ctrl-C ends it. One demo of one station, then again on the same folder:
 - a station killed right after a deposit: the demo says so, reaps it and offers the restart;
   restarted as offered, the hub has every event it wrote;
 - a station added with the printed command lines (``station add`` with the settings the
-  demo printed the path of; ``start demo-2`` typed), online at once;
+  demo printed the path of; ``start demo-2`` typed), online at once, and the demo carrier
+  may announce to it;
 - Ctrl-C ends the demo and every station it ran;
 - the second run uses the same data: the operator's password, the carrier's token, a
   station's first one-time password, the hub's parcels, the added station.
@@ -82,6 +83,22 @@ def _announcement(p: dict[str, str], number: str) -> dict[str, Any]:
     return found
 
 
+def _announce(p: dict[str, str], number: str, station: str) -> httpx.Response:
+    """The demo carrier announces a parcel to ``station`` by name (its printed token)."""
+    return httpx.post(
+        f"{p['hub']}{API}/carrier/announcements",
+        headers={"authorization": f"Bearer {p['carrier']}"},
+        json={
+            "tracking_number": number,
+            "size": "S",
+            "recipient_name": "Ole Berg",
+            "recipient_postcode": "10110",
+            "station": station,
+        },
+        timeout=30,
+    )
+
+
 def _newest_seq(station_db: Path) -> int:
     """The newest event the station wrote for the hub (its SQLite file, read only)."""
     with sqlite3.connect(f"file:{station_db}?mode=ro", uri=True) as db:
@@ -135,18 +152,7 @@ def _stopped_and_started(demo: DemoRun, p: dict[str, str], token: str) -> None:
     demo.expect(r"^> stop demo-1$")  # the demo's terminal shows what the other shell did
     poll(lambda: not _station(p, token, "demo-1")["online"])
     # While it is stopped, the carrier announces a parcel to it by name.
-    while_down = httpx.post(
-        f"{p['hub']}{API}/carrier/announcements",
-        headers={"authorization": f"Bearer {p['carrier']}"},
-        json={
-            "tracking_number": "DEMO-2",
-            "size": "S",
-            "recipient_name": "Ole Berg",
-            "recipient_postcode": "10110",
-            "station": "demo-1",
-        },
-        timeout=30,
-    )
+    while_down = _announce(p, "DEMO-2", "demo-1")
     assert while_down.status_code == 202, while_down.text
     assert _announcement(p, "DEMO-2")["state"] == "sent"
     demo.type("start 1")
@@ -207,8 +213,11 @@ def _added(demo: DemoRun, p: dict[str, str], token: str) -> None:
     demo.expect(r"^demo-2 started: http://127\.0\.0\.1:\d+/kiosk .* the hub sees it online")
     demo.expect(FIRST)
     demo.expect(r"^  demo courier token \(Demo Parcel Co\): lps_\S+$")
+    demo.expect(r"^  Demo Parcel Co may announce parcels to it now$")
     assert _station(p, token, "demo-2")["online"]
     assert _station(p, token, "demo-1")["online"]
+    assert _announce(p, "DEMO-3", "demo-2").status_code == 202  # the demo carrier's, too
+    poll(lambda: _announcement(p, "DEMO-3")["state"] == "accepted")
 
 
 def _kept(again: DemoRun, p: dict[str, str], second: datetime) -> None:
