@@ -293,9 +293,9 @@ class Demo:
             wait_online(self.db, (name,), self.home, since, timeout=30)
         except SystemExit as exc:
             return f"{name} started at http://127.0.0.1:{st.port}, but {exc}"
-        place(self.db, name)
         with suppress(NotFound):  # (the demo carrier exists once the demo has started)
-            if carriers.allow_station(self.db, DEMO_CARRIER, name):
+            if carriers.allow_station(self.db, DEMO_CARRIER, name):  # a station added now
+                place(self.db, name)
                 lines.append(f"{DEMO_CARRIER} may announce parcels to it now")
         shown = "".join(f"\n  {line}" for line in lines)
         return (
