@@ -86,6 +86,19 @@ def add_carrier(
     return CarrierCredentials(name, token, key, tuple(dict.fromkeys(stations)))
 
 
+def allow_station(db: HubDatabase, carrier: str, station: str) -> bool:
+    """Let ``carrier`` use ``station`` too; False when it could already."""
+    with db.transaction() as session:
+        if session.get(CarrierAccount, carrier) is None:
+            raise NotFound("carrier", carrier)
+        if session.get(Station, station) is None:
+            raise NotFound("station", station)
+        if session.get(CarrierStation, (carrier, station)) is not None:
+            return False
+        session.add(CarrierStation(carrier=carrier, station=station))
+        return True
+
+
 def authenticate(db: HubDatabase, token: str) -> CarrierAccount:
     with db.transaction() as session:
         found = session.exec(

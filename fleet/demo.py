@@ -34,12 +34,15 @@ from fleet import accounts, broker, carriers, dynsec, registry
 from fleet.db import HubDatabase
 from fleet.demo_stations import (
     CONTROL,
+    DEMO_CARRIER,
     HUB_ENV,
     LOCKER,
     PROMPT,
     Demo,
     broker_tls,
     control_server,
+    locker_command,
+    place,
     read_env,
     wait_for,
     wait_online,
@@ -204,8 +207,9 @@ def _run(home: Path, names: tuple[str, ...]) -> None:
         demo = Demo(home, db, base_env)
         demo.ca_file, demo.tls_port = ca_file, tls.port
         stack.callback(demo.stop_all)
+        since = datetime.now(UTC)
         printed = {name: demo.station(name).start() for name in (*names, *extra)}
-        wait_online(db, (*names, *extra), home)
+        wait_online(db, (*names, *extra), home, since)
         control = control_server(demo)
         stack.callback(control.server_close)
         stack.callback(control.shutdown)
@@ -239,25 +243,21 @@ def _run(home: Path, names: tuple[str, ...]) -> None:
                 print(f"  {line}")
         print(
             "  the couriers' tokens are new at each start (the station prints them, "
-            f"also in {home}/NAME.log); the customer's code shows on the courier's screen "
-            "when the door is closed"
+            f"also in {home}/NAME.log)"
+        )
+        print(
+            "  the customer's code (PIN and QR) shows once on the courier's screen when the "
+            "door is closed, to hand over; a station with a mail server (LOCKER_SMTP_HOST "
+            f"in {home}/NAME.env) also mails it to the recipient"
         )
         # A demo carrier (issue 18): the demo stations' couriers work for "Demo Parcel Co"
         # (api/serve.py), so what it announces through the hub they deposit.
-        for n, name in enumerate(names):
-            carriers.set_place(
-                db,
-                name,
-                address=f"Demostraße {n + 1}, 1011{n} Berlin",
-                opening_hours="Mo-Sa 07:00-22:00",
-                postcode=f"1011{n}",
-                latitude=52.52 + n / 100,
-                longitude=13.40 + n / 100,
-            )
+        for name in (*names, *extra):
+            place(db, name)
         if "CARRIER_TOKEN" not in state:
-            state["CARRIER_TOKEN"] = carriers.add_carrier(
-                db, "Demo Parcel Co", names, "", now
-            ).token
+            state["CARRIER_TOKEN"] = carriers.add_carrier(db, DEMO_CARRIER, names, "", now).token
+        for name in extra:  # added in an earlier run (a station added now: Demo._start)
+            carriers.allow_station(db, DEMO_CARRIER, name)
         write_env(home / STATE_FILE, state)
         print(f"carrier: Demo Parcel Co   token: {state['CARRIER_TOKEN']}")
         print(
@@ -275,26 +275,28 @@ def _run(home: Path, names: tuple[str, ...]) -> None:
         )
         more = f"demo-{len(names) + len(extra) + 1}"
         print(
-            f"one more station: (set -a; . {home / HUB_ENV}; locker hub station add {more} > "
-            f"{home / (more + '.env')}), then type `start {more}` here"
+            f"one more station: (set -a; . {home / HUB_ENV}; {locker_command()} hub station add "
+            f"{more} > {home / (more + '.env')}), then type `start {more}` here"
+        )
+        one = names[-1]
+        print(
+            f"stop or start one station: type `stop {one}` / `start {one}` here, or run "
+            f"`{locker_command()} hub demo stop {one} --dir {home}` elsewhere"
         )
         print(
-            f"stop or start one station: type `stop 2` / `start 2` here, or run "
-            f"`locker hub demo stop demo-2 --dir {home}` elsewhere"
-        )
-        print(
-            f"the {_count(len(names) + len(extra))} stations are online, over TLS to the broker "
-            f"on 127.0.0.1:{tls.port} (they trust only the demo's CA, {ca_file}, "
-            "and check its name)"
+            f"{_online_line(len(names) + len(extra))}, over TLS to the broker on 127.0.0.1:"
+            f"{tls.port} (they trust only the demo's CA, {ca_file}, and check its name)"
         )
         print(PROMPT)
         sys.stdout.flush()
         _loop(demo)
 
 
-def _count(n: int) -> str:
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
-    return words.get(n, str(n))
+def _online_line(n: int) -> str:
+    if n == 1:
+        return "the one station is online"
+    words = {2: "two", 3: "three", 4: "four", 5: "five"}
+    return f"the {words.get(n, str(n))} stations are online"
 
 
 def _loop(demo: Demo) -> None:

@@ -6,6 +6,7 @@ which ``locker hub demo stop|start|status`` reaches through the socket ``demo.so
 
 from __future__ import annotations
 
+import shutil
 import socket
 import socketserver
 import subprocess
@@ -14,20 +15,50 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import col, select
 
-from fleet import broker
+from fleet import broker, carriers
 from fleet.db import HubDatabase
 from fleet.engines import free_port, hand_over
+from fleet.errors import NotFound
 from fleet.pki import Authority
 from fleet.tables import StationState
 
 LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
 HUB_ENV = "hub.env"  # the hub's FLEET_* settings: `locker hub station add` with them
 CONTROL = "demo.sock"  # `locker hub demo stop|start|status` talks to the running demo here
+DEMO_CARRIER = "Demo Parcel Co"  # the demo stations' couriers work for it (api/serve.py)
 PROMPT = "type `stop NAME`, `start NAME`, `status` (NAME as demo-2 or 2); Ctrl-C stops everything"
+
+
+def locker_command() -> str:
+    """``locker`` as it is typed in another shell: the venv's, by its path, unless the
+    shell finds that one by its name."""
+    own = Path(sys.executable).parent / "locker"
+    found = shutil.which("locker")
+    if not own.exists() or (found is not None and Path(found).resolve() == own.resolve()):
+        return "locker"
+    return str(own)
+
+
+def place(db: HubDatabase, name: str) -> None:
+    """Where the demo station is (an address in Berlin by its number: what carriers are
+    told and routed by)."""
+    tail = name.rsplit("-", 1)[-1]
+    n = int(tail) - 1 if tail.isdigit() else 0
+    carriers.set_place(
+        db,
+        name,
+        address=f"Demostraße {n + 1}, {10110 + n} Berlin",
+        opening_hours="Mo-Sa 07:00-22:00",
+        postcode=str(10110 + n),
+        latitude=52.52 + n / 100,
+        longitude=13.40 + n / 100,
+    )
 
 
 def _answers(url: str) -> bool:
@@ -52,18 +83,27 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: flo
     raise SystemExit(f"{url} did not answer in {timeout:.0f} s; see {log}")
 
 
-def wait_online(db: HubDatabase, names: tuple[str, ...], home: Path, timeout: float = 60) -> None:
-    """Until the hub has every station's birth (it came over TLS, through the broker)."""
+def wait_online(
+    db: HubDatabase, names: tuple[str, ...], home: Path, since: datetime, timeout: float = 60
+) -> None:
+    """Until the hub has every station's birth since ``since`` (it came over TLS, through
+    the broker: not the "online" an earlier run left, when the hub stopped before it heard
+    the goodbye) and its free compartments (what routes a carrier's parcel there: the
+    printed announcement would find no station before)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as session:
-            online = set(
-                session.exec(
-                    select(StationState.station).where(
-                        col(StationState.station).in_(names), col(StationState.online)
+            online = {
+                state.station
+                for state in session.exec(
+                    select(StationState).where(
+                        col(StationState.station).in_(names),
+                        col(StationState.online),
+                        col(StationState.last_seen) >= since,
                     )
                 ).all()
-            )
+                if state.free
+            }
         if online == set(names):
             return
         time.sleep(0.2)
@@ -237,20 +277,26 @@ class Demo:
             return f"{name} runs already: http://127.0.0.1:{st.port}"
         if st is None and not (self.home / f"{name}.env").exists():
             return (
-                f"no station {name} here: register it with `locker hub station add {name} > "
+                f"no station {name} here: register it with "
+                f"`{locker_command()} hub station add {name} > "
                 f"{self.home / (name + '.env')}` (with the settings of {self.home / HUB_ENV}), "
                 f"then `start {name}`"
             )
         st = self.station(name)
+        since = datetime.now(UTC)
         try:
             lines = st.start()
         except SystemExit as exc:  # it did not come up: say why, keep the demo
             st.process = None
             return str(exc)
         try:
-            wait_online(self.db, (name,), self.home, timeout=30)
+            wait_online(self.db, (name,), self.home, since, timeout=30)
         except SystemExit as exc:
             return f"{name} started at http://127.0.0.1:{st.port}, but {exc}"
+        with suppress(NotFound):  # (the demo carrier exists once the demo has started)
+            if carriers.allow_station(self.db, DEMO_CARRIER, name):  # a station added now
+                place(self.db, name)
+                lines.append(f"{DEMO_CARRIER} may announce parcels to it now")
         shown = "".join(f"\n  {line}" for line in lines)
         return (
             f"{name} started: http://127.0.0.1:{st.port}/kiosk  /courier  /staff  /sim; "

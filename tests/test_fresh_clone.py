@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from fleet.engines import port_accepts
+from tests.fleet.demo_run import remove_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("locker", "drivers", "sim", "api", "fleet", "common")
@@ -133,6 +134,7 @@ def test_make_fleet_from_a_fresh_clone_with_run_dependencies_only(tmp_path: Path
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
             make.wait()
+        remove_demo(demo_dir)  # its cluster too, kept in /var/tmp (tmp_path is closed to others)
     reader.join(timeout=10)
     output = "\n".join(lines)
     (tmp_path / "make.log").write_text(output)

@@ -442,6 +442,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "'Authorization: Bearer <token>' auf.",
     ),
     "sim_sign_in": ("Sign in on the maintenance screen", "In der Wartung anmelden"),
+    "sim_not_staff": (
+        "Signed in as {name}, who is not staff.",
+        "Angemeldet als {name}, nicht als Personal.",
+    ),
     "sim_latched": ("latched", "verriegelt"),
     "sim_unlatched": ("unlatched", "entriegelt"),
     "sim_open": ("open", "offen"),

@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.problems import ProblemError
 from api.schemas import MAX_ID
 from api.screens.i18n import Words
 from api.screens.render import doors, language, render
-from api.screens.sessions import screen_role, visitor
+from api.screens.sessions import screen_role, signed_out, visitor
 from api.screens.sim_sensors import LIVE_S as SENSORS_LIVE_S
 from api.screens.sim_sensors import sensors_panel
 from api.security import Ctx
@@ -104,8 +104,8 @@ def page(
 ) -> HTMLResponse:
     """The doors for staff; anyone else is told the rule and sent to sign in."""
     _sim(ctx)
-    if who is None or not who.has(Role.STAFF):
-        return render(request, "sim.html", who=None)
+    if who is None or not who.has(Role.STAFF):  # signed in as someone else: it says so
+        return render(request, "sim.html", who=None, other=who)
     minutes = f"{ctx.settings.cold_out_of_band_minutes:g}"
     return render(
         request,
@@ -116,6 +116,12 @@ def page(
         after_min=minutes,
         **_front(request, ctx),
     )
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, ctx: Ctx, who: StaffUser) -> Response:
+    """The maintenance screens' session ends (the simulator shares it); back to /sim."""
+    return signed_out(request, ctx, HOME)
 
 
 @router.get("/front", response_class=HTMLResponse)

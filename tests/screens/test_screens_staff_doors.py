@@ -153,10 +153,24 @@ def test_the_sim_screen_tells_who_may_use_it(tmp_path: Path, browser: Browser) -
             with live.client("staff") as staff:  # a hand can put a parcel only through a door
                 ok(staff.post(f"{API}/compartments/1/open", json={"reason": "look inside"}))
             anyone.goto("/sim")
+            # signed in: the page says who, and offers a sign-out instead of a sign-in
+            expect(anyone.locator(".brand")).to_have_text("Simulated doors · staff")
+            expect(
+                anyone.get_by_role("link", name="Sign in on the maintenance screen")
+            ).to_have_count(0)
             anyone.click("#sim-door-1")
             anyone.click("#sim-put")
             expect(anyone.locator("[data-sim-state]")).to_contain_text("parcel inside")
             assert live.sim.state(1).item is True
+            anyone.get_by_role("button", name="Sign out").click()
+            anyone.wait_for_url("**/sim")
+            expect(anyone.locator(".brand")).to_have_text("Simulated doors")
+            expect(anyone.locator("#sim-front")).to_have_count(0)
+            expect(
+                anyone.get_by_role("link", name="Sign in on the maintenance screen")
+            ).to_be_visible()
+            anyone.goto("/staff")  # the maintenance screen's session ended too
+            expect(anyone.locator("#password")).to_be_visible()
             no_script_errors(anyone)
         finally:
             screens.close()
