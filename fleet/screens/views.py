@@ -200,6 +200,7 @@ class StationPage:
     events: list[EventRow]
     commands: list[CommandRow] = field(default_factory=list)
     states: dict[int, str] = field(default_factory=dict)  # what each compartment shows
+    bus: dict[str, Any] = field(default_factory=dict)  # {bus id: {counter: value}}
 
 
 def station_page(session: Session, name: str, now: datetime, recent: int) -> StationPage | None:
@@ -248,6 +249,7 @@ def station_page(session: Session, name: str, now: datetime, recent: int) -> Sta
         events,
         commands,
         shown_states(compartments, parcels),
+        dict(state.bus or {}),
     )
 
 
@@ -265,24 +267,6 @@ def shown_states(
         cid: c.state if c.state in ("out_of_service", "fault") else held.get(cid, "free")
         for cid, c in compartments.items()
     }
-
-
-def event_text(event: EventRow) -> str:
-    """A line for an event: its type and the facts a person reads first."""
-    d = event.data
-    if event.type == "parcel":
-        return f"parcel {d.get('id')} ({d.get('tracking_number')}): {d.get('state')}"
-    if event.type == "door":
-        return f"door {d.get('compartment_id')} ({d.get('purpose')}): {d.get('outcome')}"
-    if event.type == "compartment":
-        return f"compartment {d.get('compartment_id')}: {d.get('state') or d.get('condition')}"
-    if event.type.startswith("alert."):
-        where = d.get("compartment_id")
-        return f"{event.type} {d.get('kind')}" + (f" (compartment {where})" if where else "")
-    if event.type == "capacity":
-        free = d.get("free", {})
-        return "free: " + ", ".join(f"{k} {v}" for k, v in free.items())
-    return event.type
 
 
 PANEL_COMMANDS = ("out_of_service", "back_in_service")  # what a compartment's panel gives
