@@ -64,8 +64,8 @@ def settled_line(settled: Sequence[Settled]) -> str:
 
 def check_doors(station: Station, settled: Sequence[Settled] = ()) -> str:
     """Read every door once and say how they are, in one line."""
-    ids = sorted(spec.id for spec in station.layout.compartments)
-    readings = station.locks.read()
+    ids = sorted(int(spec.id) for spec in station.layout.compartments)
+    readings = {int(cid): reading for cid, reading in station.locks.read().items()}
     with station.db.read() as session:
         states = {cid: compartment_state(session, as_compartment_id(cid)) for cid in ids}
     return checked_line(ids, attention(ids, readings, states, settled))
