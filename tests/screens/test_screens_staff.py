@@ -10,7 +10,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
+from locker.runtime.startup_check import check_doors
 from locker.services import staff as staff_service
+from locker.types import CompartmentId
 from sim.faults import Fault
 from tests.api.live import live_station
 from tests.screens.conftest import Screens, no_script_errors, shot
@@ -191,5 +193,13 @@ def test_the_health_page_says_how_a_board_did_not_answer(tmp_path: Path, browser
             expect(board1).to_contain_text("bad checksum: 1 · torn frame: 1")
             shot(staff, "staff-health-boards")
             no_script_errors(staff)
+
+            # what `locker serve` says of the doors at start: one line, however many, with
+            # every compartment that needs a look named (board 1 is still cut short)
+            live.runtime.locks.open(CompartmentId(2))  # the spring pushes it ajar
+            assert check_doors(live.runtime.station) == (
+                "12 compartments checked: 5 ok, 7 need attention: 2 (door open), "
+                + ", ".join(f"{cid} (no answer)" for cid in range(7, 13))
+            )
         finally:
             screens.close()
