@@ -34,9 +34,3 @@ def moment(value: datetime | None, zone: str = "UTC") -> str:
         return NONE_SHOWN
     local = in_zone(value, zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or local.strftime('%z')}"
-
-
-def clock(value: datetime, zone: str = "UTC") -> str:
-    """The time of day only, with its zone: "14:05 CET"."""
-    local = in_zone(value, zone)
-    return f"{local:%H:%M} {local.tzname() or local.strftime('%z')}"

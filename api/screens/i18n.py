@@ -414,8 +414,8 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_silent": ("Not answering: {buses}", "Antworten nicht: {buses}"),
     "staff_backups": ("Backups", "Datensicherung"),
     "staff_backup_last": (
-        "Last good backup: {at} UTC, {age} ago.",
-        "Letzte gute Sicherung: {at} UTC, vor {age}.",
+        "Last good backup: {at}, {age} ago.",
+        "Letzte gute Sicherung: {at}, vor {age}.",
     ),
     "staff_backup_never": ("Last good backup: never.", "Letzte gute Sicherung: noch keine."),
     "staff_backup_failing": (

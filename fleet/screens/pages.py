@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from common.moments import clock, moment
+from common.moments import moment
 from common.screen_headers import SCREEN_HEADERS
 from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
 from fleet import accounts, guard
@@ -117,7 +117,6 @@ def render(request: Request, template: str, *, status: int = 200, **values: Any)
             "lang": lang,
             "languages": LANGUAGE_NAMES,
             "moment": moment,  # the hub keeps and shows UTC, and says so
-            "clock": clock,
             "say": Say(lang),
             "live_s": LIVE_S,
             **values,
