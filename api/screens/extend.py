@@ -3,7 +3,6 @@ that says until when the parcel waits, and a button for a few more days, once.""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -13,20 +12,12 @@ from api.schemas import PlainText
 from api.screens.i18n import Words
 from api.screens.render import language, render
 from api.security import Ctx
-from common.moments import moment
 from locker.errors import DomainError
-from locker.notify.config import NotifyConfig
-from locker.notify.messages import parcel_of_token
+from locker.notify.messages import parcel_of_token, when
 from locker.services.extension import extend_by_link
 from locker.services.holds import days_left, hold_by_link
 from locker.station import get_parcel
 from locker.types import ParcelKind, ParcelState
-
-
-def when(value: datetime | None, config: NotifyConfig) -> str:
-    """A deadline in the station's zone, with the zone (the recipient reads it at home)."""
-    return moment(value, config.timezone)
-
 
 router = APIRouter(prefix="/extend", include_in_schema=False)
 Token = Annotated[PlainText, Path(max_length=80)]
