@@ -6,7 +6,6 @@ Every forged, replayed, expired, revoked or misdirected statement is refused, an
 
 from __future__ import annotations
 
-import html
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from markupsafe import escape
 from sqlmodel import col, select
 
 from fleet.engines import free_port
@@ -94,7 +94,7 @@ def code_of(answer: commands.CommandResult) -> str | None:
 
 def refused(answer: httpx.Response, code: str) -> None:
     assert answer.status_code == 401, answer.text
-    assert html.escape(problem_sentence(code, "en")) in answer.text  # said, not the code
+    assert escape(problem_sentence(code, "en")) in answer.text  # said, not the code
 
 
 def audit(live: LiveStation, prefix: str) -> list[tuple[str, str, str]]:
