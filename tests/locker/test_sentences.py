@@ -23,6 +23,7 @@ from common.sentences import Sentences, readable, say
 from drivers.counters import BoardFailures, FailureKind
 from fleet.screens.sentence_words import COMMANDS, FLEET_PROBLEMS, HUB_AUDIT
 from fleet.screens.sentences import ALL_PROBLEMS, audit_sentence, command_sentence
+from fleet.screens.sentences import Say as HubSay
 from locker.cold.band import ColdStatus
 from locker.lifecycle import TRANSITIONS
 from locker.locks import DoorOutcome
@@ -229,3 +230,6 @@ def test_refusals_audit_rows_commands_and_buses_as_sentences() -> None:
         "Bus main does not answer: board 1: no answer, 3 of 3 tries (last read); "
         "since start: 3 × no answer"
     ]
+    # the hub has only the counters a station reported: which bus, and what failed
+    hub = {"main": {"requests": 90, "replies": 80, "timeouts": 10, "attempts_silent": 10}}
+    assert HubSay("de").buses(hub) == ["Bus main: seit dem Start: 10 × keine Antwort"]
