@@ -27,6 +27,7 @@ from locker.layout import LayoutError
 from locker.people import accounts, credentials
 from locker.runtime import journal
 from locker.runtime.settings import ZVT_SIM, Settings
+from locker.runtime.startup_check import check_doors, settled_line
 from locker.runtime.systemd import notify
 from locker.store.advice import refusal
 from locker.store.backups import BackupError
@@ -152,11 +153,10 @@ def _announce(runtime: Runtime, settings: Settings, *, demo: bool, sim_token: st
     for bus in station.layout.buses:
         where = "simulated" if runtime.sim and bus.id in runtime.sim.buses else bus.port
         typer.echo(f"bus {bus.id}: {where}, {bus.baud} baud")
-    for settled in runtime.reconciled:
-        typer.echo(
-            f"interrupted door operation {settled.op_id} on compartment "
-            f"{settled.compartment_id}: {settled.verdict}"
-        )
+    settled = settled_line(runtime.reconciled)  # one line, however many doors
+    if settled:
+        typer.echo(settled)
+    typer.echo(check_doors(station, runtime.reconciled))
     typer.echo(front(station))
     terminal = _terminal_line(runtime)
     if terminal:

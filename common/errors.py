@@ -31,6 +31,7 @@ class Missing(CodedError):
     def __init__(self, what: str, ident: object) -> None:
         super().__init__(f"{what} {ident} does not exist")
         self.code = f"{what}_not_found"
+        self.what, self.ident = what, ident
 
 
 class Throttled(CodedError):

@@ -14,6 +14,7 @@ from api.context import StationContext
 from api.screens.i18n import Words
 from locker.errors import DomainError
 from locker.people.identity import Principal
+from locker.sentences.problems import problem_sentence
 from locker.store.tables import CentralGrant
 from locker.uplink import grants
 
@@ -40,7 +41,8 @@ async def signed_in(ctx: StationContext, name: str, password: str, words: Words)
             grants.sign_in, ctx.station, settings.hub_station, key, name, password
         )
     except grants.CentralRefused as exc:
-        raise CentralSignInRefused(exc.code, words("central_refused", code=exc.code)) from None
+        said = problem_sentence(exc.code, words.lang)  # never the bare code
+        raise CentralSignInRefused(exc.code, said) from None
     return done.principal
 
 

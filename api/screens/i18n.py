@@ -15,6 +15,7 @@ import common.words
 from common.words import WordTable
 from locker.errors import DomainError
 from locker.front import Location
+from locker.sentences.problems import refusal
 
 # key -> (English, German)
 TEXTS: Mapping[str, tuple[str, str]] = {
@@ -413,8 +414,8 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "staff_silent": ("Not answering: {buses}", "Antworten nicht: {buses}"),
     "staff_backups": ("Backups", "Datensicherung"),
     "staff_backup_last": (
-        "Last good backup: {at} UTC, {age} ago.",
-        "Letzte gute Sicherung: {at} UTC, vor {age}.",
+        "Last good backup: {at}, {age} ago.",
+        "Letzte gute Sicherung: {at}, vor {age}.",
     ),
     "staff_backup_never": ("Last good backup: never.", "Letzte gute Sicherung: noch keine."),
     "staff_backup_failing": (
@@ -912,9 +913,10 @@ class Words(common.words.Words):
     TEXTS: ClassVar[WordTable] = TEXTS
 
     def problem(self, exc: DomainError) -> str:
-        """What to say of a refusal: its own words here, else the domain's message."""
+        """What to say of a refusal: its own words here, else its code's sentence
+        (locker/sentences/problems.py), never a bare code."""
         key = PROBLEM_WORDS.get(exc.code)
-        return self(key) if key else str(exc)
+        return self(key) if key else refusal(exc, self.lang)
 
     def terminal(self, text: str) -> str:
         """The card terminal's words in this language (German ones for the known texts)."""

@@ -3,7 +3,7 @@ front drawn from its layout."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -14,6 +14,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from api.screens.i18n import Words
+from api.screens.sentences import Say
+from common.moments import moment
 from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
 from locker.codes import group_pin
 from locker.front import Tile, drawing, locate
@@ -51,9 +53,17 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _moment(value: datetime | None) -> str:
-    """A stored moment as the station's people read it (UTC, to the minute)."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+def station_zone(request: Request) -> str:
+    """The station's configured zone (``LOCKER_TIMEZONE``), in which its screens show times."""
+    ctx = getattr(request.app.state, "ctx", None)
+    return str(getattr(getattr(ctx, "settings", None), "timezone", "UTC"))
+
+
+def moment_of(request: Request) -> Callable[[datetime | None], str]:
+    """A stored moment as the station's people read it: to the minute, in the station's
+    zone, with the zone ("2026-12-08 14:05 CET")."""
+    zone = station_zone(request)
+    return lambda value: moment(value, zone)
 
 
 def render(
@@ -73,7 +83,8 @@ def render(
             "t": Words(lang),
             "lang": lang,
             "languages": LANGUAGE_NAMES,
-            "moment": _moment,
+            "moment": moment_of(request),
+            "say": Say(lang),
             **values,
         },
         status_code=status,

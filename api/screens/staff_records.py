@@ -14,7 +14,7 @@ from sqlmodel import col, func, select
 from api.routes.system import backup_health, bus_states
 from api.schemas import MAX_ID, PlainText
 from api.screens.i18n import Words
-from api.screens.render import language, render
+from api.screens.render import language, moment_of, render
 from api.screens.staff import EXTEND_DAYS, HOME, ParcelId, StaffUser, staff_page
 from api.security import Ctx
 from locker.alerts import open_alerts
@@ -91,7 +91,7 @@ def extend(parcel_id: ParcelId, request: Request, ctx: Ctx, who: StaffUser) -> H
     except DomainError as exc:
         said = words.problem(exc)
         return render(request, "staff_said.html", status=exc.status, said=said, good=False)
-    said = words("staff_extended", id=parcel_id, until=until.strftime("%Y-%m-%d %H:%M"))
+    said = words("staff_extended", id=parcel_id, until=moment_of(request)(until))
     return render(request, "staff_parcel_row.html", p=parcel, said=said, extend_days=EXTEND_DAYS)
 
 

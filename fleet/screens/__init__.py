@@ -17,6 +17,7 @@ audited with the operator's name; none opens a door (there is no such command).
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -49,6 +50,7 @@ from fleet.screens.pages import (
     status_words,
     words_for,
 )
+from fleet.screens.sentences import refusal
 from fleet.tables import HubAudit, Operator, ParcelView
 from locker.uplink.command_args import MAX_INT
 from locker.uplink.grants import CENTRAL_PREFIX
@@ -86,7 +88,7 @@ def create_screens(hub: Hub) -> FastAPI:
     async def _refused(request: Request, exc: FleetError) -> Response:
         return said_fragment(
             request,
-            words_for(request)("problem", detail=exc.message),
+            words_for(request)("problem", detail=refusal(exc, words_for(request).lang)),
             good=False,
             status=exc.status,
         )
@@ -194,8 +196,6 @@ def create_screens(hub: Hub) -> FastAPI:
             "page": page,
             "front": front_of(page.layout, page, words),
             "status_text": status_words(page.row, words, now),
-            "event_text": views.event_text,
-            "shown_args": commands.shown_args,  # no signature, the recipient's initials
             "may_pass": may_pass,
             "cold": cold,
             "central_name": CENTRAL_PREFIX + who.name,
@@ -251,7 +251,7 @@ def create_screens(hub: Hub) -> FastAPI:
             if cid is not None and views.waiting_command(session, station, cid) is not None:
                 return None
             command = commands.issue(session, station, kind, args, by=who.name, now=now)
-            detail = f"{command.id}: {kind} {command.args}"
+            detail = f"{command.id}: {kind} {json.dumps(command.args, sort_keys=True)}"
             grants.audit(session, now, who.name, f"command.{kind}", station, detail)
         hub.publish(command)  # after the commit, as the API does
         return command

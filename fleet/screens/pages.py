@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from common.moments import moment
 from common.screen_headers import SCREEN_HEADERS
 from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
 from fleet import accounts, guard
@@ -23,6 +24,7 @@ from fleet.errors import FleetError
 from fleet.hub import hub_of
 from fleet.screens import views
 from fleet.screens.i18n import Words
+from fleet.screens.sentences import Say
 from fleet.tables import Operator
 from locker.front import drawing
 from locker.uplink.layout import from_report
@@ -114,7 +116,8 @@ def render(request: Request, template: str, *, status: int = 200, **values: Any)
             "t": words,
             "lang": lang,
             "languages": LANGUAGE_NAMES,
-            "moment": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else "–",
+            "moment": moment,  # the hub keeps and shows UTC, and says so
+            "say": Say(lang),
             "live_s": LIVE_S,
             **values,
         },

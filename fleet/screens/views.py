@@ -18,9 +18,11 @@ from fleet.tables import (
     ParcelView,
     StationState,
 )
+from locker.sentences.buses import COUNTERS
 
 SIZES = ("S", "M", "L", "XL")
 BUS_ERRORS = ("timeouts", "checksum_errors", "bad_frames", "port_errors")
+FAILURES = frozenset(BUS_ERRORS) | set(COUNTERS)  # what a sentence of bus health may say
 SORTS = ("name", "alerts", "waiting", "free", "seen")
 SHOWS = ("all", "attention", "offline", "alerts")
 
@@ -41,6 +43,9 @@ class StationRow:
     paid_today_cents: int = 0  # the day's payments (UTC day), all ways together
     offline_since: datetime | None = None  # when the hub heard it drop
     faults: int = 0  # compartments at fault
+    # the error counters per bus, for saying what failed (their sum is ``bus_errors``,
+    # which the list's version follows)
+    bus_failed: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     @property
     def free_total(self) -> int:
@@ -69,6 +74,16 @@ def _bus_errors(bus: dict[str, Any]) -> int | None:
         if isinstance(counters, dict)
         for k in BUS_ERRORS
     )
+
+
+def _bus_failed(bus: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per bus, its counters that count failures and are not zero."""
+    return {
+        name: failed
+        for name, counters in (bus or {}).items()
+        if isinstance(counters, dict)
+        and (failed := {k: int(v) for k, v in counters.items() if k in FAILURES and v})
+    }
 
 
 def paid_totals(
@@ -168,6 +183,7 @@ def station_rows(
             paid_today_cents=sum(paid_today.get(s.station, {}).values()),
             offline_since=s.offline_since,
             faults=faults.get(s.station, 0),
+            bus_failed=_bus_failed(s.bus),
         )
         for s in states
     ]
@@ -200,6 +216,7 @@ class StationPage:
     events: list[EventRow]
     commands: list[CommandRow] = field(default_factory=list)
     states: dict[int, str] = field(default_factory=dict)  # what each compartment shows
+    bus: dict[str, Any] = field(default_factory=dict)  # {bus id: {counter: value}}
 
 
 def station_page(session: Session, name: str, now: datetime, recent: int) -> StationPage | None:
@@ -248,6 +265,7 @@ def station_page(session: Session, name: str, now: datetime, recent: int) -> Sta
         events,
         commands,
         shown_states(compartments, parcels),
+        dict(state.bus or {}),
     )
 
 
@@ -265,24 +283,6 @@ def shown_states(
         cid: c.state if c.state in ("out_of_service", "fault") else held.get(cid, "free")
         for cid, c in compartments.items()
     }
-
-
-def event_text(event: EventRow) -> str:
-    """A line for an event: its type and the facts a person reads first."""
-    d = event.data
-    if event.type == "parcel":
-        return f"parcel {d.get('id')} ({d.get('tracking_number')}): {d.get('state')}"
-    if event.type == "door":
-        return f"door {d.get('compartment_id')} ({d.get('purpose')}): {d.get('outcome')}"
-    if event.type == "compartment":
-        return f"compartment {d.get('compartment_id')}: {d.get('state') or d.get('condition')}"
-    if event.type.startswith("alert."):
-        where = d.get("compartment_id")
-        return f"{event.type} {d.get('kind')}" + (f" (compartment {where})" if where else "")
-    if event.type == "capacity":
-        free = d.get("free", {})
-        return "free: " + ", ".join(f"{k} {v}" for k, v in free.items())
-    return event.type
 
 
 PANEL_COMMANDS = ("out_of_service", "back_in_service")  # what a compartment's panel gives

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from common.moments import moment
 from locker.codes import CodeHasher, PickupCode, group_pin
 from locker.notify.config import NotifyConfig
 from locker.notify.payment_words import METHODS, PAY_LINE, RECEIPT, RECEIPT_NUMBER
@@ -174,10 +174,9 @@ def parcel_of_token(hasher: CodeHasher, token: str) -> int | None:
     return parcel_id if hmac.compare_digest(extend_token(hasher, parcel_id), token) else None
 
 
-def when(moment: datetime | None, config: NotifyConfig) -> str:
-    if moment is None:
-        return "–"
-    return moment.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")
+def when(value: datetime | None, config: NotifyConfig) -> str:
+    """A moment in the station's zone, with the zone: "2026-11-08 10:00 CET"."""
+    return moment(value, config.timezone)
 
 
 def to_recipient(

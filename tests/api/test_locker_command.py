@@ -135,6 +135,11 @@ def test_serve_runs_a_station_a_newcomer_can_use_over_http(tmp_path: Path) -> No
     try:
         text = "\n".join(lines)
         assert "bus main: simulated, 19200 baud" in text
+        # the doors at start in one line, not a line per compartment
+        assert [line for line in lines if "compartment" in line.lower()] == [
+            "station: Demo pickup station, 32 compartments",
+            "32 compartments checked: all ok",
+        ]
         assert f"API docs: http://127.0.0.1:{port}/docs" in text
         password = re.search(r"one-time password (\S+)", text)
         token = re.search(r"demo courier token \(Demo Parcel Co\): (lps_\S+)", text)

@@ -21,7 +21,8 @@ import httpx
 
 LOCKER = [sys.executable, "-c", "from api.cli import app; app()"]
 START_TIMEOUT_S = 60.0
-SETTLED = re.compile(r"interrupted door operation (\d+) on compartment (\d+): (\w+)")
+SETTLED_LINE = re.compile(r"^\d+ interrupted door operations? settled: (.*)$")
+SETTLED = re.compile(r"#(\d+) compartment (\d+) (\w+)")
 
 
 def free_port() -> int:
@@ -141,8 +142,13 @@ class StationProcess:
 
     def settled(self) -> list[tuple[int, int, str]]:
         """What start-up reconcile said: (door op, compartment, verdict) per interrupted one."""
-        found = (SETTLED.search(line) for line in self.lines())
-        return [(int(m[1]), int(m[2]), m[3]) for m in found if m]
+        lines = (SETTLED_LINE.match(line) for line in self.lines())
+        return [
+            (int(m[1]), int(m[2]), m[3])
+            for line in lines
+            if line
+            for m in SETTLED.finditer(line[1])
+        ]
 
     @property
     def pid(self) -> int:

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from markupsafe import escape
 from sqlmodel import col, select
 
 from fleet.engines import free_port
+from locker.sentences.problems import problem_sentence
 from locker.store.tables import AuditEntry
 from locker.uplink import commands
 from locker.uplink.grants import GrantStatement, make_pass, new_grant_id
@@ -92,7 +94,7 @@ def code_of(answer: commands.CommandResult) -> str | None:
 
 def refused(answer: httpx.Response, code: str) -> None:
     assert answer.status_code == 401, answer.text
-    assert f"({code})" in answer.text
+    assert escape(problem_sentence(code, "en")) in answer.text  # said, not the code
 
 
 def audit(live: LiveStation, prefix: str) -> list[tuple[str, str, str]]:

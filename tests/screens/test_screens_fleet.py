@@ -220,6 +220,25 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
         expect(first).to_have_attribute("data-type", "revoke_courier")
         expect(first.locator(".cstate")).to_have_text("done by the station")
         assert station_audit(live, "courier.revoked") == ["hub:ada"]
+        # a courier the station does not know: its refusal, the command and the events
+        # read as sentences (not codes, not dicts), in English and German; times say UTC
+        page.fill("#courier", "nobody")
+        page.click("#revoke-courier button[type=submit]")
+        first = page.locator("#commands tr.command").first
+        expect(first.locator("[data-problem=courier_not_found]")).to_have_text(
+            "No courier of that name at this station."
+        )
+        expect(first.locator("[data-command]")).to_have_text("Revoke courier nobody's access")
+        expect(first).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"))
+        expect(page.locator("#events")).to_contain_text("Compartment 12: in service")
+        page.goto(f"{page.url.split('?')[0]}?lang=de")
+        first = page.locator("#commands tr.command").first
+        expect(first.locator("[data-problem=courier_not_found]")).to_have_text(
+            "An dieser Station gibt es keinen Kurier dieses Namens."
+        )
+        expect(first.locator("[data-command]")).to_have_text("Zugang von Kurier nobody widerrufen")
+        expect(page.locator("#events")).to_contain_text("Fach 12: in Betrieb")
+        page.goto(f"{page.url.split('?')[0]}?lang=en")
         shot(page, "fleet-station")
 
         # the station's sealed backup reaches the hub; operators see it, an admin takes it
@@ -279,7 +298,9 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
         again.fill("#name", "hub:ida")
         again.fill("#password", pass_text)
         again.click("button[type=submit]")
-        expect(again.get_by_role("alert")).to_contain_text("pass_replayed")
+        expect(again.get_by_role("alert")).to_have_text(  # said, not its code pass_replayed
+            "This pass was used already: ask the hub for a new one."
+        )
 
         # ada revokes it: the station ends ida's session there
         page.click("#grant-table tbody tr >> nth=0 >> button")
@@ -308,7 +329,13 @@ def test_operators_watch_the_fleet_act_by_command_and_sign_in_at_a_station(
             ("ada", "backup.downloaded"),
         } <= done
         page.goto("/fleet/audit")
-        expect(page.locator("#audit")).to_contain_text("pass.issued")
+        expect(page.locator("#audit [data-action='pass.issued']").first).to_contain_text(
+            "One-time pass issued, valid until"
+        )
+        page.goto("/fleet/audit?lang=de")
+        expect(page.locator("#audit [data-action='command.out_of_service']").first).to_have_text(
+            "Befehl: Fach 12 außer Betrieb nehmen: door sticks"
+        )
         page.goto("/fleet/?lang=de")
         expect(page.locator("h1")).to_have_text("Alle Stationen")
         expect(page.locator("#station-a")).to_contain_text("online")

@@ -53,7 +53,7 @@ def _fleet(db: HubDatabase) -> None:
                 "SELECT 's' || lpad(n::text, 3, '0'), n % 5 <> 0, :now,"
                 " CASE WHEN n % 5 = 0 THEN :now END,"
                 " CASE WHEN n % 7 = 0 THEN '{\"M\": 0}'::jsonb"
-                " ELSE '{\"M\": 2, \"S\": 1}'::jsonb END,"
+                ' ELSE \'{"M": 2, "S": 1}\'::jsonb END,'
                 " '{}', '{}', '{}', '', 0, 0 FROM generate_series(1, :more) n"
             ),
             {"now": now, "more": MORE},

@@ -14,7 +14,7 @@ from tests.screens.conftest import Screens, no_script_errors, shot
 
 
 def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser: Browser) -> None:
-    with live_station(tmp_path) as live:
+    with live_station(tmp_path, timezone="Europe/Berlin") as live:
         screens = Screens(browser, live)
         try:
             # the courier signs in and describes the parcel; the station opens a door
@@ -119,9 +119,19 @@ def test_deposit_close_collect_and_staff_on_the_screens(tmp_path: Path, browser:
             expect(staff.locator("#staff-door-1")).to_have_class(re.compile("state-out_of_service"))
             expect(staff.locator("#staff-door-1")).to_have_class(re.compile("selected"))
             shot(staff, "staff")
+            # the audit row reads as a sentence, in both languages, at the station's time
             staff.goto("/staff/audit?compartment=1")
-            expect(staff.locator("table.audit")).to_contain_text("compartment.out_of_service")
+            row = staff.locator("table.audit tr", has=staff.locator("[data-action$=of_service]"))
+            expect(row.locator("[data-action]")).to_have_text(
+                "Compartment 1 taken out of service: hinge is loose"
+            )
+            expect(row).to_contain_text(re.compile(r"2026-11-\d\d \d\d:\d\d CET"))
             shot(staff, "staff-audit")
+            staff.goto("/staff/audit?compartment=1&lang=de")
+            expect(row.locator("[data-action]")).to_have_text(
+                "Fach 1 außer Betrieb genommen: hinge is loose"
+            )
+            staff.goto("/staff/audit?compartment=1&lang=en")
             for page in (courier, sim, kiosk, staff):
                 no_script_errors(page)
         finally:

@@ -336,7 +336,7 @@ def test_staff_reverse_a_card_payment_and_run_the_terminal_end_of_day(
         page = screens.signed_in("/staff", "admin")
         page.goto(f"/staff/payments?parcel={first.id}")
         row = page.locator("[data-payments] tr[data-payment]")
-        expect(row.locator("[data-state]")).to_have_text("approved")
+        expect(row.locator("[data-state]")).to_have_attribute("data-state", "approved")
         payment_id = row.get_attribute("data-payment")
         page.fill(f"#refund-reason-{payment_id}", "the order was wrong")
         page.click(f"[data-refund='{payment_id}']")

@@ -72,7 +72,8 @@ def test_a_hold_by_the_link_and_at_the_kiosk(tmp_path: Path, browser: Browser) -
             page.select_option("#hold-days", "3")
             page.click("text=Keep them")
             expect(page.locator(".message.good")).to_contain_text(
-                "no reminders until 2026-11-04 09:00; your parcels now wait until 2026-11-11 09:00"
+                "no reminders until 2026-11-04 09:00 UTC; "
+                "your parcels now wait until 2026-11-11 09:00 UTC"
             )
             kiosk = screens.open("/kiosk", lang="de")
             kiosk.keyboard.type(stored.pin)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
+from locker.runtime.startup_check import check_doors
 from locker.services import staff as staff_service
+from locker.types import CompartmentId
 from sim.faults import Fault
 from tests.api.live import live_station
 from tests.screens.conftest import Screens, no_script_errors, shot
@@ -84,7 +86,9 @@ def test_expired_parcels_doors_faults_and_health(tmp_path: Path, browser: Browse
             staff.goto("/staff/health")
             expect(staff.locator("main")).to_contain_text("Every board answers.")
             expect(staff.locator("table.buses")).to_contain_text("main")
-            expect(staff.locator("main ul")).to_contain_text("Compartment 7")
+            alerts = staff.locator("main ul.alerts")
+            expect(alerts).to_contain_text("Compartment 7")
+            expect(alerts).to_contain_text(re.compile(r"\d\d:\d\d UTC · Door fault"))  # not a code
             shot(staff, "staff-health")
 
             # repaired on /sim, and put back into service by staff
@@ -163,7 +167,19 @@ def test_the_health_page_says_how_a_board_did_not_answer(tmp_path: Path, browser
             staff.reload()
             board1 = staff.locator("table.boards tr[data-board='1']")
             expect(board1).to_have_attribute("data-last-failure", "bad_checksum")
-            expect(board1).to_contain_text("bad checksum (3 of 3 tries)")
+            expect(board1).to_contain_text("bad checksum, 3 of 3 tries")
+            # and in a sentence above: which bus, which board, what failed
+            said = staff.locator("ul.bus-said li")
+            expect(said).to_have_count(1)
+            expect(said).to_contain_text(
+                "Bus main: board 1: bad checksum, 3 of 3 tries (last read)"
+            )
+            expect(said).to_contain_text("since start: 3 × bad checksum")
+            staff.goto("/staff/health?lang=de")
+            expect(said).to_contain_text(
+                "Bus main: Steuerung 1: Prüfsumme falsch, 3 von 3 Versuchen (letzte Abfrage)"
+            )
+            staff.goto("/staff/health?lang=en")
             expect(staff.locator("table.boards tr[data-board='0']")).to_have_attribute(
                 "data-last-failure", ""
             )
@@ -173,9 +189,17 @@ def test_the_health_page_says_how_a_board_did_not_answer(tmp_path: Path, browser
             live.runtime.locks.read()
             staff.reload()
             expect(board1).to_have_attribute("data-last-failure", "torn_frame")
-            expect(board1).to_contain_text("torn frame (3 of 3 tries)")
+            expect(board1).to_contain_text("answer cut short, 3 of 3 tries")
             expect(board1).to_contain_text("bad checksum: 1 · torn frame: 1")
             shot(staff, "staff-health-boards")
             no_script_errors(staff)
+
+            # what `locker serve` says of the doors at start: one line, however many, with
+            # every compartment that needs a look named (board 1 is still cut short)
+            live.runtime.locks.open(CompartmentId(2))  # the spring pushes it ajar
+            assert check_doors(live.runtime.station) == (
+                "12 compartments checked: 5 ok, 7 need attention: 2 (door open), "
+                + ", ".join(f"{cid} (no answer)" for cid in range(7, 13))
+            )
         finally:
             screens.close()
