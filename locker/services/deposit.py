@@ -24,7 +24,15 @@ from locker.locks import DoorOutcome, DoorReading
 from locker.services import doors
 from locker.services.deadlines import join
 from locker.services.doors import DoorResult
-from locker.services.intake import ParcelInput, Reservation, Stored, completed, needs_of, new_parcel
+from locker.services.intake import (
+    ParcelInput,
+    Reservation,
+    Stored,
+    announced_parcel,
+    completed,
+    needs_of,
+    new_parcel,
+)
 from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import (
     Station,
@@ -76,6 +84,13 @@ def reserve(
     held all of them, the candidates are read again, a few times, then the courier is
     asked to try again (``DoorBusy``): a door is never handed out unread.
     """
+    if parcel_id is None and parcel is not None:
+        # Announced before (by its carrier, here or through the hub): that parcel is
+        # deposited, never a second one beside it.
+        with station.db.read() as session:
+            parcel_id = announced_parcel(session, parcel.carrier, parcel.tracking_number)
+        if parcel_id is not None:
+            parcel = None
     if parcel_id is not None:
         with station.db.read() as session:
             known = get_parcel(session, parcel_id)
@@ -281,6 +296,31 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         together += [m for m in mates if m.id not in {p.id for p in together}]
         code = issue_code(session, station, together, now=now)
         return Stored(parcel_id, cid, deadline, code, tuple(p.id or 0 for p in together))
+
+
+def lapse_announcements(station: Station) -> list[int]:
+    """End the announcements no courier brought in within ``announcement_expiry``: the
+    parcel becomes ``lapsed`` (its carrier hears of it, by its webhook and through the
+    hub), and its tracking number is free again. Returns their ids."""
+    now = station.now()
+    since = now - station.policy.announcement_expiry
+    with station.db.write() as session:
+        due = session.exec(
+            select(Parcel).where(
+                Parcel.state == ParcelState.ANNOUNCED, col(Parcel.created_at) <= since
+            )
+        ).all()
+        for parcel in due:
+            move(
+                session,
+                parcel,
+                ParcelState.LAPSED,
+                actor="system",
+                now=now,
+                detail=f"announced, not brought in within {station.policy.announcement_expiry}",
+            )
+            parcel.finished_at = now
+        return [p.id for p in due if p.id is not None]
 
 
 def release_expired_reservations(station: Station) -> list[int]:

@@ -14,7 +14,11 @@ from locker.errors import DoorBusy, InvalidTransition, ReasonRequired, SecondSta
 from locker.lifecycle import move, to_take_back
 from locker.locks import DoorOutcome
 from locker.services import doors, shared_compartments
-from locker.services.deposit import release_expired_reservations, release_reservation
+from locker.services.deposit import (
+    lapse_announcements,
+    release_expired_reservations,
+    release_reservation,
+)
 from locker.services.doors import DoorResult
 from locker.services.intake import Stored
 from locker.services.issuing import issue_code, retire_spent_codes, unlink_codes
@@ -27,6 +31,7 @@ from locker.types import AlertKind, Condition, DoorPurpose, ParcelKind, ParcelSt
 class ExpiryReport:
     expired_parcels: tuple[int, ...]
     released_reservations: tuple[int, ...]
+    lapsed_announcements: tuple[int, ...] = ()
 
 
 def open_door(
@@ -214,7 +219,8 @@ def clear_fault(station: Station, *, actor: str, compartment_id: int, note: str 
 
 
 def expire(station: Station) -> ExpiryReport:
-    """Expire stored parcels past their deadline and reservations past their hold time."""
+    """Expire stored parcels past their deadline and reservations past their hold time;
+    end the announcements nobody brought in (``Policy.announcement_expiry``)."""
     now = station.now()
     with station.db.write() as session:
         busy = busy_doors(session)  # a collection under way settles its own parcels
@@ -232,7 +238,8 @@ def expire(station: Station) -> ExpiryReport:
         for parcel in due:
             move(session, parcel, ParcelState.EXPIRED, actor="system", now=now)
         expired = tuple(p.id for p in due if p.id is not None)
-    return ExpiryReport(expired, tuple(release_expired_reservations(station)))
+    released = tuple(release_expired_reservations(station))
+    return ExpiryReport(expired, released, tuple(lapse_announcements(station)))
 
 
 def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:

@@ -29,6 +29,9 @@ from locker.types import (
 )
 
 ACTIVE_PARCEL_STATES = (ParcelState.RESERVED, ParcelState.STORED, ParcelState.EXPIRED)
+# A parcel still at (or on its way to) the station: its tracking number is taken.
+LIVE_PARCEL_STATES = (ParcelState.ANNOUNCED, *ACTIVE_PARCEL_STATES)
+LIVE_SQL = ", ".join(f"'{s.value}'" for s in LIVE_PARCEL_STATES)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -94,6 +97,15 @@ class Parcel(SQLModel, table=True):
             sqlite_where=sa.text(
                 "state IN ('reserved', 'stored', 'expired') AND beside_parcel_id IS NULL"
             ),
+        ),
+        # One tracking number of one carrier is one live parcel (0016): an announced one
+        # is deposited as itself, never as a second parcel beside its ghost.
+        sa.Index(
+            "one_live_parcel_per_tracking_number",
+            "carrier",
+            "tracking_number",
+            unique=True,
+            sqlite_where=sa.text(f"state IN ({LIVE_SQL})"),
         ),
     )
 
