@@ -1,6 +1,9 @@
 """The courier's screen: sign in, describe the parcel (or scan its tracking number), the
 door opens, "close the door" until the station sees it closed, the code for the
-recipient, next parcel; and the expired parcels to take back."""
+recipient, next parcel; the parcels announced for the courier's carrier (a scanned or
+typed tracking number of one picks it, and that parcel is deposited); and the expired
+parcels to take back. A deposit under way is shown again when the page is loaded again
+(the door, the wait for it to shut, then the code), so no code is lost to a reload."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import col, select
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
 from api.schemas import MAX_ID, PlainText
@@ -20,12 +24,13 @@ from api.screens.sign_in_routes import add_sign_in_routes
 from api.security import Ctx
 from locker.errors import DomainError, InvalidTransition
 from locker.notify import qr_images
+from locker.payments import amounts
 from locker.people import directory, directory_search
 from locker.people.identity import Principal
 from locker.services import beside as beside_service
 from locker.services import deposit, staff
 from locker.services.doors import UNCERTAIN, DoorResult
-from locker.services.intake import Stored
+from locker.services.intake import Stored, announced_parcel
 from locker.store.queries import waiting_for_couriers
 from locker.store.tables import Parcel
 from locker.types import DoorPurpose, ParcelState, Role, SizeClass
@@ -126,12 +131,63 @@ def _stored(
     )
 
 
+def _under_way(ctx: Ctx, who: Principal) -> tuple[str, dict[str, Any]] | None:
+    """This courier's deposit still under way, to show again on a reload: a door opened
+    for them and not yet seen shut (its panel, polling), or a parcel stored whose code
+    still waits for them (fetched once, as after a close)."""
+    with ctx.station.db.read() as session:
+        open_door = session.exec(
+            select(Parcel)
+            .where(
+                Parcel.state == ParcelState.RESERVED,
+                Parcel.courier == who.actor,
+                Parcel.carrier == who.carrier,
+                col(Parcel.door_opened_at).is_not(None),
+            )
+            .order_by(col(Parcel.door_opened_at).desc())
+            .limit(1)
+        ).first()
+        stored = session.exec(
+            select(Parcel.id, Parcel.compartment_id)
+            .where(
+                Parcel.state == ParcelState.STORED,
+                Parcel.courier == who.actor,
+                Parcel.carrier == who.carrier,
+            )
+            .order_by(col(Parcel.stored_at).desc())
+            .limit(5)
+        ).all()
+    if open_door is not None and open_door.compartment_id is not None:
+        return "courier_door.html", {
+            "parcel_id": open_door.id,
+            "compartment": open_door.compartment_id,
+            "resumed": True,
+        }
+    for pid, cid in stored:
+        if pid is not None and cid is not None and ctx.handover.waiting(pid):
+            return "courier_fetch_code.html", {"parcel_id": pid, "compartment": cid}
+    return None
+
+
 @router.get("", response_class=HTMLResponse)
-def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
+def page(
+    request: Request,
+    ctx: Ctx,
+    who: CourierVisitor,
+    said: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
     sign_in = sign_in_instead(request, who, home=HOME, title_key="courier_title", role=Role.COURIER)
     if sign_in is not None:
         return sign_in
     assert who is not None  # sign_in_instead lets only a signed-in account through
+    values: dict[str, Any] = {}
+    resumed = _under_way(ctx, who)
+    if resumed is not None:
+        template, values = resumed
+        values["resume_template"] = template
+        values.update(
+            door_shown(ctx.station.layout, Words(language(request)), values["compartment"])
+        )
     return render(
         request,
         "courier.html",
@@ -140,6 +196,69 @@ def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
         poll_s=POLL_S,
         directory_used=directory.count(ctx.station) > 0,
         cold_kinds=cold_kinds(ctx.station.layout),
+        token_revoked=said == "token_revoked",
+        **values,
+    )
+
+
+def _announced(ctx: Ctx, who: Principal, tracking_number: str | None = None) -> list[Parcel]:
+    """The parcels announced for the courier's carrier here, oldest first (or the one
+    with ``tracking_number``)."""
+    with ctx.station.db.read() as session:
+        query = select(Parcel).where(
+            Parcel.state == ParcelState.ANNOUNCED, Parcel.carrier == who.carrier
+        )
+        if tracking_number is not None:
+            query = query.where(Parcel.tracking_number == tracking_number)
+        return list(session.exec(query.order_by(col(Parcel.created_at)).limit(100)).all())
+
+
+def _marks(parcels: list[Parcel], lang: str) -> dict[int, str]:
+    """Each parcel's cold and to-pay marks, in words."""
+    words = Words(lang)
+    marks: dict[int, str] = {}
+    for p in parcels:
+        said = []
+        if p.cold is not None:
+            said.append(words("courier_mark_cold", kind=words("cold_" + p.cold.value)))
+        if p.amount_due_cents:
+            money = amounts.shown(p.amount_due_cents, p.currency, lang)
+            said.append(words("courier_mark_due", amount=money))
+        marks[p.id or 0] = " · ".join(said)
+    return marks
+
+
+@router.get("/announced", response_class=HTMLResponse)
+def announced(request: Request, ctx: Ctx, who: CourierUser) -> HTMLResponse:
+    """The parcels announced for the courier's carrier, each to deposit with one tap."""
+    found = _announced(ctx, who)
+    return render(
+        request,
+        "courier_announced.html",
+        parcels=found,
+        marks=_marks(found, language(request)),
+        carrier=who.carrier,
+    )
+
+
+@router.get("/announced/match", response_class=HTMLResponse)
+def announced_match(
+    request: Request,
+    ctx: Ctx,
+    who: CourierUser,
+    tracking_number: Annotated[str, Query(max_length=254)] = "",
+) -> HTMLResponse:
+    """What a scanned or typed tracking number is, if it was announced: that parcel, to
+    deposit as announced (nothing else to type); empty for an unknown one."""
+    typed = tracking_number.strip()
+    found = _announced(ctx, who, typed) if typed else []
+    if not found:
+        return HTMLResponse("")
+    return render(
+        request,
+        "courier_announced_match.html",
+        parcel=found[0],
+        marks=_marks(found, language(request)),
     )
 
 
@@ -193,7 +312,12 @@ def deposit_new(
 ) -> HTMLResponse:
     """Hold the best free compartment for the parcel and open it (for the person chosen
     from the directory, for nobody found, or for a recipient typed by hand); a chilled or
-    frozen parcel only in a compartment of its kind."""
+    frozen parcel only in a compartment of its kind. A tracking number announced for the
+    courier's carrier is that parcel: it is deposited as announced, never as a second one."""
+    with ctx.station.db.read() as session:
+        known = announced_parcel(session, who.carrier or "", tracking_number.strip())
+    if known is not None:
+        return deposit_again(known, request, ctx, who)
     try:
         body = parcel_from_form(
             tracking_number=tracking_number,

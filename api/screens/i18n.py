@@ -892,8 +892,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Ein neuer Code wurde an den Empfänger gesendet ({to}); der alte öffnet nicht mehr.",
     ),
     "staff_code_made": (
-        "New code (shown once, hand it to the recipient); the old one no longer opens the "
-        "door:",
+        "New code (shown once, hand it to the recipient); the old one no longer opens the door:",
         "Neuer Code (nur einmal angezeigt, dem Empfänger geben); der alte öffnet nicht mehr:",
     ),
     "problem_tracking_number_live": (

@@ -223,15 +223,21 @@ async def first_password_form(
         return again(exc.status, words.problem(exc))
     if not who.has(*roles):
         return sign_in_page(request, home, title_key, status=403, message=words("wrong_role"))
-    return await _session_started(ctx, who, home)
+    # A new password revokes the account's tokens (by design): a courier's printed one
+    # too, and the courier screen says so.
+    landing = f"{home}?said=token_revoked" if who.role is Role.COURIER else home
+    return await _session_started(ctx, who, home, landing=landing)
 
 
-async def _session_started(ctx: StationContext, who: Principal, home: str) -> Response:
-    """A new session on the screen at ``home``, in that screen's own cookies."""
+async def _session_started(
+    ctx: StationContext, who: Principal, home: str, *, landing: str | None = None
+) -> Response:
+    """A new session on the screen at ``home``, in that screen's own cookies; the browser
+    goes on to ``landing`` (default: ``home``)."""
     session_cookie, csrf_cookie = cookie_names(home)
     ttl = central.session_ttl(ctx, who, timedelta(hours=ctx.settings.session_hours))
     keys = await run_in_threadpool(lambda: credentials.start_session(ctx.station, who, ttl=ttl))
-    response = RedirectResponse(home, status_code=303)
+    response = RedirectResponse(landing or home, status_code=303)
     age = int(ttl.total_seconds())
     secure = ctx.settings.cookie_secure
     response.set_cookie(

@@ -191,4 +191,3 @@ def _score(alike: Mapping[str, Mapping[str, float]], name: tuple[str, ...]) -> f
     name_found = sum(max((m.get(w, 0.0) for m in alike.values()), default=0.0) for w in name)
     a, b = typed_found / len(alike), name_found / len(name)
     return 0.7 * max(a, b) + 0.3 * min(a, b)
-

@@ -278,9 +278,14 @@ def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     )
 
 
-def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
+def reissue_code(
+    station: Station, *, actor: str, parcel_id: int, action: str = "code.reissued"
+) -> Stored:
     """A new code for a stored or expired parcel whose code was lost; the old ones stop
-    opening it. The new code is returned in clear text once, for the reprint."""
+    opening it. The new code is returned in clear text once, for the reprint, and the
+    recipient's message with it goes out as for a deposit (``code.issued``). ``action``
+    is what the audit calls it: ``code.reissued`` (made for staff to hand over) or
+    ``code.resent`` (sent to the recipient only; staff never see it)."""
     now = station.now()
     with station.db.write() as session:
         parcel = get_parcel(session, parcel_id)
@@ -301,6 +306,6 @@ def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
             unlink_codes(session, one.id, now=now)
         code = issue_code(session, station, together, now=now)
         for one in together:
-            record(session, actor=actor, action="code.reissued", now=now, parcel_id=one.id)
+            record(session, actor=actor, action=action, now=now, parcel_id=one.id)
         opens = tuple(p.id or 0 for p in together)
         return Stored(parcel_id, parcel.compartment_id, parcel.deadline, code, opens)
