@@ -34,7 +34,7 @@ def upgrade() -> None:
             " WHERE state = 'announced' AND EXISTS (SELECT 1 FROM parcel AS other"
             " WHERE other.carrier = parcel.carrier"
             " AND other.tracking_number = parcel.tracking_number AND other.id != parcel.id"
-            f" AND other.state IN ({LIVE})"
+            " AND other.state IN ('announced', 'reserved', 'stored', 'expired')"
             " AND (other.state != 'announced' OR other.id > parcel.id))"
         )
     )
