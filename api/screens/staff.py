@@ -238,42 +238,6 @@ def _acted(
     return _detail(request, ctx, compartment_id, status=status, said=said, good=good, pin=shown)
 
 
-def _panel_code(
-    compartment_id: int, request: Request, ctx: Ctx, who: Principal, *, send: bool
-) -> HTMLResponse:
-    """The compartment's parcel gets a new code: sent to the recipient, or shown once."""
-    from api.screens.staff_records import new_code  # the records module imports this one
-
-    pin: list[str] = []
-
-    def act(words: Words) -> Outcome:
-        view = next((v for v in _views(ctx) if v.spec.id == compartment_id), None)
-        if view is None or view.parcel_id is None:
-            raise NotFound("parcel in compartment", compartment_id)
-        said, made = new_code(ctx, who, view.parcel_id, words, send=send)
-        if made:
-            pin.append(made)
-        return 200, said, True
-
-    return _acted(request, ctx, compartment_id, act, pin)
-
-
-@router.post("/compartments/{compartment_id}/code/send", response_class=HTMLResponse)
-def send_code(
-    compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser
-) -> HTMLResponse:
-    """Send the code again (a new one, to the recipient, by the station's channels)."""
-    return _panel_code(compartment_id, request, ctx, who, send=True)
-
-
-@router.post("/compartments/{compartment_id}/code", response_class=HTMLResponse)
-def make_code(
-    compartment_id: CompartmentNo, request: Request, ctx: Ctx, who: StaffUser
-) -> HTMLResponse:
-    """Make a new code for the compartment's parcel, shown once to hand over."""
-    return _panel_code(compartment_id, request, ctx, who, send=False)
-
-
 @router.post("/compartments/{compartment_id}/open", response_class=HTMLResponse)
 def open_door(
     compartment_id: CompartmentNo,

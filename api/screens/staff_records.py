@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, func, select
 
-from api.routes.staff import send_code_again
 from api.routes.system import backup_health, bus_states
 from api.schemas import MAX_ID, PlainText
 from api.screens.i18n import Words
@@ -22,7 +21,7 @@ from locker.alerts import open_alerts
 from locker.errors import (
     DomainError,
 )
-from locker.services import deadlines, staff
+from locker.services import deadlines
 from locker.station import get_parcel
 from locker.store import queries
 from locker.store.tables import Delivery, OutboxEvent
@@ -94,47 +93,6 @@ def extend(parcel_id: ParcelId, request: Request, ctx: Ctx, who: StaffUser) -> H
         return render(request, "staff_said.html", status=exc.status, said=said, good=False)
     said = words("staff_extended", id=parcel_id, until=until.strftime("%Y-%m-%d %H:%M"))
     return render(request, "staff_parcel_row.html", p=parcel, said=said, extend_days=EXTEND_DAYS)
-
-
-def new_code(
-    ctx: Ctx, who: StaffUser, parcel_id: int, words: Words, *, send: bool
-) -> tuple[str, str]:
-    """Send the recipient a new code, or make one for staff to hand over (shown once);
-    the old one stops working either way. What to say, and the PIN to show (or "")."""
-    if send:
-        sent_by = send_code_again(ctx, who, parcel_id)
-        return words("staff_code_sent", to=", ".join(sent_by)), ""
-    made = staff.reissue_code(ctx.station, actor=who.actor, parcel_id=parcel_id)
-    assert made.code is not None  # a reissued code is always a code
-    return words("staff_code_made"), made.code.pin
-
-
-def _code_row(
-    request: Request, ctx: Ctx, who: StaffUser, parcel_id: int, *, send: bool
-) -> HTMLResponse:
-    words = Words(language(request))
-    try:
-        said, pin = new_code(ctx, who, parcel_id, words, send=send)
-        with ctx.station.db.read() as session:
-            parcel = get_parcel(session, parcel_id)
-    except DomainError as exc:
-        said = words.problem(exc)
-        return render(request, "staff_said.html", status=exc.status, said=said, good=False)
-    return render(
-        request, "staff_parcel_row.html", p=parcel, said=said, pin=pin, extend_days=EXTEND_DAYS
-    )
-
-
-@router.post("/parcels/{parcel_id}/code/send", response_class=HTMLResponse)
-def send_code(parcel_id: ParcelId, request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
-    """Send the code again: a new one to the recipient (by mail when a mail server is set)."""
-    return _code_row(request, ctx, who, parcel_id, send=True)
-
-
-@router.post("/parcels/{parcel_id}/code", response_class=HTMLResponse)
-def make_code(parcel_id: ParcelId, request: Request, ctx: Ctx, who: StaffUser) -> HTMLResponse:
-    """Make a new code, shown once to staff to hand over; the old one stops working."""
-    return _code_row(request, ctx, who, parcel_id, send=False)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -298,31 +298,6 @@ def confirm_stored(station: Station, *, parcel_id: int, actor: str = "system") -
         return Stored(parcel_id, cid, deadline, code, tuple(p.id or 0 for p in together))
 
 
-def lapse_announcements(station: Station) -> list[int]:
-    """End the announcements no courier brought in within ``announcement_expiry``: the
-    parcel becomes ``lapsed`` (its carrier hears of it, by its webhook and through the
-    hub), and its tracking number is free again. Returns their ids."""
-    now = station.now()
-    since = now - station.policy.announcement_expiry
-    with station.db.write() as session:
-        due = session.exec(
-            select(Parcel).where(
-                Parcel.state == ParcelState.ANNOUNCED, col(Parcel.created_at) <= since
-            )
-        ).all()
-        for parcel in due:
-            move(
-                session,
-                parcel,
-                ParcelState.LAPSED,
-                actor="system",
-                now=now,
-                detail=f"announced, not brought in within {station.policy.announcement_expiry}",
-            )
-            parcel.finished_at = now
-        return [p.id for p in due if p.id is not None]
-
-
 def release_expired_reservations(station: Station) -> list[int]:
     """Give back compartments held for parcels whose courier never opened the door."""
     now = station.now()

@@ -14,11 +14,8 @@ from locker.errors import DoorBusy, InvalidTransition, ReasonRequired, SecondSta
 from locker.lifecycle import move, to_take_back
 from locker.locks import DoorOutcome
 from locker.services import doors, shared_compartments
-from locker.services.deposit import (
-    lapse_announcements,
-    release_expired_reservations,
-    release_reservation,
-)
+from locker.services.announcements import lapse_announcements
+from locker.services.deposit import release_expired_reservations, release_reservation
 from locker.services.doors import DoorResult
 from locker.services.intake import Stored
 from locker.services.issuing import issue_code, retire_spent_codes, unlink_codes
