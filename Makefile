@@ -41,12 +41,19 @@ $(ENGINES):
 
 engines: $(ENGINES)
 
+# `systemd-analyze verify` checks the units `locker hub service install` and
+# `locker service install` write (no running systemd needed).
+SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
+$(SYSTEMD_ANALYZE):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd
+
 # A hub (PostgreSQL, Mosquitto, `locker hub serve`) and three demo stations, on this machine.
 fleet: $(VENV)/.installed-run $(ENGINES)
-	$(BIN)/python -m fleet.demo
+	$(BIN)/python -m fleet.demo $(if $(filter-out 0,$(FRESH)),--fresh)
 
 # Two workers: most tests wait on a serial line, a browser, a subprocess or an engine.
-test: $(VENV)/.installed-dev $(CHROMIUM) $(ENGINES)
+test: $(VENV)/.installed-dev $(CHROMIUM) $(ENGINES) $(SYSTEMD_ANALYZE)
 	$(BIN)/python -m pytest -n 2
 
 lint: $(VENV)/.installed-dev

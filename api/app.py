@@ -38,6 +38,7 @@ from locker.payments.cashier import Cashier
 from locker.payments.provider import LinkProvider
 from locker.payments.terminal import CardTerminal
 from locker.runtime.settings import Settings
+from locker.runtime.systemd import Heartbeats, WatchdogPinger, watchdog_period
 from locker.services.backup_watch import BackupWatch
 from locker.station import Station
 from locker.store import queries
@@ -112,10 +113,7 @@ def make_context(
             SmtpMailer(notify.smtp) if notify.smtp else None,
             WebhookPoster(WebhookGuard(settings.webhook_allowed_hosts)),
         ),
-        backups=BackupWatch(
-            station,
-            BackupSchedule(station.db.path, settings.key_path, settings.backups(), station.now),
-        ),
+        backups=BackupWatch(station, _backup_schedule(station, settings)),
         sim=sim_station,
         sim_token=sim_token or settings.sim_token.get_secret_value() or new_sim_token(),
         board_health=board_health or no_boards,
@@ -133,16 +131,36 @@ def new_sim_token() -> str:
     return "sim_" + secrets.token_urlsafe(24)
 
 
+EVENT_LOOP = "event loop"  # its heartbeat, for the systemd watchdog
+
+
+async def _beat(heartbeats: Heartbeats, every_s: float) -> None:
+    """The event loop's heartbeat: it beats only while the loop runs its tasks."""
+    while True:
+        heartbeats.beat(EVENT_LOOP)
+        await asyncio.sleep(every_s)
+
+
 def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     """The app around a running station; ``background=False`` leaves the jobs to the caller."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        jobs = Background(ctx)
+        # Under systemd's watchdog: WATCHDOG=1 only while the door watcher and this event
+        # loop go round (locker.runtime.systemd); without one, nothing of it runs.
+        period = watchdog_period()
+        heartbeats = Heartbeats() if period is not None else None
+        jobs = Background(ctx, heartbeats)
         # Payments a crash cut off, money to give back, links to ask about: before requests.
         await asyncio.to_thread(ctx.money.recover)
         if background:
             jobs.start()
+        pinger = beating = None
+        if heartbeats is not None and period is not None:
+            heartbeats.expect(EVENT_LOOP)
+            beating = asyncio.create_task(_beat(heartbeats, period / 4), name="event loop beat")
+            pinger = WatchdogPinger(heartbeats, period)
+            pinger.start()
         uplink = None
         if ctx.settings.hub_enabled:  # a fleet hub: the MQTT client, loaded only then
             from api.uplink import Uplink
@@ -155,6 +173,10 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
         finally:
             if uplink is not None:
                 uplink.stop()
+            if pinger is not None:
+                pinger.stop()
+            if beating is not None:
+                beating.cancel()
             await jobs.stop()
 
     app = FastAPIOffline(  # /docs served from the package, not a CDN: the station may be offline
@@ -179,3 +201,13 @@ def create_app(ctx: StationContext, *, background: bool = True) -> FastAPI:
     openapi_errors.declare(app)
     screens.install(app, ctx)
     return app
+
+
+def _backup_schedule(station: Station, settings: Settings) -> BackupSchedule:
+    """The regular backups, their copy folder, and the hub when it is to get them too."""
+    schedule = BackupSchedule(station.db.path, settings.key_path, settings.backups(), station.now)
+    if settings.hub_backups:
+        from api.hub_backup import HubBackupSender
+
+        schedule.senders.append(HubBackupSender(settings))
+    return schedule

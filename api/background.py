@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from fastapi.concurrency import run_in_threadpool
 
@@ -21,11 +22,14 @@ from api.context import StationContext
 from locker.cold.watch import ColdWatch
 from locker.errors import DomainError
 from locker.payments.retention import drop_old_payments
+from locker.runtime.journal import fields
+from locker.runtime.systemd import Heartbeats
 from locker.services import privacy, staff
 from locker.services.intake import Stored
 from locker.services.reconcile import reconcile
 from locker.services.reminders import remind
 from locker.services.watch import DoorWatch
+from locker.station import as_compartment_id
 
 # An opening takes about a second; an intent this old lost its outcome commit.
 STALE_INTENT = timedelta(minutes=1)
@@ -35,12 +39,23 @@ PRUNE_EVERY_S = 3600.0  # how often old notifications are removed
 _LOGGER = logging.getLogger(__name__)
 
 
-async def _every(interval_s: float, job: Callable[[], None], stop: asyncio.Event) -> None:
+DOOR_WATCHER = "door watcher"  # its heartbeat, for the systemd watchdog
+
+
+async def _every(
+    interval_s: float,
+    job: Callable[[], None],
+    stop: asyncio.Event,
+    went_round: Callable[[], None] | None = None,
+) -> None:
+    """``went_round`` after each round, failed or not: the loop itself is alive."""
     while not stop.is_set():
         try:
             await run_in_threadpool(job)
         except Exception:  # one bad round must not end the job
             _LOGGER.exception("background job %s failed", getattr(job, "__name__", job))
+        if went_round is not None:
+            went_round()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval_s)
 
@@ -69,10 +84,21 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
         ctx.door_readings = report.readings
         for stored in report.stored:
             _LOGGER.info(
-                "parcel %s stored in compartment %s", stored.parcel_id, stored.compartment_id
+                "parcel %s stored in compartment %s",
+                stored.parcel_id,
+                stored.compartment_id,
+                extra=fields(
+                    compartment=stored.compartment_id,
+                    parcel=stored.parcel_id,
+                    bus=layout.compartment(as_compartment_id(stored.compartment_id)).bus,
+                ),
             )
         for cid in report.left_open:
-            _LOGGER.warning("compartment %s: door left open", cid)
+            _LOGGER.warning(
+                "compartment %s: door left open",
+                cid,
+                extra=fields(compartment=cid, bus=layout.compartment(as_compartment_id(cid)).bus),
+            )
 
     def notify() -> None:
         report = ctx.notifier.run_once()
@@ -109,6 +135,7 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
                 settled.op_id,
                 settled.compartment_id,
                 settled.verdict,
+                extra=fields(compartment=settled.compartment_id),
             )
 
     def prune_outbox() -> None:
@@ -156,16 +183,22 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
 class Background:
     """The jobs of one app, started and stopped by its lifespan."""
 
-    def __init__(self, ctx: StationContext) -> None:
+    def __init__(self, ctx: StationContext, heartbeats: Heartbeats | None = None) -> None:
         self._ctx = ctx
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._heartbeats = heartbeats  # the door watcher beats after each round
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(_every(interval, job, self._stop), name=job.__name__)
-            for interval, job in jobs(self._ctx)
-        ]
+        beats = self._heartbeats
+        self._tasks = []
+        for interval, job in jobs(self._ctx):
+            went_round = None
+            if beats is not None and job.__name__ == "watch_doors":
+                beats.expect(DOOR_WATCHER)
+                went_round = partial(beats.beat, DOOR_WATCHER)
+            task = _every(interval, job, self._stop, went_round)
+            self._tasks.append(asyncio.create_task(task, name=job.__name__))
 
     async def stop(self) -> None:
         self._stop.set()

@@ -9,6 +9,7 @@ creates the ``admin`` account and prints its one-time password.
 from __future__ import annotations
 
 import signal
+import socket
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -24,7 +25,9 @@ from api.runtime import Runtime, running_station
 from locker.errors import DomainError
 from locker.layout import LayoutError
 from locker.people import accounts, credentials
+from locker.runtime import journal
 from locker.runtime.settings import ZVT_SIM, Settings
+from locker.runtime.systemd import notify
 from locker.store.advice import refusal
 from locker.store.backups import BackupError
 from locker.store.check import DatabaseUnusable
@@ -59,6 +62,8 @@ def serve(
     if demo and not settings.zvt_host:  # the demo's kiosk takes cards at a simulated terminal
         settings = settings.model_copy(update={"zvt_host": ZVT_SIM})
     _stop_on_signals()
+    journal.install()  # under systemd: log records to the journal, with BUS=, COMPARTMENT=…
+    notify("STATUS=starting: database, buses, interrupted door operations")
     try:
         with (
             demo_provider(settings, demo=demo) as (settings, paying),
@@ -86,7 +91,7 @@ def serve(
                 log_level="info",
                 proxy_headers=False,  # X-Forwarded-For must not pick the attempt-limit bucket
             )
-            uvicorn.Server(config).run()
+            _Server(config).run()
     except LayoutError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -104,6 +109,25 @@ def serve(
     except _Stopped:
         pass
     typer.echo("station stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn telling systemd (``Type=notify``) when it serves and when it stops.
+
+    READY=1 is sent once uvicorn listens: by then ``running_station`` has checked and
+    migrated the database, opened every bus and settled the interrupted door operations,
+    and the app's lifespan has recovered interrupted payments and started the door
+    watcher."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and not self.should_exit:
+            where = f"{self.config.host}:{self.config.port}"
+            notify(f"READY=1\nSTATUS=serving on {where}")
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        notify("STOPPING=1\nSTATUS=stopping: requests, background jobs, buses, database")
+        await super().shutdown(sockets)
 
 
 class _Stopped(BaseException):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -55,11 +55,17 @@ BOARDS = 8
 
 
 def measure(baud: int, runs: int, pulse_ms: int) -> list[Row]:
+    return _rows(collections(baud, runs, pulse_ms), baud, pulse_ms)
+
+
+def collections(baud: int, runs: int, pulse_ms: int, wrap: Sequence[str] = ()) -> _Rig:
+    """``runs`` collections on a served station (``wrap`` goes before ``locker serve``: the
+    small computer's conditions); the rig holds their timings."""
     with scratch(f"bench-unlock-{baud}-") as folder, ExitStack() as stack:
-        rig = stack.enter_context(_station(folder, baud, pulse_ms))
+        rig = stack.enter_context(_station(folder, baud, pulse_ms, wrap=wrap))
         while len(rig.to_frame) < runs:
             rig.collect_round(runs - len(rig.to_frame))
-    return _rows(rig, baud, pulse_ms)
+    return rig
 
 
 def measure_with_hub(baud: int, runs: int, pulse_ms: int) -> list[Row]:
@@ -141,7 +147,11 @@ class _Rig:
 
 @contextmanager
 def _station(
-    folder: Path, baud: int, pulse_ms: int, more: dict[str, str] | None = None
+    folder: Path,
+    baud: int,
+    pulse_ms: int,
+    more: dict[str, str] | None = None,
+    wrap: Sequence[str] = (),
 ) -> Iterator[_Rig]:
     wire = {"boards": BOARDS, "baud": baud, "pulse_ms": pulse_ms}
     sim = SimStation(load_layout(write_layout(folder / "sim.toml", port="sim", **wire)))
@@ -149,7 +159,7 @@ def _station(
         station_layout = write_layout(folder / "station.toml", port=ports["main"], **wire)
         env, courier = courier_station(folder, station_layout)
         env.update(more or {})
-        with locker_serve(env, log=folder / "serve.log") as station:
+        with locker_serve(env, log=folder / "serve.log", wrap=wrap) as station:
             rig = _Rig(station.base_url, courier, sim)
             try:
                 yield rig

@@ -181,14 +181,17 @@ class Station:
 
 
 @contextmanager
-def locker_serve(env: dict[str, str], *args: str, log: Path | None = None) -> Iterator[Station]:
-    """``locker serve`` in its own process; yields once ``/healthz`` has answered 200."""
+def locker_serve(
+    env: dict[str, str], *args: str, log: Path | None = None, wrap: Sequence[str] = ()
+) -> Iterator[Station]:
+    """``locker serve`` in its own process; yields once ``/healthz`` has answered 200.
+    ``wrap`` goes before the command (e.g. ``taskset -c 0``: the small computer's core)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     out = open(log or os.devnull, "ab")  # noqa: SIM115 - closed below
     start = time.monotonic()
     process = subprocess.Popen(
-        [str(LOCKER), "serve", "--port", str(port), *args],
+        [*wrap, str(LOCKER), "serve", "--port", str(port), *args],
         env=env,
         stdout=out,
         stderr=subprocess.STDOUT,

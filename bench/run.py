@@ -19,6 +19,7 @@ from bench import (
     families,  # every board family (issue 27)
     fleet,
     pay_at_pickup,
+    small_computer,  # one core, a Pi-class quota (issue 29)
     startup,
     status_sweep,
     throughput,
@@ -50,6 +51,10 @@ def main() -> None:
     print(f"pay at pick-up done ({time.monotonic() - began:.0f} s)", flush=True)
     rows += startup.measure(repeats=2 if quick else 5)
     print(f"start-up done ({time.monotonic() - began:.0f} s)", flush=True)
+    rows += small_computer.measure(
+        repeats=1 if quick else 5, collections=8 if quick else 128, sweeps=5 if quick else 100
+    )
+    print(f"the small computer done ({time.monotonic() - began:.0f} s)", flush=True)
     # The courier's search in the directory, beside an indexed lookup (issue 17).
     for size in (5000,) if quick else (5000, 50_000):
         rows += directory_search.measure(size, runs=30 if quick else 500)

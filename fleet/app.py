@@ -8,18 +8,35 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fleet import accounts, commands, guard
+from fleet import accounts, commands, guard, station_backups
 from fleet.accounts import HubRole
+from fleet.api_answers import (
+    AccountAnswer,
+    AccountRequest,
+    AlertOut,
+    CommandOut,
+    CommandRequest,
+    CompartmentOut,
+    EventOut,
+    ParcelOut,
+    ProblemOut,
+    StationDetail,
+    StationSummary,
+    TokenAnswer,
+    TokenRequest,
+)
 from fleet.carrier_api import router as carrier_router
 from fleet.db import HubDatabase
 from fleet.errors import NotAuthenticated, NotFound
@@ -40,114 +57,6 @@ from fleet.tables import (
 )
 
 _LOG = logging.getLogger(__name__)
-# -- answers --------------------------------------------------------------------------
-
-
-class TokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1000)
-
-
-class TokenAnswer(BaseModel):
-    token: str
-    token_type: str = "bearer"  # noqa: S105 (the scheme, not a secret)
-    expires_at: datetime
-    role: str
-
-
-class AccountRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1000)
-    role: HubRole = "operator"
-
-
-class AccountAnswer(BaseModel):
-    name: str
-    role: str
-    created_at: datetime
-
-
-class StationSummary(BaseModel):
-    name: str
-    online: bool
-    last_seen: datetime | None
-    boot: str
-    events_applied: int  # every event up to this seq is in the views
-    events_behind: int  # the station wrote this many the hub has not applied yet
-    free: dict[str, Any]
-    accessible_free: dict[str, Any]
-    parcels: dict[str, int]  # live parcels by state
-    open_alerts: int
-    bus: dict[str, Any]
-
-
-class CompartmentOut(BaseModel):
-    id: int
-    size: str
-    state: str
-
-
-class ParcelOut(BaseModel):
-    id: int
-    tracking_number: str
-    carrier: str
-    state: str
-    size: str
-    compartment_id: int | None
-    deadline: datetime | None
-    accessible: bool
-
-
-class AlertOut(BaseModel):
-    kind: str
-    compartment_id: int | None
-    detail: str
-    raised_at: datetime
-
-
-class EventOut(BaseModel):
-    seq: int
-    id: str
-    type: str
-    at: datetime
-    received_at: datetime
-    data: dict[str, Any]
-
-
-class StationDetail(StationSummary):
-    layout: dict[str, Any] | None
-    compartments: list[CompartmentOut]
-    live_parcels: list[ParcelOut]
-    alerts: list[AlertOut]
-    recent_events: list[EventOut]
-
-
-class CommandRequest(BaseModel):
-    type: str = Field(
-        description="One of: " + ", ".join(commands.OPERATOR_COMMANDS) + ". No command "
-        "opens a door: doors open only at the station."
-    )
-    args: dict[str, Any] = Field(default_factory=dict)
-
-
-class ProblemOut(BaseModel):
-    code: str
-    detail: str
-
-
-class CommandOut(BaseModel):
-    id: str
-    station: str
-    type: str
-    args: dict[str, Any]
-    by: str
-    issued_at: datetime
-    state: str  # sent, ok, refused
-    result: dict[str, Any] | None
-    problem: ProblemOut | None
-    answered_at: datetime | None
-
-
 # -- roles ----------------------------------------------------------------------------
 
 
@@ -182,8 +91,11 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/docs"),
         ("GET", "/docs/oauth2-redirect"),
         ("GET", "/redoc"),
+        ("GET", "/"),  # a person's browser at the hub's address: to the fleet screen
+        ("GET", "/favicon.ico"),
     }
 )
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.svg"
 
 
 # -- the app --------------------------------------------------------------------------
@@ -207,6 +119,17 @@ def create_app(
     app.add_middleware(guard.HubBodyLimit)  # before any route: no body over the cap is read
     app.add_middleware(guard.StrictTransport, settings=settings)  # on every answer, 413 too
     app.mount("/fleet", create_screens(app.state.hub))  # the operators' screen: fleet/screens
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """The fleet screen (its sign-in, or the stations when signed in), not a 404."""
+        return RedirectResponse("/fleet/", status_code=303)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(
+            FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.post("/api/v1/auth/token", tags=["accounts"])
     def sign_in(body: TokenRequest, request: Request, hub: HubDep) -> TokenAnswer:
@@ -262,7 +185,25 @@ def create_app(
         with hub.db.transaction() as session:
             return {r.reason: r.count for r in session.exec(select(DroppedCount)).all()}
 
+    @app.get("/api/v1/stations/{name}/backups", tags=["stations"])
+    def backups_of(name: str, hub: HubDep, _op: AsOperator) -> list[station_backups.BackupOut]:
+        """The station's encrypted backups the hub keeps, newest first (the hub cannot
+        read them: the shop keeps the backup key)."""
+        return station_backups.list_backups(hub, name)
+
+    @app.get(
+        "/api/v1/stations/{name}/backups/{backup_id}",
+        tags=["stations"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
+    def backup_file(name: str, backup_id: str, hub: HubDep, _admin: AsAdmin) -> StreamingResponse:
+        """One encrypted backup as the station sent it, to restore with `locker db restore
+        --from-copy FILE --backup-key …` (the shop's backup key)."""
+        return station_backups.download(hub, name, backup_id)
+
     app.include_router(carrier_router)
+    app.include_router(station_backups.station_router())
     return app
 
 
@@ -285,7 +226,7 @@ def _command_out(row: CommandRow) -> CommandOut:
         id=row.id,
         station=row.station,
         type=row.type,
-        args=row.args,
+        args=commands.shown_args(row.args),  # no signature; the recipient's initials only
         by=row.by,
         issued_at=row.issued_at,
         state=row.state,

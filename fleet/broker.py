@@ -43,10 +43,20 @@ HUB_ROLE = "hub"
 ADMIN_ROLE = "broker-admin"
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 DYNSEC_FILE = "dynamic-security.json"
-# Debian's mosquitto package ships the plugin (and mosquitto_ctrl) since 2.0.
-DYNSEC_PLUGIN = os.environ.get(
-    "LPS_MOSQUITTO_DYNSEC", "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
-)
+
+
+def _dynsec_plugin() -> str:
+    """Where Debian's mosquitto package (2.0 and later) keeps the plugin: under the
+    machine's multiarch folder (x86_64-linux-gnu on a PC, aarch64-linux-gnu on a
+    Raspberry Pi's 64-bit system); ``LPS_MOSQUITTO_DYNSEC`` names another."""
+    given = os.environ.get("LPS_MOSQUITTO_DYNSEC")
+    if given:
+        return given
+    found = sorted(Path("/usr/lib").glob("*-linux-gnu*/mosquitto_dynamic_security.so"))
+    return str(found[0]) if found else "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
+
+
+DYNSEC_PLUGIN = _dynsec_plugin()
 STATION_PREFIX = "st-"
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default in 2.0
 SALT_BYTES = 12  # ditto
@@ -222,8 +232,17 @@ def mosquitto_conf(
     pid_file: Path | None = None,
     tls: TlsListener | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
+    autosave_interval: int = 60,
 ) -> str:
-    """A whole ``mosquitto.conf`` for ``mosquitto -c``, using the files in ``folder``."""
+    """A whole ``mosquitto.conf`` for ``mosquitto -c``, using the files in ``folder``.
+
+    ``autosave_interval``: seconds between saves of the in-memory database (queued and
+    in-flight messages, sessions, retained messages) to the persistence file, when it has
+    changed. A message the broker has acknowledged (PUBACK) but not saved yet is lost if
+    the broker is killed, so a service uses a short one (:mod:`fleet.service`). It is time
+    based on purpose: ``autosave_on_changes`` would count changes instead, and Mosquitto
+    2.0 writes the whole file at every save, so saving every few messages under load would
+    write the whole queue again for each of them."""
     folder = folder.resolve()
     persistence = (persistence_location or folder / "persistence").resolve()
     lines = [
@@ -236,7 +255,7 @@ def mosquitto_conf(
         f"plugin_opt_config_file {folder / DYNSEC_FILE}",
         "persistence true",
         f"persistence_location {persistence}/",
-        "autosave_interval 60",
+        f"autosave_interval {autosave_interval}",
         # The hub's persistent session holds what arrives while its workers restart.
         f"max_queued_messages {max_queued_messages}",
         "log_dest stderr",
@@ -278,6 +297,7 @@ def write_broker_files(
     pid_file: Path | None = None,
     owner: str | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
+    autosave_interval: int = 60,
 ) -> BrokerFiles:
     """Write ``mosquitto.conf`` and the plugin's configuration into ``folder`` (each
     replaced whole), for a broker that is not running on them yet: a running one owns the
@@ -311,6 +331,7 @@ def write_broker_files(
         pid_file=files.pid_file,
         tls=tls,
         log_types=log_types,
+        autosave_interval=autosave_interval,
     )
     _replace(files.conf, conf, 0o644, ids)
     return files

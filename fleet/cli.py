@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fleet.demo_cli import demo_app
 from fleet.errors import FleetError
+from fleet.service_cli import service_app
 
 if TYPE_CHECKING:
     from fleet.db import HubDatabase
@@ -31,11 +33,21 @@ account_app = typer.Typer(help="Operator accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(station_app, name="station")
 app.add_typer(account_app, name="account")
+app.add_typer(service_app, name="service")
+app.add_typer(demo_app, name="demo")
 
 
 def _settings() -> HubSettings:
+    """The settings: environment > ``FLEET_ENV_FILE`` (e.g. the service's
+    ``/etc/locker-hub/hub.env``) > ``.env`` > defaults."""
     from fleet.settings import HubSettings
 
+    given = os.environ.get("FLEET_ENV_FILE")
+    if given:
+        if not Path(given).is_file():
+            typer.echo(f"error: FLEET_ENV_FILE={given}: no such file", err=True)
+            raise typer.Exit(code=2)
+        return HubSettings(_env_file=(".env", given))
     return HubSettings()
 
 
@@ -96,6 +108,12 @@ def station_add(name: str) -> None:
     typer.echo(f"LOCKER_MQTT_USER={creds.broker_user}")
     typer.echo(f"LOCKER_MQTT_PASSWORD={creds.broker_password}")
     typer.echo(f"LOCKER_HUB_COMMAND_KEY={creds.command_key}")
+    if settings.station_mqtt_tls:
+        typer.echo("LOCKER_MQTT_TLS=true")
+    if settings.station_mqtt_ca_file:
+        typer.echo(f"LOCKER_MQTT_CA_FILE={settings.station_mqtt_ca_file}")
+    scheme = "mqtts" if settings.station_mqtt_tls else "mqtt"
+    typer.echo(f"# the station reaches the broker at {scheme}://{host}:{port}", err=True)
     _let_in(settings, creds.name, creds.broker_password)
 
 
@@ -328,6 +346,13 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="MQTT workers, the first in this process")
     ] = 1,
+    spawn: Annotated[
+        bool,
+        typer.Option(
+            help="start workers 1…N−1 as child processes; --no-spawn when systemd runs them "
+            "(locker-hub-worker@.service)"
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API and MQTT workers (the schema is upgraded first)."""
     import uvicorn
@@ -346,7 +371,7 @@ def serve(
         subprocess.Popen(  # noqa: S603 - our own hub's command
             [sys.executable, "-m", "fleet.cli", "worker", "--index", str(i)], env=env
         )
-        for i in range(1, workers)
+        for i in range(1, workers if spawn else 1)
     ]
     _stop_on_signals()
     try:

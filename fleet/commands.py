@@ -3,6 +3,8 @@
 Operators may give ``announce``, ``extend``, ``out_of_service``, ``back_in_service``,
 ``revoke_courier`` and ``snapshot``; ``resend`` is the hub's own (ingest asks for a gap).
 No command opens a door: there is no such type, here or in the messages.
+
+An announcement's personal fields stay only until the station has answered it (see the end).
 """
 
 from __future__ import annotations
@@ -90,3 +92,45 @@ def issue(
         CommandRow(id=command.id, station=station, type=kind, args=body, by=by, issued_at=now)
     )
     return command
+
+
+# -- personal data (issue 26) ------------------------------------------------------------
+# An announcement carries the recipient's name, e-mail address and phone number to the
+# station: the hub holds them only until the station has answered (then they are blanked,
+# :func:`after_answer`), and an erasure at the station blanks any that are left
+# (:func:`erase_parcels`). Operators never read them whole (:func:`shown_args`), nor a
+# grant's signature.
+PERSONAL_ARGS = ("recipient_name", "recipient_email", "recipient_phone")
+ERASED = ""  # what a blanked field holds
+
+
+def personal_values(args: dict[str, Any]) -> set[str]:
+    return {str(args[k]) for k in PERSONAL_ARGS if args.get(k)}
+
+
+def after_answer(kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A command's arguments once its station answered: no personal field is kept."""
+    if not any(args.get(k) for k in PERSONAL_ARGS):
+        return args
+    return {k: (ERASED if k in PERSONAL_ARGS and v else v) for k, v in args.items()}
+
+
+def initials(name: str) -> str:
+    """``Anna Maria Meyer`` → ``A. M. M.``: enough to tell two parcels apart by eye."""
+    return " ".join(f"{part[0].upper()}." for part in name.split() if part) or "–"
+
+
+def shown_args(args: dict[str, Any]) -> dict[str, Any]:
+    """What an operator sees of a command's arguments: no signature, the recipient's name
+    as initials, whether an e-mail address or a phone number was given (not which)."""
+    shown: dict[str, Any] = {}
+    for key, value in args.items():
+        if key == "sig":
+            continue
+        if key == "recipient_name":
+            shown[key] = initials(str(value)) if value else "–"
+        elif key in ("recipient_email", "recipient_phone"):
+            shown[key] = "given" if value else "–"
+        else:
+            shown[key] = value
+    return shown

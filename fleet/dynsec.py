@@ -189,6 +189,7 @@ def apply_broker_config(
     pid_file: Path | None = None,
     owner: str | None = None,
     log_types: Iterable[str] = ("error", "warning", "notice", "information"),
+    autosave_interval: int = 60,
 ) -> tuple[BrokerFiles, int | None]:
     """What ``locker hub broker-config`` does. With no broker running on ``folder``: write
     the files for these stations; returns ``(files, None)``. With one running (its pid file
@@ -218,6 +219,7 @@ def apply_broker_config(
             pid_file=pid_file,
             owner=owner,
             log_types=log_types,
+            autosave_interval=autosave_interval,
         )
         return written, None
     wanted = {user.username for user in stations}

@@ -45,7 +45,12 @@ class HubBodyLimit(body_limit.BodyLimit):
     """The hub's ceiling on request bodies (the outermost middleware: nothing reads more)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
-        super().__init__(app, refuse=_too_large, max_bytes=max_bytes)
+        from fleet.station_backups import CHUNK_BYTES, CHUNK_PATH
+
+        # a station's backup comes in chunks of a MiB, on that one route only
+        super().__init__(
+            app, refuse=_too_large, max_bytes=max_bytes, larger={CHUNK_PATH: CHUNK_BYTES}
+        )
 
 
 def _strings(

@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import delete
@@ -43,6 +42,8 @@ from sqlmodel import Session, col, select
 from fleet import commands, registry
 from fleet.db import HubDatabase
 from fleet.errors import BadPayload
+from fleet.event_order import contiguous, event_row
+from fleet.offline_alerts import OFFLINE_ALERT, raise_offline_alerts
 from fleet.payloads import parse_payload
 from fleet.projection import LIVE_PARCEL_STATES, parcel_row, project_event
 from fleet.tables import (
@@ -87,8 +88,10 @@ class Ingest:
         *,
         resend_every: timedelta = timedelta(seconds=5),
         gap_grace: timedelta = timedelta(0),
+        offline_alert_after: timedelta = timedelta(minutes=10),
     ) -> None:
         self.db = db
+        self.offline_alert_after = offline_alert_after
         self.resend_every = resend_every
         self.gap_grace = gap_grace
         self.dropped: Counter[str] = Counter()  # this process's drops, by reason
@@ -114,7 +117,12 @@ class Ingest:
             ).all()
             for state in waiting:
                 out.extend(self._resend(session, state, now))
+        self.raise_offline_alerts(now)
         return out
+
+    def raise_offline_alerts(self, now: datetime) -> int:
+        """See :func:`fleet.offline_alerts.raise_offline_alerts`."""
+        return raise_offline_alerts(self.db, now, self.offline_alert_after)
 
     # -- one message ------------------------------------------------------------------
 
@@ -190,7 +198,7 @@ class Ingest:
         state.station_last_seq = max(state.station_last_seq, event.seq)
         if event.seq == state.contiguous_seq + 1:
             # The usual case: the next one. Applied as it is, no need to read it back.
-            self._apply(session, state, _row_of(event, now))
+            self._apply(session, state, event_row(event, now))
             state.contiguous_seq = event.seq
             if beyond:
                 self._advance(session, state)
@@ -199,9 +207,18 @@ class Ingest:
     def _presence(
         self, session: Session, state: StationState, presence: Presence, now: datetime
     ) -> list[Command]:
-        state.online = presence.online
         if not presence.online:  # the will, or a goodbye: the last word we had stands
+            if state.online or state.offline_since is None:
+                state.offline_since = now  # "offline for" counts from here
+            state.online = False
             return []
+        state.online = True
+        state.offline_since = None
+        session.execute(  # the hub's own alert of its being away ends with it
+            delete(AlertView).where(
+                col(AlertView.station) == state.station, col(AlertView.kind) == OFFLINE_ALERT
+            )
+        )
         state.last_seen = now
         state.boot = presence.boot
         if presence.layout is not None:
@@ -281,6 +298,8 @@ class Ingest:
         row.problem_code = result.problem.code if result.problem else None
         row.problem_detail = result.problem.detail if result.problem else None
         row.answered_at = result.at
+        # answered: the station has what it needed; the hub keeps no personal field of it
+        row.args = commands.after_answer(row.type, row.args)
 
     # -- order and gaps ---------------------------------------------------------------
 
@@ -294,7 +313,7 @@ class Ingest:
                 .order_by(col(EventRow.seq))
                 .limit(_BATCH)
             ).all()
-            for row in _contiguous(batch, state.contiguous_seq):
+            for row in contiguous(batch, state.contiguous_seq):
                 self._apply(session, state, row)
                 state.contiguous_seq = row.seq
             if len(batch) < _BATCH or state.contiguous_seq != batch[-1].seq:
@@ -363,26 +382,3 @@ class Ingest:
                 set_={"count": DroppedCount.count + n},
             )
         )
-
-
-def _row_of(event: Event, now: datetime) -> EventRow:
-    return EventRow(
-        station=event.station,
-        seq=event.seq,
-        event_id=event.id,
-        type=event.type,
-        data=event.data,
-        at=event.at,
-        received_at=now,
-    )
-
-
-def _contiguous(rows: list[EventRow] | Any, after: int) -> Iterator[EventRow]:
-    expected = after + 1
-    for row in rows:
-        if row.seq != expected:
-            return
-        yield row
-        expected += 1
-
-    # "door" events are history only: the door's result shows in its compartment event.

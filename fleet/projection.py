@@ -1,19 +1,22 @@
 """What an event does to the hub's view of a station: its compartments and their conditions,
 its parcels, its alerts. Applied by :class:`fleet.ingest.Ingest` in the transaction that
-stores the event.
+stores the event. An ``erased`` event (a person's data erased at the station) erases what
+the hub holds of those parcels: :func:`erase_parcels`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from fleet import carrier_stream
+from fleet import carrier_stream, commands
 from fleet.tables import (
     AlertView,
+    CommandRow,
     CompartmentView,
     EventRow,
     ParcelView,
@@ -161,6 +164,8 @@ def project_event(session: Session, state: StationState, row: EventRow) -> None:
         state.bus = Bus.model_validate(data).health
     elif row.type == "reminder":
         carrier_stream.reminded(session, row)
+    elif row.type == "erased":
+        erase_parcels(session, name, _Erased.model_validate(data))
     elif row.type == "paid":
         paid = carrier_stream.paid(session, row)
         paid_view = session.get(ParcelView, (name, paid.id))
@@ -175,3 +180,65 @@ def _alert(station: str, kind: str, compartment_id: int | None) -> Any:
         AlertView.kind == kind,
         col(AlertView.compartment_id).is_not_distinct_from(compartment_id),
     )
+
+
+class _ErasedParcel(BaseModel):
+    id: int
+    tracking_number: str
+    carrier: str
+
+
+class _Erased(BaseModel):
+    parcels: list[_ErasedParcel]
+
+
+# Free text of the hub that might quote what an announcement carried (table, column): the
+# values are replaced where the station is this one.
+_TEXT_COLUMNS = (
+    ("commands", "problem_detail"),
+    ("alerts", "detail"),
+    ("hub_audit", "detail"),
+    ("carrier_webhooks", "last_error"),
+)
+
+
+def erase_parcels(session: Session, station: str, erased: _Erased) -> None:
+    """The station erased a person: blank the personal fields of the announcements of
+    those parcels (answered or not), drop the parcels' views, and replace the values they
+    held wherever the hub's free text of this station quotes them."""
+    values: set[str] = set()
+    for parcel in erased.parcels:
+        announced = session.exec(
+            select(CommandRow).where(
+                CommandRow.station == station,
+                CommandRow.type == "announce",
+                col(CommandRow.args)["tracking_number"].astext == parcel.tracking_number,
+                col(CommandRow.args)["carrier"].astext == parcel.carrier,
+            )
+        ).all()
+        for command in announced:
+            values |= commands.personal_values(command.args)
+            command.args = commands.after_answer(command.type, command.args)
+        session.execute(
+            delete(ParcelView).where(
+                col(ParcelView.station) == station, col(ParcelView.parcel_id) == parcel.id
+            )
+        )
+    connection = session.connection()
+    for value in (v for v in values if len(v) >= 3):
+        for table, column in _TEXT_COLUMNS:
+            # the names are the constants above; the values are bound parameters
+            connection.execute(
+                sa.text(
+                    f"UPDATE {table} SET {column} = replace({column}, :v, '')"  # noqa: S608
+                    f" WHERE station = :s AND strpos({column}, :v) > 0"
+                ),
+                {"v": value, "s": station},
+            )
+        connection.execute(
+            sa.text(
+                "UPDATE commands SET result = replace(result::text, :v, '')::jsonb"
+                " WHERE station = :s AND strpos(result::text, :v) > 0"
+            ),
+            {"v": value, "s": station},
+        )

@@ -46,6 +46,9 @@ class HubSettings(BaseSettings):
     # What `station add` prints for the station to reach the broker (default: mqtt_host/port).
     station_mqtt_host: str = ""
     station_mqtt_port: int = Field(default=0, ge=0, le=65535)
+    # ... and whether over TLS, trusting which CA file (printed as LOCKER_MQTT_TLS/_CA_FILE).
+    station_mqtt_tls: bool = False
+    station_mqtt_ca_file: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
     # The hub is reached over HTTPS (its own TLS below, or a proxy's): the screens' cookies
@@ -66,12 +69,19 @@ class HubSettings(BaseSettings):
     # A gap is asked for once it is open this long (several workers take one station's
     # events out of order); the workers look for open gaps this often too.
     gap_grace_s: float = Field(default=2.0, ge=0)
+    # A station offline this long raises the hub's "offline" alert (operators see it with
+    # the station's own; routing never picks an offline station in any case).
+    offline_alert_min: float = Field(default=10, ge=0)
     token_hours: float = Field(default=12, gt=0)  # operators' bearer tokens
     recent_events: int = Field(default=50, ge=0)  # how many a station's page shows
     # Carriers' webhooks: how often the workers look for due ones, and the hosts (names or
     # addresses, comma separated) that may be private; any other goes to public ones only.
     webhook_every_s: float = Field(default=0.5, gt=0)
     webhook_allow_hosts: str = ""
+    # The stations' encrypted backups (fleet.station_backups): the newest this many are
+    # kept per station, none larger than this.
+    station_backups_keep: int = Field(default=7, ge=1, le=100)
+    station_backup_max_mb: float = Field(default=2048, gt=0)
 
     def share_group(self) -> str:
         """The workers' share group: the setting, else the data dir's (made on first use)."""

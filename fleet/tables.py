@@ -52,6 +52,7 @@ class StationState(HubTable, table=True):
     station: str = Field(primary_key=True, foreign_key="stations.name")
     online: bool = False
     last_seen: datetime | None = _when(nullable=True)
+    offline_since: datetime | None = _when(nullable=True)  # when the hub heard it drop
     boot: str = ""
     contiguous_seq: int = Field(default=0, sa_type=sa.BigInteger)  # all applied up to here
     station_last_seq: int = Field(default=0, sa_type=sa.BigInteger)  # the newest it wrote
@@ -91,6 +92,7 @@ class ParcelView(HubTable, table=True):
     """A station's live parcels (announced, reserved, stored, expired); never a code."""
 
     __tablename__ = "parcels"
+    __table_args__ = (sa.Index("ix_parcels_state_station", "state", "station"),)  # 0009
 
     station: str = Field(primary_key=True, foreign_key="stations.name")
     parcel_id: int = Field(primary_key=True)
@@ -107,6 +109,9 @@ class ParcelView(HubTable, table=True):
 
 class CompartmentView(HubTable, table=True):
     __tablename__ = "compartments"
+    __table_args__ = (  # the stations list's "needs attention" (migration 0009)
+        sa.Index("ix_compartments_fault", "station", postgresql_where=sa.text("state = 'fault'")),
+    )
 
     station: str = Field(primary_key=True, foreign_key="stations.name")
     compartment_id: int = Field(primary_key=True)
@@ -118,6 +123,14 @@ class AlertView(HubTable, table=True):
     """A station's open alerts (a cleared one is gone)."""
 
     __tablename__ = "alerts"
+    __table_args__ = (  # the hub's own offline alert, once per station (migration 0009)
+        sa.Index(
+            "alerts_offline_once",
+            "station",
+            unique=True,
+            postgresql_where=sa.text("kind = 'offline'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     station: str = Field(foreign_key="stations.name", index=True)
@@ -307,3 +320,41 @@ class CarrierWebhook(HubTable, table=True):
     next_at: datetime = _when()
     last_error: str | None = None
     sent_at: datetime | None = _when(nullable=True)
+
+
+class StationBackup(HubTable, table=True):
+    """An encrypted backup a station sent (``locker.store.offsite``'s sealed file): the hub
+    keeps it for the shop and cannot read it (the backup key never leaves the station)."""
+
+    __tablename__ = "station_backups"
+    __table_args__ = (sa.Index("ix_station_backups_station_started", "station", "started_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)  # uuid4 hex
+    station: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("stations.name", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(max_length=120)  # station-<UTC time>….db.lpsbak
+    size: int = Field(sa_type=sa.BigInteger)  # bytes, as the station declared them
+    sha256: str = Field(max_length=64)  # of the whole sealed file, hex
+    chunk_bytes: int  # every chunk but the last has this many bytes
+    complete: bool = False  # all chunks in and the digest checked
+    started_at: datetime = _when()
+    completed_at: datetime | None = _when(nullable=True)
+
+
+class StationBackupChunk(HubTable, table=True):
+    """One piece of a station's backup, in order."""
+
+    __tablename__ = "station_backup_chunks"
+
+    backup_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32),
+            sa.ForeignKey("station_backups.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    index: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))

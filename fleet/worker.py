@@ -82,6 +82,7 @@ class Worker:
             db,
             resend_every=timedelta(seconds=settings.resend_every_s),
             gap_grace=timedelta(seconds=settings.gap_grace_s),
+            offline_alert_after=timedelta(minutes=settings.offline_alert_min),
         )
         self.sweep_every_s = max(0.5, min(settings.gap_grace_s, settings.resend_every_s))
         self.client_id = f"{settings.mqtt_client_prefix}-{index}"

@@ -28,7 +28,8 @@ from fleet.engines import port_accepts
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("locker", "drivers", "sim", "api", "fleet", "common")
 # Only in the test extras (pyproject.toml): a fresh clone's venv must not have them.
-TEST_ONLY = ("pytest", "hypothesis", "httpx", "playwright", "schemathesis", "aiosmtpd")
+# httpx is a run dependency now (the station sends its backups to the hub with it)
+TEST_ONLY = ("pytest", "hypothesis", "playwright", "schemathesis", "aiosmtpd")
 ONLINE = "the three stations are online"
 WAIT_S = 600.0  # a bound on a first install and start, never an assertion
 

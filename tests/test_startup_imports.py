@@ -12,12 +12,22 @@ from pathlib import Path
 import locker
 from tests.api.test_locker_command import LOCKER
 
-NOT_AT_START = {"alembic", "mako", "qrcode", "cryptography"}
+NOT_AT_START = {
+    "alembic",
+    "mako",
+    "qrcode",
+    "cryptography",
+    # what only some requests or commands need (issue 29, the small computer's budget)
+    "jinja2",  # the screens' templates: built on the first page shown
+    "rapidfuzz",  # the directory's search: on the first search
+    "fleet",  # `locker hub`: only when it is asked for
+}
 
 PROBE = """
 import json, sys
 from pathlib import Path
 import httpx
+import api.cli  # as `locker serve` starts
 from api.app import create_app, make_context
 from api.runtime import running_station
 from api.threaded import served

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from api.screens.i18n import Words
 from common.words import LANGUAGE_NAMES, LANGUAGES, pick_language
@@ -19,12 +19,24 @@ from locker.codes import group_pin
 from locker.front import Tile, drawing, locate
 from locker.layout import Layout
 
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 PACKAGE = Path(__file__).resolve().parent.parent
-TEMPLATES = Jinja2Templates(directory=PACKAGE / "templates")
-TEMPLATES.env.filters["pin"] = group_pin  # a PIN as people read it: 063 585 8597
 STATIC_DIR = PACKAGE / "static"
 LANG_COOKIE = "locker_lang"
 LANG_COOKIE_DAYS = 365
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The screens' templates, built on the first page shown: a station that serves only
+    its API (or has not been asked for a page yet) does not load Jinja2."""
+    from fastapi.templating import Jinja2Templates
+
+    built = Jinja2Templates(directory=PACKAGE / "templates")
+    built.env.filters["pin"] = group_pin  # a PIN as people read it: 063 585 8597
+    return built
 
 
 def language(request: Request) -> str:
@@ -54,7 +66,7 @@ def render(
 ) -> HTMLResponse:
     """``template`` with the visitor's words; a ``?lang=`` choice is remembered in a cookie."""
     lang = language(request)
-    response = TEMPLATES.TemplateResponse(
+    response = templates().TemplateResponse(
         request,
         template,
         {

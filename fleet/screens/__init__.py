@@ -16,6 +16,7 @@ audited with the operator's name; none opens a door (there is no such command).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -30,11 +31,12 @@ from fleet import commands, grants, guard
 from fleet.errors import FleetError, NotFound
 from fleet.hub import Hub
 from fleet.problems import install_problems
-from fleet.screens import sign_in, views
+from fleet.screens import list_views, sign_in, station_map, views
 from fleet.screens.cold import cold_groups
+from fleet.screens.grant_screens import add_grant_screens
 from fleet.screens.pages import (
     EXTEND_DAYS,
-    GRANT_DAYS,
+    HEADERS,
     HOME,
     PACKAGE,
     ScreenRole,
@@ -46,9 +48,10 @@ from fleet.screens.pages import (
     status_words,
     words_for,
 )
-from fleet.tables import HubAudit, Operator, ParcelView, Station
+from fleet.tables import HubAudit, Operator, ParcelView
 from locker.uplink.command_args import MAX_INT
 from locker.uplink.grants import CENTRAL_PREFIX
+from locker.uplink.messages import Command
 
 Text = Annotated[str, Form(max_length=500)]
 RowId = Annotated[int, Path(ge=1, le=MAX_INT)]  # a compartment or parcel number, as a command
@@ -102,17 +105,15 @@ def create_screens(hub: Hub) -> FastAPI:
 
     def _fleet(request: Request, who: Operator) -> HTMLResponse:
         q, show, sort = _filters(request)
+        values, _etag = _list(request, q, show, sort)
         return render(
             request,
             "fleet.html",
             who=who,
             section="fleet",
-            q=q,
-            show=show,
-            sort=sort,
             shows=views.SHOWS,
             sorts=views.SORTS,
-            **_rows(request, q, show, sort),
+            **values,
         )
 
     def _filters(request: Request) -> tuple[str, str, str]:
@@ -121,18 +122,57 @@ def create_screens(hub: Hub) -> FastAPI:
         sort = request.query_params.get("sort", "name")
         return q, show if show in views.SHOWS else "all", sort if sort in views.SORTS else "name"
 
-    def _rows(request: Request, q: str, show: str, sort: str) -> dict[str, Any]:
+    def _list(request: Request, q: str, show: str, sort: str) -> tuple[dict[str, Any], str]:
+        """The summary and one page of rows, and their version (an ETag): what the list's
+        live update asks for, one small request whatever the number of stations."""
+        try:
+            number = max(1, min(int(request.query_params.get("page", "1")), 1_000_000))
+        except ValueError:
+            number = 1
         now = hub.clock()
         words = words_for(request)
         with hub.db.transaction() as session:
-            rows = views.station_rows(session, now, text=q, show=show, sort=sort)
-        return {"rows": rows, "statuses": {r.name: status_words(r, words, now) for r in rows}}
+            summary = list_views.fleet_summary(session)
+            page = list_views.rows_page(session, now, text=q, show=show, sort=sort, page=number)
+        statuses = {r.name: status_words(r, words, now, coarse=True) for r in page.rows}
+        version = repr((summary, page, statuses, words.lang, q, show, sort))
+        etag = '"' + hashlib.sha256(version.encode()).hexdigest()[:32] + '"'
+        values = {
+            "summary": summary,
+            "rows_page": page,
+            "rows": page.rows,
+            "statuses": statuses,
+            "etag": etag,
+            "q": q,
+            "show": show,
+            "sort": sort,
+        }
+        return values, etag
 
     @screens.get("/rows", response_class=HTMLResponse)
-    def rows(request: Request, who: AsOperator) -> HTMLResponse:
-        """The table's rows alone, polled every few seconds with the filter's values."""
+    def rows(request: Request, who: AsOperator) -> Response:
+        """The summary and the page of rows, polled every few seconds with the filter's
+        values and the version the page has (``If-None-Match``): 304 when nothing changed."""
         q, show, sort = _filters(request)
-        return render(request, "fleet_rows.html", **_rows(request, q, show, sort))
+        values, etag = _list(request, q, show, sort)
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={**HEADERS, "ETag": etag})
+        answer = render(request, "fleet_list.html", **values)
+        answer.headers["ETag"] = etag
+        return answer
+
+    @screens.get("/map", response_class=HTMLResponse)
+    def stations_map(request: Request, who: AsOperator) -> HTMLResponse:
+        """Every station with coordinates on a map drawn here (inline SVG, no tiles)."""
+        words = words_for(request)
+        with hub.db.transaction() as session:
+            dots = list_views.map_dots(session)
+        drawn = station_map.draw(
+            dots,
+            label=words("map"),
+            titles={s: words(f"map_{s}") for s in ("online", "attention", "offline")},
+        )
+        return render(request, "fleet_map.html", drawn=drawn)
 
     # -- one station ------------------------------------------------------------------
 
@@ -154,6 +194,7 @@ def create_screens(hub: Hub) -> FastAPI:
             "front": front_of(page.layout, page, words),
             "status_text": status_words(page.row, words, now),
             "event_text": views.event_text,
+            "shown_args": commands.shown_args,  # no signature, the recipient's initials
             "may_pass": may_pass,
             "cold": cold,
             "central_name": CENTRAL_PREFIX + who.name,
@@ -170,8 +211,11 @@ def create_screens(hub: Hub) -> FastAPI:
     def station_live(request: Request, name: str, who: AsOperator) -> HTMLResponse:
         return render(request, "fleet_station_live.html", **_page_values(request, name, who))
 
-    @screens.get("/stations/{name}/compartments/{cid}", response_class=HTMLResponse)
-    def compartment(request: Request, name: str, cid: RowId, who: AsOperator) -> HTMLResponse:
+    def _panel(
+        request: Request, name: str, cid: int, who: Operator, *, status: int = 200, **more: Any
+    ) -> HTMLResponse:
+        """A compartment's panel as it stands now: its state, and whether a command given
+        from it waits for the station's answer (then its buttons wait too, and it polls)."""
         values = _page_values(request, name, who)
         page: views.StationPage = values["page"]
         view = page.compartments.get(cid)
@@ -180,21 +224,56 @@ def create_screens(hub: Hub) -> FastAPI:
         parcel = next((p for p in page.parcels if p.compartment_id == cid), None)
         shown = page.states.get(cid, view.state)
         return render(
-            request, "fleet_compartment.html", view=view, shown=shown, parcel=parcel, **values
+            request,
+            "fleet_compartment.html",
+            status=status,
+            view=view,
+            shown=shown,
+            parcel=parcel,
+            pending=views.pending_for(page, cid),
+            **values,
+            **more,
         )
 
-    def _give(
-        request: Request, station: str, kind: Any, args: Any, who: Operator, what: str
-    ) -> HTMLResponse:
+    @screens.get("/stations/{name}/compartments/{cid}", response_class=HTMLResponse)
+    def compartment(request: Request, name: str, cid: RowId, who: AsOperator) -> HTMLResponse:
+        return _panel(request, name, cid, who)
+
+    def _command(
+        request: Request, station: str, kind: Any, args: Any, who: Operator
+    ) -> Command | None:
+        """Record, audit and publish a command; a compartment's command while one of its
+        own still waits for the station is not given twice (None)."""
         now = hub.clock()
         with hub.db.transaction() as session:
+            cid = getattr(args, "compartment_id", None)
+            if cid is not None and views.waiting_command(session, station, cid) is not None:
+                return None
             command = commands.issue(session, station, kind, args, by=who.name, now=now)
             detail = f"{command.id}: {kind} {command.args}"
             grants.audit(session, now, who.name, f"command.{kind}", station, detail)
         hub.publish(command)  # after the commit, as the API does
+        return command
+
+    def _give(
+        request: Request, station: str, kind: Any, args: Any, who: Operator, what: str
+    ) -> HTMLResponse:
+        _command(request, station, kind, args, who)
         return said_fragment(
             request, words_for(request)("sent_command", what=what), good=True, status=202
         )
+
+    def _give_from_panel(
+        request: Request, station: str, cid: int, kind: Any, args: Any, who: Operator, what: str
+    ) -> HTMLResponse:
+        """A compartment's command from its panel: the panel comes back with the state
+        (the command pending, its buttons waiting) and the message beside."""
+        given = _command(request, station, kind, args, who)
+        said = words_for(request)("sent_command" if given else "pending", what=what)
+        try:
+            return _panel(request, station, cid, who, status=202, said=said, good=True)
+        except NotFound:  # a compartment the station has not reported yet: the command went
+            return said_fragment(request, said, good=True, status=202)
 
     def _reason(request: Request, text: str) -> str:
         if not text.strip():
@@ -207,7 +286,7 @@ def create_screens(hub: Hub) -> FastAPI:
     ) -> HTMLResponse:
         args = commands.OutOfServiceArgs(compartment_id=cid, reason=_reason(request, reason))
         what = f"{words_for(request)('take_out')}: {words_for(request)('compartment_n', n=cid)}"
-        return _give(request, name, "out_of_service", args, who, what)
+        return _give_from_panel(request, name, cid, "out_of_service", args, who, what)
 
     @screens.post(
         "/stations/{name}/compartments/{cid}/back-in-service", response_class=HTMLResponse
@@ -217,7 +296,7 @@ def create_screens(hub: Hub) -> FastAPI:
     ) -> HTMLResponse:
         args = commands.BackInServiceArgs(compartment_id=cid, note=note.strip())
         what = f"{words_for(request)('put_back')}: {words_for(request)('compartment_n', n=cid)}"
-        return _give(request, name, "back_in_service", args, who, what)
+        return _give_from_panel(request, name, cid, "back_in_service", args, who, what)
 
     @screens.post("/stations/{name}/parcels/{pid}/extend", response_class=HTMLResponse)
     def extend(request: Request, name: str, pid: RowId, who: AsOperator) -> HTMLResponse:
@@ -264,75 +343,7 @@ def create_screens(hub: Hub) -> FastAPI:
             central_name=CENTRAL_PREFIX + who.name,
         )
 
-    # -- central staff (admins) -------------------------------------------------------
-
-    def _grants_values() -> dict[str, Any]:
-        with hub.db.transaction() as session:
-            return {
-                "grants": grants.listed(session),
-                "operators": session.exec(select(Operator.name).order_by(col(Operator.name))).all(),
-                "stations": session.exec(select(Station.name).order_by(col(Station.name))).all(),
-                "now": hub.clock(),
-                "grant_days": GRANT_DAYS,
-            }
-
-    @screens.get("/grants", response_class=HTMLResponse)
-    def grants_page(request: Request, who: AsAdmin) -> HTMLResponse:
-        return render(request, "fleet_grants.html", who=who, section="grants", **_grants_values())
-
-    @screens.post("/grants", response_class=HTMLResponse)
-    async def give_grants(request: Request, who: AsAdmin) -> HTMLResponse:
-        form = await request.form()
-        operator = str(form.get("operator", ""))[:64]
-        chosen = [str(s)[:40] for s in form.getlist("station")][:500]
-        try:
-            days = max(1, min(grants.MAX_DAYS, int(str(form.get("days", GRANT_DAYS)))))
-        except ValueError:
-            days = GRANT_DAYS
-        words = words_for(request)
-        if not chosen:
-            return render(
-                request,
-                "fleet_grants_list.html",
-                status=422,
-                said=words("pick_station"),
-                good=False,
-                **_grants_values(),
-            )
-        now = hub.clock()
-        sent = []
-        with hub.db.transaction() as session:
-            for station_name in chosen:
-                sent.append(
-                    grants.give(
-                        session,
-                        operator=operator,
-                        station=station_name,
-                        until=now + timedelta(days=days),
-                        by=who.name,
-                        now=now,
-                    )
-                )
-        for command in sent:
-            hub.publish(command)
-        return render(
-            request,
-            "fleet_grants_list.html",
-            said=words("granted", n=len(sent)),
-            good=True,
-            **_grants_values(),
-        )
-
-    @screens.get("/grants/list", response_class=HTMLResponse)
-    def grants_list(request: Request, who: AsAdmin) -> HTMLResponse:
-        return render(request, "fleet_grants_list.html", **_grants_values())
-
-    @screens.post("/grants/{grant_id}/revoke", response_class=HTMLResponse)
-    def revoke_grant(request: Request, grant_id: str, who: AsAdmin) -> HTMLResponse:
-        with hub.db.transaction() as session:
-            command = grants.revoke(session, grant_id, by=who.name, now=hub.clock())
-        hub.publish(command)
-        return render(request, "fleet_grants_list.html", said="", good=True, **_grants_values())
+    add_grant_screens(screens, hub)
 
     # -- the hub's audit log ----------------------------------------------------------
 

@@ -202,6 +202,38 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "action": ("What", "Was"),
     "detail": ("Detail", "Einzelheiten"),
     "admin_only": ("This needs an admin account.", "Dafür braucht es ein Admin-Konto."),
+    # -- the stations list for thousands (issue 26) --
+    "age_under_min": ("under a minute", "unter einer Minute"),
+    "show_attention": ("needs attention", "braucht Aufmerksamkeit"),
+    "summary": ("Across the fleet", "Über die ganze Flotte"),
+    "sum_stations": ("Stations", "Stationen"),
+    "sum_online": ("online", "online"),
+    "sum_offline": ("offline", "offline"),
+    "sum_attention": ("need attention", "brauchen Aufmerksamkeit"),
+    "sum_alerts": ("Open alerts", "Offene Meldungen"),
+    "sum_waiting": ("Parcels waiting", "Wartende Pakete"),
+    "sum_free": ("Free compartments", "Freie Fächer"),
+    "page_of": (
+        "page {page} of {pages} ({n} stations)",
+        "Seite {page} von {pages} ({n} Stationen)",
+    ),
+    "page_prev": ("Previous", "Zurück"),
+    "page_next": ("Next", "Weiter"),
+    "map": ("Map of the stations", "Karte der Stationen"),
+    "map_none": (
+        "No station has coordinates yet (locker hub station place NAME --lat … --lon …).",
+        "Noch keine Station hat Koordinaten (locker hub station place NAME --lat … --lon …).",
+    ),
+    "map_online": ("online", "online"),
+    "map_attention": ("online, needs attention", "online, braucht Aufmerksamkeit"),
+    "map_offline": ("offline", "offline"),
+    "faults": ("{n} fault(s)", "{n} Störung(en)"),
+    "full": ("full", "voll"),
+    "pending": (
+        "Sent: waiting for the station's answer…",
+        "Gesendet: die Antwort der Station steht aus …",
+    ),
+    "close": ("Close", "Schließen"),
 }
 
 

@@ -97,7 +97,7 @@ class ScreenRole:
         return who
 
 
-PUBLIC_SCREEN_ROUTES = frozenset({("GET", "/"), ("POST", "/sign-in")})
+PUBLIC_SCREEN_ROUTES = frozenset({("GET", "/"), ("GET", "/sign-in"), ("POST", "/sign-in")})
 
 
 def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
@@ -176,8 +176,20 @@ def front_of(layout: dict[str, Any] | None, page: views.StationPage, words: Word
 _STATE_KEYS = {f"state_{s}" for s in ("free", "reserved", "occupied", "out_of_service", "fault")}
 
 
-def status_words(row: views.StationRow, words: Words, now: datetime) -> str:
+def status_words(
+    row: views.StationRow, words: Words, now: datetime, *, coarse: bool = False
+) -> str:
+    """``coarse``: to the minute (the stations list, whose version changes only when what it
+    shows does, not every second)."""
+
+    def age(since: datetime) -> str:
+        seconds = (now - since).total_seconds()
+        if coarse and seconds < 60:
+            return words("age_under_min")
+        return words.age(seconds - (seconds % 60 if coarse else 0))
+
     if row.last_seen is None:
         return words("never_seen")
-    age = words.age((now - row.last_seen).total_seconds())
-    return words("online_for", age=age) if row.online else words("offline_for", age=age)
+    if row.online:
+        return words("online_for", age=age(row.last_seen))
+    return words("offline_for", age=age(row.offline_since or row.last_seen))  # from the drop

@@ -35,6 +35,7 @@ from fleet.screens.pages import (
     SESSION_COOKIE,
     ScreenRole,
     csrf_of,
+    operator_of,
     render,
     words_for,
 )
@@ -101,6 +102,13 @@ def sign_in_page(
 
 def install(screens: FastAPI, hub: Hub) -> None:
     """The sign-in and sign-out routes of the screen."""
+
+    @screens.get("/sign-in", response_class=HTMLResponse)
+    def sign_in_form(request: Request) -> Response:
+        """The sign-in page at its own address (a bookmark, a link); signed in: the fleet."""
+        if operator_of(request, "operator") is not None:
+            return RedirectResponse(HOME, status_code=303)
+        return sign_in_page(request)
 
     @screens.post("/sign-in")
     def sign_in(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -21,7 +22,7 @@ from fleet.tables import (
 SIZES = ("S", "M", "L", "XL")
 BUS_ERRORS = ("timeouts", "checksum_errors", "bad_frames", "port_errors")
 SORTS = ("name", "alerts", "waiting", "free", "seen")
-SHOWS = ("all", "offline", "alerts")
+SHOWS = ("all", "attention", "offline", "alerts")
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,21 @@ class StationRow:
     unpaid: int = 0  # live parcels with an amount due, not paid (issue 28)
     unpaid_cents: int = 0
     paid_today_cents: int = 0  # the day's payments (UTC day), all ways together
+    offline_since: datetime | None = None  # when the hub heard it drop
+    faults: int = 0  # compartments at fault
 
     @property
     def free_total(self) -> int:
         return sum(self.free.values())
+
+    @property
+    def full(self) -> bool:
+        return bool(self.free) and self.free_total == 0
+
+    @property
+    def needs_attention(self) -> bool:
+        """Offline, an open alert, a faulty compartment, or full (as the list's filter)."""
+        return not self.online or self.alerts > 0 or self.faults > 0 or self.full
 
 
 def _end_of_day(now: datetime) -> datetime:
@@ -59,16 +71,18 @@ def _bus_errors(bus: dict[str, Any]) -> int | None:
     )
 
 
-def paid_totals(session: Session, now: datetime) -> dict[str, dict[str, int]]:
+def paid_totals(
+    session: Session, now: datetime, names: list[str] | None = None
+) -> dict[str, dict[str, int]]:
     """The day's payments per station and way (from the stations' "paid" events)."""
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = session.exec(
-        select(EventRow.station, EventRow.data).where(
-            EventRow.type == "paid", col(EventRow.at) >= start, col(EventRow.at) < _end_of_day(now)
-        )
-    ).all()
+    query = select(EventRow.station, EventRow.data).where(
+        EventRow.type == "paid", col(EventRow.at) >= start, col(EventRow.at) < _end_of_day(now)
+    )
+    if names is not None:
+        query = query.where(col(EventRow.station).in_(names))
     totals: dict[str, dict[str, int]] = {}
-    for station, data in rows:
+    for station, data in session.exec(query).all():
         way = str(data.get("method", "?"))
         per = totals.setdefault(station, {})
         per[way] = per.get(way, 0) + int(data.get("amount_cents") or 0)
@@ -76,38 +90,68 @@ def paid_totals(session: Session, now: datetime) -> dict[str, dict[str, int]]:
 
 
 def station_rows(
-    session: Session, now: datetime, *, text: str = "", show: str = "all", sort: str = "name"
+    session: Session,
+    now: datetime,
+    *,
+    text: str = "",
+    show: str = "all",
+    sort: str = "name",
+    names: list[str] | None = None,
 ) -> list[StationRow]:
-    states = session.exec(select(StationState)).all()
+    """The stations' rows (``names``: those only), each with its counts."""
+
+    def only(query: Any, column: Any) -> Any:
+        return query if names is None else query.where(col(column).in_(names))
+
+    states = session.exec(only(select(StationState), StationState.station)).all()
     waiting = dict(
         session.exec(
-            select(ParcelView.station, func.count())
-            .where(ParcelView.state == "stored")
-            .group_by(col(ParcelView.station))
+            only(
+                select(ParcelView.station, func.count()).where(ParcelView.state == "stored"),
+                ParcelView.station,
+            ).group_by(col(ParcelView.station))
         ).all()
     )
     expiring = dict(
         session.exec(
-            select(ParcelView.station, func.count())
-            .where(
-                ParcelView.state == "stored",
-                col(ParcelView.deadline) < _end_of_day(now),
-            )
-            .group_by(col(ParcelView.station))
+            only(
+                select(ParcelView.station, func.count()).where(
+                    ParcelView.state == "stored",
+                    col(ParcelView.deadline) < _end_of_day(now),
+                ),
+                ParcelView.station,
+            ).group_by(col(ParcelView.station))
         ).all()
     )
     alerts = dict(
-        session.exec(select(AlertView.station, func.count()).group_by(col(AlertView.station))).all()
+        session.exec(
+            only(select(AlertView.station, func.count()), AlertView.station).group_by(
+                col(AlertView.station)
+            )
+        ).all()
+    )
+    faults = dict(
+        session.exec(
+            only(
+                select(CompartmentView.station, func.count()).where(
+                    CompartmentView.state == "fault"
+                ),
+                CompartmentView.station,
+            ).group_by(col(CompartmentView.station))
+        ).all()
     )
     unpaid = {
         station: (int(n), int(cents or 0))
         for station, n, cents in session.exec(
-            select(ParcelView.station, func.count(), func.sum(ParcelView.amount_due))
-            .where(col(ParcelView.amount_due) > 0, col(ParcelView.paid_at).is_(None))
-            .group_by(col(ParcelView.station))
+            only(
+                select(ParcelView.station, func.count(), func.sum(ParcelView.amount_due)).where(
+                    col(ParcelView.amount_due) > 0, col(ParcelView.paid_at).is_(None)
+                ),
+                ParcelView.station,
+            ).group_by(col(ParcelView.station))
         ).all()
     }
-    paid_today = paid_totals(session, now)
+    paid_today = paid_totals(session, now, names)
     rows = [
         StationRow(
             name=s.station,
@@ -122,6 +166,8 @@ def station_rows(
             unpaid=unpaid.get(s.station, (0, 0))[0],
             unpaid_cents=unpaid.get(s.station, (0, 0))[1],
             paid_today_cents=sum(paid_today.get(s.station, {}).values()),
+            offline_since=s.offline_since,
+            faults=faults.get(s.station, 0),
         )
         for s in states
     ]
@@ -132,6 +178,7 @@ def station_rows(
         if needle in r.name
         and (show != "offline" or not r.online)
         and (show != "alerts" or r.alerts > 0)
+        and (show != "attention" or r.needs_attention)
     ]
     keys = {
         "name": lambda r: (r.name,),
@@ -159,7 +206,7 @@ def station_page(session: Session, name: str, now: datetime, recent: int) -> Sta
     state = session.get(StationState, name)
     if state is None:
         return None
-    row = next(r for r in station_rows(session, now) if r.name == name)
+    [row] = station_rows(session, now, names=[name])
     compartments = {
         c.compartment_id: c
         for c in session.exec(select(CompartmentView).where(CompartmentView.station == name))
@@ -236,3 +283,33 @@ def event_text(event: EventRow) -> str:
         free = d.get("free", {})
         return "free: " + ", ".join(f"{k} {v}" for k, v in free.items())
     return event.type
+
+
+PANEL_COMMANDS = ("out_of_service", "back_in_service")  # what a compartment's panel gives
+
+
+def pending_for(page: StationPage, cid: int) -> bool:
+    """Whether a command given to this compartment waits for the station's answer."""
+    return any(
+        c.state == "sent" and c.type in PANEL_COMMANDS and c.args.get("compartment_id") == cid
+        for c in page.commands
+    )
+
+
+def waiting_command(session: Session, station: str, cid: int) -> CommandRow | None:
+    """The compartment's command that waits for the station's answer, locked: a second
+    press (or a second tab) does not send another: the check and the new command are one
+    at a time per compartment (a transaction-scoped advisory lock)."""
+    session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"panel:{station}:{cid}"}
+    )
+    return session.exec(
+        select(CommandRow)
+        .where(
+            CommandRow.station == station,
+            CommandRow.state == "sent",
+            col(CommandRow.type).in_(PANEL_COMMANDS),
+            col(CommandRow.args)["compartment_id"].as_integer() == cid,
+        )
+        .limit(1)
+    ).first()

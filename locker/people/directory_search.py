@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, func, select
 
 from locker.station import Station
@@ -122,6 +121,8 @@ def _index(station: Station) -> _Index:
 def _word_matches(index: _Index, word: str) -> dict[str, float]:
     """The directory's words like ``word`` (rapidfuzz's ratio over the vocabulary, a few
     thousand words), a word that begins with it counting as nearly equal."""
+    from rapidfuzz import fuzz, process  # loaded on the first search, not at start
+
     found = {
         known: float(score)
         for known, score, _ in process.extract(

@@ -23,7 +23,15 @@ from locker.store.backups import (
 )
 from locker.store.check import DatabaseUnusable, check_database
 from locker.store.db import Database
-from locker.store.restore import RestoreRefused, restore
+from locker.store.offsite import (
+    CopyError,
+    CopyUnreadable,
+    key_id,
+    key_text,
+    load_or_create_backup_key,
+    parse_key_text,
+)
+from locker.store.restore import Restored, RestoreRefused, restore, restore_copy
 from locker.store.station_lock import StationBusy, station_lock
 
 db_app = typer.Typer(help="The station's database.", no_args_is_help=True)
@@ -47,7 +55,7 @@ def db_upgrade() -> None:
     settings = Settings()
     try:
         with station_lock(settings.database_path):
-            db = open_database(settings)
+            db = open_database(settings, told=typer.echo)
             try:
                 typer.echo(f"{settings.database_path}: at revision {db.current_revision()}")
             finally:
@@ -126,19 +134,53 @@ def db_backup(
 
 @db_app.command("restore")
 def db_restore(
-    backup: Annotated[Path, typer.Argument(help="a backup file (its key beside it as FILE.key)")],
+    backup: Annotated[
+        Path | None, typer.Argument(help="a backup file (its key beside it as FILE.key)")
+    ] = None,
     data_dir: DataDir = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="replace a database that is not damaged as well"),
     ] = False,
+    from_copy: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-copy",
+            help="an encrypted copy (<backup>.lpsbak from LOCKER_BACKUP_COPY_TO or the hub)",
+        ),
+    ] = None,
+    backup_key: Annotated[
+        str | None,
+        typer.Option(
+            "--backup-key",
+            help="the backup key as `locker db backup-key` printed it ('-': read it from "
+            "stdin) [the station's own backup key file]",
+        ),
+    ] = None,
 ) -> None:
     """Put a backup in place of a damaged database (the damaged one is kept beside it).
 
-    The station must be stopped. The backup is checked first; the key goes with it."""
+    The station must be stopped. The backup is checked first; the key goes with it. With
+    --from-copy, an encrypted copy is opened with the backup key and checked first."""
     settings = _settings(data_dir)
+    if (backup is None) == (from_copy is None):
+        typer.echo("not restored: give either a backup FILE or --from-copy COPY", err=True)
+        raise typer.Exit(2)
     try:
-        done = restore(backup, settings.database_path, settings.key_path, now=utcnow(), force=force)
+        if from_copy is not None:
+            done = restore_copy(
+                from_copy,
+                _backup_key(settings, backup_key),
+                settings.database_path,
+                settings.key_path,
+                now=utcnow(),
+                force=force,
+            )
+        else:
+            assert backup is not None
+            done = restore(
+                backup, settings.database_path, settings.key_path, now=utcnow(), force=force
+            )
     except DatabaseUnusable as exc:
         typer.echo(
             f"not restored: the backup {exc.path.resolve()} cannot be used: {exc.detail}. "
@@ -149,6 +191,33 @@ def db_restore(
     except (RestoreRefused, StationBusy) as exc:
         typer.echo(f"not restored: {exc}. Nothing was changed.", err=True)
         raise typer.Exit(exc.exit_code) from exc
+    except CopyUnreadable as exc:
+        typer.echo(f"not restored: {exc}. Nothing was changed.", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    _restored(done)
+
+
+def _backup_key(settings: Settings, given: str | None) -> bytes:
+    """The backup key given (or read from stdin), else the station's own file."""
+    if given is None:
+        path = settings.backup_key_path
+        if not path.exists():
+            typer.echo(
+                f"not restored: no backup key at {path.resolve()}; give the one the shop "
+                "kept with --backup-key lpsbk1-… ('-' reads it from stdin). Nothing was changed.",
+                err=True,
+            )
+            raise typer.Exit(2)
+        return path.read_bytes()
+    text = typer.get_text_stream("stdin").readline() if given == "-" else given
+    try:
+        return parse_key_text(text)
+    except ValueError as exc:
+        typer.echo(f"not restored: {exc}. Nothing was changed.", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _restored(done: Restored) -> None:
     typer.echo(
         f"restored {done.backup.resolve()} (taken {done.taken_at:%Y-%m-%d %H:%M:%S} UTC, "
         f"revision {done.revision}) to {done.database.resolve()}"
@@ -160,6 +229,30 @@ def db_restore(
         "Changes made after the backup was taken are not in it: parcels deposited or "
         "collected since then are not known as they are; check the compartments on the "
         "maintenance screen. Start the station again: locker serve"
+    )
+
+
+@db_app.command("backup-key")
+def db_backup_key(data_dir: DataDir = None) -> None:
+    """Print the backup key that seals the copies off the card (made now if there is none).
+
+    Keep it OFF the station (the shop's password manager, a printed sheet in its binder):
+    a copy opens only with it, and a station whose card died has lost its own."""
+    settings = _settings(data_dir)
+    path = settings.backup_key_path
+    existed = path.exists()
+    try:
+        key = load_or_create_backup_key(path)
+    except CopyError as exc:
+        typer.echo(f"no backup key: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(key_text(key))
+    made = "made now" if not existed else "kept"
+    typer.echo(
+        f"backup key id {key_id(key).hex()}, {made} at {path.resolve()}. Keep this line OFF "
+        "the station (the shop's password manager, or printed in its binder): the encrypted "
+        "copies open only with it. Restore: locker db restore --from-copy COPY --backup-key -",
+        err=True,
     )
 
 

@@ -118,6 +118,19 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # default: <data_dir>/backups
     backup_every_hours: float = Field(default=24, gt=0)
     backup_keep: int = Field(default=7, ge=1)  # the newest kept; older ones are deleted
+    # Off the SD card (locker.store.offsite): an encrypted copy of every backup goes into
+    # this folder too (a USB stick, a mounted share; never made by the station), sealed with
+    # the backup key (default <data_dir>/backup.key, made on first use; `locker db
+    # backup-key` prints it to keep elsewhere). Copies are pruned as the backups are.
+    backup_copy_to: Path | None = None
+    backup_key_file: Path | None = None
+    # With a hub: also send each encrypted backup to the hub's HTTPS address (signed in as
+    # the station's broker user; the hub keeps the newest few and cannot read them). The
+    # hub's certificate is checked against the system's CAs or this PEM file (default:
+    # LOCKER_MQTT_CA_FILE). Plain http only to a hub on this machine.
+    hub_backups: bool = False
+    hub_url: str = ""
+    hub_ca_file: Path | None = None
     # People (issue 17): a recipient may hold their parcels this many days in all; the
     # personal data of parcels that left is erased (a pseudonym left) after
     # retention_days, and backups older than that are deleted.
@@ -210,6 +223,24 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _hub_backups_have_a_hub(self) -> Settings:
+        if not self.hub_backups:
+            return self
+        if not (self.hub_enabled and self.hub_url and self.mqtt_user and self.mqtt_password):
+            raise ValueError(
+                "LOCKER_HUB_BACKUPS needs a hub (LOCKER_HUB_STATION, LOCKER_MQTT_HOST, "
+                "LOCKER_MQTT_USER, LOCKER_MQTT_PASSWORD) and LOCKER_HUB_URL (https://…)"
+            )
+        scheme, _, rest = self.hub_url.partition("://")
+        host = rest.split("/")[0].rsplit(":", 1)[0].strip("[]")
+        if scheme != "https" and not (scheme == "http" and is_loopback(host)):
+            raise ValueError(
+                "LOCKER_HUB_URL must be https:// (plain http only to a hub on this machine): "
+                "the station signs in with its broker password"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_goes_out(self) -> Settings:
         if self.shop_webhook_url:
             try:
@@ -257,7 +288,13 @@ class Settings(BaseSettings):
             every=timedelta(hours=self.backup_every_hours),
             keep=self.backup_keep,
             max_age=timedelta(days=self.retention_days),
+            copy_to=self.backup_copy_to,
+            backup_key=self.backup_key_path,
         )
+
+    @property
+    def backup_key_path(self) -> Path:
+        return self.backup_key_file or self.data_dir / "backup.key"
 
     @property
     def hub_enabled(self) -> bool:

@@ -3,7 +3,8 @@ compartments."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from sqlmodel import col, func, select
@@ -19,6 +20,8 @@ from locker.store.check import DatabaseCheck, DatabaseMissing, KeyMissing, check
 from locker.store.db import Database, head_revision
 from locker.store.tables import PickupCodeRow, ReturnCode
 from locker.uplink.capture import Capture
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def station_layout(settings: Settings) -> Layout:
@@ -46,12 +49,31 @@ def check_station_database(settings: Settings, *, thorough: bool = False) -> Dat
     return checked
 
 
-def open_database(settings: Settings, checked: DatabaseCheck | None = None) -> Database:
-    """The checked database at the newest migration, backed up before it is migrated."""
+def open_database(
+    settings: Settings,
+    checked: DatabaseCheck | None = None,
+    *,
+    told: Callable[[str], None] | None = None,
+) -> Database:
+    """The checked database at the newest migration, backed up before it is migrated.
+
+    The backup made before an upgrade is named with both revisions
+    (``station-<UTC time>-at-<old>-before-<new>.db``); where it is, and how to go back
+    with it, is logged (and given to ``told``, e.g. the command line's output)."""
     checked = checked or check_station_database(settings)
     if not checked.is_new and checked.needs_upgrade:
-        before = new_backup_path(settings.backup_path, utcnow(), before=head_revision())
-        write_backup(settings.database_path, settings.key_path, before)
+        head = head_revision()
+        before = new_backup_path(settings.backup_path, utcnow(), before=head, at=checked.revision)
+        made = write_backup(settings.database_path, settings.key_path, before)
+        message = (
+            f"upgrading the database {settings.database_path} from revision "
+            f"{checked.revision} to {head}; the backup made before the upgrade is "
+            f"{made.path.resolve()} (to roll back: install the previous version, then "
+            f"locker db restore --force {made.path.resolve()})"
+        )
+        _LOGGER.warning("%s", message)
+        if told is not None:
+            told(message)
     db = Database(settings.database_path)
     db.upgrade()
     return db

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from locker.alerts import clear_alerts, open_alerts, raise_alert
 from locker.station import Station
 from locker.store.backups import Backup, BackupSchedule, backups, taken_at
+from locker.store.offsite import CopyFailed
 from locker.types import AlertKind
 
 _LOGGER = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class BackupWatch:
     _made: datetime | None = None  # the last good backup this process wrote
     _failures: int = 0  # in a row, in this process
     _retry_at: datetime | None = None
+    _uncopied: Backup | None = None  # made, but its copy off the card failed
 
     def tick(self) -> Backup | None:
         """Back up if due (or if the last one failed); the backup made, if any."""
@@ -43,23 +45,24 @@ class BackupWatch:
                 self._failing = any(a.kind is AlertKind.BACKUP_FAILED for a in open_alerts(session))
         if self._failing and self._retry_at is not None and self.station.now() < self._retry_at:
             return None
+        uncopied = self._uncopied
         try:
-            made = self.schedule.run() if self._failing else self.schedule.run_if_due()
+            if uncopied is not None and not self.schedule.due():
+                self.schedule.copy(uncopied)  # only the copy is tried again
+                made: Backup | None = uncopied
+            elif self._failing:
+                made = self.schedule.run()
+            else:
+                made = self.schedule.run_if_due()
+        except CopyFailed as exc:  # the local backup is made: only the copy is missing
+            self._made = exc.made.taken_at
+            self._uncopied = exc.made
+            self._failed(exc.reason)
+            return exc.made
         except Exception as exc:  # whatever stopped it, staff must hear of it
-            self._failures += 1
-            wait = min(RETRY_MAX, RETRY_FIRST * 2 ** min(self._failures - 1, 10))
-            self._retry_at = self.station.now() + wait
-            _LOGGER.error("backup failed (tried again in %s): %s", wait, exc)
-            with self.station.db.write() as session:
-                raise_alert(
-                    session,
-                    AlertKind.BACKUP_FAILED,
-                    compartment_id=None,
-                    now=self.station.now(),
-                    detail=f"the database could not be backed up: {exc}",
-                )
-            self._failing = True
+            self._failed(f"the database could not be backed up: {exc}")
             return None
+        self._uncopied = None
         if made is not None:
             self._made = made.taken_at
             if self._failing:
@@ -74,6 +77,21 @@ class BackupWatch:
             self._failures = 0
             self._retry_at = None
         return made
+
+    def _failed(self, detail: str) -> None:
+        self._failures += 1
+        wait = min(RETRY_MAX, RETRY_FIRST * 2 ** min(self._failures - 1, 10))
+        self._retry_at = self.station.now() + wait
+        _LOGGER.error("backup failed (tried again in %s): %s", wait, detail)
+        with self.station.db.write() as session:
+            raise_alert(
+                session,
+                AlertKind.BACKUP_FAILED,
+                compartment_id=None,
+                now=self.station.now(),
+                detail=detail,
+            )
+        self._failing = True
 
     def last_good(self) -> datetime | None:
         """When the last good backup was taken; None if there is none."""

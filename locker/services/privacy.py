@@ -18,7 +18,9 @@ and the accessibility flag, unlinks the directory entry and removes it, and rewr
 copies above; the audit log keeps every row (a ``person.erased`` row names the
 pseudonym only). SQLite's ``secure_delete`` (set on every connection, see
 :mod:`locker.store.db`) overwrites the freed bytes, and a WAL checkpoint afterwards leaves no
-older copy of the pages in the write-ahead log.
+older copy of the pages in the write-ahead log. With a hub, an ``erased`` event names the
+parcels (ids, tracking numbers, carriers; never the person), and the hub erases what it holds
+of them (fleet/projection.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from locker.station import Station
 from locker.store.db import Database
 from locker.store.tables import AuditEntry, Delivery, OutboxEvent, Parcel, Recipient
 from locker.types import ParcelState
+from locker.uplink.erasure import tell_hub_of_erasure
 
 FINISHED = (ParcelState.COLLECTED, ParcelState.RETURNED)
 # Free-text columns that could quote what a person typed or was sent (table, key, column).
@@ -272,6 +275,7 @@ def _scrub(
 ) -> None:
     """Replace what identifies the person on ``parcels`` and every copy of it."""
     parcels = list(parcels)
+    tell_hub_of_erasure(session, parcels, now=now)
     names: set[str] = set()
     for parcel in parcels:
         values |= {v for v in (parcel.recipient_email, parcel.recipient_phone) if v}

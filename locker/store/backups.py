@@ -11,8 +11,9 @@ folder is 0700): the codes stored in a database are keyed hashes under that key,
 database restored without its key opens no door. The key in the backup folder is as
 secret as the one in the data folder; copy the folder only to places as safe.
 
-Backups made before a migration are named ``station-<UTC time>-before-<revision>.db``
-and are not counted by the rotation: they are the only ones the previous version can
+Backups made before a migration are named ``station-<UTC time>-at-<old>-before-<new>.db``
+(the revision the database was at, and the one it was upgraded to) and are not counted by
+the rotation: they are the only ones the previous version can
 read. Every backup, those included, is deleted once older than the retention of personal
 data (``BackupPolicy.max_age``, ``LOCKER_RETENTION_DAYS``).
 """
@@ -22,53 +23,36 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from locker.store.backup_names import NAME, _fsync
+from locker.store.backup_names import Backup as Backup  # re-exported: the callers' one place
+from locker.store.backup_names import fsync_dir as fsync_dir
+from locker.store.backup_names import key_beside as key_beside
+from locker.store.backup_names import stamp as stamp
+from locker.store.backup_names import taken_at as taken_at
 from locker.store.check import DatabaseCheck, DatabaseUnusable, check_database
 
 _LOGGER = logging.getLogger(__name__)
-NAME = re.compile(r"^station-(?P<at>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?(?:-before-(?P<rev>\w+))?\.db$")
-TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
 class BackupError(Exception):
     """A backup could not be written (nothing was left under the backup's name)."""
 
 
-@dataclass(frozen=True)
-class Backup:
-    path: Path
-    taken_at: datetime
-    revision: str | None
-    key: Path | None  # the code key beside it, if it has one
-
-
-def key_beside(backup: Path) -> Path:
-    return backup.with_name(backup.name + ".key")
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(TIME_FORMAT)
-
-
-def taken_at(path: Path) -> datetime:
-    """The time in a backup's name, else the file's modification time."""
-    match = NAME.match(path.name)
-    if match:
-        return datetime.strptime(match["at"], TIME_FORMAT).replace(tzinfo=UTC)
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
-
-
-def new_backup_path(folder: Path, now: datetime, *, before: str | None = None) -> Path:
-    """A free name in ``folder`` for a backup taken at ``now``."""
-    suffix = f"-before-{before}" if before else ""
+def new_backup_path(
+    folder: Path, now: datetime, *, before: str | None = None, at: str | None = None
+) -> Path:
+    """A free name in ``folder`` for a backup taken at ``now``; one made before an upgrade
+    names the revision it was ``at`` and the one it is upgraded to (``before``):
+    ``station-<UTC time>-at-0010-before-0015.db``."""
+    suffix = (f"-at-{at}" if at and before else "") + (f"-before-{before}" if before else "")
     for n in range(1, 1000):
         count = "" if n == 1 else f"-{n}"
         path = folder / f"station-{stamp(now)}{count}{suffix}.db"
@@ -159,19 +143,6 @@ def copy_secret(source: Path, dest: Path) -> None:
     fsync_dir(dest.parent)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames and new names in ``folder`` survive a power cut."""
-    _fsync(folder)
-
-
 def backups(folder: Path) -> list[Path]:
     """Every backup in ``folder``, oldest first (by the time in the name)."""
     if not folder.is_dir():
@@ -244,6 +215,10 @@ class BackupPolicy:
     # Rotated backups older than this are deleted too: they hold personal data that the
     # station itself erases after its retention (``LOCKER_RETENTION_DAYS``).
     max_age: timedelta | None = None
+    # An encrypted copy of every backup goes here too (LOCKER_BACKUP_COPY_TO), sealed with
+    # the backup key at ``backup_key`` (see locker.store.offsite).
+    copy_to: Path | None = None
+    backup_key: Path | None = None
 
 
 class BackupSchedule:
@@ -265,6 +240,9 @@ class BackupSchedule:
         self.policy = policy
         self.clock = clock
         self._last: datetime | None = None
+        # Places beyond the copy folder that get the sealed copy (the hub: api.hub_backup);
+        # each is given the sealed file and the backup, and raises if it did not get there.
+        self.senders: list[Callable[[Path, Backup], None]] = []
 
     def due(self) -> bool:
         last = self._last
@@ -291,4 +269,55 @@ class BackupSchedule:
         if self.policy.max_age is not None:
             removed += older_than(self.policy.folder, now - self.policy.max_age, spare=made.path)
         _LOGGER.info("backup %s written; %s old one(s) removed", made.path, len(removed))
+        self.copy(made)
         return made
+
+    def copy(self, made: Backup) -> Path | None:
+        """The encrypted copy of ``made`` in the copy folder (then the old copies pruned)
+        and to each of ``senders`` (the hub), if there are any; the copy in the folder.
+
+        Raises :class:`locker.store.offsite.CopyFailed` naming each place it did not reach
+        (the local backup stands, and every other place was still tried)."""
+        folder, key_path = self.policy.copy_to, self.policy.backup_key
+        if key_path is None or (folder is None and not self.senders):
+            return None
+        from locker.store import offsite
+
+        failed: list[str] = []
+        dest: Path | None = None
+        try:
+            key = offsite.load_or_create_backup_key(key_path)
+        except (offsite.CopyError, OSError) as exc:
+            raise offsite.CopyFailed(
+                made, f"the backup {made.path} was made, but not its copy: {exc}"
+            ) from exc
+        if folder is not None:
+            try:
+                dest = offsite.write_copy(made, key, folder)
+                removed = offsite.prune_copies(
+                    folder,
+                    self.policy.keep,
+                    spare=dest,
+                    max_age=self.policy.max_age,
+                    now=self.clock(),
+                )
+                _LOGGER.info("backup copy %s written; %s old copies removed", dest, len(removed))
+            except (offsite.CopyError, OSError) as exc:
+                failed.append(f"not its copy: {exc}")
+        if self.senders:
+            with tempfile.TemporaryDirectory(dir=made.path.parent, prefix=".sealing-") as tmp:
+                try:
+                    sealed = dest or offsite.write_copy(made, key, Path(tmp))
+                except (offsite.CopyError, OSError) as exc:
+                    failed.append(f"not sealed for sending: {exc}")
+                else:
+                    for send in self.senders:
+                        try:
+                            send(sealed, made)
+                        except Exception as exc:  # the hub's trouble is told, not raised
+                            failed.append(str(exc))
+        if failed:
+            raise offsite.CopyFailed(
+                made, f"the backup {made.path} was made, but " + "; ".join(failed)
+            )
+        return dest

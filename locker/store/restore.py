@@ -173,3 +173,31 @@ def _restore_key(backup_key: Path, key_path: Path, now: datetime) -> str:
         return f"put the backup's key in place at {key_path} (the other one is kept as {replaced})"
     copy_secret(backup_key, key_path)
     return f"put the backup's key in place at {key_path} (there was none)"
+
+
+def restore_copy(
+    copy: Path,
+    backup_key: bytes,
+    database: Path,
+    key_path: Path,
+    *,
+    now: datetime,
+    force: bool = False,
+) -> Restored:
+    """Restore from an encrypted copy (:mod:`locker.store.offsite`): opened beside the
+    database, every chunk checked, then restored as a backup with its code key; the opened
+    files are removed afterwards. A wrong key or a damaged copy changes nothing."""
+    from locker.store.offsite import open_copy
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=database.parent, prefix=".from-copy-") as tmp:
+        opened = open_copy(copy, backup_key, Path(tmp))
+        done = restore(opened.database, database, key_path, now=now, force=force)
+    return Restored(
+        backup=copy,
+        database=done.database,
+        revision=done.revision,
+        taken_at=done.taken_at,
+        moved_aside=done.moved_aside,
+        key=done.key.replace(str(opened.database.parent), str(copy.parent)),
+    )

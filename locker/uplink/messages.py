@@ -105,6 +105,7 @@ EventType = Literal[
     "cold",  # a cold group: group, kind, min_c, max_c, status, celsius (None: no answer),
     # compartments; on each change of status and every few minutes (the hub's chart)
     "paid",  # a parcel was paid: ParcelFacts fields, amount_cents, currency, method, paid_at
+    "erased",  # a person's data was erased here: parcels [{id, tracking_number, carrier}]
 ]
 
 

@@ -219,7 +219,7 @@ def test_a_migration_is_preceded_by_a_backup(tmp_path: Path) -> None:
     db = open_database(settings)
     db.close()
     [before] = backups(settings.backup_path)
-    assert before.name.endswith(f"-before-{head_revision()}.db")
+    assert before.name.endswith(f"-at-0004-before-{head_revision()}.db")
     assert check_database(before, thorough=True).revision == "0004"
     assert _count(before, "SELECT count(*) FROM audit WHERE action = 'old'") == 1
     assert key_beside(before).read_bytes() == key

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from locker.layout import demo_layout
-from locker.services import pickup, staff
+from locker.services import pickup, privacy, staff
 from locker.station import Station, get_parcel
 from locker.store.tables import OutboxEvent
 from locker.testkit.memory_locks import InMemoryLocks
@@ -72,6 +73,21 @@ def test_a_deposit_and_a_collection_become_numbered_events(
     assert stored.code.pin not in text
     assert stored.code.qr_token not in text
     assert "Anna Berg" not in text  # the recipient's name stays on the station
+
+
+def test_an_erasure_tells_the_hub_which_parcels_never_who(
+    station: Station, locks: InMemoryLocks
+) -> None:
+    with_hub(station)
+    stored = store(station, locks)
+    pickup.collect(station, code=stored.code.pin, terminal="kiosk")
+    report = privacy.erase_old_personal_data(station, keep_for=timedelta(0))
+    assert report.parcels == (stored.parcel_id,)
+    erased = [d for _, kind, d in hub_events(station) if kind == "erased"]
+    assert erased == [
+        {"parcels": [{"id": stored.parcel_id, "tracking_number": "JJD0001", "carrier": "DHL"}]}
+    ]
+    assert "Anna Berg" not in json.dumps(hub_events(station))
 
 
 def get_parcel_size(station: Station, parcel_id: int) -> str:

@@ -161,3 +161,29 @@ def form_token(http: TestClient) -> str:
     found = re.search(r'name="form_token" value="([^"]+)"', http.get("/fleet/").text)
     assert found is not None
     return found.group(1)
+
+
+def holding(db: HubDatabase, *values: str) -> list[tuple[str, str, str]]:
+    """Every (table, column, value) of the hub's whole database where a text column (text,
+    varchar, JSON) of any row holds one of ``values``: the search for personal data."""
+    found: list[tuple[str, str, str]] = []
+    with db.engine.connect() as connection:
+        columns = connection.execute(
+            sa.text(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND data_type IN "
+                "('text', 'character varying', 'character', 'json', 'jsonb')"
+            )
+        ).all()
+        assert len(columns) > 20  # every table's text, not a few
+        for table, column in columns:
+            for value in values:
+                hit = connection.execute(
+                    sa.text(
+                        f'SELECT 1 FROM "{table}" WHERE strpos("{column}"::text, :v) > 0 LIMIT 1'  # noqa: S608
+                    ),
+                    {"v": value},
+                ).first()
+                if hit is not None:
+                    found.append((table, column, value))
+    return found

@@ -16,6 +16,7 @@ from fleet.carrier_api import NeedsCarrier
 from fleet.db import HubDatabase
 from fleet.ingest import Ingest
 from fleet.settings import HubSettings
+from fleet.station_backups import NeedsStation
 from locker.uplink.messages import Command, CommandResult, topic
 from tests.fleet.hub.support import T0, evt_topic, history
 
@@ -26,6 +27,8 @@ ROLES: dict[tuple[str, str], str | None] = {
     ("GET", "/docs"): None,
     ("GET", "/docs/oauth2-redirect"): None,
     ("GET", "/redoc"): None,
+    ("GET", "/"): None,
+    ("GET", "/favicon.ico"): None,
     ("POST", "/api/v1/accounts"): "admin",
     ("GET", "/api/v1/stations"): "operator",
     ("GET", "/api/v1/stations/{name}"): "operator",
@@ -33,6 +36,12 @@ ROLES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/stations/{name}/commands"): "operator",
     ("GET", "/api/v1/commands/{command_id}"): "operator",
     ("GET", "/api/v1/ingest/dropped"): "admin",
+    ("GET", "/api/v1/stations/{name}/backups"): "operator",
+    ("GET", "/api/v1/stations/{name}/backups/{backup_id}"): "admin",
+    # a station's own (fleet/station_backups.py): its broker user and password
+    ("POST", "/api/v1/station/backups"): "station",
+    ("PUT", "/api/v1/station/backup-chunk"): "station",
+    ("POST", "/api/v1/station/backups/{backup_id}/complete"): "station",
     # carriers (fleet/carrier_api.py): a carrier's bearer token, not an operator's
     ("GET", "/api/v1/carrier/stations"): "carrier",
     ("POST", "/api/v1/carrier/announcements"): "carrier",
@@ -57,9 +66,11 @@ class Hub:
         self.app = create_app(db, HubSettings(token_hours=1), self.sent.append, self.clock)
         self.http = TestClient(self.app, raise_server_exceptions=False)
         self.keys: dict[str, bytes] = {}
+        self.station_auth: dict[str, tuple[str, str]] = {}
         for name in ("a", "b"):
             creds = registry.add_station(db, name, T0)
             self.keys[name] = bytes.fromhex(creds.command_key)
+            self.station_auth[name] = (creds.broker_user, creds.broker_password)
         for name, role in (("olga", "operator"), ("ada", "admin")):
             accounts.add_operator(db, name, PASSWORD, role, T0)  # type: ignore[arg-type]
         made = carriers.add_carrier(db, "Parcel Co", ["a"], "", T0)
@@ -94,7 +105,7 @@ def roles_declared(route: APIRoute) -> set[str]:
     stack = list(route.dependant.dependencies)
     while stack:
         dep = stack.pop()
-        if isinstance(dep.call, NeedsRole | NeedsCarrier):
+        if isinstance(dep.call, NeedsRole | NeedsCarrier | NeedsStation):
             found.add(dep.call.role)
         stack.extend(dep.dependencies)
     return found
@@ -105,6 +116,7 @@ def concrete(path: str) -> str:
         path.replace("{name}", "a")
         .replace("{command_id}", "c0ffee00")
         .replace("{tracking_number}", "T1")
+        .replace("{backup_id}", "b0")
     )
 
 
@@ -131,6 +143,16 @@ def test_every_protected_route_refuses_without_a_token_or_with_too_low_a_role(
     operator, admin = hub.token("olga"), hub.token("ada")
     answer = hub.http.request(method, url, json={}, headers=operator)
     needed = ROLES[(method, path)]
+    if needed == "station":  # no bearer token is a station's; its broker password is
+        for other in (operator, admin, hub.carrier):
+            refused = hub.http.request(method, url, json={}, headers=other)
+            is_problem(refused, 401, "not_authenticated")
+        user, _ = hub.station_auth["a"]
+        wrong = hub.http.request(method, url, json={}, auth=(user, "not its password"))
+        is_problem(wrong, 401, "not_authenticated")
+        other_station = hub.http.request(method, url, json={}, auth=hub.station_auth["b"])
+        assert other_station.status_code not in (401, 403), other_station.text
+        return
     if needed == "carrier":  # an operator's token is no carrier's, and the other way round
         for staff in (operator, admin):
             is_problem(

@@ -16,9 +16,15 @@ def test_the_hub_imports_nothing_from_the_station_api() -> None:
     assert {"fastapi", "sqlalchemy", "paho"} <= loaded  # it did load the hub
 
 
-def test_the_locker_command_loads_only_the_hubs_command_table() -> None:
+def test_the_locker_command_loads_nothing_of_the_hub_until_a_hub_command_runs() -> None:
     code = "import json, sys, api.cli; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     loaded = set(json.loads(out.stdout))
-    assert "fleet.cli" in loaded
-    assert not {m for m in loaded if m.startswith(("fleet.db", "fleet.ingest", "paho", "psycopg"))}
+    assert not {m for m in loaded if m.startswith(("fleet", "paho", "psycopg"))}
+    # and `locker hub` still finds the hub's commands when asked
+    hub = "from api.cli import app; app(['hub', '--help'])"
+    help_text = subprocess.run(
+        [sys.executable, "-c", hub], check=False, capture_output=True, text=True
+    ).stdout
+    assert "station" in help_text
+    assert "worker" in help_text
