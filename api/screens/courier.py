@@ -44,16 +44,26 @@ Field = Annotated[PlainText, Form(max_length=254)]
 Millimetres = Annotated[int | None, Form(ge=1, le=10_000)]
 POLL_S = 1
 WORK = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML"}  # whoever asked: the work area
+# A parcel of the lists beside the form changed (an announced one's door opened, or it was
+# stored): the lists load again (courier.html).
+CHANGED = {**WORK, "HX-Trigger": "courierParcels"}
 
 
 def _work(
-    request: Request, ctx: Ctx, template: str, *, status: int = 200, **values: Any
+    request: Request,
+    ctx: Ctx,
+    template: str,
+    *,
+    status: int = 200,
+    changed: bool = False,
+    **values: Any,
 ) -> HTMLResponse:
     """A fragment for the courier's work area, with the front drawn if a door is named."""
     marked = values.get("compartment")
     if marked is not None:
         values.update(door_shown(ctx.station.layout, Words(language(request)), marked))
-    return render(request, template, status=status, poll_s=POLL_S, headers=WORK, **values)
+    headers = CHANGED if changed else WORK
+    return render(request, template, status=status, poll_s=POLL_S, headers=headers, **values)
 
 
 def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) -> HTMLResponse:
@@ -61,7 +71,14 @@ def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) 
 
 
 def _door_panel(
-    request: Request, ctx: Ctx, parcel_id: int, compartment: int, *, status: int = 200, **said: str
+    request: Request,
+    ctx: Ctx,
+    parcel_id: int,
+    compartment: int,
+    *,
+    status: int = 200,
+    changed: bool = False,
+    **said: str,
 ) -> HTMLResponse:
     """The open door: its place, the poller that waits for it to shut, and the buttons."""
     return _work(
@@ -69,6 +86,7 @@ def _door_panel(
         ctx,
         "courier_door.html",
         status=status,
+        changed=changed,
         parcel_id=parcel_id,
         compartment=compartment,
         **said,
@@ -108,7 +126,7 @@ def _door(request: Request, ctx: Ctx, parcel_id: int, result: DoorResult) -> HTM
         return _door_panel(request, ctx, parcel_id, n, status=503, uncertain=said)
     if not result.opened:
         return _message(request, ctx, 503, words("courier_not_opened", n=n), retry_parcel=parcel_id)
-    return _door_panel(request, ctx, parcel_id, n)
+    return _door_panel(request, ctx, parcel_id, n, changed=True)
 
 
 def _stored(
@@ -121,6 +139,7 @@ def _stored(
         request,
         ctx,
         "courier_stored.html",
+        changed=True,
         compartment=compartment,
         tracking_number=parcel.tracking_number,
         recipient_name=parcel.recipient_name,
@@ -343,4 +362,4 @@ def take_back(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser)
     if not result.opened:
         return _message(request, ctx, 503, words("courier_not_opened", n=n), back=True)
     text = words("courier_taken_open", n=n, where=where(ctx.station.layout, words, n))
-    return _message(request, ctx, 200, text, compartment=n, good=True, back=True)
+    return _message(request, ctx, 200, text, compartment=n, good=True, back=True, changed=True)
