@@ -40,7 +40,7 @@ def parcels_numbered(live: LiveStation, tracking_number: str) -> list[tuple[int,
         rows = session.exec(
             select(Parcel.id, Parcel.state).where(Parcel.tracking_number == tracking_number)
         ).all()
-    return [(pid or 0, state) for pid, state in rows]
+    return [(pid or 0, ParcelState(state)) for pid, state in rows]
 
 
 def test_an_announced_parcel_is_listed_picked_and_deposited_as_itself(

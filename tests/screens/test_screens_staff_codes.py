@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, expect
 
 from tests.api.http_helpers import API, kiosk_collect, ok, parcel, problem
 from tests.api.live import LiveStation, live_station, wait_until
@@ -42,8 +42,9 @@ def mailed_pins(server: SmtpServer, address: str, count: int) -> list[str]:
     ]
 
 
-def shown_pin(where: Page) -> str:
-    return where.locator("[data-new-pin]").inner_text().replace(" ", "")
+def shown_pin(where: Locator) -> str:
+    shown: str = where.locator("[data-new-pin]").inner_text()
+    return shown.replace(" ", "")
 
 
 def only_the_newest_opens(live: LiveStation, old: list[str], new: str, compartment: int) -> None:
