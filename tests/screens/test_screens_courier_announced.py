@@ -92,14 +92,17 @@ def test_an_announced_parcel_is_listed_picked_and_deposited_as_itself(
             expect(courier.locator("tr[data-announced='ANN-7002'] td").nth(3)).to_have_text("")
             expect(courier.locator("#announced")).not_to_contain_text("RIVAL-1")
 
-            # scanned: the number picks the announced parcel, nothing else to type
+            # scanned (a scanner types and ends with Enter): the number picks the announced
+            # parcel, nothing else to type, and the next Enter deposits it
             courier.fill("#tracking_number", "ANN-7001")
+            courier.press("#tracking_number", "Enter")
             match = courier.locator("[data-announced-match]")
             expect(match).to_have_attribute("data-announced-match", str(grace["id"]))
             expect(match).to_have_text(
                 "Announced: ANN-7001 for Grace Hopper, size S. (to pay: EUR 12.50)"
             )
-            courier.click("#deposit-announced")
+            expect(courier.locator("#deposit-announced")).to_be_focused()
+            courier.keyboard.press("Enter")
             compartment = door_opened(courier)
             assert SIZES[compartment] == "S"  # as announced
             expect(listed).to_have_count(1)  # the list follows: that one is under way
@@ -117,9 +120,11 @@ def test_an_announced_parcel_is_listed_picked_and_deposited_as_itself(
             courier.click("#next-parcel")
             expect(courier.locator("#tracking_number")).to_be_focused()
 
-            # an unknown number: no announcement offered, a new parcel as before
-            with courier.expect_response(lambda r: "/courier/announced/match" in r.url):
-                courier.fill("#tracking_number", "NEW-7003")
+            # an unknown number scanned: nothing offered, the recipient's field is next, and
+            # a new parcel is made as before
+            courier.fill("#tracking_number", "NEW-7003")
+            courier.press("#tracking_number", "Enter")
+            expect(courier.locator("#recipient_name")).to_be_focused()  # once answered
             expect(courier.locator("#announced-match")).to_be_empty()
             courier.fill("#recipient_name", "Ada Lovelace")
             courier.click("text=Open a compartment")
