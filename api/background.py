@@ -125,6 +125,8 @@ def jobs(ctx: StationContext) -> list[tuple[float, Callable[[], None]]]:
                 report.expired_parcels,
                 report.released_reservations,
             )
+        if report.lapsed_announcements:
+            _LOGGER.info("announcements lapsed: %s", report.lapsed_announcements)
 
     def settle_stale_intents() -> None:
         for settled in reconcile(ctx.station, older_than=STALE_INTENT):

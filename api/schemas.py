@@ -262,6 +262,14 @@ class DepositOut(BaseModel):
     next: str
 
 
+class CodeSentOut(BaseModel):
+    """A new code was made and sent to the recipient (staff do not see it)."""
+
+    parcel_id: int
+    sent_by: list[str] = Field(description="mail and/or sms (the shop's webhook)")
+    detail: str
+
+
 class CodeOut(BaseModel):
     """A pickup code in clear text: shown once, never stored by the station."""
 

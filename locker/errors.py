@@ -5,6 +5,8 @@
     DomainError
      ├── NotFound                 parcel_not_found, compartment_not_found
      ├── InvalidTransition        invalid_transition (the state machine forbids it)
+     ├── TrackingNumberLive       tracking_number_live (that carrier's number is a live parcel)
+     ├── NoChannel                no_channel (a code cannot be sent to the recipient)
      ├── NoFreeCompartment        no_free_compartment
  │    └── NoFreeColdCompartment   no_free_chilled_compartment, no_free_frozen_compartment
  │                             (a cold parcel never goes into an ambient compartment)
@@ -41,6 +43,22 @@ class NotFound(DomainError, Missing):
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
+    status = 409
+
+
+class TrackingNumberLive(DomainError):
+    """The carrier's tracking number is a live parcel here already (announced, held,
+    stored or expired): one tracking number of one carrier is never two parcels."""
+
+    code = "tracking_number_live"
+    status = 409
+
+
+class NoChannel(DomainError):
+    """A code cannot be sent to the recipient: no mail server (or shop webhook) is set,
+    or the parcel has no address for it. Staff make a new code and hand it over."""
+
+    code = "no_channel"
     status = 409
 
 

@@ -46,6 +46,12 @@ class CodeHandover:
             return None
         return item[1]
 
+    def waiting(self, parcel_id: int) -> bool:
+        """Whether a code waits for this parcel's depositor (without handing it over)."""
+        with self._lock:
+            item = self._items.get(parcel_id)
+        return item is not None and item[0] >= self._clock()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)

@@ -27,6 +27,7 @@ TRANSITIONS: Mapping[tuple[P, P], str] = {
     (P.EXPIRED, P.STORED): "extended",  # staff gave the recipient more time
     (P.EXPIRED, P.RETURNED): "returned",  # a courier took it back
     (P.STORED, P.RETURNED): "returned",  # a customer's return, taken away by its courier
+    (P.ANNOUNCED, P.LAPSED): "lapsed",  # announced, never brought in (announcement_expiry)
 }
 
 

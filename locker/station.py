@@ -39,6 +39,7 @@ class Policy:
     pin_digits: int = DEFAULT_PIN_DIGITS
     reservation_ttl: timedelta = timedelta(minutes=15)
     pickup_period: timedelta = timedelta(days=7)
+    announcement_expiry: timedelta = timedelta(days=7)  # announced, never brought: lapsed
     attempts: AttemptPolicy = field(default_factory=AttemptPolicy)
     # Past this many staff door openings within the window, a second staff member (or an
     # admin) must confirm each further one.

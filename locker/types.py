@@ -64,6 +64,7 @@ class ParcelState(StrEnum):
     COLLECTED = "collected"
     EXPIRED = "expired"
     RETURNED = "returned"
+    LAPSED = "lapsed"  # announced, never brought in before the announcement expired
 
 
 class DoorPurpose(StrEnum):

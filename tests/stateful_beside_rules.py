@@ -55,7 +55,7 @@ class BesideRules:
             self.a_courier_delivers_one_parcel_all_the_way(SizeClass.L, recipient)
         data = intake.ParcelInput(
             carrier="DHL",
-            tracking_number="B",
+            tracking_number=self._tracking("B"),
             recipient_name="R",
             recipient_email=recipient,
             size=size,

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from locker.audit import entries
 from locker.station import compartment_state
-from locker.store.tables import ACTIVE_PARCEL_STATES, Compartment, Parcel
+from locker.store.tables import ACTIVE_PARCEL_STATES, LIVE_PARCEL_STATES, Compartment, Parcel
 from locker.types import ColdKind, CompartmentState, Condition, ParcelState
 
 if TYPE_CHECKING:
@@ -48,6 +48,18 @@ class StationInvariants:
                     assert row.compartment_id == model.compartment, pid
             conditions = {c.id: c.condition for c in session.exec(select(Compartment)).all()}
             assert conditions == self.condition
+
+    @invariant()
+    def one_tracking_number_is_one_live_parcel(self) -> None:
+        """No carrier's tracking number is two live parcels (announced, held, stored or
+        expired) at the station."""
+        with self.station.db.read() as session:
+            live = session.exec(
+                select(Parcel.carrier, Parcel.tracking_number).where(
+                    col(Parcel.state).in_(LIVE_PARCEL_STATES)
+                )
+            ).all()
+        assert len(live) == len(set(live)), sorted(live)
 
     @invariant()
     def no_compartment_holds_two_recipients_parcels(self) -> None:

@@ -49,6 +49,7 @@ class ModelParcel:
     waived: bool = False  # staff let it go: paid, with no money
     owed: bool = False  # a refund failed: staff hand the money back
     actions: list[str] = field(default_factory=lambda: ["parcel.announced", "parcel.reserved"])
+    created: datetime | None = None  # announced then (an announcement lapses after a while)
 
 
 @dataclass

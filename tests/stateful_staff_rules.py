@@ -41,6 +41,12 @@ class StaffAndClockRules:
             until = self.parcels[pid].reserved_until
             if until is not None and until <= now:
                 self._release(pid)
+        lapse = now - self.station.policy.announcement_expiry  # never brought in: lapsed
+        for pid in self._in(P.ANNOUNCED):
+            created = self.parcels[pid].created
+            if created is not None and created <= lapse:
+                self.parcels[pid].state = P.LAPSED
+                self.parcels[pid].actions.append("parcel.lapsed")
 
     @precondition(lambda self: self._in(P.EXPIRED))
     @rule(data=st.data())

@@ -35,11 +35,17 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from locker.assignment import ParcelNeeds, choose
 from locker.codes import CodeHasher, normalize_pin
-from locker.errors import CodeInvalid, DoorBusy, NoFreeCompartment, TooManyAttempts
+from locker.errors import (
+    CodeInvalid,
+    DoorBusy,
+    NoFreeCompartment,
+    TooManyAttempts,
+    TrackingNumberLive,
+)
 from locker.locks import DoorOutcome
 from locker.payments.cashier import Cashier
 from locker.people.attempts import AttemptPolicy
-from locker.services import intake
+from locker.services import deposit, intake
 from locker.station import Policy, Station, sync_layout
 from locker.store.db import Database
 from locker.store.tables import ACTIVE_PARCEL_STATES, Parcel
@@ -93,6 +99,7 @@ class StationMachine(
         self.jammed: set[int] = set()
         self.pulses = {c.id: 0 for c in self.rig.layout.compartments}
         self.terminals = itertools.count()
+        self.numbers = itertools.count(1)  # tracking numbers: one is one live parcel
 
     def _open(self) -> Station:
         station = Station(
@@ -115,6 +122,9 @@ class StationMachine(
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # --- helpers -----------------------------------------------------------------------
+    def _tracking(self, prefix: str) -> str:
+        return f"{prefix}{next(self.numbers)}"
+
     def _in(self, *states: ParcelState) -> list[int]:
         return sorted(pid for pid, p in self.parcels.items() if p.state in states)
 
@@ -152,7 +162,7 @@ class StationMachine(
         model = self.parcels.get(reservation.parcel_id)
         if model is None:
             self.parcels[reservation.parcel_id] = ModelParcel(
-                P.RESERVED, expected.id, reservation.reserved_until
+                P.RESERVED, expected.id, reservation.reserved_until, created=self.clock.now
             )
         else:
             model.state, model.compartment = P.RESERVED, expected.id
@@ -182,7 +192,7 @@ class StationMachine(
     ) -> None:
         data = intake.ParcelInput(
             carrier="DHL",
-            tracking_number="T",
+            tracking_number=self._tracking("T"),
             recipient_name="R",
             recipient_email=recipient,
             size=size,
@@ -196,6 +206,36 @@ class StationMachine(
             self.parcels[pid].recipient = recipient
             self.parcels[pid].cold = cold
             self.parcels[pid].due = amount
+
+    @rule(size=SIZES, deliver=st.booleans())
+    def a_carrier_announces_and_its_courier_brings_that_number(
+        self, size: SizeClass, deliver: bool
+    ) -> None:
+        """A carrier announces a parcel (as the hub's ``announce`` command does); the same
+        number again is refused while it is live; a courier who gives that tracking number
+        (typed or scanned, with what the courier typed) deposits the announced parcel
+        itself, never a second one beside its ghost."""
+        number = self._tracking("A")
+        data = intake.ParcelInput(
+            carrier="DHL", tracking_number=number, recipient_name="R", size=size
+        )
+        pid = deposit.announce(self.station, actor="hub:carrier", parcel=data)
+        self.parcels[pid] = ModelParcel(
+            P.ANNOUNCED, None, None, actions=["parcel.announced"], created=self.clock.now
+        )
+        try:
+            deposit.announce(self.station, actor="hub:carrier", parcel=data)
+            raise AssertionError("one tracking number became two live parcels")
+        except TrackingNumberLive:
+            pass
+        if not deliver:
+            return
+        known = set(self.parcels)
+        typed = intake.ParcelInput(
+            carrier="DHL", tracking_number=number, recipient_name="typed by hand", size=size
+        )
+        self._reserve(data.needs(), lambda: self.ops.reserve_new(typed))
+        assert set(self.parcels) == known, "the announced parcel was deposited as a new one"
 
     @rule(size=SIZES, recipient=RECIPIENTS, cold=COLD, amount=AMOUNTS)
     def a_courier_delivers_one_parcel_all_the_way(

@@ -160,8 +160,20 @@ def test_no_module_is_longer_than_the_limit() -> None:
 def test_the_root_of_locker_holds_only_the_domain() -> None:
     root = {p.stem for p in (ROOT / "locker").glob("*.py")}
     assert root == {
-        "__init__", "alerts", "assignment", "audit", "codes", "errors", "front", "handover",
-        "layout", "lifecycle", "locks", "sensors", "station", "types",
+        "__init__",
+        "alerts",
+        "assignment",
+        "audit",
+        "codes",
+        "errors",
+        "front",
+        "handover",
+        "layout",
+        "lifecycle",
+        "locks",
+        "sensors",
+        "station",
+        "types",
     }
 
 

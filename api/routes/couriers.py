@@ -169,10 +169,18 @@ def reserve_for(
 ) -> intake.Reservation:
     """Hold a compartment for a new parcel: with the courier's word that it fits beside the
     recipient's waiting parcel, that one's compartment if there is one (issue 17)."""
+    with ctx.station.db.read() as session:  # announced before: that parcel, not a new one
+        known = intake.announced_parcel(session, data.carrier, data.tracking_number)
     if fits_beside:
-        held = beside.reserve_beside(ctx.station, actor=who.actor, parcel=data)
+        held = (
+            beside.reserve_beside(ctx.station, actor=who.actor, parcel=data)
+            if known is None
+            else beside.reserve_beside(ctx.station, actor=who.actor, parcel_id=known)
+        )
         if held is not None:
             return held
+    if known is not None:
+        return deposit.reserve(ctx.station, actor=who.actor, parcel_id=known)
     return deposit.reserve(ctx.station, actor=who.actor, parcel=data)
 
 

@@ -15,6 +15,7 @@ from api.schemas import (
     AlertOut,
     AuditOut,
     CodeOut,
+    CodeSentOut,
     CompartmentDetailOut,
     CompartmentOut,
     DoorOpenIn,
@@ -33,7 +34,8 @@ from api.schemas_system import BoardHealthOut, BusHealthOut
 from api.security import Admin, Ctx, Staff, client_address
 from api.views import alert_out, audit_out, code_out, compartment_out, door_out, parcel_out
 from locker.alerts import open_alerts
-from locker.errors import NotFound, ReasonRequired
+from locker.errors import NoChannel, NotFound, ReasonRequired
+from locker.notify.notifier import recipient_channels
 from locker.people import sign_in
 from locker.people.identity import Principal
 from locker.services import deadlines, staff
@@ -250,6 +252,35 @@ def reissue_code(parcel_id: ParcelId, who: Staff, ctx: Ctx) -> CodeOut:
     out = code_out(staff.reissue_code(ctx.station, actor=who.actor, parcel_id=parcel_id))
     assert out is not None  # a reissued code is always a code
     return out
+
+
+def send_code_again(ctx: Ctx, who: Principal, parcel_id: int) -> list[str]:
+    """A new code sent to the recipient by the station's channels (mail when a mail
+    server is set); the old code stops working and staff never see the new one. Refused
+    (``no_channel``) when the recipient cannot be reached: make a new code instead."""
+    with ctx.station.db.read() as session:
+        parcel = get_parcel(session, parcel_id)
+    channels = recipient_channels(ctx.notifier.config, parcel)
+    if not channels:
+        raise NoChannel(
+            f"parcel {parcel_id}'s recipient cannot be sent a code here (no mail server is "
+            "set, or no address): make a new code and hand it over"
+        )
+    staff.reissue_code(ctx.station, actor=who.actor, parcel_id=parcel_id, action="code.resent")
+    return channels
+
+
+@router.post("/parcels/{parcel_id}/code/send", status_code=202)
+def send_code(parcel_id: ParcelId, who: Staff, ctx: Ctx) -> CodeSentOut:
+    """Send the recipient a new code (the old one stops working), by mail when a mail
+    server is set (or the shop's text message webhook); staff do not see it."""
+    sent_by = send_code_again(ctx, who, parcel_id)
+    return CodeSentOut(
+        parcel_id=parcel_id,
+        sent_by=sent_by,
+        detail=f"A new code goes to the recipient by {' and '.join(sent_by)}; "
+        "the old one no longer opens the door.",
+    )
 
 
 def _parcel(ctx: Ctx, parcel_id: int) -> ParcelOut:

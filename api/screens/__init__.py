@@ -11,6 +11,7 @@ from api.context import StationContext
 from api.screens import (
     cold,
     courier,
+    courier_announced,
     extend,
     kiosk,
     kiosk_card,
@@ -18,6 +19,7 @@ from api.screens import (
     pay,
     people,
     staff,
+    staff_codes,
     staff_money,
     staff_records,
 )
@@ -51,9 +53,11 @@ def install(app: FastAPI, ctx: StationContext) -> None:
         kiosk,
         kiosk_card,
         courier,
+        courier_announced,
         orders,
         staff,
         staff_records,
+        staff_codes,
         extend,
         cold,
         pay,

@@ -1,6 +1,9 @@
 """The courier's screen: sign in, describe the parcel (or scan its tracking number), the
 door opens, "close the door" until the station sees it closed, the code for the
-recipient, next parcel; and the expired parcels to take back."""
+recipient, next parcel; the parcels announced for the courier's carrier (a scanned or
+typed tracking number of one picks it, and that parcel is deposited); and the expired
+parcels to take back. A deposit under way is shown again when the page is loaded again
+(the door, the wait for it to shut, then the code), so no code is lost to a reload."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from api.routes.couriers import HANDOVER_WAIT_S, load_parcel, open_counted, parcel_input
 from api.schemas import MAX_ID, PlainText
+from api.screens.courier_announced import under_way
 from api.screens.forms import FormProblem, cold_kinds, parcel_from_form
 from api.screens.i18n import Words
 from api.screens.render import door_shown, language, render, where
@@ -25,7 +29,7 @@ from locker.people.identity import Principal
 from locker.services import beside as beside_service
 from locker.services import deposit, staff
 from locker.services.doors import UNCERTAIN, DoorResult
-from locker.services.intake import Stored
+from locker.services.intake import Stored, announced_parcel
 from locker.store.queries import waiting_for_couriers
 from locker.store.tables import Parcel
 from locker.types import DoorPurpose, ParcelState, Role, SizeClass
@@ -40,16 +44,26 @@ Field = Annotated[PlainText, Form(max_length=254)]
 Millimetres = Annotated[int | None, Form(ge=1, le=10_000)]
 POLL_S = 1
 WORK = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML"}  # whoever asked: the work area
+# A parcel of the lists beside the form changed (an announced one's door opened, or it was
+# stored): the lists load again (courier.html).
+CHANGED = {**WORK, "HX-Trigger": "courierParcels"}
 
 
 def _work(
-    request: Request, ctx: Ctx, template: str, *, status: int = 200, **values: Any
+    request: Request,
+    ctx: Ctx,
+    template: str,
+    *,
+    status: int = 200,
+    changed: bool = False,
+    **values: Any,
 ) -> HTMLResponse:
     """A fragment for the courier's work area, with the front drawn if a door is named."""
     marked = values.get("compartment")
     if marked is not None:
         values.update(door_shown(ctx.station.layout, Words(language(request)), marked))
-    return render(request, template, status=status, poll_s=POLL_S, headers=WORK, **values)
+    headers = CHANGED if changed else WORK
+    return render(request, template, status=status, poll_s=POLL_S, headers=headers, **values)
 
 
 def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) -> HTMLResponse:
@@ -57,7 +71,14 @@ def _message(request: Request, ctx: Ctx, status: int, text: str, **values: Any) 
 
 
 def _door_panel(
-    request: Request, ctx: Ctx, parcel_id: int, compartment: int, *, status: int = 200, **said: str
+    request: Request,
+    ctx: Ctx,
+    parcel_id: int,
+    compartment: int,
+    *,
+    status: int = 200,
+    changed: bool = False,
+    **said: str,
 ) -> HTMLResponse:
     """The open door: its place, the poller that waits for it to shut, and the buttons."""
     return _work(
@@ -65,6 +86,7 @@ def _door_panel(
         ctx,
         "courier_door.html",
         status=status,
+        changed=changed,
         parcel_id=parcel_id,
         compartment=compartment,
         **said,
@@ -104,7 +126,7 @@ def _door(request: Request, ctx: Ctx, parcel_id: int, result: DoorResult) -> HTM
         return _door_panel(request, ctx, parcel_id, n, status=503, uncertain=said)
     if not result.opened:
         return _message(request, ctx, 503, words("courier_not_opened", n=n), retry_parcel=parcel_id)
-    return _door_panel(request, ctx, parcel_id, n)
+    return _door_panel(request, ctx, parcel_id, n, changed=True)
 
 
 def _stored(
@@ -117,6 +139,7 @@ def _stored(
         request,
         ctx,
         "courier_stored.html",
+        changed=True,
         compartment=compartment,
         tracking_number=parcel.tracking_number,
         recipient_name=parcel.recipient_name,
@@ -127,11 +150,24 @@ def _stored(
 
 
 @router.get("", response_class=HTMLResponse)
-def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
+def page(
+    request: Request,
+    ctx: Ctx,
+    who: CourierVisitor,
+    said: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
     sign_in = sign_in_instead(request, who, home=HOME, title_key="courier_title", role=Role.COURIER)
     if sign_in is not None:
         return sign_in
     assert who is not None  # sign_in_instead lets only a signed-in account through
+    values: dict[str, Any] = {}
+    resumed = under_way(ctx, who)
+    if resumed is not None:
+        template, values = resumed
+        values["resume_template"] = template
+        values.update(
+            door_shown(ctx.station.layout, Words(language(request)), values["compartment"])
+        )
     return render(
         request,
         "courier.html",
@@ -140,6 +176,8 @@ def page(request: Request, ctx: Ctx, who: CourierVisitor) -> HTMLResponse:
         poll_s=POLL_S,
         directory_used=directory.count(ctx.station) > 0,
         cold_kinds=cold_kinds(ctx.station.layout),
+        token_revoked=said == "token_revoked",
+        **values,
     )
 
 
@@ -193,7 +231,12 @@ def deposit_new(
 ) -> HTMLResponse:
     """Hold the best free compartment for the parcel and open it (for the person chosen
     from the directory, for nobody found, or for a recipient typed by hand); a chilled or
-    frozen parcel only in a compartment of its kind."""
+    frozen parcel only in a compartment of its kind. A tracking number announced for the
+    courier's carrier is that parcel: it is deposited as announced, never as a second one."""
+    with ctx.station.db.read() as session:
+        known = announced_parcel(session, who.carrier or "", tracking_number.strip())
+    if known is not None:
+        return deposit_again(known, request, ctx, who)
     try:
         body = parcel_from_form(
             tracking_number=tracking_number,
@@ -319,4 +362,4 @@ def take_back(parcel_id: ParcelId, request: Request, ctx: Ctx, who: CourierUser)
     if not result.opened:
         return _message(request, ctx, 503, words("courier_not_opened", n=n), back=True)
     text = words("courier_taken_open", n=n, where=where(ctx.station.layout, words, n))
-    return _message(request, ctx, 200, text, compartment=n, good=True, back=True)
+    return _message(request, ctx, 200, text, compartment=n, good=True, back=True, changed=True)

@@ -108,6 +108,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "parcel_collected": ("collected", "abgeholt"),
     "parcel_expired": ("expired", "abgelaufen"),
     "parcel_returned": ("returned", "zurückgegeben"),
+    "parcel_lapsed": ("announced, never brought in", "angekündigt, nie eingeliefert"),
     # kiosk
     "kiosk_title": ("Collect your parcel", "Paket abholen"),
     "kiosk_prompt": (
@@ -859,11 +860,63 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "Amount due (e.g. 20.40; empty: paid)",
         "Zu zahlen (z. B. 20,40; leer: bezahlt)",
     ),
+    # issue 26: the announced parcel's journey, a code that is never lost
+    "courier_announced": ("Announced for {carrier}", "Angekündigt für {carrier}"),
+    "courier_announced_none": (
+        "No parcel of {carrier} is announced for this station.",
+        "Für diese Station ist kein Paket von {carrier} angekündigt.",
+    ),
+    "courier_announced_hint": (
+        "Scan or type a tracking number: an announced parcel is found and deposited as it "
+        "was announced.",
+        "Sendungsnummer scannen oder eingeben: Ein angekündigtes Paket wird gefunden und so "
+        "eingelegt, wie es angekündigt wurde.",
+    ),
+    "courier_announced_match": (
+        "Announced: {tracking} for {name}, size {size}.",
+        "Angekündigt: {tracking} für {name}, Größe {size}.",
+    ),
+    "courier_deposit_this": ("Deposit this parcel", "Dieses Paket einlegen"),
+    "courier_mark_cold": ("cold: {kind}", "gekühlt: {kind}"),
+    "courier_mark_due": ("to pay: {amount}", "zu zahlen: {amount}"),
+    "courier_resumed": (
+        "Your deposit into compartment {n} is still under way.",
+        "Ihre Einlieferung in Fach {n} läuft noch.",
+    ),
+    "courier_token_revoked": (
+        "Your password is set. The access token printed for you no longer works (a new "
+        "password ends it, by design): ask the shop for a new one if an app needs it.",
+        "Ihr Passwort ist gesetzt. Der für Sie gedruckte Zugangs-Token gilt nicht mehr (ein "
+        "neues Passwort beendet ihn, so ist es gewollt): Bitten Sie den Laden um einen neuen, "
+        "wenn eine App ihn braucht.",
+    ),
+    "staff_send_code": ("Send the code again", "Code erneut senden"),
+    "staff_new_code": ("Make a new code", "Neuen Code erstellen"),
+    "staff_code_sent": (
+        "A new code was sent to the recipient ({to}); the old one no longer opens the door.",
+        "Ein neuer Code wurde an den Empfänger gesendet ({to}); der alte öffnet nicht mehr.",
+    ),
+    "staff_code_made": (
+        "New code (shown once, hand it to the recipient); the old one no longer opens the door:",
+        "Neuer Code (nur einmal angezeigt, dem Empfänger geben); der alte öffnet nicht mehr:",
+    ),
+    "problem_tracking_number_live": (
+        "This tracking number is a parcel at this station already.",
+        "Diese Sendungsnummer ist bereits ein Paket an dieser Station.",
+    ),
+    "problem_no_channel": (
+        "The code cannot be sent: no mail server is set, or the recipient has no address. "
+        "Make a new code and hand it over.",
+        "Der Code kann nicht gesendet werden: Kein Mailserver eingerichtet oder keine "
+        "Adresse des Empfängers. Erstellen Sie einen neuen Code und geben Sie ihn weiter.",
+    ),
 }
 
 # Problems the domain reports (their stable codes) -> the key of the words shown for them;
 # any other problem shows the domain's own (English) message.
 PROBLEM_WORDS: Mapping[str, str] = {
+    "tracking_number_live": "problem_tracking_number_live",
+    "no_channel": "problem_no_channel",
     "nothing_to_pay": "pay_nothing",
     "code_invalid": "kiosk_invalid",
     "no_free_compartment": "courier_no_free",

@@ -10,7 +10,7 @@ server checks that header against the session's stored hash, as for the API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -164,6 +164,7 @@ async def sign_in_form(
         body = SignInIn(name=name, password=password, new_password=new_password or None)
     except ValidationError:
         return again(422, words("error_other", detail=words("name") + " / " + words("password")))
+    since = ctx.station.now()
     try:
         if central.is_central(name):  # a hub operator's pass (api/screens/central.py)
             who = await central.signed_in(ctx, name, password, words)
@@ -177,6 +178,8 @@ async def sign_in_form(
         return again(exc.status, words.problem(exc), bool(new_password))
     if not who.has(*roles):
         return again(403, words("wrong_role"))
+    if new_password:  # a password changed at sign-in ends the tokens too
+        return await _session_started(ctx, who, home, landing=await _landing(ctx, who, home, since))
     return await _session_started(ctx, who, home)
 
 
@@ -204,6 +207,7 @@ async def first_password_form(
         return again(422, words("first_password_differ"))
     if len(new_password) < identity.MIN_PASSWORD_LENGTH:
         return again(422, words("first_password_rules", n=identity.MIN_PASSWORD_LENGTH))
+    since = ctx.station.now()
     try:
         who = await run_in_threadpool(
             lambda: sign_in.choose_first_password(
@@ -223,15 +227,29 @@ async def first_password_form(
         return again(exc.status, words.problem(exc))
     if not who.has(*roles):
         return sign_in_page(request, home, title_key, status=403, message=words("wrong_role"))
-    return await _session_started(ctx, who, home)
+    return await _session_started(ctx, who, home, landing=await _landing(ctx, who, home, since))
 
 
-async def _session_started(ctx: StationContext, who: Principal, home: str) -> Response:
-    """A new session on the screen at ``home``, in that screen's own cookies."""
+async def _landing(ctx: StationContext, who: Principal, home: str, since: datetime) -> str:
+    """Where a new password goes on to: the screen, and on the courier's a word that the
+    courier's printed token stopped working with it (by design), if one did."""
+    if who.role is not Role.COURIER:
+        return home
+    ended = await run_in_threadpool(
+        credentials.tokens_revoked_since, ctx.station, who.account_id, since
+    )
+    return f"{home}?said=token_revoked" if ended else home
+
+
+async def _session_started(
+    ctx: StationContext, who: Principal, home: str, *, landing: str | None = None
+) -> Response:
+    """A new session on the screen at ``home``, in that screen's own cookies; the browser
+    goes on to ``landing`` (default: ``home``)."""
     session_cookie, csrf_cookie = cookie_names(home)
     ttl = central.session_ttl(ctx, who, timedelta(hours=ctx.settings.session_hours))
     keys = await run_in_threadpool(lambda: credentials.start_session(ctx.station, who, ttl=ttl))
-    response = RedirectResponse(home, status_code=303)
+    response = RedirectResponse(landing or home, status_code=303)
     age = int(ttl.total_seconds())
     secure = ctx.settings.cookie_secure
     response.set_cookie(

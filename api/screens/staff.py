@@ -171,6 +171,7 @@ def _detail(
     good: bool = True,
     second: bool = False,
     reason: str = "",
+    pin: str = "",
 ) -> HTMLResponse:
     view = next((v for v in _views(ctx) if v.spec.id == compartment_id), None)
     if view is None:
@@ -193,6 +194,7 @@ def _detail(
         good=good,
         second=second,
         reason=reason,
+        pin=pin,
     )
 
 
@@ -217,9 +219,14 @@ Outcome = tuple[int, str, bool]  # status, what the panel says, whether it went 
 
 
 def _acted(
-    request: Request, ctx: Ctx, compartment_id: int, act: Callable[[Words], Outcome]
+    request: Request,
+    ctx: Ctx,
+    compartment_id: int,
+    act: Callable[[Words], Outcome],
+    pin: list[str] | None = None,
 ) -> HTMLResponse:
-    """Do ``act`` and show the compartment's panel again with what came of it."""
+    """Do ``act`` and show the compartment's panel again with what came of it (and a new
+    code's PIN, once, if ``act`` put one into ``pin``)."""
     words = Words(language(request))
     try:
         status, said, good = act(words)
@@ -227,7 +234,8 @@ def _acted(
         status, said, good = 422, words("staff_reason_needed"), False
     except DomainError as exc:
         status, said, good = exc.status, words.problem(exc), False
-    return _detail(request, ctx, compartment_id, status=status, said=said, good=good)
+    shown = pin[0] if pin else ""
+    return _detail(request, ctx, compartment_id, status=status, said=said, good=good, pin=shown)
 
 
 @router.post("/compartments/{compartment_id}/open", response_class=HTMLResponse)

@@ -90,6 +90,33 @@
     }
   });
 
+  // The courier's tracking number: Enter (a label scanner ends with it) asks at once
+  // whether it was announced instead of sending a half-filled form; an announced one's
+  // "Deposit this parcel" is then focused (the next Enter deposits it), else the
+  // recipient's field, to go on describing the parcel. Until the courier does anything
+  // else, an answer that comes again (the typing's own, a moment later) is focused too.
+  var trackingScanned = false;
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-tracking-scan]")) {
+      event.preventDefault();
+      trackingScanned = true;
+      htmx.trigger(event.target, "search");
+    } else {
+      trackingScanned = false;
+    }
+  });
+  document.addEventListener("pointerdown", function () { trackingScanned = false; });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!trackingScanned || !target || target.id !== "announced-match") {
+      return;
+    }
+    var next = target.querySelector("#deposit-announced") || document.getElementById("recipient_name");
+    if (next) {
+      next.focus();
+    }
+  });
+
   // A form marked data-clear-after forgets what was typed once it was sent.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt && event.detail.elt.closest

@@ -61,6 +61,21 @@ def _for_nobody_yet(event: OutboxEvent, parcel: Parcel) -> bool:
     return parcel.recipient_unknown or bool(json.loads(event.detail or "{}").get("for_nobody"))
 
 
+def recipient_channels(config: NotifyConfig, parcel: Parcel) -> list[str]:
+    """How the recipient of ``parcel`` hears of it here: ``mail`` (a mail server is set
+    and the parcel has an address), ``sms`` (the shop's webhook and a phone number); the
+    channels a directory person chose. Empty: nobody can be told (or nobody is to be)."""
+    if parcel.recipient_unknown:
+        return []
+    by = parcel.notify_by
+    found = []
+    if config.smtp is not None and parcel.recipient_email and by in (None, "mail", "both"):
+        found.append("mail")
+    if config.shop_webhook_url and parcel.recipient_phone and by in (None, "sms", "both"):
+        found.append("sms")
+    return found
+
+
 @dataclass
 class Report:
     expanded: int = 0

@@ -162,3 +162,18 @@ def sign_out_everywhere(session: Session, account_id: int, now: datetime) -> Non
         .values(revoked_at=now)
     )
     session.exec(delete(StaffSession).where(col(StaffSession.account_id) == account_id))
+
+
+def tokens_revoked_since(station: Station, account_id: int, since: datetime) -> int:
+    """How many of the account's tokens that still worked were revoked at or after
+    ``since``: what a new password just ended (the screen says so)."""
+    with station.db.read() as session:
+        return len(
+            session.exec(
+                select(ApiToken.id).where(
+                    col(ApiToken.account_id) == account_id,
+                    col(ApiToken.revoked_at) >= since,
+                    col(ApiToken.expires_at) > since,
+                )
+            ).all()
+        )

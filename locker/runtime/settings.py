@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     pin_digits: int = Field(default=10, ge=6, le=12)
     reservation_minutes: float = Field(default=15, gt=0)
     pickup_days: float = Field(default=7, gt=0)
+    # An announced parcel no courier brought in ends after this (the carrier is told).
+    announcement_expiry_days: float = Field(default=7, gt=0)
     attempts_free: int = Field(default=3, ge=1)
     attempts_base_delay_s: float = Field(default=30, gt=0)
     attempts_max_delay_s: float = Field(default=3600, gt=0)
@@ -303,6 +305,7 @@ class Settings(BaseSettings):
             pin_digits=self.pin_digits,
             reservation_ttl=timedelta(minutes=self.reservation_minutes),
             pickup_period=timedelta(days=self.pickup_days),
+            announcement_expiry=timedelta(days=self.announcement_expiry_days),
             attempts=AttemptPolicy(
                 free_failures=self.attempts_free,
                 base_delay_s=self.attempts_base_delay_s,

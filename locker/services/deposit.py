@@ -24,7 +24,15 @@ from locker.locks import DoorOutcome, DoorReading
 from locker.services import doors
 from locker.services.deadlines import join
 from locker.services.doors import DoorResult
-from locker.services.intake import ParcelInput, Reservation, Stored, completed, needs_of, new_parcel
+from locker.services.intake import (
+    ParcelInput,
+    Reservation,
+    Stored,
+    announced_parcel,
+    completed,
+    needs_of,
+    new_parcel,
+)
 from locker.services.issuing import issue_code, waiting_for_same_recipient
 from locker.station import (
     Station,
@@ -76,6 +84,13 @@ def reserve(
     held all of them, the candidates are read again, a few times, then the courier is
     asked to try again (``DoorBusy``): a door is never handed out unread.
     """
+    if parcel_id is None and parcel is not None:
+        # Announced before (by its carrier, here or through the hub): that parcel is
+        # deposited, never a second one beside it.
+        with station.db.read() as session:
+            parcel_id = announced_parcel(session, parcel.carrier, parcel.tracking_number)
+        if parcel_id is not None:
+            parcel = None
     if parcel_id is not None:
         with station.db.read() as session:
             known = get_parcel(session, parcel_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from locker.assignment import ParcelNeeds
 from locker.audit import record
@@ -15,12 +15,13 @@ from locker.codes import PickupCode
 from locker.errors import (
     InvalidTransition,
     NotFound,
+    TrackingNumberLive,
 )
 from locker.payments import amounts
 from locker.station import (
     Station,
 )
-from locker.store.tables import Parcel, Recipient
+from locker.store.tables import LIVE_PARCEL_STATES, Parcel, Recipient
 from locker.types import (
     ColdKind,
     ParcelKind,
@@ -116,9 +117,33 @@ def completed(station: Station, data: ParcelInput) -> ParcelInput:
         return with_recipient(session, data)
 
 
+def live_parcel(session: Session, carrier: str, tracking_number: str) -> Parcel | None:
+    """The live parcel (announced, held, stored or expired) that has this carrier's
+    tracking number; at most one has it (the index of migration 0016)."""
+    return session.exec(
+        select(Parcel).where(
+            Parcel.carrier == carrier,
+            Parcel.tracking_number == tracking_number,
+            col(Parcel.state).in_(LIVE_PARCEL_STATES),
+        )
+    ).first()
+
+
+def announced_parcel(session: Session, carrier: str, tracking_number: str) -> int | None:
+    """The id of the announced parcel with this carrier's tracking number, if any."""
+    found = live_parcel(session, carrier, tracking_number)
+    return found.id if found is not None and found.state is ParcelState.ANNOUNCED else None
+
+
 def new_parcel(
     session: Session, data: ParcelInput, *, actor: str, now: datetime, currency: str = "EUR"
 ) -> Parcel:
+    live = live_parcel(session, data.carrier, data.tracking_number)
+    if live is not None:
+        raise TrackingNumberLive(
+            f"{data.carrier} {data.tracking_number} is parcel {live.id} here already "
+            f"({live.state.value}): one tracking number is one parcel"
+        )
     data = with_recipient(session, data)
     data.needs()  # validates size / dimensions
     dims = data.dimensions_mm or (None, None, None)

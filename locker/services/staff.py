@@ -14,6 +14,7 @@ from locker.errors import DoorBusy, InvalidTransition, ReasonRequired, SecondSta
 from locker.lifecycle import move, to_take_back
 from locker.locks import DoorOutcome
 from locker.services import doors, shared_compartments
+from locker.services.announcements import lapse_announcements
 from locker.services.deposit import release_expired_reservations, release_reservation
 from locker.services.doors import DoorResult
 from locker.services.intake import Stored
@@ -27,6 +28,7 @@ from locker.types import AlertKind, Condition, DoorPurpose, ParcelKind, ParcelSt
 class ExpiryReport:
     expired_parcels: tuple[int, ...]
     released_reservations: tuple[int, ...]
+    lapsed_announcements: tuple[int, ...] = ()
 
 
 def open_door(
@@ -214,7 +216,8 @@ def clear_fault(station: Station, *, actor: str, compartment_id: int, note: str 
 
 
 def expire(station: Station) -> ExpiryReport:
-    """Expire stored parcels past their deadline and reservations past their hold time."""
+    """Expire stored parcels past their deadline and reservations past their hold time;
+    end the announcements nobody brought in (``Policy.announcement_expiry``)."""
     now = station.now()
     with station.db.write() as session:
         busy = busy_doors(session)  # a collection under way settles its own parcels
@@ -232,7 +235,8 @@ def expire(station: Station) -> ExpiryReport:
         for parcel in due:
             move(session, parcel, ParcelState.EXPIRED, actor="system", now=now)
         expired = tuple(p.id for p in due if p.id is not None)
-    return ExpiryReport(expired, tuple(release_expired_reservations(station)))
+    released = tuple(release_expired_reservations(station))
+    return ExpiryReport(expired, released, tuple(lapse_announcements(station)))
 
 
 def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
@@ -271,9 +275,14 @@ def take_back(station: Station, *, actor: str, parcel_id: int) -> DoorResult:
     )
 
 
-def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
+def reissue_code(
+    station: Station, *, actor: str, parcel_id: int, action: str = "code.reissued"
+) -> Stored:
     """A new code for a stored or expired parcel whose code was lost; the old ones stop
-    opening it. The new code is returned in clear text once, for the reprint."""
+    opening it. The new code is returned in clear text once, for the reprint, and the
+    recipient's message with it goes out as for a deposit (``code.issued``). ``action``
+    is what the audit calls it: ``code.reissued`` (made for staff to hand over) or
+    ``code.resent`` (sent to the recipient only; staff never see it)."""
     now = station.now()
     with station.db.write() as session:
         parcel = get_parcel(session, parcel_id)
@@ -294,6 +303,6 @@ def reissue_code(station: Station, *, actor: str, parcel_id: int) -> Stored:
             unlink_codes(session, one.id, now=now)
         code = issue_code(session, station, together, now=now)
         for one in together:
-            record(session, actor=actor, action="code.reissued", now=now, parcel_id=one.id)
+            record(session, actor=actor, action=action, now=now, parcel_id=one.id)
         opens = tuple(p.id or 0 for p in together)
         return Stored(parcel_id, parcel.compartment_id, parcel.deadline, code, opens)

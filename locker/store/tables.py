@@ -1,9 +1,8 @@
 """Database rows (SQLModel). Rows never leave ``locker``: services return plain values.
 
 What a compartment holds is not stored on the compartment: it follows from the parcels
-that point at it, and a partial unique index lets at most one active parcel point at a
-compartment, so the database itself refuses to give one compartment to two parcels.
-"""
+that point at it, and partial unique indexes let at most one active parcel point at a
+compartment and one live parcel have a carrier's tracking number (0016)."""
 
 from __future__ import annotations
 
@@ -29,6 +28,8 @@ from locker.types import (
 )
 
 ACTIVE_PARCEL_STATES = (ParcelState.RESERVED, ParcelState.STORED, ParcelState.EXPIRED)
+LIVE_PARCEL_STATES = _L = (ParcelState.ANNOUNCED, *ACTIVE_PARCEL_STATES)  # number taken
+_LIVE: Any = {"unique": True, "sqlite_where": sa.text(f"state IN {tuple(map(str, _L))}")}
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -95,6 +96,7 @@ class Parcel(SQLModel, table=True):
                 "state IN ('reserved', 'stored', 'expired') AND beside_parcel_id IS NULL"
             ),
         ),
+        sa.Index("one_live_parcel_per_tracking_number", "carrier", "tracking_number", **_LIVE),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -157,10 +159,8 @@ class Parcel(SQLModel, table=True):
 
 class Recipient(SQLModel, table=True):
     """A person the station knows (the directory): staff keep it, couriers pick from it.
-
-    Personal data: it stays until staff erase the person; parcels copy what they need
-    (name, contact, language, accessibility) so that erasing one never rewrites the other.
-    """
+    Personal data, kept until staff erase the person; parcels copy what they need (name,
+    contact, language, accessibility), so that erasing one never rewrites the other."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True)

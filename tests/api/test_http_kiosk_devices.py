@@ -39,7 +39,10 @@ def test_admin_pairs_a_kiosk_and_a_network_guesser_cannot_lock_it(tmp_path: Path
         assert cookie.has_nonstandard_attr("HttpOnly")
         assert 'data-device="entrance"' in screen.get("/kiosk").text
 
-        first, second = store(live, courier), store(live, courier)
+        first, second = (
+            store(live, courier, tracking="TRK-1"),
+            store(live, courier, tracking="TRK-2"),
+        )
         # a guesser on the network, one address per wrong PIN, fills the hour's cap
         for n in range(4):
             with live.client(None, local_address=f"127.0.3.{n + 1}") as guesser:

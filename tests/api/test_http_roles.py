@@ -40,6 +40,7 @@ NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{API}/compartments/{{compartment_id}}/clear-fault"): STAFF,
     ("POST", f"{API}/parcels/{{parcel_id}}/extend"): STAFF,
     ("POST", f"{API}/parcels/{{parcel_id}}/code"): STAFF,
+    ("POST", f"{API}/parcels/{{parcel_id}}/code/send"): STAFF,
     ("GET", f"{API}/audit"): STAFF,
     # a person's data (issue 17)
     ("GET", f"{API}/recipients/{{recipient_id}}/export"): STAFF,
@@ -210,6 +211,13 @@ SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/sim/sensors/{sensor_id}/cool"): STAFF,
     ("POST", "/sim/sensors/{sensor_id}/silence"): STAFF,
     ("POST", "/sim/sensors/{sensor_id}/answer"): STAFF,
+    # announcements on the courier's screen, new codes from staff's (issue 26)
+    ("GET", "/courier/announced"): COURIER,
+    ("GET", "/courier/announced/match"): COURIER,
+    ("POST", "/staff/parcels/{parcel_id}/code"): STAFF,
+    ("POST", "/staff/parcels/{parcel_id}/code/send"): STAFF,
+    ("POST", "/staff/compartments/{compartment_id}/code"): STAFF,
+    ("POST", "/staff/compartments/{compartment_id}/code/send"): STAFF,
 }
 SCREEN_HOMES = {"/courier": "/courier", "/staff": "/staff", "/sim": "/sim"}
 

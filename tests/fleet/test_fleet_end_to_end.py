@@ -267,12 +267,12 @@ def test_a_hundred_operations_with_the_broker_or_the_hubs_database_away_lose_not
         live.client("courier") as courier,
         live.client(None) as customer,
     ):
-        store(live, courier)
+        store(live, courier, tracking="AWAY-0")
         assert_equal_truth(f, live)
         engine = f.mosquitto if away == "broker" else pg_database
         engine.stop()
         for n in range(50):  # 100 deposits and collections while it is away
-            parcel = store(live, courier)
+            parcel = store(live, courier, tracking=f"AWAY-{n + 1}")
             if n % 7:  # every seventh stays in the station
                 collect_and_empty(live, customer, parcel)
         engine.start()

@@ -131,7 +131,7 @@ def test_a_broker_outage_loses_nothing_and_sends_it_all_in_order(
     hub = hub_peer(mqtt, fleet_broker, client_id="hub-outage")
     with station_a(tmp_path, fleet_broker) as live, live.client("courier") as courier:
         station = live.runtime.station
-        store(live, courier)
+        store(live, courier, tracking="OUT-0")
         # Settled: every event acknowledged and written, and the sender's recount of free
         # capacity (which follows within QUIET_WRITES_S) sent and acknowledged as well.
         wait_until(lambda: outgoing.acked_seq(station) == outgoing.newest_seq(station))
@@ -140,7 +140,7 @@ def test_a_broker_outage_loses_nothing_and_sends_it_all_in_order(
         before = outgoing.acked_seq(station)
         hub.close()
         fleet_broker.stop()
-        codes = [store(live, courier) for _ in range(5)]
+        codes = [store(live, courier, tracking=f"OUT-{n}") for n in range(1, 6)]
         with live.client(None) as customer:
             for parcel in codes[:3]:
                 ok(customer.post(f"{API}/collect", json={"code": parcel.pin}))

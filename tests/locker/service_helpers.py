@@ -3,6 +3,8 @@ the states and audit trail they read back."""
 
 from __future__ import annotations
 
+import itertools
+
 from locker.audit import entries
 from locker.services import deposit
 from locker.services.intake import ParcelInput, Stored
@@ -12,12 +14,13 @@ from locker.testkit.memory_locks import InMemoryLocks
 from locker.types import CompartmentState, ParcelState, SizeClass
 
 COURIER = "courier:dhl-7"
+_NUMBERS = itertools.count(1)  # one tracking number is one live parcel (migration 0016)
 
 
 def parcel(size: SizeClass = SizeClass.M, **extra: object) -> ParcelInput:
+    extra.setdefault("tracking_number", f"JJD{next(_NUMBERS):04d}")
     return ParcelInput(
         carrier="DHL",
-        tracking_number="JJD0001",
         recipient_name="Anna Berg",
         size=size,
         **extra,  # type: ignore[arg-type]

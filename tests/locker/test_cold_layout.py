@@ -40,7 +40,8 @@ address = 11
 type = "xy-md02"
 """
 
-FRIDGE = """
+FRIDGE = (
+    """
 [[cold_group]]
 id = "fridge"
 kind = "chilled"
@@ -65,7 +66,9 @@ board = 1
 lock = 3
 size = "S"
 cold_group = "freezer"
-""" + SENSORS
+"""
+    + SENSORS
+)
 
 
 def problems_of(text: str) -> list[str]:

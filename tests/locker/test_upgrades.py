@@ -215,6 +215,22 @@ def seed_0014(sql: sqlite3.Connection, hasher: CodeHasher) -> None:
 
 def seed_0015(sql: sqlite3.Connection, hasher: CodeHasher) -> None:
     sql.execute("UPDATE parcel SET amount_due_cents = 0 WHERE id = 1")
+    # ghosts 0016 lapses: 6 (its number is parcel 3, live) and 4 (an older twin of 5)
+    sql.executemany(
+        "INSERT INTO parcel (id, state, carrier, tracking_number, recipient_name, size,"
+        " needs_accessible, needs_cooling, created_at) VALUES (?, 'announced', 'Parcel Co',"
+        " ?, 'Di', 'S', 0, 0, ?)",
+        [(4, "TWICE-1", T), (5, "TWICE-1", T), (6, "OLD-3", T)],
+    )
+
+
+def seed_0016(sql: sqlite3.Connection, hasher: CodeHasher) -> None:  # lapsed, announced again
+    sql.executemany(
+        "INSERT INTO parcel (id, state, carrier, tracking_number, recipient_name, size,"
+        " needs_accessible, needs_cooling, created_at) VALUES (?, ?, 'Parcel Co', 'AGAIN-1',"
+        " 'Ed', 'S', 0, 0, ?)",
+        [(7, "lapsed", T), (8, "announced", T)],
+    )
 
 
 SEEDS: dict[str, Seed] = {
@@ -276,7 +292,15 @@ KEPT: dict[str, list[tuple[str, Rows]]] = {
         ("SELECT status, last_c FROM cold_group_state", [("ok", 4.5)]),
         ("SELECT answers FROM cold_reading", [(6,)]),
     ],
-    "0015": [("SELECT amount_due_cents, currency FROM parcel WHERE id = 1", [(0, "EUR")])],
+    "0015": [
+        ("SELECT amount_due_cents, currency FROM parcel WHERE id = 1", [(0, "EUR")]),
+        (
+            "SELECT id, state, finished_at IS NOT NULL FROM parcel WHERE id BETWEEN 3 AND 6"
+            " ORDER BY id",
+            [(3, "expired", 0), (4, "lapsed", 1), (5, "announced", 0), (6, "lapsed", 1)],
+        ),
+    ],
+    "0016": [("SELECT id, state FROM parcel WHERE id >= 7", [(7, "lapsed"), (8, "announced")])],
 }
 EARLIER = in_order()[:-1]
 

@@ -3,6 +3,7 @@ reissued codes, the code handover, and where a compartment is."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,12 +26,13 @@ from locker.types import AlertKind, CompartmentId, ParcelState, SizeClass
 from tests.support import FakeClock, fresh_database, make_station, migrated_template
 
 COURIER = "courier:test"
+NUMBERS = itertools.count(1)  # one tracking number is one live parcel
 
 
 def _deposit(station: Station, locks: InMemoryLocks, email: str | None = None) -> int:
     data = ParcelInput(
         carrier="DHL",
-        tracking_number="T1",
+        tracking_number=f"T{next(NUMBERS)}",
         recipient_name="Ada",
         recipient_email=email,
         size=SizeClass.S,

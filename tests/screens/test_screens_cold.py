@@ -1,6 +1,7 @@
 """Cooled compartments in a real browser: the maintenance screen draws each cold group's
 temperature, band and last day as an inline SVG chart (under the screens' strict CSP),
-and the courier's screen refuses a chilled parcel when the fridge is out of its band."""
+and the courier's screen refuses a chilled parcel when the fridge is out of its band (and
+marks a chilled one announced in its list)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from locker.cold.watch import ColdWatch
 from locker.store.tables import Parcel
 from locker.testkit.thermometers import SettableThermometer
 from locker.types import ParcelState
+from tests.api.http_helpers import API, ok
 from tests.api.live import LiveStation, live_station
 from tests.cold_support import live_cold_layout
 from tests.screens.conftest import Screens, no_script_errors
@@ -70,7 +72,15 @@ def test_the_fridge_out_of_band_on_both_screens(tmp_path: Path, browser: Browser
             assert box["height"] > 30
             no_script_errors(staff)  # the inline SVG passes the Content-Security-Policy
 
+            with live.client("courier") as api:  # announced chilled: marked so in the list
+                chilled = {"tracking_number": "ANN-COLD-1", "recipient_name": "Emmy Noether"}
+                ok(
+                    api.post(f"{API}/parcels", json={**chilled, "size": "S", "cold": "chilled"}),
+                    201,
+                )
             courier = screens.signed_in("/courier", "courier")
+            marks = courier.locator("tr[data-announced='ANN-COLD-1'] td").nth(3)
+            expect(marks).to_have_text("cold: Chilled")
             courier.fill("#tracking_number", "TRK-COLD-1")
             courier.fill("#recipient_name", "Grace Hopper")
             courier.get_by_text("Chilled", exact=True).click()
