@@ -15,8 +15,8 @@ them, and the next round begins.
 - **Announce** is the carrier's ``POST /api/v1/carrier/announcements`` (the hub's app in
   process), beside ``GET /api/v1/carrier/stations`` in the same run (a read of the same
   tables without routing or a command).
-- **Accepted** runs from that POST to the station's answer on the hub (``accepted``),
-  beside the announce itself.
+- **Accepted** runs from that POST to the station's answer on the hub (the
+  announcement's ``state`` leaves ``sent_to_station``), beside the announce itself.
 - **Webhook lag** runs from the station's event (its commit time) to the receiver getting
   the webhook, beside the hub's ingest lag of the same events (the event's commit time to
   its ``received_at`` in the hub's database).

@@ -1,8 +1,8 @@
 """The carriers' API on the hub (``/api/v1/carrier/…``): announce parcels to any station
 of the fleet the carrier may use, by name or to the best one, and see each
-announcement's state. Every route needs a carrier's bearer token (:class:`NeedsCarrier`);
-what a carrier sees is its own. The routing: :mod:`fleet.routing`; the webhook stream:
-:mod:`fleet.carrier_stream`.
+announcement's one state (:mod:`fleet.carrier_state`). Every route needs a carrier's
+bearer token (:class:`NeedsCarrier`); what a carrier sees is its own. The routing:
+:mod:`fleet.routing`; the webhook stream: :mod:`fleet.carrier_stream`.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from common.problems import openapi_responses
-from fleet import carriers, routing
+from fleet import carrier_state, carriers, routing
+from fleet.carrier_state import CarrierState
 from fleet.errors import NotAuthenticated, NotFound
 from fleet.routing import AnnouncementRequest
 from fleet.tables import (
     CarrierAccount,
     CarrierAnnouncement,
     CommandRow,
+    ParcelView,
     StationPlace,
     StationState,
 )
@@ -77,14 +79,24 @@ class ProblemOut(BaseModel):
 
 class AnnouncementOut(BaseModel):
     tracking_number: str
+    state: CarrierState = Field(
+        description="where the parcel is, one of: sent_to_station (not answered yet), "
+        "refused (see problem), announced (the station expects it), in_locker (for its "
+        "recipient, by deadline), waiting_for_courier (not collected in time: to take "
+        "back), collected, returned, lapsed (never brought in; the station no longer "
+        "expects it). The webhooks tell of the changes."
+    )
+    detail: str = Field(description="the state in a sentence, for a person")
+    since: datetime = Field(description="when it came into this state")
     station: StationOut
-    state: str  # sent, accepted (by the station), refused (problem: the station's reason)
-    problem: ProblemOut | None
-    parcel_id: int | None
-    parcel_state: str | None  # the newest the station reported: announced, stored, …
+    compartment: int | None = Field(
+        description="in_locker, waiting_for_courier, or while a courier puts it in"
+    )
+    deadline: datetime | None = Field(description="in_locker: its recipient may collect it until")
+    problem: ProblemOut | None = Field(description="refused: the station's code and reason")
+    parcel_id: int | None = Field(description="the parcel's id at the station")
     command_id: str
     announced_at: datetime
-    answered_at: datetime | None
 
 
 def _station(session: Session, name: str) -> StationOut:
@@ -99,26 +111,27 @@ def _station(session: Session, name: str) -> StationOut:
     )
 
 
-STATES = {"sent": "sent", "ok": "accepted", "refused": "refused"}
-
-
 def _out(session: Session, row: CarrierAnnouncement) -> AnnouncementOut:
     command = session.get_one(CommandRow, row.command_id)
     parcel_id = row.parcel_id
     if parcel_id is None and command.result and "parcel_id" in command.result:
         parcel_id = int(command.result["parcel_id"])
+    view = session.get(ParcelView, (row.station, parcel_id)) if parcel_id is not None else None
+    now = carrier_state.seen(row, command, view)
     return AnnouncementOut(
         tracking_number=row.tracking_number,
+        state=now.state,
+        detail=now.detail,
+        since=now.since,
         station=_station(session, row.station),
-        state=STATES.get(command.state, command.state),
+        compartment=now.compartment,
+        deadline=now.deadline,
         problem=ProblemOut(code=command.problem_code, detail=command.problem_detail or "")
         if command.problem_code
         else None,
         parcel_id=parcel_id,
-        parcel_state=row.parcel_state,
         command_id=row.command_id,
         announced_at=row.announced_at,
-        answered_at=command.answered_at,
     )
 
 
@@ -166,7 +179,8 @@ def announce(
     """Announce a parcel: to ``station``, or to the best station for the recipient (see
     docs/fleet-hub.md). The answer names the station, its address and opening hours; the
     station's own answer follows (``GET …/announcements/{tracking_number}``). The same
-    tracking number again gives the first announcement (200), unless it was refused."""
+    tracking number again gives the first announcement (200), unless it was refused or
+    lapsed (then it is routed anew)."""
     hub = request.app.state.hub
     with hub.db.transaction() as session:
         row, command = routing.announce(session, carrier.name, body, hub.clock())
@@ -184,8 +198,10 @@ def announcement(
     request: Request,
     carrier: AsCarrier,
 ) -> AnnouncementOut:
-    """An announcement's state: ``sent``, ``accepted`` (by the station) or ``refused``
-    (with the station's reason), and the parcel's newest state there."""
+    """An announcement's one ``state`` (where its parcel is: ``sent_to_station``,
+    ``refused``, ``announced``, ``in_locker``, ``waiting_for_courier``, ``collected``,
+    ``returned``, ``lapsed``) with a sentence (``detail``), ``since``, the station, and
+    its ``compartment`` and ``deadline`` while it is in one."""
     with request.app.state.hub.db.transaction() as session:
         row = session.get(CarrierAnnouncement, (carrier.name, tracking_number))
         if row is None:

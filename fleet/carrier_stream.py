@@ -4,6 +4,7 @@ Ingest writes a webhook row (:func:`parcel_changed`, :func:`reminded`) in the tr
 that applies the station's event (each event takes effect once), for a parcel of a carrier
 that may use that station: ``parcel.stored``, ``parcel.reminder`` (and
 ``parcel.last_call``), ``parcel.collected``, ``parcel.expired``, ``parcel.returned``,
+``parcel.lapsed`` (announced, never brought in: the hub's view of it is gone),
 ``parcel.paid`` (the amount and the way of payment: no card data, no payment secret).
 :func:`deliver_due` (the workers) sends them, per carrier in the order they were written:
 the oldest first, the next only once it was taken. A failure waits (growing, up to
@@ -18,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import case
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
@@ -34,7 +36,7 @@ from fleet.tables import (
 from locker.notify.senders import Poster, SendFailed
 from locker.uplink.messages import ParcelFacts
 
-STREAM = {"stored", "collected", "expired", "returned"}  # parcel states told to carriers
+STREAM = {"stored", "collected", "expired", "returned", "lapsed"}  # told to carriers
 
 _LOG = logging.getLogger(__name__)
 
@@ -131,16 +133,24 @@ def webhook_values(
 def parcel_changed(
     session: Session, row: EventRow, parcel: ParcelFacts, before: str | None
 ) -> None:
-    """A parcel event applied: the carrier's announcement learns its state, and a change
-    into a state the stream tells of becomes a webhook."""
+    """A parcel event applied: the carrier's announcement learns its state (and since
+    when, if it changed), and a change into a state the stream tells of becomes a webhook."""
+    table = CarrierAnnouncement.__table__  # type: ignore[attr-defined]
     session.execute(
-        CarrierAnnouncement.__table__.update()  # type: ignore[attr-defined]
+        table.update()
         .where(
-            CarrierAnnouncement.__table__.c.carrier == parcel.carrier,  # type: ignore[attr-defined]
-            CarrierAnnouncement.__table__.c.tracking_number == parcel.tracking_number,  # type: ignore[attr-defined]
-            CarrierAnnouncement.__table__.c.station == row.station,  # type: ignore[attr-defined]
+            table.c.carrier == parcel.carrier,
+            table.c.tracking_number == parcel.tracking_number,
+            table.c.station == row.station,
         )
-        .values(parcel_id=parcel.id, parcel_state=parcel.state)
+        .values(
+            parcel_id=parcel.id,
+            parcel_state=parcel.state,
+            parcel_since=case(
+                (table.c.parcel_state.is_distinct_from(parcel.state), row.at),
+                else_=table.c.parcel_since,
+            ),
+        )
     )
     if parcel.state == before or parcel.state not in STREAM:
         return

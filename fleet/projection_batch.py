@@ -15,7 +15,8 @@ of round trips:
   :func:`fleet.projection.project_event`); a paid parcel whose view the batch does not
   otherwise write has its ``paid_at`` set by one ``UPDATE``;
 - **carriers**: which carriers may use the stations named, one query; their
-  announcements' state in one ``UPDATE … FROM json_to_recordset(…)``; the webhooks in the
+  announcements' state (and since when, the event that made it) in one
+  ``UPDATE … FROM json_to_recordset(…)``; the webhooks in the
   order of their events (``parcel.paid`` with its ``payment`` part among them);
 - **capacity** (with ``cold_free``) and **bus** set the station's row in memory (written
   once, at the flush of the batch's transaction);
@@ -79,8 +80,10 @@ _DELETE = sa.text(
     " WHERE p.station = u.s AND p.parcel_id = u.p"
 )
 _ANNOUNCED = sa.text(
-    "UPDATE carrier_announcements a SET parcel_id = u.p, parcel_state = u.st FROM"
-    " json_to_recordset(CAST(:rows AS json)) AS u(c text, tn text, s text, p bigint, st text)"
+    "UPDATE carrier_announcements a SET parcel_id = u.p, parcel_state = u.st, parcel_since ="
+    " CASE WHEN a.parcel_state IS DISTINCT FROM u.st THEN u.at ELSE a.parcel_since END FROM"
+    " json_to_recordset(CAST(:rows AS json))"
+    " AS u(c text, tn text, s text, p bigint, st text, at timestamptz)"
     " WHERE a.carrier = u.c AND a.tracking_number = u.tn AND a.station = u.s"
 )
 
@@ -144,14 +147,17 @@ class Projector:
         now, paid_at = self._before(parcels)
         allowed = self._carriers(items)
         views: dict[Key, ParcelFacts | None] = {}
-        announced: dict[tuple[str, str, str], ParcelFacts] = {}
+        announced: dict[tuple[str, str, str], tuple[ParcelFacts, datetime]] = {}
         webhooks: list[dict[str, Any]] = []
         paid: set[Key] = set()  # views a paid event changed
         for item in items:
             row, facts = item.row, item.facts
             if row.type == "parcel" and facts is not None:
                 key = (row.station, facts.id)
-                announced[(facts.carrier, facts.tracking_number, row.station)] = facts
+                told = (facts.carrier, facts.tracking_number, row.station)
+                seen = announced.get(told)  # since: the event that made its last state
+                same = seen is not None and seen[0].state == facts.state
+                announced[told] = (facts, seen[1] if seen is not None and same else row.at)
                 if (
                     facts.state != now.get(key)
                     and facts.state in carrier_stream.STREAM
@@ -260,7 +266,7 @@ class Projector:
         views: dict[Key, ParcelFacts | None],
         paid_at: dict[Key, datetime | None],
         paid: set[Key],
-        announced: dict[tuple[str, str, str], ParcelFacts],
+        announced: dict[tuple[str, str, str], tuple[ParcelFacts, datetime]],
         webhooks: list[dict[str, Any]],
     ) -> None:
         execute = self.session.execute
@@ -292,8 +298,8 @@ class Projector:
             execute(_DELETE, {"rows": rows_json({"s": s, "p": p} for s, p in gone)})
         if announced:
             rows = (
-                {"c": c, "tn": tn, "s": s, "p": f.id, "st": f.state}
-                for (c, tn, s), f in announced.items()
+                {"c": c, "tn": tn, "s": s, "p": f.id, "st": f.state, "at": at}
+                for (c, tn, s), (f, at) in announced.items()
             )
             execute(_ANNOUNCED, {"rows": rows_json(rows)})
         for values in webhooks:  # one by one: their ids keep the order of the events

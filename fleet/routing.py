@@ -255,12 +255,13 @@ def announce(
 ) -> tuple[CarrierAnnouncement, Command | None]:
     """Route and record the announcement; the command to publish once committed (None
     when the tracking number was announced already: that announcement is the answer).
-    A refused one may be announced again: it is then routed anew."""
+    A refused one, or one that lapsed at its station (never brought in), may be announced
+    again: it is then routed anew."""
     session.exec(select(func.pg_advisory_xact_lock(ROUTING_LOCK))).one()
     known = session.get(CarrierAnnouncement, (carrier, request.tracking_number))
     if known is not None:
         command = session.get_one(CommandRow, known.command_id)
-        if command.state != "refused":
+        if command.state != "refused" and known.parcel_state != "lapsed":
             return known, None
         session.delete(known)
         session.flush()

@@ -289,6 +289,7 @@ class CarrierAnnouncement(HubTable, table=True):
     announced_at: datetime = _when()
     parcel_id: int | None = None
     parcel_state: str | None = None  # the newest the station reported
+    parcel_since: datetime | None = _when(nullable=True)  # since then (station time; 0010)
 
 
 class CarrierWebhook(HubTable, table=True):

@@ -3,7 +3,10 @@
 webhook receiver, a real HTTP server on loopback, gets every state change once per
 parcel, signed. Each parcel lands on a station that had room for it; a station gone
 offline is given nothing, and what was sent to it before it dropped is delivered when it
-is back. (The full 1,000 parcels: bench/fleet_carriers.py.)"""
+is back. The stations' couriers bring each parcel in by its tracking number: it is the
+announced parcel itself, so the hub shows one parcel for it, ``in_locker``; one that no
+courier brings in lapses at its station, leaves the hub's view, and its carrier hears of
+it. (The full 1,000 parcels: bench/fleet_carriers.py.)"""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlmodel import select
 
 from api.uplink import Uplink
 from fleet import broker, carriers, dynsec, registry, routing
@@ -26,9 +30,10 @@ from fleet.app import create_app
 from fleet.db import HubDatabase
 from fleet.engines import Mosquitto, engine_folder, free_port
 from fleet.settings import HubSettings
-from fleet.tables import StationState
+from fleet.tables import ParcelView, StationState
 from fleet.worker import Worker
 from locker.services.reminders import remind
+from locker.services.staff import expire
 from tests.api.http_helpers import API, ok
 from tests.api.live import LiveStation, live_station, wait_until
 from tests.fleet.engines import PgDatabase
@@ -62,7 +67,13 @@ class CarrierFleet:
     def accepted(self, tracking: str) -> bool:
         body = self.state(tracking)
         assert body["state"] != "refused", body
-        return body["state"] == "accepted"
+        return body["state"] != "sent_to_station"  # the station answered
+
+    def at_hub(self, tracking: str) -> list[tuple[str, int, str]]:
+        """The hub's view of the parcels with this tracking number: station, id, state."""
+        with self.db.transaction() as session:
+            rows = session.exec(select(ParcelView).where(ParcelView.tracking_number == tracking))
+            return sorted((p.station, p.parcel_id, p.state) for p in rows)
 
     def online(self, station: str) -> bool:
         with self.db.transaction() as session:
@@ -150,6 +161,20 @@ def store_announced(live: LiveStation, parcel_id: int) -> tuple[str, int]:
     return pin, cid
 
 
+def bring_in(live: LiveStation, tracking: str) -> tuple[int, str, int]:
+    """The station's courier brings a parcel in by its tracking number (as at the courier
+    screen); its id, PIN and compartment."""
+    parcel = {"tracking_number": tracking, "size": "M", "recipient_name": "Ida Lund"}
+    with live.client("courier") as courier:
+        opened = ok(courier.post(f"{API}/deposits", json={"parcel": parcel}), 201)
+        pid, cid = opened["parcel"]["id"], opened["door"]["compartment_id"]
+        live.sim.put(cid)
+        live.sim.close(cid)
+        body = ok(courier.post(f"{API}/parcels/{pid}/confirm"))
+    assert body["parcel"]["state"] == "stored", body
+    return pid, body["code"]["pin"], cid
+
+
 def collect(live: LiveStation, pin: str, cid: int) -> None:
     with live.client(None) as customer:
         ok(customer.post(f"{API}/collect", json={"code": pin}))
@@ -157,15 +182,22 @@ def collect(live: LiveStation, pin: str, cid: int) -> None:
     live.sim.close(cid)
 
 
-def deposit_and_collect(f: CarrierFleet, trackings: list[str], *, keep: str = "") -> None:
+def deposit_and_collect(f: CarrierFleet, trackings: list[str], *, keep: str = "") -> int:
+    """Each announced parcel brought in by its tracking number, and collected, but
+    ``keep``; the compartment ``keep`` is in."""
+    kept = 0
     for tracking in trackings:
         wait_until(lambda t=tracking: f.accepted(t), timeout_s=30)  # type: ignore[misc]
         body = f.state(tracking)
         station = body["station"]["name"]
         f.parcels[tracking] = (station, body["parcel_id"])
-        pin, cid = store_announced(f.stations[station], body["parcel_id"])
+        pid, pin, cid = bring_in(f.stations[station], tracking)
+        assert pid == body["parcel_id"]  # the announced parcel itself, no second one
         if tracking != keep:
             collect(f.stations[station], pin, cid)
+        else:
+            kept = cid
+    return kept
 
 
 def test_a_carrier_announces_across_three_stations_and_hears_of_every_change_once(
@@ -180,7 +212,7 @@ def test_a_carrier_announces_across_three_stations_and_hears_of_every_change_onc
             assert answer.status_code == 202, answer.text
             body = answer.json()
             routed[body["station"]["name"]] += 1
-            assert body["state"] == "sent"
+            assert body["state"] == "sent_to_station"
         assert routed == dict.fromkeys(STATIONS, M_PER_STATION)  # each had room, no more
         full = f.announce("R1-full")
         assert full.status_code == 409
@@ -206,8 +238,13 @@ def test_a_carrier_announces_across_three_stations_and_hears_of_every_change_onc
         back = Uplink(c.ctx)
         back.start()
         try:
-            deposit_and_collect(f, to_c + while_away, keep=while_away[0])
+            kept = while_away[0]
+            box = deposit_and_collect(f, to_c + while_away, keep=kept)
             assert {f.parcels[t][0] for t in to_c} == {"c"}
+            # the hub shows one parcel for it, in its compartment
+            wait_until(lambda: f.state(kept)["state"] == "in_locker", timeout_s=30)
+            assert f.state(kept)["compartment"] == box
+            assert f.at_hub(kept) == [(*f.parcels[kept], "stored")]
 
             # a reminder for the parcel left in a compartment, a day before its deadline
             station, _pid = f.parcels[while_away[0]]
@@ -218,11 +255,24 @@ def test_a_carrier_announces_across_three_stations_and_hears_of_every_change_onc
                 remind_before=timedelta(hours=48),
                 last_call_before=timedelta(hours=12),
             )
+            # an announcement no courier brings in lapses at its station: the hub's view of
+            # that station drops it and the carrier hears of it
+            other = "a" if station != "a" else "b"  # the kept parcel's clock stays
+            assert f.announce("LAPSES", station=other).status_code == 202
+            wait_until(lambda: f.at_hub("LAPSES") != [], timeout_s=30)
+            [(_, lapsing, _)] = f.at_hub("LAPSES")
+            f.parcels["LAPSES"] = (other, lapsing)
+            f.stations[other].clock.advance(days=8)
+            assert expire(f.stations[other].runtime.station).lapsed_announcements == (lapsing,)
+            wait_until(lambda: f.state("LAPSES")["state"] == "lapsed", timeout_s=30)
+            assert f.at_hub("LAPSES") == []
+
             every = first + to_c + while_away
             expected = Counter((t, "parcel.stored") for t in every) + Counter(
                 (t, "parcel.collected") for t in every if t != while_away[0]
             )
             expected[(while_away[0], "parcel.reminder")] += 1
+            expected[("LAPSES", "parcel.lapsed")] += 1
 
             def got() -> Counter[tuple[str, str]]:
                 return Counter(

@@ -131,7 +131,8 @@ def test_the_best_station_is_the_nearest_with_room_and_never_an_offline_or_full_
         "latitude": 52.5219,
         "longitude": 13.4132,
     }
-    assert body["state"] == "sent"
+    assert body["state"] == "sent_to_station"
+    assert body["since"] == body["announced_at"]
     assert hub.sent[-1].station == "a"
     assert hub.sent[-1].type == "announce"
     assert hub.sent[-1].args["carrier"] == CARRIER
@@ -152,6 +153,7 @@ def test_the_best_station_is_the_nearest_with_room_and_never_an_offline_or_full_
         "code": "compartment_not_found",
         "detail": "the station says compartment_not_found",
     }
+    assert "the station says compartment_not_found" in state["detail"]
     again = hub.announce(tracking_number="T3", **munich)  # refused: routed anew
     assert again.status_code == 202
     assert again.json()["station"]["name"] == "b"
@@ -219,9 +221,9 @@ def test_the_same_tracking_number_twice_is_one_announcement(hub: CarrierHub) -> 
     assert len(hub.sent) == 1
     hub.answer(hub.sent[0], ok=True, parcel_id=41)
     accepted = hub.http.get("/api/v1/carrier/announcements/SAME", headers=hub.auth).json()
-    assert accepted["state"] == "accepted"
+    assert accepted["state"] == "announced"
     assert accepted["parcel_id"] == 41
-    assert hub.announce(tracking_number="SAME").json()["state"] == "accepted"
+    assert hub.announce(tracking_number="SAME").json()["state"] == "announced"
     listed = hub.http.get("/api/v1/carrier/announcements", headers=hub.auth).json()
     assert [a["tracking_number"] for a in listed] == ["SAME"]
     missing = hub.http.get("/api/v1/carrier/announcements/NOPE", headers=hub.auth)
@@ -295,16 +297,6 @@ def test_the_webhook_stream_is_signed_ordered_once_per_change_and_retried(
         rows = session.exec(select(CarrierWebhook).order_by(col(CarrierWebhook.id))).all()
         assert {r.state for r in rows} == {"sent"}
         assert rows[0].attempts == 3
-
-
-def test_an_announcement_follows_its_parcel(hub: CarrierHub) -> None:
-    hub.online("a", {"M": 4}, {})
-    hub.announce(tracking_number="TRK0003")
-    hub.answer(hub.sent[0], ok=True, parcel_id=3)
-    hub.emit("a", "parcel", **parcel(3, "announced", None, carrier=CARRIER))
-    hub.emit("a", "parcel", **parcel(3, "stored", 1, carrier=CARRIER))
-    body = hub.http.get("/api/v1/carrier/announcements/TRK0003", headers=hub.auth).json()
-    assert (body["state"], body["parcel_id"], body["parcel_state"]) == ("accepted", 3, "stored")
 
 
 def test_blank_text_is_refused_as_the_station_would_refuse_it(hub: CarrierHub) -> None:

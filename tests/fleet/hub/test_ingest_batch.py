@@ -1,7 +1,8 @@
 """Ingest a batch at a time (fleet.ingest_batch) against a real PostgreSQL: whatever the
 batches, the order and the repeats, the hub ends as the events taken one by one in order
 (also with cooled compartments' capacity, amounts due, payments and carriers' webhooks);
-a bad message in a batch is dropped alone; workers' batches over the same stations at
+also the carriers' announcements and their parcels' states, since when, and an announcement
+that lapses; a bad message in a batch is dropped alone; workers' batches over the same stations at
 once neither deadlock nor skip."""
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def day(station: str) -> list[Event]:
     """:func:`history`, then cooled compartments and payments: a capacity with ``cold_free``,
     a cold group's reading, parcels with an amount due, paid (with and without the time of
     payment) at the station, paid and collected, paid while not at the station (known to
-    the hub only by its webhook), and a later event of a paid parcel (its ``paid_at`` is
-    kept)."""
+    the hub only by its webhook), a later event of a paid parcel (its ``paid_at`` is
+    kept), and an announced parcel that lapses (never brought in)."""
     paid_at = (T0 + timedelta(minutes=24)).isoformat()
     steps: list[tuple[str, dict[str, Any]]] = [
         (
@@ -69,6 +70,8 @@ def day(station: str) -> list[Event]:
         ("paid", _paid(10, "stored", 2)),
         ("parcel", parcel(10, "collected", None, amount_due=2040)),
         ("capacity", {"free": {"S": 0, "M": 1, "L": 0}, "cold_free": {"chilled": {"M": 0}}}),
+        ("parcel", parcel(22, "announced", None)),
+        ("parcel", parcel(22, "lapsed", None, deadline=None)),
     ]
     first = len(history(station)) + 1
     more = [event(station, seq, kind, **data) for seq, (kind, data) in enumerate(steps, first)]
@@ -77,7 +80,8 @@ def day(station: str) -> list[Event]:
 
 def rows_of(db: HubDatabase, station: str) -> dict[str, Any]:
     """:func:`views` and what they leave out: amounts due and payments of the parcels,
-    every capacity column of the station's row, its carriers' webhooks in their order."""
+    every capacity column of the station's row, its carriers' webhooks in their order,
+    the carriers' announcements to it (their parcels' states and since when)."""
     with db.engine.connect() as conn:
         parcels = conn.execute(
             sa.text(
@@ -99,8 +103,16 @@ def rows_of(db: HubDatabase, station: str) -> dict[str, Any]:
             ),
             {"s": station},
         ).all()
+        announced = conn.execute(
+            sa.text(
+                "SELECT tracking_number, parcel_id, parcel_state, parcel_since"
+                " FROM carrier_announcements WHERE station = :s ORDER BY tracking_number"
+            ),
+            {"s": station},
+        ).all()
     return {
         **views(db, station),
+        "announcements": [tuple(r) for r in announced],
         "paid": [tuple(r) for r in parcels],
         "capacity": tuple(state),
         "webhooks": [tuple(r) for r in hooks],
@@ -116,6 +128,12 @@ def reset(db: HubDatabase) -> None:
     with db.engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE events, parcels, compartments, alerts, commands"))
         conn.execute(sa.text("TRUNCATE ingest_dropped, carrier_webhooks"))
+        conn.execute(
+            sa.text(
+                "UPDATE carrier_announcements SET parcel_id = NULL, parcel_state = NULL,"
+                " parcel_since = NULL"
+            )
+        )
         conn.execute(
             sa.text(
                 "UPDATE station_state SET contiguous_seq = 0, station_last_seq = 0, free = '{}',"
@@ -148,6 +166,7 @@ def test_any_batches_of_any_order_with_repeats_end_as_one_by_one_in_order(
     if not _has(hub_db, "b"):  # the fixtures are the same for every example
         add_station(hub_db, "b", T0)
         carriers.add_carrier(hub_db, "DHL", list(STATIONS), "https://carrier.example/h", T0)
+        announce(hub_db, [("a", pid) for pid in (10, 20, 22)])  # DHL's on a
     expected = in_order(hub_db)
     for station in STATIONS:  # what the test is about is there one by one
         rows = expected[station]
@@ -161,6 +180,14 @@ def test_any_batches_of_any_order_with_repeats_end_as_one_by_one_in_order(
         paid_hooks = [h for h in rows["webhooks"] if h[2] == "parcel.paid"]
         assert [h[3]["parcel"]["id"] for h in paid_hooks] == [20, 11, 99, 10]  # each once
         assert all(h[3]["payment"]["amount_cents"] == 2040 for h in paid_hooks)
+        assert [h[3]["parcel"]["id"] for h in rows["webhooks"] if h[2] == "parcel.lapsed"] == [22]
+    minute = {e.data.get("id"): e.at for e in day("a") if e.type == "parcel"}  # the last
+    assert expected["b"]["announcements"] == []  # type: ignore[index]
+    assert expected["a"]["announcements"] == [  # type: ignore[index]
+        ("TRK0010", 10, "collected", minute[10]),
+        ("TRK0020", 20, "expired", minute[20]),
+        ("TRK0022", 22, "lapsed", minute[22]),
+    ]
     reset(hub_db)
     events = [e for s in STATIONS for e in day(s)]
     repeats = data.draw(st.lists(st.sampled_from(events), max_size=15), label="repeats")
@@ -174,6 +201,20 @@ def test_any_batches_of_any_order_with_repeats_end_as_one_by_one_in_order(
         stored = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
     assert stored == len(events)  # each once, however often it came
     assert ingest.dropped == Counter()
+
+
+def announce(db: HubDatabase, parcels: list[tuple[str, int]]) -> None:
+    """DHL's announcements of these parcels (station, id), as routing writes them."""
+    with db.engine.begin() as conn:
+        for station, pid in parcels:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO carrier_announcements (carrier, tracking_number, station, size,"
+                    " accessible, command_id, announced_at) VALUES ('DHL', :tn, :s, 'M', false,"
+                    " :c, :at)"
+                ),
+                {"tn": f"TRK{pid:04d}", "s": station, "c": f"cmd-{station}-{pid}", "at": T0},
+            )
 
 
 def _has(db: HubDatabase, station: str) -> bool:
