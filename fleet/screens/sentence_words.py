@@ -89,6 +89,10 @@ HUB_AUDIT: Sentences = {
         "One-time pass issued, valid until {until} UTC",
         "Einmal-Pass ausgestellt, gültig bis {until} UTC",
     ),
+    "backup.downloaded": (
+        "A sealed backup of the station downloaded",
+        "Eine versiegelte Sicherung der Station heruntergeladen",
+    ),
     "screen.signed_in": ("Signed in", "Angemeldet"),
     "screen.signed_out": ("Signed out", "Abgemeldet"),
     "command": ("Command: {asked}", "Befehl: {asked}"),  # command.<type>: COMMANDS

@@ -37,6 +37,10 @@ AUDIT: Sentences = {
         "Parcel {parcel} taken back by its courier",
         "Paket {parcel} vom Kurier zurückgenommen",
     ),
+    "parcel.lapsed": (
+        "Announced parcel {parcel} never brought in: its announcement lapsed",
+        "Angekündigtes Paket {parcel} nie eingeliefert: die Ankündigung ist verfallen",
+    ),
     "parcel.held": ("Parcel {parcel} held longer", "Paket {parcel} wartet länger"),
     "parcel.assigned": (
         "Parcel {parcel} assigned to a recipient",
@@ -104,6 +108,10 @@ AUDIT: Sentences = {
     "code.reissued": (
         "New pickup code for parcel {parcel}",
         "Neuer Abholcode für Paket {parcel}",
+    ),
+    "code.resent": (
+        "Pickup code of parcel {parcel} sent to its recipient again",
+        "Abholcode von Paket {parcel} dem Empfänger erneut geschickt",
     ),
     "collect.payment_required": (
         "Pickup refused: not paid yet",

@@ -96,6 +96,7 @@ MESSAGES: Sentences = {
     "parcel.expired": ("Not collected in time", "Nicht rechtzeitig abgeholt"),
     "parcel.collected": ("Collected", "Abgeholt"),
     "parcel.returned": ("Went back to the carrier", "Ging an den Paketdienst zurück"),
+    "parcel.lapsed": ("Announcement lapsed", "Ankündigung verfallen"),
     "parcel.cold_warning": ("Collect soon: cooling trouble", "Bald abholen: Kühlung gestört"),
     "parcel.paid": ("Receipt", "Beleg"),
     "parcel.reserved": ("Compartment reserved", "Fach reserviert"),

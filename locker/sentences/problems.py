@@ -48,6 +48,18 @@ PROBLEMS: Sentences = {
         "No compartment of a fitting size is free.",
         "Kein Fach passender Größe ist frei.",
     ),
+    "tracking_number_live": (
+        "That carrier's tracking number is a parcel at this station already.",
+        "Diese Sendungsnummer des Paketdienstes ist an dieser Station schon ein Paket.",
+    ),
+    "no_channel": (
+        "The code cannot be sent to the recipient: make a new code and hand it over.",
+        "Der Code kann dem Empfänger nicht geschickt werden: einen neuen Code machen und übergeben.",
+    ),
+    "carrier_not_found": (
+        "There is no carrier {ident} at the hub.",
+        "Am Hub gibt es keinen Paketdienst {ident}.",
+    ),
     "no_free_cold_compartment": (
         "No cooled compartment of this kind is free.",
         "Kein gekühltes Fach dieser Art ist frei.",

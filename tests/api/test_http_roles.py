@@ -140,6 +140,7 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/extend/{token}/hold"),
         # the simulator's page tells anyone not signed in as staff the rule
         ("GET", "/sim"),
+        ("POST", "/sim/sign-out"),  # ends whatever session the viewer has; asks no role
         # pay at pick-up: the pay link (the link itself is the key) and the kiosk's card
         ("GET", "/pay/{token}"),
         ("GET", "/pay/{token}/go"),
