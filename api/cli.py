@@ -16,6 +16,7 @@ try:
     from api.service_cli import service_app
     from locker.runtime.cli import db_app, layout_app
 finally:
+    gc.freeze()
     gc.enable()
 
 app = typer.Typer(help="Open pickup station controller.", no_args_is_help=True)
