@@ -52,9 +52,7 @@ class CardTerminal(Protocol):
         """Registration (06 00) at start: True when the terminal accepted it."""
         ...
 
-    def authorise(
-        self, amount_cents: int, on_text: Callable[[str], None]
-    ) -> TerminalResult:
+    def authorise(self, amount_cents: int, on_text: Callable[[str], None]) -> TerminalResult:
         """Take ``amount_cents`` (06 01); ``on_text`` gets each intermediate text
         ("Insert card", "PIN please") as it comes. APPROVED only after result 00 *and*
         the completion."""

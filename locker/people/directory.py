@@ -105,4 +105,3 @@ def listing(
 def count(station: Station) -> int:
     with station.db.read() as session:
         return int(session.exec(select(func.count(col(Recipient.id)))).one() or 0)
-

@@ -60,7 +60,6 @@ class Person:
     staff_note: str = ""
 
 
-
 def trimmed(value: str | None) -> str:
     """A field as typed, without the blanks around it (None: empty)."""
     return (value or "").strip()
@@ -124,4 +123,3 @@ def check(person: Person) -> Person:
     if problems:
         raise RecipientInvalid(problems)
     return replace(person, name=name, unit=unit, email=email, phone=phone, staff_note=note)
-
