@@ -21,6 +21,7 @@ NOT_AT_START = {
     "jinja2",  # the screens' templates: built on the first page shown
     "rapidfuzz",  # the directory's search: on the first search
     "fleet",  # `locker hub`: only when it is asked for
+    "argon2",  # passwords: on the first one set or checked
 }
 # The screens' routes: built on the first request that reaches them (api.screens.lazy).
 SCREENS_NOT_AT_START = {"api.screens.kiosk", "api.screens.staff", "api.screens.courier"}
