@@ -336,7 +336,8 @@ def rows(found: Sequence[Condition], repeats: int) -> list[Row]:
                 f"first answer {ms(start)}",
                 ms(screen),
                 ms(max(c.samples["screen"])) + " (max)",
-                f"{screen / floor:.2f}× floor; {screen / full.p50('screen'):.2f}× full machine",
+                f"own part {(screen - floor) / floor:.2f}× floor; "
+                f"{screen / full.p50('screen'):.2f}× full machine",
             )
         )
         floor_rss, rss = c.p50("floor_rss"), c.p50("rss")
