@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import zip_longest
 
-from locker.station import Station, compartment_state
+from locker.station import Station, compartment_states
 
 MARK = {
     "free": " ",
@@ -20,10 +20,11 @@ def front(station: Station) -> str:
     """One text column per front column, compartments top to bottom as in the layout."""
     columns: dict[int, list[str]] = {}
     with station.db.read() as session:
-        for spec in sorted(station.layout.compartments, key=lambda c: (c.column, c.row)):
-            state = compartment_state(session, spec.id).value
-            cell = f"[{MARK[state]}] {spec.id:>3} {spec.size.value:<2}"
-            columns.setdefault(spec.column, []).append(cell)
+        states = compartment_states(session)
+    for spec in sorted(station.layout.compartments, key=lambda c: (c.column, c.row)):
+        state = states[spec.id].value
+        cell = f"[{MARK[state]}] {spec.id:>3} {spec.size.value:<2}"
+        columns.setdefault(spec.column, []).append(cell)
     width = max(len(cell) for cells in columns.values() for cell in cells)
     lines = [station.layout.name]
     for row in zip_longest(*columns.values(), fillvalue=""):

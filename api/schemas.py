@@ -12,7 +12,6 @@ from typing import Annotated, Literal, Self
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -25,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from api.deferred import Model
 from common.text import SECRET_FIELDS, printable
 from common.text import unprintable as unprintable  # what a person cannot see as typed
 from locker.types import (
@@ -66,7 +66,7 @@ Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_co
 PlainText = Annotated[str, AfterValidator(printable)]  # for Query(), Form(), Path() texts
 
 
-class RequestBody(BaseModel):
+class RequestBody(Model):
     """A request body. Its booleans and numbers are strict: "true" or "5" in JSON is refused,
     as the document says, instead of being read as true or 5. No text in it may hold
     control or invisible format characters (:func:`printable`), passwords aside."""
@@ -173,7 +173,7 @@ class DepositIn(RequestBody):
         return self
 
 
-class Where(BaseModel):
+class Where(Model):
     """Where a compartment is on the station's front."""
 
     column: int = Field(description="1 = leftmost column")
@@ -184,7 +184,7 @@ class Where(BaseModel):
     text: str = Field(examples=["second column from the left, bottom"])
 
 
-class CompartmentOut(BaseModel):
+class CompartmentOut(Model):
     id: int
     size: SizeClass
     width_mm: int
@@ -202,7 +202,7 @@ class CompartmentOut(BaseModel):
     where: Where
 
 
-class ParcelOut(BaseModel):
+class ParcelOut(Model):
     id: int
     state: ParcelState
     carrier: str
@@ -248,7 +248,7 @@ class ParcelOut(BaseModel):
     )
 
 
-class DoorOut(BaseModel):
+class DoorOut(Model):
     compartment_id: int
     outcome: Literal["opened", "refused", "no_answer", "unknown"]
     opened: bool
@@ -256,13 +256,13 @@ class DoorOut(BaseModel):
     parcel_ids: list[int] = []
 
 
-class DepositOut(BaseModel):
+class DepositOut(Model):
     parcel: ParcelOut
     door: DoorOut
     next: str
 
 
-class CodeSentOut(BaseModel):
+class CodeSentOut(Model):
     """A new code was made and sent to the recipient (staff do not see it)."""
 
     parcel_id: int
@@ -270,7 +270,7 @@ class CodeSentOut(BaseModel):
     detail: str
 
 
-class CodeOut(BaseModel):
+class CodeOut(Model):
     """A pickup code in clear text: shown once, never stored by the station."""
 
     pin: str
@@ -281,7 +281,7 @@ class CodeOut(BaseModel):
     qr_svg: str = Field(description="POST {qr_token} here for the QR image as SVG")
 
 
-class ConfirmOut(BaseModel):
+class ConfirmOut(Model):
     parcel: ParcelOut
     code: CodeOut | None
     detail: str
@@ -291,7 +291,7 @@ class CollectIn(RequestBody):
     code: str = Field(min_length=1, max_length=200, description="the PIN or the QR token")
 
 
-class CollectionOut(BaseModel):
+class CollectionOut(Model):
     doors: list[DoorOut]
     all_opened: bool
     message: str
@@ -326,13 +326,13 @@ class OpenAllIn(RequestBody):
     )
 
 
-class OpenAllDoorOut(BaseModel):
+class OpenAllDoorOut(Model):
     compartment_id: int
     result: Literal["opened", "not_opened", "skipped"]
     detail: str = Field(description="the outcome, or why the door was skipped")
 
 
-class OpenAllOut(BaseModel):
+class OpenAllOut(Model):
     opened: int
     not_opened: int
     skipped: int
@@ -354,7 +354,7 @@ class ExtendIn(RequestBody):
         return self
 
 
-class AuditOut(BaseModel):
+class AuditOut(Model):
     id: int
     at: datetime
     actor: str
@@ -364,7 +364,7 @@ class AuditOut(BaseModel):
     detail: str
 
 
-class AlertOut(BaseModel):
+class AlertOut(Model):
     id: int
     kind: str
     compartment_id: int | None
@@ -372,7 +372,7 @@ class AlertOut(BaseModel):
     raised_at: datetime
 
 
-class CompartmentDetailOut(BaseModel):
+class CompartmentDetailOut(Model):
     compartment: CompartmentOut
     parcel: ParcelOut | None
     history: list[AuditOut]

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import (
-    BaseModel,
     Field,
 )
 
+from api.deferred import Model
 from api.schemas import RequestBody, Text
 from locker.types import Role
 
 
-class AccountOut(BaseModel):
+class AccountOut(Model):
     id: int
     name: str
     role: Role
@@ -33,13 +33,13 @@ class TokenIn(SignInIn):
     label: str = Field(default="", max_length=100)
 
 
-class TokenOut(BaseModel):
+class TokenOut(Model):
     token: str = Field(description="send as 'Authorization: Bearer <token>'; shown once")
     expires_at: datetime = Field(description="the token stops working then; sign in again")
     account: AccountOut
 
 
-class SessionOut(BaseModel):
+class SessionOut(Model):
     csrf_token: str = Field(description="send as X-CSRF-Token with every change")
     expires_at: datetime
     account: AccountOut
@@ -51,7 +51,7 @@ class AccountIn(RequestBody):
     carrier: str | None = Field(default=None, max_length=100)
 
 
-class NewAccountOut(BaseModel):
+class NewAccountOut(Model):
     account: AccountOut
     one_time_password: str = Field(description="must be replaced at the first sign-in")
     token: str | None = Field(description="couriers: a first bearer token; shown once")
@@ -61,14 +61,14 @@ class KioskDeviceIn(RequestBody):
     name: str = Field(min_length=1, max_length=40, examples=["kiosk"])
 
 
-class KioskDeviceOut(BaseModel):
+class KioskDeviceOut(Model):
     name: str
     paired_by: str
     paired_at: datetime
     last_seen_at: datetime | None
 
 
-class PairedKioskOut(BaseModel):
+class PairedKioskOut(Model):
     name: str
     token: str = Field(description="The device token, shown once: paste it at /kiosk/pair.")
     pair_at: str = "/kiosk/pair"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import (
-    BaseModel,
     Field,
     StrictBool,
     StrictInt,
 )
 
+from api.deferred import Model
 from api.schemas import MAX_ID, Language, NotifyBy, RequestBody
 
 
@@ -28,7 +28,7 @@ class RecipientIn(RequestBody):
     staff_note: str = Field(default="", max_length=500, description="for staff only")
 
 
-class RecipientOut(BaseModel):
+class RecipientOut(Model):
     id: int
     name: str
     unit: str
@@ -42,7 +42,7 @@ class RecipientOut(BaseModel):
     updated_at: datetime
 
 
-class RecipientMatchOut(BaseModel):
+class RecipientMatchOut(Model):
     """A person a courier may choose: only a name, a flat or customer number and an id."""
 
     id: int
@@ -50,7 +50,7 @@ class RecipientMatchOut(BaseModel):
     unit: str
 
 
-class ImportOut(BaseModel):
+class ImportOut(Model):
     created: int
     updated: int
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
+from api.deferred import Model
 from api.schemas import RequestBody
 from locker.payments.records import Method, PayState
 
@@ -19,7 +20,7 @@ class AmountDueIn(RequestBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Model):
     """One payment: no card data, none is kept."""
 
     id: int
@@ -41,7 +42,7 @@ class PaymentOut(BaseModel):
     settled_at: datetime | None
 
 
-class UnpaidOut(BaseModel):
+class UnpaidOut(Model):
     parcel_id: int
     state: str
     carrier: str
@@ -52,7 +53,7 @@ class UnpaidOut(BaseModel):
     age_hours: float
 
 
-class TotalsOut(BaseModel):
+class TotalsOut(Model):
     day: str
     currency: str
     taken_cents: dict[str, int] = Field(description="by way of payment: link, card, cash")
@@ -60,14 +61,14 @@ class TotalsOut(BaseModel):
     count: dict[str, int]
 
 
-class EndOfDayOut(BaseModel):
+class EndOfDayOut(Model):
     ok: bool
     total_cents: int
     count: int
     text: str
 
 
-class DueOut(BaseModel):
+class DueOut(Model):
     parcel_id: int
     amount_due: int
     currency: str
@@ -75,5 +76,5 @@ class DueOut(BaseModel):
     pay_url: str
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Model):
     result: StrictStr

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import (
-    BaseModel,
     Field,
     StrictBool,
     StrictInt,
 )
 
+from api.deferred import Model
 from api.schemas import FailureKindOut, RequestBody
 from locker.types import SizeClass
 
@@ -21,7 +21,7 @@ class QrIn(RequestBody):
     token: str = Field(pattern=r"^[A-Za-z0-9_-]{32}$", description="a parcel's QR token")
 
 
-class BackupHealthOut(BaseModel):
+class BackupHealthOut(Model):
     state: Literal["ok", "failing", "never"] = Field(
         description="failing: the last backup could not be written (staff are alerted)"
     )
@@ -29,7 +29,7 @@ class BackupHealthOut(BaseModel):
     age_s: int | None = Field(description="how old it is, in seconds; null: there is none")
 
 
-class UplinkHealthOut(BaseModel):
+class UplinkHealthOut(Model):
     """The link to the fleet hub's broker (absent when the station has no hub)."""
 
     state: Literal["connecting", "connected", "refused"] = Field(
@@ -44,7 +44,7 @@ class UplinkHealthOut(BaseModel):
     since: datetime | None
 
 
-class HealthOut(BaseModel):
+class HealthOut(Model):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "failing"]
     buses: dict[str, Literal["ok", "no_answer"]]
@@ -53,7 +53,7 @@ class HealthOut(BaseModel):
     uplink: UplinkHealthOut | None = None
 
 
-class BoardHealthOut(BaseModel):
+class BoardHealthOut(Model):
     """How one board's failed reads ended (drivers.counters.BoardFailures)."""
 
     address: int
@@ -70,13 +70,13 @@ class BoardHealthOut(BaseModel):
     )
 
 
-class BusHealthOut(BaseModel):
+class BusHealthOut(Model):
     bus: str
     counters: dict[str, int]
     boards: list[BoardHealthOut] = []
 
 
-class SimDoorOut(BaseModel):
+class SimDoorOut(Model):
     compartment_id: int
     latched: bool
     open: bool
@@ -105,7 +105,7 @@ class SimSensorIn(RequestBody):
     drift_per_min: float = Field(default=0.0, ge=-60, le=60, description="°C per minute")
 
 
-class SimSensorOut(BaseModel):
+class SimSensorOut(Model):
     sensor_id: str
     address: int
     celsius: float
@@ -119,7 +119,7 @@ class CarrierIn(RequestBody):
     new_secret: StrictBool = Field(default=False, description="make a new signing secret")
 
 
-class CarrierOut(BaseModel):
+class CarrierOut(Model):
     name: str
     webhook_url: str
     secret: str | None = Field(
@@ -136,14 +136,14 @@ class ReturnCodeIn(RequestBody):
     )
 
 
-class ReturnCodeOut(BaseModel):
+class ReturnCodeOut(Model):
     pin: str = Field(description="for the customer to type at the kiosk; shown once")
     carrier: str
     reference: str
     expires_at: datetime
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Model):
     id: int
     event: str
     parcel_id: int | None

@@ -21,7 +21,10 @@ NOT_AT_START = {
     "jinja2",  # the screens' templates: built on the first page shown
     "rapidfuzz",  # the directory's search: on the first search
     "fleet",  # `locker hub`: only when it is asked for
+    "argon2",  # passwords: on the first one set or checked
 }
+# The screens' routes: built on the first request that reaches them (api.screens.lazy).
+SCREENS_NOT_AT_START = {"api.screens.kiosk", "api.screens.staff", "api.screens.courier"}
 
 PROBE = """
 import json, sys
@@ -39,11 +42,15 @@ with running_station(settings) as runtime:
     ctx = make_context(runtime.station, settings, sim_station=runtime.sim)
     with served(create_app(ctx)) as base_url:
         assert httpx.get(base_url + "/healthz").status_code == 200
-        print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+        print(json.dumps(sorted(sys.modules)))
+        kiosk = httpx.get(base_url + "/kiosk")  # the first screen: its routes are built now
+        assert kiosk.status_code == 200 and "<html" in kiosk.text, kiosk.status_code
+        print(json.dumps(sorted(sys.modules)))
 """
 
 
-def _loaded_at_start(data_dir: Path, layout: Path | None = None) -> set[str]:
+def _loaded(data_dir: Path, layout: Path | None = None) -> tuple[set[str], set[str]]:
+    """The modules loaded once the first request was answered, and after the first screen."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(data_dir), *([str(layout)] if layout else [])],
         capture_output=True,
@@ -51,7 +58,13 @@ def _loaded_at_start(data_dir: Path, layout: Path | None = None) -> set[str]:
         check=True,
         timeout=120,
     )
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    first, screen = (set(json.loads(line)) for line in done.stdout.splitlines()[-2:])
+    return first, screen
+
+
+def _loaded_at_start(data_dir: Path, layout: Path | None = None) -> set[str]:
+    """The top-level packages loaded once the first request was answered."""
+    return {name.split(".")[0] for name in _loaded(data_dir, layout)[0]}
 
 
 def test_a_start_on_an_existing_station_loads_only_what_serving_needs(tmp_path: Path) -> None:
@@ -60,6 +73,14 @@ def test_a_start_on_an_existing_station_loads_only_what_serving_needs(tmp_path: 
     again = _loaded_at_start(tmp_path / "var")  # at the newest migration already
     assert not again & NOT_AT_START, sorted(again & NOT_AT_START)
     assert {"fastapi", "sqlalchemy", "serial"} <= again  # it did start and serve
+
+
+def test_the_screens_are_built_on_their_first_request(tmp_path: Path) -> None:
+    _loaded(tmp_path / "var")  # a new station: migrated
+    first, screen = _loaded(tmp_path / "var")
+    assert not first & SCREENS_NOT_AT_START, sorted(first & SCREENS_NOT_AT_START)
+    assert screen >= SCREENS_NOT_AT_START  # the kiosk's page was shown: they are built
+    assert "jinja2" in screen  # and its template rendered
 
 
 def test_a_station_on_real_boards_does_not_load_the_simulator(tmp_path: Path) -> None:

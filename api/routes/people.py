@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from api.deferred import Model
 from api.openapi_errors import problem_responses
 from api.schemas import MAX_ID
 from api.security import Ctx, Staff
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["people"], responses=problem_response
 RecipientId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-class PersonIn(BaseModel):
+class PersonIn(Model):
     """Whom: an e-mail address, a phone number, or both (as typed on their parcels)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -33,7 +34,7 @@ class PersonIn(BaseModel):
         return self
 
 
-class ErasedOut(BaseModel):
+class ErasedOut(Model):
     pseudonym: str = Field(description="what the station calls the person from now on")
     recipient_id: int | None = Field(description="the directory entry removed, if any")
     parcel_ids: list[int] = Field(description="their parcels, now without personal data")

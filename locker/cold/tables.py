@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
+from locker.store.row import Row
 from locker.store.tables import UTCDateTime
 
 
-class ColdGroupState(SQLModel, table=True):
+class ColdGroupState(Row, table=True):
     """Where a cold group stands: ``ok``, ``out_of_band`` or ``silent`` (its thermometer does
     not answer), since when, and whether it takes new cold parcels."""
 
@@ -28,7 +29,7 @@ class ColdGroupState(SQLModel, table=True):
     last_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
 
-class ColdReading(SQLModel, table=True):
+class ColdReading(Row, table=True):
     """One minute of one group: the mean, lowest and highest of its answers in that minute
     (all None: the thermometer did not answer at all that minute)."""
 

@@ -8,8 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from locker.store.row import Row
 from locker.store.tables import UTCDateTime
 
 
@@ -47,7 +48,7 @@ def _state_column(enum: type[StrEnum], length: int, *, index: bool = False) -> A
     return Field(sa_type=column_type, nullable=False, index=index)
 
 
-class Payment(SQLModel, table=True):
+class Payment(Row, table=True):
     """One attempt to take the money for one parcel (one idempotency key each)."""
 
     __table_args__ = (

@@ -70,7 +70,7 @@ def create_account(
             name=name,
             role=role,
             carrier=carrier.strip() if carrier else None,
-            password_hash=identity.HASHER.hash(password),
+            password_hash=identity.hasher().hash(password),
             must_change_password=one_time,
             created_at=now,
         )
@@ -134,7 +134,7 @@ def reset_password(station: Station, *, name: str, actor: str) -> str:
         account = session.exec(select(Account).where(Account.name == name)).first()
         if account is None:
             raise NotFound("account", name)
-        account.password_hash = identity.HASHER.hash(password)
+        account.password_hash = identity.hasher().hash(password)
         account.must_change_password = True
         session.add(account)
         assert account.id is not None

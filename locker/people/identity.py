@@ -7,15 +7,26 @@ Passwords are kept only as argon2 hashes; nothing ships with a default password.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from argon2 import PasswordHasher
+from functools import cache
+from typing import TYPE_CHECKING
 
 from locker.errors import DomainError
 from locker.store.tables import Account
 from locker.types import Role
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 MIN_PASSWORD_LENGTH = 10
-HASHER = PasswordHasher()
+
+
+@cache
+def hasher() -> PasswordHasher:
+    """The argon2 hasher, loaded with the first password set or checked (a start checks
+    none: issue 29, the small computer's budget)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 class NotAuthenticated(DomainError):

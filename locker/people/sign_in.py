@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import select
 
 from locker.audit import record
@@ -67,10 +66,10 @@ def sign_in(
         account = session.exec(select(Account).where(Account.name == name)).first()
     stored = account.password_hash if account and account.active else None
     right = _verify(stored, password) and account is not None
-    new_hash = identity.HASHER.hash(new_password) if right and new_password is not None else None
+    new_hash = identity.hasher().hash(new_password) if right and new_password is not None else None
     rehash = (
-        identity.HASHER.hash(password)
-        if right and new_hash is None and identity.HASHER.check_needs_rehash(stored or "")
+        identity.hasher().hash(password)
+        if right and new_hash is None and identity.hasher().check_needs_rehash(stored or "")
         else None
     )
     with station.db.write() as session:
@@ -139,7 +138,7 @@ def choose_first_password(station: Station, *, ticket: str, new_password: str) -
         or not secrets.compare_digest(mac, _ticket_mac(station, account_id, expires, stored))
     ):
         raise expired
-    new_hash = identity.HASHER.hash(new_password)
+    new_hash = identity.hasher().hash(new_password)
     with station.db.write() as session:
         current = session.get(Account, account_id)
         if current is None or (current.password_hash or "") != stored or not current.active:
@@ -172,7 +171,9 @@ def confirm_second_staff(
 
 
 def _verify(stored: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError  # loaded with the hasher
+
     try:
-        return identity.HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return identity.hasher().verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -1,5 +1,4 @@
 """Database rows (SQLModel). Rows never leave ``locker``: services return plain values.
-
 What a compartment holds is not stored on the compartment: it follows from the parcels
 that point at it, and partial unique indexes let at most one active parcel point at a
 compartment and one live parcel have a carrier's tracking number (0016)."""
@@ -12,8 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from locker.store.row import Row
 from locker.types import (
     AlertKind,
     Channel,
@@ -67,14 +67,14 @@ def _when(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
 
-class Compartment(SQLModel, table=True):
+class Compartment(Row, table=True):
     id: int = Field(primary_key=True)
     condition: Condition = _enum(Condition, Condition.OK)
     note: str = ""  # why it is out of service or at fault
     retired: bool = False  # no longer in the layout; kept for the history
 
 
-class PickupCodeRow(SQLModel, table=True):
+class PickupCodeRow(Row, table=True):
     __tablename__ = "pickup_code"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,7 +85,7 @@ class PickupCodeRow(SQLModel, table=True):
     used_at: datetime | None = _when()
 
 
-class Parcel(SQLModel, table=True):
+class Parcel(Row, table=True):
     __table_args__ = (
         sa.Index(
             "one_active_parcel_per_compartment",
@@ -157,7 +157,7 @@ class Parcel(SQLModel, table=True):
     currency: str = Field(default="EUR", max_length=3, sa_column_kwargs={"server_default": "EUR"})
 
 
-class Recipient(SQLModel, table=True):
+class Recipient(Row, table=True):
     """A person the station knows (the directory): staff keep it, couriers pick from it.
     Personal data, kept until staff erase the person; parcels copy what they need (name,
     contact, language, accessibility), so that erasing one never rewrites the other."""
@@ -175,7 +175,7 @@ class Recipient(SQLModel, table=True):
     updated_at: datetime = _when(nullable=False)
 
 
-class DoorOp(SQLModel, table=True):
+class DoorOp(Row, table=True):
     """A door opening: the intent is committed before the unlock, the outcome after."""
 
     __tablename__ = "door_op"
@@ -191,7 +191,7 @@ class DoorOp(SQLModel, table=True):
     finished_at: datetime | None = _when()
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(Row, table=True):
     __tablename__ = "audit"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -203,7 +203,7 @@ class AuditEntry(SQLModel, table=True):
     detail: str = ""
 
 
-class AttemptCounter(SQLModel, table=True):
+class AttemptCounter(Row, table=True):
     """Wrong-code counters, per terminal and for the whole station."""
 
     __tablename__ = "attempt_counter"
@@ -215,7 +215,7 @@ class AttemptCounter(SQLModel, table=True):
     window_failures: int = 0
 
 
-class KioskDevice(SQLModel, table=True):
+class KioskDevice(Row, table=True):
     """A screen staff paired as the station's kiosk: its device token, as a keyed hash."""
 
     __tablename__ = "kiosk_device"
@@ -227,7 +227,7 @@ class KioskDevice(SQLModel, table=True):
     last_seen_at: datetime | None = _when()
 
 
-class CodeParcel(SQLModel, table=True):
+class CodeParcel(Row, table=True):
     """Which stored parcels a pickup code opens: a recipient's newest code opens them all."""
 
     __tablename__ = "code_parcel"
@@ -236,7 +236,7 @@ class CodeParcel(SQLModel, table=True):
     parcel_id: int = Field(foreign_key="parcel.id", primary_key=True, index=True)
 
 
-class Account(SQLModel, table=True):
+class Account(Row, table=True):
     """A courier, staff member or admin; passwords only as argon2 hashes."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -249,7 +249,7 @@ class Account(SQLModel, table=True):
     created_at: datetime = _when(nullable=False)
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(Row, table=True):
     """A bearer token of an account, stored as a keyed hash."""
 
     __tablename__ = "api_token"
@@ -264,7 +264,7 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _when()
 
 
-class StaffSession(SQLModel, table=True):
+class StaffSession(Row, table=True):
     """A signed-in browser: the cookie's id and its CSRF token, both as keyed hashes."""
 
     __tablename__ = "staff_session"
@@ -277,7 +277,7 @@ class StaffSession(SQLModel, table=True):
     expires_at: datetime = _when(nullable=False)
 
 
-class Alert(SQLModel, table=True):
+class Alert(Row, table=True):
     """A condition staff must see (a door left open, a door that would not open)."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -289,7 +289,7 @@ class Alert(SQLModel, table=True):
     cleared_at: datetime | None = _when(index=True)
 
 
-class OutboxEvent(SQLModel, table=True):
+class OutboxEvent(Row, table=True):
     """Something people outside must hear of, written in the same transaction as the
     change itself. The notifier turns it into one :class:`Delivery` per recipient."""
 
@@ -310,7 +310,7 @@ class OutboxEvent(SQLModel, table=True):
     uid: str | None = Field(default=None, unique=True, max_length=32)
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(Row, table=True):
     """One event to one recipient over one channel, with its attempts."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -327,7 +327,7 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = _when()
 
 
-class Carrier(SQLModel, table=True):
+class Carrier(Row, table=True):
     """A carrier the shop connected: where its webhooks go. The signing secret is derived
     from the station key and ``secret_version``, so it is never stored."""
 
@@ -336,7 +336,7 @@ class Carrier(SQLModel, table=True):
     secret_version: int = 1
 
 
-class ReturnCode(SQLModel, table=True):
+class ReturnCode(Row, table=True):
     """A code with which a customer drops a parcel off for a carrier (or the shop)."""
 
     __tablename__ = "return_code"
@@ -353,7 +353,7 @@ class ReturnCode(SQLModel, table=True):
     parcel_id: int | None = Field(default=None, foreign_key="parcel.id")
 
 
-class HubCommand(SQLModel, table=True):
+class HubCommand(Row, table=True):
     """A command of the fleet hub, applied once: a replay gets this first answer again."""
 
     __tablename__ = "hub_command"
@@ -364,7 +364,7 @@ class HubCommand(SQLModel, table=True):
     result: str  # the CommandResult's JSON, as it was sent
 
 
-class UplinkState(SQLModel, table=True):
+class UplinkState(Row, table=True):
     """How far the broker has acknowledged the station's events (one row)."""
 
     __tablename__ = "uplink_state"
@@ -376,7 +376,7 @@ class UplinkState(SQLModel, table=True):
 # --- central staff: hub operators granted this station's maintenance screen (issue 18) ---
 
 
-class CentralGrant(SQLModel, table=True):
+class CentralGrant(Row, table=True):
     """A hub operator's right to sign in here, from the hub's signed statement; a revoked
     one stays (also one revoked before it arrived), so a late copy cannot bring it back."""
 
@@ -390,7 +390,7 @@ class CentralGrant(SQLModel, table=True):
     revoked_at: datetime | None = _when()
 
 
-class UsedPass(SQLModel, table=True):
+class UsedPass(Row, table=True):
     """The nonce of every sign-in pass used here: a pass works once."""
 
     __tablename__ = "central_used_pass"

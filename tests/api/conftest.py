@@ -11,4 +11,5 @@ from locker.people import identity
 
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+    quick = PasswordHasher(time_cost=1, memory_cost=1024)
+    monkeypatch.setattr(identity, "hasher", lambda: quick)

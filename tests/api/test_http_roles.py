@@ -11,6 +11,7 @@ import httpx
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.app import create_app
+from api.screens import expanded
 from tests.api.http_helpers import API, ok, problem
 from tests.api.live import PASSWORD, LiveStation, live_station
 
@@ -229,7 +230,7 @@ def _endpoints(live: LiveStation) -> tuple[set[tuple[str, str]], set[str]]:
     app = create_app(live.ctx, background=False)  # built exactly as the harness builds it
     api: set[tuple[str, str]] = set()
     docs: set[str] = set()
-    for context in iter_route_contexts(app.routes):
+    for context in iter_route_contexts(expanded(app.routes)):  # the screens' built too
         path = context.path
         assert path is not None, context
         if path.startswith(DOCS_PREFIXES):

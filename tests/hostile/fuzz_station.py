@@ -109,7 +109,8 @@ class FuzzStation:
 def fuzz_station(tmp_path: Path) -> Iterator[FuzzStation]:
     with pytest.MonkeyPatch.context() as patch:
         # Many accounts are made (the fuzzer's and ours): argon2 at its smallest cost.
-        patch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+        quick = PasswordHasher(time_cost=1, memory_cost=1024)
+        patch.setattr(identity, "hasher", lambda: quick)
         with live_station(tmp_path) as live:
             tokens = {role: live.tokens[role] for role in ROLES}
             yield FuzzStation(live, tokens)
