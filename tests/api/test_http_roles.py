@@ -141,7 +141,6 @@ SCREEN_PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/extend/{token}/hold"),
         # the simulator's page tells anyone not signed in as staff the rule
         ("GET", "/sim"),
-        ("POST", "/sim/sign-out"),  # ends whatever session the viewer has; asks no role
         # pay at pick-up: the pay link (the link itself is the key) and the kiosk's card
         ("GET", "/pay/{token}"),
         ("GET", "/pay/{token}/go"),
@@ -194,6 +193,7 @@ SCREEN_NEEDS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/directory/parcels/{parcel_id}/send-back"): STAFF,
     ("GET", "/courier/recipients"): COURIER,
     # the simulator's hands, mounted only on a simulated station, like /api/v1/sim
+    ("POST", "/sim/sign-out"): STAFF,  # the staff session the simulator shares
     ("GET", "/sim/front"): STAFF,
     ("GET", "/sim/compartments/{compartment_id}"): STAFF,
     ("POST", "/sim/compartments/{compartment_id}/fault"): STAFF,
