@@ -54,7 +54,8 @@ PROBLEMS: Sentences = {
     ),
     "no_channel": (
         "The code cannot be sent to the recipient: make a new code and hand it over.",
-        "Der Code kann dem Empfänger nicht geschickt werden: einen neuen Code machen und übergeben.",
+        "Der Code kann dem Empfänger nicht geschickt werden: "
+        "einen neuen Code machen und übergeben.",
     ),
     "carrier_not_found": (
         "There is no carrier {ident} at the hub.",
