@@ -265,11 +265,12 @@ def test_a_fault_of_ours_is_recorded_and_retried_not_a_stalled_outbox(tmp_path: 
     with smtp_server() as server:
         store_for(station, locks, "eve@example.org", "TRK-BUG")
         broken = notifier(station, server.port)
-        broken.config = replace(broken.config, timezone="Nowhere/Atlantis")
+        # a setting that breaks the letter (an unknown zone would only fall back to UTC)
+        broken.config = replace(broken.config, public_url="http://[")
         report = broken.run_once()
         assert report.failed == 1
         [delivery] = deliveries(station)
-        assert "ZoneInfoNotFoundError" in delivery.last_error
+        assert "ValueError" in delivery.last_error
         assert delivery.state is DeliveryState.PENDING
         clock.advance(minutes=1)
         assert notifier(station, server.port).run_once().sent == 1  # mended: it goes out

@@ -88,7 +88,8 @@ def test_a_carrier_hears_of_every_change_signed_and_retried(tmp_path: Path) -> N
             browser.close()
         assert health.status_code == 200
         assert health.text.count('data-delivery-state="sent"') == 3
-        assert "parcel.stored</code> · carrier_webhook" in health.text
+        # the event's kind and its channel, read as words ("Parcel stored · carrier")
+        assert '<td data-event="parcel.stored">Parcel stored · carrier</td>' in health.text
 
 
 def test_the_shop_webhook_carries_sms_and_staff_alerts(tmp_path: Path) -> None:
