@@ -85,7 +85,9 @@ class FleetMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.stored) < 8)
     @rule()
     def deposit(self) -> None:
-        self.stored.append(store(self.live, self.courier))
+        # a number of its own: one tracking number is one live parcel at a station
+        tracking = f"TRK-{uuid.uuid4().hex[:12]}"
+        self.stored.append(store(self.live, self.courier, tracking=tracking))
 
     @precondition(lambda self: self.stored)
     @rule(data=st.data())
