@@ -27,8 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import Browser
 
 from tests.fleet.demo_run import DemoRun, demo_run, gone, poll, remove_demo, shell, station_pid
+from tests.fleet.demo_screens import (
+    ONE_TIME,
+    courier_deposits,
+    fleet_screen,
+    parcels_listed,
+    phone_fits,
+    station_online,
+)
+from tests.screens.conftest import browser, playwright  # noqa: F401 (fixtures)
 
 API = "/api/v1"
 NAMES = ("demo-1", "demo-2")
@@ -64,6 +74,9 @@ def _printed(
     first = re.search(FIRST, demo.printed(), re.MULTILINE)  # demo-1's, before or after its tokens
     assert first is not None
     found["admin"] = first[1]
+    one_time = re.search(ONE_TIME, demo.printed(), re.MULTILINE)  # the courier screen's
+    assert one_time is not None
+    found["one_time"] = one_time[1]
     return found
 
 
@@ -120,7 +133,7 @@ def _deposit(base: str, p: dict[str, str], parcel_id: int) -> None:
         assert confirmed.status_code == 200, confirmed.text
 
 
-def test_the_fleet_demo_lived_in(tmp_path: Path) -> None:
+def test_the_fleet_demo_lived_in(tmp_path: Path, browser: Browser) -> None:  # noqa: F811
     home = tmp_path / "demo"
     try:
         with demo_run(home) as demo:
@@ -128,10 +141,34 @@ def test_the_fleet_demo_lived_in(tmp_path: Path) -> None:
             p = _printed(demo)
             token = json.loads(shell(p["token_curl"]).stdout)["token"]  # the printed line
             sent = json.loads(shell(p["announce_curl"]).stdout)
-            assert sent.get("station", {}).get("name") == "demo-1", sent
+            assert sent.get("station", {}).get("name") == "demo-1", sent  # routed by postcode
+            poll(lambda: _announcement(p, "DEMO-1")["state"] == "announced")
+            # on demo-1's courier screen: listed, deposited, the page lost mid-deposit
+            courier_deposits(
+                browser,
+                p["demo-1"],
+                p["one_time"],
+                p["sim"],
+                "DEMO-1",
+                "Parcel DEMO-1 for Ida Lund.",
+            )
+            poll(lambda: _announcement(p, "DEMO-1")["state"] == "in_locker")
+            poll(lambda: _station(p, token, "demo-1")["parcels"] == {"stored": 1})  # one, not two
             _stopped_and_started(demo, p, token)
+            poll(lambda: _station(p, token, "demo-1")["parcels"].get("announced") == 1)
+            fleet = fleet_screen(browser, p["hub"], p["password"])
+            station_online(fleet, "demo-1")
+            parcels_listed(fleet, "demo-1", "DEMO-2", "announced")  # announced while it was down
             _died(demo, p, token)
+            fleet.goto("/fleet/")
+            station_online(fleet, "demo-1")
+            parcels_listed(fleet, "demo-1", "DEMO-2", "waiting")  # deposited before it died
+            parcels_listed(fleet, "demo-1", "DEMO-1", "waiting")
             _added(demo, p, token)
+            fleet.goto("/fleet/")
+            station_online(fleet, "demo-2")
+            phone_fits(browser, p["hub"], p["password"], NAMES)
+            fleet.context.close()
             stations = [station_pid(int(_url_of(demo, n).rsplit(":", 1)[1])) for n in NAMES]
             assert demo.interrupt() == 0
             demo.expect(r"^the fleet demo stopped: its engines, hub and stations too$")
@@ -154,15 +191,14 @@ def _stopped_and_started(demo: DemoRun, p: dict[str, str], token: str) -> None:
     # While it is stopped, the carrier announces a parcel to it by name.
     while_down = _announce(p, "DEMO-2", "demo-1")
     assert while_down.status_code == 202, while_down.text
-    assert _announcement(p, "DEMO-2")["state"] == "sent"
+    assert _announcement(p, "DEMO-2")["state"] == "sent_to_station"
     demo.type("start 1")
     demo.expect(r"^demo-1 started: http://127\.0\.0\.1:\d+/kiosk .* the hub sees it online")
     # the tokens of this start (new at each): what it says is what works now
     p["courier"] = demo.expect(r"^  demo courier token \(Demo Parcel Co\): (\S+)$")[1]
     p["sim"] = demo.expect(r"^  simulator token .*: (sim_\S+)$")[1]
     # Brought back, it takes the announcement and the hub hears its answer.
-    poll(lambda: _announcement(p, "DEMO-2")["parcel_state"] == "announced")
-    assert _announcement(p, "DEMO-2")["state"] == "accepted"
+    poll(lambda: _announcement(p, "DEMO-2")["state"] == "announced")
 
 
 def _died(demo: DemoRun, p: dict[str, str], token: str) -> None:
@@ -186,8 +222,8 @@ def _died(demo: DemoRun, p: dict[str, str], token: str) -> None:
             and s
         )
     )
-    assert whole["parcels"] == {"announced": 1, "stored": 1}  # DEMO-1 and DEMO-2
-    assert _announcement(p, "DEMO-2")["parcel_state"] == "stored"
+    assert whole["parcels"] == {"stored": 2}  # DEMO-1 and DEMO-2, each once
+    assert _announcement(p, "DEMO-2")["state"] == "in_locker"
 
 
 def _url_of(demo: DemoRun, name: str) -> str:
@@ -217,7 +253,7 @@ def _added(demo: DemoRun, p: dict[str, str], token: str) -> None:
     assert _station(p, token, "demo-2")["online"]
     assert _station(p, token, "demo-1")["online"]
     assert _announce(p, "DEMO-3", "demo-2").status_code == 202  # the demo carrier's, too
-    poll(lambda: _announcement(p, "DEMO-3")["state"] == "accepted")
+    poll(lambda: _announcement(p, "DEMO-3")["state"] == "announced")
 
 
 def _kept(again: DemoRun, p: dict[str, str], second: datetime) -> None:
@@ -229,12 +265,12 @@ def _kept(again: DemoRun, p: dict[str, str], second: datetime) -> None:
         again.printed()
     )
     token = json.loads(shell(kept["token_curl"]).stdout)["token"]
-    assert _station(kept, token, "demo-1")["parcels"] == {"announced": 1, "stored": 1}
+    assert _station(kept, token, "demo-1")["parcels"] == {"stored": 2}
     for name in NAMES:  # online in this run: not what the first one left in the database
         state = _station(kept, token, name)
         assert state["online"]
         assert datetime.fromisoformat(state["last_seen"]) >= second
-    assert _announcement(kept, "DEMO-2")["parcel_state"] == "stored"
+    assert _announcement(kept, "DEMO-2")["state"] == "in_locker"
     page = httpx.get(f"{kept['hub']}/", follow_redirects=True, timeout=30)  # the hub's address
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
