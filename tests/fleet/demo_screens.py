@@ -58,7 +58,8 @@ def courier_deposits(
         page.fill("#new_password", OWN)
         page.fill("#new_password_again", OWN)
         page.click("button[type=submit]")
-        page.wait_for_url("**/courier")
+        expect(page.locator("h1")).to_have_text("Deposit a parcel")
+        expect(page.locator("[data-token-revoked]")).to_be_visible()  # the printed token ended
         listed = page.locator(f"#announced tr[data-announced='{number}']")
         expect(listed.locator("td").first).to_have_text(number)
         page.fill("#tracking_number", number)

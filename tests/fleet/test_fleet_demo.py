@@ -2,14 +2,20 @@
 lines are typed at its terminal, the printed command lines are run in another shell, and
 Ctrl-C ends it. One demo of one station, then again on the same folder:
 
+- the parcel the printed curl line announces, on the station's courier screen in Chromium
+  (the printed one-time password): listed, deposited by its tracking number, the page
+  reloaded while the door is open, the code shown; the hub holds that one parcel;
 - a station stopped (the printed ``locker hub demo stop`` line, in another shell) while the
   carrier announces a parcel to it, started again (``start 1`` typed): the announcement
   reaches it and its answer the hub;
 - a station killed right after a deposit: the demo says so, reaps it and offers the restart;
   restarted as offered, the hub has every event it wrote;
+- after each restart, the hub's fleet screen (the operator's printed password) shows the
+  station online and the parcel announced while it was down;
 - a station added with the printed command lines (``station add`` with the settings the
   demo printed the path of; ``start demo-2`` typed), online at once, and the demo carrier
-  may announce to it;
+  may announce to it; the fleet screen lists it online, and on a phone (390 px) nothing
+  runs off the side;
 - Ctrl-C ends the demo and every station it ran;
 - the second run uses the same data: the operator's password, the carrier's token, a
   station's first one-time password, the hub's parcels, the added station.
@@ -142,18 +148,7 @@ def test_the_fleet_demo_lived_in(tmp_path: Path, browser: Browser) -> None:  # n
             token = json.loads(shell(p["token_curl"]).stdout)["token"]  # the printed line
             sent = json.loads(shell(p["announce_curl"]).stdout)
             assert sent.get("station", {}).get("name") == "demo-1", sent  # routed by postcode
-            poll(lambda: _announcement(p, "DEMO-1")["state"] == "announced")
-            # on demo-1's courier screen: listed, deposited, the page lost mid-deposit
-            courier_deposits(
-                browser,
-                p["demo-1"],
-                p["one_time"],
-                p["sim"],
-                "DEMO-1",
-                "Parcel DEMO-1 for Ida Lund.",
-            )
-            poll(lambda: _announcement(p, "DEMO-1")["state"] == "in_locker")
-            poll(lambda: _station(p, token, "demo-1")["parcels"] == {"stored": 1})  # one, not two
+            _on_the_courier_screen(browser, p, token)
             _stopped_and_started(demo, p, token)
             poll(lambda: _station(p, token, "demo-1")["parcels"].get("announced") == 1)
             fleet = fleet_screen(browser, p["hub"], p["password"])
@@ -180,6 +175,17 @@ def test_the_fleet_demo_lived_in(tmp_path: Path, browser: Browser) -> None:  # n
             assert again.interrupt() == 0
     finally:
         remove_demo(home)
+
+
+def _on_the_courier_screen(browser: Browser, p: dict[str, str], token: str) -> None:  # noqa: F811
+    """The parcel the printed curl line announced, on demo-1's courier screen: listed,
+    deposited by its tracking number, the page lost mid-deposit, the code shown; the hub
+    then holds that one parcel, in the locker (not a second one beside the announced)."""
+    poll(lambda: _announcement(p, "DEMO-1")["state"] == "announced")
+    code_for = "Parcel DEMO-1 for Ida Lund."
+    courier_deposits(browser, p["demo-1"], p["one_time"], p["sim"], "DEMO-1", code_for)
+    poll(lambda: _announcement(p, "DEMO-1")["state"] == "in_locker")
+    poll(lambda: _station(p, token, "demo-1")["parcels"] == {"stored": 1})
 
 
 def _stopped_and_started(demo: DemoRun, p: dict[str, str], token: str) -> None:
