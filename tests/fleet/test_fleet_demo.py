@@ -2,14 +2,20 @@
 lines are typed at its terminal, the printed command lines are run in another shell, and
 Ctrl-C ends it. One demo of one station, then again on the same folder:
 
+- the parcel the printed curl line announces, on the station's courier screen in Chromium
+  (the printed one-time password): listed, deposited by its tracking number, the page
+  reloaded while the door is open, the code shown; the hub holds that one parcel;
 - a station stopped (the printed ``locker hub demo stop`` line, in another shell) while the
   carrier announces a parcel to it, started again (``start 1`` typed): the announcement
   reaches it and its answer the hub;
 - a station killed right after a deposit: the demo says so, reaps it and offers the restart;
   restarted as offered, the hub has every event it wrote;
+- after each restart, the hub's fleet screen (the operator's printed password) shows the
+  station online and the parcel announced while it was down;
 - a station added with the printed command lines (``station add`` with the settings the
   demo printed the path of; ``start demo-2`` typed), online at once, and the demo carrier
-  may announce to it;
+  may announce to it; the fleet screen lists it online, and on a phone (390 px) nothing
+  runs off the side;
 - Ctrl-C ends the demo and every station it ran;
 - the second run uses the same data: the operator's password, the carrier's token, a
   station's first one-time password, the hub's parcels, the added station.
@@ -27,8 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import Browser
 
 from tests.fleet.demo_run import DemoRun, demo_run, gone, poll, remove_demo, shell, station_pid
+from tests.fleet.demo_screens import (
+    ONE_TIME,
+    courier_deposits,
+    fleet_screen,
+    parcels_listed,
+    phone_fits,
+    station_online,
+)
+from tests.screens.conftest import browser, playwright  # noqa: F401 (fixtures)
 
 API = "/api/v1"
 NAMES = ("demo-1", "demo-2")
@@ -64,6 +80,9 @@ def _printed(
     first = re.search(FIRST, demo.printed(), re.MULTILINE)  # demo-1's, before or after its tokens
     assert first is not None
     found["admin"] = first[1]
+    one_time = re.search(ONE_TIME, demo.printed(), re.MULTILINE)  # the courier screen's
+    assert one_time is not None
+    found["one_time"] = one_time[1]
     return found
 
 
@@ -120,7 +139,7 @@ def _deposit(base: str, p: dict[str, str], parcel_id: int) -> None:
         assert confirmed.status_code == 200, confirmed.text
 
 
-def test_the_fleet_demo_lived_in(tmp_path: Path) -> None:
+def test_the_fleet_demo_lived_in(tmp_path: Path, browser: Browser) -> None:  # noqa: F811
     home = tmp_path / "demo"
     try:
         with demo_run(home) as demo:
@@ -128,10 +147,23 @@ def test_the_fleet_demo_lived_in(tmp_path: Path) -> None:
             p = _printed(demo)
             token = json.loads(shell(p["token_curl"]).stdout)["token"]  # the printed line
             sent = json.loads(shell(p["announce_curl"]).stdout)
-            assert sent.get("station", {}).get("name") == "demo-1", sent
+            assert sent.get("station", {}).get("name") == "demo-1", sent  # routed by postcode
+            _on_the_courier_screen(browser, p, token)
             _stopped_and_started(demo, p, token)
+            poll(lambda: _station(p, token, "demo-1")["parcels"].get("announced") == 1)
+            fleet = fleet_screen(browser, p["hub"], p["password"])
+            station_online(fleet, "demo-1")
+            parcels_listed(fleet, "demo-1", "DEMO-2", "announced")  # announced while it was down
             _died(demo, p, token)
+            fleet.goto("/fleet/")
+            station_online(fleet, "demo-1")
+            parcels_listed(fleet, "demo-1", "DEMO-2", "waiting")  # deposited before it died
+            parcels_listed(fleet, "demo-1", "DEMO-1", "waiting")
             _added(demo, p, token)
+            fleet.goto("/fleet/")
+            station_online(fleet, "demo-2")
+            phone_fits(browser, p["hub"], p["password"], NAMES)
+            fleet.context.close()
             stations = [station_pid(int(_url_of(demo, n).rsplit(":", 1)[1])) for n in NAMES]
             assert demo.interrupt() == 0
             demo.expect(r"^the fleet demo stopped: its engines, hub and stations too$")
@@ -145,6 +177,17 @@ def test_the_fleet_demo_lived_in(tmp_path: Path) -> None:
         remove_demo(home)
 
 
+def _on_the_courier_screen(browser: Browser, p: dict[str, str], token: str) -> None:  # noqa: F811
+    """The parcel the printed curl line announced, on demo-1's courier screen: listed,
+    deposited by its tracking number, the page lost mid-deposit, the code shown; the hub
+    then holds that one parcel, in the locker (not a second one beside the announced)."""
+    poll(lambda: _announcement(p, "DEMO-1")["state"] == "announced")
+    code_for = "Parcel DEMO-1 for Ida Lund."
+    courier_deposits(browser, p["demo-1"], p["one_time"], p["sim"], "DEMO-1", code_for)
+    poll(lambda: _announcement(p, "DEMO-1")["state"] == "in_locker")
+    poll(lambda: _station(p, token, "demo-1")["parcels"] == {"stored": 1})
+
+
 def _stopped_and_started(demo: DemoRun, p: dict[str, str], token: str) -> None:
     stopped = shell(p["stop_cli"])  # the printed line, from another shell
     assert stopped.returncode == 0, stopped.stderr
@@ -154,15 +197,14 @@ def _stopped_and_started(demo: DemoRun, p: dict[str, str], token: str) -> None:
     # While it is stopped, the carrier announces a parcel to it by name.
     while_down = _announce(p, "DEMO-2", "demo-1")
     assert while_down.status_code == 202, while_down.text
-    assert _announcement(p, "DEMO-2")["state"] == "sent"
+    assert _announcement(p, "DEMO-2")["state"] == "sent_to_station"
     demo.type("start 1")
     demo.expect(r"^demo-1 started: http://127\.0\.0\.1:\d+/kiosk .* the hub sees it online")
     # the tokens of this start (new at each): what it says is what works now
     p["courier"] = demo.expect(r"^  demo courier token \(Demo Parcel Co\): (\S+)$")[1]
     p["sim"] = demo.expect(r"^  simulator token .*: (sim_\S+)$")[1]
     # Brought back, it takes the announcement and the hub hears its answer.
-    poll(lambda: _announcement(p, "DEMO-2")["parcel_state"] == "announced")
-    assert _announcement(p, "DEMO-2")["state"] == "accepted"
+    poll(lambda: _announcement(p, "DEMO-2")["state"] == "announced")
 
 
 def _died(demo: DemoRun, p: dict[str, str], token: str) -> None:
@@ -186,8 +228,8 @@ def _died(demo: DemoRun, p: dict[str, str], token: str) -> None:
             and s
         )
     )
-    assert whole["parcels"] == {"announced": 1, "stored": 1}  # DEMO-1 and DEMO-2
-    assert _announcement(p, "DEMO-2")["parcel_state"] == "stored"
+    assert whole["parcels"] == {"stored": 2}  # DEMO-1 and DEMO-2, each once
+    assert _announcement(p, "DEMO-2")["state"] == "in_locker"
 
 
 def _url_of(demo: DemoRun, name: str) -> str:
@@ -217,7 +259,7 @@ def _added(demo: DemoRun, p: dict[str, str], token: str) -> None:
     assert _station(p, token, "demo-2")["online"]
     assert _station(p, token, "demo-1")["online"]
     assert _announce(p, "DEMO-3", "demo-2").status_code == 202  # the demo carrier's, too
-    poll(lambda: _announcement(p, "DEMO-3")["state"] == "accepted")
+    poll(lambda: _announcement(p, "DEMO-3")["state"] == "announced")
 
 
 def _kept(again: DemoRun, p: dict[str, str], second: datetime) -> None:
@@ -229,12 +271,12 @@ def _kept(again: DemoRun, p: dict[str, str], second: datetime) -> None:
         again.printed()
     )
     token = json.loads(shell(kept["token_curl"]).stdout)["token"]
-    assert _station(kept, token, "demo-1")["parcels"] == {"announced": 1, "stored": 1}
+    assert _station(kept, token, "demo-1")["parcels"] == {"stored": 2}
     for name in NAMES:  # online in this run: not what the first one left in the database
         state = _station(kept, token, name)
         assert state["online"]
         assert datetime.fromisoformat(state["last_seen"]) >= second
-    assert _announcement(kept, "DEMO-2")["parcel_state"] == "stored"
+    assert _announcement(kept, "DEMO-2")["state"] == "in_locker"
     page = httpx.get(f"{kept['hub']}/", follow_redirects=True, timeout=30)  # the hub's address
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
