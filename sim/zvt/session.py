@@ -173,6 +173,13 @@ class Session:
         self._release()
         return self.tell(cls, ins, payload)
 
+    def refuse(self, code: int) -> None:
+        """A refusal (84 xx) is the transaction's last word: the terminal is free from the
+        moment it is sent. The station opens a new connection for its next request (a
+        registration after 'not registered'), which must not find the terminal busy."""
+        self._release()
+        self.send(0x84, code)
+
     def _release(self) -> None:
         if self._holding:
             self._holding = False
