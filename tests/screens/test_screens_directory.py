@@ -75,6 +75,9 @@ def test_staff_keep_the_directory_on_the_maintenance_screen(
             expect(staff.locator("#person-form [role=alert]")).to_contain_text(
                 "Phone: needed to tell them by sms"
             )
+            # the form came back with the alert; htmx wires it at the settle after the
+            # swap, and an Enter before that would submit it without htmx
+            expect(staff.locator("#person-form")).not_to_have_class(re.compile("htmx-settling"))
             staff.fill("#p-phone", "+44 20 7946 0001")
             staff.locator("#p-phone").press("Enter")
             expect(staff.locator("#person-form [role=status]")).to_contain_text(
